@@ -1,0 +1,17 @@
+export * from './generated/events';
+export {
+  DEAD_LETTER_TOPIC,
+  INBOUND_TOPICS,
+  OUTBOUND_TOPICS,
+  avroTypeOf,
+  isTopic,
+  subjectFor,
+  validateEvent,
+  type EventOf,
+} from './event-types';
+export {
+  checkCompatibility,
+  parseSchema,
+  type CompatibilityMode,
+  type CompatibilityVerdict,
+} from './schema-compatibility';

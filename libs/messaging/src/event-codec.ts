@@ -1,0 +1,138 @@
+/**
+ * Avro encoding of events. Both codecs validate against the topic's schema from
+ * `@bridge/contracts` before encoding, so a bad event fails at the publisher with a message that
+ * names the wrong fields.
+ *
+ * - `RegistryAvroCodec`: Confluent wire format (magic byte, schema id, Avro body) with schemas
+ *   registered under `<topic>-value`; decoding resolves the writer's schema (whatever version it
+ *   was) to this build's reader schema, which is what makes schema evolution work.
+ * - `LocalAvroCodec`: plain Avro bodies for the in-process bus, where there is no registry.
+ */
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { KafkaTransportConfig } from '@bridge/config';
+import {
+  avroTypeOf,
+  subjectFor,
+  TopicSchemas,
+  validateEvent,
+  type EventOf,
+  type Topic,
+} from '@bridge/contracts';
+import { TransientError, UndecodableMessageError } from '@bridge/errors';
+
+export interface EventCodec {
+  encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer>;
+  /** Throws `UndecodableMessageError` for bytes that are not a readable event of `topic`. */
+  decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>>;
+}
+
+export class LocalAvroCodec implements EventCodec {
+  encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
+    validateEvent(topic, event);
+    return Promise.resolve(avroTypeOf(topic).toBuffer(event));
+  }
+
+  decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {
+    try {
+      return Promise.resolve(avroTypeOf(topic).fromBuffer(bytes) as EventOf<T>);
+    } catch (error) {
+      return Promise.reject(
+        new UndecodableMessageError(`not a ${topic} Avro body: ${(error as Error).message}`),
+      );
+    }
+  }
+}
+
+export class RegistryAvroCodec implements EventCodec {
+  private readonly registry: SchemaRegistry;
+  private readonly schemaIds = new Map<Topic, Promise<number>>();
+
+  constructor(private readonly config: KafkaTransportConfig['registry']) {
+    const auth =
+      config.username !== undefined
+        ? { username: config.username, password: config.password ?? '' }
+        : undefined;
+    this.registry = new SchemaRegistry({ host: config.url, auth });
+  }
+
+  /** Registers (or finds) the topic's schema; cached, so the registry is asked once per topic. */
+  schemaIdFor(topic: Topic): Promise<number> {
+    let id = this.schemaIds.get(topic);
+    if (!id) {
+      id = this.register(topic);
+      this.schemaIds.set(topic, id);
+      id.catch(() => this.schemaIds.delete(topic));
+    }
+    return id;
+  }
+
+  async encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
+    validateEvent(topic, event);
+    return this.registry.encode(await this.schemaIdFor(topic), event);
+  }
+
+  async decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {
+    if (bytes.length < 5 || bytes.readUInt8(0) !== 0) {
+      throw new UndecodableMessageError('not in Confluent wire format (missing magic byte 0)');
+    }
+    try {
+      return (await this.registry.decode(bytes, {
+        [SchemaType.AVRO]: { readerSchema: TopicSchemas[topic].schema as never },
+      })) as EventOf<T>;
+    } catch (error) {
+      if (isRegistryUnavailable(error)) {
+        throw new TransientError(`schema registry unavailable: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      throw new UndecodableMessageError(`cannot decode as ${topic}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private async register(topic: Topic): Promise<number> {
+    const subject = subjectFor(topic);
+    await this.setCompatibility(subject);
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(TopicSchemas[topic].schema) },
+      { subject, compatibility: this.config.compatibility as never },
+    );
+    return id;
+  }
+
+  /**
+   * Pins the subject's compatibility level before registering. The client library refuses to
+   * register when the subject's level differs from the requested one, and registries differ in
+   * their global default, so the level is set explicitly and idempotently.
+   */
+  private async setCompatibility(subject: string): Promise<void> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/vnd.schemaregistry.v1+json',
+    };
+    if (this.config.username !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password ?? ''}`).toString('base64')}`;
+    }
+    const url = `${this.config.url.replace(/\/$/, '')}/config/${encodeURIComponent(subject)}`;
+    const response = await fetch(url, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ compatibility: this.config.compatibility }),
+    });
+    if (!response.ok) {
+      throw new TransientError(
+        `schema registry refused compatibility ${this.config.compatibility} for ${subject}: HTTP ${response.status} ${await response.text()}`,
+      );
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Network-level failures reaching the registry (as opposed to an unknown schema id). */
+function isRegistryUnavailable(error: unknown): boolean {
+  const message = describe(error);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|EAI_AGAIN|status 5\d\d/i.test(message);
+}

@@ -1,0 +1,22 @@
+export {
+  EventPublisher,
+  EventSubscriber,
+  type EventHandler,
+  type OutgoingEvent,
+  type ReceivedEvent,
+  type Subscription,
+  type SubscriptionSpec,
+} from './event-bus';
+export { ConsumerLoop, type DeadLetterSink, type ProcessOutcome } from './consumer-loop';
+export { buildDeadLetter, failureKindOf, type FailureKind } from './dead-letter';
+export { LocalAvroCodec, RegistryAvroCodec, type EventCodec } from './event-codec';
+export { InProcessBus } from './in-process/in-process-bus';
+export { KafkaConnection } from './kafka/kafka-connection';
+export {
+  MessagingModule,
+  TRANSPORT,
+  TransportHealth,
+  createTransport,
+  type Transport,
+} from './messaging.module';
+export type { RawMessage } from './raw-message';

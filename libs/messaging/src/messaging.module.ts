@@ -1,0 +1,84 @@
+/**
+ * Nest wiring for messaging: provides `EventPublisher`, `EventSubscriber` and `TransportHealth`
+ * for the transport the configuration names, so services inject the abstractions and never
+ * know whether they run on Kafka or in-process.
+ */
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { EventPublisher, EventSubscriber } from './event-bus';
+import {
+  InProcessBus,
+  InProcessEventPublisher,
+  InProcessEventSubscriber,
+} from './in-process/in-process-bus';
+import { KafkaConnection } from './kafka/kafka-connection';
+import { KafkaEventPublisher } from './kafka/kafka-publisher';
+import { KafkaEventSubscriber } from './kafka/kafka-subscriber';
+
+/** The transport objects of this process, built once from the configuration. */
+export type Transport =
+  | {
+      kind: 'kafka';
+      connection: KafkaConnection;
+      publisher: KafkaEventPublisher;
+      subscriber: KafkaEventSubscriber;
+    }
+  | {
+      kind: 'in-process';
+      bus: InProcessBus;
+      publisher: InProcessEventPublisher;
+      subscriber: InProcessEventSubscriber;
+    };
+
+export const TRANSPORT = Symbol('Transport');
+
+export function createTransport(config: BridgeConfig): Transport {
+  if (config.transport.kind === 'kafka') {
+    const connection = new KafkaConnection(config.transport);
+    const publisher = new KafkaEventPublisher(connection);
+    return {
+      kind: 'kafka',
+      connection,
+      publisher,
+      subscriber: new KafkaEventSubscriber(connection, publisher, config.consumerRetry),
+    };
+  }
+  const bus = new InProcessBus(config.consumerRetry);
+  return {
+    kind: 'in-process',
+    bus,
+    publisher: new InProcessEventPublisher(bus),
+    subscriber: new InProcessEventSubscriber(bus),
+  };
+}
+
+/** Reachability of the transport, for health endpoints. */
+@Injectable()
+export class TransportHealth implements OnApplicationShutdown {
+  constructor(@Inject(TRANSPORT) private readonly transport: Transport) {}
+
+  get kind(): Transport['kind'] {
+    return this.transport.kind;
+  }
+
+  async isReachable(): Promise<boolean> {
+    return this.transport.kind === 'kafka' ? this.transport.connection.isReachable() : true;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.transport.kind === 'kafka') await this.transport.connection.close();
+    else await this.transport.bus.idle();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    { provide: TRANSPORT, inject: [BRIDGE_CONFIG], useFactory: createTransport },
+    { provide: EventPublisher, inject: [TRANSPORT], useFactory: (t: Transport) => t.publisher },
+    { provide: EventSubscriber, inject: [TRANSPORT], useFactory: (t: Transport) => t.subscriber },
+    TransportHealth,
+  ],
+  exports: [TRANSPORT, EventPublisher, EventSubscriber, TransportHealth],
+})
+export class MessagingModule {}

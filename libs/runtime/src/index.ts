@@ -1,0 +1,10 @@
+export {
+  DEFAULT_PORTS,
+  bootstrapService,
+  runService,
+  type ServiceModuleFactory,
+  type ServiceName,
+} from './bootstrap';
+export { HealthController } from './health.controller';
+export { SERVICE_NAME } from './service-name';
+export { ServiceRuntimeModule } from './service-runtime.module';

@@ -1,0 +1,26 @@
+/**
+ * What every Bridge service process contains besides its own handlers: validated
+ * configuration, the store, the messaging transport and the health endpoint. An app module
+ * imports `ServiceRuntimeModule.forService('<name>')` and adds its handlers.
+ */
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ConfigModule, type BridgeConfig } from '@bridge/config';
+import { MessagingModule } from '@bridge/messaging';
+import { StoreModule } from '@bridge/store';
+import { HealthController } from './health.controller';
+import { SERVICE_NAME } from './service-name';
+
+@Module({})
+export class ServiceRuntimeModule {
+  /** @param config the validated configuration the process was started with. */
+  static forService(name: string, config: BridgeConfig): DynamicModule {
+    return {
+      module: ServiceRuntimeModule,
+      imports: [ConfigModule.forRoot(config), StoreModule, MessagingModule, TerminusModule],
+      controllers: [HealthController],
+      providers: [{ provide: SERVICE_NAME, useValue: name }],
+      exports: [SERVICE_NAME],
+    };
+  }
+}

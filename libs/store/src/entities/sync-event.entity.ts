@@ -1,0 +1,55 @@
+/**
+ * One row of the sync event log (SPEC §6): a finding or a recorded component event.
+ *
+ * `dedupe_key` is the natural identity of a finding (e.g. `post_run:<run id>`); it is unique,
+ * so recording the same finding twice (redelivery, a replay, two scans) keeps one row.
+ */
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'sync_events' })
+@Index('ix_sync_events_resolved_created', ['resolved', 'createdAt'])
+@Index('ix_sync_events_type_created', ['eventType', 'createdAt'])
+@Index('ix_sync_events_source', ['source', 'sourceId'])
+export class SyncEventEntity {
+  /** Generated in application code (PGlite has no uuid extension). */
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'event_type', type: 'text' })
+  eventType!: string;
+
+  /** Component whose event or data triggered the row: cappella, hippo, canon or bridge. */
+  @Column({ type: 'text' })
+  source!: string;
+
+  /** Identifier at the source: run id, batch id, scan id… */
+  @Column({ name: 'source_id', type: 'text' })
+  sourceId!: string;
+
+  @Column({ type: 'text', nullable: true })
+  actor!: string | null;
+
+  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  details!: Record<string, unknown>;
+
+  @Column({ type: 'boolean', default: false })
+  resolved!: boolean;
+
+  @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
+  resolvedAt!: Date | null;
+
+  @Column({ name: 'resolved_by', type: 'text', nullable: true })
+  resolvedBy!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'dedupe_key', type: 'text', unique: true })
+  dedupeKey!: string;
+
+  @Column({ name: 'mismatch_type', type: 'text', nullable: true })
+  mismatchType!: string | null;
+
+  @Column({ name: 'repair_strategy', type: 'text', nullable: true })
+  repairStrategy!: string | null;
+}

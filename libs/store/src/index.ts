@@ -1,0 +1,6 @@
+export { ProcessedInboundEventEntity } from './entities/processed-inbound-event.entity';
+export { SyncEventEntity } from './entities/sync-event.entity';
+export { STORE_ENTITIES, createDataSource, dataSourceOptions, migrateStore } from './data-source';
+export { ProcessedInboundEvents } from './processed-inbound-events';
+export { StoreHealth, StoreModule } from './store.module';
+export { SyncEventLog, type NewSyncEvent, type RecordedSyncEvent } from './sync-event-log';

@@ -1,0 +1,31 @@
+/**
+ * The idempotency record for inbound events: `claim` succeeds once per (consumer group,
+ * event id), so a redelivered or replayed event is recognised and skipped.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { ProcessedInboundEventEntity } from './entities/processed-inbound-event.entity';
+
+export class ProcessedInboundEvents {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Marks the event as processed by the group. Returns false if it already was. Pass the
+   * transaction's manager to make the mark commit or roll back with the handler's own writes.
+   */
+  async claim(
+    consumerGroup: string,
+    eventId: string,
+    topic: string,
+    manager?: EntityManager,
+  ): Promise<boolean> {
+    const result = await (manager ?? this.dataSource.manager)
+      .createQueryBuilder()
+      .insert()
+      .into(ProcessedInboundEventEntity)
+      .values({ consumerGroup, eventId, topic })
+      .orIgnore()
+      .returning(['eventId'])
+      .execute();
+    return (result.raw as unknown[]).length === 1;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Nest wiring for the store: opens the data source for the configured store, applies pending
+ * migrations, and provides the repositories services use. Closes the data source on shutdown.
+ */
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { createDataSource, migrateStore } from './data-source';
+import { ProcessedInboundEvents } from './processed-inbound-events';
+import { SyncEventLog } from './sync-event-log';
+
+async function openStore(config: BridgeConfig): Promise<DataSource> {
+  const dataSource = createDataSource(config.store);
+  await dataSource.initialize();
+  await migrateStore(dataSource);
+  return dataSource;
+}
+
+/** Reachability of the database, for health endpoints. */
+@Injectable()
+export class StoreHealth implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async isReachable(): Promise<boolean> {
+    try {
+      await this.dataSource.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    { provide: DataSource, inject: [BRIDGE_CONFIG], useFactory: openStore },
+    {
+      provide: SyncEventLog,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new SyncEventLog(ds),
+    },
+    {
+      provide: ProcessedInboundEvents,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new ProcessedInboundEvents(ds),
+    },
+    StoreHealth,
+  ],
+  exports: [DataSource, SyncEventLog, ProcessedInboundEvents, StoreHealth],
+})
+export class StoreModule {}
