@@ -1,27 +1,33 @@
 /**
- * `npm run contracts:generate`: regenerates libs/contracts/src/generated/events.ts from schemas/.
+ * `npm run contracts:generate`: regenerates libs/contracts/src/generated/events.ts from
+ * schemas/. With `--check` it writes nothing and exits 1 when the committed file has drifted
+ * from the schemas (the unit tests run it that way).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateContracts } from './contract-codegen';
-
-export const REPO_ROOT = join(__dirname, '..', '..');
-export const GENERATED_CONTRACTS = join(REPO_ROOT, 'libs/contracts/src/generated/events.ts');
-export const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
-
-export function prettierConfig(): object {
-  return JSON.parse(readFileSync(join(REPO_ROOT, '.prettierrc'), 'utf8')) as object;
-}
+import { format } from 'prettier';
+import { renderContracts } from './contract-codegen';
+import { GENERATED_CONTRACTS, REPO_ROOT, SCHEMAS_DIR } from './paths';
 
 async function main(): Promise<void> {
-  const source = await generateContracts(SCHEMAS_DIR, prettierConfig());
+  const prettierConfig = JSON.parse(readFileSync(join(REPO_ROOT, '.prettierrc'), 'utf8')) as object;
+  const source = await format(renderContracts(SCHEMAS_DIR), {
+    ...prettierConfig,
+    parser: 'typescript',
+  });
+  if (process.argv.includes('--check')) {
+    if (readFileSync(GENERATED_CONTRACTS, 'utf8') !== source) {
+      console.error(`${GENERATED_CONTRACTS} is out of date: run npm run contracts:generate`);
+      process.exit(1);
+    }
+    console.log('generated contracts match schemas/');
+    return;
+  }
   writeFileSync(GENERATED_CONTRACTS, source);
   console.log(`wrote ${GENERATED_CONTRACTS}`);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -18,51 +18,43 @@ const commaList = z.string().transform((value) =>
 
 const positiveInt = z.coerce.number().int().positive();
 
-const EnvSchema = z
-  .object({
-    BRIDGE_TRANSPORT: z.enum(['kafka', 'in-process']).default('in-process'),
-    KAFKA_BROKERS: commaList.optional(),
-    KAFKA_CLIENT_ID: z.string().min(1).default('bridge-sync'),
-    KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
-    SCHEMA_REGISTRY_URL: z.url().optional(),
-    SCHEMA_REGISTRY_USERNAME: z.string().optional(),
-    SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
-    SCHEMA_COMPATIBILITY: z.enum(['BACKWARD', 'FORWARD', 'FULL']).default('BACKWARD'),
-    BRIDGE_STORE: z.enum(['postgres', 'pglite']).default('pglite'),
-    DATABASE_URL: z.string().optional(),
-    PGLITE_DATA_DIR: z.string().optional(),
-    HTTP_HOST: z.string().default('127.0.0.1'),
-    HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-    CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
-    CONSUMER_RETRY_INITIAL_MS: positiveInt.default(200),
-    CONSUMER_RETRY_MAX_MS: positiveInt.default(10_000),
-    LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
-  })
-  .superRefine((env, ctx) => {
-    if (env.BRIDGE_TRANSPORT === 'kafka') {
-      if (!env.KAFKA_BROKERS?.length) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['KAFKA_BROKERS'],
-          message: 'required when BRIDGE_TRANSPORT=kafka',
-        });
-      }
-      if (!env.SCHEMA_REGISTRY_URL) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['SCHEMA_REGISTRY_URL'],
-          message: 'required when BRIDGE_TRANSPORT=kafka',
-        });
-      }
+const EnvSchema = z.object({
+  BRIDGE_TRANSPORT: z.enum(['kafka', 'in-process']).default('in-process'),
+  KAFKA_BROKERS: commaList.optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('bridge-sync'),
+  KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  SCHEMA_REGISTRY_URL: z.url().optional(),
+  SCHEMA_REGISTRY_USERNAME: z.string().optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
+  SCHEMA_COMPATIBILITY: z.enum(['BACKWARD', 'FORWARD', 'FULL']).default('BACKWARD'),
+  BRIDGE_STORE: z.enum(['postgres', 'pglite']).default('pglite'),
+  DATABASE_URL: z.string().optional(),
+  PGLITE_DATA_DIR: z.string().optional(),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
+  CONSUMER_RETRY_INITIAL_MS: positiveInt.default(200),
+  CONSUMER_RETRY_MAX_MS: positiveInt.default(10_000),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+});
+
+/**
+ * Settings that are required only in some modes. Checked on the raw environment so that they
+ * are reported together with type errors, not after them.
+ */
+function missingForMode(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const absent = (name: string) => !env[name] || env[name]?.trim() === '';
+  if (env.BRIDGE_TRANSPORT === 'kafka') {
+    for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL']) {
+      if (absent(name)) problems.push(`${name}: required when BRIDGE_TRANSPORT=kafka`);
     }
-    if (env.BRIDGE_STORE === 'postgres' && !env.DATABASE_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DATABASE_URL'],
-        message: 'required when BRIDGE_STORE=postgres',
-      });
-    }
-  });
+  }
+  if (env.BRIDGE_STORE === 'postgres' && absent('DATABASE_URL')) {
+    problems.push('DATABASE_URL: required when BRIDGE_STORE=postgres');
+  }
+  return problems;
+}
 
 export type KafkaTransportConfig = {
   kind: 'kafka';
@@ -99,10 +91,13 @@ export interface BridgeConfig {
 /** Validates the environment and returns the typed configuration, or throws a `ConfigError`. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
+  const problems = [
+    ...missingForMode(env),
+    ...(parsed.error?.issues ?? []).map(
       (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    );
+    ),
+  ];
+  if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;

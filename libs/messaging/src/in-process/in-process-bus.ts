@@ -85,9 +85,11 @@ export class InProcessBus {
   /** Resolves once every group has handled everything published so far (for tests and shutdown). */
   async idle(): Promise<void> {
     for (;;) {
-      const busy = [...this.groups.values()].filter((group) => group.draining);
+      const busy = [...this.groups.values()]
+        .map((group) => group.draining)
+        .filter((draining): draining is Promise<void> => draining !== undefined);
       if (busy.length === 0) return;
-      await Promise.all(busy.map((group) => group.draining));
+      await Promise.all(busy);
     }
   }
 

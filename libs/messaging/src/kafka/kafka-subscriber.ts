@@ -51,11 +51,12 @@ export class KafkaEventSubscriber extends EventSubscriber {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.connection.config.topicPartitions,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         let lastDone: string | undefined;
         try {
           for (const message of batch.messages) {
-            if (!isRunning() || isStale()) break;
+            if (!payload.isRunning() || payload.isStale()) break;
             await loop.process(
               {
                 topic: batch.topic,
@@ -64,11 +65,11 @@ export class KafkaEventSubscriber extends EventSubscriber {
                 key: message.key,
                 value: message.value,
               },
-              heartbeat,
+              () => payload.heartbeat(),
             );
-            resolveOffset(message.offset);
+            payload.resolveOffset(message.offset);
             lastDone = message.offset;
-            await heartbeat();
+            await payload.heartbeat();
           }
         } finally {
           if (lastDone !== undefined) {

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { DEAD_LETTER_TOPIC, Topics, type DeadLetter, type EventOf } from '@bridge/contracts';
+import { InvalidEventError } from '@bridge/errors';
+import type { ReceivedEvent } from '../event-bus';
+import { InProcessBus, InProcessEventPublisher, InProcessEventSubscriber } from './in-process-bus';
+
+const batch = (count: number): EventOf<'hippo.ingest.batch_completed'> => ({
+  event_id: randomUUID(),
+  occurred_at: Date.now(),
+  batch_id: `b-${count}`,
+  entity_type: 'sample',
+  count,
+  actor: 'hippo-loader',
+});
+
+function setUp() {
+  const bus = new InProcessBus({ maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 });
+  return {
+    bus,
+    publisher: new InProcessEventPublisher(bus),
+    subscriber: new InProcessEventSubscriber(bus),
+  };
+}
+
+describe('in-process bus', () => {
+  it('delivers each event once to every consumer group, in publish order', async () => {
+    const { bus, publisher, subscriber } = setUp();
+    const seen: Record<string, number[]> = { a: [], b: [] };
+    for (const group of ['a', 'b']) {
+      await subscriber.subscribe({
+        groupId: group,
+        topics: [Topics.HippoIngestBatchCompleted],
+        handler: (received) => {
+          seen[group].push(received.event.count);
+          return Promise.resolve();
+        },
+      });
+    }
+    for (let i = 1; i <= 5; i += 1)
+      await publisher.publish(Topics.HippoIngestBatchCompleted, batch(i), `b-${i}`);
+    await bus.idle();
+    expect(seen).toEqual({ a: [1, 2, 3, 4, 5], b: [1, 2, 3, 4, 5] });
+  });
+
+  it('refuses an event that does not match its schema, and delivers nothing of that call', async () => {
+    const { bus, publisher, subscriber } = setUp();
+    const handler = jest.fn(() => Promise.resolve());
+    await subscriber.subscribe({
+      groupId: 'g',
+      topics: [Topics.HippoIngestBatchCompleted],
+      handler,
+    });
+    const bad = {
+      ...batch(1),
+      count: 'many',
+    } as unknown as EventOf<'hippo.ingest.batch_completed'>;
+    await expect(
+      publisher.publishMany(Topics.HippoIngestBatchCompleted, [
+        { event: batch(2) },
+        { event: bad },
+      ]),
+    ).rejects.toThrow(InvalidEventError);
+    await bus.idle();
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('dead-letters an event whose handler keeps failing and goes on with the next one', async () => {
+    const { bus, publisher, subscriber } = setUp();
+    const handled: number[] = [];
+    const deadLetters: DeadLetter[] = [];
+    await subscriber.subscribe({
+      groupId: 'g',
+      topics: [Topics.HippoIngestBatchCompleted],
+      handler: (received: ReceivedEvent<'hippo.ingest.batch_completed'>) => {
+        if (received.event.count === 1) return Promise.reject(new Error('boom'));
+        handled.push(received.event.count);
+        return Promise.resolve();
+      },
+    });
+    await subscriber.subscribe({
+      groupId: 'dlq-reader',
+      topics: [DEAD_LETTER_TOPIC],
+      handler: (received) => {
+        deadLetters.push(received.event);
+        return Promise.resolve();
+      },
+    });
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batch(1));
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batch(2));
+    await bus.idle();
+    expect(handled).toEqual([2]);
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]).toMatchObject({
+      source_topic: 'hippo.ingest.batch_completed',
+      attempts: 2,
+      reason: 'Error: boom',
+    });
+  });
+
+  it('stops delivering to a stopped subscription', async () => {
+    const { bus, publisher, subscriber } = setUp();
+    const handler = jest.fn(() => Promise.resolve());
+    const subscription = await subscriber.subscribe({
+      groupId: 'g',
+      topics: [Topics.HippoIngestBatchCompleted],
+      handler,
+    });
+    await subscription.stop();
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batch(1));
+    await bus.idle();
+    expect(handler).not.toHaveBeenCalled();
+  });
+});

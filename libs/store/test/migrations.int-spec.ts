@@ -1,0 +1,139 @@
+/**
+ * The store's migrations on both engines it supports: real PostgreSQL and embedded PGlite.
+ * Each gets an empty database, the migrations apply, and the sync event log accepts and
+ * de-duplicates findings.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { StoreConfig } from '@bridge/config';
+import {
+  ProcessedInboundEvents,
+  SyncEventLog,
+  createDataSource,
+  migrateStore,
+} from '@bridge/store';
+import { freshDatabase } from '../../../test/stack-config';
+
+const engines: Array<
+  [string, () => Promise<{ store: StoreConfig; cleanup: () => Promise<void> }>]
+> = [
+  [
+    'PostgreSQL',
+    async () => {
+      const db = await freshDatabase();
+      return { store: { kind: 'postgres', url: db.url }, cleanup: db.drop };
+    },
+  ],
+  [
+    'PGlite',
+    () => Promise.resolve({ store: { kind: 'pglite' }, cleanup: () => Promise.resolve() }),
+  ],
+];
+
+describe.each(engines)('store on %s', (_engine, provision) => {
+  let dataSource: DataSource;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const provisioned = await provision();
+    cleanup = provisioned.cleanup;
+    dataSource = createDataSource(provisioned.store);
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await cleanup();
+  });
+
+  it('applies every migration to an empty database, and a second run finds nothing to do', async () => {
+    expect(await migrateStore(dataSource)).toEqual(['SyncEventLog1763900000000']);
+    expect(await migrateStore(dataSource)).toEqual([]);
+    const tables = await dataSource.query<Array<{ table_name: string }>>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining(['bridge_migrations', 'processed_inbound_events', 'sync_events']),
+    );
+  });
+
+  it('records a finding once however often it is recorded', async () => {
+    const log = new SyncEventLog(dataSource);
+    const runId = `run-${randomUUID()}`;
+    const finding = {
+      eventType: 'bridge.sync.mismatch',
+      source: 'cappella',
+      sourceId: runId,
+      dedupeKey: `post_run:${runId}`,
+      actor: 'alice',
+      details: { missing_entities: [{ entity_type: 'sample', external_id: 'S-2' }] },
+      mismatchType: 'missing_entity',
+      repairStrategy: 'alert_only',
+    };
+    const first = await log.record(finding);
+    const second = await log.record({ ...finding, actor: 'someone-else' });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.event.id).toBe(first.event.id);
+    expect(second.event.actor).toBe('alice');
+
+    const stored = await log.findById(first.event.id);
+    expect(stored).toMatchObject({
+      eventType: 'bridge.sync.mismatch',
+      source: 'cappella',
+      sourceId: runId,
+      resolved: false,
+      resolvedAt: null,
+      mismatchType: 'missing_entity',
+      repairStrategy: 'alert_only',
+      details: finding.details,
+    });
+    expect(stored?.createdAt).toBeInstanceOf(Date);
+    const [{ count }] = await dataSource.query<Array<{ count: number }>>(
+      `SELECT count(*)::int AS count FROM sync_events WHERE dedupe_key = $1`,
+      [finding.dedupeKey],
+    );
+    expect(count).toBe(1);
+  });
+
+  it('records a batch with one insert, reporting which entries were new', async () => {
+    const log = new SyncEventLog(dataSource);
+    const key = (n: number) => `batch:${randomUUID()}:${n}`;
+    const existing = await log.record({
+      eventType: 'bridge.sync.ok',
+      source: 'cappella',
+      sourceId: 'r0',
+      dedupeKey: key(0),
+    });
+    const fresh = key(1);
+    const results = await log.recordMany([
+      {
+        eventType: 'bridge.sync.ok',
+        source: 'cappella',
+        sourceId: 'r0',
+        dedupeKey: existing.event.dedupeKey,
+      },
+      { eventType: 'bridge.sync.ok', source: 'cappella', sourceId: 'r1', dedupeKey: fresh },
+      { eventType: 'bridge.sync.ok', source: 'cappella', sourceId: 'r1', dedupeKey: fresh },
+    ]);
+    expect(results.map((r) => r.created)).toEqual([false, true, false]);
+    expect(results[1].event.id).toBe(results[2].event.id);
+  });
+
+  it('refuses a resolved row without a resolution time', async () => {
+    await expect(
+      dataSource.query(
+        `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, resolved) VALUES ($1, 'x', 'y', 'z', $2, true)`,
+        [randomUUID(), `bad:${randomUUID()}`],
+      ),
+    ).rejects.toThrow(/ck_sync_events_resolution/);
+  });
+
+  it('claims an inbound event once per consumer group', async () => {
+    const processed = new ProcessedInboundEvents(dataSource);
+    const eventId = randomUUID();
+    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(true);
+    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(false);
+    expect(await processed.claim('audit', eventId, 'cappella.run.completed')).toBe(true);
+  });
+});

@@ -1,0 +1,6 @@
+/** Where the contracts tooling finds the schemas and writes the generated module. */
+import { join } from 'node:path';
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+export const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
+export const GENERATED_CONTRACTS = join(REPO_ROOT, 'libs/contracts/src/generated/events.ts');
