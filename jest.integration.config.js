@@ -7,7 +7,7 @@ const base = require('./jest.config.js');
 
 module.exports = {
   ...base,
-  testMatch: ['<rootDir>/{apps,libs}/**/test/**/*.int-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs}/**/test/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 120000,
 };

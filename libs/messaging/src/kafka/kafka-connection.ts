@@ -3,7 +3,7 @@
  * creation, and the registry codec. Only this folder imports kafkajs.
  */
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, type Admin, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Producer, type LogEntry } from 'kafkajs';
 import type { KafkaTransportConfig } from '@bridge/config';
 import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
@@ -33,7 +33,11 @@ export class KafkaConnection {
     if (this.producer) return Promise.resolve(this.producer);
     this.connecting ??= (async () => {
       await this.ensureTopics(ALL_TOPICS);
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       this.producer = producer;
       return producer;
