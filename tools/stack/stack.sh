@@ -262,29 +262,41 @@ start_kafka() {
   KAFKA_ACTION="wait"
 }
 
-wait_kafka() {
-  [ "$KAFKA_ACTION" = "wait" ] || return 0
-  local deadline=$(($(date +%s) + KAFKA_START_TIMEOUT)) pid=""
+# Polls a component we launched until `ready_cmd` succeeds: dies with the log tail if the process
+# exits or the timeout passes (stopping it then). Sets READY_PID to the component's pid.
+READY_PID=""
+wait_ready() { # name pid_file log timeout_s ready_cmd not_ready_message
+  local name="$1" pid_file="$2" log_file="$3" timeout="$4" ready_cmd="$5" not_ready="$6"
+  local deadline=$(($(date +%s) + timeout)) pid=""
   while :; do
-    [ -n "$pid" ] || pid="$(launched_pid "$KAFKA_PID_FILE")"
+    [ -n "$pid" ] || pid="$(launched_pid "$pid_file")"
     if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$KAFKA_PID_FILE"
-      log_tail "$KAFKA_LOG"
-      die "kafka: the broker exited during startup (log: $KAFKA_LOG)"
+      rm -f "$pid_file"
+      log_tail "$log_file"
+      die "$name: exited during startup (log: $log_file)"
     fi
-    if [ -n "$pid" ] && grep -q "Kafka Server started" "$KAFKA_LOG" 2>/dev/null \
-        && port_open 127.0.0.1 "$KAFKA_PORT"; then
-      log "kafka: ready on 127.0.0.1:$KAFKA_PORT (pid $pid)"
+    if [ -n "$pid" ] && "$ready_cmd"; then
+      READY_PID="$pid"
       return 0
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      log_tail "$KAFKA_LOG"
-      [ -n "$pid" ] && stop_pid kafka "$pid"
-      rm -f "$KAFKA_PID_FILE"
-      die "kafka: not ready after ${KAFKA_START_TIMEOUT}s (log: $KAFKA_LOG)"
+      log_tail "$log_file"
+      [ -n "$pid" ] && stop_pid "$name" "$pid"
+      rm -f "$pid_file"
+      die "$name: $not_ready within ${timeout}s (log: $log_file)"
     fi
     sleep 0.3
   done
+}
+
+kafka_ready() {
+  grep -q "Kafka Server started" "$KAFKA_LOG" 2>/dev/null && port_open 127.0.0.1 "$KAFKA_PORT"
+}
+
+wait_kafka() {
+  [ "$KAFKA_ACTION" = "wait" ] || return 0
+  wait_ready kafka "$KAFKA_PID_FILE" "$KAFKA_LOG" "$KAFKA_START_TIMEOUT" kafka_ready "not ready"
+  log "kafka: ready on 127.0.0.1:$KAFKA_PORT (pid $READY_PID)"
 }
 
 # --------------------------------------------------------------- registry ---
@@ -327,30 +339,13 @@ start_registry() {
 
 wait_registry() {
   [ "$REGISTRY_ACTION" = "wait" ] || return 0
-  local deadline=$(($(date +%s) + REGISTRY_START_TIMEOUT)) pid=""
-  while :; do
-    [ -n "$pid" ] || pid="$(launched_pid "$REGISTRY_PID_FILE")"
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$REGISTRY_PID_FILE"
-      log_tail "$REGISTRY_LOG"
-      die "registry: exited during startup (log: $REGISTRY_LOG)"
-    fi
-    if [ -n "$pid" ] && registry_ready; then
-      if [ ! -f "$REGISTRY_CONFIGURED_MARK" ]; then
-        set_registry_global_compat
-        touch "$REGISTRY_CONFIGURED_MARK"
-      fi
-      log "registry: ready at $REGISTRY_CCOMPAT_URL (pid $pid)"
-      return 0
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log_tail "$REGISTRY_LOG"
-      [ -n "$pid" ] && stop_pid registry "$pid"
-      rm -f "$REGISTRY_PID_FILE"
-      die "registry: $REGISTRY_CCOMPAT_URL/subjects did not answer 200 within ${REGISTRY_START_TIMEOUT}s (log: $REGISTRY_LOG)"
-    fi
-    sleep 0.3
-  done
+  wait_ready registry "$REGISTRY_PID_FILE" "$REGISTRY_LOG" "$REGISTRY_START_TIMEOUT" registry_ready \
+    "$REGISTRY_CCOMPAT_URL/subjects did not answer 200"
+  if [ ! -f "$REGISTRY_CONFIGURED_MARK" ]; then
+    set_registry_global_compat
+    touch "$REGISTRY_CONFIGURED_MARK"
+  fi
+  log "registry: ready at $REGISTRY_CCOMPAT_URL (pid $READY_PID)"
 }
 
 # Apicurio's global compatibility defaults to NONE; Confluent's to BACKWARD. Set it through the
