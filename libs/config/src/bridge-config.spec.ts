@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@bridge/errors';
 import { loadConfig } from './bridge-config';
 
@@ -46,5 +49,52 @@ describe('loadConfig', () => {
 
   it('refuses an unknown transport', () => {
     expect(() => loadConfig({ BRIDGE_TRANSPORT: 'carrier-pigeon' })).toThrow(/BRIDGE_TRANSPORT/);
+  });
+});
+
+describe('loadConfig: components and checks', () => {
+  it('gives every component a manifest, with URL overrides from the environment', () => {
+    const config = loadConfig({ HIPPO_URL: 'http://hippo.internal:8080' });
+    expect(config.components.hippo.baseUrl).toBe('http://hippo.internal:8080');
+    expect(config.components.cappella.baseUrl).toBe('http://127.0.0.1:4010');
+    expect(config.components.hippo.capabilities).toEqual({
+      bulkLookup: false,
+      bulkLookupMax: 1000,
+    });
+  });
+
+  it('reads capabilities and limits from the manifest file and validates them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    const file = join(dir, 'components.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ hippo: { capabilities: { bulkLookup: true }, rateLimitPerSecond: 50 } }),
+    );
+    const config = loadConfig({ COMPONENT_MANIFEST_FILE: file });
+    expect(config.components.hippo.capabilities.bulkLookup).toBe(true);
+    expect(config.components.hippo.rateLimitPerSecond).toBe(50);
+
+    writeFileSync(file, JSON.stringify({ hippo: { timeoutMs: -1 }, zebra: {} }));
+    expect(() => loadConfig({ COMPONENT_MANIFEST_FILE: file })).toThrow(
+      /COMPONENT_MANIFEST_FILE: hippo.timeoutMs[\s\S]*zebra/,
+    );
+  });
+
+  it('takes repair strategies per mismatch type and refuses one the type does not allow', () => {
+    const config = loadConfig({ STRATEGY_MISSING_ENTITY: 'resubmit_run' });
+    expect(config.repairStrategies.missing_entity).toBe('resubmit_run');
+    expect(config.repairStrategies.stale_cache).toBe('evict_on_next_sweep');
+    expect(() => loadConfig({ STRATEGY_DANGLING_REFERENCE: 'resubmit_run' })).toThrow(
+      /STRATEGY_DANGLING_REFERENCE/,
+    );
+  });
+
+  it('parses the delayed-retry tier delays as a list', () => {
+    expect(loadConfig({ CHECK_RETRY_DELAYS_MS: '100, 200' }).checks.retryDelaysMs).toEqual([
+      100, 200,
+    ]);
+    expect(() => loadConfig({ CHECK_RETRY_DELAYS_MS: '100,soon' })).toThrow(
+      /CHECK_RETRY_DELAYS_MS/,
+    );
   });
 });

@@ -6,7 +6,15 @@
  * `ConfigError` that lists every problem, instead of surfacing later as a confusing runtime
  * error. Secrets (database URL, registry credentials) only ever come from here.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  ALLOWED_STRATEGIES,
+  DEFAULT_STRATEGIES,
+  MISMATCH_TYPES,
+  type MismatchType,
+  type RepairStrategy,
+} from '@bridge/contracts';
 import { ConfigError } from '@bridge/errors';
 
 const commaList = z.string().transform((value) =>
@@ -36,7 +44,83 @@ const EnvSchema = z.object({
   CONSUMER_RETRY_INITIAL_MS: positiveInt.default(200),
   CONSUMER_RETRY_MAX_MS: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  CAPPELLA_URL: z.url().optional(),
+  HIPPO_URL: z.url().optional(),
+  CANON_URL: z.url().optional(),
+  COMPONENT_MANIFEST_FILE: z.string().optional(),
+  CHECK_GRACE_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
+  CHECK_RETRY_DELAYS_MS: commaList
+    .pipe(z.array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number)))
+    .default([5_000, 30_000, 120_000]),
+  CHECK_BATCH_SIZE: positiveInt.max(5_000).default(500),
+  CHECK_LEASE_MS: positiveInt.default(120_000),
+  ...Object.fromEntries(
+    MISMATCH_TYPES.map((type) => [
+      `STRATEGY_${type.toUpperCase()}`,
+      z.enum(ALLOWED_STRATEGIES[type] as [RepairStrategy, ...RepairStrategy[]]).optional(),
+    ]),
+  ),
 });
+
+/** Default simulator address: every component's API on one port, under its own path prefix. */
+const DEFAULT_COMPONENT_URL = 'http://127.0.0.1:4010';
+
+/**
+ * A component manifest (seed 001): how to reach one component and what it can do. The checks
+ * and scans read capabilities from here (e.g. whether Hippo has bulk lookup) instead of
+ * assuming them, so a deployment declares its components rather than patching code.
+ */
+const ManifestSchema = z.object({
+  baseUrl: z.url().default(DEFAULT_COMPONENT_URL),
+  timeoutMs: positiveInt.default(5_000),
+  maxConcurrency: positiveInt.default(32),
+  /** Requests per second; 0 means no limit. */
+  rateLimitPerSecond: z.number().int().min(0).default(0),
+  retry: z
+    .object({
+      maxAttempts: positiveInt.default(3),
+      initialDelayMs: positiveInt.default(100),
+      maxDelayMs: positiveInt.default(2_000),
+    })
+    .prefault({}),
+  circuitBreaker: z
+    .object({
+      consecutiveFailures: positiveInt.default(10),
+      halfOpenAfterMs: positiveInt.default(5_000),
+    })
+    .prefault({}),
+  pageSize: positiveInt.max(10_000).default(500),
+  capabilities: z
+    .object({
+      /** Hippo: `POST /hippo/entities/lookup` exists. */
+      bulkLookup: z.boolean().default(false),
+      /** Largest bulk lookup the component accepts. */
+      bulkLookupMax: positiveInt.default(1_000),
+    })
+    .prefault({}),
+});
+
+export type ComponentManifest = z.infer<typeof ManifestSchema>;
+
+export const COMPONENTS = ['cappella', 'hippo', 'canon'] as const;
+export type ComponentName = (typeof COMPONENTS)[number];
+
+const ManifestFileSchema = z
+  .object({
+    cappella: ManifestSchema.prefault({}),
+    hippo: ManifestSchema.prefault({}),
+    canon: ManifestSchema.prefault({}),
+  })
+  .strict();
+
+function readManifestFile(path: string | undefined): { value?: unknown; problem?: string } {
+  if (!path) return { value: {} };
+  try {
+    return { value: JSON.parse(readFileSync(path, 'utf8')) as unknown };
+  } catch (error) {
+    return { problem: `COMPONENT_MANIFEST_FILE: cannot read ${path}: ${(error as Error).message}` };
+  }
+}
 
 /**
  * Settings that are required only in some modes. Checked on the raw environment so that they
@@ -80,27 +164,63 @@ export interface RetryConfig {
   maxDelayMs: number;
 }
 
+export interface ChecksConfig {
+  /** How long a missing output may lag behind the run before it is a mismatch. */
+  graceDelayMs: number;
+  /** Delays of the delayed-retry tier; after the last one a check ends as `check_failed`. */
+  retryDelaysMs: number[];
+  /** Most check work items handled together (one bulk lookup, one multi-row insert). */
+  batchSize: number;
+  /** How long a checker holds a check before another may take it over (crash recovery). */
+  leaseMs: number;
+}
+
 export interface BridgeConfig {
   transport: TransportConfig;
   store: StoreConfig;
   http: { host: string; port?: number };
   consumerRetry: RetryConfig;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  components: Record<ComponentName, ComponentManifest>;
+  checks: ChecksConfig;
+  repairStrategies: Record<MismatchType, RepairStrategy>;
 }
 
 /** Validates the environment and returns the typed configuration, or throws a `ConfigError`. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const parsed = EnvSchema.safeParse(env);
+  const manifestFile = readManifestFile(env.COMPONENT_MANIFEST_FILE);
+  const manifests = ManifestFileSchema.safeParse(manifestFile.value ?? {});
+  const issues = (prefix: string, error: z.ZodError | undefined) =>
+    (error?.issues ?? []).map(
+      (issue) => `${prefix}${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
   const problems = [
     ...missingForMode(env),
-    ...(parsed.error?.issues ?? []).map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    ),
+    ...issues('', parsed.error),
+    ...(manifestFile.problem ? [manifestFile.problem] : []),
+    ...(manifestFile.problem ? [] : issues('COMPONENT_MANIFEST_FILE: ', manifests.error)),
   ];
-  if (!parsed.success || problems.length > 0) {
+  if (!parsed.success || !manifests.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  const components = manifests.data;
+  const urlOverrides: Record<ComponentName, string | undefined> = {
+    cappella: e.CAPPELLA_URL,
+    hippo: e.HIPPO_URL,
+    canon: e.CANON_URL,
+  };
+  for (const name of COMPONENTS) {
+    components[name].baseUrl = urlOverrides[name] ?? components[name].baseUrl;
+  }
+  const strategyEnv = e as unknown as Record<string, RepairStrategy | undefined>;
+  const repairStrategies = Object.fromEntries(
+    MISMATCH_TYPES.map((type) => [
+      type,
+      strategyEnv[`STRATEGY_${type.toUpperCase()}`] ?? DEFAULT_STRATEGIES[type],
+    ]),
+  ) as Record<MismatchType, RepairStrategy>;
   const transport: TransportConfig =
     e.BRIDGE_TRANSPORT === 'kafka'
       ? {
@@ -130,5 +250,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       maxDelayMs: e.CONSUMER_RETRY_MAX_MS,
     },
     logLevel: e.LOG_LEVEL,
+    components,
+    checks: {
+      graceDelayMs: e.CHECK_GRACE_DELAY_MS,
+      retryDelaysMs: e.CHECK_RETRY_DELAYS_MS,
+      batchSize: e.CHECK_BATCH_SIZE,
+      leaseMs: e.CHECK_LEASE_MS,
+    },
+    repairStrategies,
   };
 }

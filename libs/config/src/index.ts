@@ -1,6 +1,10 @@
 export {
+  COMPONENTS,
   loadConfig,
   type BridgeConfig,
+  type ChecksConfig,
+  type ComponentManifest,
+  type ComponentName,
   type KafkaTransportConfig,
   type RetryConfig,
   type StoreConfig,

@@ -15,3 +15,12 @@ export {
   type CompatibilityMode,
   type CompatibilityVerdict,
 } from './schema-compatibility';
+export {
+  ALLOWED_STRATEGIES,
+  DEFAULT_STRATEGIES,
+  MISMATCH_TYPES,
+  REPAIR_STRATEGIES,
+  evictionModeFor,
+  type MismatchType,
+  type RepairStrategy,
+} from './repair-strategies';

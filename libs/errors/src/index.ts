@@ -53,3 +53,32 @@ export class InvalidEventError extends PermanentError {
 export class NotFoundError extends PermanentError {
   override readonly code = 'not_found';
 }
+
+/**
+ * A component (Cappella, Hippo, Canon) did not answer usefully: timeout, 5xx, 429, connection
+ * refused, or its circuit breaker is open. Retried by the caller's retry tiers.
+ */
+export class ComponentUnavailableError extends TransientError {
+  override readonly code = 'component_unavailable';
+
+  constructor(
+    readonly component: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${component}: ${message}`, options);
+  }
+}
+
+/** A component refused a request (a 4xx other than 404/429): retrying the same call cannot help. */
+export class ComponentRequestError extends PermanentError {
+  override readonly code = 'component_refused';
+
+  constructor(
+    readonly component: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(`${component}: HTTP ${status}: ${message}`);
+  }
+}
