@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Topics, type DeadLetter, type EventOf } from '@bridge/contracts';
 import { InvalidEventError } from '@bridge/errors';
-import { ConsumerLoop } from './consumer-loop';
+import { ConsumerLoop, SubscriptionStopped } from './consumer-loop';
 import { LocalAvroCodec } from './event-codec';
 import type { ReceivedEvent } from './event-bus';
 import type { RawMessage } from './raw-message';
@@ -130,5 +130,118 @@ describe('ConsumerLoop', () => {
     await expect(
       loop.process({ ...(await messageOf(evicted())), value: Buffer.from('x') }),
     ).rejects.toThrow('broker unavailable');
+  });
+});
+
+describe('ConsumerLoop batches', () => {
+  const context = (done: string[], stop = () => false) => ({
+    keepAlive: () => Promise.resolve(),
+    shouldStop: stop,
+    onDone: (message: RawMessage) => done.push(message.offset),
+  });
+
+  function batchLoop(
+    batchHandler: (events: Array<ReceivedEvent<'canon.cache.evicted'>>) => Promise<void>,
+    extra: {
+      maxBatchSize?: number;
+      notBefore?: (e: EventOf<'canon.cache.evicted'>) => number;
+    } = {},
+  ) {
+    const deadLetters: DeadLetter[] = [];
+    const loop = new ConsumerLoop(
+      { groupId: 'batch-group', topics: [Topics.CanonCacheEvicted], batchHandler, ...extra },
+      codec,
+      (deadLetter) => {
+        deadLetters.push(deadLetter);
+        return Promise.resolve();
+      },
+      retry,
+    );
+    return { loop, deadLetters };
+  }
+
+  it('hands events to the batch handler together, in order, up to the batch size', async () => {
+    const calls: string[][] = [];
+    const { loop } = batchLoop(
+      (events) => {
+        calls.push(events.map((e) => e.offset));
+        return Promise.resolve();
+      },
+      { maxBatchSize: 2 },
+    );
+    const done: string[] = [];
+    const messages = await Promise.all(['1', '2', '3'].map((o) => messageOf(evicted(), o)));
+    await loop.processBatch(messages, context(done));
+    expect(calls).toEqual([['1', '2'], ['3']]);
+    expect(done).toEqual(['1', '2', '3']);
+  });
+
+  it('isolates a poison event of a failing batch: only that one is dead-lettered', async () => {
+    const poison = evicted();
+    const handled: string[] = [];
+    const { loop, deadLetters } = batchLoop((events) => {
+      if (events.some((e) => e.event.event_id === poison.event_id)) {
+        return Promise.reject(new Error('cannot handle this one'));
+      }
+      handled.push(...events.map((e) => e.offset));
+      return Promise.resolve();
+    });
+    const done: string[] = [];
+    const messages = [
+      await messageOf(evicted(), '1'),
+      await messageOf(poison, '2'),
+      await messageOf(evicted(), '3'),
+    ];
+    await loop.processBatch(messages, context(done));
+    expect(handled.sort()).toEqual(['1', '3']);
+    expect(deadLetters.map((d) => d.source_offset)).toEqual(['2']);
+    expect(done).toEqual(['1', '2', '3']);
+  });
+
+  it('dead-letters undecodable bytes in a batch and still handles the rest', async () => {
+    const handled: string[] = [];
+    const { loop, deadLetters } = batchLoop((events) => {
+      handled.push(...events.map((e) => e.offset));
+      return Promise.resolve();
+    });
+    const garbage: RawMessage = { ...(await messageOf(evicted(), '2')), value: Buffer.from('x') };
+    const done: string[] = [];
+    await loop.processBatch(
+      [await messageOf(evicted(), '1'), garbage, await messageOf(evicted(), '3')],
+      context(done),
+    );
+    expect(handled).toEqual(['1', '3']);
+    expect(deadLetters.map((d) => d.failure_kind)).toEqual(['undecodable']);
+    expect(done).toEqual(['1', '2', '3']);
+  });
+
+  it('waits for a delayed event until its time, and a stop ends the wait uncommitted', async () => {
+    const handledAt: number[] = [];
+    const { loop } = batchLoop(
+      () => {
+        handledAt.push(Date.now());
+        return Promise.resolve();
+      },
+      { notBefore: (e) => e.occurred_at },
+    );
+    const start = Date.now();
+    const done: string[] = [];
+    await loop.processBatch(
+      [await messageOf({ ...evicted(), occurred_at: start + 150 }, '1')],
+      context(done),
+    );
+    expect(handledAt[0] - start).toBeGreaterThanOrEqual(140);
+    expect(done).toEqual(['1']);
+
+    let stop = false;
+    setTimeout(() => (stop = true), 50);
+    const later: string[] = [];
+    await expect(
+      loop.processBatch(
+        [await messageOf({ ...evicted(), occurred_at: Date.now() + 60_000 }, '2')],
+        context(later, () => stop),
+      ),
+    ).rejects.toBeInstanceOf(SubscriptionStopped);
+    expect(later).toEqual([]);
   });
 });

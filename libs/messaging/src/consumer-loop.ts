@@ -1,11 +1,13 @@
 /**
- * The consumer loop's per-message logic, shared by both transports: decode, run the handler with
- * retries and backoff, and dead-letter what cannot be decoded or keeps failing.
+ * The consumer loop's logic, shared by both transports: decode, run the handler with retries and
+ * backoff, batch where the subscription asks for it, wait for delayed events, and dead-letter
+ * what cannot be decoded or keeps failing.
  *
- * The transports only move bytes and offsets. They call `process` for each message in partition
- * order and commit the offset once it resolves; it resolves when the message was handled *or*
- * safely dead-lettered, so a poison message never blocks its partition. It rejects only when the
- * dead letter itself cannot be written, and then the transport must not commit.
+ * The transports only move bytes and offsets. They hand `processBatch` the messages of one
+ * partition in order and commit each offset reported through `onDone`; a message is done when it
+ * was handled *or* safely dead-lettered, so a poison message never blocks its partition. The loop
+ * rejects only when a dead letter itself cannot be written (then the transport must not commit
+ * past the last done message) or with `SubscriptionStopped` when the subscription is stopping.
  */
 import { Logger } from '@nestjs/common';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
@@ -14,7 +16,7 @@ import { isTopic, type DeadLetter, type Topic } from '@bridge/contracts';
 import { PermanentError, UndecodableMessageError } from '@bridge/errors';
 import { buildDeadLetter } from './dead-letter';
 import type { EventCodec } from './event-codec';
-import type { ReceivedEvent, SubscriptionSpec } from './event-bus';
+import type { BatchContext, ReceivedEvent, SubscriptionSpec } from './event-bus';
 import type { RawMessage } from './raw-message';
 
 export type ProcessOutcome = 'handled' | 'dead-lettered';
@@ -22,9 +24,33 @@ export type ProcessOutcome = 'handled' | 'dead-lettered';
 /** Where dead letters go; the transport provides it (a Kafka topic or the in-process bus). */
 export type DeadLetterSink = (deadLetter: DeadLetter, key: string) => Promise<void>;
 
+/** The subscription is stopping; the transport commits what is done and leaves the rest. */
+export class SubscriptionStopped extends Error {
+  constructor() {
+    super('subscription stopped');
+  }
+}
+
+/** What a transport gives the loop for one batch of one partition. */
+export interface LoopContext extends BatchContext {
+  /** Called once per message, in order, when it is handled or dead-lettered. */
+  onDone(message: RawMessage): void;
+  /** True when the loop must stop before the next message (shutdown, rebalance). */
+  shouldStop(): boolean;
+}
+
+const DEFAULT_MAX_BATCH = 500;
+const WAIT_SLICE_MS = 1_000;
+
+interface Decoded<T extends Topic> {
+  message: RawMessage;
+  received: ReceivedEvent<T>;
+}
+
 export class ConsumerLoop<T extends Topic> {
   private readonly logger: Logger;
   private readonly policy: RetryPolicy;
+  private readonly maxBatchSize: number;
 
   constructor(
     private readonly spec: SubscriptionSpec<T>,
@@ -33,6 +59,7 @@ export class ConsumerLoop<T extends Topic> {
     retryConfig: RetryConfig,
   ) {
     this.logger = new Logger(`ConsumerLoop:${spec.groupId}`);
+    this.maxBatchSize = spec.batchHandler ? (spec.maxBatchSize ?? DEFAULT_MAX_BATCH) : 1;
     this.policy = retry(
       handleWhen((error) => !(error instanceof PermanentError)),
       {
@@ -46,30 +73,114 @@ export class ConsumerLoop<T extends Topic> {
   }
 
   /**
-   * @param onRetry called before each retry, so a transport can keep its session alive
+   * Handles one message on its own: retries, then dead-letters.
+   *
+   * @param keepAlive called before each retry, so a transport can keep its session alive
    *   (Kafka heartbeats) while a handler backs off.
    */
   async process(
     message: RawMessage,
-    onRetry: () => Promise<void> = async () => {},
+    keepAlive: () => Promise<void> = async () => {},
   ): Promise<ProcessOutcome> {
     let attempts = 0;
     try {
       await this.policy.execute(async () => {
-        if (attempts > 0) await onRetry();
+        if (attempts > 0) await keepAlive();
         attempts += 1;
         const received = await this.decode(message, attempts);
-        await this.spec.handler(received);
+        await this.handleOne(received, keepAlive);
       });
       return 'handled';
     } catch (error) {
-      const deadLetter = buildDeadLetter(message, this.spec.groupId, error, attempts);
-      this.logger.warn(
-        `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${deadLetter.reason}`,
-      );
-      await this.sendDeadLetter(deadLetter, message.topic);
+      await this.deadLetter(message, error, attempts);
       return 'dead-lettered';
     }
+  }
+
+  /** Handles one partition's messages in order, in handler batches of at most `maxBatchSize`. */
+  async processBatch(messages: RawMessage[], context: LoopContext): Promise<void> {
+    let pending: Decoded<T>[] = [];
+    const flush = async () => {
+      const group = pending;
+      pending = [];
+      await this.handleGroup(group, context);
+    };
+    for (const message of messages) {
+      if (context.shouldStop()) break;
+      let received: ReceivedEvent<T>;
+      try {
+        received = await this.decode(message, 1);
+      } catch (error) {
+        await flush();
+        if (error instanceof PermanentError) await this.deadLetter(message, error, 1);
+        else await this.process(message, () => context.keepAlive());
+        context.onDone(message);
+        continue;
+      }
+      const due = this.spec.notBefore?.(received.event as never);
+      if (typeof due === 'number' && due > Date.now()) {
+        await flush();
+        await this.waitUntil(due, context);
+      }
+      pending.push({ message, received });
+      if (pending.length >= this.maxBatchSize) await flush();
+    }
+    await flush();
+  }
+
+  private async handleGroup(group: Decoded<T>[], context: LoopContext): Promise<void> {
+    if (group.length === 0) return;
+    if (!this.spec.batchHandler || group.length === 1) {
+      for (const { message } of group) {
+        await this.process(message, () => context.keepAlive());
+        context.onDone(message);
+      }
+      return;
+    }
+    const batchHandler = this.spec.batchHandler;
+    let attempt = 0;
+    try {
+      await this.policy.execute(async () => {
+        if (attempt > 0) await context.keepAlive();
+        attempt += 1;
+        const events = group.map(({ received }) => ({ ...received, attempt }));
+        await batchHandler(events, context);
+      });
+    } catch (error) {
+      // Isolate the failure: every event gets its own retries, and only failing ones are
+      // dead-lettered.
+      this.logger.warn(
+        `batch of ${group.length} failed (${describe(error)}); handling its events one by one`,
+      );
+      for (const { message } of group) {
+        await this.process(message, () => context.keepAlive());
+        context.onDone(message);
+      }
+      return;
+    }
+    for (const { message } of group) context.onDone(message);
+  }
+
+  private async handleOne(received: ReceivedEvent<T>, keepAlive: () => Promise<void>) {
+    if (this.spec.batchHandler) await this.spec.batchHandler([received], { keepAlive });
+    else await this.spec.handler(received);
+  }
+
+  private async waitUntil(due: number, context: LoopContext): Promise<void> {
+    for (let left = due - Date.now(); left > 0; left = due - Date.now()) {
+      if (context.shouldStop()) throw new SubscriptionStopped();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, WAIT_SLICE_MS)));
+      await context.keepAlive();
+    }
+    if (context.shouldStop()) throw new SubscriptionStopped();
+  }
+
+  private async deadLetter(message: RawMessage, error: unknown, attempts: number): Promise<void> {
+    const deadLetter = buildDeadLetter(message, this.spec.groupId, error, attempts);
+    this.logger.warn(
+      `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${deadLetter.reason}`,
+    );
+    await this.sendDeadLetter(deadLetter, message.topic);
   }
 
   private async decode(message: RawMessage, attempt: number): Promise<ReceivedEvent<T>> {
@@ -90,4 +201,8 @@ export class ConsumerLoop<T extends Topic> {
       attempt,
     } as ReceivedEvent<T>;
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -37,14 +37,46 @@ export type ReceivedEvent<T extends Topic = Topic> = T extends Topic
 
 export type EventHandler<T extends Topic> = (received: ReceivedEvent<T>) => Promise<void>;
 
-export interface SubscriptionSpec<T extends Topic> {
+/** What a batch handler may ask of the transport while it works. */
+export interface BatchContext {
+  /** Keeps the consumer's group membership alive during long work (Kafka heartbeats). */
+  keepAlive(): Promise<void>;
+}
+
+/**
+ * Handles several decoded events together (one bulk lookup, one multi-row insert). It must be
+ * correct per event: when a batch keeps failing, the loop re-runs its events one at a time so
+ * that only the event that fails is dead-lettered.
+ */
+export type BatchEventHandler<T extends Topic> = (
+  events: ReceivedEvent<T>[],
+  context: BatchContext,
+) => Promise<void>;
+
+interface SubscriptionBase<T extends Topic> {
   /** Consumer group: each group receives every event once; members of a group share partitions. */
   groupId: string;
   topics: readonly T[];
-  handler: EventHandler<T>;
   /** Start from the earliest retained event when the group has no committed offset (default true). */
   fromBeginning?: boolean;
+  /**
+   * Delayed delivery, for retry and grace topics: an event is not handled before the time this
+   * returns (epoch ms). The loop waits in order, keeping the session alive, and a stop cuts the
+   * wait short without committing the waiting event.
+   */
+  notBefore?: (event: EventOf<T>) => number | null | undefined;
 }
+
+export type SubscriptionSpec<T extends Topic> = SubscriptionBase<T> &
+  (
+    | { handler: EventHandler<T>; batchHandler?: never; maxBatchSize?: never }
+    | {
+        batchHandler: BatchEventHandler<T>;
+        /** Most events per handler call (default 500). */
+        maxBatchSize?: number;
+        handler?: never;
+      }
+  );
 
 export interface Subscription {
   /** Stops consuming after the in-flight event; committed progress is kept. */

@@ -1,13 +1,21 @@
 export {
   EventPublisher,
   EventSubscriber,
+  type BatchContext,
+  type BatchEventHandler,
   type EventHandler,
   type OutgoingEvent,
   type ReceivedEvent,
   type Subscription,
   type SubscriptionSpec,
 } from './event-bus';
-export { ConsumerLoop, type DeadLetterSink, type ProcessOutcome } from './consumer-loop';
+export {
+  ConsumerLoop,
+  SubscriptionStopped,
+  type DeadLetterSink,
+  type LoopContext,
+  type ProcessOutcome,
+} from './consumer-loop';
 export { buildDeadLetter, failureKindOf, type FailureKind } from './dead-letter';
 export { LocalAvroCodec, RegistryAvroCodec, type EventCodec } from './event-codec';
 export { InProcessBus } from './in-process/in-process-bus';

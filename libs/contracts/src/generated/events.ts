@@ -25,6 +25,40 @@ export interface EntityKey {
   external_id: string;
 }
 
+/** A consistency check to run, produced by ingest and consumed by the checker. */
+export interface CheckRequested {
+  /** Unique per event; consumers de-duplicate on it. */
+  event_id: string;
+  /** When the event happened, epoch milliseconds (UTC). */
+  occurred_at: number;
+  /** post_run | failed_run | canon_staleness */
+  check_type: string;
+  /** Natural identity of the check (e.g. post_run:<run id>); one finding per key. */
+  check_key: string;
+  /** Component whose event triggered the check. */
+  source: string;
+  /** event_id of the triggering inbound event. */
+  source_event_id: string;
+  /** Run id, or the triggering event id for entity checks. */
+  source_id: string;
+  run_id?: null | string;
+  pipeline_id?: null | string;
+  actor?: null | string;
+  /** Run outputs, partial outputs, or the entities whose availability changed. */
+  entities: Array<EntityKey>;
+  /** Availability change for canon_staleness checks. */
+  change?: null | string;
+  /** occurred_at of the triggering event, for end-to-end latency. */
+  triggered_at: number;
+  /** 1 for the first check; incremented by each delayed retry. */
+  attempt: number;
+  /** Delayed topic only: do not run before this time. */
+  not_before?: null | number;
+  /** grace (re-check a missing entity after the lag allowance) | retry (a component was unreachable) */
+  delay_reason?: null | string;
+  last_error?: null | string;
+}
+
 /** A discrepancy between components, recorded in the sync event log. */
 export interface SyncMismatch {
   /** Unique per event; consumers de-duplicate on it. */
@@ -174,6 +208,8 @@ export interface IngestBatchCompleted {
 /** Every topic with a registered schema, by name. */
 export const Topics = {
   BridgeDlqEvents: 'bridge.dlq.events',
+  BridgeInternalChecks: 'bridge.internal.checks',
+  BridgeInternalChecksDelayed: 'bridge.internal.checks.delayed',
   BridgeSyncMismatch: 'bridge.sync.mismatch',
   BridgeSyncOk: 'bridge.sync.ok',
   BridgeSyncRepaired: 'bridge.sync.repaired',
@@ -191,6 +227,8 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
 /** The event type carried by each topic. */
 export interface EventsByTopic {
   'bridge.dlq.events': DeadLetter;
+  'bridge.internal.checks': CheckRequested;
+  'bridge.internal.checks.delayed': CheckRequested;
   'bridge.sync.mismatch': SyncMismatch;
   'bridge.sync.ok': SyncOk;
   'bridge.sync.repaired': SyncRepaired;
@@ -237,6 +275,176 @@ export const TopicSchemas = {
         { name: 'reason', type: 'string' },
         { name: 'failure_kind', type: 'string', doc: 'undecodable | invalid | handler_failed' },
         { name: 'attempts', type: 'int' },
+      ],
+    },
+  },
+  'bridge.internal.checks': {
+    version: 1,
+    schema: {
+      type: 'record',
+      name: 'CheckRequested',
+      namespace: 'bridge.events.internal',
+      doc: 'A consistency check to run, produced by ingest and consumed by the checker.',
+      fields: [
+        {
+          name: 'event_id',
+          type: { type: 'string', logicalType: 'uuid' },
+          doc: 'Unique per event; consumers de-duplicate on it.',
+        },
+        {
+          name: 'occurred_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'When the event happened, epoch milliseconds (UTC).',
+        },
+        { name: 'check_type', type: 'string', doc: 'post_run | failed_run | canon_staleness' },
+        {
+          name: 'check_key',
+          type: 'string',
+          doc: 'Natural identity of the check (e.g. post_run:<run id>); one finding per key.',
+        },
+        { name: 'source', type: 'string', doc: 'Component whose event triggered the check.' },
+        {
+          name: 'source_event_id',
+          type: 'string',
+          doc: 'event_id of the triggering inbound event.',
+        },
+        {
+          name: 'source_id',
+          type: 'string',
+          doc: 'Run id, or the triggering event id for entity checks.',
+        },
+        { name: 'run_id', type: ['null', 'string'], default: null },
+        { name: 'pipeline_id', type: ['null', 'string'], default: null },
+        { name: 'actor', type: ['null', 'string'], default: null },
+        {
+          name: 'entities',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: 'EntityKey',
+              fields: [
+                { name: 'entity_type', type: 'string' },
+                { name: 'external_id', type: 'string' },
+              ],
+            },
+          },
+          doc: 'Run outputs, partial outputs, or the entities whose availability changed.',
+        },
+        {
+          name: 'change',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'Availability change for canon_staleness checks.',
+        },
+        {
+          name: 'triggered_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'occurred_at of the triggering event, for end-to-end latency.',
+        },
+        {
+          name: 'attempt',
+          type: 'int',
+          doc: '1 for the first check; incremented by each delayed retry.',
+        },
+        {
+          name: 'not_before',
+          type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
+          default: null,
+          doc: 'Delayed topic only: do not run before this time.',
+        },
+        {
+          name: 'delay_reason',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'grace (re-check a missing entity after the lag allowance) | retry (a component was unreachable)',
+        },
+        { name: 'last_error', type: ['null', 'string'], default: null },
+      ],
+    },
+  },
+  'bridge.internal.checks.delayed': {
+    version: 1,
+    schema: {
+      type: 'record',
+      name: 'CheckRequested',
+      namespace: 'bridge.events.internal',
+      doc: 'A consistency check to run, produced by ingest and consumed by the checker.',
+      fields: [
+        {
+          name: 'event_id',
+          type: { type: 'string', logicalType: 'uuid' },
+          doc: 'Unique per event; consumers de-duplicate on it.',
+        },
+        {
+          name: 'occurred_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'When the event happened, epoch milliseconds (UTC).',
+        },
+        { name: 'check_type', type: 'string', doc: 'post_run | failed_run | canon_staleness' },
+        {
+          name: 'check_key',
+          type: 'string',
+          doc: 'Natural identity of the check (e.g. post_run:<run id>); one finding per key.',
+        },
+        { name: 'source', type: 'string', doc: 'Component whose event triggered the check.' },
+        {
+          name: 'source_event_id',
+          type: 'string',
+          doc: 'event_id of the triggering inbound event.',
+        },
+        {
+          name: 'source_id',
+          type: 'string',
+          doc: 'Run id, or the triggering event id for entity checks.',
+        },
+        { name: 'run_id', type: ['null', 'string'], default: null },
+        { name: 'pipeline_id', type: ['null', 'string'], default: null },
+        { name: 'actor', type: ['null', 'string'], default: null },
+        {
+          name: 'entities',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: 'EntityKey',
+              fields: [
+                { name: 'entity_type', type: 'string' },
+                { name: 'external_id', type: 'string' },
+              ],
+            },
+          },
+          doc: 'Run outputs, partial outputs, or the entities whose availability changed.',
+        },
+        {
+          name: 'change',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'Availability change for canon_staleness checks.',
+        },
+        {
+          name: 'triggered_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'occurred_at of the triggering event, for end-to-end latency.',
+        },
+        {
+          name: 'attempt',
+          type: 'int',
+          doc: '1 for the first check; incremented by each delayed retry.',
+        },
+        {
+          name: 'not_before',
+          type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
+          default: null,
+          doc: 'Delayed topic only: do not run before this time.',
+        },
+        {
+          name: 'delay_reason',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'grace (re-check a missing entity after the lag allowance) | retry (a component was unreachable)',
+        },
+        { name: 'last_error', type: ['null', 'string'], default: null },
       ],
     },
   },

@@ -10,7 +10,7 @@
 import { Logger } from '@nestjs/common';
 import type { RetryConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, type EventOf, type Topic } from '@bridge/contracts';
-import { ConsumerLoop } from '../consumer-loop';
+import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
 import {
   EventPublisher,
   EventSubscriber,
@@ -25,6 +25,7 @@ interface GroupQueue {
   topics: ReadonlySet<string>;
   loop: ConsumerLoop<Topic>;
   pending: RawMessage[];
+  stopped: boolean;
   draining?: Promise<void>;
 }
 
@@ -71,11 +72,17 @@ export class InProcessBus {
       (deadLetter, key) => this.publish(DEAD_LETTER_TOPIC, [{ event: deadLetter, key }]),
       this.retryConfig,
     ) as unknown as ConsumerLoop<Topic>;
-    const group: GroupQueue = { topics: new Set(spec.topics), loop, pending: [] };
+    const group: GroupQueue = {
+      topics: new Set(spec.topics),
+      loop,
+      pending: [],
+      stopped: false,
+    };
     this.groups.set(spec.groupId, group);
     return {
       stop: async () => {
         this.groups.delete(spec.groupId);
+        group.stopped = true;
         group.pending.length = 0;
         await group.draining;
       },
@@ -96,12 +103,20 @@ export class InProcessBus {
   private drain(group: GroupQueue): void {
     if (group.draining) return;
     group.draining = (async () => {
-      for (let message = group.pending.shift(); message; message = group.pending.shift()) {
+      while (group.pending.length > 0 && !group.stopped) {
+        const messages = group.pending.splice(0, group.pending.length);
+        const done = new Set<RawMessage>();
         try {
-          await group.loop.process(message);
+          await group.loop.processBatch(messages, {
+            keepAlive: () => Promise.resolve(),
+            shouldStop: () => group.stopped,
+            onDone: (message) => done.add(message),
+          });
         } catch (error) {
+          if (error instanceof SubscriptionStopped) return;
+          const lost = messages.filter((message) => !done.has(message));
           this.logger.error(
-            `event lost: could not dead-letter ${message.topic}@${message.offset}: ${String(error)}`,
+            `${lost.length} event(s) lost: could not dead-letter ${lost[0]?.topic}: ${String(error)}`,
           );
         }
       }

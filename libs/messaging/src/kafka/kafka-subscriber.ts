@@ -1,13 +1,13 @@
 /**
  * Kafka side of the consumer loop: one kafkajs consumer per subscription, batches processed in
  * partition order, offsets committed manually and only for messages the `ConsumerLoop` has
- * finished (handled or dead-lettered). A crash between handling and committing redelivers the
+ * finished (handled or dead-lettered), once per batch. A crash between handling and committing redelivers the
  * message, which idempotent handlers absorb; nothing is committed that was not done.
  */
 import { Logger } from '@nestjs/common';
 import type { RetryConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, type Topic } from '@bridge/contracts';
-import { ConsumerLoop } from '../consumer-loop';
+import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
 import { EventSubscriber, type Subscription, type SubscriptionSpec } from '../event-bus';
 import type { KafkaConnection } from './kafka-connection';
 import type { KafkaEventPublisher } from './kafka-publisher';
@@ -47,6 +47,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
       topics: [...spec.topics],
       fromBeginning: spec.fromBeginning ?? true,
     });
+    const stopping = new AbortController();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -55,22 +56,26 @@ export class KafkaEventSubscriber extends EventSubscriber {
         const { batch } = payload;
         let lastDone: string | undefined;
         try {
-          for (const message of batch.messages) {
-            if (!payload.isRunning() || payload.isStale()) break;
-            await loop.process(
-              {
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: message.offset,
-                key: message.key,
-                value: message.value,
+          await loop.processBatch(
+            batch.messages.map((message) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key,
+              value: message.value,
+            })),
+            {
+              keepAlive: () => payload.heartbeat(),
+              shouldStop: () =>
+                stopping.signal.aborted || !payload.isRunning() || payload.isStale(),
+              onDone: (message) => {
+                payload.resolveOffset(message.offset);
+                lastDone = message.offset;
               },
-              () => payload.heartbeat(),
-            );
-            payload.resolveOffset(message.offset);
-            lastDone = message.offset;
-            await payload.heartbeat();
-          }
+            },
+          );
+        } catch (error) {
+          if (!(error instanceof SubscriptionStopped)) throw error;
         } finally {
           if (lastDone !== undefined) {
             await consumer.commitOffsets([
@@ -82,8 +87,14 @@ export class KafkaEventSubscriber extends EventSubscriber {
             ]);
           }
         }
+        await payload.heartbeat();
       },
     });
-    return { stop: () => consumer.disconnect() };
+    return {
+      stop: async () => {
+        stopping.abort();
+        await consumer.disconnect();
+      },
+    };
   }
 }
