@@ -1,11 +1,13 @@
 /**
- * Ingest service: consumes the components' lifecycle topics, validates and de-duplicates them, dead-letters what cannot be read, and turns them into check work (handlers arrive with issue 3).
+ * Ingest service: consumes the components' topics (validated against their Avro schemas by the
+ * consumer loop), drops duplicates, records fact events and turns the rest into check work.
  *
- * This module is the service's wiring only; shared logic lives in `libs/`.
+ * This module is the service's wiring only; the decisions live in `@bridge/checks`.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
 import { ServiceRuntimeModule } from '@bridge/runtime';
+import { InboundEventIngestor } from './inbound-event-ingestor';
 
 @Module({})
 export class IngestModule {
@@ -13,6 +15,7 @@ export class IngestModule {
     return {
       module: IngestModule,
       imports: [ServiceRuntimeModule.forService('ingest', config)],
+      providers: [InboundEventIngestor],
     };
   }
 }

@@ -20,6 +20,12 @@ export abstract class EventPublisher {
 
   /** Publishes several events of one topic in a single request; all are validated first. */
   abstract publishMany<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void>;
+
+  /**
+   * The bytes this transport would send for the event: kept in a dead letter, so an operator
+   * can requeue a message that never came from a topic (e.g. a check abandoned after retries).
+   */
+  abstract encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer>;
 }
 
 /** One delivered event; `topic` narrows `event` to that topic's type. */

@@ -4,3 +4,4 @@ export { STORE_ENTITIES, createDataSource, dataSourceOptions, migrateStore } fro
 export { ProcessedInboundEvents } from './processed-inbound-events';
 export { StoreHealth, StoreModule } from './store.module';
 export { SyncEventLog, type NewSyncEvent, type RecordedSyncEvent } from './sync-event-log';
+export { CheckLeases } from './check-leases';

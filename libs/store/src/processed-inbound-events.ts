@@ -28,4 +28,25 @@ export class ProcessedInboundEvents {
       .execute();
     return (result.raw as unknown[]).length === 1;
   }
+
+  /**
+   * Batch form of `claim`: one insert for many events. Returns the ids that were claimed now;
+   * the others had been processed by the group before.
+   */
+  async claimMany(
+    consumerGroup: string,
+    events: Array<{ eventId: string; topic: string }>,
+    manager?: EntityManager,
+  ): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const result = await (manager ?? this.dataSource.manager)
+      .createQueryBuilder()
+      .insert()
+      .into(ProcessedInboundEventEntity)
+      .values(events.map(({ eventId, topic }) => ({ consumerGroup, eventId, topic })))
+      .orIgnore()
+      .returning(['eventId'])
+      .execute();
+    return new Set((result.raw as Array<{ event_id: string }>).map((row) => row.event_id));
+  }
 }

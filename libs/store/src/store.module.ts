@@ -6,6 +6,7 @@ import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '
 import { DataSource } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { createDataSource, migrateStore } from './data-source';
+import { CheckLeases } from './check-leases';
 import { ProcessedInboundEvents } from './processed-inbound-events';
 import { SyncEventLog } from './sync-event-log';
 
@@ -49,8 +50,13 @@ export class StoreHealth implements OnApplicationShutdown {
       inject: [DataSource],
       useFactory: (ds: DataSource) => new ProcessedInboundEvents(ds),
     },
+    {
+      provide: CheckLeases,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new CheckLeases(ds),
+    },
     StoreHealth,
   ],
-  exports: [DataSource, SyncEventLog, ProcessedInboundEvents, StoreHealth],
+  exports: [DataSource, SyncEventLog, ProcessedInboundEvents, CheckLeases, StoreHealth],
 })
 export class StoreModule {}

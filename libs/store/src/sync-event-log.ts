@@ -17,6 +17,8 @@ export interface NewSyncEvent {
   details?: Record<string, unknown>;
   mismatchType?: string | null;
   repairStrategy?: string | null;
+  /** True when the finding is announced by an outbound event (the outbox owes one). */
+  publishes?: boolean;
 }
 
 export interface RecordedSyncEvent {
@@ -51,6 +53,7 @@ export class SyncEventLog {
       details: entry.details ?? {},
       mismatchType: entry.mismatchType ?? null,
       repairStrategy: entry.repairStrategy ?? null,
+      outboundEventId: entry.publishes ? randomUUID() : null,
     }));
     const inserted = await em
       .createQueryBuilder()
@@ -73,6 +76,69 @@ export class SyncEventLog {
       event: byKey.get(row.dedupeKey) as SyncEventEntity,
       created: createdKeys.has(row.dedupeKey) && byKey.get(row.dedupeKey)?.id === row.id,
     }));
+  }
+
+  /** Marks the outbound events of these rows as sent. */
+  async markPublished(ids: string[], manager?: EntityManager): Promise<void> {
+    if (ids.length === 0) return;
+    await (manager ?? this.dataSource.manager)
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set({ publishedAt: () => 'now()' })
+      .where('id IN (:...ids) AND published_at IS NULL', { ids })
+      .execute();
+  }
+
+  /** Existing rows for these de-duplication keys, by key. */
+  async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEventEntity>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.dataSource
+      .getRepository(SyncEventEntity)
+      .createQueryBuilder('e')
+      .where('e.dedupe_key IN (:...keys)', { keys })
+      .getMany();
+    return new Map(rows.map((row) => [row.dedupeKey, row]));
+  }
+
+  /** Unresolved findings of one mismatch type whose `details.<field>` array mentions any id. */
+  findOpenMentioning(
+    mismatchType: string,
+    field: string,
+    ids: string[],
+    manager?: EntityManager,
+  ): Promise<SyncEventEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return (manager ?? this.dataSource.manager)
+      .getRepository(SyncEventEntity)
+      .createQueryBuilder('e')
+      .where('e.mismatch_type = :mismatchType AND NOT e.resolved', { mismatchType })
+      .andWhere(`e.details -> :field ?| :ids`, { field, ids })
+      .getMany();
+  }
+
+  /** Replaces a row's details and optionally resolves it; returns false if it was resolved already. */
+  async updateDetails(
+    id: string,
+    details: Record<string, unknown>,
+    resolution: { resolvedBy: string } | null,
+    manager?: EntityManager,
+  ): Promise<boolean> {
+    const result = await (manager ?? this.dataSource.manager)
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set(
+        resolution
+          ? {
+              details,
+              resolved: true,
+              resolvedAt: () => 'now()',
+              resolvedBy: resolution.resolvedBy,
+            }
+          : { details },
+      )
+      .where('id = :id AND NOT resolved', { id })
+      .execute();
+    return (result.affected ?? 0) > 0;
   }
 
   findById(id: string): Promise<SyncEventEntity | null> {

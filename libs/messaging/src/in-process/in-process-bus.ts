@@ -30,7 +30,7 @@ interface GroupQueue {
 }
 
 export class InProcessBus {
-  private readonly codec = new LocalAvroCodec();
+  readonly codec = new LocalAvroCodec();
   private readonly groups = new Map<string, GroupQueue>();
   private readonly offsets = new Map<string, bigint>();
   private readonly logger = new Logger('InProcessBus');
@@ -139,6 +139,10 @@ export class InProcessEventPublisher extends EventPublisher {
 
   publishMany<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void> {
     return this.bus.publish(topic, events);
+  }
+
+  encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
+    return this.bus.codec.encode(topic, event);
   }
 }
 

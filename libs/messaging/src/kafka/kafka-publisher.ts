@@ -27,6 +27,10 @@ export class KafkaEventPublisher extends EventPublisher {
     await producer.send({ topic, messages, acks: -1 });
   }
 
+  encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
+    return this.connection.codec.encode(topic, event);
+  }
+
   /** Publishes bytes as they are; used to dead-letter and to requeue messages unchanged. */
   async publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void> {
     const producer = await this.connection.connectedProducer();

@@ -52,4 +52,12 @@ export class SyncEventEntity {
 
   @Column({ name: 'repair_strategy', type: 'text', nullable: true })
   repairStrategy!: string | null;
+
+  /** `event_id` of the outbound `bridge.sync.*` event, fixed at recording so a re-publish reuses it. */
+  @Column({ name: 'outbound_event_id', type: 'uuid', nullable: true })
+  outboundEventId!: string | null;
+
+  /** When the outbound event was acknowledged by the transport; null while it is owed. */
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
+  publishedAt!: Date | null;
 }

@@ -1,0 +1,150 @@
+/**
+ * The ingest service's handler: every inbound component event enters Bridge here.
+ *
+ * Events arrive in batches from the six inbound topics (already decoded and checked against
+ * their Avro schema by the consumer loop, which dead-letters what is unreadable). In one
+ * database transaction per batch it claims the event ids (a redelivered or replayed event is
+ * dropped), records the events that are facts (reconciliations, batch completions, evictions),
+ * confirms stale-cache findings that an eviction settles, and publishes check work for the
+ * events that call for a check. The transaction commits only after the check work is
+ * acknowledged, so a crash anywhere in between replays the whole batch and nothing is lost.
+ */
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import {
+  checkWorkFor,
+  confirmEviction,
+  inboundLogEntryFor,
+  isCheckTrigger,
+  partitionKeyOf,
+  stableEventId,
+} from '@bridge/checks';
+import {
+  INBOUND_TOPICS,
+  Topics,
+  type CheckRequested,
+  type SyncRepaired,
+  type Topic,
+} from '@bridge/contracts';
+import {
+  EventPublisher,
+  EventSubscriber,
+  type ReceivedEvent,
+  type Subscription,
+} from '@bridge/messaging';
+import { ProcessedInboundEvents, SyncEventLog, type NewSyncEvent } from '@bridge/store';
+
+export const INGEST_GROUP = 'bridge-ingest';
+
+type InboundTopic = (typeof INBOUND_TOPICS)[number];
+
+@Injectable()
+export class InboundEventIngestor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('InboundEventIngestor');
+  private subscription?: Subscription;
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    private readonly subscriber: EventSubscriber,
+    private readonly publisher: EventPublisher,
+    private readonly dataSource: DataSource,
+    private readonly processed: ProcessedInboundEvents,
+    private readonly log: SyncEventLog,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscription = await this.subscriber.subscribe({
+      groupId: INGEST_GROUP,
+      topics: INBOUND_TOPICS,
+      batchHandler: (events) => this.ingest(events),
+      maxBatchSize: this.config.checks.batchSize,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  /** Ingests one batch; see the module comment for the guarantees. */
+  async ingest(events: Array<ReceivedEvent<InboundTopic>>): Promise<void> {
+    const unique = [...new Map(events.map((e) => [e.event.event_id, e])).values()];
+    await this.dataSource.transaction(async (manager) => {
+      const fresh = await this.processed.claimMany(
+        INGEST_GROUP,
+        unique.map((e) => ({ eventId: e.event.event_id, topic: e.topic })),
+        manager,
+      );
+      const accepted = unique.filter((e) => fresh.has(e.event.event_id));
+      if (accepted.length === 0) return;
+
+      const work: CheckRequested[] = [];
+      const facts: NewSyncEvent[] = [];
+      for (const received of accepted) {
+        if (isCheckTrigger(received)) {
+          const item = checkWorkFor(received);
+          if (item) work.push(item);
+        }
+        const fact = inboundLogEntryFor(received as { topic: Topic; event: unknown });
+        if (fact) facts.push(fact);
+      }
+      await this.log.recordMany(facts, manager);
+      const repaired = await this.confirmEvictions(accepted, manager);
+      await this.publisher.publishMany(
+        Topics.BridgeInternalChecks,
+        work.map((item) => ({ event: item, key: partitionKeyOf(item) })),
+      );
+      await this.publisher.publishMany(
+        Topics.BridgeSyncRepaired,
+        repaired.map((event) => ({ event, key: event.run_id ?? event.sync_event_id })),
+      );
+      this.logger.debug(`ingested ${accepted.length} event(s): ${work.length} check(s)`);
+    });
+  }
+
+  /** Settles stale-cache findings whose artifacts Canon has now evicted. */
+  private async confirmEvictions(
+    accepted: Array<ReceivedEvent<InboundTopic>>,
+    manager: EntityManager,
+  ): Promise<SyncRepaired[]> {
+    const evictedIds = accepted.flatMap((e) =>
+      e.topic === Topics.CanonCacheEvicted ? e.event.artifact_ids : [],
+    );
+    if (evictedIds.length === 0) return [];
+    const open = await this.log.findOpenMentioning(
+      'stale_cache',
+      'artifact_ids',
+      evictedIds,
+      manager,
+    );
+    const repaired: SyncRepaired[] = [];
+    for (const finding of open) {
+      const confirmation = confirmEviction(finding.details, evictedIds);
+      const resolvedNow = await this.log.updateDetails(
+        finding.id,
+        confirmation.details,
+        confirmation.complete ? { resolvedBy: 'canon' } : null,
+        manager,
+      );
+      if (resolvedNow && confirmation.complete) {
+        repaired.push({
+          event_id: stableEventId(`repaired:${finding.id}`),
+          occurred_at: Date.now(),
+          sync_event_id: finding.id,
+          mismatch_type: 'stale_cache',
+          run_id: null,
+          resolution: 'evicted',
+          resolved_by: 'canon',
+          new_run_id: null,
+        });
+      }
+    }
+    return repaired;
+  }
+}

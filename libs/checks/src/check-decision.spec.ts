@@ -1,0 +1,134 @@
+import type { CheckRequested } from '@bridge/contracts';
+import { decideCheck, entitiesOf, entityKeyString, missingFrom } from './check-decision';
+
+const settings = { graceDelayMs: 1_000, retryDelaysMs: [100, 500] };
+const key = (id: string) => ({ entity_type: 'sample', external_id: id });
+
+function work(overrides: Partial<CheckRequested> = {}): CheckRequested {
+  return {
+    event_id: '00000000-0000-4000-8000-000000000001',
+    occurred_at: 10_000,
+    check_type: 'post_run',
+    check_key: 'post_run:r1',
+    source: 'cappella',
+    source_event_id: 'e1',
+    source_id: 'r1',
+    run_id: 'r1',
+    pipeline_id: 'p1',
+    actor: 'alice',
+    entities: [key('a'), key('b')],
+    change: null,
+    triggered_at: 10_000,
+    attempt: 1,
+    not_before: null,
+    delay_reason: null,
+    last_error: null,
+    ...overrides,
+  };
+}
+
+describe('decideCheck', () => {
+  it('is ok when Hippo has every output', () => {
+    const decision = decideCheck(
+      work(),
+      { kind: 'outputs', expected: [key('a'), key('b')], missing: [] },
+      settings,
+      10_100,
+    );
+    expect(decision).toEqual({ kind: 'ok', checkedCount: 2 });
+  });
+
+  it('re-checks a missing output at the end of the grace delay, counted from the run', () => {
+    const decision = decideCheck(
+      work(),
+      { kind: 'outputs', expected: [key('a'), key('b')], missing: [key('b')] },
+      settings,
+      10_100,
+    );
+    expect(decision).toEqual({ kind: 'recheck', notBefore: 11_000, missing: [key('b')] });
+  });
+
+  it('calls a still-missing output a missing_entity mismatch once the grace delay is over', () => {
+    const decision = decideCheck(
+      work({ delay_reason: 'grace' }),
+      { kind: 'outputs', expected: [key('a'), key('b')], missing: [key('b')] },
+      settings,
+      11_000,
+    );
+    expect(decision).toEqual({
+      kind: 'mismatch',
+      mismatchType: 'missing_entity',
+      missing: [key('b')],
+      checkedCount: 2,
+    });
+  });
+
+  it('records a failed run with written outputs as partial_output, without grace', () => {
+    const decision = decideCheck(
+      work({ check_type: 'failed_run', check_key: 'failed_run:r1' }),
+      { kind: 'outputs', expected: [key('a')], missing: [] },
+      settings,
+      10_001,
+    );
+    expect(decision).toMatchObject({ kind: 'mismatch', mismatchType: 'partial_output' });
+  });
+
+  it('schedules delayed retries while attempts remain, then fails the check', () => {
+    const down = { kind: 'unavailable' as const, error: 'hippo: HTTP 503' };
+    expect(decideCheck(work({ attempt: 1 }), down, settings, 5)).toEqual({
+      kind: 'retry',
+      notBefore: 105,
+      error: 'hippo: HTTP 503',
+    });
+    expect(decideCheck(work({ attempt: 2 }), down, settings, 5)).toMatchObject({
+      kind: 'retry',
+      notBefore: 505,
+    });
+    const final = decideCheck(work({ attempt: 3 }), down, settings, 5);
+    expect(final.kind).toBe('failed');
+    expect(final).toMatchObject({ reason: expect.stringContaining('hippo: HTTP 503') });
+  });
+
+  it('fails a check whose run Cappella does not know', () => {
+    expect(decideCheck(work(), { kind: 'unknown_run' }, settings, 1)).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringContaining('r1'),
+    });
+  });
+
+  it('finds a stale cache when Canon still holds artifacts, and a clean one otherwise', () => {
+    const staleness = work({ check_type: 'canon_staleness', run_id: null });
+    const artifacts = [
+      { artifact_id: 'x1', ...key('a') },
+      { artifact_id: 'x2', ...key('a') },
+    ];
+    expect(decideCheck(staleness, { kind: 'artifacts', artifacts }, settings, 1)).toEqual({
+      kind: 'stale_cache',
+      artifacts,
+      entities: [key('a')],
+    });
+    expect(decideCheck(staleness, { kind: 'artifacts', artifacts: [] }, settings, 1)).toEqual({
+      kind: 'cache_clean',
+      checkedCount: 2,
+    });
+  });
+});
+
+describe('entity keys', () => {
+  it('lists what is missing in expected order and de-duplicates artifact entities', () => {
+    const present = new Set([entityKeyString(key('b'))]);
+    expect(missingFrom([key('c'), key('b'), key('a')], present)).toEqual([key('c'), key('a')]);
+    expect(
+      entitiesOf([
+        { artifact_id: '1', ...key('a') },
+        { artifact_id: '2', ...key('a') },
+      ]),
+    ).toEqual([key('a')]);
+  });
+
+  it('does not confuse keys whose parts run together', () => {
+    expect(entityKeyString({ entity_type: 'a:b', external_id: 'c' })).not.toBe(
+      entityKeyString({ entity_type: 'a', external_id: 'b:c' }),
+    );
+  });
+});

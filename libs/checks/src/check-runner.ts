@@ -1,0 +1,259 @@
+/**
+ * Runs a batch of consistency checks end to end: the checker's I/O around `decideCheck`.
+ *
+ * For each batch of work items (from `bridge.internal.checks` or its delayed twin) it skips
+ * checks that already have a finding, takes a lease per check so no run is checked twice at
+ * once, reads the components in bulk (one Cappella call per run, one Hippo lookup and one Canon
+ * query for the whole batch), decides each check, records the findings with one multi-row
+ * insert, publishes one outbound event per new finding, and sends re-checks and retries to the
+ * delayed topic. Checks that exhaust their retries are recorded as `check_failed` and
+ * dead-lettered with their work item, so an operator can requeue them.
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { ChecksConfig } from '@bridge/config';
+import {
+  DEAD_LETTER_TOPIC,
+  Topics,
+  type CheckRequested,
+  type EntityKey,
+  type MismatchType,
+  type RepairStrategy,
+} from '@bridge/contracts';
+import { ComponentUnavailableError } from '@bridge/errors';
+import type { EventPublisher } from '@bridge/messaging';
+import type { CheckLeases, SyncEventEntity, SyncEventLog } from '@bridge/store';
+import {
+  decideCheck,
+  entityKeyString,
+  missingFrom,
+  type CheckDecision,
+  type CheckObservation,
+} from './check-decision';
+import { partitionKeyOf } from './check-work';
+import type { ComponentReader } from './component-reader';
+import { findingFor, isFinal, outboundEventFor, type FinalDecision } from './finding';
+
+/** A check another worker holds is looked at again after this long. */
+const LEASE_BUSY_DELAY_MS = 1_000;
+
+export interface CheckRunnerDeps {
+  components: ComponentReader;
+  log: SyncEventLog;
+  leases: CheckLeases;
+  publisher: EventPublisher;
+  checks: ChecksConfig;
+  strategies: Readonly<Record<MismatchType, RepairStrategy>>;
+  /** Lease holder identity: unique per consumer, so two consumers never share a lease. */
+  holder: string;
+  now?: () => number;
+}
+
+export interface BatchSummary {
+  skipped: number;
+  findings: number;
+  delayed: number;
+  failed: number;
+}
+
+export class CheckRunner {
+  private readonly logger = new Logger('CheckRunner');
+  private readonly now: () => number;
+
+  constructor(private readonly deps: CheckRunnerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async runBatch(items: CheckRequested[]): Promise<BatchSummary> {
+    const summary: BatchSummary = { skipped: 0, findings: 0, delayed: 0, failed: 0 };
+    const works = latestPerCheck(items);
+    const existing = await this.deps.log.findByDedupeKeys(works.map((w) => w.check_key));
+    // A finding exists: the check is done. Only an outbound event still owed goes out.
+    await this.publishOwed([...existing.values()]);
+    const open = works.filter((work) => !existing.has(work.check_key));
+    summary.skipped = works.length - open.length + (items.length - works.length);
+    if (open.length === 0) return summary;
+
+    const keys = open.map((work) => work.check_key);
+    const held = await this.deps.leases.acquire(keys, this.deps.holder, this.deps.checks.leaseMs);
+    try {
+      const busy = open.filter((work) => !held.has(work.check_key));
+      const mine = open.filter((work) => held.has(work.check_key));
+      const observations = await this.observe(mine);
+      const now = this.now();
+      const decided = mine.map((work) => ({
+        work,
+        decision: decideCheck(work, observations.get(work.check_key)!, this.deps.checks, now),
+      }));
+      const finals = decided.filter((d): d is { work: CheckRequested; decision: FinalDecision } =>
+        isFinal(d.decision),
+      );
+      const later = [
+        ...decided.filter((d) => !isFinal(d.decision)),
+        ...busy.map((work) => ({
+          work,
+          decision: { kind: 'lease_busy' as const, notBefore: now + LEASE_BUSY_DELAY_MS },
+        })),
+      ];
+      await this.sendLater(later, now);
+      summary.delayed = later.length;
+      const recorded = await this.deps.log.recordMany(
+        finals.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
+      );
+      await this.publishOwed(recorded.map((r) => r.event));
+      summary.findings = recorded.filter((r) => r.created).length;
+      const failedNow = finals.filter(
+        ({ decision }, index) => decision.kind === 'failed' && recorded[index].created,
+      );
+      await this.deadLetter(failedNow);
+      summary.failed = failedNow.length;
+      return summary;
+    } finally {
+      await this.deps.leases.release([...held], this.deps.holder);
+    }
+  }
+
+  /** Reads the components for every check in the batch, with one bulk call per component. */
+  private async observe(works: CheckRequested[]): Promise<Map<string, CheckObservation>> {
+    const observations = new Map<string, CheckObservation>();
+    const runChecks = works.filter((w) => w.check_type !== 'canon_staleness');
+    const staleness = works.filter((w) => w.check_type === 'canon_staleness');
+
+    const expected = new Map<string, EntityKey[]>();
+    await Promise.all(
+      runChecks.map(async (work) => {
+        try {
+          const outputs = await this.deps.components.runOutputs(work.run_id ?? work.source_id);
+          if (outputs === null) observations.set(work.check_key, { kind: 'unknown_run' });
+          // Cappella's record is the truth; a failed run's partial list may only be in the event.
+          else expected.set(work.check_key, outputs.length > 0 ? outputs : work.entities);
+        } catch (error) {
+          observations.set(work.check_key, unavailable(error));
+        }
+      }),
+    );
+    if (expected.size > 0) {
+      try {
+        const existing = await this.deps.components.existingEntities([...expected.values()].flat());
+        for (const [checkKey, outputs] of expected) {
+          observations.set(checkKey, {
+            kind: 'outputs',
+            expected: outputs,
+            missing: missingFrom(outputs, existing),
+          });
+        }
+      } catch (error) {
+        for (const checkKey of expected.keys()) observations.set(checkKey, unavailable(error));
+      }
+    }
+    if (staleness.length > 0) {
+      try {
+        const artifacts = await this.deps.components.artifactsFor(
+          staleness.flatMap((w) => w.entities),
+        );
+        for (const work of staleness) {
+          const mine = new Set(work.entities.map(entityKeyString));
+          observations.set(work.check_key, {
+            kind: 'artifacts',
+            artifacts: artifacts.filter((a) => mine.has(entityKeyString(a))),
+          });
+        }
+      } catch (error) {
+        for (const work of staleness) observations.set(work.check_key, unavailable(error));
+      }
+    }
+    return observations;
+  }
+
+  private async sendLater(
+    later: Array<{
+      work: CheckRequested;
+      decision: CheckDecision | { kind: 'lease_busy'; notBefore: number };
+    }>,
+    now: number,
+  ): Promise<void> {
+    if (later.length === 0) return;
+    const events = later.map(({ work, decision }) => {
+      const retrying = decision.kind === 'retry';
+      const notBefore = 'notBefore' in decision ? decision.notBefore : now;
+      return {
+        key: partitionKeyOf(work),
+        event: {
+          ...work,
+          event_id: randomUUID(),
+          occurred_at: now,
+          attempt: retrying ? work.attempt + 1 : work.attempt,
+          not_before: notBefore,
+          delay_reason: retrying ? 'retry' : decision.kind === 'recheck' ? 'grace' : 'lease',
+          last_error: retrying ? decision.error : (work.last_error ?? null),
+        },
+      };
+    });
+    await this.deps.publisher.publishMany(Topics.BridgeInternalChecksDelayed, events);
+  }
+
+  /** Publishes the outbound events the rows owe, then marks them sent (the outbox). */
+  private async publishOwed(rows: SyncEventEntity[]): Promise<void> {
+    const owed = rows.filter((row) => row.outboundEventId && !row.publishedAt);
+    if (owed.length === 0) return;
+    const outbound = owed.map(outboundEventFor).filter((o) => o !== null);
+    const byTopic = new Map<string, typeof outbound>();
+    for (const item of outbound) {
+      byTopic.set(item.topic, [...(byTopic.get(item.topic) ?? []), item]);
+    }
+    await Promise.all(
+      [...byTopic.values()].map((items) =>
+        this.deps.publisher.publishMany(
+          items[0].topic,
+          items.map(({ event, key }) => ({ event, key })) as never,
+        ),
+      ),
+    );
+    await this.deps.log.markPublished(owed.map((row) => row.id));
+  }
+
+  private async deadLetter(failed: Array<{ work: CheckRequested; decision: FinalDecision }>) {
+    for (const { work, decision } of failed) {
+      const reason = decision.kind === 'failed' ? decision.reason : 'check failed';
+      this.logger.warn(`check ${work.check_key} failed for good: ${reason}`);
+      await this.deps.publisher.publish(
+        DEAD_LETTER_TOPIC,
+        {
+          event_id: randomUUID(),
+          occurred_at: this.now(),
+          source_topic: Topics.BridgeInternalChecks,
+          source_partition: -1,
+          source_offset: '-1',
+          consumer_group: this.deps.holder.split('#')[0],
+          key: Buffer.from(partitionKeyOf(work)),
+          payload: await this.deps.publisher.encode(Topics.BridgeInternalChecks, {
+            ...work,
+            attempt: 1,
+            not_before: null,
+            delay_reason: null,
+          }),
+          reason,
+          failure_kind: 'handler_failed',
+          attempts: work.attempt,
+        },
+        partitionKeyOf(work),
+      );
+    }
+  }
+}
+
+function unavailable(error: unknown): CheckObservation {
+  if (error instanceof ComponentUnavailableError)
+    return { kind: 'unavailable', error: error.message };
+  throw error;
+}
+
+/** One work item per check: the one furthest along (a redelivery may sit beside a retry). */
+function latestPerCheck(items: CheckRequested[]): CheckRequested[] {
+  const byKey = new Map<string, CheckRequested>();
+  for (const item of items) {
+    const seen = byKey.get(item.check_key);
+    if (!seen || item.attempt >= seen.attempt) byKey.set(item.check_key, item);
+  }
+  return [...byKey.values()];
+}

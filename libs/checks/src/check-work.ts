@@ -1,0 +1,105 @@
+/**
+ * From component events to check work: which inbound events call for a consistency check, and
+ * what the check needs to know. Ingest calls `checkWorkFor` on every new inbound event and
+ * publishes the result on `bridge.internal.checks`, keyed by `partitionKeyOf`, so that all work
+ * for one run (or one entity) is handled in order by one checker.
+ */
+import { randomUUID } from 'node:crypto';
+import { Topics, type CheckRequested, type EntityKey, type Topic } from '@bridge/contracts';
+
+export type CheckType = 'post_run' | 'failed_run' | 'canon_staleness';
+
+/** The inbound events that trigger checks, as the messaging layer delivers them. */
+export type CheckTrigger =
+  | { topic: typeof Topics.CappellaRunCompleted; event: import('@bridge/contracts').RunCompleted }
+  | { topic: typeof Topics.CappellaRunFailed; event: import('@bridge/contracts').RunFailed }
+  | {
+      topic: typeof Topics.HippoEntitiesAvailabilityChanged;
+      event: import('@bridge/contracts').EntitiesAvailabilityChanged;
+    };
+
+export function isCheckTrigger(received: { topic: Topic }): received is CheckTrigger {
+  return (
+    received.topic === Topics.CappellaRunCompleted ||
+    received.topic === Topics.CappellaRunFailed ||
+    received.topic === Topics.HippoEntitiesAvailabilityChanged
+  );
+}
+
+/** The natural identity of a check: one finding per key, whatever the number of deliveries. */
+export function checkKeyOf(checkType: CheckType, sourceId: string): string {
+  return `${checkType}:${sourceId}`;
+}
+
+/** A check work item for the event, or null when the event needs no check. */
+export function checkWorkFor(
+  trigger: CheckTrigger,
+  now: number = Date.now(),
+): CheckRequested | null {
+  const base = {
+    event_id: randomUUID(),
+    occurred_at: now,
+    source_event_id: trigger.event.event_id,
+    triggered_at: trigger.event.occurred_at,
+    attempt: 1,
+    not_before: null,
+    delay_reason: null,
+    last_error: null,
+  };
+  switch (trigger.topic) {
+    case Topics.CappellaRunCompleted:
+      return {
+        ...base,
+        check_type: 'post_run',
+        check_key: checkKeyOf('post_run', trigger.event.run_id),
+        source: 'cappella',
+        source_id: trigger.event.run_id,
+        run_id: trigger.event.run_id,
+        pipeline_id: trigger.event.pipeline_id,
+        actor: trigger.event.actor,
+        entities: trigger.event.outputs,
+        change: null,
+      };
+    case Topics.CappellaRunFailed:
+      // A failed run that wrote nothing left nothing inconsistent behind.
+      if (trigger.event.partial_outputs.length === 0) return null;
+      return {
+        ...base,
+        check_type: 'failed_run',
+        check_key: checkKeyOf('failed_run', trigger.event.run_id),
+        source: 'cappella',
+        source_id: trigger.event.run_id,
+        run_id: trigger.event.run_id,
+        pipeline_id: trigger.event.pipeline_id,
+        actor: trigger.event.actor,
+        entities: trigger.event.partial_outputs,
+        change: null,
+      };
+    case Topics.HippoEntitiesAvailabilityChanged:
+      // Entities becoming available cannot leave stale artifacts behind.
+      if (trigger.event.change === 'AVAILABLE' || trigger.event.entities.length === 0) return null;
+      return {
+        ...base,
+        check_type: 'canon_staleness',
+        check_key: checkKeyOf('canon_staleness', trigger.event.event_id),
+        source: 'hippo',
+        source_id: trigger.event.event_id,
+        run_id: null,
+        pipeline_id: null,
+        actor: trigger.event.actor,
+        entities: trigger.event.entities,
+        change: trigger.event.change,
+      };
+  }
+}
+
+/** Kafka key of a work item: the run, or the first affected entity. */
+export function partitionKeyOf(work: CheckRequested): string {
+  if (work.run_id) return work.run_id;
+  const first: EntityKey | undefined = work.entities[0];
+  return first ? `${first.entity_type}:${first.external_id}` : work.check_key;
+}
+
+export function isCheckType(value: string): value is CheckType {
+  return value === 'post_run' || value === 'failed_run' || value === 'canon_staleness';
+}

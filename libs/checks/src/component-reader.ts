@@ -1,0 +1,19 @@
+/**
+ * The reads a consistency check makes of the components, as a narrow port: the checker runs
+ * against the real HTTP clients of `@bridge/components`, unit tests against an in-memory fake.
+ * Every method throws `ComponentUnavailableError` when the component cannot be reached after
+ * the client's own immediate retries.
+ */
+import type { EntityKey } from '@bridge/contracts';
+import type { Artifact } from './check-decision';
+
+export abstract class ComponentReader {
+  /** The run's outputs as Cappella lists them, or null when Cappella does not know the run. */
+  abstract runOutputs(runId: string): Promise<EntityKey[] | null>;
+
+  /** Which of the keys exist in Hippo, as a set of `entityKeyString` values. */
+  abstract existingEntities(keys: EntityKey[]): Promise<Set<string>>;
+
+  /** Canon artifacts held for any of the entities. */
+  abstract artifactsFor(keys: EntityKey[]): Promise<Artifact[]>;
+}

@@ -1,0 +1,182 @@
+/**
+ * How a check's decision becomes a sync event log row and an outbound event.
+ *
+ * `findingFor` builds the row (with everything the outbound event needs in `details`), and
+ * `outboundEventFor` rebuilds the event from the stored row alone. That is what makes the outbox
+ * work: after a crash between recording and publishing, the row is enough to publish the same
+ * event, with the same `event_id`, again.
+ */
+import { createHash } from 'node:crypto';
+import {
+  evictionModeFor,
+  Topics,
+  type CheckRequested,
+  type EntityKey,
+  type MismatchType,
+  type RepairStrategy,
+  type SyncMismatch,
+  type SyncOk,
+  type SyncStaleCache,
+} from '@bridge/contracts';
+import type { NewSyncEvent, SyncEventEntity } from '@bridge/store';
+import type { CheckDecision } from './check-decision';
+
+export const SyncEventTypes = {
+  Ok: 'bridge.sync.ok',
+  Mismatch: 'bridge.sync.mismatch',
+  StaleCache: 'bridge.sync.stale_cache',
+  CacheClean: 'bridge.sync.cache_clean',
+  CheckFailed: 'bridge.sync.check_failed',
+} as const;
+
+/** The decisions that end a check (the others send it round again). */
+export type FinalDecision = Extract<
+  CheckDecision,
+  { kind: 'ok' | 'mismatch' | 'stale_cache' | 'cache_clean' | 'failed' }
+>;
+
+export function isFinal(decision: CheckDecision): decision is FinalDecision {
+  return decision.kind !== 'recheck' && decision.kind !== 'retry';
+}
+
+export function findingFor(
+  work: CheckRequested,
+  decision: FinalDecision,
+  strategies: Readonly<Record<MismatchType, RepairStrategy>>,
+): NewSyncEvent {
+  const common = {
+    source: work.source,
+    sourceId: work.source_id,
+    dedupeKey: work.check_key,
+    actor: work.actor ?? null,
+  };
+  const context = {
+    check_type: work.check_type,
+    run_id: work.run_id ?? null,
+    pipeline_id: work.pipeline_id ?? null,
+    source_event_id: work.source_event_id,
+    triggered_at: work.triggered_at,
+    attempts: work.attempt,
+  };
+  switch (decision.kind) {
+    case 'ok':
+      return {
+        ...common,
+        eventType: SyncEventTypes.Ok,
+        details: { ...context, checked_count: decision.checkedCount },
+        publishes: true,
+      };
+    case 'mismatch':
+      return {
+        ...common,
+        eventType: SyncEventTypes.Mismatch,
+        mismatchType: decision.mismatchType,
+        repairStrategy: strategies[decision.mismatchType],
+        details: {
+          ...context,
+          checked_count: decision.checkedCount,
+          missing_entities: decision.missing,
+          ...(decision.mismatchType === 'partial_output' ? { partial_outputs: work.entities } : {}),
+        },
+        publishes: true,
+      };
+    case 'stale_cache':
+      return {
+        ...common,
+        eventType: SyncEventTypes.StaleCache,
+        mismatchType: 'stale_cache',
+        repairStrategy: strategies.stale_cache,
+        details: {
+          ...context,
+          change: work.change ?? null,
+          artifact_ids: decision.artifacts.map((artifact) => artifact.artifact_id),
+          entities: decision.entities,
+        },
+        publishes: true,
+      };
+    case 'cache_clean':
+      return {
+        ...common,
+        eventType: SyncEventTypes.CacheClean,
+        details: { ...context, change: work.change ?? null, checked_count: decision.checkedCount },
+      };
+    case 'failed':
+      return {
+        ...common,
+        eventType: SyncEventTypes.CheckFailed,
+        details: { ...context, reason: decision.reason, entities: work.entities },
+      };
+  }
+}
+
+export type OutboundFinding =
+  | { topic: typeof Topics.BridgeSyncOk; event: SyncOk; key: string }
+  | { topic: typeof Topics.BridgeSyncMismatch; event: SyncMismatch; key: string }
+  | { topic: typeof Topics.BridgeSyncStaleCache; event: SyncStaleCache; key: string };
+
+/** The outbound event a stored finding announces, or null if it announces none. */
+export function outboundEventFor(row: SyncEventEntity): OutboundFinding | null {
+  if (!row.outboundEventId) return null;
+  const details = row.details;
+  const envelope = {
+    event_id: row.outboundEventId,
+    occurred_at: row.createdAt.getTime(),
+    sync_event_id: row.id,
+    actor: row.actor,
+  };
+  const key = row.sourceId;
+  switch (row.eventType) {
+    case SyncEventTypes.Ok:
+      return {
+        topic: Topics.BridgeSyncOk,
+        key,
+        event: {
+          ...envelope,
+          run_id: row.sourceId,
+          pipeline_id: stringOrNull(details.pipeline_id),
+          checked_count: Number(details.checked_count ?? 0),
+        },
+      };
+    case SyncEventTypes.Mismatch:
+      return {
+        topic: Topics.BridgeSyncMismatch,
+        key,
+        event: {
+          ...envelope,
+          mismatch_type: row.mismatchType ?? 'unknown',
+          run_id: stringOrNull(details.run_id),
+          missing_entities: (details.missing_entities as EntityKey[] | undefined) ?? [],
+          repair_strategy: row.repairStrategy ?? 'alert_only',
+          source: row.source,
+        },
+      };
+    case SyncEventTypes.StaleCache:
+      return {
+        topic: Topics.BridgeSyncStaleCache,
+        key,
+        event: {
+          ...envelope,
+          artifact_ids: (details.artifact_ids as string[] | undefined) ?? [],
+          entities: (details.entities as EntityKey[] | undefined) ?? [],
+          eviction_mode: evictionModeFor((row.repairStrategy ?? 'alert_only') as RepairStrategy),
+        },
+      };
+    default:
+      return null;
+  }
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/**
+ * A UUID that is the same every time for the same name, for events re-sent after a crash, so
+ * consumers de-duplicating on `event_id` see one event.
+ */
+export function stableEventId(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  // Shaped as a version-4, variant-1 UUID so strict parsers accept it.
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

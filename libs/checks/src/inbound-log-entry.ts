@@ -1,0 +1,86 @@
+/**
+ * Component events that are facts to record rather than checks to run: Cappella's own
+ * reconciliation results, Hippo batch completions and Canon evictions go into the sync event log
+ * as they are, one row per event (keyed by `event_id`, so a redelivery adds nothing).
+ *
+ * Evictions also confirm pending `stale_cache` findings: `confirmEviction` is the pure rule for
+ * that (a finding is resolved once every artifact it named has been evicted).
+ */
+import { Topics, type Topic } from '@bridge/contracts';
+import type { NewSyncEvent } from '@bridge/store';
+
+type Received = { topic: Topic; event: unknown };
+
+export function inboundLogEntryFor(received: Received): NewSyncEvent | null {
+  switch (received.topic) {
+    case Topics.CappellaReconciliationCompleted: {
+      const event = received.event as import('@bridge/contracts').ReconciliationCompleted;
+      return {
+        eventType: received.topic,
+        source: 'cappella',
+        sourceId: event.scan_id,
+        dedupeKey: `inbound:${event.event_id}`,
+        details: {
+          event_id: event.event_id,
+          occurred_at: event.occurred_at,
+          discrepancy_count: event.discrepancy_count,
+          resolved_count: event.resolved_count,
+        },
+      };
+    }
+    case Topics.HippoIngestBatchCompleted: {
+      const event = received.event as import('@bridge/contracts').IngestBatchCompleted;
+      return {
+        eventType: received.topic,
+        source: 'hippo',
+        sourceId: event.batch_id,
+        dedupeKey: `inbound:${event.event_id}`,
+        actor: event.actor,
+        details: {
+          event_id: event.event_id,
+          occurred_at: event.occurred_at,
+          entity_type: event.entity_type,
+          count: event.count,
+        },
+      };
+    }
+    case Topics.CanonCacheEvicted: {
+      const event = received.event as import('@bridge/contracts').CacheEvicted;
+      return {
+        eventType: received.topic,
+        source: 'canon',
+        sourceId: event.artifact_ids[0] ?? event.event_id,
+        dedupeKey: `inbound:${event.event_id}`,
+        details: {
+          event_id: event.event_id,
+          occurred_at: event.occurred_at,
+          artifact_ids: event.artifact_ids,
+          reason: event.reason,
+        },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+export interface EvictionConfirmation {
+  details: Record<string, unknown>;
+  /** Every artifact the finding named is now evicted. */
+  complete: boolean;
+}
+
+/** Adds the evicted artifacts to a stale-cache finding's details and says if it is settled. */
+export function confirmEviction(
+  details: Record<string, unknown>,
+  evictedIds: readonly string[],
+): EvictionConfirmation {
+  const named = (details.artifact_ids as string[] | undefined) ?? [];
+  const before = new Set((details.evicted_artifact_ids as string[] | undefined) ?? []);
+  for (const id of evictedIds) if (named.includes(id)) before.add(id);
+  const evicted = named.filter((id) => before.has(id));
+  return {
+    details: { ...details, evicted_artifact_ids: evicted },
+    complete: named.length > 0 && evicted.length === named.length,
+  };
+}

@@ -1,0 +1,21 @@
+/** Consistency checks: from component events to check work, decisions, and recorded findings. */
+export {
+  decideCheck,
+  entityKeyString,
+  missingFrom,
+  type Artifact,
+  type CheckDecision,
+  type CheckObservation,
+} from './check-decision';
+export { CheckRunner, type BatchSummary, type CheckRunnerDeps } from './check-runner';
+export {
+  checkKeyOf,
+  checkWorkFor,
+  isCheckTrigger,
+  partitionKeyOf,
+  type CheckTrigger,
+  type CheckType,
+} from './check-work';
+export { ComponentReader } from './component-reader';
+export { SyncEventTypes, findingFor, outboundEventFor, stableEventId } from './finding';
+export { confirmEviction, inboundLogEntryFor } from './inbound-log-entry';
