@@ -31,7 +31,6 @@ import {
   Topics,
   type CheckRequested,
   type SyncRepaired,
-  type Topic,
 } from '@bridge/contracts';
 import {
   EventPublisher,
@@ -91,7 +90,7 @@ export class InboundEventIngestor implements OnApplicationBootstrap, OnApplicati
           const item = checkWorkFor(received);
           if (item) work.push(item);
         }
-        const fact = inboundLogEntryFor(received as { topic: Topic; event: unknown });
+        const fact = inboundLogEntryFor(received);
         if (fact) facts.push(fact);
       }
       await this.log.recordMany(facts, manager);
