@@ -14,7 +14,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
@@ -26,12 +26,7 @@ import {
   partitionKeyOf,
   stableEventId,
 } from '@bridge/checks';
-import {
-  INBOUND_TOPICS,
-  Topics,
-  type CheckRequested,
-  type SyncRepaired,
-} from '@bridge/contracts';
+import { INBOUND_TOPICS, Topics, type CheckRequested, type SyncRepaired } from '@bridge/contracts';
 import {
   EventPublisher,
   EventSubscriber,
@@ -40,14 +35,13 @@ import {
 } from '@bridge/messaging';
 import { ProcessedInboundEvents, SyncEventLog, type NewSyncEvent } from '@bridge/store';
 
-export const INGEST_GROUP = 'bridge-ingest';
-
 type InboundTopic = (typeof INBOUND_TOPICS)[number];
 
 @Injectable()
-export class InboundEventIngestor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class InboundEventIngestor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('InboundEventIngestor');
   private subscription?: Subscription;
+  private readonly group: string;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -56,18 +50,21 @@ export class InboundEventIngestor implements OnApplicationBootstrap, OnApplicati
     private readonly dataSource: DataSource,
     private readonly processed: ProcessedInboundEvents,
     private readonly log: SyncEventLog,
-  ) {}
+  ) {
+    this.group = `${config.consumerGroupPrefix}-ingest`;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscription = await this.subscriber.subscribe({
-      groupId: INGEST_GROUP,
+      groupId: this.group,
       topics: INBOUND_TOPICS,
       batchHandler: (events) => this.ingest(events),
       maxBatchSize: this.config.checks.batchSize,
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the store closes, so an in-flight batch can finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.subscription?.stop();
   }
 
@@ -76,7 +73,7 @@ export class InboundEventIngestor implements OnApplicationBootstrap, OnApplicati
     const unique = [...new Map(events.map((e) => [e.event.event_id, e])).values()];
     await this.dataSource.transaction(async (manager) => {
       const fresh = await this.processed.claimMany(
-        INGEST_GROUP,
+        this.group,
         unique.map((e) => ({ eventId: e.event.event_id, topic: e.topic })),
         manager,
       );

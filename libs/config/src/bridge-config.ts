@@ -54,6 +54,10 @@ const EnvSchema = z.object({
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(500),
   CHECK_LEASE_MS: positiveInt.default(120_000),
+  CONSUMER_GROUP_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
+    .default('bridge'),
   ...Object.fromEntries(
     MISMATCH_TYPES.map((type) => [
       `STRATEGY_${type.toUpperCase()}`,
@@ -180,6 +184,8 @@ export interface BridgeConfig {
   store: StoreConfig;
   http: { host: string; port?: number };
   consumerRetry: RetryConfig;
+  /** Prefix of every consumer group, so that two deployments can share one Kafka cluster. */
+  consumerGroupPrefix: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   components: Record<ComponentName, ComponentManifest>;
   checks: ChecksConfig;
@@ -249,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       initialDelayMs: e.CONSUMER_RETRY_INITIAL_MS,
       maxDelayMs: e.CONSUMER_RETRY_MAX_MS,
     },
+    consumerGroupPrefix: e.CONSUMER_GROUP_PREFIX,
     logLevel: e.LOG_LEVEL,
     components,
     checks: {

@@ -1,0 +1,80 @@
+/**
+ * The checker service's handlers: two subscriptions feeding one `CheckRunner`.
+ *
+ * - `bridge.internal.checks`: fresh check work from ingest, in batches.
+ * - `bridge.internal.checks.delayed`: grace-delay re-checks and delayed retries, each handled
+ *   no earlier than its `not_before`. It is a separate consumer group so that waiting for a
+ *   delayed item never holds up fresh work.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { CheckRunner, ComponentReader } from '@bridge/checks';
+import { Topics, type CheckRequested } from '@bridge/contracts';
+import { EventPublisher, EventSubscriber, type Subscription } from '@bridge/messaging';
+import { CheckLeases, SyncEventLog } from '@bridge/store';
+
+@Injectable()
+export class CheckWorkConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('CheckWorkConsumer');
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    private readonly subscriber: EventSubscriber,
+    private readonly publisher: EventPublisher,
+    private readonly components: ComponentReader,
+    private readonly log: SyncEventLog,
+    private readonly leases: CheckLeases,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const group = `${this.config.consumerGroupPrefix}-checker`;
+    const delayedGroup = `${group}-delayed`;
+    const fresh = this.runnerFor(group);
+    const delayed = this.runnerFor(delayedGroup);
+    this.subscriptions.push(
+      await this.subscriber.subscribe({
+        groupId: group,
+        topics: [Topics.BridgeInternalChecks],
+        batchHandler: async (events) => {
+          await fresh.runBatch(events.map((e) => e.event));
+        },
+        maxBatchSize: this.config.checks.batchSize,
+      }),
+      await this.subscriber.subscribe({
+        groupId: delayedGroup,
+        topics: [Topics.BridgeInternalChecksDelayed],
+        batchHandler: async (events) => {
+          await delayed.runBatch(events.map((e) => e.event));
+        },
+        maxBatchSize: this.config.checks.batchSize,
+        notBefore: (event: CheckRequested) => event.not_before,
+      }),
+    );
+    this.logger.log('consuming check work');
+  }
+
+  /** Before the store and the clients close, so an in-flight batch can finish. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.subscriptions.map((subscription) => subscription.stop()));
+  }
+
+  private runnerFor(group: string): CheckRunner {
+    return new CheckRunner({
+      components: this.components,
+      log: this.log,
+      leases: this.leases,
+      publisher: this.publisher,
+      checks: this.config.checks,
+      strategies: this.config.repairStrategies,
+      holder: `${group}#${randomUUID()}`,
+    });
+  }
+}

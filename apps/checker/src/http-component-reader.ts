@@ -1,0 +1,32 @@
+/**
+ * The checker's `ComponentReader`: the check runner's reads answered by the real Cappella,
+ * Hippo and Canon HTTP clients (bulk Hippo lookup or single GETs, as the manifest says).
+ */
+import { Injectable } from '@nestjs/common';
+import { ComponentReader, entityKeyString, type Artifact } from '@bridge/checks';
+import { CanonClient, CappellaClient, HippoClient } from '@bridge/components';
+import type { EntityKey } from '@bridge/contracts';
+
+@Injectable()
+export class HttpComponentReader extends ComponentReader {
+  constructor(
+    private readonly cappella: CappellaClient,
+    private readonly hippo: HippoClient,
+    private readonly canon: CanonClient,
+  ) {
+    super();
+  }
+
+  runOutputs(runId: string): Promise<EntityKey[] | null> {
+    return this.cappella.getRunOutputs(runId);
+  }
+
+  async existingEntities(keys: EntityKey[]): Promise<Set<string>> {
+    const presence = await this.hippo.lookup(keys);
+    return new Set(presence.filter((p) => p.exists).map(entityKeyString));
+  }
+
+  artifactsFor(keys: EntityKey[]): Promise<Artifact[]> {
+    return this.canon.artifactsFor(keys);
+  }
+}
