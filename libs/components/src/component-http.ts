@@ -1,0 +1,407 @@
+/**
+ * The HTTP transport of one component (Cappella, Hippo or Canon), shared by that component's
+ * typed client. The checker's consistency checks, the scanner and the repair service reach the
+ * components only through these clients, so this is where a slow or failing component is kept
+ * from stalling or overloading Bridge:
+ *
+ *   retry (cockatiel, exponential backoff with jitter, `Retry-After` aware)
+ *     → limiter (bottleneck: manifest concurrency and rate limit)
+ *       → circuit breaker (cockatiel, consecutive failures)
+ *         → one attempt (undici keep-alive pool, per-attempt deadline, zod-validated body)
+ *
+ * The limiter sits outside the breaker so that calls queued while a component dies fail fast
+ * once the circuit opens instead of each waiting out its own timeout; the backoff sits outside
+ * the limiter so that a call waiting to retry does not hold a concurrency slot.
+ */
+import Bottleneck from 'bottleneck';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleType,
+  handleWhen,
+  retry,
+  type CircuitBreakerPolicy,
+  type FailureReason,
+  type IBackoff,
+  type IRetryBackoffContext,
+  type RetryPolicy,
+} from 'cockatiel';
+import { Pool } from 'undici';
+import type { z } from 'zod';
+import type { ComponentManifest, ComponentName } from '@bridge/config';
+import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
+import {
+  classifyStatus,
+  failureKindOf,
+  honoursRetryAfter,
+  retryAfterMs,
+  retryDelayMs,
+  shouldRetry,
+  type AttemptFailureFacts,
+  type FailureKind,
+  type RetryMode,
+} from './retry-decisions';
+
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+/** Counters for the services' metrics endpoints. */
+export interface ComponentHttpStats {
+  /** HTTP attempts that were sent (retries included, calls rejected by an open circuit not). */
+  requests: number;
+  /** Attempts that were repeats of a failed attempt. */
+  retries: number;
+  /** Calls that ended in an error after all their attempts. */
+  failures: number;
+  circuitState: CircuitStateName;
+}
+
+export interface PostOptions {
+  /** Defaults to `transient`; use `unprocessed` for writes that must not happen twice. */
+  retry?: RetryMode;
+}
+
+/**
+ * A `Retry-After` beyond this many times the manifest's `maxDelayMs` ends the immediate retries
+ * (see `shouldRetry`): long waits belong to the callers' delayed retry tiers.
+ */
+const RETRY_AFTER_CAP_FACTOR = 10;
+
+/** How much of an error body goes into an error message: enough to diagnose, not a page dump. */
+const ERROR_BODY_EXCERPT = 200;
+
+/** An attempt without a usable answer that a later attempt might get (5xx, 429, timeout, socket). */
+class AttemptFailure extends Error implements AttemptFailureFacts {
+  constructor(
+    readonly kind: FailureKind,
+    readonly status: number | undefined,
+    readonly retryAfterMs: number | null,
+    readonly retryable: boolean,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * An answer the component did give. Returned rather than thrown so that the breaker counts it
+ * as the component being alive, whatever the caller makes of it.
+ */
+type Answer<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'not_found' }
+  | { kind: 'refused'; status: number; excerpt: string }
+  | { kind: 'malformed'; problem: string };
+
+interface Call<T> {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  schema: z.ZodType<T>;
+  retry: RetryMode;
+  notFoundMeansAbsent: boolean;
+}
+
+const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+export class ComponentHttp {
+  private readonly pool: Pool;
+  private readonly pathPrefix: string;
+  private readonly limiter: Bottleneck;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly retryAfterCapMs: number;
+  private readonly counters = { requests: 0, retries: 0, failures: 0 };
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly component: ComponentName,
+    private readonly manifest: ComponentManifest,
+  ) {
+    const url = new URL(manifest.baseUrl);
+    // A base URL may carry a path (behind a gateway); SPEC paths are appended to it.
+    this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: manifest.maxConcurrency,
+      // undici's own timers are coarse; the per-attempt AbortController is the real deadline
+      // and these only stop a socket from hanging forever should that ever be bypassed.
+      headersTimeout: manifest.timeoutMs,
+      bodyTimeout: manifest.timeoutMs,
+    });
+    this.limiter = new Bottleneck({
+      maxConcurrent: manifest.maxConcurrency,
+      // Spacing starts evenly rather than refilling a reservoir keeps bursts from reaching a
+      // component that declared a per-second budget.
+      minTime: manifest.rateLimitPerSecond > 0 ? Math.ceil(1000 / manifest.rateLimitPerSecond) : 0,
+    });
+    this.retryAfterCapMs = manifest.retry.maxDelayMs * RETRY_AFTER_CAP_FACTOR;
+    this.retryPolicy = retry(
+      handleWhen((error) => error instanceof AttemptFailure && error.retryable),
+      {
+        maxAttempts: manifest.retry.maxAttempts - 1,
+        backoff: this.backoff(),
+      },
+    );
+    this.retryPolicy.onRetry(() => {
+      this.counters.retries += 1;
+    });
+    this.breaker = circuitBreaker(handleType(AttemptFailure), {
+      halfOpenAfter: manifest.circuitBreaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(manifest.circuitBreaker.consecutiveFailures),
+    });
+  }
+
+  /** The validated body of `GET path` for a single resource, or null when it answers 404. */
+  async getJson<T>(path: string, schema: z.ZodType<T>): Promise<T | null> {
+    const found = await this.call({
+      method: 'GET',
+      path,
+      schema,
+      retry: 'transient',
+      notFoundMeansAbsent: true,
+    });
+    return found === null ? null : found.value;
+  }
+
+  /**
+   * The validated body of `GET path` for a listing or query, which always exists: a 404 is a
+   * `ComponentRequestError`, never an empty answer.
+   */
+  async getCollection<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    return this.expectFound(
+      await this.call({
+        method: 'GET',
+        path,
+        schema,
+        retry: 'transient',
+        notFoundMeansAbsent: false,
+      }),
+    );
+  }
+
+  /** The validated body of `POST path`; any 4xx (404 included) is a `ComponentRequestError`. */
+  async postJson<T>(
+    path: string,
+    body: unknown,
+    schema: z.ZodType<T>,
+    options: PostOptions = {},
+  ): Promise<T> {
+    return this.expectFound(
+      await this.call({
+        method: 'POST',
+        path,
+        body,
+        schema,
+        retry: options.retry ?? 'transient',
+        notFoundMeansAbsent: false,
+      }),
+    );
+  }
+
+  stats(): ComponentHttpStats {
+    return { ...this.counters, circuitState: CIRCUIT_STATE_NAMES[this.breaker.state] };
+  }
+
+  /** Rejects queued calls, lets running ones finish, then closes the kept-alive connections. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.limiter.stop({ dropWaitingJobs: true });
+      await this.pool.close();
+    })();
+    return this.closing;
+  }
+
+  private expectFound<T>(found: { value: T } | null): T {
+    if (found === null) throw new Error('unreachable: 404 was not to mean "absent" here');
+    return found.value;
+  }
+
+  /** Null only for a 404 that `call.notFoundMeansAbsent` allows. */
+  private async call<T>(call: Call<T>): Promise<{ value: T } | null> {
+    const label = `${call.method} ${call.path}`;
+    let attempts = 0;
+    let answer: Answer<T>;
+    try {
+      answer = await this.retryPolicy.execute(() =>
+        this.limiter.schedule(() =>
+          this.breaker.execute(() => {
+            attempts += 1;
+            return this.attempt(call);
+          }),
+        ),
+      );
+    } catch (error) {
+      this.counters.failures += 1;
+      throw this.unavailable(label, attempts, error);
+    }
+    switch (answer.kind) {
+      case 'ok':
+        return { value: answer.value };
+      case 'not_found':
+        return null;
+      case 'refused':
+        this.counters.failures += 1;
+        throw new ComponentRequestError(
+          this.component,
+          answer.status,
+          `${label}: ${answer.excerpt || 'refused'}`,
+        );
+      case 'malformed':
+        this.counters.failures += 1;
+        throw new ComponentUnavailableError(
+          this.component,
+          `${label}: malformed response: ${answer.problem}`,
+        );
+    }
+  }
+
+  private async attempt<T>(call: Call<T>): Promise<Answer<T>> {
+    this.counters.requests += 1;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.manifest.timeoutMs);
+    try {
+      const response = await this.pool.request({
+        method: call.method,
+        path: this.pathPrefix + call.path,
+        headers:
+          call.body === undefined
+            ? { accept: 'application/json' }
+            : { accept: 'application/json', 'content-type': 'application/json' },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: deadline.signal,
+      });
+      // Read inside the deadline: a component that stalls mid-body is as unavailable as one
+      // that never answers.
+      const text = await response.body.text();
+      return this.interpret(call, response.statusCode, response.headers['retry-after'], text);
+    } catch (error) {
+      if (error instanceof AttemptFailure) throw error;
+      const kind = failureKindOf(errorCode(error), deadline.signal.aborted);
+      const facts: AttemptFailureFacts = { kind, retryAfterMs: null };
+      throw new AttemptFailure(
+        kind,
+        undefined,
+        null,
+        shouldRetry(facts, call.retry, this.retryAfterCapMs),
+        kind === 'timeout'
+          ? `no answer within ${this.manifest.timeoutMs} ms`
+          : `${kind === 'unreached' ? 'cannot connect' : 'connection lost'}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private interpret<T>(
+    call: Call<T>,
+    status: number,
+    retryAfterHeader: string | string[] | undefined,
+    text: string,
+  ): Answer<T> {
+    switch (classifyStatus(status, call.notFoundMeansAbsent)) {
+      case 'ok':
+        return parseBody(text, call.schema);
+      case 'not_found':
+        return { kind: 'not_found' };
+      case 'refused':
+        return { kind: 'refused', status, excerpt: text.slice(0, ERROR_BODY_EXCERPT) };
+      case 'transient': {
+        const requested = honoursRetryAfter(status)
+          ? retryAfterMs(retryAfterHeader, Date.now())
+          : null;
+        const facts: AttemptFailureFacts = { kind: 'status', status, retryAfterMs: requested };
+        throw new AttemptFailure(
+          'status',
+          status,
+          requested,
+          shouldRetry(facts, call.retry, this.retryAfterCapMs),
+          `HTTP ${status}${requested === null ? '' : ` (Retry-After ${requested} ms)`}`,
+        );
+      }
+    }
+  }
+
+  private unavailable(label: string, attempts: number, error: unknown): Error {
+    if (error instanceof BrokenCircuitError) {
+      return new ComponentUnavailableError(this.component, `${label}: circuit open`, {
+        cause: error,
+      });
+    }
+    if (error instanceof AttemptFailure) {
+      const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+      return new ComponentUnavailableError(
+        this.component,
+        `${label}: ${error.message} after ${tries}`,
+        { cause: error },
+      );
+    }
+    if (error instanceof Bottleneck.BottleneckError) {
+      return new ComponentUnavailableError(this.component, `${label}: client closed`, {
+        cause: error,
+      });
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  /**
+   * Exponential backoff with decorrelated jitter (cockatiel's default generator), stretched to
+   * what the component asked for when its answer carried a `Retry-After`.
+   */
+  private backoff(): DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>> {
+    const exponential = new ExponentialBackoff({
+      initialDelay: this.manifest.retry.initialDelayMs,
+      maxDelay: this.manifest.retry.maxDelayMs,
+    });
+    return new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>>(
+      (context, previous) => {
+        const step = previous ? previous.next(undefined) : exponential.next();
+        return {
+          delay: retryDelayMs(step.duration, requestedWait(context.result)),
+          state: step,
+        };
+      },
+    );
+  }
+}
+
+function parseBody<T>(text: string, schema: z.ZodType<T>): Answer<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'malformed', problem: `not JSON: ${text.slice(0, ERROR_BODY_EXCERPT)}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    return { kind: 'malformed', problem: problems.join('; ') };
+  }
+  return { kind: 'ok', value: parsed.data };
+}
+
+function requestedWait(result: FailureReason<unknown>): number | null {
+  return 'error' in result && result.error instanceof AttemptFailure
+    ? result.error.retryAfterMs
+    : null;
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
