@@ -1,0 +1,73 @@
+/**
+ * The benchmark's moving parts as real processes: the built simulator, ingest and checker
+ * started with `node` from `dist/`, each waited for on its health endpoint, and their CPU time
+ * read from `/proc` so the report can say how much CPU Bridge's own processes spent per event.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  port: number;
+}
+
+export function distEntry(app: string): string {
+  const entry = join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  return entry;
+}
+
+export async function startService(
+  name: string,
+  app: string,
+  port: number,
+  env: NodeJS.ProcessEnv,
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [distEntry(app)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const service = { name, child, port };
+  await waitHealthy(service, 60_000);
+  return service;
+}
+
+async function waitHealthy(service: ServiceProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (service.child.exitCode !== null) {
+      throw new Error(`${service.name} exited with code ${service.child.exitCode} during start-up`);
+    }
+    try {
+      const response = await fetch(`http://127.0.0.1:${service.port}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${service.name} did not become healthy`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export async function stopService(service: ServiceProcess): Promise<void> {
+  if (service.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => service.child.once('exit', resolve));
+  service.child.kill('SIGTERM');
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** User + system CPU time of a process so far, in milliseconds (Linux `/proc`). */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}

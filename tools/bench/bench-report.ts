@@ -1,0 +1,70 @@
+/** Renders a benchmark result as the `docs/benchmarks.md` page. */
+import type { LatencySummary, Score } from './bench-scoring';
+
+export interface BenchResult {
+  date: string;
+  machine: string;
+  runs: number;
+  graceMs: number;
+  publishRate: number;
+  throughputAll: number;
+  throughputOk: number;
+  entityChecksPerSecond: number;
+  cpuPerEventMs: number;
+  streamRate: number;
+  streamAchieved: number;
+  okLatency: LatencySummary;
+  mismatchLatencyBeyondGrace: LatencySummary;
+  score: Score;
+  ceiling: { messages: number; perSecond: number };
+}
+
+const ms = (value: number) => `${Math.round(value)} ms`;
+const pct = (value: number) => `${(value * 100).toFixed(2)}%`;
+
+export function renderReport(r: BenchResult): string {
+  return `# Benchmarks
+
+Produced by \`npm run bench\` (tools/bench/run-bench.ts) on ${r.date}. Do not edit by hand: run
+the benchmark again.
+
+**Machine:** ${r.machine}. Kafka, the schema registry, PostgreSQL, the component simulator,
+ingest and checker all share it, each in its own process.
+
+**Setup:** distributed mode (Kafka + Apicurio registry + PostgreSQL), topics with 3 partitions,
+one ingest and one checker process, Hippo bulk lookup on, grace delay ${r.graceMs} ms. Each
+\`cappella.run.completed\` has 10 outputs; 5% of runs lose one output in Hippo (seeded).
+
+## Throughput (${r.runs.toLocaleString('en')} events published at once)
+
+| measure | result | target |
+|---|---|---|
+| simulator publish rate | ${r.publishRate.toLocaleString('en')} events/s | — |
+| publish → every ok finding recorded | **${r.throughputOk.toLocaleString('en')} run events/s** (${r.entityChecksPerSecond.toLocaleString('en')} entity checks/s) | ≥ 1,000 events/s |
+| publish → every finding recorded (mismatches wait the grace delay) | ${r.throughputAll.toLocaleString('en')} run events/s | — |
+| CPU time in Bridge's processes (ingest + checker) | ${r.cpuPerEventMs} ms per run event | — |
+| raw ceiling: bare kafkajs consumer draining the same topic | ${r.ceiling.perSecond.toLocaleString('en')} messages/s (${r.ceiling.messages.toLocaleString('en')} messages) | — |
+| Bridge / ceiling | ${pct(r.throughputOk / r.ceiling.perSecond)} | — |
+
+## Latency at ${r.streamRate} events/s offered (achieved ${r.streamAchieved}/s), publish → finding recorded
+
+| findings | count | p50 | p95 | p99 | max | target |
+|---|---|---|---|---|---|---|
+| ok | ${r.okLatency.count} | ${ms(r.okLatency.p50)} | ${ms(r.okLatency.p95)} | ${ms(r.okLatency.p99)} | ${ms(r.okLatency.max)} | p99 < 1 s |
+| mismatch, minus the ${r.graceMs} ms grace delay | ${r.mismatchLatencyBeyondGrace.count} | ${ms(r.mismatchLatencyBeyondGrace.p50)} | ${ms(r.mismatchLatencyBeyondGrace.p95)} | ${ms(r.mismatchLatencyBeyondGrace.p99)} | ${ms(r.mismatchLatencyBeyondGrace.max)} | — |
+
+A missing output is re-checked only after the grace delay (lag is normal), so a mismatch is
+recorded no earlier than the grace delay after the run; the table shows what Bridge adds on top.
+
+## Correctness against the simulator's ground truth (both phases)
+
+| measure | result | target |
+|---|---|---|
+| expected mismatches | ${r.score.expectedMismatches} | — |
+| reported mismatches | ${r.score.reportedMismatches} | — |
+| precision | ${pct(r.score.precision)} | 100% |
+| recall | ${pct(r.score.recall)} | 100% |
+| runs with no finding (lost) | ${r.score.lost} | 0 |
+| runs with more than one finding (duplicated) | ${r.score.duplicated} | 0 |
+`;
+}

@@ -1,0 +1,269 @@
+/**
+ * `npm run bench`: the end-to-end benchmark of ingestion and checking on the local stack.
+ *
+ * It starts the stack, the built simulator, ingest and checker as separate processes, then:
+ * 1. throughput: the simulator publishes BENCH_RUNS `cappella.run.completed` events at once
+ *    (10 outputs each, 5% with one output missing) and we time publish → last finding recorded;
+ * 2. latency: a steady stream at BENCH_RATE events/s for BENCH_STREAM_SECONDS, and the
+ *    publish → recorded-finding latency of each run;
+ * 3. correctness: every finding scored against the simulator's ground truth;
+ * 4. the raw ceiling: a bare kafkajs consumer draining the same topic from the same broker.
+ * Results go to docs/benchmarks.md and to stdout as JSON.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { cpuTimeMs, ROOT, startService, stopService, type ServiceProcess } from './bench-processes';
+import { renderReport, type BenchResult } from './bench-report';
+import {
+  scoreFindings,
+  summarise,
+  type EntityKeyLike,
+  type RecordedFinding,
+} from './bench-scoring';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 20_000);
+const RATE = Number(process.env.BENCH_RATE ?? 500);
+const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 20);
+const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
+const SIM_PORT = 4510;
+const INGEST_PORT = 4511;
+const CHECKER_PORT = 4512;
+
+interface Generation {
+  runIds: string[];
+  publishedAt: number[];
+  missingRunIds: string[];
+  startedAt: number;
+  finishedAt: number;
+  ratePerSecond: number;
+}
+
+function stackEnv(): Record<string, string> {
+  const script = join(ROOT, 'tools', 'stack', 'stack.sh');
+  execFileSync('bash', [script, 'up'], { stdio: 'inherit' });
+  const out = execFileSync('bash', [script, 'env'], { encoding: 'utf8' });
+  return Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+}
+
+async function sql(url: string, text: string, params: unknown[] = []) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, params);
+  } finally {
+    await client.end();
+  }
+}
+
+async function post<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(`http://127.0.0.1:${SIM_PORT}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+interface FindingRow {
+  source_id: string;
+  event_type: string;
+  details: { missing_entities?: EntityKeyLike[] };
+  created_ms: string;
+  published: boolean;
+}
+
+/** Waits until every run has a finding; returns the rows. */
+async function awaitFindings(dbUrl: string, runIds: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await sql(
+      dbUrl,
+      `SELECT source_id, event_type, details, (extract(epoch from created_at) * 1000)::bigint AS created_ms,
+              published_at IS NOT NULL AS published
+         FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
+      [runIds.map((id) => `post_run:${id}`)],
+    );
+    const found = rows as FindingRow[];
+    if (found.length >= runIds.length && found.every((row) => row.published)) return found;
+    if (Date.now() > deadline) {
+      throw new Error(`only ${found.length}/${runIds.length} findings after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function rawCeiling(
+  brokers: string[],
+  count: number,
+): Promise<{ messages: number; perSecond: number }> {
+  const kafka = new Kafka({ clientId: 'bench-ceiling', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets('cappella.run.completed');
+  await admin.disconnect();
+  const target = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const consumer = kafka.consumer({ groupId: `bench-ceiling-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['cappella.run.completed'], fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (first === 0) first = Date.now();
+        seen += batch.messages.length;
+        if (seen >= target) resolve(Date.now());
+        await Promise.resolve();
+      },
+    });
+  });
+  const last = await done;
+  await consumer.disconnect();
+  void count;
+  return { messages: seen, perSecond: Math.round((seen * 1000) / Math.max(1, last - first)) };
+}
+
+async function main(): Promise<void> {
+  const stack = stackEnv();
+  const stamp = Date.now().toString(36);
+  const dbName = `bridge_bench_${stamp}`;
+  await sql(stack.DATABASE_URL, `CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(stack.DATABASE_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const manifestFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'components.json');
+  writeFileSync(
+    manifestFile,
+    JSON.stringify({ hippo: { capabilities: { bulkLookup: true, bulkLookupMax: 1000 } } }),
+  );
+  const simUrl = `http://127.0.0.1:${SIM_PORT}`;
+  const common = {
+    BRIDGE_TRANSPORT: 'kafka',
+    KAFKA_BROKERS: stack.KAFKA_BROKERS,
+    SCHEMA_REGISTRY_URL: stack.SCHEMA_REGISTRY_URL,
+    BRIDGE_STORE: 'postgres',
+    DATABASE_URL: dbUrl.toString(),
+    CONSUMER_GROUP_PREFIX: `bench-${stamp}`,
+    LOG_LEVEL: 'warn',
+  };
+  const services: ServiceProcess[] = [];
+  try {
+    services.push(
+      await startService('simulator', 'component-sim', SIM_PORT, {
+        ...common,
+        SIM_PORT: String(SIM_PORT),
+        SIM_ID_PREFIX: `b${stamp}`,
+      }),
+    );
+    const bridgeEnv = {
+      ...common,
+      CAPPELLA_URL: simUrl,
+      HIPPO_URL: simUrl,
+      CANON_URL: simUrl,
+      COMPONENT_MANIFEST_FILE: manifestFile,
+      CHECK_GRACE_DELAY_MS: String(GRACE_MS),
+    };
+    const ingest = await startService('ingest', 'ingest', INGEST_PORT, {
+      ...bridgeEnv,
+      HTTP_PORT: String(INGEST_PORT),
+    });
+    const checker = await startService('checker', 'checker', CHECKER_PORT, {
+      ...bridgeEnv,
+      HTTP_PORT: String(CHECKER_PORT),
+    });
+    services.push(ingest, checker);
+    const bridgeCpu = () => cpuTimeMs(ingest.child.pid!) + cpuTimeMs(checker.child.pid!);
+
+    console.log('warm-up: 500 runs');
+    const warm = await post<Generation>('/sim/generate/batch', { count: 500, outputsPerRun: 10 });
+    await awaitFindings(dbUrl.toString(), warm.runIds, 120_000);
+
+    console.log(`throughput: ${RUNS} runs published at once`);
+    const cpuBefore = bridgeCpu();
+    const batch = await post<Generation>('/sim/generate/batch', {
+      count: RUNS,
+      outputsPerRun: 10,
+      missingRate: 0.05,
+    });
+    const batchRows = await awaitFindings(dbUrl.toString(), batch.runIds, 600_000);
+    const cpuPerEventMs = (bridgeCpu() - cpuBefore) / RUNS;
+    const lastOk = Math.max(
+      ...batchRows
+        .filter((r) => r.event_type === 'bridge.sync.ok')
+        .map((r) => Number(r.created_ms)),
+    );
+    const lastAny = Math.max(...batchRows.map((r) => Number(r.created_ms)));
+    const firstPublish = batch.startedAt;
+
+    console.log(`latency: ${RATE}/s for ${STREAM_SECONDS} s`);
+    const stream = await post<Generation>('/sim/generate/stream', {
+      ratePerSecond: RATE,
+      count: RATE * STREAM_SECONDS,
+      outputsPerRun: 10,
+      missingRate: 0.05,
+    });
+    const streamRows = await awaitFindings(dbUrl.toString(), stream.runIds, 300_000);
+    const published = new Map(stream.runIds.map((id, i) => [id, stream.publishedAt[i]]));
+    const okLatency: number[] = [];
+    const mismatchLatency: number[] = [];
+    for (const row of streamRows) {
+      const latency = Number(row.created_ms) - (published.get(row.source_id) ?? Number.NaN);
+      if (row.event_type === 'bridge.sync.ok') okLatency.push(latency);
+      else mismatchLatency.push(latency - GRACE_MS);
+    }
+
+    const truth = (await (await fetch(`${simUrl}/sim/truth?findingsOnly=true`)).json()) as {
+      runs: Record<string, { kind: string; missing?: EntityKeyLike[] }>;
+    };
+    const expected = new Map(
+      Object.entries(truth.runs)
+        .filter(([, t]) => t.kind === 'missing_entity')
+        .map(([runId, t]) => [runId, t.missing ?? []]),
+    );
+    const allRuns = [...batch.runIds, ...stream.runIds];
+    const findings: RecordedFinding[] = [...batchRows, ...streamRows].map((row) => ({
+      runId: row.source_id,
+      eventType: row.event_type,
+      missing: row.details.missing_entities ?? [],
+    }));
+    const score = scoreFindings(allRuns, expected, findings);
+
+    console.log('raw ceiling: bare kafkajs consumer');
+    const ceiling = await rawCeiling(stack.KAFKA_BROKERS.split(','), allRuns.length);
+
+    const throughputAll = (RUNS * 1000) / (lastAny - firstPublish);
+    const throughputOk = (RUNS * 1000) / (lastOk - firstPublish);
+    const result: BenchResult = {
+      date: new Date().toISOString(),
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      runs: RUNS,
+      graceMs: GRACE_MS,
+      publishRate: Math.round(batch.ratePerSecond),
+      throughputAll: Math.round(throughputAll),
+      throughputOk: Math.round(throughputOk),
+      entityChecksPerSecond: Math.round(throughputOk * 10),
+      cpuPerEventMs: Number(cpuPerEventMs.toFixed(3)),
+      streamRate: RATE,
+      streamAchieved: Math.round(stream.ratePerSecond),
+      okLatency: summarise(okLatency),
+      mismatchLatencyBeyondGrace: summarise(mismatchLatency),
+      score,
+      ceiling,
+    };
+    writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(result));
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    for (const service of services.reverse()) await stopService(service);
+    await sql(stack.DATABASE_URL, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
