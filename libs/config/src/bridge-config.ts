@@ -53,7 +53,7 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number)))
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(500),
-  CHECK_LEASE_MS: positiveInt.default(120_000),
+  CHECK_LEASE_MS: positiveInt.default(30_000),
   CONSUMER_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')

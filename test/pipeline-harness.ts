@@ -1,0 +1,220 @@
+/**
+ * The Bridge pipeline on the real local stack, for integration tests: the component simulator
+ * (serving HTTP on a free port and publishing to Kafka), the ingest and checker services (in
+ * this process, or the checker as a child process that a test can kill), a fresh PostgreSQL
+ * database, a unique consumer-group prefix so earlier tests' offsets do not interfere, and an
+ * observer that collects everything Bridge publishes (`bridge.sync.*` and dead letters).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Pool } from 'pg';
+import type { BridgeConfig } from '@bridge/config';
+import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, type Topic } from '@bridge/contracts';
+import { EventSubscriber, type ReceivedEvent, type Subscription } from '@bridge/messaging';
+import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
+import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
+import { loadSimSettings } from '../apps/component-sim/src/sim-config';
+import { CheckerModule } from '../apps/checker/src/checker.module';
+import { IngestModule } from '../apps/ingest/src/ingest.module';
+import { eventually, freshDatabase, stackConfig, stackEnv } from './stack-config';
+
+export interface SyncEventRow {
+  id: string;
+  event_type: string;
+  source: string;
+  source_id: string;
+  actor: string | null;
+  details: Record<string, unknown>;
+  mismatch_type: string | null;
+  repair_strategy: string | null;
+  dedupe_key: string;
+  created_at: Date;
+  published_at: Date | null;
+}
+
+export interface PipelineOptions {
+  /** Extra Bridge environment (grace delay, retry delays…). */
+  env?: NodeJS.ProcessEnv;
+  /** Run the checker as a child process (so a test can kill it) instead of in this process. */
+  checkerInChild?: boolean;
+  /** Start the checker later, with `startChecker`. */
+  deferChecker?: boolean;
+}
+
+export class Pipeline {
+  readonly observed: Array<ReceivedEvent<Topic>> = [];
+  checker?: INestApplication;
+  checkerChild?: ChildProcess;
+  private observer?: Subscription;
+
+  constructor(
+    readonly sim: ComponentSimulator,
+    readonly simApp: INestApplication,
+    readonly ingest: INestApplication,
+    readonly env: NodeJS.ProcessEnv,
+    readonly config: BridgeConfig,
+    readonly db: { url: string; drop: () => Promise<void> },
+    readonly pool: Pool,
+  ) {}
+
+  async observe(): Promise<void> {
+    this.observer = await this.simApp.get(EventSubscriber).subscribe({
+      groupId: `${this.config.consumerGroupPrefix}-observer`,
+      topics: [...OUTBOUND_TOPICS, DEAD_LETTER_TOPIC],
+      handler: (received) => {
+        this.observed.push(received);
+        return Promise.resolve();
+      },
+    });
+  }
+
+  async startChecker(inChild: boolean): Promise<void> {
+    if (!inChild) {
+      this.checker = await bootApp(CheckerModule.forRoot(this.config));
+      return;
+    }
+    this.checkerChild = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', checkerMain],
+      {
+        cwd: join(__dirname, '..'),
+        env: { ...process.env, ...this.env, HTTP_PORT: '0', TS_NODE_TRANSPILE_ONLY: 'true' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+  }
+
+  /** SIGKILL: no shutdown hooks, no final commit, exactly like a crashed process. */
+  async killCheckerChild(): Promise<void> {
+    const child = this.checkerChild;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Rows of the sync event log whose source id is one of `sourceIds`. */
+  async rows(sourceIds: string[]): Promise<SyncEventRow[]> {
+    const result = await this.pool.query<SyncEventRow>(
+      `SELECT * FROM sync_events WHERE source_id = ANY($1::text[]) ORDER BY created_at`,
+      [sourceIds],
+    );
+    return result.rows;
+  }
+
+  /** Waits until the source has a row of one of `eventTypes` and returns it. */
+  async finding(sourceId: string, eventTypes: string[], timeoutMs = 30_000): Promise<SyncEventRow> {
+    return eventually(
+      async () => (await this.rows([sourceId])).find((row) => eventTypes.includes(row.event_type)),
+      timeoutMs,
+      `a ${eventTypes.join('/')} row for ${sourceId}`,
+    );
+  }
+
+  /** Outbound events seen so far on `topic` that satisfy `match`. */
+  seen<T extends Topic>(topic: T, match: (event: ReceivedEvent<T>['event']) => boolean) {
+    return this.observed
+      .filter((received) => received.topic === topic)
+      .map((received) => received.event as ReceivedEvent<T>['event'])
+      .filter(match);
+  }
+
+  async close(): Promise<void> {
+    await this.killCheckerChild();
+    await this.observer?.stop();
+    await this.checker?.close();
+    await this.ingest.close();
+    await this.simApp.close();
+    await this.pool.end();
+    await this.db.drop();
+  }
+}
+
+const checkerMain = join(__dirname, '..', 'apps', 'checker', 'src', 'main.ts');
+
+async function bootApp(module: ReturnType<typeof IngestModule.forRoot>): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}
+
+export async function startPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+  const stack = stackEnv();
+  const db = await freshDatabase();
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const baseEnv: NodeJS.ProcessEnv = {
+    BRIDGE_TRANSPORT: 'kafka',
+    KAFKA_BROKERS: stack.brokers,
+    SCHEMA_REGISTRY_URL: stack.registryUrl,
+    BRIDGE_STORE: 'postgres',
+    DATABASE_URL: db.url,
+    CONSUMER_GROUP_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
+
+  const simConfig = stackConfig({ ...baseEnv, KAFKA_CLIENT_ID: `${prefix}-sim` });
+  const simModuleRef = await Test.createTestingModule({
+    imports: [
+      ComponentSimModule.forRoot(
+        simConfig,
+        loadSimSettings({ SIM_PORT: '0', SIM_ID_PREFIX: prefix, SIM_HANG_MS: '3000' }),
+      ),
+    ],
+  }).compile();
+  const simApp = simModuleRef.createNestApplication({ logger: ['error', 'warn'] });
+  await simApp.listen(0, '127.0.0.1');
+  const { port } = (simApp.getHttpServer() as Server).address() as AddressInfo;
+  const simUrl = `http://127.0.0.1:${port}`;
+
+  const manifestDir = mkdtempSync(join(tmpdir(), 'bridge-manifest-'));
+  const manifestFile = join(manifestDir, 'components.json');
+  const fastClient = {
+    timeoutMs: 1_000,
+    retry: { maxAttempts: 2, initialDelayMs: 20, maxDelayMs: 50 },
+    circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 300 },
+  };
+  writeFileSync(
+    manifestFile,
+    JSON.stringify({
+      cappella: fastClient,
+      hippo: { ...fastClient, capabilities: { bulkLookup: true } },
+      canon: fastClient,
+    }),
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...baseEnv,
+    CAPPELLA_URL: simUrl,
+    HIPPO_URL: simUrl,
+    CANON_URL: simUrl,
+    COMPONENT_MANIFEST_FILE: manifestFile,
+    CHECK_GRACE_DELAY_MS: '1500',
+    CHECK_RETRY_DELAYS_MS: '300,600',
+    CONSUMER_MAX_ATTEMPTS: '3',
+    CONSUMER_RETRY_INITIAL_MS: '20',
+    CONSUMER_RETRY_MAX_MS: '100',
+    ...options.env,
+  };
+  const config = stackConfig(env);
+  const ingest = await bootApp(IngestModule.forRoot(config));
+  const pipeline = new Pipeline(
+    simApp.get(ComponentSimulator),
+    simApp,
+    ingest,
+    env,
+    config,
+    db,
+    new Pool({ connectionString: db.url, max: 2 }),
+  );
+  await pipeline.observe();
+  if (!options.deferChecker) await pipeline.startChecker(options.checkerInChild ?? false);
+  return pipeline;
+}
