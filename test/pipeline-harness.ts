@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { Pool } from 'pg';
 import type { BridgeConfig } from '@bridge/config';
@@ -21,6 +22,7 @@ import { EventSubscriber, type ReceivedEvent, type Subscription } from '@bridge/
 import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
 import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
 import { loadSimSettings } from '../apps/component-sim/src/sim-config';
+import { configureSimHttp } from '../apps/component-sim/src/sim-http';
 import { CheckerModule } from '../apps/checker/src/checker.module';
 import { IngestModule } from '../apps/ingest/src/ingest.module';
 import { eventually, freshDatabase, stackConfig, stackEnv } from './stack-config';
@@ -170,7 +172,10 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       ),
     ],
   }).compile();
-  const simApp = simModuleRef.createNestApplication({ logger: ['error', 'warn'] });
+  const simApp = simModuleRef.createNestApplication<NestExpressApplication>({
+    logger: ['error', 'warn'],
+  });
+  configureSimHttp(simApp);
   await simApp.listen(0, '127.0.0.1');
   const { port } = (simApp.getHttpServer() as Server).address() as AddressInfo;
   const simUrl = `http://127.0.0.1:${port}`;

@@ -1,10 +1,11 @@
 /**
  * The benchmark's moving parts as real processes: the built simulator, ingest and checker
- * started with `node` from `dist/`, each waited for on its health endpoint, and their CPU time
+ * started with `node` from `dist/` (logs in `.stack/logs/bench-<name>.log`), each waited for
+ * on its health endpoint, and their CPU time
  * read from `/proc` so the report can say how much CPU Bridge's own processes spent per event.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -26,11 +27,15 @@ export async function startService(
   app: string,
   port: number,
   env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [distEntry(app)], {
+  const logDir = join(ROOT, '.stack', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(join(logDir, `bench-${name}.log`), 'w');
+  const child = spawn(process.execPath, [...nodeArgs, distEntry(app)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', log, log],
   });
   const service = { name, child, port };
   await waitHealthy(service, 60_000);

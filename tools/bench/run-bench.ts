@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -43,8 +43,16 @@ interface Generation {
   ratePerSecond: number;
 }
 
+/** Extra `node` flags for a service, e.g. BENCH_CHECKER_NODE_ARGS="--cpu-prof" to profile it. */
+function nodeArgsFor(service: string): string[] {
+  return (process.env[`BENCH_${service}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
+}
+
 function stackEnv(): Record<string, string> {
   const script = join(ROOT, 'tools', 'stack', 'stack.sh');
+  // A restart empties Kafka, so the new consumer groups start on this run's events only.
+  if (process.env.BENCH_KEEP_STACK !== '1')
+    execFileSync('bash', [script, 'down'], { stdio: 'inherit' });
   execFileSync('bash', [script, 'up'], { stdio: 'inherit' });
   const out = execFileSync('bash', [script, 'env'], { encoding: 'utf8' });
   return Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
@@ -167,15 +175,22 @@ async function main(): Promise<void> {
       CANON_URL: simUrl,
       COMPONENT_MANIFEST_FILE: manifestFile,
       CHECK_GRACE_DELAY_MS: String(GRACE_MS),
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     };
-    const ingest = await startService('ingest', 'ingest', INGEST_PORT, {
-      ...bridgeEnv,
-      HTTP_PORT: String(INGEST_PORT),
-    });
-    const checker = await startService('checker', 'checker', CHECKER_PORT, {
-      ...bridgeEnv,
-      HTTP_PORT: String(CHECKER_PORT),
-    });
+    const ingest = await startService(
+      'ingest',
+      'ingest',
+      INGEST_PORT,
+      { ...bridgeEnv, HTTP_PORT: String(INGEST_PORT) },
+      nodeArgsFor('INGEST'),
+    );
+    const checker = await startService(
+      'checker',
+      'checker',
+      CHECKER_PORT,
+      { ...bridgeEnv, HTTP_PORT: String(CHECKER_PORT) },
+      nodeArgsFor('CHECKER'),
+    );
     services.push(ingest, checker);
     const bridgeCpu = () => cpuTimeMs(ingest.child.pid!) + cpuTimeMs(checker.child.pid!);
 
@@ -185,6 +200,7 @@ async function main(): Promise<void> {
 
     console.log(`throughput: ${RUNS} runs published at once`);
     const cpuBefore = bridgeCpu();
+    const simCpuBefore = cpuTimeMs(services[0].child.pid!);
     const batch = await post<Generation>('/sim/generate/batch', {
       count: RUNS,
       outputsPerRun: 10,
@@ -192,6 +208,9 @@ async function main(): Promise<void> {
     });
     const batchRows = await awaitFindings(dbUrl.toString(), batch.runIds, 600_000);
     const cpuPerEventMs = (bridgeCpu() - cpuBefore) / RUNS;
+    console.log(
+      `cpu ms/event: ingest+checker ${cpuPerEventMs.toFixed(3)}, simulator ${((cpuTimeMs(services[0].child.pid!) - simCpuBefore) / RUNS).toFixed(3)}`,
+    );
     const lastOk = Math.max(
       ...batchRows
         .filter((r) => r.event_type === 'bridge.sync.ok')
@@ -255,6 +274,7 @@ async function main(): Promise<void> {
       score,
       ceiling,
     };
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
     writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(result));
     console.log(JSON.stringify(result, null, 2));
   } finally {

@@ -43,17 +43,13 @@ export class CheckWorkConsumer implements OnApplicationBootstrap, BeforeApplicat
       await this.subscriber.subscribe({
         groupId: group,
         topics: [Topics.BridgeInternalChecks],
-        batchHandler: async (events) => {
-          await fresh.runBatch(events.map((e) => e.event));
-        },
+        batchHandler: (events) => this.run(fresh, events),
         maxBatchSize: this.config.checks.batchSize,
       }),
       await this.subscriber.subscribe({
         groupId: delayedGroup,
         topics: [Topics.BridgeInternalChecksDelayed],
-        batchHandler: async (events) => {
-          await delayed.runBatch(events.map((e) => e.event));
-        },
+        batchHandler: (events) => this.run(delayed, events),
         maxBatchSize: this.config.checks.batchSize,
         notBefore: (event: CheckRequested) => event.not_before,
       }),
@@ -64,6 +60,14 @@ export class CheckWorkConsumer implements OnApplicationBootstrap, BeforeApplicat
   /** Before the store and the clients close, so an in-flight batch can finish. */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.subscriptions.map((subscription) => subscription.stop()));
+  }
+
+  private async run(runner: CheckRunner, events: Array<{ event: CheckRequested }>): Promise<void> {
+    const started = Date.now();
+    const summary = await runner.runBatch(events.map((e) => e.event));
+    this.logger.debug(
+      `${events.length} check(s) in ${Date.now() - started} ms: ${summary.findings} finding(s), ${summary.delayed} delayed, ${summary.skipped} already done`,
+    );
   }
 
   private runnerFor(group: string): CheckRunner {

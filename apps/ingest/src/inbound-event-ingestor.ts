@@ -70,6 +70,7 @@ export class InboundEventIngestor implements OnApplicationBootstrap, BeforeAppli
 
   /** Ingests one batch; see the module comment for the guarantees. */
   async ingest(events: Array<ReceivedEvent<InboundTopic>>): Promise<void> {
+    const started = Date.now();
     const unique = [...new Map(events.map((e) => [e.event.event_id, e])).values()];
     await this.dataSource.transaction(async (manager) => {
       const fresh = await this.processed.claimMany(
@@ -100,7 +101,9 @@ export class InboundEventIngestor implements OnApplicationBootstrap, BeforeAppli
         Topics.BridgeSyncRepaired,
         repaired.map((event) => ({ event, key: event.run_id ?? event.sync_event_id })),
       );
-      this.logger.debug(`ingested ${accepted.length} event(s): ${work.length} check(s)`);
+      this.logger.debug(
+        `ingested ${accepted.length}/${events.length} event(s) in ${Date.now() - started} ms: ${work.length} check(s)`,
+      );
     });
   }
 

@@ -5,9 +5,10 @@
  * from stalling or overloading Bridge:
  *
  *   retry (cockatiel, exponential backoff with jitter, `Retry-After` aware)
- *     → limiter (bottleneck: manifest concurrency and rate limit)
- *       → circuit breaker (cockatiel, consecutive failures)
- *         → one attempt (undici keep-alive pool, per-attempt deadline, zod-validated body)
+ *     → pacing (bottleneck, only when the manifest sets a rate limit)
+ *       → concurrency limit (cockatiel bulkhead: manifest maxConcurrency)
+ *         → circuit breaker (cockatiel, consecutive failures)
+ *           → one attempt (undici keep-alive pool, per-attempt deadline, zod-validated body)
  *
  * The limiter sits outside the breaker so that calls queued while a component dies fail fast
  * once the circuit opens instead of each waiting out its own timeout; the backoff sits outside
@@ -16,6 +17,8 @@
 import Bottleneck from 'bottleneck';
 import {
   BrokenCircuitError,
+  bulkhead,
+  type BulkheadPolicy,
   CircuitState,
   ConsecutiveBreaker,
   DelegateBackoff,
@@ -116,7 +119,10 @@ const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
 export class ComponentHttp {
   private readonly pool: Pool;
   private readonly pathPrefix: string;
-  private readonly limiter: Bottleneck;
+  /** Concurrency limit: a cockatiel bulkhead, whose queue stays cheap at thousands of waiters. */
+  private readonly concurrency: BulkheadPolicy;
+  /** Request spacing, only when the manifest declares a rate limit. */
+  private readonly pacing: Bottleneck | undefined;
   private readonly retryPolicy: RetryPolicy;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly retryAfterCapMs: number;
@@ -137,12 +143,13 @@ export class ComponentHttp {
       headersTimeout: manifest.timeoutMs,
       bodyTimeout: manifest.timeoutMs,
     });
-    this.limiter = new Bottleneck({
-      maxConcurrent: manifest.maxConcurrency,
-      // Spacing starts evenly rather than refilling a reservoir keeps bursts from reaching a
-      // component that declared a per-second budget.
-      minTime: manifest.rateLimitPerSecond > 0 ? Math.ceil(1000 / manifest.rateLimitPerSecond) : 0,
-    });
+    this.concurrency = bulkhead(manifest.maxConcurrency, Number.MAX_SAFE_INTEGER);
+    // Spacing starts evenly rather than refilling a reservoir keeps bursts from reaching a
+    // component that declared a per-second budget.
+    this.pacing =
+      manifest.rateLimitPerSecond > 0
+        ? new Bottleneck({ minTime: Math.ceil(1000 / manifest.rateLimitPerSecond) })
+        : undefined;
     this.retryAfterCapMs = manifest.retry.maxDelayMs * RETRY_AFTER_CAP_FACTOR;
     this.retryPolicy = retry(
       handleWhen((error) => error instanceof AttemptFailure && error.retryable),
@@ -214,7 +221,7 @@ export class ComponentHttp {
   /** Rejects queued calls, lets running ones finish, then closes the kept-alive connections. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.limiter.stop({ dropWaitingJobs: true });
+      await this.pacing?.stop({ dropWaitingJobs: true });
       await this.pool.close();
     })();
     return this.closing;
@@ -232,11 +239,15 @@ export class ComponentHttp {
     let answer: Answer<T>;
     try {
       answer = await this.retryPolicy.execute(() =>
-        this.limiter.schedule(() =>
-          this.breaker.execute(() => {
-            attempts += 1;
-            return this.attempt(call);
-          }),
+        this.paced(() =>
+          this.concurrency.execute(() =>
+            this.breaker.execute(() => {
+              if (this.closing)
+                throw new ComponentUnavailableError(this.component, 'client closed');
+              attempts += 1;
+              return this.attempt(call);
+            }),
+          ),
         ),
       );
     } catch (error) {
@@ -262,6 +273,10 @@ export class ComponentHttp {
           `${label}: malformed response: ${answer.problem}`,
         );
     }
+  }
+
+  private paced<T>(job: () => Promise<T>): Promise<T> {
+    return this.pacing ? this.pacing.schedule(job) : job();
   }
 
   private async attempt<T>(call: Call<T>): Promise<Answer<T>> {

@@ -9,6 +9,7 @@
  * - `LocalAvroCodec`: plain Avro bodies for the in-process bus, where there is no registry.
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { Resolver, Type } from 'avsc';
 import type { KafkaTransportConfig } from '@bridge/config';
 import {
   avroTypeOf,
@@ -46,6 +47,7 @@ export class LocalAvroCodec implements EventCodec {
 export class RegistryAvroCodec implements EventCodec {
   private readonly registry: SchemaRegistry;
   private readonly schemaIds = new Map<Topic, Promise<number>>();
+  private readonly resolvers = new Map<string, Promise<Resolver>>();
 
   constructor(private readonly config: KafkaTransportConfig['registry']) {
     const auth =
@@ -75,20 +77,56 @@ export class RegistryAvroCodec implements EventCodec {
     if (bytes.length < 5 || bytes.readUInt8(0) !== 0) {
       throw new UndecodableMessageError('not in Confluent wire format (missing magic byte 0)');
     }
+    const resolver = await this.resolverFor(topic, bytes.readInt32BE(1));
     try {
-      return (await this.registry.decode(bytes, {
-        [SchemaType.AVRO]: { readerSchema: TopicSchemas[topic].schema as never },
-      })) as EventOf<T>;
+      return avroTypeOf(topic).fromBuffer(bytes.subarray(5), resolver, true) as EventOf<T>;
     } catch (error) {
-      if (isRegistryUnavailable(error)) {
-        throw new TransientError(`schema registry unavailable: ${describe(error)}`, {
-          cause: error,
-        });
-      }
       throw new UndecodableMessageError(`cannot decode as ${topic}: ${describe(error)}`, {
         cause: error,
       });
     }
+  }
+
+  /**
+   * The resolver from a writer schema (by registry id) to this build's reader schema, built
+   * once per (topic, id): resolving is what lets a v1 reader read v2 events and vice versa, and
+   * building it per message would cost more than decoding.
+   */
+  private resolverFor(topic: Topic, schemaId: number): Promise<Resolver> {
+    const cacheKey = `${topic}\u0000${schemaId}`;
+    let resolver = this.resolvers.get(cacheKey);
+    if (!resolver) {
+      resolver = (async () => {
+        let writer: unknown;
+        try {
+          writer = await this.registry.getSchema(schemaId);
+        } catch (error) {
+          if (isRegistryUnavailable(error)) {
+            throw new TransientError(`schema registry unavailable: ${describe(error)}`, {
+              cause: error,
+            });
+          }
+          throw new UndecodableMessageError(
+            `unknown schema id ${schemaId} for ${topic}: ${describe(error)}`,
+            { cause: error },
+          );
+        }
+        try {
+          return avroTypeOf(topic).createResolver(writer as Type);
+        } catch (error) {
+          throw new UndecodableMessageError(
+            `schema id ${schemaId} cannot be read as ${topic}: ${describe(error)}`,
+            { cause: error },
+          );
+        }
+      })();
+      this.resolvers.set(cacheKey, resolver);
+      // Only a permanent answer is worth remembering; a registry outage is retried.
+      resolver.catch((error: unknown) => {
+        if (error instanceof TransientError) this.resolvers.delete(cacheKey);
+      });
+    }
+    return resolver;
   }
 
   private async register(topic: Topic): Promise<number> {

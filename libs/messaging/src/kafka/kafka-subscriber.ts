@@ -1,16 +1,24 @@
 /**
  * Kafka side of the consumer loop: one kafkajs consumer per subscription, batches processed in
  * partition order, offsets committed manually and only for messages the `ConsumerLoop` has
- * finished (handled or dead-lettered), once per batch. A crash between handling and committing redelivers the
- * message, which idempotent handlers absorb; nothing is committed that was not done.
+ * finished (handled or dead-lettered), once per batch. A crash between handling and committing
+ * redelivers the message, which idempotent handlers absorb; nothing is committed that was not
+ * done.
+ *
+ * A consumer that kafkajs gives up on (a non-retriable crash, e.g. the group coordinator forgot
+ * the member after a long pause) is replaced by a fresh one, so a subscription never dies
+ * silently while its process still reports healthy.
  */
 import { Logger } from '@nestjs/common';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { RetryConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, type Topic } from '@bridge/contracts';
 import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
 import { EventSubscriber, type Subscription, type SubscriptionSpec } from '../event-bus';
 import type { KafkaConnection } from './kafka-connection';
 import type { KafkaEventPublisher } from './kafka-publisher';
+
+const RESTART_DELAY_MS = 1_000;
 
 export class KafkaEventSubscriber extends EventSubscriber {
   private readonly logger = new Logger('KafkaEventSubscriber');
@@ -31,65 +39,22 @@ export class KafkaEventSubscriber extends EventSubscriber {
       (deadLetter, key) => this.publisher.publish(DEAD_LETTER_TOPIC, deadLetter, key),
       this.retryConfig,
     );
-    const consumer = this.connection.kafka.consumer({
-      groupId: spec.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      retry: { initialRetryTime: 300, retries: 8 },
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.logger.error(
-        `consumer ${spec.groupId} crashed (restart: ${String(payload.restart)}): ${payload.error.message}`,
-      );
-    });
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [...spec.topics],
-      fromBeginning: spec.fromBeginning ?? true,
-    });
     const stopping = new AbortController();
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.connection.config.topicPartitions,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        let lastDone: string | undefined;
-        try {
-          await loop.processBatch(
-            batch.messages.map((message) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              key: message.key,
-              value: message.value,
-            })),
-            {
-              keepAlive: () => payload.heartbeat(),
-              shouldStop: () =>
-                stopping.signal.aborted || !payload.isRunning() || payload.isStale(),
-              onDone: (message) => {
-                payload.resolveOffset(message.offset);
-                lastDone = message.offset;
-              },
-            },
-          );
-        } catch (error) {
-          if (!(error instanceof SubscriptionStopped)) throw error;
-        } finally {
-          if (lastDone !== undefined) {
-            await consumer.commitOffsets([
-              {
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: (BigInt(lastDone) + 1n).toString(),
-              },
-            ]);
-          }
-        }
-        await payload.heartbeat();
-      },
-    });
+    let consumer = await this.startConsumer(spec, loop, stopping.signal);
+    const restart = async (): Promise<void> => {
+      if (stopping.signal.aborted) return;
+      await consumer.disconnect().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+      if (stopping.signal.aborted) return;
+      try {
+        consumer = await this.startConsumer(spec, loop, stopping.signal, restart);
+        this.logger.warn(`consumer ${spec.groupId} restarted`);
+      } catch (error) {
+        this.logger.error(`consumer ${spec.groupId} could not restart: ${describe(error)}`);
+        void restart();
+      }
+    };
+    this.watchCrashes(consumer, spec.groupId, restart);
     return {
       stop: async () => {
         stopping.abort();
@@ -97,4 +62,94 @@ export class KafkaEventSubscriber extends EventSubscriber {
       },
     };
   }
+
+  private async startConsumer<T extends Topic>(
+    spec: SubscriptionSpec<T>,
+    loop: ConsumerLoop<T>,
+    stopping: AbortSignal,
+    restart?: () => Promise<void>,
+  ): Promise<Consumer> {
+    const consumer = this.connection.kafka.consumer({
+      groupId: spec.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { initialRetryTime: 300, retries: 8 },
+    });
+    if (restart) this.watchCrashes(consumer, spec.groupId, restart);
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [...spec.topics],
+      fromBeginning: spec.fromBeginning ?? true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.connection.config.topicPartitions,
+      eachBatch: (payload) => this.handleBatch(consumer, loop, payload, stopping),
+    });
+    return consumer;
+  }
+
+  private watchCrashes(consumer: Consumer, groupId: string, restart: () => Promise<void>): void {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error(
+        `consumer ${groupId} crashed (kafkajs restarts it: ${String(payload.restart)}): ${payload.error.message}`,
+      );
+      if (!payload.restart) void restart();
+    });
+  }
+
+  private async handleBatch<T extends Topic>(
+    consumer: Consumer,
+    loop: ConsumerLoop<T>,
+    payload: EachBatchPayload,
+    stopping: AbortSignal,
+  ): Promise<void> {
+    const { batch } = payload;
+    let lastDone: string | undefined;
+    try {
+      await loop.processBatch(
+        batch.messages.map((message) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+        })),
+        {
+          keepAlive: () => payload.heartbeat(),
+          shouldStop: () => stopping.aborted || !payload.isRunning() || payload.isStale(),
+          onDone: (message) => {
+            payload.resolveOffset(message.offset);
+            lastDone = message.offset;
+          },
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof SubscriptionStopped)) throw error;
+    } finally {
+      if (lastDone !== undefined) {
+        try {
+          await consumer.commitOffsets([
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: (BigInt(lastDone) + 1n).toString(),
+            },
+          ]);
+        } catch (error) {
+          // The partition may belong to another member after a rebalance: whatever was not
+          // committed is redelivered there, and idempotent handlers absorb it.
+          this.logger.warn(
+            `could not commit ${batch.topic}[${batch.partition}]@${lastDone}: ${describe(error)}`,
+          );
+        }
+      }
+    }
+    await payload.heartbeat();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

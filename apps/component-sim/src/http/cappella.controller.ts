@@ -1,0 +1,74 @@
+/**
+ * Cappella's HTTP API (SPEC §5): runs, their outputs, the run listing, pipelines, and run
+ * submission (what Bridge's `resubmit_run` repair calls). Handlers are Map lookups that return
+ * the stored objects as they are; faults are applied before them by `ComponentGateMiddleware`.
+ */
+import type { z } from 'zod';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UseFilters,
+} from '@nestjs/common';
+import type { EntityKey } from '@bridge/contracts';
+import { ComponentSimulator } from '../scenario/component-simulator';
+import type { Page, PipelineView, RunView } from '../state/cappella-state';
+import { ComponentState } from '../state/component-state';
+import { ListingQuerySchema, SubmitRunBodySchema } from './component-api.schemas';
+import { InvalidCursorFilter } from './invalid-cursor.filter';
+import { ZodPipe } from './zod-body.pipe';
+
+type ListingQuery = z.output<typeof ListingQuerySchema>;
+type SubmitRunBody = z.output<typeof SubmitRunBodySchema>;
+
+@Controller('cappella')
+@UseFilters(InvalidCursorFilter)
+export class CappellaController {
+  constructor(
+    private readonly state: ComponentState,
+    private readonly simulator: ComponentSimulator,
+  ) {}
+
+  @Get('runs')
+  listRuns(@Query(new ZodPipe(ListingQuerySchema, 'query')) query: ListingQuery): Page<RunView> {
+    return this.state.cappella.listRuns(query.after, query.limit);
+  }
+
+  @Get('runs/:runId')
+  run(@Param('runId') runId: string): RunView {
+    return this.runOr404(runId);
+  }
+
+  @Get('runs/:runId/outputs')
+  outputs(@Param('runId') runId: string): EntityKey[] {
+    return this.runOr404(runId).outputs;
+  }
+
+  @Get('pipelines/:pipelineId')
+  pipeline(@Param('pipelineId') pipelineId: string): PipelineView {
+    const pipeline = this.state.cappella.pipeline(pipelineId);
+    if (!pipeline) throw new NotFoundException(`unknown pipeline ${pipelineId}`);
+    return pipeline;
+  }
+
+  @Post('runs')
+  @HttpCode(201)
+  async submit(
+    @Body(new ZodPipe(SubmitRunBodySchema)) body: SubmitRunBody,
+  ): Promise<{ run_id: string }> {
+    const runId = await this.simulator.submitRun(body.pipeline_id, body.inputs);
+    if (runId === null) throw new NotFoundException(`unknown pipeline ${body.pipeline_id}`);
+    return { run_id: runId };
+  }
+
+  private runOr404(runId: string): RunView {
+    const run = this.state.cappella.run(runId);
+    if (!run) throw new NotFoundException(`unknown run ${runId}`);
+    return run;
+  }
+}

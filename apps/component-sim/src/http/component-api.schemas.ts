@@ -1,0 +1,49 @@
+/**
+ * Request shapes of the component endpoints of SPEC §5, as zod schemas. Listing limits follow
+ * the component manifests (page size at most 10,000).
+ */
+import { z } from 'zod';
+import { EntityKeySchema } from '../scenario/scenario-specs';
+
+/** The bulk lookup limit of SPEC §5: more keys are answered 413. */
+export const LOOKUP_MAX_KEYS = 1_000;
+
+export const ListingQuerySchema = z.object({
+  after: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(500),
+});
+
+export const SubmitRunBodySchema = z
+  .object({
+    pipeline_id: z.string().min(1),
+    inputs: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const LookupBodySchema = z.object({ entities: z.array(EntityKeySchema) }).strict();
+
+export const EvictBodySchema = z
+  .object({
+    artifact_ids: z.array(z.string().min(1)).max(10_000),
+    mode: z.enum(['immediate', 'next_sweep']),
+  })
+  .strict();
+
+/** `entity=<type>:<externalId>`, repeatable; split on the first colon (ids may contain colons). */
+export const ArtifactsQuerySchema = z.object({
+  entity: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]))
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[^:]+:.+$/, 'expected <entity_type>:<external_id>')
+          .transform((ref) => {
+            const colon = ref.indexOf(':');
+            return { entity_type: ref.slice(0, colon), external_id: ref.slice(colon + 1) };
+          }),
+      ),
+    ),
+});

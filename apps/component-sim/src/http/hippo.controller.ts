@@ -1,0 +1,67 @@
+/**
+ * Hippo's HTTP API (SPEC §5): single entity, bulk lookup (an optional capability, switched off
+ * with `SIM_HIPPO_BULK_LOOKUP=false`), and the entity listing. Entities still inside their lag
+ * are invisible to all three. Faults are applied before the handlers by `ComponentGateMiddleware`.
+ */
+import type { z } from 'zod';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  PayloadTooLargeException,
+  Post,
+  Query,
+  UseFilters,
+} from '@nestjs/common';
+import { SIM_SETTINGS, type SimSettings } from '../sim-config';
+import type { Page } from '../state/cappella-state';
+import { ComponentState } from '../state/component-state';
+import type { EntityView, LookupResult } from '../state/hippo-state';
+import { ListingQuerySchema, LOOKUP_MAX_KEYS, LookupBodySchema } from './component-api.schemas';
+import { InvalidCursorFilter } from './invalid-cursor.filter';
+import { ZodPipe } from './zod-body.pipe';
+
+type ListingQuery = z.output<typeof ListingQuerySchema>;
+
+const lookupBody = new ZodPipe(LookupBodySchema);
+
+@Controller('hippo')
+@UseFilters(InvalidCursorFilter)
+export class HippoController {
+  constructor(
+    private readonly state: ComponentState,
+    @Inject(SIM_SETTINGS) private readonly settings: SimSettings,
+  ) {}
+
+  @Get('entities')
+  list(@Query(new ZodPipe(ListingQuerySchema, 'query')) query: ListingQuery): Page<EntityView> {
+    return this.state.hippo.list(query.after, query.limit);
+  }
+
+  @Get('entities/:type/:externalId')
+  entity(@Param('type') type: string, @Param('externalId') externalId: string): EntityView {
+    const entity = this.state.hippo.get({ entity_type: type, external_id: externalId });
+    if (!entity) throw new NotFoundException(`no entity ${type}:${externalId}`);
+    return entity;
+  }
+
+  @Post('entities/lookup')
+  @HttpCode(200)
+  lookup(@Body() body: unknown): { results: LookupResult[] } {
+    if (!this.settings.hippoBulkLookup) {
+      throw new NotFoundException('Cannot POST /hippo/entities/lookup (bulk lookup disabled)');
+    }
+    // Refuse an oversized request before validating a thousand-odd keys.
+    const entities = (body as { entities?: unknown } | null)?.entities;
+    if (Array.isArray(entities) && entities.length > LOOKUP_MAX_KEYS) {
+      throw new PayloadTooLargeException(
+        `at most ${LOOKUP_MAX_KEYS} entities per lookup, got ${entities.length}`,
+      );
+    }
+    return { results: this.state.hippo.lookup(lookupBody.transform(body).entities) };
+  }
+}

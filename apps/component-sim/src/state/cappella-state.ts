@@ -1,0 +1,96 @@
+/**
+ * Cappella's in-memory state: pipelines and runs, in the shapes of SPEC §5.
+ *
+ * Runs are stored as the exact objects the API returns, so `GET /cappella/runs/{id}` and the
+ * listing serialise them without copying. A run's pipeline and inputs are also indexed, so a
+ * resubmission (`POST /cappella/runs` with the same pipeline and inputs) finds the run it repeats.
+ */
+import type { EntityKey } from '@bridge/contracts';
+import { ChangeLog, decodeCursor, nextCursor, type ChangePosition } from './change-log';
+
+export type RunStatus = 'COMPLETED' | 'FAILED' | 'RUNNING';
+
+export interface PipelineView {
+  pipeline_id: string;
+  idempotent: boolean;
+}
+
+export interface RunView {
+  run_id: string;
+  pipeline_id: string;
+  status: RunStatus;
+  inputs: Record<string, unknown>;
+  /** What the run registered: all outputs of a completed run, the partial outputs of a failed one. */
+  outputs: EntityKey[];
+  /** ISO 8601 time of the run's last change. */
+  updated_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export class CappellaState {
+  private readonly pipelines = new Map<string, PipelineView>();
+  private readonly runs = new Map<string, ChangePosition<RunView>>();
+  private readonly changes = new ChangeLog<RunView>();
+  private readonly runByInputs = new Map<string, string>();
+
+  putPipeline(pipeline: PipelineView): void {
+    this.pipelines.set(pipeline.pipeline_id, pipeline);
+  }
+
+  pipeline(pipelineId: string): PipelineView | undefined {
+    return this.pipelines.get(pipelineId);
+  }
+
+  /** Records a new or changed run; it moves to the end of the change order. */
+  putRun(run: RunView): void {
+    this.runs.set(run.run_id, this.changes.append(run, this.runs.get(run.run_id)));
+    this.runByInputs.set(inputsFingerprint(run.pipeline_id, run.inputs), run.run_id);
+  }
+
+  run(runId: string): RunView | undefined {
+    return this.runs.get(runId)?.item;
+  }
+
+  get runCount(): number {
+    return this.runs.size;
+  }
+
+  /** The latest run of `pipelineId` with exactly these inputs, if any. */
+  runWithInputs(pipelineId: string, inputs: Record<string, unknown>): RunView | undefined {
+    const runId = this.runByInputs.get(inputsFingerprint(pipelineId, inputs));
+    return runId === undefined ? undefined : this.runs.get(runId)?.item;
+  }
+
+  /** @throws InvalidCursorError */
+  listRuns(after: string | undefined, limit: number): Page<RunView> {
+    const page = this.changes.page(decodeCursor(after), limit);
+    return { items: page.items, next_cursor: nextCursor(page) };
+  }
+
+  clear(): void {
+    this.pipelines.clear();
+    this.runs.clear();
+    this.changes.clear();
+    this.runByInputs.clear();
+  }
+}
+
+/** Pipeline plus inputs as a string that ignores key order, so equal inputs match. */
+function inputsFingerprint(pipelineId: string, inputs: Record<string, unknown>): string {
+  return `${pipelineId}\u0000${canonicalJson(inputs)}`;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
