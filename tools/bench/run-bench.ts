@@ -48,13 +48,22 @@ function nodeArgsFor(service: string): string[] {
   return (process.env[`BENCH_${service}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
 }
 
+const STACK_SCRIPT = join(ROOT, 'tools', 'stack', 'stack.sh');
+
+/** A restart empties Kafka: the stack starts the broker on fresh data. */
+function restartStack(): void {
+  execFileSync('bash', [STACK_SCRIPT, 'down'], { stdio: 'inherit' });
+  execFileSync('bash', [STACK_SCRIPT, 'up'], { stdio: 'inherit' });
+}
+
 function stackEnv(): Record<string, string> {
-  const script = join(ROOT, 'tools', 'stack', 'stack.sh');
-  // A restart empties Kafka, so the new consumer groups start on this run's events only.
-  if (process.env.BENCH_KEEP_STACK !== '1')
-    execFileSync('bash', [script, 'down'], { stdio: 'inherit' });
-  execFileSync('bash', [script, 'up'], { stdio: 'inherit' });
-  const out = execFileSync('bash', [script, 'env'], { encoding: 'utf8' });
+  // New consumer groups read from the beginning: start them on this run's events only.
+  if (process.env.BENCH_KEEP_STACK === '1') {
+    execFileSync('bash', [STACK_SCRIPT, 'up'], { stdio: 'inherit' });
+  } else {
+    restartStack();
+  }
+  const out = execFileSync('bash', [STACK_SCRIPT, 'env'], { encoding: 'utf8' });
   return Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
 }
 
@@ -280,6 +289,8 @@ async function main(): Promise<void> {
   } finally {
     for (const service of services.reverse()) await stopService(service);
     await sql(stack.DATABASE_URL, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    // Leave an empty Kafka behind, so tests run next do not wade through the benchmark's events.
+    if (process.env.BENCH_KEEP_STACK !== '1') restartStack();
   }
 }
 

@@ -212,33 +212,40 @@ export class CheckRunner {
     await this.deps.log.markPublished(owed.map((row) => row.id));
   }
 
-  private async deadLetter(failed: Array<{ work: CheckRequested; decision: FinalDecision }>) {
-    for (const { work, decision } of failed) {
-      const reason = decision.kind === 'failed' ? decision.reason : 'check failed';
-      this.logger.warn(`check ${work.check_key} failed for good: ${reason}`);
-      await this.deps.publisher.publish(
-        DEAD_LETTER_TOPIC,
-        {
-          event_id: randomUUID(),
-          occurred_at: this.now(),
-          source_topic: Topics.BridgeInternalChecks,
-          source_partition: -1,
-          source_offset: '-1',
-          consumer_group: this.deps.holder.split('#')[0],
-          key: Buffer.from(partitionKeyOf(work)),
-          payload: await this.deps.publisher.encode(Topics.BridgeInternalChecks, {
-            ...work,
-            attempt: 1,
-            not_before: null,
-            delay_reason: null,
-          }),
-          reason,
-          failure_kind: 'handler_failed',
-          attempts: work.attempt,
-        },
-        partitionKeyOf(work),
-      );
-    }
+  private async deadLetter(
+    failed: Array<{ work: CheckRequested; decision: FinalDecision }>,
+  ): Promise<void> {
+    if (failed.length === 0) return;
+    const deadLetters = await Promise.all(
+      failed.map(async ({ work, decision }) => {
+        const reason = decision.kind === 'failed' ? decision.reason : 'check failed';
+        this.logger.warn(`check ${work.check_key} failed for good: ${reason}`);
+        const key = partitionKeyOf(work);
+        return {
+          key,
+          event: {
+            event_id: randomUUID(),
+            occurred_at: this.now(),
+            source_topic: Topics.BridgeInternalChecks,
+            source_partition: -1,
+            source_offset: '-1',
+            consumer_group: this.deps.holder.split('#')[0],
+            key: Buffer.from(key),
+            // The work item as it would be requeued: a fresh first attempt.
+            payload: await this.deps.publisher.encode(Topics.BridgeInternalChecks, {
+              ...work,
+              attempt: 1,
+              not_before: null,
+              delay_reason: null,
+            }),
+            reason,
+            failure_kind: 'handler_failed',
+            attempts: work.attempt,
+          },
+        };
+      }),
+    );
+    await this.deps.publisher.publishMany(DEAD_LETTER_TOPIC, deadLetters);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   createDataSource,
   migrateStore,
 } from '@bridge/store';
+import { MIGRATIONS } from '../src/migrations';
 import { freshDatabase } from '../../../test/stack-config';
 
 const engines: Array<
@@ -47,7 +48,7 @@ describe.each(engines)('store on %s', (_engine, provision) => {
   });
 
   it('applies every migration to an empty database, and a second run finds nothing to do', async () => {
-    expect(await migrateStore(dataSource)).toEqual(['SyncEventLog1763900000000']);
+    expect(await migrateStore(dataSource)).toEqual(MIGRATIONS.map((m) => m.name));
     expect(await migrateStore(dataSource)).toEqual([]);
     const tables = await dataSource.query<Array<{ table_name: string }>>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
