@@ -177,7 +177,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   });
   configureSimHttp(simApp);
   await simApp.listen(0, '127.0.0.1');
-  const { port } = (simApp.getHttpServer() as Server).address() as AddressInfo;
+  const { port } = (simApp.getHttpServer()).address() as AddressInfo;
   const simUrl = `http://127.0.0.1:${port}`;
 
   const manifestDir = mkdtempSync(join(tmpdir(), 'bridge-manifest-'));
