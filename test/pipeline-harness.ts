@@ -11,7 +11,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -177,7 +176,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   });
   configureSimHttp(simApp);
   await simApp.listen(0, '127.0.0.1');
-  const { port } = (simApp.getHttpServer()).address() as AddressInfo;
+  const { port } = simApp.getHttpServer().address() as AddressInfo;
   const simUrl = `http://127.0.0.1:${port}`;
 
   const manifestDir = mkdtempSync(join(tmpdir(), 'bridge-manifest-'));
