@@ -70,7 +70,11 @@ export class RegistryAvroCodec implements EventCodec {
 
   async encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
     validateEvent(topic, event);
-    return this.registry.encode(await this.schemaIdFor(topic), event);
+    // Confluent wire format written here rather than by the registry client, which would
+    // validate the event a second time: magic byte 0, schema id (int32 BE), Avro body.
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(await this.schemaIdFor(topic), 1);
+    return Buffer.concat([header, avroTypeOf(topic).toBuffer(event)]);
   }
 
   async decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {

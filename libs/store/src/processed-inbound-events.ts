@@ -39,14 +39,14 @@ export class ProcessedInboundEvents {
     manager?: EntityManager,
   ): Promise<Set<string>> {
     if (events.length === 0) return new Set();
-    const result = await (manager ?? this.dataSource.manager)
-      .createQueryBuilder()
-      .insert()
-      .into(ProcessedInboundEventEntity)
-      .values(events.map(({ eventId, topic }) => ({ consumerGroup, eventId, topic })))
-      .orIgnore()
-      .returning(['eventId'])
-      .execute();
-    return new Set((result.raw as Array<{ event_id: string }>).map((row) => row.event_id));
+    // Plain SQL over `unnest`: ingest calls this once per batch of hundreds of events.
+    const rows = await (manager ?? this.dataSource.manager).query<Array<{ event_id: string }>>(
+      `INSERT INTO processed_inbound_events (consumer_group, event_id, topic)
+       SELECT $1, event_id, topic FROM unnest($2::uuid[], $3::text[]) AS e(event_id, topic)
+       ON CONFLICT DO NOTHING
+       RETURNING event_id`,
+      [consumerGroup, events.map((e) => e.eventId), events.map((e) => e.topic)],
+    );
+    return new Set(rows.map((row) => row.event_id));
   }
 }

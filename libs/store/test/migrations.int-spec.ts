@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { StoreConfig } from '@bridge/config';
 import {
+  CheckLeases,
   ProcessedInboundEvents,
   SyncEventLog,
   createDataSource,
@@ -128,6 +129,45 @@ describe.each(engines)('store on %s', (_engine, provision) => {
         [randomUUID(), `bad:${randomUUID()}`],
       ),
     ).rejects.toThrow(/ck_sync_events_resolution/);
+  });
+
+  it('gives a check lease to one holder at a time, and to another once it expires', async () => {
+    const leases = new CheckLeases(dataSource);
+    const [a, b] = [`post_run:${randomUUID()}`, `post_run:${randomUUID()}`];
+    expect(await leases.acquire([a, b], 'first', 60_000)).toEqual(new Set([a, b]));
+    expect(await leases.acquire([a, b], 'second', 60_000)).toEqual(new Set());
+    expect(await leases.acquire([a], 'first', 60_000)).toEqual(new Set([a]));
+    await leases.release([b], 'first');
+    expect(await leases.acquire([b], 'second', 1)).toEqual(new Set([b]));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await leases.acquire([b], 'third', 60_000)).toEqual(new Set([b]));
+  });
+
+  it('keeps the outbound event id of a finding and marks it published once', async () => {
+    const log = new SyncEventLog(dataSource);
+    const { event } = await log.record({
+      eventType: 'bridge.sync.ok',
+      source: 'cappella',
+      sourceId: 'r-outbox',
+      dedupeKey: `post_run:${randomUUID()}`,
+      details: { note: 'it\'s "quoted"' },
+      publishes: true,
+    });
+    expect(event.outboundEventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.publishedAt).toBeNull();
+    expect(event.details).toEqual({ note: 'it\'s "quoted"' });
+    await log.markPublished([event.id]);
+    const [again] = await log.recordMany([
+      {
+        eventType: 'bridge.sync.ok',
+        source: 'cappella',
+        sourceId: 'r-outbox',
+        dedupeKey: event.dedupeKey,
+      },
+    ]);
+    expect(again.created).toBe(false);
+    expect(again.event.outboundEventId).toBe(event.outboundEventId);
+    expect(again.event.publishedAt).toBeInstanceOf(Date);
   });
 
   it('claims an inbound event once per consumer group', async () => {
