@@ -76,3 +76,12 @@ export function cpuTimeMs(pid: number): number {
   const ticksPerSecond = 100;
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
+
+/** Busy and total CPU time of the whole machine so far, in milliseconds (Linux `/proc/stat`). */
+export function machineCpuMs(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  const ticksToMs = 1000 / 100;
+  return { busy: (total - idle - iowait) * ticksToMs, total: total * ticksToMs };
+}

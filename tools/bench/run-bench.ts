@@ -11,13 +11,19 @@
  * Results go to docs/benchmarks.md and to stdout as JSON.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { cpuTimeMs, ROOT, startService, stopService, type ServiceProcess } from './bench-processes';
+import {
+  cpuTimeMs,
+  machineCpuMs,
+  ROOT,
+  startService,
+  stopService,
+  type ServiceProcess,
+} from './bench-processes';
 import { renderReport, type BenchResult } from './bench-report';
 import {
   scoreFindings,
@@ -210,6 +216,7 @@ async function main(): Promise<void> {
     console.log(`throughput: ${RUNS} runs published at once`);
     const cpuBefore = bridgeCpu();
     const simCpuBefore = cpuTimeMs(services[0].child.pid!);
+    const machineBefore = machineCpuMs();
     const batch = await post<Generation>('/sim/generate/batch', {
       count: RUNS,
       outputsPerRun: 10,
@@ -217,8 +224,13 @@ async function main(): Promise<void> {
     });
     const batchRows = await awaitFindings(dbUrl.toString(), batch.runIds, 600_000);
     const cpuPerEventMs = (bridgeCpu() - cpuBefore) / RUNS;
+    const simCpuPerEventMs = (cpuTimeMs(services[0].child.pid!) - simCpuBefore) / RUNS;
+    const machineAfter = machineCpuMs();
+    const machineBusy =
+      (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
+    const machineCpuPerEventMs = (machineAfter.busy - machineBefore.busy) / RUNS;
     console.log(
-      `cpu ms/event: ingest+checker ${cpuPerEventMs.toFixed(3)}, simulator ${((cpuTimeMs(services[0].child.pid!) - simCpuBefore) / RUNS).toFixed(3)}`,
+      `cpu ms/event: ingest+checker ${cpuPerEventMs.toFixed(3)}, simulator ${simCpuPerEventMs.toFixed(3)}, machine ${machineCpuPerEventMs.toFixed(3)} (${(machineBusy * 100).toFixed(0)}% busy)`,
     );
     const lastOk = Math.max(
       ...batchRows
@@ -276,6 +288,9 @@ async function main(): Promise<void> {
       throughputOk: Math.round(throughputOk),
       entityChecksPerSecond: Math.round(throughputOk * 10),
       cpuPerEventMs: Number(cpuPerEventMs.toFixed(3)),
+      simCpuPerEventMs: Number(simCpuPerEventMs.toFixed(3)),
+      machineCpuPerEventMs: Number(machineCpuPerEventMs.toFixed(3)),
+      machineBusy: Number(machineBusy.toFixed(3)),
       streamRate: RATE,
       streamAchieved: Math.round(stream.ratePerSecond),
       okLatency: summarise(okLatency),
