@@ -24,6 +24,7 @@ import {
   stopService,
   type ServiceProcess,
 } from './bench-processes';
+import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
 import { renderReport, type BenchResult } from './bench-report';
 import {
   scoreFindings,
@@ -40,14 +41,8 @@ const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
 const CHECKER_PORT = 4512;
 
-interface Generation {
-  runIds: string[];
-  publishedAt: number[];
-  missingRunIds: string[];
-  startedAt: number;
-  finishedAt: number;
-  ratePerSecond: number;
-}
+/** What the simulator's `/sim/generate/*` routes answer. */
+type Generation = GenerationResult;
 
 /** Extra `node` flags for a service, e.g. BENCH_CHECKER_NODE_ARGS="--cpu-prof" to profile it. */
 function nodeArgsFor(service: string): string[] {

@@ -89,6 +89,12 @@ describe('decideCheck', () => {
     expect(final).toMatchObject({ reason: expect.stringContaining('hippo: HTTP 503') });
   });
 
+  it('fails a check at once when a component refuses the request', () => {
+    expect(
+      decideCheck(work(), { kind: 'refused', error: 'hippo: HTTP 400: bad key' }, settings, 1),
+    ).toEqual({ kind: 'failed', reason: 'refused: hippo: HTTP 400: bad key' });
+  });
+
   it('fails a check whose run Cappella does not know', () => {
     expect(decideCheck(work(), { kind: 'unknown_run' }, settings, 1)).toMatchObject({
       kind: 'failed',

@@ -16,6 +16,8 @@ export interface Artifact {
 export type CheckObservation =
   /** A component could not be reached even after the client's immediate retries. */
   | { kind: 'unavailable'; error: string }
+  /** A component refused the request (a 4xx): asking again cannot help. */
+  | { kind: 'refused'; error: string }
   /** Cappella does not know the run the event named. */
   | { kind: 'unknown_run' }
   /** Run checks: the outputs Cappella lists and those of them Hippo lacks. */
@@ -60,6 +62,8 @@ export function decideCheck(
       }
       return { kind: 'retry', notBefore: now + delay, error: observation.error };
     }
+    case 'refused':
+      return { kind: 'failed', reason: `refused: ${observation.error}` };
     case 'unknown_run':
       return { kind: 'failed', reason: `Cappella does not know run ${work.run_id ?? '?'}` };
     case 'artifacts':

@@ -20,7 +20,7 @@ import {
   type MismatchType,
   type RepairStrategy,
 } from '@bridge/contracts';
-import { ComponentUnavailableError } from '@bridge/errors';
+import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
 import type { EventPublisher } from '@bridge/messaging';
 import type { CheckLeases, SyncEventEntity, SyncEventLog } from '@bridge/store';
 import {
@@ -249,9 +249,11 @@ export class CheckRunner {
   }
 }
 
+/** What a failed component call means for the check; anything else is Bridge's own failure. */
 function unavailable(error: unknown): CheckObservation {
   if (error instanceof ComponentUnavailableError)
     return { kind: 'unavailable', error: error.message };
+  if (error instanceof ComponentRequestError) return { kind: 'refused', error: error.message };
   throw error;
 }
 
