@@ -36,6 +36,8 @@ export interface SyncEventRow {
   mismatch_type: string | null;
   repair_strategy: string | null;
   dedupe_key: string;
+  resolved: boolean;
+  resolved_by: string | null;
   created_at: Date;
   published_at: Date | null;
 }

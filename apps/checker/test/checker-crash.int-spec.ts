@@ -32,6 +32,8 @@ describe('checker killed mid-batch', () => {
     });
     const countRows = async () => (await pipeline.rows(runIds)).length;
 
+    // A slow Hippo keeps the first checker busy long enough to be killed mid-way.
+    pipeline.sim.setFaults('hippo', { slowMs: 300 });
     await pipeline.startChecker(true);
     await eventually(
       async () => ((await countRows()) >= 25 ? true : undefined),
@@ -39,6 +41,7 @@ describe('checker killed mid-batch', () => {
       'the first checker to record some findings',
     );
     await pipeline.killCheckerChild();
+    pipeline.sim.clearFaults();
     const beforeKill = await countRows();
     expect(beforeKill).toBeLessThan(RUNS);
 

@@ -96,6 +96,37 @@ describe('consistency checks through the real stack', () => {
     ).toMatchObject({ eviction_mode: 'next_sweep' });
   });
 
+  it('records component facts, and settles a stale-cache finding once Canon evicts its artifacts', async () => {
+    const batch = await pipeline.sim.publishBatchCompleted({ count: 7 });
+    const scan = await pipeline.sim.publishReconciliationCompleted({
+      discrepancyCount: 2,
+      resolvedCount: 1,
+    });
+    const batchRow = await pipeline.finding(batch.key, ['hippo.ingest.batch_completed']);
+    expect(batchRow).toMatchObject({ source: 'hippo', details: { count: 7 } });
+    const scanRow = await pipeline.finding(scan.key, ['cappella.reconciliation.completed']);
+    expect(scanRow.details).toMatchObject({ discrepancy_count: 2, resolved_count: 1 });
+
+    const run = await pipeline.sim.completeRun({ outputs: 2 });
+    await pipeline.finding(run.runId, ['bridge.sync.ok']);
+    const deletion = await pipeline.sim.deleteEntities({ keys: run.outputs, leaveArtifactsFor: 2 });
+    const stale = await pipeline.finding(deletion.eventId, ['bridge.sync.stale_cache']);
+    expect(stale.resolved).toBe(false);
+    await pipeline.sim.evictArtifacts(stale.details.artifact_ids as string[], 'immediate');
+    const settled = await eventually(async () => {
+      const row = (await pipeline.rows([deletion.eventId])).find((r) => r.id === stale.id);
+      return row?.resolved ? row : undefined;
+    });
+    expect(settled.resolved_by).toBe('canon');
+    await waitFor(
+      () =>
+        pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id).length === 1,
+    );
+    expect(
+      pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id)[0],
+    ).toMatchObject({ mismatch_type: 'stale_cache', resolution: 'evicted', resolved_by: 'canon' });
+  });
+
   it('keeps one row and one outbound event when the same event is delivered twice', async () => {
     const run = await pipeline.sim.completeRun({ outputs: 2, publish: false });
     const event: RunCompleted = {
