@@ -82,3 +82,34 @@ export class ComponentRequestError extends PermanentError {
     super(`${component}: HTTP ${status}: ${message}`);
   }
 }
+
+/**
+ * True when the error says a piece of infrastructure (the database, the broker, the network to
+ * them) is down, rather than that this message or call is wrong: connection refused or reset,
+ * PostgreSQL connection exceptions (SQLSTATE class 08), shutdown or start-up (57P01–57P03), a
+ * database refusing connections, kafkajs connection errors. The consumer loop waits out such an
+ * outage instead of dead-lettering one message after another, since every message would fail
+ * the same way. Looks through `cause` and TypeORM's `driverError` chains.
+ */
+export function isInfrastructureOutage(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 6; depth += 1) {
+    if (typeof current !== 'object') return false;
+    const { code, name, message } = current as {
+      code?: unknown;
+      name?: unknown;
+      message?: unknown;
+    };
+    if (typeof code === 'string' && OUTAGE_CODES.test(code)) return true;
+    if (typeof name === 'string' && OUTAGE_KAFKA_ERRORS.has(name)) return true;
+    if (typeof message === 'string' && OUTAGE_MESSAGES.test(message)) return true;
+    const next = current as { cause?: unknown; driverError?: unknown };
+    current = next.driverError ?? next.cause;
+  }
+  return false;
+}
+
+const OUTAGE_CODES =
+  /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|08\w{3}|57P0[123])$/;
+const OUTAGE_KAFKA_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSBrokerNotFound']);
+const OUTAGE_MESSAGES =
+  /Connection terminated|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error/i;

@@ -245,3 +245,35 @@ describe('ConsumerLoop batches', () => {
     expect(later).toEqual([]);
   });
 });
+
+describe('ConsumerLoop during an infrastructure outage', () => {
+  const outage = () =>
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('holds the message past the attempt cap until the outage ends, and dead-letters nothing', async () => {
+    let calls = 0;
+    const { loop, deadLetters } = loopWith(() => {
+      calls += 1;
+      return calls <= 7 ? Promise.reject(outage()) : Promise.resolve();
+    });
+    await expect(loop.process(await messageOf(evicted()))).resolves.toBe('handled');
+    expect(calls).toBe(8);
+    expect(deadLetters).toEqual([]);
+  });
+
+  it('gives the message back uncommitted when the subscription stops during the outage', async () => {
+    const { loop, deadLetters } = loopWith(() => Promise.reject(outage()));
+    let stop = false;
+    setTimeout(() => (stop = true), 30);
+    const done: string[] = [];
+    await expect(
+      loop.processBatch([await messageOf(evicted(), '4')], {
+        keepAlive: () => Promise.resolve(),
+        shouldStop: () => stop,
+        onDone: (message) => done.push(message.offset),
+      }),
+    ).rejects.toBeInstanceOf(SubscriptionStopped);
+    expect(done).toEqual([]);
+    expect(deadLetters).toEqual([]);
+  });
+});

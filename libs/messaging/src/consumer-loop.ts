@@ -8,12 +8,16 @@
  * was handled *or* safely dead-lettered, so a poison message never blocks its partition. The loop
  * rejects only when a dead letter itself cannot be written (then the transport must not commit
  * past the last done message) or with `SubscriptionStopped` when the subscription is stopping.
+ *
+ * An infrastructure outage (database or broker down, see `isInfrastructureOutage`) is not the
+ * message's fault: the loop holds the message and retries it until the outage ends or the
+ * subscription stops, instead of dead-lettering every message that arrives meanwhile.
  */
 import { Logger } from '@nestjs/common';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { RetryConfig } from '@bridge/config';
 import { isTopic, type DeadLetter, type Topic } from '@bridge/contracts';
-import { PermanentError, UndecodableMessageError } from '@bridge/errors';
+import { PermanentError, UndecodableMessageError, isInfrastructureOutage } from '@bridge/errors';
 import { buildDeadLetter } from './dead-letter';
 import type { EventCodec } from './event-codec';
 import type { BatchContext, ReceivedEvent, SubscriptionSpec } from './event-bus';
@@ -51,6 +55,7 @@ export class ConsumerLoop<T extends Topic> {
   private readonly logger: Logger;
   private readonly policy: RetryPolicy;
   private readonly maxBatchSize: number;
+  private readonly outagePauseMs: number;
 
   constructor(
     private readonly spec: SubscriptionSpec<T>,
@@ -60,6 +65,7 @@ export class ConsumerLoop<T extends Topic> {
   ) {
     this.logger = new Logger(`ConsumerLoop:${spec.groupId}`);
     this.maxBatchSize = spec.batchHandler ? (spec.maxBatchSize ?? DEFAULT_MAX_BATCH) : 1;
+    this.outagePauseMs = retryConfig.maxDelayMs;
     this.policy = retry(
       handleWhen((error) => !(error instanceof PermanentError)),
       {
@@ -81,17 +87,23 @@ export class ConsumerLoop<T extends Topic> {
   async process(
     message: RawMessage,
     keepAlive: () => Promise<void> = async () => {},
+    shouldStop: () => boolean = () => false,
   ): Promise<ProcessOutcome> {
     let attempts = 0;
     try {
-      await this.policy.execute(async () => {
-        if (attempts > 0) await keepAlive();
-        attempts += 1;
-        const received = await this.decode(message, attempts);
-        await this.handleOne(received, keepAlive);
-      });
+      await this.throughOutages(
+        () =>
+          this.policy.execute(async () => {
+            if (attempts > 0) await keepAlive();
+            attempts += 1;
+            const received = await this.decode(message, attempts);
+            await this.handleOne(received, keepAlive);
+          }),
+        { keepAlive, shouldStop },
+      );
       return 'handled';
     } catch (error) {
+      if (error instanceof SubscriptionStopped) throw error;
       await this.deadLetter(message, error, attempts);
       return 'dead-lettered';
     }
@@ -113,7 +125,12 @@ export class ConsumerLoop<T extends Topic> {
       } catch (error) {
         await flush();
         if (error instanceof PermanentError) await this.deadLetter(message, error, 1);
-        else await this.process(message, () => context.keepAlive());
+        else
+          await this.process(
+            message,
+            () => context.keepAlive(),
+            () => context.shouldStop(),
+          );
         context.onDone(message);
         continue;
       }
@@ -132,7 +149,11 @@ export class ConsumerLoop<T extends Topic> {
     if (group.length === 0) return;
     if (!this.spec.batchHandler || group.length === 1) {
       for (const { message } of group) {
-        await this.process(message, () => context.keepAlive());
+        await this.process(
+          message,
+          () => context.keepAlive(),
+          () => context.shouldStop(),
+        );
         context.onDone(message);
       }
       return;
@@ -140,20 +161,29 @@ export class ConsumerLoop<T extends Topic> {
     const batchHandler = this.spec.batchHandler;
     let attempt = 0;
     try {
-      await this.policy.execute(async () => {
-        if (attempt > 0) await context.keepAlive();
-        attempt += 1;
-        const events = group.map(({ received }) => ({ ...received, attempt }));
-        await batchHandler(events, context);
-      });
+      await this.throughOutages(
+        () =>
+          this.policy.execute(async () => {
+            if (attempt > 0) await context.keepAlive();
+            attempt += 1;
+            const events = group.map(({ received }) => ({ ...received, attempt }));
+            await batchHandler(events, context);
+          }),
+        context,
+      );
     } catch (error) {
+      if (error instanceof SubscriptionStopped) throw error;
       // Isolate the failure: every event gets its own retries, and only failing ones are
       // dead-lettered.
       this.logger.warn(
         `batch of ${group.length} failed (${describe(error)}); handling its events one by one`,
       );
       for (const { message } of group) {
-        await this.process(message, () => context.keepAlive());
+        await this.process(
+          message,
+          () => context.keepAlive(),
+          () => context.shouldStop(),
+        );
         context.onDone(message);
       }
       return;
@@ -166,7 +196,28 @@ export class ConsumerLoop<T extends Topic> {
     else await this.spec.handler(received);
   }
 
-  private async waitUntil(due: number, context: LoopContext): Promise<void> {
+  /** Runs `attempt` again after each infrastructure outage, until it succeeds or fails otherwise. */
+  private async throughOutages<R>(
+    attempt: () => Promise<R>,
+    context: Pick<LoopContext, 'keepAlive' | 'shouldStop'>,
+  ): Promise<R> {
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isInfrastructureOutage(error)) throw error;
+        this.logger.warn(
+          `infrastructure unavailable (${describe(error)}); holding the message, next try in ${this.outagePauseMs} ms`,
+        );
+        await this.waitUntil(Date.now() + this.outagePauseMs, context);
+      }
+    }
+  }
+
+  private async waitUntil(
+    due: number,
+    context: Pick<LoopContext, 'keepAlive' | 'shouldStop'>,
+  ): Promise<void> {
     for (let left = due - Date.now(); left > 0; left = due - Date.now()) {
       if (context.shouldStop()) throw new SubscriptionStopped();
       await new Promise((resolve) => setTimeout(resolve, Math.min(left, WAIT_SLICE_MS)));

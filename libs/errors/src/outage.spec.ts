@@ -1,0 +1,36 @@
+import { InvalidEventError, isInfrastructureOutage } from './index';
+
+describe('isInfrastructureOutage', () => {
+  it('recognises a database or broker that is down, also behind wrappers', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    expect(isInfrastructureOutage(refused)).toBe(true);
+    expect(
+      isInfrastructureOutage({ message: 'query failed', driverError: { code: '57P01' } }),
+    ).toBe(true);
+    expect(
+      isInfrastructureOutage(new Error('wrapped', { cause: new Error('Connection terminated') })),
+    ).toBe(true);
+    expect(
+      isInfrastructureOutage(
+        Object.assign(new Error('database "x" is not currently accepting connections'), {
+          code: '55000',
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      isInfrastructureOutage(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' })),
+    ).toBe(true);
+  });
+
+  it('does not mistake a bad message or a constraint violation for an outage', () => {
+    expect(isInfrastructureOutage(new InvalidEventError('bad', ['run_id: expected string']))).toBe(
+      false,
+    );
+    expect(
+      isInfrastructureOutage({ message: 'duplicate key', driverError: { code: '23505' } }),
+    ).toBe(false);
+    expect(isInfrastructureOutage(undefined)).toBe(false);
+  });
+});
