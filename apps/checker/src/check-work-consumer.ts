@@ -17,7 +17,12 @@ import {
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { CheckRunner, ComponentReader } from '@bridge/checks';
 import { Topics, type CheckRequested } from '@bridge/contracts';
-import { EventPublisher, EventSubscriber, type Subscription } from '@bridge/messaging';
+import {
+  EventPublisher,
+  EventSubscriber,
+  type BatchContext,
+  type Subscription,
+} from '@bridge/messaging';
 import { CheckLeases, SyncEventLog } from '@bridge/store';
 
 @Injectable()
@@ -43,13 +48,13 @@ export class CheckWorkConsumer implements OnApplicationBootstrap, BeforeApplicat
       await this.subscriber.subscribe({
         groupId: group,
         topics: [Topics.BridgeInternalChecks],
-        batchHandler: (events) => this.run(fresh, events),
+        batchHandler: (events, context) => this.run(fresh, events, context),
         maxBatchSize: this.config.checks.batchSize,
       }),
       await this.subscriber.subscribe({
         groupId: delayedGroup,
         topics: [Topics.BridgeInternalChecksDelayed],
-        batchHandler: (events) => this.run(delayed, events),
+        batchHandler: (events, context) => this.run(delayed, events, context),
         maxBatchSize: this.config.checks.batchSize,
         notBefore: (event: CheckRequested) => event.not_before,
       }),
@@ -62,9 +67,16 @@ export class CheckWorkConsumer implements OnApplicationBootstrap, BeforeApplicat
     await Promise.all(this.subscriptions.map((subscription) => subscription.stop()));
   }
 
-  private async run(runner: CheckRunner, events: Array<{ event: CheckRequested }>): Promise<void> {
+  private async run(
+    runner: CheckRunner,
+    events: Array<{ event: CheckRequested }>,
+    context: BatchContext,
+  ): Promise<void> {
     const started = Date.now();
-    const summary = await runner.runBatch(events.map((e) => e.event));
+    const summary = await runner.runBatch(
+      events.map((e) => e.event),
+      () => context.keepAlive(),
+    );
     this.logger.debug(
       `${events.length} check(s) in ${Date.now() - started} ms: ${summary.findings} finding(s), ${summary.delayed} delayed, ${summary.skipped} already done`,
     );

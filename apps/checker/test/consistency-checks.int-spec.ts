@@ -171,27 +171,45 @@ describe('consistency checks through the real stack', () => {
     }
   });
 
-  it('records check_failed and dead-letters the check when Hippo stays down past the retry cap', async () => {
+  it('records check_failed and a dead letter when Hippo stays down past the retry cap, and a requeued check then succeeds', async () => {
     pipeline.sim.setFaults('hippo', { outage: { status: 503 } });
+    let runId: string;
     try {
       const run = await pipeline.sim.completeRun({ outputs: 2 });
+      runId = run.runId;
       const row = await pipeline.finding(run.runId, ['bridge.sync.check_failed', 'bridge.sync.ok']);
       expect(row.event_type).toBe('bridge.sync.check_failed');
       expect(row.details.reason).toMatch(/gave up after 3 attempt/);
-      const deadLetter = await eventually(() =>
-        pipeline
-          .seen(
-            Topics.BridgeDlqEvents,
-            (d) =>
-              d.source_topic === Topics.BridgeInternalChecks && d.key?.toString() === run.runId,
-          )
-          .at(0),
-      );
-      expect(deadLetter.reason).toMatch(/hippo/i);
-      expect(deadLetter.payload?.length).toBeGreaterThan(5);
     } finally {
       pipeline.sim.clearFaults();
     }
+    const deadLetter = await eventually(() =>
+      pipeline
+        .seen(
+          Topics.BridgeDlqEvents,
+          (d) => d.source_topic === Topics.BridgeInternalChecks && d.key?.toString() === runId,
+        )
+        .at(0),
+    );
+    expect(deadLetter.reason).toMatch(/hippo/i);
+    expect(deadLetter.payload?.length).toBeGreaterThan(5);
+
+    // An operator requeues the dead letter: its bytes go back to the topic it names.
+    const connection = new KafkaConnection(kafkaTransport(pipeline.config));
+    try {
+      const producer = await connection.connectedProducer();
+      await producer.send({
+        topic: deadLetter.source_topic,
+        messages: [{ key: deadLetter.key ?? null, value: deadLetter.payload ?? null }],
+      });
+    } finally {
+      await connection.close();
+    }
+    const failedRow = (await pipeline.rows([runId]))[0];
+    const ok = await pipeline.finding(runId, ['bridge.sync.ok']);
+    expect(ok.id).toBe(failedRow.id);
+    expect(await pipeline.rows([runId])).toHaveLength(1);
+    await waitFor(() => pipeline.seen(Topics.BridgeSyncOk, (e) => e.run_id === runId).length === 1);
   });
 
   it('dead-letters a malformed inbound message with its reason and still checks the next event', async () => {

@@ -95,10 +95,14 @@ describe('decideCheck', () => {
     ).toEqual({ kind: 'failed', reason: 'refused: hippo: HTTP 400: bad key' });
   });
 
-  it('fails a check whose run Cappella does not know', () => {
+  it('retries a run Cappella does not know yet, and fails it once the retries are spent', () => {
     expect(decideCheck(work(), { kind: 'unknown_run' }, settings, 1)).toMatchObject({
+      kind: 'retry',
+      notBefore: 101,
+    });
+    expect(decideCheck(work({ attempt: 3 }), { kind: 'unknown_run' }, settings, 1)).toMatchObject({
       kind: 'failed',
-      reason: expect.stringContaining('r1'),
+      reason: expect.stringContaining('does not know run r1'),
     });
   });
 

@@ -51,21 +51,22 @@ export function decideCheck(
   now: number,
 ): CheckDecision {
   switch (observation.kind) {
-    case 'unavailable': {
-      // Tier 1 (immediate retries) happened inside the component client; this is tier 2.
+    case 'unavailable':
+    case 'unknown_run': {
+      // Tier 1 (immediate retries) happened inside the component client; this is tier 2. A run
+      // Cappella does not know yet may be read lag, so it gets the same delayed retries.
+      const error =
+        observation.kind === 'unavailable'
+          ? observation.error
+          : `Cappella does not know run ${work.run_id ?? '?'}`;
       const delay = settings.retryDelaysMs[work.attempt - 1];
       if (delay === undefined) {
-        return {
-          kind: 'failed',
-          reason: `gave up after ${work.attempt} attempt(s): ${observation.error}`,
-        };
+        return { kind: 'failed', reason: `gave up after ${work.attempt} attempt(s): ${error}` };
       }
-      return { kind: 'retry', notBefore: now + delay, error: observation.error };
+      return { kind: 'retry', notBefore: now + delay, error };
     }
     case 'refused':
       return { kind: 'failed', reason: `refused: ${observation.error}` };
-    case 'unknown_run':
-      return { kind: 'failed', reason: `Cappella does not know run ${work.run_id ?? '?'}` };
     case 'artifacts':
       return observation.artifacts.length > 0
         ? {

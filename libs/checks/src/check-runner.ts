@@ -32,7 +32,14 @@ import {
 } from './check-decision';
 import { partitionKeyOf } from './check-work';
 import type { ComponentReader } from './component-reader';
-import { findingFor, isFinal, outboundEventFor, type FinalDecision } from './finding';
+import {
+  SyncEventTypes,
+  findingFor,
+  isFinal,
+  outboundEventFor,
+  type FinalDecision,
+  type OutboundFinding,
+} from './finding';
 
 /** A check another worker holds is looked at again after this long. */
 const LEASE_BUSY_DELAY_MS = 1_000;
@@ -64,13 +71,24 @@ export class CheckRunner {
     this.now = deps.now ?? Date.now;
   }
 
-  async runBatch(items: CheckRequested[]): Promise<BatchSummary> {
+  /**
+   * @param keepAlive called between the slow phases, so a long batch keeps its consumer's
+   *   session (Kafka heartbeats).
+   */
+  async runBatch(
+    items: CheckRequested[],
+    keepAlive: () => Promise<void> = async () => {},
+  ): Promise<BatchSummary> {
     const summary: BatchSummary = { skipped: 0, findings: 0, delayed: 0, failed: 0 };
     const works = latestPerCheck(items);
     const existing = await this.deps.log.findByDedupeKeys(works.map((w) => w.check_key));
-    // A finding exists: the check is done. Only an outbound event still owed goes out.
-    await this.publishOwed([...existing.values()]);
-    const open = works.filter((work) => !existing.has(work.check_key));
+    // A finding exists: the check is done, and only an outbound event still owed goes out.
+    // A `check_failed` row is not an answer: a requeued or redelivered item runs again.
+    const done = new Map(
+      [...existing].filter(([, row]) => row.eventType !== SyncEventTypes.CheckFailed),
+    );
+    await this.publishOwed([...done.values()]);
+    const open = works.filter((work) => !done.has(work.check_key));
     summary.skipped = works.length - open.length + (items.length - works.length);
     if (open.length === 0) return summary;
 
@@ -80,14 +98,30 @@ export class CheckRunner {
       const busy = open.filter((work) => !held.has(work.check_key));
       const mine = open.filter((work) => held.has(work.check_key));
       const observations = await this.observe(mine);
+      await keepAlive();
       const now = this.now();
-      const decided = mine.map((work) => ({
-        work,
-        decision: decideCheck(work, observations.get(work.check_key)!, this.deps.checks, now),
-      }));
+      const decided = mine.map((work) => {
+        const observation = observations.get(work.check_key);
+        if (!observation) throw new Error(`no observation for ${work.check_key}`);
+        return { work, decision: decideCheck(work, observation, this.deps.checks, now) };
+      });
       const finals = decided.filter((d): d is { work: CheckRequested; decision: FinalDecision } =>
         isFinal(d.decision),
       );
+      // The dead letter goes out before the row: if we die in between, the redelivered item
+      // fails again and writes another, rather than leaving a failure nobody can requeue.
+      const failed = finals.filter(({ decision }) => decision.kind === 'failed');
+      await this.deadLetter(failed);
+      summary.failed = failed.length;
+      const recorded = await this.deps.log.recordMany(
+        finals.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
+        undefined,
+        { replaceable: SyncEventTypes.CheckFailed },
+      );
+      await this.publishOwed(recorded.map((r) => r.event));
+      summary.findings = recorded.filter((r) => r.created).length;
+      // Re-checks and retries go out last: should anything above fail, the batch is redelivered
+      // and decided again, instead of leaving extra copies on the delayed topic.
       const later = [
         ...decided.filter((d) => !isFinal(d.decision)),
         ...busy.map((work) => ({
@@ -97,16 +131,6 @@ export class CheckRunner {
       ];
       await this.sendLater(later, now);
       summary.delayed = later.length;
-      const recorded = await this.deps.log.recordMany(
-        finals.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
-      );
-      await this.publishOwed(recorded.map((r) => r.event));
-      summary.findings = recorded.filter((r) => r.created).length;
-      const failedNow = finals.filter(
-        ({ decision }, index) => decision.kind === 'failed' && recorded[index].created,
-      );
-      await this.deadLetter(failedNow);
-      summary.failed = failedNow.length;
       return summary;
     } finally {
       await this.deps.leases.release([...held], this.deps.holder);
@@ -194,22 +218,27 @@ export class CheckRunner {
 
   /** Publishes the outbound events the rows owe, then marks them sent (the outbox). */
   private async publishOwed(rows: SyncEventEntity[]): Promise<void> {
-    const owed = rows.filter((row) => row.outboundEventId && !row.publishedAt);
+    const owed = rows
+      .filter((row) => row.outboundEventId && !row.publishedAt)
+      .map((row) => ({ row, outbound: outboundEventFor(row) }))
+      .filter((o): o is { row: SyncEventEntity; outbound: OutboundFinding } => o.outbound !== null);
     if (owed.length === 0) return;
-    const outbound = owed.map(outboundEventFor).filter((o) => o !== null);
-    const byTopic = new Map<string, typeof outbound>();
-    for (const item of outbound) {
-      byTopic.set(item.topic, [...(byTopic.get(item.topic) ?? []), item]);
-    }
-    await Promise.all(
-      [...byTopic.values()].map((items) =>
-        this.deps.publisher.publishMany(
-          items[0].topic,
-          items.map(({ event, key }) => ({ event, key })) as never,
-        ),
+    const outbound = owed.map((o) => o.outbound);
+    await Promise.all([
+      this.deps.publisher.publishMany(
+        Topics.BridgeSyncOk,
+        outbound.flatMap((o) => (o.topic === Topics.BridgeSyncOk ? [o] : [])),
       ),
-    );
-    await this.deps.log.markPublished(owed.map((row) => row.id));
+      this.deps.publisher.publishMany(
+        Topics.BridgeSyncMismatch,
+        outbound.flatMap((o) => (o.topic === Topics.BridgeSyncMismatch ? [o] : [])),
+      ),
+      this.deps.publisher.publishMany(
+        Topics.BridgeSyncStaleCache,
+        outbound.flatMap((o) => (o.topic === Topics.BridgeSyncStaleCache ? [o] : [])),
+      ),
+    ]);
+    await this.deps.log.markPublished(owed.map(({ row }) => row.id));
   }
 
   private async deadLetter(

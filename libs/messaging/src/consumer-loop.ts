@@ -67,7 +67,9 @@ export class ConsumerLoop<T extends Topic> {
     this.maxBatchSize = spec.batchHandler ? (spec.maxBatchSize ?? DEFAULT_MAX_BATCH) : 1;
     this.outagePauseMs = retryConfig.maxDelayMs;
     this.policy = retry(
-      handleWhen((error) => !(error instanceof PermanentError)),
+      handleWhen(
+        (error) => !(error instanceof PermanentError) && !(error instanceof SubscriptionStopped),
+      ),
       {
         maxAttempts: Math.max(0, retryConfig.maxAttempts - 1),
         backoff: new ExponentialBackoff({
@@ -86,9 +88,10 @@ export class ConsumerLoop<T extends Topic> {
    */
   async process(
     message: RawMessage,
-    keepAlive: () => Promise<void> = async () => {},
+    keepAliveRaw: () => Promise<void> = async () => {},
     shouldStop: () => boolean = () => false,
   ): Promise<ProcessOutcome> {
+    const keepAlive = stopOnLostSession(keepAliveRaw);
     let attempts = 0;
     try {
       await this.throughOutages(
@@ -110,7 +113,11 @@ export class ConsumerLoop<T extends Topic> {
   }
 
   /** Handles one partition's messages in order, in handler batches of at most `maxBatchSize`. */
-  async processBatch(messages: RawMessage[], context: LoopContext): Promise<void> {
+  async processBatch(messages: RawMessage[], loopContext: LoopContext): Promise<void> {
+    const context: LoopContext = {
+      ...loopContext,
+      keepAlive: stopOnLostSession(() => loopContext.keepAlive()),
+    };
     let pending: Decoded<T>[] = [];
     const flush = async () => {
       const group = pending;
@@ -252,6 +259,20 @@ export class ConsumerLoop<T extends Topic> {
       attempt,
     } as ReceivedEvent<T>;
   }
+}
+
+/**
+ * A failed heartbeat means the session is gone (a rebalance, the member evicted): the message
+ * is not at fault, so the loop stops without committing instead of counting it as a failure.
+ */
+function stopOnLostSession(keepAlive: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await keepAlive();
+    } catch {
+      throw new SubscriptionStopped();
+    }
+  };
 }
 
 function describe(error: unknown): string {

@@ -173,8 +173,13 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Network-level failures reaching the registry (as opposed to an unknown schema id). */
+/**
+ * Whether a registry failure may go away: anything but "this schema id does not exist" (HTTP
+ * 404) is treated as temporary — network errors, timeouts, 5xx, throttling — so a registry
+ * blip never dead-letters good messages or gets cached as a verdict.
+ */
 function isRegistryUnavailable(error: unknown): boolean {
-  const message = describe(error);
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|EAI_AGAIN|status 5\d\d/i.test(message);
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number') return status !== 404 && status !== 422;
+  return !/not found|no content with id|40403/i.test(describe(error));
 }

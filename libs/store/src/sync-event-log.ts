@@ -37,48 +37,72 @@ export class SyncEventLog {
 
   /**
    * Records findings with one multi-row insert; entries whose key already exists are returned
-   * as they are stored, with `created: false`. Results are in input order.
+   * as they are stored, with `created: false`. Results are in input order; an entry repeating
+   * an earlier entry's key gets that entry's row and `created: false`.
+   *
+   * `replaceable` names an event type that is not a final answer (a check that failed for good
+   * may be requeued and succeed): a stored row of that type is replaced by a new finding of
+   * another type, keeping its id, with a new outbound event; the result then says `created`.
    *
    * Plain SQL over `unnest` rather than the query builder: this is the checker's hot path (one
    * call per batch of hundreds of findings) and the builder's per-row work dominated it.
    */
-  async recordMany(entries: NewSyncEvent[], manager?: EntityManager): Promise<RecordedSyncEvent[]> {
+  async recordMany(
+    entries: NewSyncEvent[],
+    manager?: EntityManager,
+    options: { replaceable?: string } = {},
+  ): Promise<RecordedSyncEvent[]> {
     if (entries.length === 0) return [];
     const em = manager ?? this.dataSource.manager;
-    const ids = entries.map(() => randomUUID());
-    const inserted = await em.query<RawSyncEventRow[]>(
+    const firstIndex = new Map<string, number>();
+    entries.forEach((entry, index) => {
+      if (!firstIndex.has(entry.dedupeKey)) firstIndex.set(entry.dedupeKey, index);
+    });
+    const unique = [...firstIndex.values()].map((index) => entries[index]);
+    const returned = await em.query<RawSyncEventRow[]>(
       `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, actor, details,
                                 mismatch_type, repair_strategy, outbound_event_id)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
                             $6::text[], $7::jsonb[], $8::text[], $9::text[], $10::uuid[])
-       ON CONFLICT (dedupe_key) DO NOTHING
+       ON CONFLICT (dedupe_key) DO UPDATE SET
+         event_type = EXCLUDED.event_type, source = EXCLUDED.source,
+         source_id = EXCLUDED.source_id, actor = EXCLUDED.actor, details = EXCLUDED.details,
+         mismatch_type = EXCLUDED.mismatch_type, repair_strategy = EXCLUDED.repair_strategy,
+         outbound_event_id = EXCLUDED.outbound_event_id, published_at = NULL, created_at = now()
+       WHERE sync_events.event_type = $11 AND EXCLUDED.event_type <> $11
        RETURNING *`,
       [
-        ids,
-        entries.map((e) => e.eventType),
-        entries.map((e) => e.source),
-        entries.map((e) => e.sourceId),
-        entries.map((e) => e.dedupeKey),
-        entries.map((e) => e.actor ?? null),
-        entries.map((e) => JSON.stringify(e.details ?? {})),
-        entries.map((e) => e.mismatchType ?? null),
-        entries.map((e) => e.repairStrategy ?? null),
-        entries.map((e) => (e.publishes ? randomUUID() : null)),
+        unique.map(() => randomUUID()),
+        unique.map((e) => e.eventType),
+        unique.map((e) => e.source),
+        unique.map((e) => e.sourceId),
+        unique.map((e) => e.dedupeKey),
+        unique.map((e) => e.actor ?? null),
+        unique.map((e) => JSON.stringify(e.details ?? {})),
+        unique.map((e) => e.mismatchType ?? null),
+        unique.map((e) => e.repairStrategy ?? null),
+        unique.map((e) => (e.publishes ? randomUUID() : null)),
+        // A value no event type has when nothing is replaceable.
+        options.replaceable ?? '',
       ],
     );
-    const byKey = new Map(inserted.map((row) => [row.dedupe_key, fromRow(row)]));
-    const createdIds = new Set(inserted.map((row) => row.id));
-    const existingKeys = entries.map((e) => e.dedupeKey).filter((key) => !byKey.has(key));
-    if (existingKeys.length > 0) {
-      const existing = await em.query<RawSyncEventRow[]>(
+    const byKey = new Map(returned.map((row) => [row.dedupe_key, fromRow(row)]));
+    const written = new Set(byKey.keys());
+    const storedKeys = unique.map((e) => e.dedupeKey).filter((key) => !byKey.has(key));
+    if (storedKeys.length > 0) {
+      const stored = await em.query<RawSyncEventRow[]>(
         `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
-        [existingKeys],
+        [storedKeys],
       );
-      for (const row of existing) byKey.set(row.dedupe_key, fromRow(row));
+      for (const row of stored) byKey.set(row.dedupe_key, fromRow(row));
     }
     return entries.map((entry, index) => {
-      const event = byKey.get(entry.dedupeKey) as SyncEventEntity;
-      return { event, created: createdIds.has(event.id) && event.id === ids[index] };
+      const event = byKey.get(entry.dedupeKey);
+      if (!event) throw new Error(`sync event ${entry.dedupeKey} was neither written nor found`);
+      return {
+        event,
+        created: written.has(entry.dedupeKey) && firstIndex.get(entry.dedupeKey) === index,
+      };
     });
   }
 
@@ -101,20 +125,25 @@ export class SyncEventLog {
     return new Map(rows.map((row) => [row.dedupe_key, fromRow(row)]));
   }
 
-  /** Unresolved findings of one mismatch type whose `details.<field>` array mentions any id. */
-  findOpenMentioning(
+  /**
+   * Unresolved findings of one mismatch type whose `details.<field>` array mentions any id.
+   * Inside a transaction (`manager`) the rows are locked until it ends, so two writers merging
+   * into the same row's details do not overwrite each other.
+   */
+  async findOpenMentioning(
     mismatchType: string,
     field: string,
     ids: string[],
     manager?: EntityManager,
   ): Promise<SyncEventEntity[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return (manager ?? this.dataSource.manager)
-      .getRepository(SyncEventEntity)
-      .createQueryBuilder('e')
-      .where('e.mismatch_type = :mismatchType AND NOT e.resolved', { mismatchType })
-      .andWhere(`e.details -> :field ?| :ids`, { field, ids })
-      .getMany();
+    if (ids.length === 0) return [];
+    const rows = await (manager ?? this.dataSource.manager).query<RawSyncEventRow[]>(
+      `SELECT * FROM sync_events
+        WHERE mismatch_type = $1 AND NOT resolved AND details -> $2 ?| $3::text[]
+        ORDER BY id${manager ? ' FOR UPDATE' : ''}`,
+      [mismatchType, field, ids],
+    );
+    return rows.map(fromRow);
   }
 
   /** Replaces a row's details and optionally resolves it; returns false if it was resolved already. */

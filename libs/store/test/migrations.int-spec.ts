@@ -122,6 +122,62 @@ describe.each(engines)('store on %s', (_engine, provision) => {
     expect(results[1].event.id).toBe(results[2].event.id);
   });
 
+  it('replaces a replaceable row with a real finding, keeping its id, and nothing else', async () => {
+    const log = new SyncEventLog(dataSource);
+    const dedupeKey = `post_run:${randomUUID()}`;
+    const failed = await log.record({
+      eventType: 'bridge.sync.check_failed',
+      source: 'cappella',
+      sourceId: 'r-requeued',
+      dedupeKey,
+    });
+    const options = { replaceable: 'bridge.sync.check_failed' };
+    const [failedAgain] = await log.recordMany(
+      [
+        {
+          eventType: 'bridge.sync.check_failed',
+          source: 'cappella',
+          sourceId: 'r-requeued',
+          dedupeKey,
+        },
+      ],
+      undefined,
+      options,
+    );
+    expect(failedAgain.created).toBe(false);
+    const [ok] = await log.recordMany(
+      [
+        {
+          eventType: 'bridge.sync.ok',
+          source: 'cappella',
+          sourceId: 'r-requeued',
+          dedupeKey,
+          publishes: true,
+        },
+      ],
+      undefined,
+      options,
+    );
+    expect(ok).toMatchObject({
+      created: true,
+      event: { id: failed.event.id, eventType: 'bridge.sync.ok' },
+    });
+    expect(ok.event.outboundEventId).not.toBeNull();
+    const [okAgain] = await log.recordMany(
+      [
+        {
+          eventType: 'bridge.sync.mismatch',
+          source: 'cappella',
+          sourceId: 'r-requeued',
+          dedupeKey,
+        },
+      ],
+      undefined,
+      options,
+    );
+    expect(okAgain).toMatchObject({ created: false, event: { eventType: 'bridge.sync.ok' } });
+  });
+
   it('refuses a resolved row without a resolution time', async () => {
     await expect(
       dataSource.query(

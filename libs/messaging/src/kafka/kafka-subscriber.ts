@@ -41,23 +41,34 @@ export class KafkaEventSubscriber extends EventSubscriber {
     );
     const stopping = new AbortController();
     let consumer = await this.startConsumer(spec, loop, stopping.signal);
-    const restart = async (): Promise<void> => {
-      if (stopping.signal.aborted) return;
-      await consumer.disconnect().catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
-      if (stopping.signal.aborted) return;
-      try {
-        consumer = await this.startConsumer(spec, loop, stopping.signal, restart);
-        this.logger.warn(`consumer ${spec.groupId} restarted`);
-      } catch (error) {
-        this.logger.error(`consumer ${spec.groupId} could not restart: ${describe(error)}`);
-        void restart();
-      }
+    let restarting: Promise<void> | undefined;
+    const restart = (): Promise<void> => {
+      // One restart at a time: overlapping crash events must not leave a second consumer behind.
+      restarting ??= (async () => {
+        for (;;) {
+          await consumer.disconnect().catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+          if (stopping.signal.aborted) return;
+          try {
+            const replacement = await this.startConsumer(spec, loop, stopping.signal, restart);
+            consumer = replacement;
+            if (stopping.signal.aborted) await replacement.disconnect();
+            else this.logger.warn(`consumer ${spec.groupId} restarted`);
+            return;
+          } catch (error) {
+            this.logger.error(`consumer ${spec.groupId} could not restart: ${describe(error)}`);
+          }
+        }
+      })().finally(() => {
+        restarting = undefined;
+      });
+      return restarting;
     };
     this.watchCrashes(consumer, spec.groupId, restart);
     return {
       stop: async () => {
         stopping.abort();
+        await restarting;
         await consumer.disconnect();
       },
     };
