@@ -26,6 +26,17 @@ export class HttpComponentReader extends ComponentReader {
     return new Set(presence.filter((p) => p.exists).map(entityKeyString));
   }
 
+  async unavailableEntities(keys: EntityKey[]): Promise<Set<string>> {
+    // Bulk lookup says only whether an entity exists, not whether it is available: one GET each.
+    const unique = [...new Map(keys.map((key) => [entityKeyString(key), key])).values()];
+    const entities = await Promise.all(unique.map((key) => this.hippo.getEntity(key)));
+    return new Set(
+      unique
+        .filter((_, index) => !entities[index] || entities[index]?.available === false)
+        .map(entityKeyString),
+    );
+  }
+
   artifactsFor(keys: EntityKey[]): Promise<Artifact[]> {
     return this.canon.artifactsFor(keys);
   }

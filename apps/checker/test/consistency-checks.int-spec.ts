@@ -96,6 +96,27 @@ describe('consistency checks through the real stack', () => {
     ).toMatchObject({ eviction_mode: 'next_sweep' });
   });
 
+  it('leaves the cache alone when the entities of an old unavailability event are available again', async () => {
+    const run = await pipeline.sim.completeRun({ outputs: 2 });
+    await pipeline.finding(run.runId, ['bridge.sync.ok']);
+    // Hippo and Canon still hold the entities and their artifacts: the event is stale.
+    const event = {
+      event_id: randomUUID(),
+      occurred_at: Date.now() - 60_000,
+      change: 'UNAVAILABLE' as const,
+      entities: run.outputs,
+      actor: 'tester',
+    };
+    await pipeline.simApp
+      .get(EventPublisher)
+      .publish(Topics.HippoEntitiesAvailabilityChanged, event, run.runId);
+    const row = await pipeline.finding(event.event_id, [
+      'bridge.sync.cache_clean',
+      'bridge.sync.stale_cache',
+    ]);
+    expect(row.event_type).toBe('bridge.sync.cache_clean');
+  });
+
   it('records component facts, and settles a stale-cache finding once Canon evicts its artifacts', async () => {
     const batch = await pipeline.sim.publishBatchCompleted({ count: 7 });
     const scan = await pipeline.sim.publishReconciliationCompleted({

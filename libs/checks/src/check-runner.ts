@@ -172,11 +172,18 @@ export class CheckRunner {
     }
     if (staleness.length > 0) {
       try {
-        const artifacts = await this.deps.components.artifactsFor(
+        // The event may be old (a delayed retry, a replay): only entities Hippo still does not
+        // offer count, so a cache that is valid again is never reported, nor evicted.
+        const unavailable = await this.deps.components.unavailableEntities(
           staleness.flatMap((w) => w.entities),
         );
+        const artifacts = await this.deps.components.artifactsFor(
+          staleness.flatMap((w) => w.entities.filter((e) => unavailable.has(entityKeyString(e)))),
+        );
         for (const work of staleness) {
-          const mine = new Set(work.entities.map(entityKeyString));
+          const mine = new Set(
+            work.entities.map(entityKeyString).filter((key) => unavailable.has(key)),
+          );
           observations.set(work.check_key, {
             kind: 'artifacts',
             artifacts: artifacts.filter((a) => mine.has(entityKeyString(a))),

@@ -14,6 +14,9 @@ export abstract class ComponentReader {
   /** Which of the keys exist in Hippo, as a set of `entityKeyString` values. */
   abstract existingEntities(keys: EntityKey[]): Promise<Set<string>>;
 
+  /** Which of the keys Hippo does not offer now (deleted or unavailable), as `entityKeyString`s. */
+  abstract unavailableEntities(keys: EntityKey[]): Promise<Set<string>>;
+
   /** Canon artifacts held for any of the entities. */
   abstract artifactsFor(keys: EntityKey[]): Promise<Artifact[]>;
 }
