@@ -155,14 +155,7 @@ export class ConsumerLoop<T extends Topic> {
   private async handleGroup(group: Decoded<T>[], context: LoopContext): Promise<void> {
     if (group.length === 0) return;
     if (!this.spec.batchHandler || group.length === 1) {
-      for (const { message } of group) {
-        await this.process(
-          message,
-          () => context.keepAlive(),
-          () => context.shouldStop(),
-        );
-        context.onDone(message);
-      }
+      await this.processEach(group, context);
       return;
     }
     const batchHandler = this.spec.batchHandler;
@@ -185,17 +178,22 @@ export class ConsumerLoop<T extends Topic> {
       this.logger.warn(
         `batch of ${group.length} failed (${describe(error)}); handling its events one by one`,
       );
-      for (const { message } of group) {
-        await this.process(
-          message,
-          () => context.keepAlive(),
-          () => context.shouldStop(),
-        );
-        context.onDone(message);
-      }
+      await this.processEach(group, context);
       return;
     }
     for (const { message } of group) context.onDone(message);
+  }
+
+  /** One message at a time, each with its own retries and dead letter; reported done in order. */
+  private async processEach(group: Decoded<T>[], context: LoopContext): Promise<void> {
+    for (const { message } of group) {
+      await this.process(
+        message,
+        () => context.keepAlive(),
+        () => context.shouldStop(),
+      );
+      context.onDone(message);
+    }
   }
 
   private async handleOne(received: ReceivedEvent<T>, keepAlive: () => Promise<void>) {
