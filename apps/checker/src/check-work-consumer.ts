@@ -1,10 +1,13 @@
 /**
- * The checker service's handlers: two subscriptions feeding one `CheckRunner`.
+ * The checker service's handlers: three subscriptions, each feeding its own `CheckRunner`.
  *
  * - `bridge.internal.checks`: fresh check work from ingest, in batches.
- * - `bridge.internal.checks.delayed`: grace-delay re-checks and delayed retries, each handled
- *   no earlier than its `not_before`. It is a separate consumer group so that waiting for a
- *   delayed item never holds up fresh work.
+ * - `bridge.internal.checks.recheck`: grace-delay re-checks (and checks another checker held),
+ *   each handled no earlier than its `not_before`.
+ * - `bridge.internal.checks.retry`: delayed retries after a component stayed unreachable.
+ *
+ * Each is its own consumer group, so waiting for a delayed item never holds up fresh work, and
+ * a long retry delay never holds up a short re-check.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -41,9 +44,7 @@ export class CheckWorkConsumer implements OnApplicationBootstrap, BeforeApplicat
 
   async onApplicationBootstrap(): Promise<void> {
     const group = `${this.config.consumerGroupPrefix}-checker`;
-    const delayedGroup = `${group}-delayed`;
     const fresh = this.runnerFor(group);
-    const delayed = this.runnerFor(delayedGroup);
     this.subscriptions.push(
       await this.subscriber.subscribe({
         groupId: group,
@@ -51,14 +52,22 @@ export class CheckWorkConsumer implements OnApplicationBootstrap, BeforeApplicat
         batchHandler: (events, context) => this.run(fresh, events, context),
         maxBatchSize: this.config.checks.batchSize,
       }),
-      await this.subscriber.subscribe({
-        groupId: delayedGroup,
-        topics: [Topics.BridgeInternalChecksDelayed],
-        batchHandler: (events, context) => this.run(delayed, events, context),
-        maxBatchSize: this.config.checks.batchSize,
-        notBefore: (event: CheckRequested) => event.not_before,
-      }),
     );
+    for (const [suffix, topic] of [
+      ['recheck', Topics.BridgeInternalChecksRecheck],
+      ['retry', Topics.BridgeInternalChecksRetry],
+    ] as const) {
+      const delayed = this.runnerFor(`${group}-${suffix}`);
+      this.subscriptions.push(
+        await this.subscriber.subscribe({
+          groupId: `${group}-${suffix}`,
+          topics: [topic],
+          batchHandler: (events, context) => this.run(delayed, events, context),
+          maxBatchSize: this.config.checks.batchSize,
+          notBefore: (event: CheckRequested) => event.not_before,
+        }),
+      );
+    }
     this.logger.log('consuming check work');
   }
 

@@ -6,7 +6,7 @@
  * once, reads the components in bulk (one Cappella call per run, one Hippo lookup and one Canon
  * query for the whole batch), decides each check, records the findings with one multi-row
  * insert, publishes one outbound event per new finding, and sends re-checks and retries to the
- * delayed topic. Checks that exhaust their retries are recorded as `check_failed` and
+ * delayed topics. Checks that exhaust their retries are recorded as `check_failed` and
  * dead-lettered with their work item, so an operator can requeue them.
  */
 import { randomUUID } from 'node:crypto';
@@ -121,7 +121,7 @@ export class CheckRunner {
       await this.publishOwed(recorded.map((r) => r.event));
       summary.findings = recorded.filter((r) => r.created).length;
       // Re-checks and retries go out last: should anything above fail, the batch is redelivered
-      // and decided again, instead of leaving extra copies on the delayed topic.
+      // and decided again, instead of leaving extra copies on the delayed topics.
       const later = [
         ...decided.filter((d) => !isFinal(d.decision)),
         ...busy.map((work) => ({
@@ -220,7 +220,18 @@ export class CheckRunner {
         },
       };
     });
-    await this.deps.publisher.publishMany(Topics.BridgeInternalChecksDelayed, events);
+    // Two delayed topics, so that a long retry delay never holds up a short grace re-check
+    // queued behind it (a delayed topic is read in order, waiting for each item's time).
+    await Promise.all([
+      this.deps.publisher.publishMany(
+        Topics.BridgeInternalChecksRetry,
+        events.filter((e) => e.event.delay_reason === 'retry'),
+      ),
+      this.deps.publisher.publishMany(
+        Topics.BridgeInternalChecksRecheck,
+        events.filter((e) => e.event.delay_reason !== 'retry'),
+      ),
+    ]);
   }
 
   /** Publishes the outbound events the rows owe, then marks them sent (the outbox). */

@@ -52,9 +52,9 @@ export interface CheckRequested {
   triggered_at: number;
   /** 1 for the first check; incremented by each delayed retry. */
   attempt: number;
-  /** Delayed topic only: do not run before this time. */
+  /** Delayed topics only: do not run before this time. */
   not_before?: null | number;
-  /** grace (re-check a missing entity after the lag allowance) | retry (a component was unreachable) */
+  /** grace (re-check a missing output after the lag allowance) | lease (another checker held the check) | retry (a component was unreachable) */
   delay_reason?: null | string;
   last_error?: null | string;
 }
@@ -209,7 +209,8 @@ export interface IngestBatchCompleted {
 export const Topics = {
   BridgeDlqEvents: 'bridge.dlq.events',
   BridgeInternalChecks: 'bridge.internal.checks',
-  BridgeInternalChecksDelayed: 'bridge.internal.checks.delayed',
+  BridgeInternalChecksRecheck: 'bridge.internal.checks.recheck',
+  BridgeInternalChecksRetry: 'bridge.internal.checks.retry',
   BridgeSyncMismatch: 'bridge.sync.mismatch',
   BridgeSyncOk: 'bridge.sync.ok',
   BridgeSyncRepaired: 'bridge.sync.repaired',
@@ -228,7 +229,8 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
 export interface EventsByTopic {
   'bridge.dlq.events': DeadLetter;
   'bridge.internal.checks': CheckRequested;
-  'bridge.internal.checks.delayed': CheckRequested;
+  'bridge.internal.checks.recheck': CheckRequested;
+  'bridge.internal.checks.retry': CheckRequested;
   'bridge.sync.mismatch': SyncMismatch;
   'bridge.sync.ok': SyncOk;
   'bridge.sync.repaired': SyncRepaired;
@@ -351,19 +353,19 @@ export const TopicSchemas = {
           name: 'not_before',
           type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
           default: null,
-          doc: 'Delayed topic only: do not run before this time.',
+          doc: 'Delayed topics only: do not run before this time.',
         },
         {
           name: 'delay_reason',
           type: ['null', 'string'],
           default: null,
-          doc: 'grace (re-check a missing entity after the lag allowance) | retry (a component was unreachable)',
+          doc: 'grace (re-check a missing output after the lag allowance) | lease (another checker held the check) | retry (a component was unreachable)',
         },
         { name: 'last_error', type: ['null', 'string'], default: null },
       ],
     },
   },
-  'bridge.internal.checks.delayed': {
+  'bridge.internal.checks.recheck': {
     version: 1,
     schema: {
       type: 'record',
@@ -436,13 +438,98 @@ export const TopicSchemas = {
           name: 'not_before',
           type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
           default: null,
-          doc: 'Delayed topic only: do not run before this time.',
+          doc: 'Delayed topics only: do not run before this time.',
         },
         {
           name: 'delay_reason',
           type: ['null', 'string'],
           default: null,
-          doc: 'grace (re-check a missing entity after the lag allowance) | retry (a component was unreachable)',
+          doc: 'grace (re-check a missing output after the lag allowance) | lease (another checker held the check) | retry (a component was unreachable)',
+        },
+        { name: 'last_error', type: ['null', 'string'], default: null },
+      ],
+    },
+  },
+  'bridge.internal.checks.retry': {
+    version: 1,
+    schema: {
+      type: 'record',
+      name: 'CheckRequested',
+      namespace: 'bridge.events.internal',
+      doc: 'A consistency check to run, produced by ingest and consumed by the checker.',
+      fields: [
+        {
+          name: 'event_id',
+          type: { type: 'string', logicalType: 'uuid' },
+          doc: 'Unique per event; consumers de-duplicate on it.',
+        },
+        {
+          name: 'occurred_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'When the event happened, epoch milliseconds (UTC).',
+        },
+        { name: 'check_type', type: 'string', doc: 'post_run | failed_run | canon_staleness' },
+        {
+          name: 'check_key',
+          type: 'string',
+          doc: 'Natural identity of the check (e.g. post_run:<run id>); one finding per key.',
+        },
+        { name: 'source', type: 'string', doc: 'Component whose event triggered the check.' },
+        {
+          name: 'source_event_id',
+          type: 'string',
+          doc: 'event_id of the triggering inbound event.',
+        },
+        {
+          name: 'source_id',
+          type: 'string',
+          doc: 'Run id, or the triggering event id for entity checks.',
+        },
+        { name: 'run_id', type: ['null', 'string'], default: null },
+        { name: 'pipeline_id', type: ['null', 'string'], default: null },
+        { name: 'actor', type: ['null', 'string'], default: null },
+        {
+          name: 'entities',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: 'EntityKey',
+              fields: [
+                { name: 'entity_type', type: 'string' },
+                { name: 'external_id', type: 'string' },
+              ],
+            },
+          },
+          doc: 'Run outputs, partial outputs, or the entities whose availability changed.',
+        },
+        {
+          name: 'change',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'Availability change for canon_staleness checks.',
+        },
+        {
+          name: 'triggered_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'occurred_at of the triggering event, for end-to-end latency.',
+        },
+        {
+          name: 'attempt',
+          type: 'int',
+          doc: '1 for the first check; incremented by each delayed retry.',
+        },
+        {
+          name: 'not_before',
+          type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
+          default: null,
+          doc: 'Delayed topics only: do not run before this time.',
+        },
+        {
+          name: 'delay_reason',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'grace (re-check a missing output after the lag allowance) | lease (another checker held the check) | retry (a component was unreachable)',
         },
         { name: 'last_error', type: ['null', 'string'], default: null },
       ],
