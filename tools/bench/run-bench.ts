@@ -186,6 +186,7 @@ async function main(): Promise<void> {
       COMPONENT_MANIFEST_FILE: manifestFile,
       CHECK_GRACE_DELAY_MS: String(GRACE_MS),
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      ...(process.env.BENCH_BATCH_SIZE ? { CHECK_BATCH_SIZE: process.env.BENCH_BATCH_SIZE } : {}),
     };
     const ingest = await startService(
       'ingest',

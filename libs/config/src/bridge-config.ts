@@ -52,7 +52,7 @@ const EnvSchema = z.object({
   CHECK_RETRY_DELAYS_MS: commaList
     .pipe(z.array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number)))
     .default([5_000, 30_000, 120_000]),
-  CHECK_BATCH_SIZE: positiveInt.max(5_000).default(500),
+  CHECK_BATCH_SIZE: positiveInt.max(5_000).default(1_000),
   CHECK_LEASE_MS: positiveInt.default(30_000),
   CONSUMER_GROUP_PREFIX: z
     .string()
