@@ -99,7 +99,3 @@ export function partitionKeyOf(work: CheckRequested): string {
   const first: EntityKey | undefined = work.entities[0];
   return first ? `${first.entity_type}:${first.external_id}` : work.check_key;
 }
-
-export function isCheckType(value: string): value is CheckType {
-  return value === 'post_run' || value === 'failed_run' || value === 'canon_staleness';
-}

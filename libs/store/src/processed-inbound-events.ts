@@ -3,7 +3,6 @@
  * event id), so a redelivered or replayed event is recognised and skipped.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { ProcessedInboundEventEntity } from './entities/processed-inbound-event.entity';
 
 export class ProcessedInboundEvents {
   constructor(private readonly dataSource: DataSource) {}
@@ -18,15 +17,8 @@ export class ProcessedInboundEvents {
     topic: string,
     manager?: EntityManager,
   ): Promise<boolean> {
-    const result = await (manager ?? this.dataSource.manager)
-      .createQueryBuilder()
-      .insert()
-      .into(ProcessedInboundEventEntity)
-      .values({ consumerGroup, eventId, topic })
-      .orIgnore()
-      .returning(['eventId'])
-      .execute();
-    return (result.raw as unknown[]).length === 1;
+    const claimed = await this.claimMany(consumerGroup, [{ eventId, topic }], manager);
+    return claimed.has(eventId);
   }
 
   /**
