@@ -1,12 +1,13 @@
 // Lint rules for the whole monorepo: typed linting for apps, libs and tools; Prettier owns formatting.
+import { defineConfig } from 'eslint/config';
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', '.stack/**', 'coverage/**', '*.js', '*.mjs'] },
   eslint.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   prettier,
   {
     languageOptions: {

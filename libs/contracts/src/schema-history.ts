@@ -30,7 +30,7 @@ export function readTopicHistory(topicDir: string, topic: string): SchemaVersion
       try {
         schema = JSON.parse(readFileSync(path, 'utf8')) as Schema;
       } catch (error) {
-        throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+        throw new Error(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
       }
       return { topic, version: Number(match[1]), file: path, schema };
     })
