@@ -1,4 +1,13 @@
-/** Unit tests: `*.spec.ts` beside the code they test; no infrastructure. */
+/**
+ * Unit tests: `*.spec.ts` beside the code they test; no infrastructure.
+ *
+ * Jest runs the TypeScript as ES modules (hence NODE_OPTIONS=--experimental-vm-modules in the
+ * npm scripts): NestJS 12 ships ES modules only, and Jest can `require()` an ES module only on
+ * Node 24.9+, while the project supports Node 20.19+. ts-jest therefore emits ES modules here
+ * (`module: esnext`) although `tsc` and `nest build` emit CommonJS; the two CommonJS
+ * module-scope variables the sources use are mapped by jest.module-scope.js. In test files the
+ * `jest` object comes from `@jest/globals`, as Jest does not inject it into ES modules.
+ */
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -7,6 +16,16 @@ module.exports = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'],
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        useESM: true,
+        tsconfig: { module: 'esnext', moduleResolution: 'bundler' },
+        astTransformers: { before: ['<rootDir>/jest.module-scope.js'] },
+      },
+    ],
+  },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
 };

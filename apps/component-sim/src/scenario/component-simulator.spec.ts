@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { loadConfig } from '@bridge/config';
 import { Topics, type EntityKey, type EventOf, type Topic } from '@bridge/contracts';

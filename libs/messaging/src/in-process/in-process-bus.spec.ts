@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { DEAD_LETTER_TOPIC, Topics, type DeadLetter, type EventOf } from '@bridge/contracts';
 import { InvalidEventError } from '@bridge/errors';
 import type { ReceivedEvent } from '../event-bus';
