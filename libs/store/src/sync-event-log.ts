@@ -156,16 +156,15 @@ export class SyncEventLog {
     const result = await (manager ?? this.dataSource.manager)
       .createQueryBuilder()
       .update(SyncEventEntity)
-      .set(
-        resolution
-          ? {
-              details,
-              resolved: true,
-              resolvedAt: () => 'now()',
-              resolvedBy: resolution.resolvedBy,
-            }
-          : { details },
-      )
+      .set({
+        // The jsonb document is replaced whole, passed as JSON text (as `recordMany` does):
+        // TypeORM's typed `set` would check it field by field like an embedded entity.
+        details: () => ':details',
+        ...(resolution
+          ? { resolved: true, resolvedAt: () => 'now()', resolvedBy: resolution.resolvedBy }
+          : {}),
+      })
+      .setParameter('details', JSON.stringify(details))
       .where('id = :id AND NOT resolved', { id })
       .execute();
     return (result.affected ?? 0) > 0;
