@@ -18,6 +18,7 @@ import { Pool } from 'pg';
 import type { BridgeConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, type Topic } from '@bridge/contracts';
 import { EventSubscriber, type ReceivedEvent, type Subscription } from '@bridge/messaging';
+import { startConsumers } from '@bridge/runtime';
 import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
 import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
 import { loadSimSettings } from '../apps/component-sim/src/sim-config';
@@ -146,6 +147,7 @@ async function bootApp(module: ReturnType<typeof IngestModule.forRoot>): Promise
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   app.enableShutdownHooks();
+  await startConsumers(app);
   await app.init();
   return app;
 }

@@ -31,6 +31,7 @@ const EnvSchema = z.object({
   KAFKA_BROKERS: commaList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('bridge-sync'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  KAFKA_TOPIC_REPLICATION_FACTOR: positiveInt.optional(),
   SCHEMA_REGISTRY_URL: z.url().optional(),
   SCHEMA_REGISTRY_USERNAME: z.string().optional(),
   SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
@@ -149,6 +150,8 @@ export type KafkaTransportConfig = {
   brokers: string[];
   clientId: string;
   topicPartitions: number;
+  /** Replication factor of topics Bridge creates; absent: the broker's default. */
+  topicReplicationFactor?: number;
   registry: {
     url: string;
     username?: string;
@@ -234,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
           brokers: e.KAFKA_BROKERS ?? [],
           clientId: e.KAFKA_CLIENT_ID,
           topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+          topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
           registry: {
             url: e.SCHEMA_REGISTRY_URL ?? '',
             username: e.SCHEMA_REGISTRY_USERNAME,
