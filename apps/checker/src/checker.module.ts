@@ -13,11 +13,12 @@ import { ComponentClientsModule } from '@bridge/components';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { CheckWorkController } from './check-work.controller';
 import { HttpComponentReader } from './http-component-reader';
+import { OutboxRelayScheduler } from './outbox-relay.scheduler';
 
 @Module({
   imports: [ComponentClientsModule],
   controllers: [CheckWorkController],
-  providers: [{ provide: ComponentReader, useClass: HttpComponentReader }],
+  providers: [{ provide: ComponentReader, useClass: HttpComponentReader }, OutboxRelayScheduler],
 })
 export class CheckerModule {
   static forRoot(config: BridgeConfig): DynamicModule {

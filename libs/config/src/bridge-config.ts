@@ -55,6 +55,9 @@ const EnvSchema = z.object({
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(1_000),
   CHECK_LEASE_MS: positiveInt.default(30_000),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(15_000),
+  OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(30_000),
+  OUTBOX_RELAY_MIN_AGE_MS: z.coerce.number().int().min(0).default(10_000),
   CONSUMER_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
@@ -182,11 +185,21 @@ export interface ChecksConfig {
   leaseMs: number;
 }
 
+export interface OutboxConfig {
+  /** How often owed outbound events are looked for (and once at start). */
+  relayIntervalMs: number;
+  /** Only rows at least this old are owed: younger ones are still being published normally. */
+  minAgeMs: number;
+}
+
 export interface BridgeConfig {
   transport: TransportConfig;
   store: StoreConfig;
   http: { host: string; port?: number };
   consumerRetry: RetryConfig;
+  /** Longest a graceful stop waits for the in-process bus to handle what it queued. */
+  shutdownDrainMs: number;
+  outbox: OutboxConfig;
   /** Prefix of every consumer group, so that two deployments can share one Kafka cluster. */
   consumerGroupPrefix: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -259,6 +272,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       initialDelayMs: e.CONSUMER_RETRY_INITIAL_MS,
       maxDelayMs: e.CONSUMER_RETRY_MAX_MS,
     },
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    outbox: { relayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS, minAgeMs: e.OUTBOX_RELAY_MIN_AGE_MS },
     consumerGroupPrefix: e.CONSUMER_GROUP_PREFIX,
     logLevel: e.LOG_LEVEL,
     components,

@@ -7,8 +7,10 @@
 import { Logger, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type BridgeConfig } from '@bridge/config';
 import { BridgeTransportServer } from '@bridge/messaging';
+import { ServiceLogger } from './service-logger';
 
 /** Default HTTP ports, so that the services can run side by side on one machine. */
 export const DEFAULT_PORTS = {
@@ -41,15 +43,23 @@ export async function startConsumers(app: INestApplication): Promise<void> {
   await app.startAllMicroservices();
 }
 
-/** Creates, starts (consumers, then HTTP) and returns a service's application. */
+/**
+ * Creates, starts (consumers, then HTTP) and returns a service's application.
+ *
+ * @param configure HTTP settings a module needs before the server starts (body limits…).
+ */
 export async function bootstrapService(
   name: string,
   rootModule: DynamicModule,
   config: BridgeConfig,
   defaultPort: number,
+  configure: (app: NestExpressApplication) => void = () => {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(rootModule, { logger: logLevelsUpTo(config.logLevel) });
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+    logger: new ServiceLogger(logLevelsUpTo(config.logLevel)),
+  });
   app.enableShutdownHooks();
+  configure(app);
   await startConsumers(app);
   const port = config.http.port ?? defaultPort;
   await app.listen(port, config.http.host);

@@ -69,9 +69,16 @@ export class BridgeTransportServer
     );
   }
 
-  /** Stops every consumer after the batch in hand; committed progress is kept. */
+  /**
+   * Stops every consumer after the batch in hand; committed progress is kept. What the
+   * in-process bus still holds is handled first, for at most `SHUTDOWN_DRAIN_MS`.
+   */
   close(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.subscriptions.length > 0) {
+        const drained = await this.subscriber.drain(this.config.shutdownDrainMs);
+        if (!drained) this.log.warn('stopping with events still queued in this process');
+      }
       const subscriptions = this.subscriptions.splice(0);
       await Promise.all(subscriptions.map((subscription) => subscription.stop()));
     })();
