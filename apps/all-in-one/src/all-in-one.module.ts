@@ -13,6 +13,7 @@ import { CheckerModule } from '../../checker/src/checker.module';
 import { ComponentSimModule } from '../../component-sim/src/component-sim.module';
 import type { SimSettings } from '../../component-sim/src/sim-config';
 import { IngestModule } from '../../ingest/src/ingest.module';
+import { ActivityController } from './activity.controller';
 import { ActivitySummary } from './activity-summary';
 
 /** Every service that runs in the all-in-one process. */
@@ -28,6 +29,7 @@ export class AllInOneModule {
         ...SERVICE_MODULES,
         ComponentSimModule.embedded(sim),
       ],
+      controllers: [ActivityController],
       providers: [ActivitySummary],
     };
   }

@@ -34,6 +34,8 @@ exitOnFailure('bridge', async () => {
     `simulated Cappella, Hippo and Canon at ${embedded.componentsUrl}/{cappella,hippo,canon}; ` +
       `demo traffic ${sim.demo.ratePerSecond} run(s)/s`,
   );
-  logger.log(`health: ${embedded.componentsUrl}/health`);
+  logger.log(
+    `health: ${embedded.componentsUrl}/health, activity: ${embedded.componentsUrl}/status`,
+  );
   logger.log(`ready in ${Date.now() - started} ms; Ctrl-C stops`);
 });
