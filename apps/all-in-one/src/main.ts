@@ -12,6 +12,7 @@ import { bootstrapService, exitOnFailure } from '@bridge/runtime';
 import { loadSimSettings } from '../../component-sim/src/sim-config';
 import { configureSimHttp } from '../../component-sim/src/sim-http';
 import { AllInOneModule } from './all-in-one.module';
+import { lockDataDir } from './data-dir-lock';
 import { embeddedEnvironment } from './embedded-environment';
 
 exitOnFailure('bridge', async () => {
@@ -20,6 +21,8 @@ exitOnFailure('bridge', async () => {
   const config = loadConfig(embedded.env);
   const sim = loadSimSettings(embedded.env);
   mkdirSync(embedded.dataDir, { recursive: true });
+  const unlock = lockDataDir(embedded.dataDir);
+  process.once('exit', unlock);
   await bootstrapService(
     'all-in-one',
     AllInOneModule.forRoot(config, sim),
