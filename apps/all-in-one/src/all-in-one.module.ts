@@ -15,13 +15,15 @@ import type { SimSettings } from '../../component-sim/src/sim-config';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { ActivityController } from './activity.controller';
 import { ActivitySummary } from './activity-summary';
+import { DATA_DIR_UNLOCK, DataDirLockRelease } from './data-dir-lock';
 
 /** Every service that runs in the all-in-one process. */
 export const SERVICE_MODULES: Type[] = [IngestModule, CheckerModule];
 
 @Module({})
 export class AllInOneModule {
-  static forRoot(config: BridgeConfig, sim: SimSettings): DynamicModule {
+  /** @param unlock gives the data directory up once the application has shut down. */
+  static forRoot(config: BridgeConfig, sim: SimSettings, unlock: () => void): DynamicModule {
     return {
       module: AllInOneModule,
       imports: [
@@ -30,7 +32,11 @@ export class AllInOneModule {
         ComponentSimModule.embedded(sim),
       ],
       controllers: [ActivityController],
-      providers: [ActivitySummary],
+      providers: [
+        ActivitySummary,
+        { provide: DATA_DIR_UNLOCK, useValue: unlock },
+        DataDirLockRelease,
+      ],
     };
   }
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigError } from '@bridge/errors';
 
 const LOCK_FILE = 'bridge.pid';
@@ -41,4 +42,16 @@ export function lockDataDir(dataDir: string, pid = process.pid): () => void {
       // Already gone.
     }
   };
+}
+
+export const DATA_DIR_UNLOCK = Symbol('DataDirUnlock');
+
+/** Gives the directory up when the application has shut down (the store is closed by then). */
+@Injectable()
+export class DataDirLockRelease implements OnApplicationShutdown {
+  constructor(@Inject(DATA_DIR_UNLOCK) private readonly unlock: () => void) {}
+
+  onApplicationShutdown(): void {
+    this.unlock();
+  }
 }

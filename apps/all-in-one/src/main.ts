@@ -22,10 +22,9 @@ exitOnFailure('bridge', async () => {
   const sim = loadSimSettings(embedded.env);
   mkdirSync(embedded.dataDir, { recursive: true });
   const unlock = lockDataDir(embedded.dataDir);
-  process.once('exit', unlock);
   await bootstrapService(
     'all-in-one',
-    AllInOneModule.forRoot(config, sim),
+    AllInOneModule.forRoot(config, sim, unlock),
     config,
     embedded.port,
     configureSimHttp,

@@ -9,6 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type BridgeConfig } from '@bridge/config';
+import { ConfigError } from '@bridge/errors';
 import { BridgeTransportServer } from '@bridge/messaging';
 import { ServiceLogger } from './service-logger';
 
@@ -77,12 +78,19 @@ export function runService(name: ServiceName, moduleFor: ServiceModuleFactory): 
   });
 }
 
-/** Runs `start`; logs a failure with its stack and exits the process non-zero. */
+/**
+ * Runs `start`; logs a failure and exits the process non-zero. A configuration problem is the
+ * operator's to fix and says so itself: its message alone, without a stack trace.
+ */
 export function exitOnFailure(context: string, start: () => Promise<unknown>): void {
   start().catch((error: unknown) => {
-    new Logger(context).error(
-      error instanceof Error ? (error.stack ?? error.message) : String(error),
-    );
+    const text =
+      error instanceof ConfigError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
+    new Logger(context).error(text);
     process.exit(1);
   });
 }
