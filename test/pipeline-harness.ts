@@ -18,6 +18,7 @@ import { Pool } from 'pg';
 import type { BridgeConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, type Topic } from '@bridge/contracts';
 import { EventSubscriber, type ReceivedEvent, type Subscription } from '@bridge/messaging';
+import { startConsumers } from '@bridge/runtime';
 import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
 import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
 import { loadSimSettings } from '../apps/component-sim/src/sim-config';
@@ -146,6 +147,7 @@ async function bootApp(module: ReturnType<typeof IngestModule.forRoot>): Promise
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   app.enableShutdownHooks();
+  await startConsumers(app);
   await app.init();
   return app;
 }
@@ -157,7 +159,25 @@ function observerPool(url: string): Pool {
   return pool;
 }
 
-export async function startPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+/**
+ * The component simulator in this process (HTTP on a free port, publishing to Kafka), a fresh
+ * database and a unique consumer-group prefix, with the Bridge environment that points
+ * services at all of it (fast component clients, short grace and retry delays), whether the
+ * services then run in this process or as child processes.
+ */
+export interface SimulatedComponents {
+  sim: ComponentSimulator;
+  simApp: INestApplication;
+  /** Bridge environment for the services: stack, database, prefix, simulator URLs, `extraEnv`. */
+  env: NodeJS.ProcessEnv;
+  prefix: string;
+  simUrl: string;
+  db: { url: string; drop: () => Promise<void> };
+}
+
+export async function startSimulatedComponents(
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<SimulatedComponents> {
   const stack = stackEnv();
   const db = await freshDatabase();
   const prefix = `t${randomUUID().slice(0, 8)}`;
@@ -214,19 +234,16 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     CONSUMER_MAX_ATTEMPTS: '3',
     CONSUMER_RETRY_INITIAL_MS: '20',
     CONSUMER_RETRY_MAX_MS: '100',
-    ...options.env,
+    ...extraEnv,
   };
+  return { sim: simApp.get(ComponentSimulator), simApp, env, prefix, simUrl, db };
+}
+
+export async function startPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+  const { sim, simApp, env, db } = await startSimulatedComponents(options.env);
   const config = stackConfig(env);
   const ingest = await bootApp(IngestModule.forRoot(config));
-  const pipeline = new Pipeline(
-    simApp.get(ComponentSimulator),
-    simApp,
-    ingest,
-    env,
-    config,
-    db,
-    observerPool(db.url),
-  );
+  const pipeline = new Pipeline(sim, simApp, ingest, env, config, db, observerPool(db.url));
   await pipeline.observe();
   if (!options.deferChecker) await pipeline.startChecker(options.checkerInChild ?? false);
   return pipeline;

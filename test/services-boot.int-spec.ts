@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { BridgeConfig } from '@bridge/config';
+import { startConsumers } from '@bridge/runtime';
 import { ApiModule } from '../apps/api/src/api.module';
 import { CheckerModule } from '../apps/checker/src/checker.module';
 import { IngestModule } from '../apps/ingest/src/ingest.module';
@@ -35,6 +36,7 @@ describe.each(services)('%s service', (name, moduleFor) => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
     app.enableShutdownHooks();
+    await startConsumers(app);
     await app.init();
     const response = await request(app.getHttpServer() as Server)
       .get('/health')

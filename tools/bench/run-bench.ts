@@ -7,12 +7,14 @@
  * 2. latency: a steady stream at BENCH_RATE events/s for BENCH_STREAM_SECONDS, and the
  *    publish → recorded-finding latency of each run;
  * 3. correctness: every finding scored against the simulator's ground truth;
- * 4. the raw ceiling: a bare kafkajs consumer draining the same topic from the same broker.
+ * 4. the raw ceiling: a bare kafkajs consumer draining the same topic from the same broker;
+ * 5. the all-in-one process (`npm start`): time to healthy on fresh and on existing data, to
+ *    its first finding, and to stop.
  * Results go to docs/benchmarks.md and to stdout as JSON.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
@@ -40,6 +42,7 @@ const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
 const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
 const CHECKER_PORT = 4512;
+const ALL_IN_ONE_PORT = 4513;
 
 /** What the simulator's `/sim/generate/*` routes answer. */
 type Generation = GenerationResult;
@@ -145,6 +148,39 @@ async function rawCeiling(
   await consumer.disconnect();
   void count;
   return { messages: seen, perSecond: Math.round((seen * 1000) / Math.max(1, last - first)) };
+}
+
+async function allInOneStatus(): Promise<{ findings: Array<{ total: number }> }> {
+  const response = await fetch(`http://127.0.0.1:${ALL_IN_ONE_PORT}/status`);
+  return (await response.json()) as { findings: Array<{ total: number }> };
+}
+
+/** `npm start` as a newcomer meets it: start on an empty data directory, stop, start again. */
+async function allInOneTimings(): Promise<BenchResult['allInOne']> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-all-in-one-'));
+  const env = { BRIDGE_DATA_DIR: dataDir, HTTP_PORT: String(ALL_IN_ONE_PORT), LOG_LEVEL: 'warn' };
+  try {
+    let started = Date.now();
+    let service = await startService('all-in-one', 'all-in-one', ALL_IN_ONE_PORT, env);
+    const readyFreshMs = Date.now() - started;
+    for (;;) {
+      const status = await allInOneStatus();
+      if (status.findings.some((f) => f.total > 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const firstFindingMs = Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    started = Date.now();
+    await stopService(service);
+    const stopMs = Date.now() - started;
+    started = Date.now();
+    service = await startService('all-in-one', 'all-in-one', ALL_IN_ONE_PORT, env);
+    const readyResumedMs = Date.now() - started;
+    await stopService(service);
+    return { readyFreshMs, firstFindingMs, stopMs, readyResumedMs };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -272,6 +308,9 @@ async function main(): Promise<void> {
     console.log('raw ceiling: bare kafkajs consumer');
     const ceiling = await rawCeiling(stack.KAFKA_BROKERS.split(','), allRuns.length);
 
+    console.log('all-in-one: start, first finding, stop, resume');
+    const allInOne = await allInOneTimings();
+
     const throughputAll = (RUNS * 1000) / (lastAny - firstPublish);
     const throughputOk = (RUNS * 1000) / (lastOk - firstPublish);
     const result: BenchResult = {
@@ -293,6 +332,7 @@ async function main(): Promise<void> {
       mismatchLatencyBeyondGrace: summarise(mismatchLatency),
       score,
       ceiling,
+      allInOne,
     };
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderReport(result));

@@ -2,24 +2,29 @@
  * Checker service: runs the consistency checks (post-run, failed-run partial output, Canon
  * staleness), records findings in the sync event log and publishes `bridge.sync.*`.
  *
- * This module is the service's wiring only; the checks live in `@bridge/checks` and the
- * component clients in `@bridge/components`.
+ * `CheckerModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
+ * service runtime for the standalone process. Wiring only: the checks live in
+ * `@bridge/checks` and the component clients in `@bridge/components`.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
 import { ComponentReader } from '@bridge/checks';
 import { ComponentClientsModule } from '@bridge/components';
 import { ServiceRuntimeModule } from '@bridge/runtime';
-import { CheckWorkConsumer } from './check-work-consumer';
+import { CheckWorkController } from './check-work.controller';
 import { HttpComponentReader } from './http-component-reader';
+import { OutboxRelayScheduler } from './outbox-relay.scheduler';
 
-@Module({})
+@Module({
+  imports: [ComponentClientsModule],
+  controllers: [CheckWorkController],
+  providers: [{ provide: ComponentReader, useClass: HttpComponentReader }, OutboxRelayScheduler],
+})
 export class CheckerModule {
   static forRoot(config: BridgeConfig): DynamicModule {
     return {
       module: CheckerModule,
-      imports: [ServiceRuntimeModule.forService('checker', config), ComponentClientsModule],
-      providers: [{ provide: ComponentReader, useClass: HttpComponentReader }, CheckWorkConsumer],
+      imports: [ServiceRuntimeModule.forService('checker', config)],
     };
   }
 }

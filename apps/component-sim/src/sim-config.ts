@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '@bridge/errors';
 import { ComponentFaultsSchema, DEFAULT_HANG_MS } from './faults/fault-plan';
+import type { DemoSettings } from './scenario/demo-traffic';
 
 const InitialFaultsSchema = z
   .object({
@@ -43,6 +44,10 @@ const SimEnvSchema = z.object({
   SIM_CANON_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
   /** Canon publishes `canon.cache.evicted` when it actually removes artifacts. */
   SIM_CANON_PUBLISH_EVICTIONS: z.stringbool().default(true),
+  /** Demo traffic (`DemoTraffic`): completed runs per second, with faults; 0 turns it off. */
+  SIM_DEMO_RATE: z.coerce.number().int().min(0).max(1_000).default(0),
+  /** Lag of the demo's slowest Hippo writes; beyond Bridge's grace delay they are reported. */
+  SIM_DEMO_LONG_LAG_MS: z.coerce.number().int().min(0).default(15_000),
   /** Faults in effect from start-up, e.g. `{"hippo":{"errorRate":0.05,"lagMs":2000}}`. */
   SIM_FAULTS: jsonText.pipe(InitialFaultsSchema).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
@@ -60,6 +65,7 @@ export interface SimSettings {
   canonSweepIntervalMs: number;
   canonPublishEvictions: boolean;
   initialFaults: NonNullable<SimEnv['SIM_FAULTS']>;
+  demo: DemoSettings;
   logLevel: SimEnv['LOG_LEVEL'];
 }
 
@@ -86,6 +92,7 @@ export function loadSimSettings(env: NodeJS.ProcessEnv = process.env): SimSettin
     canonSweepIntervalMs: e.SIM_CANON_SWEEP_INTERVAL_MS,
     canonPublishEvictions: e.SIM_CANON_PUBLISH_EVICTIONS,
     initialFaults: e.SIM_FAULTS ?? {},
+    demo: { ratePerSecond: e.SIM_DEMO_RATE, longLagMs: e.SIM_DEMO_LONG_LAG_MS },
     logLevel: e.LOG_LEVEL,
   };
 }

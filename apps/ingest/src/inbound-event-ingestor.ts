@@ -9,13 +9,7 @@
  * events that call for a check. The transaction commits only after the check work is
  * acknowledged, so a crash anywhere in between replays the whole batch and nothing is lost.
  */
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import {
@@ -27,45 +21,29 @@ import {
   stableEventId,
 } from '@bridge/checks';
 import { INBOUND_TOPICS, Topics, type CheckRequested, type SyncRepaired } from '@bridge/contracts';
-import {
-  EventPublisher,
-  EventSubscriber,
-  type ReceivedEvent,
-  type Subscription,
-} from '@bridge/messaging';
+import { EventPublisher, type ReceivedEvent } from '@bridge/messaging';
 import { ProcessedInboundEvents, SyncEventLog, type NewSyncEvent } from '@bridge/store';
 
-type InboundTopic = (typeof INBOUND_TOPICS)[number];
+export type InboundTopic = (typeof INBOUND_TOPICS)[number];
+
+/** Consumer group of ingest, before the deployment's prefix. */
+export const INGEST_GROUP = 'ingest';
 
 @Injectable()
-export class InboundEventIngestor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class InboundEventIngestor {
   private readonly logger = new Logger('InboundEventIngestor');
-  private subscription?: Subscription;
   private readonly group: string;
 
   constructor(
-    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
-    private readonly subscriber: EventSubscriber,
+    @Inject(BRIDGE_CONFIG) config: BridgeConfig,
     private readonly publisher: EventPublisher,
     private readonly dataSource: DataSource,
     private readonly processed: ProcessedInboundEvents,
     private readonly log: SyncEventLog,
   ) {
-    this.group = `${config.consumerGroupPrefix}-ingest`;
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.subscriber.subscribe({
-      groupId: this.group,
-      topics: INBOUND_TOPICS,
-      batchHandler: (events) => this.ingest(events),
-      maxBatchSize: this.config.checks.batchSize,
-    });
-  }
-
-  /** Before the store closes, so an in-flight batch can finish. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.subscription?.stop();
+    // The group names whose claims these are: a second deployment sharing the database
+    // claims the same events for itself.
+    this.group = `${config.consumerGroupPrefix}-${INGEST_GROUP}`;
   }
 
   /** Ingests one batch; see the module comment for the guarantees. */

@@ -32,14 +32,8 @@ import {
 } from './check-decision';
 import { partitionKeyOf } from './check-work';
 import type { ComponentReader } from './component-reader';
-import {
-  SyncEventTypes,
-  findingFor,
-  isFinal,
-  outboundEventFor,
-  type FinalDecision,
-  type OutboundFinding,
-} from './finding';
+import { FindingPublisher } from './finding-publisher';
+import { SyncEventTypes, findingFor, isFinal, type FinalDecision } from './finding';
 
 /** A check another worker holds is looked at again after this long. */
 const LEASE_BUSY_DELAY_MS = 1_000;
@@ -66,9 +60,11 @@ export interface BatchSummary {
 export class CheckRunner {
   private readonly logger = new Logger('CheckRunner');
   private readonly now: () => number;
+  private readonly findings: FindingPublisher;
 
   constructor(private readonly deps: CheckRunnerDeps) {
     this.now = deps.now ?? Date.now;
+    this.findings = new FindingPublisher(deps.publisher);
   }
 
   /**
@@ -236,27 +232,7 @@ export class CheckRunner {
 
   /** Publishes the outbound events the rows owe, then marks them sent (the outbox). */
   private async publishOwed(rows: SyncEventEntity[]): Promise<void> {
-    const owed = rows
-      .filter((row) => row.outboundEventId && !row.publishedAt)
-      .map((row) => ({ row, outbound: outboundEventFor(row) }))
-      .filter((o): o is { row: SyncEventEntity; outbound: OutboundFinding } => o.outbound !== null);
-    if (owed.length === 0) return;
-    const outbound = owed.map((o) => o.outbound);
-    await Promise.all([
-      this.deps.publisher.publishMany(
-        Topics.BridgeSyncOk,
-        outbound.flatMap((o) => (o.topic === Topics.BridgeSyncOk ? [o] : [])),
-      ),
-      this.deps.publisher.publishMany(
-        Topics.BridgeSyncMismatch,
-        outbound.flatMap((o) => (o.topic === Topics.BridgeSyncMismatch ? [o] : [])),
-      ),
-      this.deps.publisher.publishMany(
-        Topics.BridgeSyncStaleCache,
-        outbound.flatMap((o) => (o.topic === Topics.BridgeSyncStaleCache ? [o] : [])),
-      ),
-    ]);
-    await this.deps.log.markPublished(owed.map(({ row }) => row.id));
+    await this.deps.log.markPublished(await this.findings.publishOwed(rows));
   }
 
   private async deadLetter(

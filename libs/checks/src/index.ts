@@ -17,5 +17,7 @@ export {
   type CheckType,
 } from './check-work';
 export { ComponentReader } from './component-reader';
+export { FindingPublisher } from './finding-publisher';
+export { OutboxRelay } from './outbox-relay';
 export { SyncEventTypes, findingFor, outboundEventFor, stableEventId } from './finding';
 export { confirmEviction, inboundLogEntryFor } from './inbound-log-entry';

@@ -31,6 +31,7 @@ const EnvSchema = z.object({
   KAFKA_BROKERS: commaList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('bridge-sync'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  KAFKA_TOPIC_REPLICATION_FACTOR: positiveInt.optional(),
   SCHEMA_REGISTRY_URL: z.url().optional(),
   SCHEMA_REGISTRY_USERNAME: z.string().optional(),
   SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
@@ -54,6 +55,9 @@ const EnvSchema = z.object({
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(1_000),
   CHECK_LEASE_MS: positiveInt.default(30_000),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(15_000),
+  OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(30_000),
+  OUTBOX_RELAY_MIN_AGE_MS: z.coerce.number().int().min(0).default(10_000),
   CONSUMER_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
@@ -149,6 +153,8 @@ export type KafkaTransportConfig = {
   brokers: string[];
   clientId: string;
   topicPartitions: number;
+  /** Replication factor of topics Bridge creates; absent: the broker's default. */
+  topicReplicationFactor?: number;
   registry: {
     url: string;
     username?: string;
@@ -179,11 +185,21 @@ export interface ChecksConfig {
   leaseMs: number;
 }
 
+export interface OutboxConfig {
+  /** How often owed outbound events are looked for (and once at start). */
+  relayIntervalMs: number;
+  /** Only rows at least this old are owed: younger ones are still being published normally. */
+  minAgeMs: number;
+}
+
 export interface BridgeConfig {
   transport: TransportConfig;
   store: StoreConfig;
   http: { host: string; port?: number };
   consumerRetry: RetryConfig;
+  /** Longest a graceful stop waits for the in-process bus to handle what it queued. */
+  shutdownDrainMs: number;
+  outbox: OutboxConfig;
   /** Prefix of every consumer group, so that two deployments can share one Kafka cluster. */
   consumerGroupPrefix: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -234,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
           brokers: e.KAFKA_BROKERS ?? [],
           clientId: e.KAFKA_CLIENT_ID,
           topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+          topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
           registry: {
             url: e.SCHEMA_REGISTRY_URL ?? '',
             username: e.SCHEMA_REGISTRY_USERNAME,
@@ -255,6 +272,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       initialDelayMs: e.CONSUMER_RETRY_INITIAL_MS,
       maxDelayMs: e.CONSUMER_RETRY_MAX_MS,
     },
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    outbox: { relayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS, minAgeMs: e.OUTBOX_RELAY_MIN_AGE_MS },
     consumerGroupPrefix: e.CONSUMER_GROUP_PREFIX,
     logLevel: e.LOG_LEVEL,
     components,

@@ -5,6 +5,7 @@ export {
   type ChecksConfig,
   type ComponentManifest,
   type ComponentName,
+  type OutboxConfig,
   type KafkaTransportConfig,
   type RetryConfig,
   type StoreConfig,

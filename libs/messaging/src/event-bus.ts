@@ -91,4 +91,14 @@ export interface Subscription {
 
 export abstract class EventSubscriber {
   abstract subscribe<T extends Topic>(spec: SubscriptionSpec<T>): Promise<Subscription>;
+
+  /**
+   * Before a graceful stop: waits (at most `timeoutMs`) until what the transport queued in this
+   * process is handled; true when nothing is left. Kafka keeps unconsumed events on the broker,
+   * so there is nothing to wait for; the in-process bus would lose its queue.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    void timeoutMs;
+    return Promise.resolve(true);
+  }
 }

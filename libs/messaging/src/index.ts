@@ -21,7 +21,15 @@ export { LocalAvroCodec, RegistryAvroCodec, type EventCodec } from './event-code
 export { InProcessBus } from './in-process/in-process-bus';
 export { KafkaConnection } from './kafka/kafka-connection';
 export {
+  ConsumeEvents,
+  PassThroughRpcErrors,
+  type ConsumerOptions,
+} from './nest/consume-events.decorator';
+export { BridgeEventContext } from './nest/bridge-event-context';
+export { BridgeTransportServer } from './nest/bridge-transport.server';
+export {
   MessagingModule,
+  openTransport,
   TRANSPORT,
   TransportHealth,
   createTransport,

@@ -1,7 +1,9 @@
 /**
- * Nest wiring for messaging: provides `EventPublisher`, `EventSubscriber` and `TransportHealth`
+ * Nest wiring for messaging: provides `EventPublisher`, `EventSubscriber`, `TransportHealth` and
+ * the `BridgeTransportServer` (the Nest transport strategy that runs `@ConsumeEvents` handlers)
  * for the transport the configuration names, so services inject the abstractions and never
- * know whether they run on Kafka or in-process.
+ * know whether they run on Kafka or in-process. On Kafka, building the transport creates every
+ * topic first, so nothing that follows can meet a missing topic.
  */
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
@@ -14,6 +16,7 @@ import {
 import { KafkaConnection } from './kafka/kafka-connection';
 import { KafkaEventPublisher } from './kafka/kafka-publisher';
 import { KafkaEventSubscriber } from './kafka/kafka-subscriber';
+import { BridgeTransportServer } from './nest/bridge-transport.server';
 
 /** The transport objects of this process, built once from the configuration. */
 export type Transport =
@@ -31,6 +34,13 @@ export type Transport =
     };
 
 export const TRANSPORT = Symbol('Transport');
+
+/** Builds the transport; on Kafka, also creates every topic and waits until each is served. */
+export async function openTransport(config: BridgeConfig): Promise<Transport> {
+  const transport = createTransport(config);
+  if (transport.kind === 'kafka') await transport.connection.provisionTopics();
+  return transport;
+}
 
 export function createTransport(config: BridgeConfig): Transport {
   if (config.transport.kind === 'kafka') {
@@ -74,11 +84,12 @@ export class TransportHealth implements OnApplicationShutdown {
 @Global()
 @Module({
   providers: [
-    { provide: TRANSPORT, inject: [BRIDGE_CONFIG], useFactory: createTransport },
+    { provide: TRANSPORT, inject: [BRIDGE_CONFIG], useFactory: openTransport },
     { provide: EventPublisher, inject: [TRANSPORT], useFactory: (t: Transport) => t.publisher },
     { provide: EventSubscriber, inject: [TRANSPORT], useFactory: (t: Transport) => t.subscriber },
     TransportHealth,
+    BridgeTransportServer,
   ],
-  exports: [TRANSPORT, EventPublisher, EventSubscriber, TransportHealth],
+  exports: [TRANSPORT, EventPublisher, EventSubscriber, TransportHealth, BridgeTransportServer],
 })
 export class MessagingModule {}

@@ -1,11 +1,17 @@
 /**
  * Starts a service process: validates the configuration once, builds the service's Nest
- * application from it, enables graceful shutdown (so consumers stop and the store closes on
- * SIGTERM), and listens on the configured port or the service's default one.
+ * application from it as a hybrid application (HTTP for health and APIs, plus Bridge's event
+ * transport for the `@ConsumeEvents` handlers), enables graceful shutdown (so consumers stop and
+ * the store closes on SIGTERM), and listens on the configured port or the service's default.
  */
 import { Logger, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { CustomStrategy } from '@nestjs/microservices';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type BridgeConfig } from '@bridge/config';
+import { ConfigError } from '@bridge/errors';
+import { BridgeTransportServer } from '@bridge/messaging';
+import { ServiceLogger } from './service-logger';
 
 /** Default HTTP ports, so that the services can run side by side on one machine. */
 export const DEFAULT_PORTS = {
@@ -23,16 +29,40 @@ export type ServiceModuleFactory = (config: BridgeConfig) => DynamicModule;
 
 const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
+/** Nest's log levels up to the configured one. */
+export function logLevelsUpTo(level: BridgeConfig['logLevel']): LogLevel[] {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
+
+/**
+ * Connects Bridge's event transport to an application and starts its consumers: every
+ * `@ConsumeEvents` handler of every module in `app` subscribes. Tests that build an
+ * application with `@nestjs/testing` call this too, so they run the same consumers.
+ */
+export async function startConsumers(app: INestApplication): Promise<void> {
+  app.connectMicroservice<CustomStrategy>({ strategy: app.get(BridgeTransportServer) });
+  await app.startAllMicroservices();
+}
+
+/**
+ * Creates, starts (consumers, then HTTP) and returns a service's application.
+ *
+ * @param configure HTTP settings a module needs before the server starts (body limits…).
+ */
 export async function bootstrapService(
-  name: ServiceName,
-  moduleFor: ServiceModuleFactory,
+  name: string,
+  rootModule: DynamicModule,
+  config: BridgeConfig,
+  defaultPort: number,
+  configure: (app: NestExpressApplication) => void = () => {},
 ): Promise<INestApplication> {
-  const config = loadConfig();
-  const app = await NestFactory.create(moduleFor(config), {
-    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+    logger: new ServiceLogger(logLevelsUpTo(config.logLevel)),
   });
   app.enableShutdownHooks();
-  const port = config.http.port ?? DEFAULT_PORTS[name];
+  configure(app);
+  await startConsumers(app);
+  const port = config.http.port ?? defaultPort;
   await app.listen(port, config.http.host);
   new Logger(`bridge-${name}`).log(
     `listening on http://${config.http.host}:${port} (transport ${config.transport.kind}, store ${config.store.kind})`,
@@ -40,12 +70,27 @@ export async function bootstrapService(
   return app;
 }
 
-/** Runs `bootstrapService` as a process entry point: any start-up failure exits non-zero. */
+/** Runs one service as a process entry point: any start-up failure exits non-zero. */
 export function runService(name: ServiceName, moduleFor: ServiceModuleFactory): void {
-  bootstrapService(name, moduleFor).catch((error: unknown) => {
-    new Logger(`bridge-${name}`).error(
-      error instanceof Error ? (error.stack ?? error.message) : String(error),
-    );
+  exitOnFailure(`bridge-${name}`, () => {
+    const config = loadConfig();
+    return bootstrapService(name, moduleFor(config), config, DEFAULT_PORTS[name]);
+  });
+}
+
+/**
+ * Runs `start`; logs a failure and exits the process non-zero. A configuration problem is the
+ * operator's to fix and says so itself: its message alone, without a stack trace.
+ */
+export function exitOnFailure(context: string, start: () => Promise<unknown>): void {
+  start().catch((error: unknown) => {
+    const text =
+      error instanceof ConfigError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
+    new Logger(context).error(text);
     process.exit(1);
   });
 }

@@ -1,7 +1,10 @@
 export {
   DEFAULT_PORTS,
   bootstrapService,
+  exitOnFailure,
+  logLevelsUpTo,
   runService,
+  startConsumers,
   type ServiceModuleFactory,
   type ServiceName,
 } from './bootstrap';

@@ -3,5 +3,10 @@ export { SyncEventEntity } from './entities/sync-event.entity';
 export { STORE_ENTITIES, createDataSource, dataSourceOptions, migrateStore } from './data-source';
 export { ProcessedInboundEvents } from './processed-inbound-events';
 export { StoreHealth, StoreModule } from './store.module';
-export { SyncEventLog, type NewSyncEvent, type RecordedSyncEvent } from './sync-event-log';
+export {
+  SyncEventLog,
+  type FindingCount,
+  type NewSyncEvent,
+  type RecordedSyncEvent,
+} from './sync-event-log';
 export { CheckLeases } from './check-leases';

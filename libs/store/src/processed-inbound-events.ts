@@ -41,4 +41,13 @@ export class ProcessedInboundEvents {
     );
     return new Set(rows.map((row) => row.event_id));
   }
+
+  /** How many events the group has taken in so far (for status lines). */
+  async count(consumerGroup: string): Promise<number> {
+    const [row] = await this.dataSource.query<Array<{ count: string }>>(
+      `SELECT count(*) AS count FROM processed_inbound_events WHERE consumer_group = $1`,
+      [consumerGroup],
+    );
+    return Number(row?.count ?? 0);
+  }
 }

@@ -20,6 +20,13 @@ export interface NewSyncEvent {
   publishes?: boolean;
 }
 
+export interface FindingCount {
+  eventType: string;
+  mismatchType: string | null;
+  total: number;
+  open: number;
+}
+
 export interface RecordedSyncEvent {
   event: SyncEventEntity;
   /** False when a row with the same de-duplication key already existed. */
@@ -115,6 +122,39 @@ export class SyncEventLog {
     );
   }
 
+  /**
+   * The outbox relay's step: takes up to `limit` rows whose outbound event is still owed and
+   * that are at least `minAgeMs` old (younger ones are being published by their writer),
+   * hands them to `send`, and marks them published once it resolves. The rows stay locked
+   * meanwhile and locked rows are skipped, so two relays never send the same row at once.
+   * Returns how many rows were sent.
+   */
+  async relayOwed(
+    minAgeMs: number,
+    limit: number,
+    send: (rows: SyncEventEntity[]) => Promise<void>,
+  ): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<RawSyncEventRow[]>(
+        `SELECT * FROM sync_events
+          WHERE outbound_event_id IS NOT NULL AND published_at IS NULL
+            AND created_at < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY created_at
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED`,
+        [minAgeMs, limit],
+      );
+      if (rows.length === 0) return 0;
+      const owed = rows.map(fromRow);
+      await send(owed);
+      await this.markPublished(
+        owed.map((row) => row.id),
+        manager,
+      );
+      return owed.length;
+    });
+  }
+
   /** Existing rows for these de-duplication keys, by key. */
   async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEventEntity>> {
     if (keys.length === 0) return new Map();
@@ -168,6 +208,22 @@ export class SyncEventLog {
       .where('id = :id AND NOT resolved', { id })
       .execute();
     return (result.affected ?? 0) > 0;
+  }
+
+  /** Rows per event type and mismatch type, unresolved ones apart (for status lines). */
+  async countByKind(): Promise<FindingCount[]> {
+    const rows = await this.dataSource.query<
+      Array<{ event_type: string; mismatch_type: string | null; total: string; open: string }>
+    >(
+      `SELECT event_type, mismatch_type, count(*) AS total, count(*) FILTER (WHERE NOT resolved) AS open
+         FROM sync_events GROUP BY event_type, mismatch_type ORDER BY event_type, mismatch_type`,
+    );
+    return rows.map((row) => ({
+      eventType: row.event_type,
+      mismatchType: row.mismatch_type,
+      total: Number(row.total),
+      open: Number(row.open),
+    }));
   }
 
   findById(id: string): Promise<SyncEventEntity | null> {

@@ -14,6 +14,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  type OnApplicationBootstrap,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -23,6 +24,7 @@ import { EventPublisher } from '@bridge/messaging';
 import { FaultInjector } from '../faults/fault-injector';
 import { ComponentFaultsSchema, type ComponentFaults } from '../faults/fault-plan';
 import { HitCounter, type HitCounts } from '../faults/hit-counter';
+import { deriveSeed, seededRandom } from '../faults/seeded-random';
 import { SIM_SETTINGS, type SimSettings } from '../sim-config';
 import type { EvictionMode } from '../state/canon-state';
 import type { PipelineView } from '../state/cappella-state';
@@ -30,6 +32,7 @@ import { ComponentState } from '../state/component-state';
 import { entityId, entityRef } from '../state/entity-key';
 import { GroundTruthRecorder, type GroundTruth, type TruthQuery } from './ground-truth';
 import { IdSource } from './id-source';
+import { DemoTraffic } from './demo-traffic';
 import { LoadGenerator, type GenerationResult } from './load-generator';
 import { pick, RunFactory, type SimRun } from './run-factory';
 import { ScenarioError } from './scenario-error';
@@ -69,13 +72,14 @@ const HIPPO_ACTOR = 'hippo-curator';
 const DEFAULT_ERROR = 'simulated failure: Hippo refused the rest of the batch';
 
 @Injectable()
-export class ComponentSimulator implements OnModuleInit, OnModuleDestroy {
+export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ComponentSimulator');
   private readonly recorder: GroundTruthRecorder;
   private readonly ids: IdSource;
   private readonly events: ScenarioPublisher;
   private readonly runs: RunFactory;
   private readonly load: LoadGenerator;
+  private readonly demo: DemoTraffic;
   private sweepTimer?: NodeJS.Timeout;
 
   constructor(
@@ -90,6 +94,11 @@ export class ComponentSimulator implements OnModuleInit, OnModuleDestroy {
     this.events = new ScenarioPublisher(publisher, this.recorder);
     this.runs = new RunFactory(state, this.recorder, this.ids);
     this.load = new LoadGenerator(this.runs, this.events, () => faults.lagMs(), settings.seed);
+    this.demo = new DemoTraffic(
+      this,
+      seededRandom(deriveSeed(settings.seed, 'demo')),
+      settings.demo,
+    );
   }
 
   onModuleInit(): void {
@@ -102,9 +111,16 @@ export class ComponentSimulator implements OnModuleInit, OnModuleDestroy {
     this.sweepTimer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** Demo traffic starts once the whole application (Bridge's consumers included) is up. */
+  onApplicationBootstrap(): void {
+    this.demo.start();
+  }
+
+  /** First in a graceful stop: no new events while Bridge finishes what it has. */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.load.reset();
+    await this.demo.stop();
   }
 
   // ---- Cappella -----------------------------------------------------------------------------

@@ -111,4 +111,46 @@ describe('in-process bus', () => {
     await bus.idle();
     expect(handler).not.toHaveBeenCalled();
   });
+
+  it('keeps events published before any group subscribed and hands them to the first one', async () => {
+    const { bus, publisher, subscriber } = setUp();
+    for (let i = 1; i <= 3; i += 1)
+      await publisher.publish(Topics.HippoIngestBatchCompleted, batch(i), `b-${i}`);
+    const seen: number[] = [];
+    await subscriber.subscribe({
+      groupId: 'late',
+      topics: [Topics.HippoIngestBatchCompleted],
+      handler: (received) => {
+        seen.push(received.event.count);
+        return Promise.resolve();
+      },
+    });
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batch(4), 'b-4');
+    await bus.idle();
+    expect(seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('settles: waits for queued work before a stop, and reports when time ran out', async () => {
+    const { bus, publisher, subscriber } = setUp();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handled: number[] = [];
+    await subscriber.subscribe({
+      groupId: 'slow',
+      topics: [Topics.HippoIngestBatchCompleted],
+      handler: async (received) => {
+        await gate;
+        handled.push(received.event.count);
+      },
+    });
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batch(1), 'b-1');
+    expect(bus.backlog().get('slow')).toBe(1);
+    await expect(subscriber.drain(20)).resolves.toBe(false);
+    release();
+    await expect(subscriber.drain(1_000)).resolves.toBe(true);
+    expect(handled).toEqual([1]);
+    expect(bus.backlog().get('slow')).toBe(0);
+  });
 });

@@ -4,8 +4,17 @@
  * It behaves like the Kafka transport where it matters to services: every event is validated and
  * Avro-encoded with the same schemas, each consumer group gets every event once, a group handles
  * one event at a time in publish order, and handler failures go through the same `ConsumerLoop`
- * retries and dead-lettering. It does not persist events: a restart loses what was in flight,
- * which the periodic full scan catches (the documented v0.1 trade-off).
+ * retries and dead-lettering.
+ *
+ * Like a Kafka topic, it keeps what nobody consumes yet: an event published to a topic that no
+ * group has subscribed to is parked and handed to the first group that subscribes (modules of
+ * one process start in any order). Parking is bounded per topic (`PARKED_PER_TOPIC`), since a
+ * topic with no consumer at all (an outbound topic nobody watches in the embedded mode) would
+ * otherwise grow forever; the findings themselves are in the sync event log either way.
+ *
+ * It does not persist events: a graceful stop first lets the groups handle what is queued (`settle`), but a
+ * crash loses what was in flight; the outbox relay re-sends owed findings, and the full scan
+ * catches the rest (the documented v0.1 trade-off).
  */
 import { Logger } from '@nestjs/common';
 import type { RetryConfig } from '@bridge/config';
@@ -25,14 +34,20 @@ interface GroupQueue {
   topics: ReadonlySet<string>;
   loop: ConsumerLoop<Topic>;
   pending: RawMessage[];
+  /** Messages taken by the loop and not finished yet. */
+  inFlight: number;
   stopped: boolean;
   draining?: Promise<void>;
 }
+
+/** Most events kept for a topic that no group consumes yet; the oldest go first beyond it. */
+export const PARKED_PER_TOPIC = 10_000;
 
 export class InProcessBus {
   readonly codec = new LocalAvroCodec();
   private readonly groups = new Map<string, GroupQueue>();
   private readonly offsets = new Map<string, bigint>();
+  private readonly parked = new Map<string, RawMessage[]>();
   private readonly logger = new Logger('InProcessBus');
 
   constructor(private readonly retryConfig: RetryConfig) {}
@@ -56,10 +71,32 @@ export class InProcessBus {
         this.drain(group);
         delivered = true;
       }
-      if (!delivered && topic === DEAD_LETTER_TOPIC) {
-        this.logger.warn(`dead letter with no subscriber: ${value.length} bytes`);
+      if (!delivered) this.park(message);
+    }
+  }
+
+  private park(message: RawMessage): void {
+    let queue = this.parked.get(message.topic);
+    if (!queue) {
+      queue = [];
+      this.parked.set(message.topic, queue);
+    }
+    queue.push(message);
+    if (queue.length > PARKED_PER_TOPIC) {
+      queue.shift();
+      if (message.topic === DEAD_LETTER_TOPIC || queue.length % 1_000 === 0) {
+        this.logger.warn(
+          `${message.topic} has no consumer: keeping its latest ${PARKED_PER_TOPIC} events`,
+        );
       }
     }
+  }
+
+  /** Messages waiting per consumer group (queued or being handled). */
+  backlog(): Map<string, number> {
+    return new Map(
+      [...this.groups].map(([groupId, group]) => [groupId, group.pending.length + group.inFlight]),
+    );
   }
 
   subscribe<T extends Topic>(spec: SubscriptionSpec<T>): Subscription {
@@ -76,9 +113,18 @@ export class InProcessBus {
       topics: new Set(spec.topics),
       loop,
       pending: [],
+      inFlight: 0,
       stopped: false,
     };
     this.groups.set(spec.groupId, group);
+    if (spec.fromBeginning ?? true) {
+      const backlog = spec.topics.flatMap((topic) => this.parked.get(topic) ?? []);
+      for (const topic of spec.topics) this.parked.delete(topic);
+      if (backlog.length > 0) {
+        group.pending.push(...backlog);
+        this.drain(group);
+      }
+    }
     return {
       stop: async () => {
         this.groups.delete(spec.groupId);
@@ -87,6 +133,23 @@ export class InProcessBus {
         await group.draining;
       },
     };
+  }
+
+  /**
+   * Waits until every group has handled what is queued (delayed events included), or until
+   * `timeoutMs` has passed; resolves true when the bus is idle. A graceful stop calls it
+   * before stopping the groups, so that a restart does not begin with lost work.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.idle().then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolves once every group has handled everything published so far (for tests and shutdown). */
@@ -106,11 +169,15 @@ export class InProcessBus {
       while (group.pending.length > 0 && !group.stopped) {
         const messages = group.pending.splice(0, group.pending.length);
         const done = new Set<RawMessage>();
+        group.inFlight = messages.length;
         try {
           await group.loop.processBatch(messages, {
             keepAlive: () => Promise.resolve(),
             shouldStop: () => group.stopped,
-            onDone: (message) => done.add(message),
+            onDone: (message) => {
+              done.add(message);
+              group.inFlight -= 1;
+            },
           });
         } catch (error) {
           if (error instanceof SubscriptionStopped) return;
@@ -121,6 +188,7 @@ export class InProcessBus {
         }
       }
     })().finally(() => {
+      group.inFlight = 0;
       group.draining = undefined;
       // A publish may have queued a message after the loop saw an empty queue.
       if (group.pending.length > 0) this.drain(group);
@@ -153,5 +221,9 @@ export class InProcessEventSubscriber extends EventSubscriber {
 
   subscribe<T extends Topic>(spec: SubscriptionSpec<T>): Promise<Subscription> {
     return Promise.resolve(this.bus.subscribe(spec));
+  }
+
+  override drain(timeoutMs: number): Promise<boolean> {
+    return this.bus.settle(timeoutMs);
   }
 }

@@ -1,6 +1,13 @@
 /**
  * The process's single kafkajs client: one `Kafka` instance, one idempotent producer, topic
  * creation, and the registry codec. Only this folder imports kafkajs.
+ *
+ * Every service creates every topic of the event contracts when it starts (`provisionTopics`),
+ * so a consumer of `bridge.sync.*` can subscribe before the first finding of a kind exists.
+ * Services starting together on a new cluster race to create the same topics: "already exists"
+ * is the expected answer for all but one of them, and every one of them then waits until each
+ * partition has a leader before it produces or consumes, since a topic that was just created
+ * elsewhere is not yet served ("This server does not host this topic-partition").
  */
 import { Logger } from '@nestjs/common';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer, type LogEntry } from 'kafkajs';
@@ -9,6 +16,10 @@ import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
 
 const ALL_TOPICS = Object.keys(TopicSchemas) as Topic[];
+
+/** How long start-up waits for new topics to get partition leaders before it gives up. */
+const TOPIC_READY_TIMEOUT_MS = 60_000;
+const TOPIC_READY_POLL_MS = 200;
 
 export class KafkaConnection {
   readonly kafka: Kafka;
@@ -28,11 +39,10 @@ export class KafkaConnection {
     this.codec = new RegistryAvroCodec(config.registry);
   }
 
-  /** Connects the producer and creates every known topic (idempotent); safe to call repeatedly. */
+  /** Connects the producer (once); safe to call repeatedly and concurrently. */
   connectedProducer(): Promise<Producer> {
     if (this.producer) return Promise.resolve(this.producer);
     this.connecting ??= (async () => {
-      await this.ensureTopics(ALL_TOPICS);
       const producer = this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 5,
@@ -47,6 +57,16 @@ export class KafkaConnection {
     return this.connecting;
   }
 
+  /** Creates every topic of the event contracts that is missing and waits until all are served. */
+  provisionTopics(): Promise<void> {
+    return this.ensureTopics(ALL_TOPICS);
+  }
+
+  /**
+   * Creates the topics that do not exist yet (configured partitions and replication factor),
+   * tolerating another process creating them at the same time, then waits until every
+   * partition of every topic has a leader.
+   */
   async ensureTopics(topics: readonly string[]): Promise<void> {
     const admin: Admin = this.kafka.admin();
     await admin.connect();
@@ -54,16 +74,32 @@ export class KafkaConnection {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
+        // Resolves false when another process created them first; kafkajs absorbs that case.
         await admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((topic) => ({
             topic,
             numPartitions: this.config.topicPartitions,
+            replicationFactor: this.config.topicReplicationFactor,
           })),
         });
+        this.logger.log(`created or found ${missing.join(', ')}`);
       }
+      await this.waitUntilServed(admin, topics);
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  private async waitUntilServed(admin: Admin, topics: readonly string[]): Promise<void> {
+    const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    for (;;) {
+      const unserved = await unservedTopics(admin, topics);
+      if (unserved.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`topics still have no partition leader: ${unserved.join(', ')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, TOPIC_READY_POLL_MS));
     }
   }
 
@@ -91,5 +127,25 @@ export class KafkaConnection {
     if (level <= logLevel.ERROR) this.logger.error(text);
     else if (level === logLevel.WARN) this.logger.warn(text);
     else this.logger.debug(text);
+  }
+}
+
+/** Topics whose metadata is not known yet or that have a partition without a leader. */
+async function unservedTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
+  try {
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+    const served = new Set(
+      metadata
+        .filter(
+          (topic) =>
+            topic.partitions.length > 0 &&
+            topic.partitions.every((partition) => partition.leader >= 0),
+        )
+        .map((topic) => topic.name),
+    );
+    return topics.filter((topic) => !served.has(topic));
+  } catch {
+    // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE: metadata not propagated yet.
+    return [...topics];
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * The all-in-one process's heartbeat on the terminal: every few seconds one line with the
+ * events taken in, the findings recorded by kind (open ones in brackets when some were
+ * resolved), and the checks still queued on the in-process bus.
+ *
+ * `formatActivity` is the pure part; `ActivitySummary` gathers the numbers from the store and
+ * the bus and logs the line.
+ */
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { TRANSPORT, type Transport } from '@bridge/messaging';
+import { ProcessedInboundEvents, SyncEventLog, type FindingCount } from '@bridge/store';
+
+export const ACTIVITY_INTERVAL_MS = 5_000;
+
+export interface Activity {
+  eventsIn: number;
+  findings: FindingCount[];
+  /** Check work queued in this process; null when the transport cannot tell (Kafka). */
+  checksPending: number | null;
+}
+
+const number = new Intl.NumberFormat('en-US');
+
+/** Short name of a kind of finding: the mismatch type, or the event type without its prefix. */
+function kindOf(count: FindingCount): string {
+  return count.mismatchType ?? count.eventType.replace(/^bridge\.sync\./, '');
+}
+
+export function formatActivity(activity: Activity): string {
+  const parts = [`events in ${number.format(activity.eventsIn)}`];
+  const byKind = new Map<string, { total: number; open: number }>();
+  for (const count of activity.findings) {
+    const kind = kindOf(count);
+    const seen = byKind.get(kind) ?? { total: 0, open: 0 };
+    byKind.set(kind, { total: seen.total + count.total, open: seen.open + count.open });
+  }
+  const findings = [...byKind]
+    .map(([kind, { total, open }]) =>
+      open === total
+        ? `${kind} ${number.format(total)}`
+        : `${kind} ${number.format(total)} (${number.format(open)} open)`,
+    )
+    .join(', ');
+  parts.push(`findings: ${findings || 'none yet'}`);
+  if (activity.checksPending !== null) {
+    parts.push(`checks pending ${number.format(activity.checksPending)}`);
+  }
+  return parts.join(' | ');
+}
+
+@Injectable()
+export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('bridge');
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    @Inject(TRANSPORT) private readonly transport: Transport,
+    private readonly processed: ProcessedInboundEvents,
+    private readonly log: SyncEventLog,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.gather()
+        .then((activity) => this.logger.log(formatActivity(activity)))
+        .catch((error: unknown) => this.logger.warn(`no summary: ${String(error)}`));
+    }, ACTIVITY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.logger.log('stopping: demo traffic off, finishing the work in hand');
+  }
+
+  async gather(): Promise<Activity> {
+    const [eventsIn, findings] = await Promise.all([
+      this.processed.count(`${this.config.consumerGroupPrefix}-ingest`),
+      this.log.countByKind(),
+    ]);
+    return { eventsIn, findings, checksPending: this.checksPending() };
+  }
+
+  private checksPending(): number | null {
+    if (this.transport.kind !== 'in-process') return null;
+    const checker = `${this.config.consumerGroupPrefix}-checker`;
+    let pending = 0;
+    for (const [group, queued] of this.transport.bus.backlog()) {
+      if (group === checker || group.startsWith(`${checker}-`)) pending += queued;
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The whole system in one process (SPEC §8): the service runtime once (configuration, store,
+ * messaging, health), every service's feature module, and the component simulator serving the
+ * components' APIs on the same HTTP server.
+ *
+ * A service joins the all-in-one process by adding its feature module to `SERVICE_MODULES`;
+ * its `@ConsumeEvents` handlers then subscribe on the same in-process bus as everyone else.
+ */
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { BridgeConfig } from '@bridge/config';
+import { ServiceRuntimeModule } from '@bridge/runtime';
+import { CheckerModule } from '../../checker/src/checker.module';
+import { ComponentSimModule } from '../../component-sim/src/component-sim.module';
+import type { SimSettings } from '../../component-sim/src/sim-config';
+import { IngestModule } from '../../ingest/src/ingest.module';
+import { ActivityController } from './activity.controller';
+import { ActivitySummary } from './activity-summary';
+import { DATA_DIR_UNLOCK, DataDirLockRelease } from './data-dir-lock';
+
+/** Every service that runs in the all-in-one process. */
+export const SERVICE_MODULES: Type[] = [IngestModule, CheckerModule];
+
+@Module({})
+export class AllInOneModule {
+  /** @param unlock gives the data directory up once the application has shut down. */
+  static forRoot(config: BridgeConfig, sim: SimSettings, unlock: () => void): DynamicModule {
+    return {
+      module: AllInOneModule,
+      imports: [
+        ServiceRuntimeModule.forService('all-in-one', config),
+        ...SERVICE_MODULES,
+        ComponentSimModule.embedded(sim),
+      ],
+      controllers: [ActivityController],
+      providers: [
+        ActivitySummary,
+        { provide: DATA_DIR_UNLOCK, useValue: unlock },
+        DataDirLockRelease,
+      ],
+    };
+  }
+}

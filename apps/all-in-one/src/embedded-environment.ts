@@ -1,0 +1,59 @@
+/**
+ * The settings of the all-in-one process (`npm start`), derived from the environment: what a
+ * newcomer gets with no configuration at all.
+ *
+ * Everything stays overridable by the same variables as the services. Only unset variables get
+ * an all-in-one default: the in-process bus, PGlite persisted under the data directory, the
+ * component URLs pointing at the simulator served by this very process, demo traffic on, and
+ * shorter delays than production so that findings show up within seconds.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+
+export interface EmbeddedEnvironment {
+  /** The environment to validate with `loadConfig` and `loadSimSettings`. */
+  env: NodeJS.ProcessEnv;
+  /** Absolute data directory (PGlite lives in `pglite/` below it unless configured apart). */
+  dataDir: string;
+  port: number;
+  /** Where the simulated Cappella, Hippo and Canon answer (this process). */
+  componentsUrl: string;
+}
+
+export const DEFAULT_DATA_DIR = '.data';
+export const DEFAULT_PORT = 3000;
+
+/** Defaults of the embedded mode; a variable that is set always wins. */
+const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
+  BRIDGE_TRANSPORT: 'in-process',
+  BRIDGE_STORE: 'pglite',
+  // Short delays: a demo should show re-checks and retries finishing within seconds.
+  CHECK_GRACE_DELAY_MS: '5000',
+  CHECK_RETRY_DELAYS_MS: '2000,5000,10000',
+  CHECK_BATCH_SIZE: '200',
+  OUTBOX_RELAY_MIN_AGE_MS: '5000',
+  SHUTDOWN_DRAIN_MS: '12000',
+  SIM_DEMO_RATE: '5',
+  SIM_DEMO_LONG_LAG_MS: '12000',
+  SIM_CANON_SWEEP_INTERVAL_MS: '20000',
+};
+
+export function embeddedEnvironment(env: NodeJS.ProcessEnv, cwd: string): EmbeddedEnvironment {
+  const dataDirSetting = env.BRIDGE_DATA_DIR ?? DEFAULT_DATA_DIR;
+  const dataDir = isAbsolute(dataDirSetting) ? dataDirSetting : resolve(cwd, dataDirSetting);
+  const port = env.HTTP_PORT ? Number(env.HTTP_PORT) : DEFAULT_PORT;
+  const host = env.HTTP_HOST ?? '127.0.0.1';
+  const componentsUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const derived: Record<string, string> = {
+    ...EMBEDDED_DEFAULTS,
+    HTTP_PORT: String(port),
+    PGLITE_DATA_DIR: join(dataDir, 'pglite'),
+    CAPPELLA_URL: componentsUrl,
+    HIPPO_URL: componentsUrl,
+    CANON_URL: componentsUrl,
+  };
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [name, value] of Object.entries(derived)) {
+    if (merged[name] === undefined || merged[name] === '') merged[name] = value;
+  }
+  return { env: merged, dataDir, port, componentsUrl };
+}

@@ -1,0 +1,43 @@
+/**
+ * `npm start`: Bridge Sync in one process with nothing else installed. Ingest and checker on the
+ * in-process bus, PGlite persisted in the data directory, and the component simulator producing
+ * a steady stream with faults. Ctrl-C stops it cleanly (queued work is finished first); started
+ * again it resumes on the same data.
+ */
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '@bridge/config';
+import { bootstrapService, exitOnFailure } from '@bridge/runtime';
+import { loadSimSettings } from '../../component-sim/src/sim-config';
+import { configureSimHttp } from '../../component-sim/src/sim-http';
+import { AllInOneModule } from './all-in-one.module';
+import { lockDataDir } from './data-dir-lock';
+import { embeddedEnvironment } from './embedded-environment';
+
+exitOnFailure('bridge', async () => {
+  const started = Date.now();
+  const embedded = embeddedEnvironment(process.env, process.cwd());
+  const config = loadConfig(embedded.env);
+  const sim = loadSimSettings(embedded.env);
+  mkdirSync(embedded.dataDir, { recursive: true });
+  const unlock = lockDataDir(embedded.dataDir);
+  await bootstrapService(
+    'all-in-one',
+    AllInOneModule.forRoot(config, sim, unlock),
+    config,
+    embedded.port,
+    configureSimHttp,
+  );
+  const logger = new Logger('bridge');
+  const store = config.store.kind === 'pglite' ? config.store.dataDir : 'PostgreSQL';
+  logger.log(`data: ${store ?? 'in memory'} (delete it to start afresh)`);
+  logger.log(
+    `simulated Cappella, Hippo and Canon at ${embedded.componentsUrl}/{cappella,hippo,canon}; ` +
+      `demo traffic ${sim.demo.ratePerSecond} run(s)/s`,
+  );
+  logger.log(
+    `health: ${embedded.componentsUrl}/health, activity: ${embedded.componentsUrl}/status`,
+  );
+  logger.log(`ready in ${Date.now() - started} ms; Ctrl-C stops`);
+});

@@ -1,0 +1,59 @@
+/**
+ * Runs the `OutboxRelay` in the checker: once at start-up, then every
+ * `OUTBOX_RELAY_INTERVAL_MS`, so a finding whose publish was cut short by a crash goes out
+ * without waiting for anything else to happen. A failed pass is logged and tried again at the
+ * next tick.
+ */
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { OutboxRelay } from '@bridge/checks';
+import { EventPublisher } from '@bridge/messaging';
+import { SyncEventLog } from '@bridge/store';
+
+@Injectable()
+export class OutboxRelayScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('OutboxRelay');
+  private readonly relay: OutboxRelay;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    log: SyncEventLog,
+    publisher: EventPublisher,
+  ) {
+    this.relay = new OutboxRelay(log, publisher, config.outbox.minAgeMs);
+  }
+
+  onApplicationBootstrap(): void {
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.config.outbox.relayIntervalMs);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.relay
+      .relay()
+      .then((sent) => {
+        if (sent > 0) this.logger.warn(`re-published ${sent} owed outbound event(s)`);
+      })
+      .catch((error: unknown) => {
+        this.logger.warn(`outbox relay failed, trying again later: ${String(error)}`);
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+}
