@@ -168,7 +168,10 @@ function observerPool(url: string): Pool {
 export interface SimulatedComponents {
   sim: ComponentSimulator;
   simApp: INestApplication;
-  /** Bridge environment for the services: stack, database, prefix, simulator URLs, `extraEnv`. */
+  /**
+   * Bridge environment for the services: stack, database, prefix, simulator URLs, `extraEnv`
+   * (whose `KAFKA_BROKERS`, if given, the simulator publishes to as well).
+   */
   env: NodeJS.ProcessEnv;
   prefix: string;
   simUrl: string;
@@ -183,7 +186,7 @@ export async function startSimulatedComponents(
   const prefix = `t${randomUUID().slice(0, 8)}`;
   const baseEnv: NodeJS.ProcessEnv = {
     BRIDGE_TRANSPORT: 'kafka',
-    KAFKA_BROKERS: stack.brokers,
+    KAFKA_BROKERS: extraEnv.KAFKA_BROKERS ?? stack.brokers,
     SCHEMA_REGISTRY_URL: stack.registryUrl,
     BRIDGE_STORE: 'postgres',
     DATABASE_URL: db.url,

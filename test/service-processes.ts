@@ -15,6 +15,8 @@ export const ROOT = join(__dirname, '..');
 
 export const SERVICE_NAMES = ['ingest', 'checker', 'repair', 'scanner', 'api'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** Every application `npm run build` puts under `dist/apps/`. */
+export type BuiltApp = ServiceName | 'component-sim' | 'all-in-one';
 
 /** Most output kept per process (the tail), enough for a start-up failure's stack. */
 const OUTPUT_LIMIT = 256 * 1024;
@@ -32,7 +34,7 @@ export class ServiceProcess {
   constructor(
     /** Label in messages, e.g. `checker-2`. */
     readonly label: string,
-    readonly service: ServiceName,
+    readonly service: BuiltApp,
     readonly port: number,
     readonly child: ChildProcess,
   ) {
@@ -111,8 +113,8 @@ export class ServiceProcess {
 }
 
 /** The built entry point of a service; fails with a hint when `npm run build` has not run. */
-export function distMain(service: ServiceName): string {
-  const entry = join(ROOT, 'dist', 'apps', service, 'apps', service, 'src', 'main.js');
+export function distMain(app: BuiltApp): string {
+  const entry = join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   return entry;
 }
@@ -129,7 +131,7 @@ export function spawnService(
 ): ServiceProcess {
   const child = spawn(process.execPath, [distMain(service)], {
     cwd: ROOT,
-    env: { ...process.env, ...env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) },
+    env: { ...process.env, NO_COLOR: '1', ...env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new ServiceProcess(label, service, port, child);
@@ -138,6 +140,19 @@ export function spawnService(
 /** Stops every process that still runs (SIGTERM, all at once) and waits until all exited. */
 export async function stopAll(services: readonly ServiceProcess[]): Promise<void> {
   await Promise.all(services.map((service) => service.stop()));
+}
+
+/** Runs every clean-up step even when some fail, then throws the first failure. */
+export async function cleanUp(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 /** `count` distinct TCP ports that were free on 127.0.0.1 a moment ago. */

@@ -7,31 +7,23 @@
  * findings before the first one of a kind was ever published. Done twice, each time on an
  * empty broker, since the race is the point.
  *
- * The private broker is started with the stack script on free ports and its own state
- * directory; the shared schema registry and PostgreSQL of the local stack are reused (the
- * script leaves a registry that already answers alone, and `down` only stops what was started
- * under the private state directory).
+ * The private broker (`PrivateBroker`: tools/stack/stack.sh on free ports and its own state
+ * directory) is stopped after each round and started again, which wipes its data; the shared
+ * schema registry and PostgreSQL of the local stack are reused.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { Kafka, logLevel, type Admin, type ConsumerGroupJoinEvent } from 'kafkajs';
+import type { ConsumerGroupJoinEvent, Kafka } from 'kafkajs';
 import { TopicSchemas, Topics, type Topic } from '@bridge/contracts';
+import { PrivateBroker } from './private-broker';
 import {
-  ROOT,
   SERVICE_NAMES,
+  cleanUp,
   freePorts,
   spawnService,
   stopAll,
   type ServiceProcess,
 } from './service-processes';
 import { freshDatabase, stackEnv } from './stack-config';
-
-const run = promisify(execFile);
-const STACK = join(ROOT, 'tools', 'stack', 'stack.sh');
 
 /** Not the broker's own `num.partitions` (3): a topic auto-created by accident would show. */
 const PARTITIONS = 4;
@@ -42,87 +34,15 @@ const OBSERVED_TOPICS = [
   Topics.BridgeSyncRepaired,
 ];
 
-/** A Kafka broker of this test only, started and stopped with tools/stack/stack.sh. */
-class PrivateBroker {
-  readonly dir = mkdtempSync(join(tmpdir(), 'bridge-private-kafka-'));
-  private env: NodeJS.ProcessEnv = {};
-  port = 0;
-
-  get brokers(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  /** Starts a broker with empty data (the script wipes it on every start). */
-  async up(): Promise<void> {
-    await this.assertSharedRegistryAnswers();
-    const [port, controllerPort] = await freePorts(2);
-    this.port = port;
-    this.env = {
-      ...process.env,
-      BRIDGE_KAFKA_PORT: String(port),
-      BRIDGE_KAFKA_CONTROLLER_PORT: String(controllerPort),
-      BRIDGE_STACK_DIR: this.dir,
-    };
-    await this.script('up');
-    // Started by the script under our directory, not some other process found on the port.
-    if (!existsSync(join(this.dir, 'pids', 'kafka.pid'))) {
-      throw new Error(`stack.sh up did not start a broker of its own on ${this.brokers}`);
-    }
-    if (existsSync(join(this.dir, 'pids', 'registry.pid'))) {
-      throw new Error('stack.sh up started a second registry; the shared one must be reused');
-    }
-  }
-
-  /** Stops the broker started under this directory (nothing else: no pid file of anything else). */
-  async down(): Promise<void> {
-    if (this.port === 0) return;
-    await this.script('down');
-  }
-
-  async remove(): Promise<void> {
-    await this.down();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  admin(): Admin {
-    return this.kafka().admin();
-  }
-
-  kafka(): Kafka {
-    return new Kafka({
-      clientId: `topic-provisioning-${process.pid}`,
-      brokers: [this.brokers],
-      logLevel: logLevel.NOTHING,
-    });
-  }
-
-  private async script(command: 'up' | 'down'): Promise<void> {
-    try {
-      await run('bash', [STACK, command], { env: this.env, timeout: 180_000 });
-    } catch (error) {
-      const failed = error as Error & { stdout?: string; stderr?: string };
-      throw new Error(`stack.sh ${command} failed: ${failed.message}\n${failed.stderr ?? ''}`);
-    }
-  }
-
-  /** With a registry answering on its port, `up` leaves it alone and `down` never stops it. */
-  private async assertSharedRegistryAnswers(): Promise<void> {
-    const response = await fetch(`${stackEnv().registryUrl}/subjects`);
-    if (!response.ok) throw new Error(`the shared schema registry answers ${response.status}`);
-  }
-}
-
 describe('topic provisioning when every service starts at once on a fresh broker', () => {
   const broker = new PrivateBroker();
   let services: ServiceProcess[] = [];
   let dropDatabase: (() => Promise<void>) | undefined;
 
   afterEach(async () => {
-    await stopAll(services);
+    await cleanUp([() => stopAll(services), () => dropDatabase?.(), () => broker.down()]);
     services = [];
-    await dropDatabase?.();
     dropDatabase = undefined;
-    await broker.down();
   });
 
   afterAll(async () => {
@@ -133,7 +53,7 @@ describe('topic provisioning when every service starts at once on a fresh broker
     'round %i: all five services become healthy and every contract topic exists with the configured partitions, each with a leader',
     async () => {
       await broker.up();
-      const admin = broker.admin();
+      const admin = broker.kafka('topic-provisioning-test').admin();
       await admin.connect();
       try {
         const before = new Set(await admin.listTopics());
@@ -187,14 +107,17 @@ describe('topic provisioning when every service starts at once on a fresh broker
         );
 
         // An observer subscribes to findings none of which was ever published.
-        const offsets = await Promise.all(
-          OBSERVED_TOPICS.map(async (topic) => ({
-            topic,
-            ends: await admin.fetchTopicOffsets(topic),
-          })),
+        const published = await Promise.all(
+          OBSERVED_TOPICS.map(async (topic) => {
+            const ends = await admin.fetchTopicOffsets(topic);
+            return { topic, events: ends.reduce((sum, p) => sum + Number(p.high), 0) };
+          }),
         );
-        for (const { ends } of offsets) expect(ends.every((p) => p.high === '0')).toBe(true);
-        const assignment = await subscribeObserver(broker.kafka(), `${prefix}-observer`);
+        expect(published.filter((topic) => topic.events > 0)).toEqual([]);
+        const assignment = await subscribeObserver(
+          broker.kafka('topic-provisioning-observer'),
+          `${prefix}-observer`,
+        );
         const allPartitions = Array.from({ length: PARTITIONS }, (_, i) => i);
         expect(assignment).toEqual(
           Object.fromEntries(OBSERVED_TOPICS.map((topic) => [topic, allPartitions])),
@@ -225,11 +148,15 @@ async function subscribeObserver(kafka: Kafka, groupId: string): Promise<Record<
     consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
   });
   crashed.catch(() => undefined); // raced below; a crash after the join is not this test's
+  let timer: NodeJS.Timeout | undefined;
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: OBSERVED_TOPICS, fromBeginning: true });
     await consumer.run({ eachMessage: () => Promise.resolve() });
-    const { payload } = await Promise.race([joined, crashed]);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${groupId} did not join within 30 s`)), 30_000);
+    });
+    const { payload } = await Promise.race([joined, crashed, timeout]);
     return Object.fromEntries(
       Object.entries(payload.memberAssignment)
         .map(([topic, partitions]): [string, number[]] => [
@@ -239,6 +166,7 @@ async function subscribeObserver(kafka: Kafka, groupId: string): Promise<Record<
         .sort(([a], [b]) => a.localeCompare(b)),
     );
   } finally {
+    clearTimeout(timer);
     await consumer.disconnect();
   }
 }
