@@ -76,7 +76,9 @@ export class PrivateBroker {
       await run('bash', [STACK, command], { env: this.env, timeout: 180_000 });
     } catch (error) {
       const failed = error as Error & { stderr?: string };
-      throw new Error(`stack.sh ${command} failed: ${failed.message}\n${failed.stderr ?? ''}`);
+      throw new Error(`stack.sh ${command} failed: ${failed.message}\n${failed.stderr ?? ''}`, {
+        cause: error,
+      });
     }
   }
 }

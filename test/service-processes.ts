@@ -72,7 +72,7 @@ export class ServiceProcess {
    */
   async healthy(timeoutMs = 60_000): Promise<HealthReport> {
     const deadline = Date.now() + timeoutMs;
-    let last = 'no answer';
+    let last: string;
     for (;;) {
       if (!this.running)
         throw new Error(`${this.label} died during start-up: ${this.describeExit()}`);
