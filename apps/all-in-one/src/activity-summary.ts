@@ -78,7 +78,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
-    this.logger.log('stopping: demo traffic off, finishing the work in hand');
+    this.logger.log('stopping: finishing the work in hand');
   }
 
   async gather(): Promise<Activity> {

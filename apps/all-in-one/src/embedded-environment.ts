@@ -31,7 +31,8 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   CHECK_RETRY_DELAYS_MS: '2000,5000,10000',
   CHECK_BATCH_SIZE: '200',
   OUTBOX_RELAY_MIN_AGE_MS: '5000',
-  SHUTDOWN_DRAIN_MS: '12000',
+  // What is still queued after this is kept in the store for the next start.
+  SHUTDOWN_DRAIN_MS: '5000',
   SIM_DEMO_RATE: '5',
   SIM_DEMO_LONG_LAG_MS: '12000',
   SIM_CANON_SWEEP_INTERVAL_MS: '20000',

@@ -1,6 +1,7 @@
 /**
  * What every Bridge service process contains besides its own handlers: validated
- * configuration, the store, the messaging transport and the health endpoint. An app module
+ * configuration, the store, the messaging transport, the health endpoint, and (in-process
+ * transport only) the keeper of the bus's unfinished work across restarts. An app module
  * imports `ServiceRuntimeModule.forService('<name>')` and adds its handlers.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
@@ -9,6 +10,7 @@ import { ConfigModule, type BridgeConfig } from '@bridge/config';
 import { MessagingModule } from '@bridge/messaging';
 import { StoreModule } from '@bridge/store';
 import { HealthController } from './health.controller';
+import { InProcessBacklogKeeper } from './in-process-backlog-keeper';
 import { SERVICE_NAME } from './service-name';
 
 @Module({})
@@ -19,7 +21,7 @@ export class ServiceRuntimeModule {
       module: ServiceRuntimeModule,
       imports: [ConfigModule.forRoot(config), StoreModule, MessagingModule, TerminusModule],
       controllers: [HealthController],
-      providers: [{ provide: SERVICE_NAME, useValue: name }],
+      providers: [{ provide: SERVICE_NAME, useValue: name }, InProcessBacklogKeeper],
       exports: [SERVICE_NAME],
     };
   }

@@ -10,3 +10,4 @@ export {
   type RecordedSyncEvent,
 } from './sync-event-log';
 export { CheckLeases } from './check-leases';
+export { InProcessBacklog, type BacklogMessage, type GroupBacklog } from './in-process-backlog';

@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { createDataSource, migrateStore } from './data-source';
 import { CheckLeases } from './check-leases';
+import { InProcessBacklog } from './in-process-backlog';
 import { ProcessedInboundEvents } from './processed-inbound-events';
 import { SyncEventLog } from './sync-event-log';
 
@@ -55,8 +56,20 @@ export class StoreHealth implements OnApplicationShutdown {
       inject: [DataSource],
       useFactory: (ds: DataSource) => new CheckLeases(ds),
     },
+    {
+      provide: InProcessBacklog,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new InProcessBacklog(ds),
+    },
     StoreHealth,
   ],
-  exports: [DataSource, SyncEventLog, ProcessedInboundEvents, CheckLeases, StoreHealth],
+  exports: [
+    DataSource,
+    SyncEventLog,
+    ProcessedInboundEvents,
+    CheckLeases,
+    InProcessBacklog,
+    StoreHealth,
+  ],
 })
 export class StoreModule {}

@@ -89,9 +89,11 @@ export class DemoTraffic {
   }
 
   async stop(): Promise<void> {
+    if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.ticking;
+    this.logger.log('demo traffic stopped');
   }
 
   private async tick(): Promise<void> {

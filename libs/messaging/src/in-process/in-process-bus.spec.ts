@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { DEAD_LETTER_TOPIC, Topics, type DeadLetter, type EventOf } from '@bridge/contracts';
 import { InvalidEventError } from '@bridge/errors';
 import type { ReceivedEvent } from '../event-bus';
-import { InProcessBus, InProcessEventPublisher, InProcessEventSubscriber } from './in-process-bus';
+import {
+  InProcessBus,
+  InProcessEventPublisher,
+  InProcessEventSubscriber,
+  PARKED_PER_TOPIC,
+} from './in-process-bus';
 
 const batch = (count: number): EventOf<'hippo.ingest.batch_completed'> => ({
   event_id: randomUUID(),
@@ -152,5 +158,71 @@ describe('in-process bus', () => {
     await expect(subscriber.drain(1_000)).resolves.toBe(true);
     expect(handled).toEqual([1]);
     expect(bus.backlog().get('slow')).toBe(0);
+  });
+
+  it('keeps what a stopped group had not finished, and gives it back to that group only', async () => {
+    const { bus, publisher, subscriber } = setUp();
+    const seen: number[] = [];
+    const delayed = await subscriber.subscribe({
+      groupId: 'delayed',
+      topics: [Topics.HippoIngestBatchCompleted],
+      // Every event waits an hour: a stop finds them all unfinished.
+      notBefore: () => Date.now() + 3_600_000,
+      handler: (received) => {
+        seen.push(received.event.count);
+        return Promise.resolve();
+      },
+    });
+    for (let i = 1; i <= 3; i += 1)
+      await publisher.publish(Topics.HippoIngestBatchCompleted, batch(i), `b-${i}`);
+    await delayed.stop();
+    const leftovers = bus.takeLeftovers();
+    expect(leftovers.map((l) => [l.groupId, l.messages.length])).toEqual([['delayed', 3]]);
+    expect(bus.takeLeftovers()).toEqual([]);
+
+    // The next process: restored before the group subscribes, delivered when it does.
+    const next = setUp();
+    next.bus.restore('delayed', leftovers[0].messages);
+    const other: number[] = [];
+    await next.subscriber.subscribe({
+      groupId: 'other',
+      topics: [Topics.HippoIngestBatchCompleted],
+      handler: (received) => {
+        other.push(received.event.count);
+        return Promise.resolve();
+      },
+    });
+    const resumed: number[] = [];
+    await next.subscriber.subscribe({
+      groupId: 'delayed',
+      topics: [Topics.HippoIngestBatchCompleted],
+      handler: (received) => {
+        resumed.push(received.event.count);
+        return Promise.resolve();
+      },
+    });
+    await next.bus.idle();
+    expect(resumed).toEqual([1, 2, 3]);
+    expect(other).toEqual([]);
+    expect(seen).toEqual([]);
+  });
+
+  it('warns once when a topic nobody consumes overflows its parking, not on every event', async () => {
+    const { bus, publisher } = setUp();
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const events = Array.from({ length: PARKED_PER_TOPIC + 5 }, (_, i) => ({
+        event: batch(i),
+        key: `b-${i}`,
+      }));
+      await publisher.publishMany(Topics.HippoIngestBatchCompleted, events);
+      const overflow = warn.mock.calls.filter(([message]) =>
+        String(message).includes('no consumer'),
+      );
+      expect(overflow).toHaveLength(1);
+      expect(bus.backlog().size).toBe(0);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -12,9 +12,11 @@
  * topic with no consumer at all (an outbound topic nobody watches in the embedded mode) would
  * otherwise grow forever; the findings themselves are in the sync event log either way.
  *
- * It does not persist events: a graceful stop first lets the groups handle what is queued (`settle`), but a
- * crash loses what was in flight; the outbox relay re-sends owed findings, and the full scan
- * catches the rest (the documented v0.1 trade-off).
+ * It keeps nothing on disk itself. A graceful stop first lets the groups handle what is queued
+ * (`settle`); what a stopped group still held (delayed re-checks waiting for their time, most
+ * often) is kept as leftovers, which the process saves in its store and hands back with
+ * `restore` at the next start, to the same group. A crash loses what was queued in memory; the
+ * outbox relay still re-sends findings that were recorded but not announced.
  */
 import { Logger } from '@nestjs/common';
 import type { RetryConfig } from '@bridge/config';
@@ -48,6 +50,11 @@ export class InProcessBus {
   private readonly groups = new Map<string, GroupQueue>();
   private readonly offsets = new Map<string, bigint>();
   private readonly parked = new Map<string, RawMessage[]>();
+  private readonly droppedFromPark = new Map<string, number>();
+  /** Messages for a group that has not subscribed (yet) in this process, from `restore`. */
+  private readonly restored = new Map<string, RawMessage[]>();
+  /** What stopped groups had not finished, per group, until `takeLeftovers`. */
+  private readonly leftovers = new Map<string, RawMessage[]>();
   private readonly logger = new Logger('InProcessBus');
 
   constructor(private readonly retryConfig: RetryConfig) {}
@@ -84,9 +91,11 @@ export class InProcessBus {
     queue.push(message);
     if (queue.length > PARKED_PER_TOPIC) {
       queue.shift();
-      if (message.topic === DEAD_LETTER_TOPIC || queue.length % 1_000 === 0) {
+      const dropped = (this.droppedFromPark.get(message.topic) ?? 0) + 1;
+      this.droppedFromPark.set(message.topic, dropped);
+      if (dropped === 1 || dropped % 10_000 === 0) {
         this.logger.warn(
-          `${message.topic} has no consumer: keeping its latest ${PARKED_PER_TOPIC} events`,
+          `${message.topic} has no consumer: keeping its latest ${PARKED_PER_TOPIC} events (${dropped} older ones dropped so far)`,
         );
       }
     }
@@ -97,6 +106,28 @@ export class InProcessBus {
     return new Map(
       [...this.groups].map(([groupId, group]) => [groupId, group.pending.length + group.inFlight]),
     );
+  }
+
+  /**
+   * Gives a group back what it had not finished before the last stop (see `takeLeftovers`):
+   * queued for it now if it is subscribed, else as soon as it subscribes.
+   */
+  restore(groupId: string, messages: RawMessage[]): void {
+    if (messages.length === 0) return;
+    const group = this.groups.get(groupId);
+    if (group) {
+      group.pending.push(...messages);
+      this.drain(group);
+      return;
+    }
+    this.restored.set(groupId, [...(this.restored.get(groupId) ?? []), ...messages]);
+  }
+
+  /** What stopped groups had not finished, in order per group; the bus forgets it. */
+  takeLeftovers(): Array<{ groupId: string; messages: RawMessage[] }> {
+    const taken = [...this.leftovers].map(([groupId, messages]) => ({ groupId, messages }));
+    this.leftovers.clear();
+    return taken.filter((entry) => entry.messages.length > 0);
   }
 
   subscribe<T extends Topic>(spec: SubscriptionSpec<T>): Subscription {
@@ -117,20 +148,22 @@ export class InProcessBus {
       stopped: false,
     };
     this.groups.set(spec.groupId, group);
+    group.pending.push(...(this.restored.get(spec.groupId) ?? []));
+    this.restored.delete(spec.groupId);
     if (spec.fromBeginning ?? true) {
-      const backlog = spec.topics.flatMap((topic) => this.parked.get(topic) ?? []);
+      group.pending.push(...spec.topics.flatMap((topic) => this.parked.get(topic) ?? []));
       for (const topic of spec.topics) this.parked.delete(topic);
-      if (backlog.length > 0) {
-        group.pending.push(...backlog);
-        this.drain(group);
-      }
     }
+    if (group.pending.length > 0) this.drain(group);
     return {
       stop: async () => {
         this.groups.delete(spec.groupId);
         group.stopped = true;
-        group.pending.length = 0;
         await group.draining;
+        // What the loop had taken but not finished went back to the front of `pending`.
+        const left = [...(this.leftovers.get(spec.groupId) ?? []), ...group.pending];
+        group.pending.length = 0;
+        if (left.length > 0) this.leftovers.set(spec.groupId, left);
       },
     };
   }
@@ -180,18 +213,24 @@ export class InProcessBus {
             },
           });
         } catch (error) {
-          if (error instanceof SubscriptionStopped) return;
-          const lost = messages.filter((message) => !done.has(message));
-          this.logger.error(
-            `${lost.length} event(s) lost: could not dead-letter ${lost[0]?.topic}: ${String(error)}`,
-          );
+          if (!(error instanceof SubscriptionStopped)) {
+            const lost = messages.filter((message) => !done.has(message));
+            this.logger.error(
+              `${lost.length} event(s) lost: could not dead-letter ${lost[0]?.topic}: ${String(error)}`,
+            );
+            continue;
+          }
+        }
+        if (group.stopped) {
+          // Stopped mid-batch: what was not finished goes back, to be kept as leftovers.
+          group.pending.unshift(...messages.filter((message) => !done.has(message)));
         }
       }
     })().finally(() => {
       group.inFlight = 0;
       group.draining = undefined;
       // A publish may have queued a message after the loop saw an empty queue.
-      if (group.pending.length > 0) this.drain(group);
+      if (group.pending.length > 0 && !group.stopped) this.drain(group);
     });
   }
 }

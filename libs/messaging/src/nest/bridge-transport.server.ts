@@ -105,7 +105,13 @@ export class BridgeTransportServer
   private async subscribeAll(): Promise<void> {
     for (const plan of planConsumers(this.declared)) {
       if (this.stopping) return;
-      this.subscriptions.push(await this.subscriber.subscribe(this.specFor(plan)));
+      const subscription = await this.subscriber.subscribe(this.specFor(plan));
+      if (this.stopping) {
+        // A stop came while this one was subscribing: `close` has already taken the others.
+        await subscription.stop();
+        return;
+      }
+      this.subscriptions.push(subscription);
       this.log.log(`consuming ${plan.topics.join(', ')} as ${this.groupId(plan.group)}`);
     }
   }
@@ -129,9 +135,10 @@ export class BridgeTransportServer
       ...common,
       maxBatchSize: plan.options.maxBatchSize ?? this.config.checks.batchSize,
       batchHandler: async (events, context) => {
-        // A Kafka batch holds one partition of one topic; the in-process bus may mix topics.
-        for (const [topic, ofTopic] of byTopic(events)) {
-          await this.invoke(plan, topic, ofTopic, context);
+        // A Kafka batch holds one partition of one topic; the in-process bus may mix topics:
+        // each topic's handler gets its stretch of the batch, in publish order.
+        for (const stretch of topicStretches(events)) {
+          await this.invoke(plan, stretch[0].topic, stretch, context);
         }
       },
     };
@@ -155,12 +162,13 @@ export class BridgeTransportServer
   }
 }
 
-function byTopic(events: ReceivedEvent[]): Map<Topic, ReceivedEvent[]> {
-  const groups = new Map<Topic, ReceivedEvent[]>();
+/** Consecutive events of the same topic, in order: `[a1 a2 b1 a3]` → `[a1 a2] [b1] [a3]`. */
+export function topicStretches(events: readonly ReceivedEvent[]): ReceivedEvent[][] {
+  const stretches: ReceivedEvent[][] = [];
   for (const received of events) {
-    const list = groups.get(received.topic);
-    if (list) list.push(received);
-    else groups.set(received.topic, [received]);
+    const last = stretches.at(-1);
+    if (last && last[0].topic === received.topic) last.push(received);
+    else stretches.push([received]);
   }
-  return groups;
+  return stretches;
 }

@@ -1,5 +1,10 @@
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 import { SyncEventLog1763900000000 } from './1763900000000-sync-event-log';
 import { CheckOutcomes1764000000000 } from './1764000000000-check-outcomes';
+import { InProcessBacklog1764100000000 } from './1764100000000-in-process-backlog';
 
-export const MIGRATIONS = [SyncEventLog1763900000000, CheckOutcomes1764000000000];
+export const MIGRATIONS = [
+  SyncEventLog1763900000000,
+  CheckOutcomes1764000000000,
+  InProcessBacklog1764100000000,
+];
