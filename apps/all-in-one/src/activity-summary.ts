@@ -16,6 +16,7 @@ import {
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { TRANSPORT, type Transport } from '@bridge/messaging';
 import { ProcessedInboundEvents, SyncEventLog, type FindingCount } from '@bridge/store';
+import { INGEST_GROUP } from '../../ingest/src/inbound-event-ingestor';
 
 export const ACTIVITY_INTERVAL_MS = 5_000;
 
@@ -59,6 +60,8 @@ export function formatActivity(activity: Activity): string {
 export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('bridge');
   private timer?: NodeJS.Timeout;
+  /** One gathering at a time: a slow one (PGlite is a single connection) must not pile up. */
+  private gathering = false;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -69,9 +72,14 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
+      if (this.gathering) return;
+      this.gathering = true;
       this.gather()
         .then((activity) => this.logger.log(formatActivity(activity)))
-        .catch((error: unknown) => this.logger.warn(`no summary: ${String(error)}`));
+        .catch((error: unknown) => this.logger.warn(`no summary: ${String(error)}`))
+        .finally(() => {
+          this.gathering = false;
+        });
     }, ACTIVITY_INTERVAL_MS);
     this.timer.unref();
   }
@@ -83,7 +91,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
 
   async gather(): Promise<Activity> {
     const [eventsIn, findings] = await Promise.all([
-      this.processed.count(`${this.config.consumerGroupPrefix}-ingest`),
+      this.processed.count(`${this.config.consumerGroupPrefix}-${INGEST_GROUP}`),
       this.log.countByKind(),
     ]);
     return { eventsIn, findings, checksPending: this.checksPending() };

@@ -75,9 +75,9 @@ export class TransportHealth implements OnApplicationShutdown {
     return this.transport.kind === 'kafka' ? this.transport.connection.isReachable() : true;
   }
 
+  /** Last: the consumers stopped before (`BridgeTransportServer`), the producer goes now. */
   async onApplicationShutdown(): Promise<void> {
     if (this.transport.kind === 'kafka') await this.transport.connection.close();
-    else await this.transport.bus.idle();
   }
 }
 

@@ -127,7 +127,8 @@ export class SyncEventLog {
    * that are at least `minAgeMs` old (younger ones are being published by their writer),
    * hands them to `send`, and marks them published once it resolves. The rows stay locked
    * meanwhile and locked rows are skipped, so two relays never send the same row at once.
-   * Returns how many rows were sent.
+   * A row `send` finds nothing to announce for is marked too: nothing ever will, and it must
+   * not be picked again at every pass. Returns how many rows were taken.
    */
   async relayOwed(
     minAgeMs: number,

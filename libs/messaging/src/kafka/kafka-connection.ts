@@ -10,7 +10,15 @@
  * elsewhere is not yet served ("This server does not host this topic-partition").
  */
 import { Logger } from '@nestjs/common';
-import { Kafka, Partitioners, logLevel, type Admin, type Producer, type LogEntry } from 'kafkajs';
+import {
+  Kafka,
+  KafkaJSError,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Producer,
+  type LogEntry,
+} from 'kafkajs';
 import type { KafkaTransportConfig } from '@bridge/config';
 import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
@@ -94,10 +102,14 @@ export class KafkaConnection {
   private async waitUntilServed(admin: Admin, topics: readonly string[]): Promise<void> {
     const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
     for (;;) {
-      const unserved = await unservedTopics(admin, topics);
+      const { unserved, lastError } = await unservedTopics(admin, topics);
       if (unserved.length === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`topics still have no partition leader: ${unserved.join(', ')}`);
+        throw new Error(
+          `topics still have no partition leader after ${TOPIC_READY_TIMEOUT_MS} ms: ${unserved.join(', ')}` +
+            (lastError ? ` (last error: ${lastError.message})` : ''),
+          { cause: lastError },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, TOPIC_READY_POLL_MS));
     }
@@ -130,8 +142,15 @@ export class KafkaConnection {
   }
 }
 
-/** Topics whose metadata is not known yet or that have a partition without a leader. */
-async function unservedTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
+/**
+ * Topics whose metadata is not known yet or that have a partition without a leader. A retriable
+ * broker answer (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE right after creation) means
+ * "not yet"; anything else (authorisation, a broken connection) is thrown at once.
+ */
+async function unservedTopics(
+  admin: Admin,
+  topics: readonly string[],
+): Promise<{ unserved: string[]; lastError?: Error }> {
   try {
     const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
     const served = new Set(
@@ -143,9 +162,11 @@ async function unservedTopics(admin: Admin, topics: readonly string[]): Promise<
         )
         .map((topic) => topic.name),
     );
-    return topics.filter((topic) => !served.has(topic));
-  } catch {
-    // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE: metadata not propagated yet.
-    return [...topics];
+    return { unserved: topics.filter((topic) => !served.has(topic)) };
+  } catch (error) {
+    if (error instanceof KafkaJSError && error.retriable) {
+      return { unserved: [...topics], lastError: error };
+    }
+    throw error;
   }
 }
