@@ -27,6 +27,9 @@ const seen = {
   batches: [] as Array<{ counts: number[]; group: string; topic: string }>,
   singles: [] as number[],
   deadLetters: [] as Array<EventOf<typeof DEAD_LETTER_TOPIC>>,
+  /** Attempts the `outage` handler saw, and how many of them should meet a database outage. */
+  outageAttempts: 0,
+  outageFailures: 0,
 };
 
 @Controller()
@@ -52,6 +55,17 @@ class TestConsumers {
     seen.singles.push(received.event.count);
   }
 
+  /** Meets a database outage (ECONNREFUSED) `outageFailures` times, then succeeds. */
+  @ConsumeEvents(Topics.CappellaReconciliationCompleted, { group: 'outage' })
+  outage(): void {
+    seen.outageAttempts += 1;
+    if (seen.outageAttempts <= seen.outageFailures) {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+        code: 'ECONNREFUSED',
+      });
+    }
+  }
+
   @ConsumeEvents(DEAD_LETTER_TOPIC, { group: 'dlq-watch' })
   deadLetter(@Payload() received: ReceivedEvent<typeof DEAD_LETTER_TOPIC>): void {
     seen.deadLetters.push(received.event);
@@ -63,7 +77,11 @@ describe('BridgeTransportServer on the in-process bus', () => {
   let bus: Extract<Transport, { kind: 'in-process' }>['bus'];
 
   beforeAll(async () => {
-    const config = loadConfig({ CONSUMER_MAX_ATTEMPTS: '2', CONSUMER_RETRY_INITIAL_MS: '1' });
+    const config = loadConfig({
+      CONSUMER_MAX_ATTEMPTS: '2',
+      CONSUMER_RETRY_INITIAL_MS: '1',
+      CONSUMER_RETRY_MAX_MS: '5',
+    });
     const moduleRef = await Test.createTestingModule({
       imports: [ConfigModule.forRoot(config), MessagingModule],
       controllers: [TestConsumers],
@@ -85,6 +103,7 @@ describe('BridgeTransportServer on the in-process bus', () => {
     expect(app.get(BridgeTransportServer).consumerGroups()).toEqual([
       'bridge-batches',
       'bridge-singles',
+      'bridge-outage',
       'bridge-dlq-watch',
     ]);
   });
@@ -113,5 +132,37 @@ describe('BridgeTransportServer on the in-process bus', () => {
     });
     expect(seen.deadLetters[0].reason).toContain('negative count -7');
     expect(seen.singles).not.toContain(-7);
+  });
+
+  it('holds an event through an infrastructure outage (more failures than attempts) instead of dead-lettering it', async () => {
+    const deadLettersBefore = seen.deadLetters.length;
+    seen.outageFailures = 5; // the loop allows 2 attempts per message
+    await app.get(EventPublisher).publish(
+      Topics.CappellaReconciliationCompleted,
+      {
+        event_id: randomUUID(),
+        occurred_at: Date.now(),
+        scan_id: 'scan-1',
+        discrepancy_count: 0,
+        resolved_count: 0,
+      },
+      'scan-1',
+    );
+    await bus.idle();
+    expect(seen.outageAttempts).toBe(6);
+    expect(seen.deadLetters).toHaveLength(deadLettersBefore);
+  });
+
+  it('on close, lets queued work finish first, then stops every consumer', async () => {
+    const server = app.get(BridgeTransportServer);
+    const publisher = app.get(EventPublisher);
+    const before = seen.singles.length;
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batchEvent(41), 'b-41');
+    await server.close();
+    expect(seen.singles.slice(before)).toEqual([41]);
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batchEvent(42), 'b-42');
+    await bus.idle();
+    expect(seen.singles).not.toContain(42);
+    expect(bus.backlog().size).toBe(0);
   });
 });
