@@ -176,8 +176,18 @@ describe('in-process bus', () => {
     for (let i = 1; i <= 3; i += 1)
       await publisher.publish(Topics.HippoIngestBatchCompleted, batch(i), `b-${i}`);
     await delayed.stop();
+    // Published after the group stopped (a batch finishing elsewhere during shutdown).
+    await publisher.publish(Topics.HippoIngestBatchCompleted, batch(4), 'b-4');
+    // A topic nobody here ever consumed: not anyone's work.
+    await publisher.publish(Topics.CappellaReconciliationCompleted, {
+      event_id: randomUUID(),
+      occurred_at: Date.now(),
+      scan_id: 'scan-1',
+      discrepancy_count: 0,
+      resolved_count: 0,
+    });
     const leftovers = bus.takeLeftovers();
-    expect(leftovers.map((l) => [l.groupId, l.messages.length])).toEqual([['delayed', 3]]);
+    expect(leftovers.map((l) => [l.groupId, l.messages.length])).toEqual([['delayed', 4]]);
     expect(bus.takeLeftovers()).toEqual([]);
 
     // The next process: restored before the group subscribes, delivered when it does.
@@ -202,7 +212,7 @@ describe('in-process bus', () => {
       },
     });
     await next.bus.idle();
-    expect(resumed).toEqual([1, 2, 3]);
+    expect(resumed).toEqual([1, 2, 3, 4]);
     expect(other).toEqual([]);
     expect(seen).toEqual([]);
   });

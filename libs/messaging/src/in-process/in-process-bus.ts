@@ -55,6 +55,8 @@ export class InProcessBus {
   private readonly restored = new Map<string, RawMessage[]>();
   /** What stopped groups had not finished, per group, until `takeLeftovers`. */
   private readonly leftovers = new Map<string, RawMessage[]>();
+  /** Groups that have consumed each topic in this process, stopped ones included. */
+  private readonly consumers = new Map<string, Set<string>>();
   private readonly logger = new Logger('InProcessBus');
 
   constructor(private readonly retryConfig: RetryConfig) {}
@@ -123,8 +125,23 @@ export class InProcessBus {
     this.restored.set(groupId, [...(this.restored.get(groupId) ?? []), ...messages]);
   }
 
-  /** What stopped groups had not finished, in order per group; the bus forgets it. */
+  /**
+   * What stopped groups had not finished, in order per group; the bus forgets it. Events
+   * published after a group stopped (a batch finishing elsewhere during shutdown sends a
+   * re-check) count for every group that consumed their topic; parked events of topics no
+   * group ever consumed here (outbound topics with no watcher) are not anyone's work.
+   */
   takeLeftovers(): Array<{ groupId: string; messages: RawMessage[] }> {
+    for (const [topic, messages] of this.parked) {
+      const groupIds = [...(this.consumers.get(topic) ?? [])].filter(
+        (groupId) => !this.groups.has(groupId),
+      );
+      if (groupIds.length === 0) continue;
+      for (const groupId of groupIds) {
+        this.leftovers.set(groupId, [...(this.leftovers.get(groupId) ?? []), ...messages]);
+      }
+      this.parked.delete(topic);
+    }
     const taken = [...this.leftovers].map(([groupId, messages]) => ({ groupId, messages }));
     this.leftovers.clear();
     return taken.filter((entry) => entry.messages.length > 0);
@@ -148,6 +165,9 @@ export class InProcessBus {
       stopped: false,
     };
     this.groups.set(spec.groupId, group);
+    for (const topic of spec.topics) {
+      this.consumers.set(topic, (this.consumers.get(topic) ?? new Set()).add(spec.groupId));
+    }
     group.pending.push(...(this.restored.get(spec.groupId) ?? []));
     this.restored.delete(spec.groupId);
     if (spec.fromBeginning ?? true) {
