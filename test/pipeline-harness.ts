@@ -18,6 +18,7 @@ import { Pool } from 'pg';
 import type { BridgeConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, type Topic } from '@bridge/contracts';
 import { EventSubscriber, type ReceivedEvent, type Subscription } from '@bridge/messaging';
+import type { SyncEventRow } from '@bridge/store';
 import { startConsumers } from '@bridge/runtime';
 import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
 import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
@@ -26,22 +27,6 @@ import { configureSimHttp } from '../apps/component-sim/src/sim-http';
 import { CheckerModule } from '../apps/checker/src/checker.module';
 import { IngestModule } from '../apps/ingest/src/ingest.module';
 import { eventually, freshDatabase, stackConfig, stackEnv } from './stack-config';
-
-export interface SyncEventRow {
-  id: string;
-  event_type: string;
-  source: string;
-  source_id: string;
-  actor: string | null;
-  details: Record<string, unknown>;
-  mismatch_type: string | null;
-  repair_strategy: string | null;
-  dedupe_key: string;
-  resolved: boolean;
-  resolved_by: string | null;
-  created_at: Date;
-  published_at: Date | null;
-}
 
 export interface PipelineOptions {
   /** Extra Bridge environment (grace delay, retry delays…). */

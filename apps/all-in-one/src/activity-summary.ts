@@ -14,6 +14,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { errorMessage } from '@bridge/errors';
 import { TRANSPORT, type Transport } from '@bridge/messaging';
 import { ProcessedInboundEvents, SyncEventLog, type FindingCount } from '@bridge/store';
 import { INGEST_GROUP } from '../../ingest/src/inbound-event-ingestor';
@@ -76,7 +77,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
       this.gathering = true;
       this.gather()
         .then((activity) => this.logger.log(formatActivity(activity)))
-        .catch((error: unknown) => this.logger.warn(`no summary: ${String(error)}`))
+        .catch((error: unknown) => this.logger.warn(`no summary: ${errorMessage(error)}`))
         .finally(() => {
           this.gathering = false;
         });

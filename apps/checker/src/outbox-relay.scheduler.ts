@@ -12,6 +12,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { errorMessage } from '@bridge/errors';
 import { OutboxRelay } from '@bridge/checks';
 import { EventPublisher } from '@bridge/messaging';
 import { SyncEventLog } from '@bridge/store';
@@ -50,7 +51,7 @@ export class OutboxRelayScheduler implements OnApplicationBootstrap, OnModuleDes
         if (sent > 0) this.logger.warn(`re-published ${sent} owed outbound event(s)`);
       })
       .catch((error: unknown) => {
-        this.logger.warn(`outbox relay failed, trying again later: ${String(error)}`);
+        this.logger.warn(`outbox relay failed, trying again later: ${errorMessage(error)}`);
       })
       .finally(() => {
         this.running = undefined;

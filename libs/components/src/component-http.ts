@@ -36,16 +36,16 @@ import {
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { ComponentManifest, ComponentName } from '@bridge/config';
-import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
+import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
 import {
   classifyStatus,
-  failureKindOf,
+  callFailureOf,
   honoursRetryAfter,
   retryAfterMs,
   retryDelayMs,
   shouldRetry,
   type AttemptFailureFacts,
-  type FailureKind,
+  type CallFailure,
   type RetryMode,
 } from './retry-decisions';
 
@@ -79,7 +79,7 @@ const ERROR_BODY_EXCERPT = 200;
 /** An attempt without a usable answer that a later attempt might get (5xx, 429, timeout, socket). */
 class AttemptFailure extends Error implements AttemptFailureFacts {
   constructor(
-    readonly kind: FailureKind,
+    readonly kind: CallFailure,
     readonly status: number | undefined,
     readonly retryAfterMs: number | null,
     readonly retryable: boolean,
@@ -300,7 +300,7 @@ export class ComponentHttp {
       return this.interpret(call, response.statusCode, response.headers['retry-after'], text);
     } catch (error) {
       if (error instanceof AttemptFailure) throw error;
-      const kind = failureKindOf(errorCode(error), deadline.signal.aborted);
+      const kind = callFailureOf(errorCode(error), deadline.signal.aborted);
       const facts: AttemptFailureFacts = { kind, retryAfterMs: null };
       throw new AttemptFailure(
         kind,
@@ -415,8 +415,4 @@ function requestedWait(result: FailureReason<unknown>): number | null {
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
   return typeof error.code === 'string' ? error.code : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

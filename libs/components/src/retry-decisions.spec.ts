@@ -1,6 +1,6 @@
 import {
   classifyStatus,
-  failureKindOf,
+  callFailureOf,
   honoursRetryAfter,
   isTransientStatus,
   retryAfterMs,
@@ -68,20 +68,20 @@ describe('honoursRetryAfter', () => {
   });
 });
 
-describe('failureKindOf', () => {
+describe('callFailureOf', () => {
   it('reports our own deadline as a timeout whatever the error code', () => {
-    expect(failureKindOf('UND_ERR_ABORTED', true)).toBe('timeout');
-    expect(failureKindOf('UND_ERR_HEADERS_TIMEOUT', false)).toBe('timeout');
+    expect(callFailureOf('UND_ERR_ABORTED', true)).toBe('timeout');
+    expect(callFailureOf('UND_ERR_HEADERS_TIMEOUT', false)).toBe('timeout');
   });
 
   it('knows which socket errors mean the request never left', () => {
-    expect(failureKindOf('ECONNREFUSED', false)).toBe('unreached');
-    expect(failureKindOf('UND_ERR_CONNECT_TIMEOUT', false)).toBe('unreached');
+    expect(callFailureOf('ECONNREFUSED', false)).toBe('unreached');
+    expect(callFailureOf('UND_ERR_CONNECT_TIMEOUT', false)).toBe('unreached');
   });
 
   it('treats a broken connection as possibly delivered', () => {
-    expect(failureKindOf('ECONNRESET', false)).toBe('connection');
-    expect(failureKindOf(undefined, false)).toBe('connection');
+    expect(callFailureOf('ECONNRESET', false)).toBe('connection');
+    expect(callFailureOf(undefined, false)).toBe('connection');
   });
 });
 

@@ -16,7 +16,7 @@ export type StatusClass = 'ok' | 'not_found' | 'transient' | 'refused';
  * - `unreached`: the connection could not be established, so the request was never sent.
  * - `connection`: the connection broke after the request may have been sent.
  */
-export type FailureKind = 'status' | 'timeout' | 'unreached' | 'connection';
+export type CallFailure = 'status' | 'timeout' | 'unreached' | 'connection';
 
 /**
  * `transient`: retry every transient failure (reads and idempotent writes).
@@ -75,14 +75,14 @@ const NEVER_SENT_CODES = new Set([
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Classifies an error thrown while sending a request or reading its answer. */
-export function failureKindOf(code: string | undefined, timedOut: boolean): FailureKind {
+export function callFailureOf(code: string | undefined, timedOut: boolean): CallFailure {
   if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) return 'timeout';
   if (code !== undefined && NEVER_SENT_CODES.has(code)) return 'unreached';
   return 'connection';
 }
 
 export interface AttemptFailureFacts {
-  kind: FailureKind;
+  kind: CallFailure;
   status?: number;
   /** What the component asked for via `Retry-After`, if anything. */
   retryAfterMs: number | null;

@@ -113,3 +113,8 @@ const OUTAGE_CODES =
 const OUTAGE_KAFKA_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSBrokerNotFound']);
 const OUTAGE_MESSAGES =
   /Connection terminated|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error/i;
+
+/** The message of an error for logs and reasons; a thrown non-Error is shown as it is. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

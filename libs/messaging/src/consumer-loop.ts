@@ -17,7 +17,12 @@ import { Logger } from '@nestjs/common';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { RetryConfig } from '@bridge/config';
 import { isTopic, type DeadLetter, type Topic } from '@bridge/contracts';
-import { PermanentError, UndecodableMessageError, isInfrastructureOutage } from '@bridge/errors';
+import {
+  PermanentError,
+  UndecodableMessageError,
+  errorMessage,
+  isInfrastructureOutage,
+} from '@bridge/errors';
 import { buildDeadLetter } from './dead-letter';
 import type { EventCodec } from './event-codec';
 import type { BatchContext, ReceivedEvent, SubscriptionSpec } from './event-bus';
@@ -176,7 +181,7 @@ export class ConsumerLoop<T extends Topic> {
       // Isolate the failure: every event gets its own retries, and only failing ones are
       // dead-lettered.
       this.logger.warn(
-        `batch of ${group.length} failed (${describe(error)}); handling its events one by one`,
+        `batch of ${group.length} failed (${errorMessage(error)}); handling its events one by one`,
       );
       await this.processEach(group, context);
       return;
@@ -212,7 +217,7 @@ export class ConsumerLoop<T extends Topic> {
       } catch (error) {
         if (!isInfrastructureOutage(error)) throw error;
         this.logger.warn(
-          `infrastructure unavailable (${describe(error)}); holding the message, next try in ${this.outagePauseMs} ms`,
+          `infrastructure unavailable (${errorMessage(error)}); holding the message, next try in ${this.outagePauseMs} ms`,
         );
         await this.waitUntil(Date.now() + this.outagePauseMs, context);
       }
@@ -271,8 +276,4 @@ function stopOnLostSession(keepAlive: () => Promise<void>): () => Promise<void> 
       throw new SubscriptionStopped();
     }
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

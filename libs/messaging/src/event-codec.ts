@@ -19,7 +19,7 @@ import {
   type EventOf,
   type Topic,
 } from '@bridge/contracts';
-import { TransientError, UndecodableMessageError } from '@bridge/errors';
+import { TransientError, UndecodableMessageError, errorMessage } from '@bridge/errors';
 
 export interface EventCodec {
   encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer>;
@@ -85,7 +85,7 @@ export class RegistryAvroCodec implements EventCodec {
     try {
       return avroTypeOf(topic).fromBuffer(bytes.subarray(5), resolver, true) as EventOf<T>;
     } catch (error) {
-      throw new UndecodableMessageError(`cannot decode as ${topic}: ${describe(error)}`, {
+      throw new UndecodableMessageError(`cannot decode as ${topic}: ${errorMessage(error)}`, {
         cause: error,
       });
     }
@@ -106,12 +106,12 @@ export class RegistryAvroCodec implements EventCodec {
           writer = await this.registry.getSchema(schemaId);
         } catch (error) {
           if (isRegistryUnavailable(error)) {
-            throw new TransientError(`schema registry unavailable: ${describe(error)}`, {
+            throw new TransientError(`schema registry unavailable: ${errorMessage(error)}`, {
               cause: error,
             });
           }
           throw new UndecodableMessageError(
-            `unknown schema id ${schemaId} for ${topic}: ${describe(error)}`,
+            `unknown schema id ${schemaId} for ${topic}: ${errorMessage(error)}`,
             { cause: error },
           );
         }
@@ -119,7 +119,7 @@ export class RegistryAvroCodec implements EventCodec {
           return avroTypeOf(topic).createResolver(writer as Type);
         } catch (error) {
           throw new UndecodableMessageError(
-            `schema id ${schemaId} cannot be read as ${topic}: ${describe(error)}`,
+            `schema id ${schemaId} cannot be read as ${topic}: ${errorMessage(error)}`,
             { cause: error },
           );
         }
@@ -169,10 +169,6 @@ export class RegistryAvroCodec implements EventCodec {
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Whether a registry failure may go away: anything but "this schema id does not exist" (HTTP
  * 404) is treated as temporary — network errors, timeouts, 5xx, throttling — so a registry
@@ -181,5 +177,5 @@ function describe(error: unknown): string {
 function isRegistryUnavailable(error: unknown): boolean {
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status === 'number') return status !== 404 && status !== 422;
-  return !/not found|no content with id|40403/i.test(describe(error));
+  return !/not found|no content with id|40403/i.test(errorMessage(error));
 }

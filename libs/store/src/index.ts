@@ -8,6 +8,7 @@ export {
   type FindingCount,
   type NewSyncEvent,
   type RecordedSyncEvent,
+  type SyncEventRow,
 } from './sync-event-log';
 export { CheckLeases } from './check-leases';
 export { InProcessBacklog, type BacklogMessage, type GroupBacklog } from './in-process-backlog';

@@ -66,7 +66,7 @@ export class SyncEventLog {
       if (!firstIndex.has(entry.dedupeKey)) firstIndex.set(entry.dedupeKey, index);
     });
     const unique = [...firstIndex.values()].map((index) => entries[index]);
-    const returned = await em.query<RawSyncEventRow[]>(
+    const returned = await em.query<SyncEventRow[]>(
       `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, actor, details,
                                 mismatch_type, repair_strategy, outbound_event_id)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -97,7 +97,7 @@ export class SyncEventLog {
     const written = new Set(byKey.keys());
     const storedKeys = unique.map((e) => e.dedupeKey).filter((key) => !byKey.has(key));
     if (storedKeys.length > 0) {
-      const stored = await em.query<RawSyncEventRow[]>(
+      const stored = await em.query<SyncEventRow[]>(
         `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
         [storedKeys],
       );
@@ -136,7 +136,7 @@ export class SyncEventLog {
     send: (rows: SyncEventEntity[]) => Promise<void>,
   ): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const rows = await manager.query<RawSyncEventRow[]>(
+      const rows = await manager.query<SyncEventRow[]>(
         `SELECT * FROM sync_events
           WHERE outbound_event_id IS NOT NULL AND published_at IS NULL
             AND created_at < now() - make_interval(secs => $1::double precision / 1000)
@@ -159,7 +159,7 @@ export class SyncEventLog {
   /** Existing rows for these de-duplication keys, by key. */
   async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEventEntity>> {
     if (keys.length === 0) return new Map();
-    const rows = await this.dataSource.query<RawSyncEventRow[]>(
+    const rows = await this.dataSource.query<SyncEventRow[]>(
       `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
       [keys],
     );
@@ -178,7 +178,7 @@ export class SyncEventLog {
     manager?: EntityManager,
   ): Promise<SyncEventEntity[]> {
     if (ids.length === 0) return [];
-    const rows = await (manager ?? this.dataSource.manager).query<RawSyncEventRow[]>(
+    const rows = await (manager ?? this.dataSource.manager).query<SyncEventRow[]>(
       `SELECT * FROM sync_events
         WHERE mismatch_type = $1 AND NOT resolved AND details -> $2 ?| $3::text[]
         ORDER BY id${manager ? ' FOR UPDATE' : ''}`,
@@ -236,8 +236,8 @@ export class SyncEventLog {
   }
 }
 
-/** A `sync_events` row as the driver returns it from plain SQL. */
-interface RawSyncEventRow {
+/** A `sync_events` row as the driver returns it from plain SQL (`SELECT *`). */
+export interface SyncEventRow {
   id: string;
   event_type: string;
   source: string;
@@ -255,7 +255,7 @@ interface RawSyncEventRow {
   published_at: Date | null;
 }
 
-function fromRow(row: RawSyncEventRow): SyncEventEntity {
+function fromRow(row: SyncEventRow): SyncEventEntity {
   return Object.assign(new SyncEventEntity(), {
     id: row.id,
     eventType: row.event_type,

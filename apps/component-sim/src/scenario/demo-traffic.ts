@@ -14,6 +14,7 @@
  */
 import { Logger } from '@nestjs/common';
 import type { ComponentName } from '@bridge/config';
+import { errorMessage } from '@bridge/errors';
 import type { Random } from '../faults/seeded-random';
 import type { ComponentSimulator } from './component-simulator';
 
@@ -102,7 +103,7 @@ export class DemoTraffic {
         await this.perform(action);
       } catch (error) {
         // Nothing to delete yet, or the transport refused: the next tick tries again.
-        this.logger.debug(`demo ${action.kind} skipped: ${String(error)}`);
+        this.logger.debug(`demo ${action.kind} skipped: ${errorMessage(error)}`);
       }
     }
   }

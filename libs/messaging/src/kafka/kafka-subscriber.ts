@@ -12,6 +12,7 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { RetryConfig } from '@bridge/config';
+import { errorMessage } from '@bridge/errors';
 import { DEAD_LETTER_TOPIC, type Topic } from '@bridge/contracts';
 import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
 import { EventSubscriber, type Subscription, type SubscriptionSpec } from '../event-bus';
@@ -56,7 +57,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
             else this.logger.warn(`consumer ${spec.groupId} restarted`);
             return;
           } catch (error) {
-            this.logger.error(`consumer ${spec.groupId} could not restart: ${describe(error)}`);
+            this.logger.error(`consumer ${spec.groupId} could not restart: ${errorMessage(error)}`);
           }
         }
       })().finally(() => {
@@ -152,15 +153,11 @@ export class KafkaEventSubscriber extends EventSubscriber {
           // The partition may belong to another member after a rebalance: whatever was not
           // committed is redelivered there, and idempotent handlers absorb it.
           this.logger.warn(
-            `could not commit ${batch.topic}[${batch.partition}]@${lastDone}: ${describe(error)}`,
+            `could not commit ${batch.topic}[${batch.partition}]@${lastDone}: ${errorMessage(error)}`,
           );
         }
       }
     }
     await payload.heartbeat();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
