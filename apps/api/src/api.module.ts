@@ -1,7 +1,7 @@
 /**
- * API service: the query and admin REST API over the sync event log, scans, repairs and dead letters.
- *
- * This module is the service's wiring only; shared logic lives in `libs/`.
+ * API service. Today it is the service runtime only (configuration, store, transport and
+ * `GET /health`); the query and admin REST API of SPEC §7 comes with its own issue and will be
+ * wired here, as a feature module the all-in-one process can import too.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';

@@ -1,7 +1,7 @@
 /**
- * Repair service: applies the configured repair strategy per mismatch type: plan, then execute, with approval for what is unsafe.
- *
- * This module is the service's wiring only; shared logic lives in `libs/`.
+ * Repair service. Today it is the service runtime only (configuration, store, transport and
+ * `GET /health`); repair strategies, plans and approvals (SPEC §4) come with their own issue and
+ * will be wired here, as a feature module the all-in-one process can import too.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';

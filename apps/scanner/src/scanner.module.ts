@@ -1,7 +1,7 @@
 /**
- * Scanner service: runs scheduled and on-demand full consistency scans, paged, rate-limited and resumable by cursor.
- *
- * This module is the service's wiring only; shared logic lives in `libs/`.
+ * Scanner service. Today it is the service runtime only (configuration, store, transport and
+ * `GET /health`); scheduled and on-demand full scans (SPEC §3) come with their own issue and will
+ * be wired here, as a feature module the all-in-one process can import too.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';

@@ -49,11 +49,6 @@ export class InvalidEventError extends PermanentError {
   }
 }
 
-/** A referenced thing (event, run, scan, dead letter) does not exist. */
-export class NotFoundError extends PermanentError {
-  override readonly code = 'not_found';
-}
-
 /**
  * A component (Cappella, Hippo, Canon) did not answer usefully: timeout, 5xx, 429, connection
  * refused, or its circuit breaker is open. Retried by the caller's retry tiers.

@@ -64,7 +64,7 @@ export function createTransport(config: BridgeConfig): Transport {
 
 /** Reachability of the transport, for health endpoints. */
 @Injectable()
-export class TransportHealth implements OnApplicationShutdown {
+export class TransportHealth {
   constructor(@Inject(TRANSPORT) private readonly transport: Transport) {}
 
   get kind(): Transport['kind'] {
@@ -73,11 +73,6 @@ export class TransportHealth implements OnApplicationShutdown {
 
   async isReachable(): Promise<boolean> {
     return this.transport.kind === 'kafka' ? this.transport.connection.isReachable() : true;
-  }
-
-  /** Last: the consumers stopped before (`BridgeTransportServer`), the producer goes now. */
-  async onApplicationShutdown(): Promise<void> {
-    if (this.transport.kind === 'kafka') await this.transport.connection.close();
   }
 }
 
@@ -92,4 +87,11 @@ export class TransportHealth implements OnApplicationShutdown {
   ],
   exports: [TRANSPORT, EventPublisher, EventSubscriber, TransportHealth, BridgeTransportServer],
 })
-export class MessagingModule {}
+export class MessagingModule implements OnApplicationShutdown {
+  constructor(@Inject(TRANSPORT) private readonly transport: Transport) {}
+
+  /** Last: the consumers stopped before (`BridgeTransportServer`), the producer goes now. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.transport.kind === 'kafka') await this.transport.connection.close();
+  }
+}

@@ -1,6 +1,7 @@
 /**
  * Nest wiring for the store: opens the data source for the configured store, applies pending
- * migrations, and provides the repositories services use. Closes the data source on shutdown.
+ * migrations, and provides the repositories services use. The module owns the connection and
+ * closes it on shutdown.
  */
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -20,7 +21,7 @@ async function openStore(config: BridgeConfig): Promise<DataSource> {
 
 /** Reachability of the database, for health endpoints. */
 @Injectable()
-export class StoreHealth implements OnApplicationShutdown {
+export class StoreHealth {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   async isReachable(): Promise<boolean> {
@@ -30,10 +31,6 @@ export class StoreHealth implements OnApplicationShutdown {
     } catch {
       return false;
     }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
 
@@ -72,4 +69,11 @@ export class StoreHealth implements OnApplicationShutdown {
     StoreHealth,
   ],
 })
-export class StoreModule {}
+export class StoreModule implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /** Last in a shutdown: everything that used the database has stopped by now. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

@@ -230,10 +230,6 @@ export class SyncEventLog {
   findById(id: string): Promise<SyncEventEntity | null> {
     return this.dataSource.getRepository(SyncEventEntity).findOneBy({ id });
   }
-
-  findByDedupeKey(dedupeKey: string): Promise<SyncEventEntity | null> {
-    return this.dataSource.getRepository(SyncEventEntity).findOneBy({ dedupeKey });
-  }
 }
 
 /** A `sync_events` row as the driver returns it from plain SQL (`SELECT *`). */

@@ -31,7 +31,10 @@ export class KafkaEventPublisher extends EventPublisher {
     return this.connection.codec.encode(topic, event);
   }
 
-  /** Publishes bytes as they are; used to dead-letter and to requeue messages unchanged. */
+  /**
+   * Publishes bytes as they are, past the codec: what requeueing a dead letter's original bytes
+   * needs, and what the transport tests use to send malformed messages.
+   */
   async publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void> {
     const producer = await this.connection.connectedProducer();
     await producer.send({ topic, messages: [{ key, value }], acks: -1 });
