@@ -107,6 +107,7 @@ describe('findings and their outbound events', () => {
     const id = stableEventId('repaired:1');
     expect(id).toBe(stableEventId('repaired:1'));
     expect(id).not.toBe(stableEventId('repaired:2'));
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A real name-based UUID: version 5, RFC variant.
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

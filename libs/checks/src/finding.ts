@@ -6,7 +6,7 @@
  * work: after a crash between recording and publishing, the row is enough to publish the same
  * event, with the same `event_id`, again.
  */
-import { createHash } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import {
   evictionModeFor,
   Topics,
@@ -170,13 +170,13 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/** Namespace of Bridge's name-based event ids; fixed forever, or every id would change. */
+const BRIDGE_EVENT_NAMESPACE = 'e0bdd8e1-af20-4d18-8aef-00fb413bfa15';
+
 /**
- * A UUID that is the same every time for the same name, for events re-sent after a crash, so
- * consumers de-duplicating on `event_id` see one event.
+ * A name-based (version 5) UUID: the same every time for the same name, for events re-sent
+ * after a crash, so consumers de-duplicating on `event_id` see one event.
  */
 export function stableEventId(name: string): string {
-  const hex = createHash('sha256').update(name).digest('hex');
-  // Shaped as a version-4, variant-1 UUID so strict parsers accept it.
-  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return uuidv5(name, BRIDGE_EVENT_NAMESPACE);
 }
