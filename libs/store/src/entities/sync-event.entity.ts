@@ -4,12 +4,17 @@
  * `dedupe_key` is the natural identity of a finding (e.g. `post_run:<run id>`); it is unique,
  * so recording the same finding twice (redelivery, a replay, two scans) keeps one row.
  */
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'sync_events' })
 @Index('ix_sync_events_resolved_created', ['resolved', 'createdAt'])
 @Index('ix_sync_events_type_created', ['eventType', 'createdAt'])
 @Index('ix_sync_events_source', ['source', 'sourceId'])
+@Index('ix_sync_events_unpublished', ['createdAt'], {
+  where: '"outbound_event_id" IS NOT NULL AND "published_at" IS NULL',
+})
+@Index('ix_sync_events_mismatch_open', ['mismatchType'], { where: 'NOT "resolved"' })
+@Check('ck_sync_events_resolution', '"resolved" = ("resolved_at" IS NOT NULL)')
 export class SyncEventEntity {
   /** Generated in application code (PGlite has no uuid extension). */
   @PrimaryColumn('uuid')
@@ -29,7 +34,7 @@ export class SyncEventEntity {
   @Column({ type: 'text', nullable: true })
   actor!: string | null;
 
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb', default: () => `'{}'` })
   details!: Record<string, unknown>;
 
   @Column({ type: 'boolean', default: false })
