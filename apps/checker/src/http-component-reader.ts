@@ -3,9 +3,9 @@
  * Hippo and Canon HTTP clients (bulk Hippo lookup or single GETs, as the manifest says).
  */
 import { Injectable } from '@nestjs/common';
-import { ComponentReader, entityKeyString, type Artifact } from '@bridge/checks';
+import { ComponentReader, type Artifact } from '@bridge/checks';
 import { CanonClient, CappellaClient, HippoClient } from '@bridge/components';
-import type { EntityKey } from '@bridge/contracts';
+import { entityKeyId, type EntityKey } from '@bridge/contracts';
 
 @Injectable()
 export class HttpComponentReader extends ComponentReader {
@@ -23,17 +23,17 @@ export class HttpComponentReader extends ComponentReader {
 
   async existingEntities(keys: EntityKey[]): Promise<Set<string>> {
     const presence = await this.hippo.lookup(keys);
-    return new Set(presence.filter((p) => p.exists).map(entityKeyString));
+    return new Set(presence.filter((p) => p.exists).map(entityKeyId));
   }
 
   async unavailableEntities(keys: EntityKey[]): Promise<Set<string>> {
     // Bulk lookup says only whether an entity exists, not whether it is available: one GET each.
-    const unique = [...new Map(keys.map((key) => [entityKeyString(key), key])).values()];
+    const unique = [...new Map(keys.map((key) => [entityKeyId(key), key])).values()];
     const entities = await Promise.all(unique.map((key) => this.hippo.getEntity(key)));
     return new Set(
       unique
         .filter((_, index) => !entities[index] || entities[index]?.available === false)
-        .map(entityKeyString),
+        .map(entityKeyId),
     );
   }
 

@@ -1,5 +1,5 @@
-import type { CheckRequested } from '@bridge/contracts';
-import { decideCheck, entitiesOf, entityKeyString, missingFrom } from './check-decision';
+import { entityKeyId, type CheckRequested } from '@bridge/contracts';
+import { decideCheck, entitiesOf, missingFrom } from './check-decision';
 
 const settings = { graceDelayMs: 1_000, retryDelaysMs: [100, 500] };
 const key = (id: string) => ({ entity_type: 'sample', external_id: id });
@@ -126,7 +126,7 @@ describe('decideCheck', () => {
 
 describe('entity keys', () => {
   it('lists what is missing in expected order and de-duplicates artifact entities', () => {
-    const present = new Set([entityKeyString(key('b'))]);
+    const present = new Set([entityKeyId(key('b'))]);
     expect(missingFrom([key('c'), key('b'), key('a')], present)).toEqual([key('c'), key('a')]);
     expect(
       entitiesOf([
@@ -137,8 +137,8 @@ describe('entity keys', () => {
   });
 
   it('does not confuse keys whose parts run together', () => {
-    expect(entityKeyString({ entity_type: 'a:b', external_id: 'c' })).not.toBe(
-      entityKeyString({ entity_type: 'a', external_id: 'b:c' }),
+    expect(entityKeyId({ entity_type: 'a:b', external_id: 'c' })).not.toBe(
+      entityKeyId({ entity_type: 'a', external_id: 'b:c' }),
     );
   });
 });

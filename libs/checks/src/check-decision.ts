@@ -5,7 +5,7 @@
  * due for a re-check or a delayed retry, or failed for good. No I/O, so every branch is
  * unit-tested.
  */
-import type { CheckRequested, EntityKey } from '@bridge/contracts';
+import { entityKeyId, type CheckRequested, type EntityKey } from '@bridge/contracts';
 
 export interface Artifact {
   artifact_id: string;
@@ -107,18 +107,13 @@ export function decideCheck(
 export function entitiesOf(artifacts: Artifact[]): EntityKey[] {
   const seen = new Map<string, EntityKey>();
   for (const { entity_type, external_id } of artifacts) {
-    const key = entityKeyString({ entity_type, external_id });
+    const key = entityKeyId({ entity_type, external_id });
     if (!seen.has(key)) seen.set(key, { entity_type, external_id });
   }
   return [...seen.values()];
 }
 
-/** One string per entity key, for maps and sets. */
-export function entityKeyString(key: EntityKey): string {
-  return `${key.entity_type}\u0000${key.external_id}`;
-}
-
 /** The keys of `expected` that `present` does not contain, in `expected` order. */
 export function missingFrom(expected: EntityKey[], present: ReadonlySet<string>): EntityKey[] {
-  return expected.filter((key) => !present.has(entityKeyString(key)));
+  return expected.filter((key) => !present.has(entityKeyId(key)));
 }

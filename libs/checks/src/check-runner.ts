@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { ChecksConfig } from '@bridge/config';
 import {
+  entityKeyId,
   DEAD_LETTER_TOPIC,
   Topics,
   type CheckRequested,
@@ -25,7 +26,6 @@ import type { EventPublisher } from '@bridge/messaging';
 import type { CheckLeases, SyncEventEntity, SyncEventLog } from '@bridge/store';
 import {
   decideCheck,
-  entityKeyString,
   missingFrom,
   type CheckDecision,
   type CheckObservation,
@@ -174,15 +174,15 @@ export class CheckRunner {
           staleness.flatMap((w) => w.entities),
         );
         const artifacts = await this.deps.components.artifactsFor(
-          staleness.flatMap((w) => w.entities.filter((e) => unavailable.has(entityKeyString(e)))),
+          staleness.flatMap((w) => w.entities.filter((e) => unavailable.has(entityKeyId(e)))),
         );
         for (const work of staleness) {
           const mine = new Set(
-            work.entities.map(entityKeyString).filter((key) => unavailable.has(key)),
+            work.entities.map(entityKeyId).filter((key) => unavailable.has(key)),
           );
           observations.set(work.check_key, {
             kind: 'artifacts',
-            artifacts: artifacts.filter((a) => mine.has(entityKeyString(a))),
+            artifacts: artifacts.filter((a) => mine.has(entityKeyId(a))),
           });
         }
       } catch (error) {

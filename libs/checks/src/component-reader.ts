@@ -11,10 +11,10 @@ export abstract class ComponentReader {
   /** The run's outputs as Cappella lists them, or null when Cappella does not know the run. */
   abstract runOutputs(runId: string): Promise<EntityKey[] | null>;
 
-  /** Which of the keys exist in Hippo, as a set of `entityKeyString` values. */
+  /** Which of the keys exist in Hippo, as a set of `entityKeyId` values. */
   abstract existingEntities(keys: EntityKey[]): Promise<Set<string>>;
 
-  /** Which of the keys Hippo does not offer now (deleted or unavailable), as `entityKeyString`s. */
+  /** Which of the keys Hippo does not offer now (deleted or unavailable), as `entityKeyId`s. */
   abstract unavailableEntities(keys: EntityKey[]): Promise<Set<string>>;
 
   /** Canon artifacts held for any of the entities. */

@@ -8,9 +8,9 @@
  * bulk Hippo lookup per batch, one Cappella call per run).
  */
 import type { ComponentName } from '@bridge/config';
-import type { EntityKey } from '@bridge/contracts';
+import { entityKeyId, type EntityKey } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
-import { entityKeyString, type Artifact } from './check-decision';
+import type { Artifact } from './check-decision';
 import { ComponentReader } from './component-reader';
 
 interface Failure {
@@ -31,7 +31,7 @@ export class InMemoryComponentReader extends ComponentReader {
   };
 
   private readonly runs = new Map<string, EntityKey[]>();
-  /** Hippo entities by `entityKeyString`: present when in the map, offered when `available`. */
+  /** Hippo entities by `entityKeyId`: present when in the map, offered when `available`. */
   private readonly entities = new Map<string, { available: boolean }>();
   private readonly artifacts = new Map<string, Artifact>();
   private readonly failures = new Map<ComponentName, Failure>();
@@ -51,14 +51,14 @@ export class InMemoryComponentReader extends ComponentReader {
   /** Hippo holds the entities (available unless told otherwise). */
   addEntities(keys: EntityKey[], options: { available?: boolean } = {}): this {
     for (const key of keys) {
-      this.entities.set(entityKeyString(key), { available: options.available ?? true });
+      this.entities.set(entityKeyId(key), { available: options.available ?? true });
     }
     return this;
   }
 
   /** Hippo no longer holds the entities. */
   deleteEntities(keys: EntityKey[]): this {
-    for (const key of keys) this.entities.delete(entityKeyString(key));
+    for (const key of keys) this.entities.delete(entityKeyId(key));
     return this;
   }
 
@@ -106,7 +106,7 @@ export class InMemoryComponentReader extends ComponentReader {
     this.calls.existingEntities.push([...keys]);
     return this.answer(
       'hippo',
-      () => new Set(keys.map(entityKeyString).filter((key) => this.entities.has(key))),
+      () => new Set(keys.map(entityKeyId).filter((key) => this.entities.has(key))),
     );
   }
 
@@ -115,18 +115,16 @@ export class InMemoryComponentReader extends ComponentReader {
     return this.answer(
       'hippo',
       () =>
-        new Set(
-          keys.map(entityKeyString).filter((key) => this.entities.get(key)?.available !== true),
-        ),
+        new Set(keys.map(entityKeyId).filter((key) => this.entities.get(key)?.available !== true)),
     );
   }
 
   artifactsFor(keys: EntityKey[]): Promise<Artifact[]> {
     this.calls.artifactsFor.push([...keys]);
     return this.answer('canon', () => {
-      const wanted = new Set(keys.map(entityKeyString));
+      const wanted = new Set(keys.map(entityKeyId));
       return [...this.artifacts.values()]
-        .filter((artifact) => wanted.has(entityKeyString(artifact)))
+        .filter((artifact) => wanted.has(entityKeyId(artifact)))
         .map((artifact) => ({ ...artifact }));
     });
   }

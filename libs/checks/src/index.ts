@@ -1,7 +1,6 @@
 /** Consistency checks: from component events to check work, decisions, and recorded findings. */
 export {
   decideCheck,
-  entityKeyString,
   missingFrom,
   type Artifact,
   type CheckDecision,

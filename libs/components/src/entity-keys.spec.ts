@@ -1,4 +1,5 @@
-import { chunk, entityKeyId, uniqueKeys } from './entity-keys';
+import { entityKeyId } from '@bridge/contracts';
+import { chunk, uniqueKeys } from './entity-keys';
 
 describe('chunk', () => {
   it('slices in order with a shorter last slice', () => {

@@ -3,17 +3,12 @@
  * and Canon clients share when the checker or the scanner asks about many entities at once.
  */
 import { z } from 'zod';
-import type { EntityKey } from '@bridge/contracts';
+import { entityKeyId, type EntityKey } from '@bridge/contracts';
 
 export const EntityKeySchema: z.ZodType<EntityKey> = z.object({
   entity_type: z.string(),
   external_id: z.string(),
 });
-
-/** A string that identifies a key; the separator cannot occur in either part of a real key. */
-export function entityKeyId(key: EntityKey): string {
-  return `${key.entity_type}\u0000${key.external_id}`;
-}
 
 /** The keys without repeats, first occurrence first, so no component is asked twice. */
 export function uniqueKeys(keys: readonly EntityKey[]): EntityKey[] {

@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';
-import type { EntityKey } from '@bridge/contracts';
+import { entityKeyId, type EntityKey } from '@bridge/contracts';
 import { ComponentUnavailableError } from '@bridge/errors';
 import { ComponentHttp, type ComponentHttpStats } from './component-http';
-import { chunk, entityKeyId, uniqueKeys } from './entity-keys';
+import { chunk, uniqueKeys } from './entity-keys';
 import { pageQuery, pageSchema, type Page } from './page';
 
 export interface Provenance {

@@ -1,4 +1,5 @@
 export * from './generated/events';
+export { entityKeyId } from './entity-key-id';
 export {
   DEAD_LETTER_TOPIC,
   INBOUND_TOPICS,

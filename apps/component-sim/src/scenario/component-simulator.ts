@@ -19,7 +19,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { ComponentName } from '@bridge/config';
-import { Topics, type EntityKey } from '@bridge/contracts';
+import { entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
 import { FaultInjector } from '../faults/fault-injector';
 import { ComponentFaultsSchema, type ComponentFaults } from '../faults/fault-plan';
@@ -29,7 +29,7 @@ import { SIM_SETTINGS, type SimSettings } from '../sim-config';
 import type { EvictionMode } from '../state/canon-state';
 import type { PipelineView } from '../state/cappella-state';
 import { ComponentState } from '../state/component-state';
-import { entityId, entityRef } from '../state/entity-key';
+import { entityRef } from '../state/entity-key';
 import { GroundTruthRecorder, type GroundTruth, type TruthQuery } from './ground-truth';
 import { IdSource } from './id-source';
 import { DemoTraffic } from './demo-traffic';
@@ -204,13 +204,13 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
       throw new ScenarioError(`Hippo has no entity ${unknown.map(entityRef).join(', ')}`);
     }
     const left = pick(keys, spec.leaveArtifactsFor ?? 0, 'leaveArtifactsFor', 'first');
-    const leave = new Set(left.map(entityId));
+    const leave = new Set(left.map(entityKeyId));
     const change = spec.change ?? 'DELETED';
     const stale: EntityKey[] = [];
     const artifactIds: string[] = [];
     for (const key of keys) {
       hippo.changeAvailability(key, change);
-      if (!leave.has(entityId(key))) {
+      if (!leave.has(entityKeyId(key))) {
         canon.removeFor(key);
         continue;
       }

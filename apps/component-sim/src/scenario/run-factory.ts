@@ -5,10 +5,10 @@
  * the caller's: a scenario publishes one event, the load generator a chunk at a time.
  */
 import { randomUUID } from 'node:crypto';
-import type { EntityKey, RunCompleted, RunFailed } from '@bridge/contracts';
+import { entityKeyId, type EntityKey, type RunCompleted, type RunFailed } from '@bridge/contracts';
 import type { PipelineView, RunView } from '../state/cappella-state';
 import type { ComponentState } from '../state/component-state';
-import { entityId, entityRef } from '../state/entity-key';
+import { entityRef } from '../state/entity-key';
 import type { GroundTruthRecorder, RunOrigin } from './ground-truth';
 import type { IdSource } from './id-source';
 import { ScenarioError } from './scenario-error';
@@ -252,11 +252,11 @@ export class RunFactory {
     lagMs: number,
     now: number,
   ): EntityKey[] {
-    const skip = skipped.length > 0 ? new Set(skipped.map(entityId)) : undefined;
+    const skip = skipped.length > 0 ? new Set(skipped.map(entityKeyId)) : undefined;
     const visibleAt = lagMs > 0 ? now + lagMs : 0;
     const written: EntityKey[] = [];
     for (const key of outputs) {
-      if (skip?.has(entityId(key))) continue;
+      if (skip?.has(entityKeyId(key))) continue;
       this.state.hippo.write(key, runId, visibleAt);
       if (!this.state.canon.hasArtifacts(key)) {
         this.state.canon.add({
@@ -285,8 +285,8 @@ export function pick(
     if (which === 0) return [];
     return end === 'first' ? from.slice(0, which) : from.slice(from.length - which);
   }
-  const ids = new Set(from.map(entityId));
-  const outside = which.filter((key) => !ids.has(entityId(key)));
+  const ids = new Set(from.map(entityKeyId));
+  const outside = which.filter((key) => !ids.has(entityKeyId(key)));
   if (outside.length > 0) {
     throw new ScenarioError(
       `${name} must be among the entities; not: ${outside.map(entityRef).join(', ')}`,

@@ -1,6 +1,6 @@
 /**
  * Entity keys inside the simulator: a Map keyed by `(entity_type, external_id)` and the
- * string forms of a key.
+ * `type:id` form of a key (the single-string id for sets is `entityKeyId` of the contracts).
  *
  * `EntityMap` nests a map per entity type instead of joining the two parts into one string, so
  * a lookup allocates nothing and a stored entity costs one Map entry: with ten outputs per run
@@ -44,11 +44,6 @@ export class EntityMap<V> {
     this.byType.clear();
     this.count = 0;
   }
-}
-
-/** A single-string identity of a key, for Sets of keys in scenarios (ids do not contain NUL). */
-export function entityId(key: EntityKey): string {
-  return `${key.entity_type}\u0000${key.external_id}`;
 }
 
 /** The `type:id` form used in Canon queries and as the message key of availability events. */
