@@ -3,8 +3,8 @@
  * Hippo and Canon HTTP clients (bulk Hippo lookup or single GETs, as the manifest says).
  */
 import { Injectable } from '@nestjs/common';
-import { ComponentReader, type Artifact } from '@bridge/checks';
-import { CanonClient, CappellaClient, HippoClient } from '@bridge/components';
+import { ComponentReader } from '@bridge/checks';
+import { CanonClient, CappellaClient, HippoClient, type Artifact } from '@bridge/components';
 import { entityKeyId, type EntityKey } from '@bridge/contracts';
 
 @Injectable()

@@ -5,13 +5,8 @@
  * due for a re-check or a delayed retry, or failed for good. No I/O, so every branch is
  * unit-tested.
  */
+import type { Artifact } from '@bridge/components';
 import { entityKeyId, type CheckRequested, type EntityKey } from '@bridge/contracts';
-
-export interface Artifact {
-  artifact_id: string;
-  entity_type: string;
-  external_id: string;
-}
 
 export type CheckObservation =
   /** A component could not be reached even after the client's immediate retries. */

@@ -5,7 +5,7 @@
  * the client's own immediate retries.
  */
 import type { EntityKey } from '@bridge/contracts';
-import type { Artifact } from './check-decision';
+import type { Artifact } from '@bridge/components';
 
 export abstract class ComponentReader {
   /** The run's outputs as Cappella lists them, or null when Cappella does not know the run. */

@@ -10,7 +10,7 @@
 import type { ComponentName } from '@bridge/config';
 import { entityKeyId, type EntityKey } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
-import type { Artifact } from './check-decision';
+import type { Artifact } from '@bridge/components';
 import { ComponentReader } from './component-reader';
 
 interface Failure {

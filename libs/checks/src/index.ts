@@ -2,7 +2,6 @@
 export {
   decideCheck,
   missingFrom,
-  type Artifact,
   type CheckDecision,
   type CheckObservation,
 } from './check-decision';
