@@ -22,7 +22,7 @@ import {
   type RepairStrategy,
 } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
-import type { EventPublisher } from '@bridge/messaging';
+import { buildDeadLetter, type EventPublisher } from '@bridge/messaging';
 import type { CheckLeases, SyncEventEntity, SyncEventLog } from '@bridge/store';
 import {
   decideCheck,
@@ -244,28 +244,23 @@ export class CheckRunner {
         const reason = decision.kind === 'failed' ? decision.reason : 'check failed';
         this.logger.warn(`check ${work.check_key} failed for good: ${reason}`);
         const key = partitionKeyOf(work);
-        return {
-          key,
-          event: {
-            event_id: randomUUID(),
-            occurred_at: this.now(),
-            source_topic: Topics.BridgeInternalChecks,
-            source_partition: -1,
-            source_offset: '-1',
-            consumer_group: this.deps.holder.split('#')[0],
-            key: Buffer.from(key),
-            // The work item as it would be requeued: a fresh first attempt.
-            payload: await this.deps.publisher.encode(Topics.BridgeInternalChecks, {
-              ...work,
-              attempt: 1,
-              not_before: null,
-              delay_reason: null,
-            }),
-            reason,
-            failure_kind: 'handler_failed',
-            attempts: work.attempt,
-          },
+        // The work item as it would be requeued: a fresh first attempt. It never came from a
+        // topic position of its own, hence partition and offset -1.
+        const payload = await this.deps.publisher.encode(Topics.BridgeInternalChecks, {
+          ...work,
+          attempt: 1,
+          not_before: null,
+          delay_reason: null,
+        });
+        const message = {
+          topic: Topics.BridgeInternalChecks,
+          partition: -1,
+          offset: '-1',
+          key: Buffer.from(key),
+          value: payload,
         };
+        const group = this.deps.holder.split('#')[0];
+        return { key, event: buildDeadLetter(message, group, reason, work.attempt, this.now()) };
       }),
     );
     await this.deps.publisher.publishMany(DEAD_LETTER_TOPIC, deadLetters);

@@ -20,6 +20,10 @@ export function failureKindOf(error: unknown): FailureKind {
   return 'handler_failed';
 }
 
+/**
+ * @param error what went wrong: an error (its name and message become the reason), or the
+ *   reason itself as text when there is no error object (a check that gave up).
+ */
 export function buildDeadLetter(
   message: RawMessage,
   consumerGroup: string,
