@@ -15,10 +15,10 @@ import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import {
   checkWorkFor,
   confirmEviction,
+  evictionRepairedEvent,
   inboundLogEntryFor,
   isCheckTrigger,
   partitionKeyOf,
-  stableEventId,
 } from '@bridge/checks';
 import { INBOUND_TOPICS, Topics, type CheckRequested, type SyncRepaired } from '@bridge/contracts';
 import { EventPublisher, type ReceivedEvent } from '@bridge/messaging';
@@ -110,16 +110,7 @@ export class InboundEventIngestor {
         manager,
       );
       if (resolvedNow && confirmation.complete) {
-        repaired.push({
-          event_id: stableEventId(`repaired:${finding.id}`),
-          occurred_at: Date.now(),
-          sync_event_id: finding.id,
-          mismatch_type: 'stale_cache',
-          run_id: null,
-          resolution: 'evicted',
-          resolved_by: 'canon',
-          new_run_id: null,
-        });
+        repaired.push(evictionRepairedEvent(finding.id, Date.now()));
       }
     }
     return repaired;

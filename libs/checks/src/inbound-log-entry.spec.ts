@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Topics } from '@bridge/contracts';
+import { Topics, validateEvent } from '@bridge/contracts';
 import { checkWorkFor } from './check-work';
-import { confirmEviction, inboundLogEntryFor } from './inbound-log-entry';
+import { confirmEviction, evictionRepairedEvent, inboundLogEntryFor } from './inbound-log-entry';
 
 describe('inbound events', () => {
   it('records a batch completion once per event id', () => {
@@ -82,5 +82,23 @@ describe('inbound events', () => {
       complete: false,
     });
     expect(confirmEviction(first.details, ['x2']).complete).toBe(true);
+  });
+
+  it('announces a settled stale cache as a valid bridge.sync.repaired, with the same id every time', () => {
+    const event = evictionRepairedEvent('7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c', 1_700_000_000_000);
+    validateEvent(Topics.BridgeSyncRepaired, event);
+    expect(event).toMatchObject({
+      sync_event_id: '7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c',
+      mismatch_type: 'stale_cache',
+      resolution: 'evicted',
+      resolved_by: 'canon',
+      occurred_at: 1_700_000_000_000,
+    });
+    expect(evictionRepairedEvent('7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c', 1).event_id).toBe(
+      event.event_id,
+    );
+    expect(evictionRepairedEvent('0e8d2f4b-9a6c-4d1e-8b7a-5c3d2e1f0a9b', 1).event_id).not.toBe(
+      event.event_id,
+    );
   });
 });

@@ -4,10 +4,12 @@
  * as they are, one row per event (keyed by `event_id`, so a redelivery adds nothing).
  *
  * Evictions also confirm pending `stale_cache` findings: `confirmEviction` is the pure rule for
- * that (a finding is resolved once every artifact it named has been evicted).
+ * that (a finding is resolved once every artifact it named has been evicted), and
+ * `evictionRepairedEvent` the `bridge.sync.repaired` that announces it.
  */
-import { Topics, type Topic } from '@bridge/contracts';
+import { Topics, type SyncRepaired, type Topic } from '@bridge/contracts';
 import type { NewSyncEvent } from '@bridge/store';
+import { stableEventId } from './finding';
 
 type Received = { topic: Topic; event: unknown };
 
@@ -82,5 +84,22 @@ export function confirmEviction(
   return {
     details: { ...details, evicted_artifact_ids: evicted },
     complete: named.length > 0 && evicted.length === named.length,
+  };
+}
+
+/**
+ * The `bridge.sync.repaired` of a stale-cache finding that Canon's evictions settled. Its event
+ * id derives from the finding, so a replayed eviction that settles it again sends the same event.
+ */
+export function evictionRepairedEvent(syncEventId: string, now: number): SyncRepaired {
+  return {
+    event_id: stableEventId(`repaired:${syncEventId}`),
+    occurred_at: now,
+    sync_event_id: syncEventId,
+    mismatch_type: 'stale_cache',
+    run_id: null,
+    resolution: 'evicted',
+    resolved_by: 'canon',
+    new_run_id: null,
   };
 }

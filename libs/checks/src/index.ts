@@ -18,4 +18,4 @@ export { ComponentReader } from './component-reader';
 export { FindingPublisher } from './finding-publisher';
 export { OutboxRelay } from './outbox-relay';
 export { SyncEventTypes, findingFor, outboundEventFor, stableEventId } from './finding';
-export { confirmEviction, inboundLogEntryFor } from './inbound-log-entry';
+export { confirmEviction, evictionRepairedEvent, inboundLogEntryFor } from './inbound-log-entry';
