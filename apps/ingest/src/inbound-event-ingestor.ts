@@ -10,7 +10,6 @@
  * acknowledged, so a crash anywhere in between replays the whole batch and nothing is lost.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import {
   checkWorkFor,
@@ -22,7 +21,7 @@ import {
 } from '@bridge/checks';
 import { INBOUND_TOPICS, Topics, type CheckRequested, type SyncRepaired } from '@bridge/contracts';
 import { EventPublisher, type ReceivedEvent } from '@bridge/messaging';
-import { ProcessedInboundEvents, SyncEventLog, type NewSyncEvent } from '@bridge/store';
+import { StoreTransactions, type NewSyncEvent, type SyncEventLog } from '@bridge/store';
 
 export type InboundTopic = (typeof INBOUND_TOPICS)[number];
 
@@ -37,9 +36,7 @@ export class InboundEventIngestor {
   constructor(
     @Inject(BRIDGE_CONFIG) config: BridgeConfig,
     private readonly publisher: EventPublisher,
-    private readonly dataSource: DataSource,
-    private readonly processed: ProcessedInboundEvents,
-    private readonly log: SyncEventLog,
+    private readonly transactions: StoreTransactions,
   ) {
     // The group names whose claims these are: a second deployment sharing the database
     // claims the same events for itself.
@@ -50,11 +47,10 @@ export class InboundEventIngestor {
   async ingest(events: Array<ReceivedEvent<InboundTopic>>): Promise<void> {
     const started = Date.now();
     const unique = [...new Map(events.map((e) => [e.event.event_id, e])).values()];
-    await this.dataSource.transaction(async (manager) => {
-      const fresh = await this.processed.claimMany(
+    await this.transactions.run(async ({ log, processed }) => {
+      const fresh = await processed.claimMany(
         this.group,
         unique.map((e) => ({ eventId: e.event.event_id, topic: e.topic })),
-        manager,
       );
       const accepted = unique.filter((e) => fresh.has(e.event.event_id));
       if (accepted.length === 0) return;
@@ -69,8 +65,8 @@ export class InboundEventIngestor {
         const fact = inboundLogEntryFor(received);
         if (fact) facts.push(fact);
       }
-      await this.log.recordMany(facts, manager);
-      const repaired = await this.confirmEvictions(accepted, manager);
+      await log.recordMany(facts);
+      const repaired = await confirmEvictions(accepted, log);
       await this.publisher.publishMany(
         Topics.BridgeInternalChecks,
         work.map((item) => ({ event: item, key: partitionKeyOf(item) })),
@@ -84,35 +80,29 @@ export class InboundEventIngestor {
       );
     });
   }
+}
 
-  /** Settles stale-cache findings whose artifacts Canon has now evicted. */
-  private async confirmEvictions(
-    accepted: Array<ReceivedEvent<InboundTopic>>,
-    manager: EntityManager,
-  ): Promise<SyncRepaired[]> {
-    const evictedIds = accepted.flatMap((e) =>
-      e.topic === Topics.CanonCacheEvicted ? e.event.artifact_ids : [],
+/** Settles stale-cache findings whose artifacts Canon has now evicted (within the batch's transaction). */
+async function confirmEvictions(
+  accepted: Array<ReceivedEvent<InboundTopic>>,
+  log: SyncEventLog,
+): Promise<SyncRepaired[]> {
+  const evictedIds = accepted.flatMap((e) =>
+    e.topic === Topics.CanonCacheEvicted ? e.event.artifact_ids : [],
+  );
+  if (evictedIds.length === 0) return [];
+  const open = await log.findOpenMentioning('stale_cache', 'artifact_ids', evictedIds);
+  const repaired: SyncRepaired[] = [];
+  for (const finding of open) {
+    const confirmation = confirmEviction(finding.details, evictedIds);
+    const resolvedNow = await log.updateDetails(
+      finding.id,
+      confirmation.details,
+      confirmation.complete ? { resolvedBy: 'canon' } : null,
     );
-    if (evictedIds.length === 0) return [];
-    const open = await this.log.findOpenMentioning(
-      'stale_cache',
-      'artifact_ids',
-      evictedIds,
-      manager,
-    );
-    const repaired: SyncRepaired[] = [];
-    for (const finding of open) {
-      const confirmation = confirmEviction(finding.details, evictedIds);
-      const resolvedNow = await this.log.updateDetails(
-        finding.id,
-        confirmation.details,
-        confirmation.complete ? { resolvedBy: 'canon' } : null,
-        manager,
-      );
-      if (resolvedNow && confirmation.complete) {
-        repaired.push(evictionRepairedEvent(finding.id, Date.now()));
-      }
+    if (resolvedNow && confirmation.complete) {
+      repaired.push(evictionRepairedEvent(finding.id, Date.now()));
     }
-    return repaired;
   }
+  return repaired;
 }

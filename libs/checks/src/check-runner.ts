@@ -111,7 +111,6 @@ export class CheckRunner {
       summary.failed = failed.length;
       const recorded = await this.deps.log.recordMany(
         finals.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
-        undefined,
         { replaceable: SyncEventTypes.CheckFailed },
       );
       await this.publishOwed(recorded.map((r) => r.event));

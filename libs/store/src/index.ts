@@ -3,6 +3,7 @@ export { SyncEventEntity } from './entities/sync-event.entity';
 export { STORE_ENTITIES, createDataSource, dataSourceOptions, migrateStore } from './data-source';
 export { ProcessedInboundEvents } from './processed-inbound-events';
 export { StoreHealth, StoreModule } from './store.module';
+export { StoreTransactions, type StoreTransaction } from './store-transactions';
 export {
   SyncEventLog,
   type FindingCount,

@@ -2,22 +2,22 @@
  * The idempotency record for inbound events: `claim` succeeds once per (consumer group,
  * event id), so a redelivered or replayed event is recognised and skipped.
  */
-import type { DataSource, EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export class ProcessedInboundEvents {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly em: EntityManager;
+
+  /** @param db the data source, or a transaction's manager (see `Store.transaction`). */
+  constructor(db: DataSource | EntityManager) {
+    this.em = db instanceof DataSource ? db.manager : db;
+  }
 
   /**
-   * Marks the event as processed by the group. Returns false if it already was. Pass the
-   * transaction's manager to make the mark commit or roll back with the handler's own writes.
+   * Marks the event as processed by the group. Returns false if it already was. Within
+   * `Store.transaction` the mark commits or rolls back with the handler's own writes.
    */
-  async claim(
-    consumerGroup: string,
-    eventId: string,
-    topic: string,
-    manager?: EntityManager,
-  ): Promise<boolean> {
-    const claimed = await this.claimMany(consumerGroup, [{ eventId, topic }], manager);
+  async claim(consumerGroup: string, eventId: string, topic: string): Promise<boolean> {
+    const claimed = await this.claimMany(consumerGroup, [{ eventId, topic }]);
     return claimed.has(eventId);
   }
 
@@ -28,11 +28,10 @@ export class ProcessedInboundEvents {
   async claimMany(
     consumerGroup: string,
     events: Array<{ eventId: string; topic: string }>,
-    manager?: EntityManager,
   ): Promise<Set<string>> {
     if (events.length === 0) return new Set();
     // Plain SQL over `unnest`: ingest calls this once per batch of hundreds of events.
-    const rows = await (manager ?? this.dataSource.manager).query<Array<{ event_id: string }>>(
+    const rows = await this.em.query<Array<{ event_id: string }>>(
       `INSERT INTO processed_inbound_events (consumer_group, event_id, topic)
        SELECT $1, event_id, topic FROM unnest($2::uuid[], $3::text[]) AS e(event_id, topic)
        ON CONFLICT DO NOTHING
@@ -44,7 +43,7 @@ export class ProcessedInboundEvents {
 
   /** How many events the group has taken in so far (for status lines). */
   async count(consumerGroup: string): Promise<number> {
-    const [row] = await this.dataSource.query<Array<{ count: string }>>(
+    const [row] = await this.em.query<Array<{ count: string }>>(
       `SELECT count(*) AS count FROM processed_inbound_events WHERE consumer_group = $1`,
       [consumerGroup],
     );

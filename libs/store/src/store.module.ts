@@ -10,6 +10,7 @@ import { createDataSource, migrateStore } from './data-source';
 import { CheckLeases } from './check-leases';
 import { InProcessBacklog } from './in-process-backlog';
 import { ProcessedInboundEvents } from './processed-inbound-events';
+import { StoreTransactions } from './store-transactions';
 import { SyncEventLog } from './sync-event-log';
 
 async function openStore(config: BridgeConfig): Promise<DataSource> {
@@ -54,6 +55,11 @@ export class StoreHealth {
       useFactory: (ds: DataSource) => new CheckLeases(ds),
     },
     {
+      provide: StoreTransactions,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new StoreTransactions(ds),
+    },
+    {
       provide: InProcessBacklog,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new InProcessBacklog(ds),
@@ -66,6 +72,7 @@ export class StoreHealth {
     ProcessedInboundEvents,
     CheckLeases,
     InProcessBacklog,
+    StoreTransactions,
     StoreHealth,
   ],
 })

@@ -4,7 +4,7 @@
  * `created: false`, which is how callers know not to publish the finding a second time.
  */
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { SyncEventEntity } from './entities/sync-event.entity';
 
 export interface NewSyncEvent {
@@ -34,11 +34,19 @@ export interface RecordedSyncEvent {
 }
 
 export class SyncEventLog {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly em: EntityManager;
+
+  /**
+   * @param db the data source, or a transaction's manager (see `Store.transaction`), so that
+   *   every call of this log belongs to that transaction.
+   */
+  constructor(db: DataSource | EntityManager) {
+    this.em = db instanceof DataSource ? db.manager : db;
+  }
 
   /** Records one finding; see `recordMany`. */
-  async record(entry: NewSyncEvent, manager?: EntityManager): Promise<RecordedSyncEvent> {
-    const [recorded] = await this.recordMany([entry], manager);
+  async record(entry: NewSyncEvent): Promise<RecordedSyncEvent> {
+    const [recorded] = await this.recordMany([entry]);
     return recorded;
   }
 
@@ -56,11 +64,10 @@ export class SyncEventLog {
    */
   async recordMany(
     entries: NewSyncEvent[],
-    manager?: EntityManager,
     options: { replaceable?: string } = {},
   ): Promise<RecordedSyncEvent[]> {
     if (entries.length === 0) return [];
-    const em = manager ?? this.dataSource.manager;
+    const em = this.em;
     const firstIndex = new Map<string, number>();
     entries.forEach((entry, index) => {
       if (!firstIndex.has(entry.dedupeKey)) firstIndex.set(entry.dedupeKey, index);
@@ -114,9 +121,9 @@ export class SyncEventLog {
   }
 
   /** Marks the outbound events of these rows as sent. */
-  async markPublished(ids: string[], manager?: EntityManager): Promise<void> {
+  async markPublished(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await (manager ?? this.dataSource.manager).query(
+    await this.em.query(
       `UPDATE sync_events SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL`,
       [ids],
     );
@@ -135,7 +142,7 @@ export class SyncEventLog {
     limit: number,
     send: (rows: SyncEventEntity[]) => Promise<void>,
   ): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.em.transaction(async (manager) => {
       const rows = await manager.query<SyncEventRow[]>(
         `SELECT * FROM sync_events
           WHERE outbound_event_id IS NOT NULL AND published_at IS NULL
@@ -148,10 +155,7 @@ export class SyncEventLog {
       if (rows.length === 0) return 0;
       const owed = rows.map(fromRow);
       await send(owed);
-      await this.markPublished(
-        owed.map((row) => row.id),
-        manager,
-      );
+      await new SyncEventLog(manager).markPublished(owed.map((row) => row.id));
       return owed.length;
     });
   }
@@ -159,7 +163,7 @@ export class SyncEventLog {
   /** Existing rows for these de-duplication keys, by key. */
   async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEventEntity>> {
     if (keys.length === 0) return new Map();
-    const rows = await this.dataSource.query<SyncEventRow[]>(
+    const rows = await this.em.query<SyncEventRow[]>(
       `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
       [keys],
     );
@@ -168,20 +172,20 @@ export class SyncEventLog {
 
   /**
    * Unresolved findings of one mismatch type whose `details.<field>` array mentions any id.
-   * Inside a transaction (`manager`) the rows are locked until it ends, so two writers merging
-   * into the same row's details do not overwrite each other.
+   * Inside a transaction (`Store.transaction`) the rows are locked until it ends, so two
+   * writers merging into the same row's details do not overwrite each other.
    */
   async findOpenMentioning(
     mismatchType: string,
     field: string,
     ids: string[],
-    manager?: EntityManager,
   ): Promise<SyncEventEntity[]> {
     if (ids.length === 0) return [];
-    const rows = await (manager ?? this.dataSource.manager).query<SyncEventRow[]>(
+    const inTransaction = this.em.queryRunner?.isTransactionActive ?? false;
+    const rows = await this.em.query<SyncEventRow[]>(
       `SELECT * FROM sync_events
         WHERE mismatch_type = $1 AND NOT resolved AND details -> $2 ?| $3::text[]
-        ORDER BY id${manager ? ' FOR UPDATE' : ''}`,
+        ORDER BY id${inTransaction ? ' FOR UPDATE' : ''}`,
       [mismatchType, field, ids],
     );
     return rows.map(fromRow);
@@ -192,9 +196,8 @@ export class SyncEventLog {
     id: string,
     details: Record<string, unknown>,
     resolution: { resolvedBy: string } | null,
-    manager?: EntityManager,
   ): Promise<boolean> {
-    const result = await (manager ?? this.dataSource.manager)
+    const result = await this.em
       .createQueryBuilder()
       .update(SyncEventEntity)
       .set({
@@ -213,7 +216,7 @@ export class SyncEventLog {
 
   /** Rows per event type and mismatch type, unresolved ones apart (for status lines). */
   async countByKind(): Promise<FindingCount[]> {
-    const rows = await this.dataSource.query<
+    const rows = await this.em.query<
       Array<{ event_type: string; mismatch_type: string | null; total: string; open: string }>
     >(
       `SELECT event_type, mismatch_type, count(*) AS total, count(*) FILTER (WHERE NOT resolved) AS open
@@ -228,7 +231,7 @@ export class SyncEventLog {
   }
 
   findById(id: string): Promise<SyncEventEntity | null> {
-    return this.dataSource.getRepository(SyncEventEntity).findOneBy({ id });
+    return this.em.getRepository(SyncEventEntity).findOneBy({ id });
   }
 }
 

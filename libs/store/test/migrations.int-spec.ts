@@ -149,7 +149,6 @@ describe.each(engines)('store on %s', (_engine, provision) => {
           dedupeKey,
         },
       ],
-      undefined,
       options,
     );
     expect(failedAgain.created).toBe(false);
@@ -163,7 +162,6 @@ describe.each(engines)('store on %s', (_engine, provision) => {
           publishes: true,
         },
       ],
-      undefined,
       options,
     );
     expect(ok).toMatchObject({
@@ -180,7 +178,6 @@ describe.each(engines)('store on %s', (_engine, provision) => {
           dedupeKey,
         },
       ],
-      undefined,
       options,
     );
     expect(okAgain).toMatchObject({ created: false, event: { eventType: 'bridge.sync.ok' } });

@@ -1,0 +1,25 @@
+/**
+ * Writes that must commit or roll back together, without the caller touching TypeORM: `run`
+ * opens a transaction and hands the work the store's repositories bound to it. Ingest uses it
+ * to claim a batch's event ids, record its facts and settle findings as one unit.
+ */
+import type { DataSource } from 'typeorm';
+import { ProcessedInboundEvents } from './processed-inbound-events';
+import { SyncEventLog } from './sync-event-log';
+
+/** The repositories of one transaction: every call on them belongs to it. */
+export interface StoreTransaction {
+  log: SyncEventLog;
+  processed: ProcessedInboundEvents;
+}
+
+export class StoreTransactions {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Runs `work` in one transaction; it commits when `work` resolves, rolls back if it throws. */
+  run<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) =>
+      work({ log: new SyncEventLog(manager), processed: new ProcessedInboundEvents(manager) }),
+    );
+  }
+}
