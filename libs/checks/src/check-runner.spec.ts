@@ -1,69 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ChecksConfig } from '@bridge/config';
+import { DEFAULT_STRATEGIES, Topics, type CheckRequested, type EntityKey } from '@bridge/contracts';
+import { LocalAvroCodec, RecordingEventPublisher } from '@bridge/messaging';
 import {
-  DEFAULT_STRATEGIES,
-  Topics,
-  validateEvent,
-  type CheckRequested,
-  type EntityKey,
-  type EventOf,
-  type Topic,
-} from '@bridge/contracts';
-import { EventPublisher, LocalAvroCodec, type OutgoingEvent } from '@bridge/messaging';
-import { CheckLeases, createDataSource, migrateStore, SyncEventLog } from '@bridge/store';
+  CheckLeases,
+  createDataSource,
+  migrateStore,
+  SyncEventLog,
+  type SyncEventRow,
+} from '@bridge/store';
 import { CheckRunner } from './check-runner';
 import { checkWorkFor } from './check-work';
 import { InMemoryComponentReader } from './in-memory-component-reader';
 
 const codec = new LocalAvroCodec();
-
-/**
- * Records what went out, per topic, after validating it against the topic's schema; the next
- * publish to a topic named in `failNextOn` rejects instead, like a broker that did not answer.
- */
-class RecordingPublisher extends EventPublisher {
-  readonly sent: Array<{ topic: Topic; key: string | undefined; event: unknown }> = [];
-  readonly failNextOn = new Set<Topic>();
-
-  publish<T extends Topic>(topic: T, event: EventOf<T>, key?: string): Promise<void> {
-    return this.publishMany(topic, [{ event, key }]);
-  }
-
-  publishMany<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
-    for (const { event } of events) validateEvent(topic, event);
-    if (this.failNextOn.delete(topic)) return Promise.reject(new Error('broker unreachable'));
-    for (const { event, key } of events) this.sent.push({ topic, key, event });
-    return Promise.resolve();
-  }
-
-  encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
-    return codec.encode(topic, event);
-  }
-
-  on<T extends Topic>(topic: T): Array<EventOf<T>> {
-    return this.sent.filter((s) => s.topic === topic).map((s) => s.event as EventOf<T>);
-  }
-
-  keysOn(topic: Topic): Array<string | undefined> {
-    return this.sent.filter((s) => s.topic === topic).map((s) => s.key);
-  }
-}
-
-/** A `sync_events` row as stored. */
-interface Row {
-  id: string;
-  event_type: string;
-  source: string;
-  source_id: string;
-  dedupe_key: string;
-  mismatch_type: string | null;
-  repair_strategy: string | null;
-  details: Record<string, unknown>;
-  outbound_event_id: string | null;
-  published_at: Date | null;
-}
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const CHECKS: ChecksConfig = {
@@ -140,7 +91,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
   let log: SyncEventLog;
   let leases: CheckLeases;
   let components: InMemoryComponentReader;
-  let publisher: RecordingPublisher;
+  let publisher: RecordingEventPublisher;
   let clock: number;
   let runner: CheckRunner;
 
@@ -158,7 +109,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
 
   beforeEach(() => {
     components = new InMemoryComponentReader();
-    publisher = new RecordingPublisher();
+    publisher = new RecordingEventPublisher();
     clock = T0 + 1_000;
     runner = new CheckRunner({
       components,
@@ -173,10 +124,10 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
   });
 
   /** Every row recorded for the check (the unique key allows at most one). */
-  const rowsFor = (checkKey: string): Promise<Row[]> =>
-    dataSource.query<Row[]>(`SELECT * FROM sync_events WHERE dedupe_key = $1`, [checkKey]);
+  const rowsFor = (checkKey: string): Promise<SyncEventRow[]> =>
+    dataSource.query<SyncEventRow[]>(`SELECT * FROM sync_events WHERE dedupe_key = $1`, [checkKey]);
 
-  async function onlyRowFor(checkKey: string): Promise<Row> {
+  async function onlyRowFor(checkKey: string): Promise<SyncEventRow> {
     const rows = await rowsFor(checkKey);
     expect(rows).toHaveLength(1);
     return rows[0];

@@ -1,29 +1,8 @@
 import { createDataSource, migrateStore, SyncEventLog } from '@bridge/store';
 import type { DataSource } from 'typeorm';
-import { Topics, type EventOf, type Topic } from '@bridge/contracts';
-import { EventPublisher, type OutgoingEvent } from '@bridge/messaging';
+import { Topics } from '@bridge/contracts';
+import { RecordingEventPublisher } from '@bridge/messaging';
 import { OutboxRelay } from './outbox-relay';
-
-/** Records what would have gone out; fails while `down` is set, like an unreachable broker. */
-class RecordingPublisher extends EventPublisher {
-  readonly sent: Array<{ topic: Topic; event: unknown }> = [];
-  down = false;
-
-  publish<T extends Topic>(topic: T, event: EventOf<T>, key?: string): Promise<void> {
-    return this.publishMany(topic, [{ event, key }]);
-  }
-
-  publishMany<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
-    if (this.down) return Promise.reject(new Error('broker unreachable'));
-    for (const { event } of events) this.sent.push({ topic, event });
-    return Promise.resolve();
-  }
-
-  encode(): Promise<Buffer> {
-    return Promise.resolve(Buffer.alloc(0));
-  }
-}
 
 describe('OutboxRelay (embedded PGlite)', () => {
   let dataSource: DataSource;
@@ -51,18 +30,18 @@ describe('OutboxRelay (embedded PGlite)', () => {
         publishes: true,
       },
     ]);
-    const publisher = new RecordingPublisher();
+    const publisher = new RecordingEventPublisher();
     const relay = new OutboxRelay(log, publisher, 0);
 
-    publisher.down = true;
+    publisher.failNextOn.add(Topics.BridgeSyncOk);
     await expect(relay.relay()).rejects.toThrow('broker unreachable');
     expect((await log.findById(row.id))?.publishedAt).toBeNull();
 
-    publisher.down = false;
     await expect(relay.relay()).resolves.toBe(1);
     expect(publisher.sent).toEqual([
       {
         topic: Topics.BridgeSyncOk,
+        key: 'run-owed',
         event: expect.objectContaining({ event_id: row.outboundEventId, run_id: 'run-owed' }),
       },
     ]);
@@ -82,7 +61,7 @@ describe('OutboxRelay (embedded PGlite)', () => {
         publishes: true,
       },
     ]);
-    const publisher = new RecordingPublisher();
+    const publisher = new RecordingEventPublisher();
     await expect(new OutboxRelay(log, publisher, 60_000).relay()).resolves.toBe(0);
     expect(publisher.sent).toHaveLength(0);
   });
