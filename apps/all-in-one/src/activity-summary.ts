@@ -17,6 +17,7 @@ import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { TRANSPORT, type Transport } from '@bridge/messaging';
 import { ProcessedInboundEvents, SyncEventLog, type FindingCount } from '@bridge/store';
+import { CHECKER_GROUP } from '../../checker/src/check-work.controller';
 import { INGEST_GROUP } from '../../ingest/src/inbound-event-ingestor';
 
 export const ACTIVITY_INTERVAL_MS = 5_000;
@@ -100,7 +101,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
 
   private checksPending(): number | null {
     if (this.transport.kind !== 'in-process') return null;
-    const checker = `${this.config.consumerGroupPrefix}-checker`;
+    const checker = `${this.config.consumerGroupPrefix}-${CHECKER_GROUP}`;
     let pending = 0;
     for (const [group, queued] of this.transport.bus.backlog()) {
       if (group === checker || group.startsWith(`${checker}-`)) pending += queued;

@@ -29,6 +29,12 @@ type CheckTopic =
   | typeof Topics.BridgeInternalChecksRecheck
   | typeof Topics.BridgeInternalChecksRetry;
 
+/**
+ * Consumer group of fresh check work, before the deployment's prefix; the delayed topics'
+ * groups are named after it (`checker-recheck`, `checker-retry`).
+ */
+export const CHECKER_GROUP = 'checker';
+
 /** Delayed topics hold each item until its `not_before`. */
 const notBefore = (event: CheckRequested) => event.not_before;
 
@@ -45,7 +51,7 @@ export class CheckWorkController {
     private readonly leases: CheckLeases,
   ) {}
 
-  @ConsumeEvents(Topics.BridgeInternalChecks, { group: 'checker', batch: true })
+  @ConsumeEvents(Topics.BridgeInternalChecks, { group: CHECKER_GROUP, batch: true })
   fresh(
     @Payload() events: Array<ReceivedEvent<CheckTopic>>,
     @Ctx() context: BridgeEventContext,
@@ -54,7 +60,7 @@ export class CheckWorkController {
   }
 
   @ConsumeEvents(Topics.BridgeInternalChecksRecheck, {
-    group: 'checker-recheck',
+    group: `${CHECKER_GROUP}-recheck`,
     batch: true,
     notBefore,
   })
@@ -66,7 +72,7 @@ export class CheckWorkController {
   }
 
   @ConsumeEvents(Topics.BridgeInternalChecksRetry, {
-    group: 'checker-retry',
+    group: `${CHECKER_GROUP}-retry`,
     batch: true,
     notBefore,
   })

@@ -4,22 +4,21 @@
  * default base URL in Bridge's configuration), publishing on Bridge's configured transport.
  */
 import 'reflect-metadata';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@bridge/config';
+import { logLevelsUpTo } from '@bridge/runtime';
 import { ComponentSimModule } from './component-sim.module';
 import { loadSimSettings } from './sim-config';
 import { configureSimHttp } from './sim-http';
-
-const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = loadSimSettings();
   const app = await NestFactory.create<NestExpressApplication>(
     ComponentSimModule.forRoot(config, settings),
-    { logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(settings.logLevel) + 1) },
+    { logger: logLevelsUpTo(settings.logLevel) },
   );
   configureSimHttp(app);
   await app.listen(settings.port, settings.host);

@@ -163,7 +163,7 @@ export class BridgeTransportServer
 }
 
 /** Consecutive events of the same topic, in order: `[a1 a2 b1 a3]` → `[a1 a2] [b1] [a3]`. */
-export function topicStretches(events: readonly ReceivedEvent[]): ReceivedEvent[][] {
+function topicStretches(events: readonly ReceivedEvent[]): ReceivedEvent[][] {
   const stretches: ReceivedEvent[][] = [];
   for (const received of events) {
     const last = stretches.at(-1);
