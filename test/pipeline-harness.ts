@@ -18,7 +18,14 @@ import { Pool } from 'pg';
 import type { BridgeConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, type Topic } from '@bridge/contracts';
 import { EventSubscriber, type ReceivedEvent, type Subscription } from '@bridge/messaging';
-import type { SyncEventRow } from '@bridge/store';
+import { expect } from '@jest/globals';
+import {
+  syncEventFromRow,
+  type SyncEvent,
+  type SyncEventOf,
+  type SyncEventRow,
+  type SyncEventType,
+} from '@bridge/store';
 import { startConsumers } from '@bridge/runtime';
 import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
 import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
@@ -27,6 +34,14 @@ import { configureSimHttp } from '../apps/component-sim/src/sim-http';
 import { CheckerModule } from '../apps/checker/src/checker.module';
 import { IngestModule } from '../apps/ingest/src/ingest.module';
 import { eventually, freshDatabase, stackConfig, stackEnv } from './stack-config';
+
+/** Fails the test unless the row is of `eventType`; past it, the row's details are typed. */
+export function expectKind<T extends SyncEventType>(
+  row: SyncEvent,
+  eventType: T,
+): asserts row is SyncEventOf<T> {
+  expect(row.eventType).toBe(eventType);
+}
 
 export interface PipelineOptions {
   /** Extra Bridge environment (grace delay, retry delays…). */
@@ -89,19 +104,27 @@ export class Pipeline {
     await exited;
   }
 
-  /** Rows of the sync event log whose source id is one of `sourceIds`. */
-  async rows(sourceIds: string[]): Promise<SyncEventRow[]> {
+  /** Rows of the sync event log whose source id is one of `sourceIds`, typed as the log reads them. */
+  async rows(sourceIds: string[]): Promise<SyncEvent[]> {
     const result = await this.pool.query<SyncEventRow>(
       `SELECT * FROM sync_events WHERE source_id = ANY($1::text[]) ORDER BY created_at`,
       [sourceIds],
     );
-    return result.rows;
+    return result.rows.map(syncEventFromRow);
   }
 
   /** Waits until the source has a row of one of `eventTypes` and returns it. */
-  async finding(sourceId: string, eventTypes: string[], timeoutMs = 30_000): Promise<SyncEventRow> {
+  async finding<T extends SyncEventType>(
+    sourceId: string,
+    eventTypes: T[],
+    timeoutMs = 30_000,
+  ): Promise<SyncEventOf<T>> {
+    const wanted: readonly SyncEventType[] = eventTypes;
     return eventually(
-      async () => (await this.rows([sourceId])).find((row) => eventTypes.includes(row.event_type)),
+      async () =>
+        (await this.rows([sourceId])).find((row): row is SyncEventOf<T> =>
+          wanted.includes(row.eventType),
+        ),
       timeoutMs,
       `a ${eventTypes.join('/')} row for ${sourceId}`,
     );

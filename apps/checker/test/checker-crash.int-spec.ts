@@ -54,10 +54,10 @@ describe('checker killed mid-batch', () => {
 
     const rows = await pipeline.rows(runIds);
     const perRun = new Map<string, number>();
-    for (const row of rows) perRun.set(row.source_id, (perRun.get(row.source_id) ?? 0) + 1);
+    for (const row of rows) perRun.set(row.sourceId, (perRun.get(row.sourceId) ?? 0) + 1);
     expect(perRun.size).toBe(RUNS);
     expect([...perRun.values()].every((count) => count === 1)).toBe(true);
-    expect(rows.every((row) => row.event_type === 'bridge.sync.ok')).toBe(true);
+    expect(rows.every((row) => row.eventType === 'bridge.sync.ok')).toBe(true);
 
     // Every finding is announced, and re-sends reuse the finding's event id.
     const wanted = new Set(runIds);

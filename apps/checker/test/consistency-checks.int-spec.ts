@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Topics, type RunCompleted } from '@bridge/contracts';
 import { EventPublisher, KafkaConnection } from '@bridge/messaging';
 import { eventually, kafkaTransport } from '../../../test/stack-config';
-import { startPipeline, type Pipeline } from '../../../test/pipeline-harness';
+import { expectKind, startPipeline, type Pipeline } from '../../../test/pipeline-harness';
 
 describe('consistency checks through the real stack', () => {
   let pipeline: Pipeline;
@@ -23,7 +23,7 @@ describe('consistency checks through the real stack', () => {
   it('records bridge.sync.ok and publishes it once when every output is in Hippo', async () => {
     const run = await pipeline.sim.completeRun({ outputs: 3 });
     const row = await pipeline.finding(run.runId, ['bridge.sync.ok']);
-    expect(row).toMatchObject({ source: 'cappella', dedupe_key: `post_run:${run.runId}` });
+    expect(row).toMatchObject({ source: 'cappella', dedupeKey: `post_run:${run.runId}` });
     expect(row.details).toMatchObject({ checked_count: 3 });
     await waitFor(
       () => pipeline.seen(Topics.BridgeSyncOk, (e) => e.run_id === run.runId).length === 1,
@@ -40,11 +40,8 @@ describe('consistency checks through the real stack', () => {
     expect(truth.kind).toBe('missing_entity');
     const expectedMissing = truth.kind === 'missing_entity' ? truth.missing : [];
     const row = await pipeline.finding(run.runId, ['bridge.sync.mismatch', 'bridge.sync.ok']);
-    expect(row).toMatchObject({
-      event_type: 'bridge.sync.mismatch',
-      mismatch_type: 'missing_entity',
-      repair_strategy: 'alert_only',
-    });
+    expectKind(row, 'bridge.sync.mismatch');
+    expect(row).toMatchObject({ mismatchType: 'missing_entity', repairStrategy: 'alert_only' });
     expect(row.details.missing_entities).toEqual(expectedMissing);
     await waitFor(
       () => pipeline.seen(Topics.BridgeSyncMismatch, (e) => e.run_id === run.runId).length === 1,
@@ -57,7 +54,7 @@ describe('consistency checks through the real stack', () => {
   it('waits out the grace delay: an entity that appears within it gives ok and no mismatch', async () => {
     const run = await pipeline.sim.completeRun({ outputs: 3, lagMs: 700 });
     const row = await pipeline.finding(run.runId, ['bridge.sync.ok', 'bridge.sync.mismatch']);
-    expect(row.event_type).toBe('bridge.sync.ok');
+    expect(row.eventType).toBe('bridge.sync.ok');
     expect(await pipeline.rows([run.runId])).toHaveLength(1);
     expect(pipeline.seen(Topics.BridgeSyncMismatch, (e) => e.run_id === run.runId)).toEqual([]);
   });
@@ -65,7 +62,7 @@ describe('consistency checks through the real stack', () => {
   it('records partial_output for a failed run that wrote part of its outputs', async () => {
     const run = await pipeline.sim.failRun({ outputs: 3, written: 2 });
     const row = await pipeline.finding(run.runId, ['bridge.sync.mismatch']);
-    expect(row.mismatch_type).toBe('partial_output');
+    expect(row.mismatchType).toBe('partial_output');
     const truth = pipeline.sim.truth().runs[run.runId];
     expect(row.details.partial_outputs).toEqual(
       truth.kind === 'partial_output' ? truth.written : null,
@@ -80,13 +77,12 @@ describe('consistency checks through the real stack', () => {
     expect(truth.kind).toBe('stale_cache');
     const expectedArtifacts = truth.kind === 'stale_cache' ? truth.artifactIds : [];
     const row = await pipeline.finding(deletion.eventId, ['bridge.sync.stale_cache']);
+    expectKind(row, 'bridge.sync.stale_cache');
     expect(row).toMatchObject({
-      mismatch_type: 'stale_cache',
-      repair_strategy: 'evict_on_next_sweep',
+      mismatchType: 'stale_cache',
+      repairStrategy: 'evict_on_next_sweep',
     });
-    expect([...(row.details.artifact_ids as string[])].sort()).toEqual(
-      [...expectedArtifacts].sort(),
-    );
+    expect([...row.details.artifact_ids].sort()).toEqual([...expectedArtifacts].sort());
     await waitFor(
       () =>
         pipeline.seen(Topics.BridgeSyncStaleCache, (e) => e.sync_event_id === row.id).length === 1,
@@ -114,7 +110,7 @@ describe('consistency checks through the real stack', () => {
       'bridge.sync.cache_clean',
       'bridge.sync.stale_cache',
     ]);
-    expect(row.event_type).toBe('bridge.sync.cache_clean');
+    expect(row.eventType).toBe('bridge.sync.cache_clean');
   });
 
   it('records component facts, and settles a stale-cache finding once Canon evicts its artifacts', async () => {
@@ -133,12 +129,12 @@ describe('consistency checks through the real stack', () => {
     const deletion = await pipeline.sim.deleteEntities({ keys: run.outputs, leaveArtifactsFor: 2 });
     const stale = await pipeline.finding(deletion.eventId, ['bridge.sync.stale_cache']);
     expect(stale.resolved).toBe(false);
-    await pipeline.sim.evictArtifacts(stale.details.artifact_ids as string[], 'immediate');
+    await pipeline.sim.evictArtifacts(stale.details.artifact_ids, 'immediate');
     const settled = await eventually(async () => {
       const row = (await pipeline.rows([deletion.eventId])).find((r) => r.id === stale.id);
       return row?.resolved ? row : undefined;
     });
-    expect(settled.resolved_by).toBe('canon');
+    expect(settled.resolvedBy).toBe('canon');
     await waitFor(
       () =>
         pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id).length === 1,
@@ -182,11 +178,9 @@ describe('consistency checks through the real stack', () => {
         'bridge.sync.ok',
         'bridge.sync.check_failed',
       ]);
-      expect(row).toMatchObject({
-        event_type: 'bridge.sync.mismatch',
-        mismatch_type: 'missing_entity',
-      });
-      expect(Number(row.details.attempts)).toBeGreaterThan(1);
+      expectKind(row, 'bridge.sync.mismatch');
+      expect(row.mismatchType).toBe('missing_entity');
+      expect(row.details.attempts).toBeGreaterThan(1);
     } finally {
       pipeline.sim.clearFaults();
     }
@@ -199,7 +193,7 @@ describe('consistency checks through the real stack', () => {
       const run = await pipeline.sim.completeRun({ outputs: 2 });
       runId = run.runId;
       const row = await pipeline.finding(run.runId, ['bridge.sync.check_failed', 'bridge.sync.ok']);
-      expect(row.event_type).toBe('bridge.sync.check_failed');
+      expectKind(row, 'bridge.sync.check_failed');
       expect(row.details.reason).toMatch(/gave up after 3 attempt/);
     } finally {
       pipeline.sim.clearFaults();

@@ -59,8 +59,8 @@ describe('database outage', () => {
     expect(rows).toHaveLength(runIds.length);
     const truth = pipeline.sim.truth().runs;
     for (const row of rows) {
-      const expected = truth[row.source_id];
-      expect(row.event_type).toBe(
+      const expected = truth[row.sourceId];
+      expect(row.eventType).toBe(
         expected.kind === 'missing_entity' ? 'bridge.sync.mismatch' : 'bridge.sync.ok',
       );
     }

@@ -91,12 +91,13 @@ async function confirmEvictions(
     e.topic === Topics.CanonCacheEvicted ? e.event.artifact_ids : [],
   );
   if (evictedIds.length === 0) return [];
-  const open = await log.findOpenMentioning('stale_cache', 'artifact_ids', evictedIds);
+  const open = await log.findOpenStaleCaches(evictedIds);
   const repaired: SyncRepaired[] = [];
   for (const finding of open) {
     const confirmation = confirmEviction(finding.details, evictedIds);
     const resolvedNow = await log.updateDetails(
       finding.id,
+      finding.eventType,
       confirmation.details,
       confirmation.complete ? { resolvedBy: 'canon' } : null,
     );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ChecksConfig } from '@bridge/config';
 import { DEFAULT_STRATEGIES, Topics, type CheckRequested, type EntityKey } from '@bridge/contracts';
+import { InvalidEventError } from '@bridge/errors';
 import { LocalAvroCodec, RecordingEventPublisher } from '@bridge/messaging';
 import {
   CheckLeases,
@@ -489,6 +490,24 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
         missing_entities: [outputs[1]],
       }),
     ]);
+  });
+
+  it('refuses a batch holding a check type it does not know before reading or writing anything', async () => {
+    const outputs = [sample('kind-1')];
+    components.addRun('run-kind', outputs).addEntities(outputs);
+    const batch = [
+      completedRun('run-kind', outputs),
+      { ...completedRun('run-odd', outputs), check_type: 'post_run_v9' },
+    ];
+
+    const refused = runner.runBatch(batch);
+    await expect(refused).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(refused).rejects.toThrow(
+      'check post_run:run-odd has an unknown check type "post_run_v9"',
+    );
+    expect(components.calls.runOutputs).toEqual([]);
+    expect(await rowsFor('post_run:run-kind')).toEqual([]);
+    expect(publisher.sent).toEqual([]);
   });
 
   it('reads Hippo once in bulk for a batch of runs and a staleness check, and decides each check on its own', async () => {

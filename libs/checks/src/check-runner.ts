@@ -23,17 +23,17 @@ import {
 } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
 import { buildDeadLetter, type EventPublisher } from '@bridge/messaging';
-import type { CheckLeases, SyncEventEntity, SyncEventLog } from '@bridge/store';
+import { SyncEventTypes, type CheckLeases, type SyncEvent, type SyncEventLog } from '@bridge/store';
 import {
   decideCheck,
   missingFrom,
   type CheckDecision,
   type CheckObservation,
 } from './check-decision';
-import { partitionKeyOf } from './check-work';
+import { checkWorkOf, partitionKeyOf, type CheckWork } from './check-work';
 import type { ComponentReader } from './component-reader';
 import { FindingPublisher } from './finding-publisher';
-import { SyncEventTypes, findingFor, isFinal, type FinalDecision } from './finding';
+import { findingFor, isFinal, type FinalDecision } from './finding';
 
 /** A check another worker holds is looked at again after this long. */
 const LEASE_BUSY_DELAY_MS = 1_000;
@@ -76,7 +76,9 @@ export class CheckRunner {
     keepAlive: () => Promise<void> = async () => {},
   ): Promise<BatchSummary> {
     const summary: BatchSummary = { skipped: 0, findings: 0, delayed: 0, failed: 0 };
-    const works = latestPerCheck(items);
+    // An item of a check type this build does not know throws here, before any side effect:
+    // the loop then handles the batch item by item and dead-letters that one.
+    const works = latestPerCheck(items.map(checkWorkOf));
     const existing = await this.deps.log.findByDedupeKeys(works.map((w) => w.check_key));
     // A finding exists: the check is done, and only an outbound event still owed goes out.
     // A `check_failed` row is not an answer: a requeued or redelivered item runs again.
@@ -101,7 +103,7 @@ export class CheckRunner {
         if (!observation) throw new Error(`no observation for ${work.check_key}`);
         return { work, decision: decideCheck(work, observation, this.deps.checks, now) };
       });
-      const finals = decided.filter((d): d is { work: CheckRequested; decision: FinalDecision } =>
+      const finals = decided.filter((d): d is { work: CheckWork; decision: FinalDecision } =>
         isFinal(d.decision),
       );
       // The dead letter goes out before the row: if we die in between, the redelivered item
@@ -133,7 +135,7 @@ export class CheckRunner {
   }
 
   /** Reads the components for every check in the batch, with one bulk call per component. */
-  private async observe(works: CheckRequested[]): Promise<Map<string, CheckObservation>> {
+  private async observe(works: CheckWork[]): Promise<Map<string, CheckObservation>> {
     const observations = new Map<string, CheckObservation>();
     const runChecks = works.filter((w) => w.check_type !== 'canon_staleness');
     const staleness = works.filter((w) => w.check_type === 'canon_staleness');
@@ -230,7 +232,7 @@ export class CheckRunner {
   }
 
   /** Publishes the outbound events the rows owe, then marks them sent (the outbox). */
-  private async publishOwed(rows: SyncEventEntity[]): Promise<void> {
+  private async publishOwed(rows: SyncEvent[]): Promise<void> {
     await this.deps.log.markPublished(await this.findings.publishOwed(rows));
   }
 
@@ -275,8 +277,8 @@ function unavailable(error: unknown): CheckObservation {
 }
 
 /** One work item per check: the one furthest along (a redelivery may sit beside a retry). */
-function latestPerCheck(items: CheckRequested[]): CheckRequested[] {
-  const byKey = new Map<string, CheckRequested>();
+function latestPerCheck(items: CheckWork[]): CheckWork[] {
+  const byKey = new Map<string, CheckWork>();
   for (const item of items) {
     const seen = byKey.get(item.check_key);
     if (!seen || item.attempt >= seen.attempt) byKey.set(item.check_key, item);

@@ -5,9 +5,30 @@
  * for one run (or one entity) is handled in order by one checker.
  */
 import { randomUUID } from 'node:crypto';
-import { Topics, type CheckRequested, type EntityKey, type Topic } from '@bridge/contracts';
+import {
+  isCheckType,
+  Topics,
+  type CheckRequested,
+  type CheckType,
+  type EntityKey,
+  type Topic,
+} from '@bridge/contracts';
+import { InvalidEventError } from '@bridge/errors';
 
-export type CheckType = 'post_run' | 'failed_run' | 'canon_staleness';
+/** A work item whose check type this build knows (the wire format carries it as a string). */
+export type CheckWork = CheckRequested & { check_type: CheckType };
+
+/**
+ * The work item with its check type checked: a type this build does not know (a newer
+ * producer, a hand-written event) is refused, and the consumer loop dead-letters the item.
+ */
+export function checkWorkOf(item: CheckRequested): CheckWork {
+  const checkType = item.check_type;
+  if (!isCheckType(checkType)) {
+    throw new InvalidEventError(`check ${item.check_key} has an unknown check type "${checkType}"`);
+  }
+  return { ...item, check_type: checkType };
+}
 
 /** The inbound events that trigger checks, as the messaging layer delivers them. */
 export type CheckTrigger =
@@ -32,10 +53,7 @@ export function checkKeyOf(checkType: CheckType, sourceId: string): string {
 }
 
 /** A check work item for the event, or null when the event needs no check. */
-export function checkWorkFor(
-  trigger: CheckTrigger,
-  now: number = Date.now(),
-): CheckRequested | null {
+export function checkWorkFor(trigger: CheckTrigger, now: number = Date.now()): CheckWork | null {
   const base = {
     event_id: randomUUID(),
     occurred_at: now,

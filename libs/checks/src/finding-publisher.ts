@@ -7,7 +7,7 @@
  */
 import { Topics } from '@bridge/contracts';
 import type { EventPublisher } from '@bridge/messaging';
-import type { SyncEventEntity } from '@bridge/store';
+import type { SyncEvent } from '@bridge/store';
 import { outboundEventFor, type OutboundFinding } from './finding';
 
 export class FindingPublisher {
@@ -17,11 +17,11 @@ export class FindingPublisher {
    * Publishes what the rows owe (rows already published or announcing nothing are skipped);
    * resolves once the transport acknowledged every event, with the ids of the rows sent.
    */
-  async publishOwed(rows: SyncEventEntity[]): Promise<string[]> {
+  async publishOwed(rows: SyncEvent[]): Promise<string[]> {
     const owed = rows
       .filter((row) => row.outboundEventId && !row.publishedAt)
       .map((row) => ({ row, outbound: outboundEventFor(row) }))
-      .filter((o): o is { row: SyncEventEntity; outbound: OutboundFinding } => o.outbound !== null);
+      .filter((o): o is { row: SyncEvent; outbound: OutboundFinding } => o.outbound !== null);
     if (owed.length === 0) return [];
     const outbound = owed.map((o) => o.outbound);
     await Promise.all([

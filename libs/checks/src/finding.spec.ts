@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_STRATEGIES, validateEvent, type CheckRequested } from '@bridge/contracts';
-import type { SyncEventEntity } from '@bridge/store';
+import { DEFAULT_STRATEGIES, validateEvent } from '@bridge/contracts';
+import { syncEventFromRow, type SyncEvent } from '@bridge/store';
+import type { CheckWork } from './check-work';
 import { findingFor, outboundEventFor, stableEventId } from './finding';
 
-const work: CheckRequested = {
+const work: CheckWork = {
   event_id: randomUUID(),
   occurred_at: 1,
   check_type: 'post_run',
@@ -23,25 +24,25 @@ const work: CheckRequested = {
   last_error: null,
 };
 
-/** What the store gives back for a recorded finding. */
-function stored(entry: ReturnType<typeof findingFor>): SyncEventEntity {
-  return {
+/** What the store gives back for a recorded finding: the row as stored, read through the log's parser. */
+function stored(entry: ReturnType<typeof findingFor>): SyncEvent {
+  return syncEventFromRow({
     id: randomUUID(),
-    eventType: entry.eventType,
+    event_type: entry.eventType,
     source: entry.source,
-    sourceId: entry.sourceId,
+    source_id: entry.sourceId,
     actor: entry.actor ?? null,
-    details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
+    details: JSON.parse(JSON.stringify(entry.details)),
     resolved: false,
-    resolvedAt: null,
-    resolvedBy: null,
-    createdAt: new Date(5_000),
-    dedupeKey: entry.dedupeKey,
-    mismatchType: entry.mismatchType ?? null,
-    repairStrategy: entry.repairStrategy ?? null,
-    outboundEventId: entry.publishes ? randomUUID() : null,
-    publishedAt: null,
-  };
+    resolved_at: null,
+    resolved_by: null,
+    created_at: new Date(5_000),
+    dedupe_key: entry.dedupeKey,
+    mismatch_type: entry.mismatchType,
+    repair_strategy: entry.repairStrategy,
+    outbound_event_id: entry.publishes ? randomUUID() : null,
+    published_at: null,
+  });
 }
 
 describe('findings and their outbound events', () => {

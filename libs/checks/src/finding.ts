@@ -10,24 +10,15 @@ import { v5 as uuidv5 } from 'uuid';
 import {
   evictionModeFor,
   Topics,
-  type CheckRequested,
-  type EntityKey,
   type MismatchType,
   type RepairStrategy,
   type SyncMismatch,
   type SyncOk,
   type SyncStaleCache,
 } from '@bridge/contracts';
-import type { NewSyncEvent, SyncEventEntity } from '@bridge/store';
+import { SyncEventTypes, type NewSyncEvent, type SyncEvent } from '@bridge/store';
 import type { CheckDecision } from './check-decision';
-
-export const SyncEventTypes = {
-  Ok: 'bridge.sync.ok',
-  Mismatch: 'bridge.sync.mismatch',
-  StaleCache: 'bridge.sync.stale_cache',
-  CacheClean: 'bridge.sync.cache_clean',
-  CheckFailed: 'bridge.sync.check_failed',
-} as const;
+import type { CheckWork } from './check-work';
 
 /** The decisions that end a check (the others send it round again). */
 export type FinalDecision = Extract<
@@ -40,7 +31,7 @@ export function isFinal(decision: CheckDecision): decision is FinalDecision {
 }
 
 export function findingFor(
-  work: CheckRequested,
+  work: CheckWork,
   decision: FinalDecision,
   strategies: Readonly<Record<MismatchType, RepairStrategy>>,
 ): NewSyncEvent {
@@ -50,6 +41,7 @@ export function findingFor(
     dedupeKey: work.check_key,
     actor: work.actor ?? null,
   };
+  const noMismatch = { mismatchType: null, repairStrategy: null };
   const context = {
     check_type: work.check_type,
     run_id: work.run_id ?? null,
@@ -63,7 +55,13 @@ export function findingFor(
       return {
         ...common,
         eventType: SyncEventTypes.Ok,
-        details: { ...context, checked_count: decision.checkedCount },
+        ...noMismatch,
+        // Only post-run checks end ok, and their work always names the run (it is the source).
+        details: {
+          ...context,
+          run_id: work.run_id ?? work.source_id,
+          checked_count: decision.checkedCount,
+        },
         publishes: true,
       };
     case 'mismatch':
@@ -98,12 +96,14 @@ export function findingFor(
       return {
         ...common,
         eventType: SyncEventTypes.CacheClean,
+        ...noMismatch,
         details: { ...context, change: work.change ?? null, checked_count: decision.checkedCount },
       };
     case 'failed':
       return {
         ...common,
         eventType: SyncEventTypes.CheckFailed,
+        ...noMismatch,
         details: { ...context, reason: decision.reason, entities: work.entities },
       };
   }
@@ -114,10 +114,12 @@ export type OutboundFinding =
   | { topic: typeof Topics.BridgeSyncMismatch; event: SyncMismatch; key: string }
   | { topic: typeof Topics.BridgeSyncStaleCache; event: SyncStaleCache; key: string };
 
-/** The outbound event a stored finding announces, or null if it announces none. */
-export function outboundEventFor(row: SyncEventEntity): OutboundFinding | null {
+/**
+ * The outbound event a stored finding announces, or null if it announces none. The one mapping
+ * from row to event: every field comes from the row's typed columns and details.
+ */
+export function outboundEventFor(row: SyncEvent): OutboundFinding | null {
   if (!row.outboundEventId) return null;
-  const details = row.details;
   const envelope = {
     event_id: row.outboundEventId,
     occurred_at: row.createdAt.getTime(),
@@ -132,9 +134,9 @@ export function outboundEventFor(row: SyncEventEntity): OutboundFinding | null {
         key,
         event: {
           ...envelope,
-          run_id: row.sourceId,
-          pipeline_id: stringOrNull(details.pipeline_id),
-          checked_count: Number(details.checked_count ?? 0),
+          run_id: row.details.run_id,
+          pipeline_id: row.details.pipeline_id,
+          checked_count: row.details.checked_count,
         },
       };
     case SyncEventTypes.Mismatch:
@@ -143,10 +145,10 @@ export function outboundEventFor(row: SyncEventEntity): OutboundFinding | null {
         key,
         event: {
           ...envelope,
-          mismatch_type: row.mismatchType ?? 'unknown',
-          run_id: stringOrNull(details.run_id),
-          missing_entities: (details.missing_entities as EntityKey[] | undefined) ?? [],
-          repair_strategy: row.repairStrategy ?? 'alert_only',
+          mismatch_type: row.mismatchType,
+          run_id: row.details.run_id,
+          missing_entities: row.details.missing_entities,
+          repair_strategy: row.repairStrategy,
           source: row.source,
         },
       };
@@ -156,18 +158,14 @@ export function outboundEventFor(row: SyncEventEntity): OutboundFinding | null {
         key,
         event: {
           ...envelope,
-          artifact_ids: (details.artifact_ids as string[] | undefined) ?? [],
-          entities: (details.entities as EntityKey[] | undefined) ?? [],
-          eviction_mode: evictionModeFor((row.repairStrategy ?? 'alert_only') as RepairStrategy),
+          artifact_ids: row.details.artifact_ids,
+          entities: row.details.entities,
+          eviction_mode: evictionModeFor(row.repairStrategy),
         },
       };
     default:
       return null;
   }
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 /** Namespace of Bridge's name-based event ids; fixed forever, or every id would change. */

@@ -20,7 +20,16 @@ describe('inbound events', () => {
       dedupeKey: `inbound:${event.event_id}`,
       actor: 'loader',
     });
-    expect(inboundLogEntryFor({ topic: Topics.CappellaRunCompleted, event })).toBeNull();
+    // A run completion is a check to run, not a fact to record.
+    const run = {
+      event_id: randomUUID(),
+      occurred_at: 1,
+      run_id: 'r1',
+      pipeline_id: 'p1',
+      outputs: [],
+      actor: 'a',
+    };
+    expect(inboundLogEntryFor({ topic: Topics.CappellaRunCompleted, event: run })).toBeNull();
   });
 
   it('turns a completed run into post-run work keyed by the run', () => {
@@ -75,10 +84,20 @@ describe('inbound events', () => {
   });
 
   it('settles a stale-cache finding only when every artifact it named is evicted', () => {
-    const details = { artifact_ids: ['x1', 'x2'] };
+    const details = {
+      check_type: 'canon_staleness' as const,
+      run_id: null,
+      pipeline_id: null,
+      source_event_id: randomUUID(),
+      triggered_at: 1,
+      attempts: 1,
+      change: 'DELETED',
+      artifact_ids: ['x1', 'x2'],
+      entities: [{ entity_type: 's', external_id: '1' }],
+    };
     const first = confirmEviction(details, ['x1', 'other']);
     expect(first).toEqual({
-      details: { artifact_ids: ['x1', 'x2'], evicted_artifact_ids: ['x1'] },
+      details: { ...details, evicted_artifact_ids: ['x1'] },
       complete: false,
     });
     expect(confirmEviction(first.details, ['x2']).complete).toBe(true);

@@ -7,18 +7,21 @@
  * that (a finding is resolved once every artifact it named has been evicted), and
  * `evictionRepairedEvent` the `bridge.sync.repaired` that announces it.
  */
-import { Topics, type SyncRepaired, type Topic } from '@bridge/contracts';
-import type { NewSyncEvent } from '@bridge/store';
+import { Topics, type EventOf, type SyncRepaired, type Topic } from '@bridge/contracts';
+import { SyncEventTypes, type NewSyncEvent, type StaleCacheDetails } from '@bridge/store';
 import { stableEventId } from './finding';
 
-type Received = { topic: Topic; event: unknown };
+/** A received event of any topic, as a union on `topic` so that a switch narrows `event`. */
+type Received = { [T in Topic]: { topic: T; event: EventOf<T> } }[Topic];
 
 export function inboundLogEntryFor(received: Received): NewSyncEvent | null {
   switch (received.topic) {
     case Topics.CappellaReconciliationCompleted: {
-      const event = received.event as import('@bridge/contracts').ReconciliationCompleted;
+      const event = received.event;
       return {
-        eventType: received.topic,
+        eventType: SyncEventTypes.ReconciliationCompleted,
+        mismatchType: null,
+        repairStrategy: null,
         source: 'cappella',
         sourceId: event.scan_id,
         dedupeKey: `inbound:${event.event_id}`,
@@ -31,9 +34,11 @@ export function inboundLogEntryFor(received: Received): NewSyncEvent | null {
       };
     }
     case Topics.HippoIngestBatchCompleted: {
-      const event = received.event as import('@bridge/contracts').IngestBatchCompleted;
+      const event = received.event;
       return {
-        eventType: received.topic,
+        eventType: SyncEventTypes.IngestBatchCompleted,
+        mismatchType: null,
+        repairStrategy: null,
         source: 'hippo',
         sourceId: event.batch_id,
         dedupeKey: `inbound:${event.event_id}`,
@@ -47,9 +52,11 @@ export function inboundLogEntryFor(received: Received): NewSyncEvent | null {
       };
     }
     case Topics.CanonCacheEvicted: {
-      const event = received.event as import('@bridge/contracts').CacheEvicted;
+      const event = received.event;
       return {
-        eventType: received.topic,
+        eventType: SyncEventTypes.CacheEvicted,
+        mismatchType: null,
+        repairStrategy: null,
         source: 'canon',
         sourceId: event.artifact_ids[0] ?? event.event_id,
         dedupeKey: `inbound:${event.event_id}`,
@@ -67,18 +74,18 @@ export function inboundLogEntryFor(received: Received): NewSyncEvent | null {
 }
 
 export interface EvictionConfirmation {
-  details: Record<string, unknown>;
+  details: StaleCacheDetails;
   /** Every artifact the finding named is now evicted. */
   complete: boolean;
 }
 
 /** Adds the evicted artifacts to a stale-cache finding's details and says if it is settled. */
 export function confirmEviction(
-  details: Record<string, unknown>,
+  details: StaleCacheDetails,
   evictedIds: readonly string[],
 ): EvictionConfirmation {
-  const named = (details.artifact_ids as string[] | undefined) ?? [];
-  const before = new Set((details.evicted_artifact_ids as string[] | undefined) ?? []);
+  const named = details.artifact_ids;
+  const before = new Set(details.evicted_artifact_ids ?? []);
   for (const id of evictedIds) if (named.includes(id)) before.add(id);
   const evicted = named.filter((id) => before.has(id));
   return {

@@ -9,13 +9,14 @@ export { CheckRunner, type BatchSummary, type CheckRunnerDeps } from './check-ru
 export {
   checkKeyOf,
   checkWorkFor,
+  checkWorkOf,
   isCheckTrigger,
   partitionKeyOf,
   type CheckTrigger,
-  type CheckType,
+  type CheckWork,
 } from './check-work';
 export { ComponentReader } from './component-reader';
 export { FindingPublisher } from './finding-publisher';
 export { OutboxRelay } from './outbox-relay';
-export { SyncEventTypes, findingFor, outboundEventFor, stableEventId } from './finding';
+export { findingFor, outboundEventFor, stableEventId, type OutboundFinding } from './finding';
 export { confirmEviction, evictionRepairedEvent, inboundLogEntryFor } from './inbound-log-entry';

@@ -1,4 +1,4 @@
-import { createDataSource, migrateStore, SyncEventLog } from '@bridge/store';
+import { createDataSource, migrateStore, sampleOkFinding, SyncEventLog } from '@bridge/store';
 import type { DataSource } from 'typeorm';
 import { Topics } from '@bridge/contracts';
 import { RecordingEventPublisher } from '@bridge/messaging';
@@ -21,14 +21,7 @@ describe('OutboxRelay (embedded PGlite)', () => {
 
   it('re-publishes a finding recorded but never announced, with its own event id, exactly once', async () => {
     const [{ event: row }] = await log.recordMany([
-      {
-        eventType: 'bridge.sync.ok',
-        source: 'cappella',
-        sourceId: 'run-owed',
-        dedupeKey: 'post_run:run-owed',
-        details: { pipeline_id: 'pipe-1', checked_count: 3 },
-        publishes: true,
-      },
+      sampleOkFinding('run-owed', { checkedCount: 3, publishes: true }),
     ]);
     const publisher = new RecordingEventPublisher();
     const relay = new OutboxRelay(log, publisher, 0);
@@ -51,16 +44,7 @@ describe('OutboxRelay (embedded PGlite)', () => {
   });
 
   it('leaves rows younger than the minimum age to their writer', async () => {
-    await log.recordMany([
-      {
-        eventType: 'bridge.sync.ok',
-        source: 'cappella',
-        sourceId: 'run-fresh',
-        dedupeKey: 'post_run:run-fresh',
-        details: { pipeline_id: 'pipe-1', checked_count: 1 },
-        publishes: true,
-      },
-    ]);
+    await log.recordMany([sampleOkFinding('run-fresh', { publishes: true })]);
     const publisher = new RecordingEventPublisher();
     await expect(new OutboxRelay(log, publisher, 60_000).relay()).resolves.toBe(0);
     expect(publisher.sent).toHaveLength(0);

@@ -1,4 +1,5 @@
 export * from './generated/events';
+export { CHECK_TYPES, isCheckType, type CheckType } from './check-types';
 export { entityKeyId } from './entity-key-id';
 export {
   DEAD_LETTER_TOPIC,

@@ -50,6 +50,14 @@ export class InvalidEventError extends PermanentError {
 }
 
 /**
+ * A stored row does not have the shape its kind requires: a bug in a writer or a hand edit.
+ * Reading it again cannot help, so it is permanent; the message names the row and the fields.
+ */
+export class InvalidRecordError extends PermanentError {
+  override readonly code = 'invalid_record';
+}
+
+/**
  * A component (Cappella, Hippo, Canon) did not answer usefully: timeout, 5xx, 429, connection
  * refused, or its circuit breaker is open. Retried by the caller's retry tiers.
  */

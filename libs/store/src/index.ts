@@ -6,10 +6,29 @@ export { StoreHealth, StoreModule } from './store.module';
 export { StoreTransactions, type StoreTransaction } from './store-transactions';
 export {
   SyncEventLog,
+  syncEventFromRow,
   type FindingCount,
-  type NewSyncEvent,
   type RecordedSyncEvent,
   type SyncEventRow,
 } from './sync-event-log';
+export {
+  SyncEventTypes,
+  type CacheCleanDetails,
+  type CheckFailedDetails,
+  type DetailsOf,
+  type MismatchDetails,
+  type NewSyncEvent,
+  type OkDetails,
+  type StaleCacheDetails,
+  type SyncEvent,
+  type SyncEventKind,
+  type SyncEventOf,
+  type SyncEventType,
+} from './sync-event-kinds';
 export { CheckLeases } from './check-leases';
 export { InProcessBacklog, type BacklogMessage, type GroupBacklog } from './in-process-backlog';
+export {
+  sampleCheckFailedFinding,
+  sampleMismatchFinding,
+  sampleOkFinding,
+} from './sample-findings';

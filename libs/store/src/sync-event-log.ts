@@ -1,34 +1,35 @@
 /**
- * Writes to the sync event log. Recording is idempotent by `dedupe_key`: the first writer
- * creates the row, later writers of the same finding get the existing row back and
+ * Reads and writes of the sync event log. Recording is idempotent by `dedupe_key`: the first
+ * writer creates the row, later writers of the same finding get the existing row back and
  * `created: false`, which is how callers know not to publish the finding a second time.
+ *
+ * Rows go in and come out typed by kind (`sync-event-kinds.ts`): every read parses the row with
+ * `syncEventFromRow`, so callers never cast `details`.
  */
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { SyncEventEntity } from './entities/sync-event.entity';
-
-export interface NewSyncEvent {
-  eventType: string;
-  source: string;
-  sourceId: string;
-  dedupeKey: string;
-  actor?: string | null;
-  details?: Record<string, unknown>;
-  mismatchType?: string | null;
-  repairStrategy?: string | null;
-  /** True when the finding is announced by an outbound event (the outbox owes one). */
-  publishes?: boolean;
-}
+import { z } from 'zod';
+import { MISMATCH_TYPES, type MismatchType } from '@bridge/contracts';
+import { InvalidRecordError } from '@bridge/errors';
+import {
+  SyncEventKindSchema,
+  SyncEventTypes,
+  type DetailsOf,
+  type NewSyncEvent,
+  type SyncEvent,
+  type SyncEventOf,
+  type SyncEventType,
+} from './sync-event-kinds';
 
 export interface FindingCount {
-  eventType: string;
-  mismatchType: string | null;
+  eventType: SyncEventType;
+  mismatchType: MismatchType | null;
   total: number;
   open: number;
 }
 
 export interface RecordedSyncEvent {
-  event: SyncEventEntity;
+  event: SyncEvent;
   /** False when a row with the same de-duplication key already existed. */
   created: boolean;
 }
@@ -64,7 +65,7 @@ export class SyncEventLog {
    */
   async recordMany(
     entries: NewSyncEvent[],
-    options: { replaceable?: string } = {},
+    options: { replaceable?: SyncEventType } = {},
   ): Promise<RecordedSyncEvent[]> {
     if (entries.length === 0) return [];
     const em = this.em;
@@ -92,15 +93,15 @@ export class SyncEventLog {
         unique.map((e) => e.sourceId),
         unique.map((e) => e.dedupeKey),
         unique.map((e) => e.actor ?? null),
-        unique.map((e) => JSON.stringify(e.details ?? {})),
-        unique.map((e) => e.mismatchType ?? null),
-        unique.map((e) => e.repairStrategy ?? null),
+        unique.map((e) => JSON.stringify(e.details)),
+        unique.map((e) => e.mismatchType),
+        unique.map((e) => e.repairStrategy),
         unique.map((e) => (e.publishes ? randomUUID() : null)),
         // A value no event type has when nothing is replaceable.
         options.replaceable ?? '',
       ],
     );
-    const byKey = new Map(returned.map((row) => [row.dedupe_key, fromRow(row)]));
+    const byKey = new Map(returned.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
     const written = new Set(byKey.keys());
     const storedKeys = unique.map((e) => e.dedupeKey).filter((key) => !byKey.has(key));
     if (storedKeys.length > 0) {
@@ -108,7 +109,7 @@ export class SyncEventLog {
         `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
         [storedKeys],
       );
-      for (const row of stored) byKey.set(row.dedupe_key, fromRow(row));
+      for (const row of stored) byKey.set(row.dedupe_key, syncEventFromRow(row));
     }
     return entries.map((entry, index) => {
       const event = byKey.get(entry.dedupeKey);
@@ -140,7 +141,7 @@ export class SyncEventLog {
   async relayOwed(
     minAgeMs: number,
     limit: number,
-    send: (rows: SyncEventEntity[]) => Promise<void>,
+    send: (rows: SyncEvent[]) => Promise<void>,
   ): Promise<number> {
     return this.em.transaction(async (manager) => {
       const rows = await manager.query<SyncEventRow[]>(
@@ -153,7 +154,7 @@ export class SyncEventLog {
         [minAgeMs, limit],
       );
       if (rows.length === 0) return 0;
-      const owed = rows.map(fromRow);
+      const owed = rows.map(syncEventFromRow);
       await send(owed);
       await new SyncEventLog(manager).markPublished(owed.map((row) => row.id));
       return owed.length;
@@ -161,77 +162,77 @@ export class SyncEventLog {
   }
 
   /** Existing rows for these de-duplication keys, by key. */
-  async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEventEntity>> {
+  async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEvent>> {
     if (keys.length === 0) return new Map();
     const rows = await this.em.query<SyncEventRow[]>(
       `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
       [keys],
     );
-    return new Map(rows.map((row) => [row.dedupe_key, fromRow(row)]));
+    return new Map(rows.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
   }
 
   /**
-   * Unresolved findings of one mismatch type whose `details.<field>` array mentions any id.
-   * Inside a transaction (`Store.transaction`) the rows are locked until it ends, so two
-   * writers merging into the same row's details do not overwrite each other.
+   * Unresolved stale-cache findings naming any of these artifacts. Inside a transaction
+   * (`StoreTransactions.run`) the rows are locked until it ends, so two writers merging
+   * evictions into the same finding do not overwrite each other.
    */
-  async findOpenMentioning(
-    mismatchType: string,
-    field: string,
-    ids: string[],
-  ): Promise<SyncEventEntity[]> {
-    if (ids.length === 0) return [];
+  async findOpenStaleCaches(
+    artifactIds: string[],
+  ): Promise<Array<SyncEventOf<typeof SyncEventTypes.StaleCache>>> {
+    if (artifactIds.length === 0) return [];
     const inTransaction = this.em.queryRunner?.isTransactionActive ?? false;
     const rows = await this.em.query<SyncEventRow[]>(
       `SELECT * FROM sync_events
-        WHERE mismatch_type = $1 AND NOT resolved AND details -> $2 ?| $3::text[]
+        WHERE event_type = $1 AND NOT resolved AND details -> 'artifact_ids' ?| $2::text[]
         ORDER BY id${inTransaction ? ' FOR UPDATE' : ''}`,
-      [mismatchType, field, ids],
+      [SyncEventTypes.StaleCache, artifactIds],
     );
-    return rows.map(fromRow);
+    return rows
+      .map(syncEventFromRow)
+      .flatMap((row) => (row.eventType === SyncEventTypes.StaleCache ? [row] : []));
   }
 
-  /** Replaces a row's details and optionally resolves it; returns false if it was resolved already. */
-  async updateDetails(
+  /**
+   * Replaces the details of an unresolved row of `eventType` and optionally resolves it;
+   * returns false if there is no such row (resolved already, or of another kind).
+   */
+  async updateDetails<T extends SyncEventType>(
     id: string,
-    details: Record<string, unknown>,
+    eventType: T,
+    details: DetailsOf<T>,
     resolution: { resolvedBy: string } | null,
   ): Promise<boolean> {
-    const result = await this.em
-      .createQueryBuilder()
-      .update(SyncEventEntity)
-      .set({
-        // The jsonb document is replaced whole, passed as JSON text (as `recordMany` does):
-        // TypeORM's typed `set` would check it field by field like an embedded entity.
-        details: () => ':details',
-        ...(resolution
-          ? { resolved: true, resolvedAt: () => 'now()', resolvedBy: resolution.resolvedBy }
-          : {}),
-      })
-      .setParameter('details', JSON.stringify(details))
-      .where('id = :id AND NOT resolved', { id })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    const [, affected] = await this.em.query<[unknown, number]>(
+      `UPDATE sync_events
+          SET details = $3::jsonb${
+            resolution ? ', resolved = true, resolved_at = now(), resolved_by = $4' : ''
+          }
+        WHERE id = $1 AND event_type = $2 AND NOT resolved`,
+      [id, eventType, JSON.stringify(details), ...(resolution ? [resolution.resolvedBy] : [])],
+    );
+    return affected > 0;
   }
 
   /** Rows per event type and mismatch type, unresolved ones apart (for status lines). */
   async countByKind(): Promise<FindingCount[]> {
     const rows = await this.em.query<
-      Array<{ event_type: string; mismatch_type: string | null; total: string; open: string }>
+      Array<{ event_type: unknown; mismatch_type: unknown; total: string; open: string }>
     >(
       `SELECT event_type, mismatch_type, count(*) AS total, count(*) FILTER (WHERE NOT resolved) AS open
          FROM sync_events GROUP BY event_type, mismatch_type ORDER BY event_type, mismatch_type`,
     );
     return rows.map((row) => ({
-      eventType: row.event_type,
-      mismatchType: row.mismatch_type,
+      ...countKey.parse({ eventType: row.event_type, mismatchType: row.mismatch_type }),
       total: Number(row.total),
       open: Number(row.open),
     }));
   }
 
-  findById(id: string): Promise<SyncEventEntity | null> {
-    return this.em.getRepository(SyncEventEntity).findOneBy({ id });
+  async findById(id: string): Promise<SyncEvent | null> {
+    const rows = await this.em.query<SyncEventRow[]>(`SELECT * FROM sync_events WHERE id = $1`, [
+      id,
+    ]);
+    return rows.length === 0 ? null : syncEventFromRow(rows[0]);
   }
 }
 
@@ -242,7 +243,7 @@ export interface SyncEventRow {
   source: string;
   source_id: string;
   actor: string | null;
-  details: Record<string, unknown>;
+  details: unknown;
   resolved: boolean;
   resolved_at: Date | null;
   resolved_by: string | null;
@@ -254,22 +255,40 @@ export interface SyncEventRow {
   published_at: Date | null;
 }
 
-function fromRow(row: SyncEventRow): SyncEventEntity {
-  return Object.assign(new SyncEventEntity(), {
-    id: row.id,
+const countKey = z.object({
+  eventType: z.enum(Object.values(SyncEventTypes)),
+  mismatchType: z.enum(MISMATCH_TYPES).nullable(),
+});
+
+/**
+ * The typed finding a raw row holds. The kind-dependent columns are parsed against the schema
+ * of the row's event type, so a row written by a buggy or older writer is refused here, by id
+ * and field, rather than read as a finding it is not.
+ */
+export function syncEventFromRow(row: SyncEventRow): SyncEvent {
+  const kind = SyncEventKindSchema.safeParse({
     eventType: row.event_type,
+    mismatchType: row.mismatch_type,
+    repairStrategy: row.repair_strategy,
+    details: row.details,
+  });
+  if (!kind.success) {
+    throw new InvalidRecordError(
+      `sync event ${row.id} (${row.event_type}) does not fit its kind: ${z.prettifyError(kind.error)}`,
+    );
+  }
+  return {
+    id: row.id,
     source: row.source,
     sourceId: row.source_id,
     actor: row.actor,
-    details: row.details,
     resolved: row.resolved,
-    resolvedAt: row.resolved_at,
+    resolvedAt: row.resolved_at === null ? null : new Date(row.resolved_at),
     resolvedBy: row.resolved_by,
     createdAt: new Date(row.created_at),
     dedupeKey: row.dedupe_key,
-    mismatchType: row.mismatch_type,
-    repairStrategy: row.repair_strategy,
     outboundEventId: row.outbound_event_id,
     publishedAt: row.published_at === null ? null : new Date(row.published_at),
-  });
+    ...kind.data,
+  };
 }

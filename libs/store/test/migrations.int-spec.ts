@@ -6,12 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { StoreConfig } from '@bridge/config';
+import { InvalidRecordError } from '@bridge/errors';
 import {
   CheckLeases,
   ProcessedInboundEvents,
   SyncEventLog,
+  SyncEventTypes,
   createDataSource,
   migrateStore,
+  sampleCheckFailedFinding,
+  sampleMismatchFinding,
+  sampleOkFinding,
 } from '@bridge/store';
 import { MIGRATIONS } from '../src/migrations';
 import { freshDatabase } from '../../../test/stack-config';
@@ -70,16 +75,10 @@ describe.each(engines)('store on %s', (_engine, provision) => {
   it('records a finding once however often it is recorded', async () => {
     const log = new SyncEventLog(dataSource);
     const runId = `run-${randomUUID()}`;
-    const finding = {
-      eventType: 'bridge.sync.mismatch',
-      source: 'cappella',
-      sourceId: runId,
-      dedupeKey: `post_run:${runId}`,
+    const finding = sampleMismatchFinding(runId, {
       actor: 'alice',
-      details: { missing_entities: [{ entity_type: 'sample', external_id: 'S-2' }] },
-      mismatchType: 'missing_entity',
-      repairStrategy: 'alert_only',
-    };
+      missing: [{ entity_type: 'sample', external_id: 'S-2' }],
+    });
     const first = await log.record(finding);
     const second = await log.record({ ...finding, actor: 'someone-else' });
     expect(first.created).toBe(true);
@@ -109,22 +108,12 @@ describe.each(engines)('store on %s', (_engine, provision) => {
   it('records a batch with one insert, reporting which entries were new', async () => {
     const log = new SyncEventLog(dataSource);
     const key = (n: number) => `batch:${randomUUID()}:${n}`;
-    const existing = await log.record({
-      eventType: 'bridge.sync.ok',
-      source: 'cappella',
-      sourceId: 'r0',
-      dedupeKey: key(0),
-    });
+    const existing = await log.record(sampleOkFinding('r0', { dedupeKey: key(0) }));
     const fresh = key(1);
     const results = await log.recordMany([
-      {
-        eventType: 'bridge.sync.ok',
-        source: 'cappella',
-        sourceId: 'r0',
-        dedupeKey: existing.event.dedupeKey,
-      },
-      { eventType: 'bridge.sync.ok', source: 'cappella', sourceId: 'r1', dedupeKey: fresh },
-      { eventType: 'bridge.sync.ok', source: 'cappella', sourceId: 'r1', dedupeKey: fresh },
+      sampleOkFinding('r0', { dedupeKey: existing.event.dedupeKey }),
+      sampleOkFinding('r1', { dedupeKey: fresh }),
+      sampleOkFinding('r1', { dedupeKey: fresh }),
     ]);
     expect(results.map((r) => r.created)).toEqual([false, true, false]);
     expect(results[1].event.id).toBe(results[2].event.id);
@@ -133,35 +122,15 @@ describe.each(engines)('store on %s', (_engine, provision) => {
   it('replaces a replaceable row with a real finding, keeping its id, and nothing else', async () => {
     const log = new SyncEventLog(dataSource);
     const dedupeKey = `post_run:${randomUUID()}`;
-    const failed = await log.record({
-      eventType: 'bridge.sync.check_failed',
-      source: 'cappella',
-      sourceId: 'r-requeued',
-      dedupeKey,
-    });
-    const options = { replaceable: 'bridge.sync.check_failed' };
+    const failed = await log.record(sampleCheckFailedFinding('r-requeued', { dedupeKey }));
+    const options = { replaceable: SyncEventTypes.CheckFailed };
     const [failedAgain] = await log.recordMany(
-      [
-        {
-          eventType: 'bridge.sync.check_failed',
-          source: 'cappella',
-          sourceId: 'r-requeued',
-          dedupeKey,
-        },
-      ],
+      [sampleCheckFailedFinding('r-requeued', { dedupeKey })],
       options,
     );
     expect(failedAgain.created).toBe(false);
     const [ok] = await log.recordMany(
-      [
-        {
-          eventType: 'bridge.sync.ok',
-          source: 'cappella',
-          sourceId: 'r-requeued',
-          dedupeKey,
-          publishes: true,
-        },
-      ],
+      [sampleOkFinding('r-requeued', { dedupeKey, publishes: true })],
       options,
     );
     expect(ok).toMatchObject({
@@ -170,14 +139,7 @@ describe.each(engines)('store on %s', (_engine, provision) => {
     });
     expect(ok.event.outboundEventId).not.toBeNull();
     const [okAgain] = await log.recordMany(
-      [
-        {
-          eventType: 'bridge.sync.mismatch',
-          source: 'cappella',
-          sourceId: 'r-requeued',
-          dedupeKey,
-        },
-      ],
+      [sampleMismatchFinding('r-requeued', { dedupeKey })],
       options,
     );
     expect(okAgain).toMatchObject({ created: false, event: { eventType: 'bridge.sync.ok' } });
@@ -206,29 +168,83 @@ describe.each(engines)('store on %s', (_engine, provision) => {
 
   it('keeps the outbound event id of a finding and marks it published once', async () => {
     const log = new SyncEventLog(dataSource);
-    const { event } = await log.record({
-      eventType: 'bridge.sync.ok',
-      source: 'cappella',
-      sourceId: 'r-outbox',
+    const quoted = sampleOkFinding('r-outbox', {
       dedupeKey: `post_run:${randomUUID()}`,
-      details: { note: 'it\'s "quoted"' },
       publishes: true,
     });
+    quoted.details.pipeline_id = 'it\'s "quoted"';
+    const { event } = await log.record(quoted);
     expect(event.outboundEventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(event.publishedAt).toBeNull();
-    expect(event.details).toEqual({ note: 'it\'s "quoted"' });
+    expect(event.details).toEqual(quoted.details);
     await log.markPublished([event.id]);
     const [again] = await log.recordMany([
-      {
-        eventType: 'bridge.sync.ok',
-        source: 'cappella',
-        sourceId: 'r-outbox',
-        dedupeKey: event.dedupeKey,
-      },
+      sampleOkFinding('r-outbox', { dedupeKey: event.dedupeKey }),
     ]);
     expect(again.created).toBe(false);
     expect(again.event.outboundEventId).toBe(event.outboundEventId);
     expect(again.event.publishedAt).toBeInstanceOf(Date);
+  });
+
+  it('refuses to read a row whose details do not fit its kind, naming the row and the field', async () => {
+    const log = new SyncEventLog(dataSource);
+    const { event } = await log.record(sampleOkFinding(`r-${randomUUID()}`));
+    await dataSource.query(
+      `UPDATE sync_events SET details = details - 'checked_count' WHERE id = $1`,
+      [event.id],
+    );
+    const read = log.findById(event.id);
+    await expect(read).rejects.toBeInstanceOf(InvalidRecordError);
+    await expect(log.findById(event.id)).rejects.toThrow(
+      new RegExp(`${event.id} \\(bridge\\.sync\\.ok\\).*checked_count`, 's'),
+    );
+  });
+
+  it('finds open stale caches by artifact and settles one only through its own kind', async () => {
+    const log = new SyncEventLog(dataSource);
+    const artifact = `art-${randomUUID()}`;
+    const mismatch = await log.record(sampleMismatchFinding(`r-${randomUUID()}`));
+    const { event: stale } = await log.record({
+      eventType: SyncEventTypes.StaleCache,
+      mismatchType: 'stale_cache',
+      repairStrategy: 'evict_immediately',
+      source: 'hippo',
+      sourceId: randomUUID(),
+      dedupeKey: `canon_staleness:${randomUUID()}`,
+      details: {
+        check_type: 'canon_staleness',
+        run_id: null,
+        pipeline_id: null,
+        source_event_id: randomUUID(),
+        triggered_at: 0,
+        attempts: 1,
+        change: 'DELETED',
+        artifact_ids: [artifact, `${artifact}-2`],
+        entities: [{ entity_type: 'sample', external_id: 'S-1' }],
+      },
+    });
+    const open = await log.findOpenStaleCaches([artifact, 'unrelated']);
+    expect(open.map((row) => row.id)).toEqual([stale.id]);
+    expect(open[0].details.artifact_ids).toContain(artifact);
+
+    // A stale cache's details cannot be written over a row of another kind.
+    const details = { ...open[0].details, evicted_artifact_ids: [artifact] };
+    expect(
+      await log.updateDetails(mismatch.event.id, SyncEventTypes.StaleCache, details, null),
+    ).toBe(false);
+    expect(await log.updateDetails(stale.id, SyncEventTypes.StaleCache, details, null)).toBe(true);
+    expect(
+      await log.updateDetails(stale.id, SyncEventTypes.StaleCache, details, {
+        resolvedBy: 'canon',
+      }),
+    ).toBe(true);
+    expect(await log.findById(stale.id)).toMatchObject({
+      resolved: true,
+      resolvedBy: 'canon',
+      details: { evicted_artifact_ids: [artifact] },
+    });
+    expect(await log.findOpenStaleCaches([artifact])).toEqual([]);
+    expect(await log.updateDetails(stale.id, SyncEventTypes.StaleCache, details, null)).toBe(false);
   });
 
   it('claims an inbound event once per consumer group', async () => {

@@ -3,8 +3,13 @@
  *
  * `dedupe_key` is the natural identity of a finding (e.g. `post_run:<run id>`); it is unique,
  * so recording the same finding twice (redelivery, a replay, two scans) keeps one row.
+ *
+ * This class is the table's mapping (for migrations and the schema check); code reads and
+ * writes rows through `SyncEventLog`, which types them by kind (`SyncEvent`).
  */
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { MismatchType, RepairStrategy } from '@bridge/contracts';
+import type { SyncEventKind, SyncEventType } from '../sync-event-kinds';
 
 @Entity({ name: 'sync_events' })
 @Index('ix_sync_events_resolved_created', ['resolved', 'createdAt'])
@@ -21,7 +26,7 @@ export class SyncEventEntity {
   id!: string;
 
   @Column({ name: 'event_type', type: 'text' })
-  eventType!: string;
+  eventType!: SyncEventType;
 
   /** Component whose event or data triggered the row: cappella, hippo, canon or bridge. */
   @Column({ type: 'text' })
@@ -35,7 +40,7 @@ export class SyncEventEntity {
   actor!: string | null;
 
   @Column({ type: 'jsonb', default: () => `'{}'` })
-  details!: Record<string, unknown>;
+  details!: SyncEventKind['details'];
 
   @Column({ type: 'boolean', default: false })
   resolved!: boolean;
@@ -53,10 +58,10 @@ export class SyncEventEntity {
   dedupeKey!: string;
 
   @Column({ name: 'mismatch_type', type: 'text', nullable: true })
-  mismatchType!: string | null;
+  mismatchType!: MismatchType | null;
 
   @Column({ name: 'repair_strategy', type: 'text', nullable: true })
-  repairStrategy!: string | null;
+  repairStrategy!: RepairStrategy | null;
 
   /** `event_id` of the outbound `bridge.sync.*` event, fixed at recording so a re-publish reuses it. */
   @Column({ name: 'outbound_event_id', type: 'uuid', nullable: true })

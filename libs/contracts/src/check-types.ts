@@ -1,0 +1,13 @@
+/**
+ * The kinds of consistency check Bridge runs. Ingest names one on every `CheckRequested`, the
+ * checker dispatches on it, and each finding stores the check that produced it, so the list
+ * lives here beside the event contracts that carry it.
+ */
+
+export const CHECK_TYPES = ['post_run', 'failed_run', 'canon_staleness'] as const;
+
+export type CheckType = (typeof CHECK_TYPES)[number];
+
+export function isCheckType(value: string): value is CheckType {
+  return (CHECK_TYPES as readonly string[]).includes(value);
+}
