@@ -70,8 +70,13 @@ export class RegistryAvroCodec implements EventCodec {
 
   async encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
     validateEvent(topic, event);
-    // Confluent wire format written here rather than by the registry client, which would
-    // validate the event a second time: magic byte 0, schema id (int32 BE), Avro body.
+    // Confluent wire format (magic byte 0, schema id as int32 BE, Avro body) framed here with
+    // this build's own schema, the one `decode` reads with. The client's `encode` gives the same
+    // bytes at the same cost (measured: about 4 µs per check event either way), but serialises
+    // with a schema it first fetches back from the registry by id: one more registry call per
+    // topic on the publish path, and a registry blip there would fail a publish that needs
+    // nothing the registration did not already return. An integration test checks the bytes
+    // against the client's.
     const header = Buffer.alloc(5);
     header.writeInt32BE(await this.schemaIdFor(topic), 1);
     return Buffer.concat([header, avroTypeOf(topic).toBuffer(event)]);

@@ -4,6 +4,7 @@
  * with its reason and bytes while the partition keeps moving.
  */
 import { randomUUID } from 'node:crypto';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { DEAD_LETTER_TOPIC, Topics, type DeadLetter, type EventOf } from '@bridge/contracts';
 import { createTransport, type Subscription, type Transport } from '@bridge/messaging';
 import { eventually, kafkaTransport, stackConfig } from '../../../test/stack-config';
@@ -77,6 +78,18 @@ describe('Kafka transport (real broker and registry)', () => {
     expect(await transport.connection.codec.schemaIdFor(Topics.CappellaRunCompleted)).toBe(
       latest.id,
     );
+  });
+
+  it('writes the same bytes as the registry client, which any Confluent consumer reads back', async () => {
+    // The codec frames messages itself (see RegistryAvroCodec.encode); this keeps it honest
+    // against the reference implementation of the wire format.
+    const event = runCompleted(`run-${randomUUID()}`);
+    const codec = transport.connection.codec;
+    const ours = await codec.encode(Topics.CappellaRunCompleted, event);
+    const client = new SchemaRegistry({ host: registryUrl });
+    const id = await codec.schemaIdFor(Topics.CappellaRunCompleted);
+    expect(ours.equals(await client.encode(id, event))).toBe(true);
+    expect(await client.decode(ours)).toEqual(event);
   });
 
   it('dead-letters undecodable messages with the reason and the original bytes, and still delivers the next good event', async () => {
