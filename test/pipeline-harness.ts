@@ -33,6 +33,7 @@ import { loadSimSettings } from '../apps/component-sim/src/sim-config';
 import { configureSimHttp } from '../apps/component-sim/src/sim-http';
 import { CheckerModule } from '../apps/checker/src/checker.module';
 import { IngestModule } from '../apps/ingest/src/ingest.module';
+import { RepairModule } from '../apps/repair/src/repair.module';
 import { eventually, freshDatabase, stackConfig, stackEnv } from './stack-config';
 
 /** Fails the test unless the row is of `eventType`; past it, the row's details are typed. */
@@ -50,12 +51,16 @@ export interface PipelineOptions {
   checkerInChild?: boolean;
   /** Start the checker later, with `startChecker`. */
   deferChecker?: boolean;
+  /** Also run the repair service in this process (more with `startRepair`). */
+  repair?: boolean;
 }
 
 export class Pipeline {
   readonly observed: Array<ReceivedEvent<Topic>> = [];
   checker?: INestApplication;
   checkerChild?: ChildProcess;
+  /** Repair services started in this process, first one first. */
+  readonly repairs: INestApplication[] = [];
   private observer?: Subscription;
 
   constructor(
@@ -93,6 +98,13 @@ export class Pipeline {
         stdio: ['ignore', 'inherit', 'inherit'],
       },
     );
+  }
+
+  /** Starts one more repair service in this process (each one its own worker). */
+  async startRepair(): Promise<INestApplication> {
+    const app = await bootApp(RepairModule.forRoot(this.config));
+    this.repairs.push(app);
+    return app;
   }
 
   /** SIGKILL: no shutdown hooks, no final commit, exactly like a crashed process. */
@@ -141,6 +153,7 @@ export class Pipeline {
   async close(): Promise<void> {
     await this.killCheckerChild();
     await this.observer?.stop();
+    for (const repair of this.repairs) await repair.close();
     await this.checker?.close();
     await this.ingest.close();
     await this.simApp.close();
@@ -257,5 +270,6 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const pipeline = new Pipeline(sim, simApp, ingest, env, config, db, observerPool(db.url));
   await pipeline.observe();
   if (!options.deferChecker) await pipeline.startChecker(options.checkerInChild ?? false);
+  if (options.repair) await pipeline.startRepair();
   return pipeline;
 }

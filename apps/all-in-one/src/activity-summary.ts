@@ -1,7 +1,7 @@
 /**
  * The all-in-one process's heartbeat on the terminal: every few seconds one line with the
  * events taken in, the findings recorded by kind (open ones in brackets when some were
- * resolved), and the checks still queued on the in-process bus.
+ * resolved), the repair jobs by state, and the checks still queued on the in-process bus.
  *
  * `formatActivity` is the pure part; `ActivitySummary` gathers the numbers from the store and
  * the bus and logs the line.
@@ -16,7 +16,14 @@ import {
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { TRANSPORT, type Transport } from '@bridge/messaging';
-import { ProcessedInboundEvents, SyncEventLog, type FindingCount } from '@bridge/store';
+import {
+  ProcessedInboundEvents,
+  RepairJobStore,
+  REPAIR_STATES,
+  SyncEventLog,
+  type FindingCount,
+  type RepairState,
+} from '@bridge/store';
 import { CHECKER_GROUP } from '../../checker/src/check-work.controller';
 import { INGEST_GROUP } from '../../ingest/src/inbound-event-ingestor';
 
@@ -25,6 +32,7 @@ export const ACTIVITY_INTERVAL_MS = 5_000;
 export interface Activity {
   eventsIn: number;
   findings: FindingCount[];
+  repairs: Record<RepairState, number>;
   /** Check work queued in this process; null when the transport cannot tell (Kafka). */
   checksPending: number | null;
 }
@@ -52,6 +60,13 @@ export function formatActivity(activity: Activity): string {
     )
     .join(', ');
   parts.push(`findings: ${findings || 'none yet'}`);
+  const repairs = REPAIR_STATES.filter((state) => activity.repairs[state] > 0)
+    .map(
+      (state) =>
+        `${state.toLowerCase().replace('_', ' ')} ${number.format(activity.repairs[state])}`,
+    )
+    .join(', ');
+  parts.push(`repairs: ${repairs || 'none yet'}`);
   if (activity.checksPending !== null) {
     parts.push(`checks pending ${number.format(activity.checksPending)}`);
   }
@@ -70,6 +85,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(TRANSPORT) private readonly transport: Transport,
     private readonly processed: ProcessedInboundEvents,
     private readonly log: SyncEventLog,
+    private readonly repairs: RepairJobStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -92,11 +108,12 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async gather(): Promise<Activity> {
-    const [eventsIn, findings] = await Promise.all([
+    const [eventsIn, findings, repairs] = await Promise.all([
       this.processed.count(`${this.config.consumerGroupPrefix}-${INGEST_GROUP}`),
       this.log.countByKind(),
+      this.repairs.countByState(),
     ]);
-    return { eventsIn, findings, checksPending: this.checksPending() };
+    return { eventsIn, findings, repairs, checksPending: this.checksPending() };
   }
 
   private checksPending(): number | null {

@@ -36,6 +36,13 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   SIM_DEMO_RATE: '5',
   SIM_DEMO_LONG_LAG_MS: '12000',
   SIM_CANON_SWEEP_INTERVAL_MS: '20000',
+  // Repairs on: resubmit what the simulator's idempotent pipelines lost (the others wait for
+  // an operator's approval), and confirm within seconds.
+  STRATEGY_MISSING_ENTITY: 'resubmit_run',
+  STRATEGY_PARTIAL_OUTPUT: 'resubmit_run',
+  REPAIR_CONFIRM_INTERVAL_MS: '2000',
+  REPAIR_CONFIRM_DEADLINE_MS: '120000',
+  REPAIR_RETRY_INITIAL_MS: '1000',
 };
 
 export function embeddedEnvironment(env: NodeJS.ProcessEnv, cwd: string): EmbeddedEnvironment {

@@ -1,13 +1,35 @@
 /**
- * Repair service. Today it is the service runtime only (configuration, store, transport and
- * `GET /health`); repair strategies, plans and approvals (SPEC §4) come with their own issue and
- * will be wired here, as a feature module the all-in-one process can import too.
+ * Repair service: turns findings whose strategy is not `alert_only` into repair jobs, plans
+ * them (what to resubmit or evict, persisted), executes the plans (exactly once for a
+ * resubmission), confirms them against the components and publishes `bridge.sync.repaired`
+ * (SPEC §4).
+ *
+ * `RepairModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
+ * service runtime for the standalone process. Wiring only: the rules and the worker live in
+ * `@bridge/repair`, the jobs in `@bridge/store`.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
+import { ComponentClientsModule } from '@bridge/components';
+import { RepairApprovals } from '@bridge/repair';
 import { ServiceRuntimeModule } from '@bridge/runtime';
+import { RepairJobStore } from '@bridge/store';
+import { RepairFindingsController } from './repair-findings.controller';
+import { RepairWorkerScheduler } from './repair-worker.scheduler';
 
-@Module({})
+@Module({
+  imports: [ComponentClientsModule],
+  controllers: [RepairFindingsController],
+  providers: [
+    RepairWorkerScheduler,
+    {
+      provide: RepairApprovals,
+      inject: [RepairJobStore],
+      useFactory: (jobs: RepairJobStore) => new RepairApprovals(jobs),
+    },
+  ],
+  exports: [RepairApprovals],
+})
 export class RepairModule {
   static forRoot(config: BridgeConfig): DynamicModule {
     return {

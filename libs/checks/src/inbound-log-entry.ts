@@ -100,7 +100,7 @@ export function confirmEviction(
  */
 export function evictionRepairedEvent(syncEventId: string, now: number): SyncRepaired {
   return {
-    event_id: stableEventId(`repaired:${syncEventId}`),
+    event_id: repairedEventIdFor(syncEventId),
     occurred_at: now,
     sync_event_id: syncEventId,
     mismatch_type: 'stale_cache',
@@ -109,4 +109,13 @@ export function evictionRepairedEvent(syncEventId: string, now: number): SyncRep
     resolved_by: 'canon',
     new_run_id: null,
   };
+}
+
+/**
+ * The `event_id` of the `bridge.sync.repaired` that announces a finding's repair: derived from
+ * the finding, so that the ingestor (a stale cache Canon settled) and the repair service
+ * announce one repair with one id, however often either sends it.
+ */
+export function repairedEventIdFor(syncEventId: string): string {
+  return stableEventId(`repaired:${syncEventId}`);
 }

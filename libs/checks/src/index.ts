@@ -19,4 +19,9 @@ export { ComponentReader } from './component-reader';
 export { FindingPublisher } from './finding-publisher';
 export { OutboxRelay } from './outbox-relay';
 export { findingFor, outboundEventFor, stableEventId, type OutboundFinding } from './finding';
-export { confirmEviction, evictionRepairedEvent, inboundLogEntryFor } from './inbound-log-entry';
+export {
+  confirmEviction,
+  evictionRepairedEvent,
+  inboundLogEntryFor,
+  repairedEventIdFor,
+} from './inbound-log-entry';

@@ -198,12 +198,19 @@ describe('ComponentHttp', () => {
     expect(server.requests[0]).toMatchObject({ method: 'POST', body: { a: [1] } });
   });
 
-  it("does not retry an 'unprocessed' POST after a 503, which it may have acted on", async () => {
-    await setUp(() => ({ status: 503 }));
-    await expect(
-      http.postJson('/things', {}, Thing, { retry: 'unprocessed' }),
-    ).rejects.toBeInstanceOf(ComponentUnavailableError);
+  it("does not retry an 'unprocessed' POST after a 500, which it may have acted on, and says so", async () => {
+    await setUp(() => ({ status: 500 }));
+    const failed = http.postJson('/things', {}, Thing, { retry: 'unprocessed' });
+    await expect(failed).rejects.toBeInstanceOf(ComponentUnavailableError);
+    await expect(failed).rejects.toMatchObject({ unprocessed: false });
     expect(server.hits).toBe(1);
+  });
+
+  it("retries an 'unprocessed' POST after a 503, and reports a lasting one as not acted on", async () => {
+    await setUp(() => ({ status: 503 }));
+    const failed = http.postJson('/things', {}, Thing, { retry: 'unprocessed' });
+    await expect(failed).rejects.toMatchObject({ unprocessed: true });
+    expect(server.hits).toBe(3);
   });
 
   it("retries an 'unprocessed' POST after a 429, which the component did not act on", async () => {

@@ -42,6 +42,7 @@ import {
   callFailureOf,
   honoursRetryAfter,
   retryAfterMs,
+  certainlyUnprocessed,
   retryDelayMs,
   shouldRetry,
   type AttemptFailureFacts,
@@ -350,6 +351,7 @@ export class ComponentHttp {
     if (error instanceof BrokenCircuitError) {
       return new ComponentUnavailableError(this.component, `${label}: circuit open`, {
         cause: error,
+        unprocessed: true,
       });
     }
     if (error instanceof AttemptFailure) {
@@ -357,12 +359,15 @@ export class ComponentHttp {
       return new ComponentUnavailableError(
         this.component,
         `${label}: ${error.message} after ${tries}`,
-        { cause: error },
+        // Only the last attempt's fate matters: earlier ones, if they were retried, were
+        // themselves certainly unprocessed (see shouldRetry), or the call is not a write.
+        { cause: error, unprocessed: certainlyUnprocessed(error) },
       );
     }
     if (error instanceof Bottleneck.BottleneckError) {
       return new ComponentUnavailableError(this.component, `${label}: client closed`, {
         cause: error,
+        unprocessed: true,
       });
     }
     return error instanceof Error ? error : new Error(String(error));

@@ -104,6 +104,12 @@ describe('shouldRetry', () => {
     ).toBe(true);
     expect(
       shouldRetry({ kind: 'status', status: 503, retryAfterMs: null }, 'unprocessed', cap),
+    ).toBe(true);
+    expect(
+      shouldRetry({ kind: 'status', status: 500, retryAfterMs: null }, 'unprocessed', cap),
+    ).toBe(false);
+    expect(
+      shouldRetry({ kind: 'status', status: 504, retryAfterMs: null }, 'unprocessed', cap),
     ).toBe(false);
     expect(shouldRetry({ kind: 'timeout', retryAfterMs: null }, 'unprocessed', cap)).toBe(false);
     expect(shouldRetry({ kind: 'connection', retryAfterMs: null }, 'unprocessed', cap)).toBe(false);

@@ -101,9 +101,21 @@ export function shouldRetry(
 ): boolean {
   if (failure.retryAfterMs !== null && failure.retryAfterMs > retryAfterCapMs) return false;
   if (mode === 'transient') return true;
-  // A 429 states the request was refused before processing (RFC 6585); any other answer, a
-  // timeout or a broken connection leaves open whether the component acted on it.
-  return failure.kind === 'unreached' || (failure.kind === 'status' && failure.status === 429);
+  return certainlyUnprocessed(failure);
+}
+
+/**
+ * Whether the component cannot have acted on the request: it was never sent, or the answer says
+ * it was not processed — 429 (RFC 6585) and 503 (RFC 9110 §15.6.4: the server is unable to
+ * handle the request). Any other answer, a timeout or a broken connection leaves it open.
+ */
+export function certainlyUnprocessed(
+  failure: Pick<AttemptFailureFacts, 'kind' | 'status'>,
+): boolean {
+  return (
+    failure.kind === 'unreached' ||
+    (failure.kind === 'status' && (failure.status === 429 || failure.status === 503))
+  );
 }
 
 /** The wait before the next attempt: never shorter than what the component asked for. */

@@ -26,6 +26,29 @@ const commaList = z.string().transform((value) =>
 
 const positiveInt = z.coerce.number().int().positive();
 
+/**
+ * `name=weight,name=weight` (weights are integers, higher first), optionally restricted to
+ * known names; absent names weigh 0.
+ */
+function priorityList(names?: readonly string[]) {
+  return commaList
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[a-z_]+=-?\d+$/, 'name=weight, the weight a whole number')
+          .refine(
+            (pair) => !names || names.includes(pair.split('=')[0]),
+            `a name among ${names?.join(', ') ?? ''}`,
+          ),
+      ),
+    )
+    .transform((pairs) =>
+      Object.fromEntries(pairs.map((pair) => [pair.split('=')[0], Number(pair.split('=')[1])])),
+    )
+    .default({});
+}
+
 const EnvSchema = z.object({
   BRIDGE_TRANSPORT: z.enum(['kafka', 'in-process']).default('in-process'),
   KAFKA_BROKERS: commaList.optional(),
@@ -58,6 +81,16 @@ const EnvSchema = z.object({
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(15_000),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(30_000),
   OUTBOX_RELAY_MIN_AGE_MS: z.coerce.number().int().min(0).default(10_000),
+  REPAIR_BATCH_SIZE: positiveInt.max(5_000).default(200),
+  REPAIR_INTERVAL_MS: positiveInt.default(1_000),
+  REPAIR_LEASE_MS: positiveInt.default(60_000),
+  REPAIR_MAX_ATTEMPTS: positiveInt.default(5),
+  REPAIR_RETRY_INITIAL_MS: positiveInt.default(2_000),
+  REPAIR_RETRY_MAX_MS: positiveInt.default(60_000),
+  REPAIR_CONFIRM_INTERVAL_MS: positiveInt.default(5_000),
+  REPAIR_CONFIRM_DEADLINE_MS: positiveInt.default(30 * 60_000),
+  REPAIR_PRIORITY_BY_TYPE: priorityList(MISMATCH_TYPES),
+  REPAIR_PRIORITY_BY_SOURCE: priorityList(),
   CONSUMER_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
@@ -185,6 +218,26 @@ export interface ChecksConfig {
   leaseMs: number;
 }
 
+export interface RepairConfig {
+  /** Jobs taken per step (planning, execution, confirmation) of one pass. */
+  batchSize: number;
+  /** Pause between passes when there was nothing to do. */
+  intervalMs: number;
+  /** How long an instance holds a job it works on before another may take it over. */
+  leaseMs: number;
+  /** Attempts of a step (planning, submission, eviction) before the job ends FAILED. */
+  maxAttempts: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** How often an executed repair is checked against the components. */
+  confirmIntervalMs: number;
+  /** An executed repair not confirmed within this ends FAILED. */
+  confirmDeadlineMs: number;
+  /** Priority weights per mismatch type and per source component (absent: 0; higher first). */
+  priorityByType: Partial<Record<MismatchType, number>>;
+  priorityBySource: Record<string, number>;
+}
+
 export interface OutboxConfig {
   /** How often owed outbound events are looked for (and once at start). */
   relayIntervalMs: number;
@@ -206,6 +259,7 @@ export interface BridgeConfig {
   components: Record<ComponentName, ComponentManifest>;
   checks: ChecksConfig;
   repairStrategies: Record<MismatchType, RepairStrategy>;
+  repair: RepairConfig;
 }
 
 /** Validates the environment and returns the typed configuration, or throws a `ConfigError`. */
@@ -284,5 +338,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       leaseMs: e.CHECK_LEASE_MS,
     },
     repairStrategies,
+    repair: {
+      batchSize: e.REPAIR_BATCH_SIZE,
+      intervalMs: e.REPAIR_INTERVAL_MS,
+      leaseMs: e.REPAIR_LEASE_MS,
+      maxAttempts: e.REPAIR_MAX_ATTEMPTS,
+      retryInitialMs: e.REPAIR_RETRY_INITIAL_MS,
+      retryMaxMs: e.REPAIR_RETRY_MAX_MS,
+      confirmIntervalMs: e.REPAIR_CONFIRM_INTERVAL_MS,
+      confirmDeadlineMs: e.REPAIR_CONFIRM_DEADLINE_MS,
+      priorityByType: e.REPAIR_PRIORITY_BY_TYPE,
+      priorityBySource: e.REPAIR_PRIORITY_BY_SOURCE,
+    },
   };
 }

@@ -7,6 +7,7 @@ export {
   type ComponentName,
   type OutboxConfig,
   type KafkaTransportConfig,
+  type RepairConfig,
   type RetryConfig,
   type StoreConfig,
   type TransportConfig,

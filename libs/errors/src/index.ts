@@ -49,6 +49,19 @@ export class InvalidEventError extends PermanentError {
   }
 }
 
+/** An id names nothing: no such finding, repair job or scan (an API answers 404). */
+export class NotFoundError extends PermanentError {
+  override readonly code = 'not_found';
+}
+
+/**
+ * The request is valid but the thing is not in a state that allows it, e.g. approving a repair
+ * that is not awaiting approval (an API answers 409).
+ */
+export class StateConflictError extends PermanentError {
+  override readonly code = 'state_conflict';
+}
+
 /**
  * A stored row does not have the shape its kind requires: a bug in a writer or a hand edit.
  * Reading it again cannot help, so it is permanent; the message names the row and the fields.
@@ -63,13 +76,20 @@ export class InvalidRecordError extends PermanentError {
  */
 export class ComponentUnavailableError extends TransientError {
   override readonly code = 'component_unavailable';
+  /**
+   * True when the component certainly did not act on the request (never reached, refused it
+   * unprocessed with 429 or 503, or the circuit was open); false when it may have. Writes that
+   * must not happen twice (submitting a run) are repeated only when this is true.
+   */
+  readonly unprocessed: boolean;
 
   constructor(
     readonly component: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; unprocessed?: boolean },
   ) {
     super(`${component}: ${message}`, options);
+    this.unprocessed = options?.unprocessed ?? false;
   }
 }
 

@@ -32,3 +32,19 @@ export {
   sampleMismatchFinding,
   sampleOkFinding,
 } from './sample-findings';
+export {
+  RepairJobStore,
+  type Claim,
+  type RepairJobChange,
+  type RepairJobFilter,
+} from './repair-jobs';
+export {
+  FINISHED_REPAIR_STATES,
+  REPAIR_STATES,
+  type EvictPlan,
+  type NewRepairJob,
+  type RepairJob,
+  type RepairPlan,
+  type RepairState,
+  type ResubmitPlan,
+} from './repair-job-kinds';

@@ -1,16 +1,19 @@
 /**
  * Writes that must commit or roll back together, without the caller touching TypeORM: `run`
  * opens a transaction and hands the work the store's repositories bound to it. Ingest uses it
- * to claim a batch's event ids, record its facts and settle findings as one unit.
+ * to claim a batch's event ids, record its facts and settle findings as one unit, and the
+ * repair service to close a job and resolve its finding together.
  */
 import type { DataSource } from 'typeorm';
 import { ProcessedInboundEvents } from './processed-inbound-events';
+import { RepairJobStore } from './repair-jobs';
 import { SyncEventLog } from './sync-event-log';
 
 /** The repositories of one transaction: every call on them belongs to it. */
 export interface StoreTransaction {
   log: SyncEventLog;
   processed: ProcessedInboundEvents;
+  repairs: RepairJobStore;
 }
 
 export class StoreTransactions {
@@ -19,7 +22,11 @@ export class StoreTransactions {
   /** Runs `work` in one transaction; it commits when `work` resolves, rolls back if it throws. */
   run<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) =>
-      work({ log: new SyncEventLog(manager), processed: new ProcessedInboundEvents(manager) }),
+      work({
+        log: new SyncEventLog(manager),
+        processed: new ProcessedInboundEvents(manager),
+        repairs: new RepairJobStore(manager),
+      }),
     );
   }
 }

@@ -10,6 +10,7 @@ import { createDataSource, migrateStore } from './data-source';
 import { CheckLeases } from './check-leases';
 import { InProcessBacklog } from './in-process-backlog';
 import { ProcessedInboundEvents } from './processed-inbound-events';
+import { RepairJobStore } from './repair-jobs';
 import { StoreTransactions } from './store-transactions';
 import { SyncEventLog } from './sync-event-log';
 
@@ -55,6 +56,11 @@ export class StoreHealth {
       useFactory: (ds: DataSource) => new CheckLeases(ds),
     },
     {
+      provide: RepairJobStore,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new RepairJobStore(ds),
+    },
+    {
       provide: StoreTransactions,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new StoreTransactions(ds),
@@ -73,6 +79,7 @@ export class StoreHealth {
     CheckLeases,
     InProcessBacklog,
     StoreTransactions,
+    RepairJobStore,
     StoreHealth,
   ],
 })

@@ -161,6 +161,26 @@ export class SyncEventLog {
     });
   }
 
+  /** Rows with these ids, by id (unknown ids are absent from the map). */
+  async findByIds(ids: string[]): Promise<Map<string, SyncEvent>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.em.query<SyncEventRow[]>(
+      `SELECT * FROM sync_events WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, syncEventFromRow(row)]));
+  }
+
+  /** Resolves an unresolved row; returns false if it was resolved already (or is unknown). */
+  async resolve(id: string, resolvedBy: string): Promise<boolean> {
+    const [, affected] = await this.em.query<[unknown, number]>(
+      `UPDATE sync_events SET resolved = true, resolved_at = now(), resolved_by = $2
+        WHERE id = $1 AND NOT resolved`,
+      [id, resolvedBy],
+    );
+    return affected > 0;
+  }
+
   /** Existing rows for these de-duplication keys, by key. */
   async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEvent>> {
     if (keys.length === 0) return new Map();

@@ -1,0 +1,80 @@
+/**
+ * Drives the `RepairWorker`: pass after pass while there is work, pausing
+ * `REPAIR_INTERVAL_MS` when a pass found nothing to do. A failed pass (the database or a
+ * component down) is logged and retried after the pause; leases make a pass cut short by a
+ * crash harmless. Stopping waits for the pass in progress, so no step is left half-recorded.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { ComponentClients } from '@bridge/components';
+import { errorMessage } from '@bridge/errors';
+import { EventPublisher } from '@bridge/messaging';
+import { RepairWorker } from '@bridge/repair';
+import { RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
+
+@Injectable()
+export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('RepairWorker');
+  readonly worker: RepairWorker;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    jobs: RepairJobStore,
+    log: SyncEventLog,
+    transactions: StoreTransactions,
+    @Inject(ComponentClients) components: ComponentClients,
+    publisher: EventPublisher,
+  ) {
+    this.worker = new RepairWorker({
+      jobs,
+      log,
+      transactions,
+      components,
+      publisher,
+      settings: config.repair,
+      owner: `repair#${randomUUID()}`,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let idle = true;
+      try {
+        idle = (await this.worker.pass()).total === 0;
+      } catch (error) {
+        this.logger.warn(`repair pass failed, trying again shortly: ${errorMessage(error)}`);
+      }
+      if (idle && !this.stopped) await this.pause(this.config.repair.intervalMs);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The repair service through the real stack: Kafka and the schema registry, PostgreSQL, and the
+ * component simulator, with ingest and the checker producing the findings it repairs.
+ * Resubmissions are counted at the simulator, which is what "exactly once" is about.
+ */
+import { randomUUID } from 'node:crypto';
+import { Topics } from '@bridge/contracts';
+import { EventPublisher } from '@bridge/messaging';
+import { RepairApprovals } from '@bridge/repair';
+import type { DataSource } from 'typeorm';
+import {
+  createDataSource,
+  RepairJobStore,
+  SyncEventLog,
+  type RepairJob,
+  type RepairState,
+} from '@bridge/store';
+import { eventually } from '../../../test/stack-config';
+import { startPipeline, type Pipeline } from '../../../test/pipeline-harness';
+import {
+  cleanUp,
+  freePorts,
+  spawnService,
+  stopAll,
+  type ServiceProcess,
+} from '../../../test/service-processes';
+
+describe('repairs through the real stack', () => {
+  let pipeline: Pipeline;
+  let jobs: RepairJobStore;
+  let log: SyncEventLog;
+
+  beforeAll(async () => {
+    pipeline = await startPipeline({
+      repair: true,
+      env: {
+        STRATEGY_MISSING_ENTITY: 'resubmit_run',
+        STRATEGY_STALE_CACHE: 'evict_immediately',
+        REPAIR_INTERVAL_MS: '100',
+        REPAIR_CONFIRM_INTERVAL_MS: '200',
+        REPAIR_RETRY_INITIAL_MS: '200',
+      },
+    });
+    const app = pipeline.repairs[0];
+    jobs = app.get(RepairJobStore);
+    log = app.get(SyncEventLog);
+  });
+
+  afterAll(async () => {
+    await pipeline?.close();
+  });
+
+  /** Resubmissions the simulator received that repeat `runId`. */
+  const resubmissionsOf = (runId: string) =>
+    pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === runId);
+
+  /** The repair job of the run's mismatch, once it has reached one of `states`. */
+  async function jobOf(
+    runId: string,
+    states: RepairState[],
+    timeoutMs = 30_000,
+  ): Promise<RepairJob> {
+    return eventually(
+      async () => {
+        const [finding] = (await pipeline.rows([runId])).filter(
+          (row) => row.eventType === 'bridge.sync.mismatch',
+        );
+        if (!finding) return undefined;
+        const job = await jobs.findBySyncEventId(finding.id);
+        return job && states.includes(job.state) ? job : undefined;
+      },
+      timeoutMs,
+      `the repair of ${runId} in ${states.join('/')}`,
+    );
+  }
+
+  it('resubmits an idempotent pipeline once, confirms it in Hippo, resolves the finding and announces it', async () => {
+    const run = await pipeline.sim.completeRun({ outputs: 3, missing: 1, idempotent: true });
+    const job = await jobOf(run.runId, ['DONE', 'FAILED']);
+    expect(job).toMatchObject({ state: 'DONE', strategy: 'resubmit_run' });
+    expect(resubmissionsOf(run.runId)).toHaveLength(1);
+    expect(await log.findById(job.syncEventId)).toMatchObject({
+      resolved: true,
+      resolvedBy: 'bridge-repair',
+    });
+    await eventually(
+      () =>
+        pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === job.syncEventId)
+          .length === 1
+          ? true
+          : undefined,
+      20_000,
+      'bridge.sync.repaired',
+    );
+    expect(
+      pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === job.syncEventId)[0],
+    ).toMatchObject({
+      run_id: run.runId,
+      resolution: 'resubmitted',
+      new_run_id: job.submittedRunId,
+    });
+  });
+
+  it('waits for approval before resubmitting a non-idempotent pipeline, and leaves a rejected one open', async () => {
+    const approved = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
+    const rejected = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
+    const waiting = await jobOf(approved.runId, ['AWAITING_APPROVAL']);
+    const refused = await jobOf(rejected.runId, ['AWAITING_APPROVAL']);
+    expect(waiting.plan).toMatchObject({ kind: 'resubmit_run', idempotent: false });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(resubmissionsOf(approved.runId)).toHaveLength(0);
+
+    const approvals = pipeline.repairs[0].get(RepairApprovals);
+    await approvals.reject(refused.id, { by: 'bob', reason: 'inputs are gone' });
+    await approvals.approve(waiting.id, { by: 'alice' });
+    await eventually(
+      () => (resubmissionsOf(approved.runId).length > 0 ? true : undefined),
+      20_000,
+      'the approved resubmission',
+    );
+    // A non-idempotent rerun writes new entities, so the original outputs stay missing: the job
+    // waits for confirmation (and would fail at its deadline), but never resubmits again.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(resubmissionsOf(approved.runId)).toHaveLength(1);
+    expect(await jobs.findById(refused.id)).toMatchObject({ state: 'REJECTED', decidedBy: 'bob' });
+    expect((await log.findById(refused.syncEventId))?.resolved).toBe(false);
+    expect(resubmissionsOf(rejected.runId)).toHaveLength(0);
+  });
+
+  it('resubmits once when Cappella is down during execution and recovers', async () => {
+    // A pipeline that needs approval holds the job planned, so the outage surely meets the
+    // submission (an idempotent one would be submitted before the outage could start).
+    const run = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
+    const job = await jobOf(run.runId, ['AWAITING_APPROVAL']);
+    pipeline.sim.setFaults('cappella', { outage: { status: 503, untilMs: Date.now() + 1_500 } });
+    try {
+      await pipeline.repairs[0].get(RepairApprovals).approve(job.id, { by: 'alice' });
+      const executed = await submitted(jobs, job.id);
+      expect(executed.submittedRunId).toEqual(expect.any(String));
+      expect(executed.attempts).toBeGreaterThan(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(resubmissionsOf(run.runId)).toHaveLength(1);
+    } finally {
+      pipeline.sim.clearFaults();
+    }
+  });
+
+  it('resubmits once when the same mismatch is delivered again to two repair services', async () => {
+    await pipeline.startRepair();
+    const run = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: true });
+    const [mismatch] = await eventually(
+      () => {
+        const seen = pipeline.seen(Topics.BridgeSyncMismatch, (e) => e.run_id === run.runId);
+        return seen.length > 0 ? seen : undefined;
+      },
+      30_000,
+      'the mismatch event',
+    );
+    const publisher = pipeline.repairs[1].get(EventPublisher);
+    for (let copy = 0; copy < 3; copy += 1) {
+      await publisher.publish(
+        Topics.BridgeSyncMismatch,
+        { ...mismatch, event_id: randomUUID() },
+        run.runId,
+      );
+    }
+    const job = await jobOf(run.runId, ['DONE', 'FAILED']);
+    expect(job.state).toBe('DONE');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(resubmissionsOf(run.runId)).toHaveLength(1);
+  });
+
+  it('evicts a stale cache at once and settles it when Canon reports the eviction', async () => {
+    const run = await pipeline.sim.completeRun({ outputs: 2 });
+    await pipeline.finding(run.runId, ['bridge.sync.ok']);
+    const deletion = await pipeline.sim.deleteEntities({ keys: run.outputs, leaveArtifactsFor: 2 });
+    const stale = await pipeline.finding(deletion.eventId, ['bridge.sync.stale_cache']);
+    const job = await eventually(
+      async () => {
+        const found = await jobs.findBySyncEventId(stale.id);
+        return found?.state === 'DONE' || found?.state === 'FAILED' ? found : undefined;
+      },
+      30_000,
+      'the eviction job to finish',
+    );
+    expect(job).toMatchObject({ state: 'DONE', plan: { kind: 'evict', mode: 'immediate' } });
+    expect((await log.findById(stale.id))?.resolved).toBe(true);
+    const truth = pipeline.sim.truth().evictions.filter((e) => e.mode === 'immediate');
+    expect(truth.flatMap((e) => e.artifactIds)).toEqual(
+      expect.arrayContaining(stale.details.artifact_ids),
+    );
+    await eventually(
+      () =>
+        pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id).length > 0
+          ? true
+          : undefined,
+      20_000,
+      'bridge.sync.repaired for the stale cache',
+    );
+    expect(
+      pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id),
+    ).toHaveLength(1);
+  });
+});
+
+/** The repair job of the run's mismatch, once it has reached one of `states`. */
+async function repairOf(
+  pipeline: Pipeline,
+  jobs: RepairJobStore,
+  runId: string,
+  states: RepairState[],
+  timeoutMs = 30_000,
+): Promise<RepairJob> {
+  return eventually(
+    async () => {
+      const [finding] = (await pipeline.rows([runId])).filter(
+        (row) => row.eventType === 'bridge.sync.mismatch',
+      );
+      if (!finding) return undefined;
+      const job = await jobs.findBySyncEventId(finding.id);
+      return job && states.includes(job.state) ? job : undefined;
+    },
+    timeoutMs,
+    `the repair of ${runId} in ${states.join('/')}`,
+  );
+}
+
+/** The job once Cappella's answer to its submission is recorded (or the job failed). */
+function submitted(jobs: RepairJobStore, jobId: string): Promise<RepairJob> {
+  return eventually(
+    async () => {
+      const job = await jobs.findById(jobId);
+      return job && (job.submittedRunId !== null || job.state === 'FAILED') ? job : undefined;
+    },
+    30_000,
+    `the submission of repair ${jobId}`,
+  );
+}
+
+describe('a repair service killed between planning and execution', () => {
+  let pipeline: Pipeline;
+  let dataSource: DataSource;
+  let jobs: RepairJobStore;
+  const services: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    pipeline = await startPipeline({
+      env: {
+        STRATEGY_MISSING_ENTITY: 'resubmit_run',
+        REPAIR_INTERVAL_MS: '100',
+        REPAIR_CONFIRM_INTERVAL_MS: '200',
+        // A dead worker's claims expire quickly, so the next one takes its jobs over.
+        REPAIR_LEASE_MS: '2000',
+      },
+    });
+    dataSource = createDataSource(pipeline.config.store);
+    await dataSource.initialize();
+    jobs = new RepairJobStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await cleanUp([() => stopAll(services), () => dataSource?.destroy(), () => pipeline?.close()]);
+  });
+
+  async function startRepairProcess(): Promise<ServiceProcess> {
+    const [port] = await freePorts(1);
+    const service = spawnService('repair', port, pipeline.env, `repair-${services.length + 1}`);
+    services.push(service);
+    await service.healthy();
+    return service;
+  }
+
+  it('resumes the planned job after a restart and resubmits it once', async () => {
+    const first = await startRepairProcess();
+    const run = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
+    const planned = await repairOf(pipeline, jobs, run.runId, ['AWAITING_APPROVAL']);
+    await first.kill();
+    // Approved while no repair service runs: the job is planned, nothing is submitted yet.
+    await new RepairApprovals(jobs).approve(planned.id, { by: 'alice' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === run.runId)).toEqual(
+      [],
+    );
+
+    await startRepairProcess();
+    const executed = await submitted(jobs, planned.id);
+    expect(executed.submittedRunId).toEqual(expect.any(String));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(
+      pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === run.runId),
+    ).toHaveLength(1);
+  });
+});

@@ -1,0 +1,367 @@
+import { randomUUID } from 'node:crypto';
+import { Topics, validateEvent, type EntityKey } from '@bridge/contracts';
+import type { CappellaRun } from '@bridge/components';
+import type { EvictPlan, RepairJob, SyncEventOf } from '@bridge/store';
+import {
+  confirmRepair,
+  evictionRequested,
+  planRepair,
+  repairedEventFor,
+  repairJobFor,
+  retryAfterFailure,
+  subjectKeysOf,
+} from './repair-decisions';
+
+const T0 = Date.parse('2026-03-02T10:00:00Z');
+const sample = (id: string): EntityKey => ({ entity_type: 'sample', external_id: id });
+const WEIGHTS = { priorityByType: {}, priorityBySource: {} };
+
+const context = {
+  check_type: 'post_run' as const,
+  pipeline_id: 'align-reads',
+  source_event_id: randomUUID(),
+  triggered_at: T0,
+  attempts: 2,
+};
+
+const common = {
+  source: 'cappella',
+  actor: 'pipeline-bot',
+  resolved: false,
+  resolvedAt: null,
+  resolvedBy: null,
+  createdAt: new Date(T0),
+  outboundEventId: randomUUID(),
+  publishedAt: new Date(T0),
+};
+
+function mismatch(
+  runId: string,
+  overrides: Partial<SyncEventOf<'bridge.sync.mismatch'>> = {},
+): SyncEventOf<'bridge.sync.mismatch'> {
+  return {
+    ...common,
+    id: randomUUID(),
+    sourceId: runId,
+    dedupeKey: `post_run:${runId}`,
+    eventType: 'bridge.sync.mismatch',
+    mismatchType: 'missing_entity',
+    repairStrategy: 'resubmit_run',
+    details: {
+      ...context,
+      run_id: runId,
+      checked_count: 3,
+      missing_entities: [sample(`${runId}-3`)],
+    },
+    ...overrides,
+  };
+}
+
+function staleCache(
+  overrides: Partial<SyncEventOf<'bridge.sync.stale_cache'>> = {},
+): SyncEventOf<'bridge.sync.stale_cache'> {
+  const eventId = randomUUID();
+  return {
+    ...common,
+    id: randomUUID(),
+    source: 'hippo',
+    sourceId: eventId,
+    dedupeKey: `canon_staleness:${eventId}`,
+    eventType: 'bridge.sync.stale_cache',
+    mismatchType: 'stale_cache',
+    repairStrategy: 'evict_immediately',
+    details: {
+      ...context,
+      check_type: 'canon_staleness',
+      run_id: null,
+      pipeline_id: null,
+      change: 'DELETED',
+      artifact_ids: ['a-1', 'a-2', 'a-3'],
+      entities: [sample('S-1'), sample('S-2')],
+    },
+    ...overrides,
+  };
+}
+
+function run(runId: string, outputs: EntityKey[] = [sample(`${runId}-1`)]): CappellaRun {
+  return {
+    run_id: runId,
+    pipeline_id: 'align-reads',
+    status: 'COMPLETED',
+    inputs: { reads: `${runId}.fastq` },
+    outputs,
+    updated_at: new Date(T0).toISOString(),
+  };
+}
+
+describe('which findings get a repair job', () => {
+  it('gives a resubmittable mismatch one job on its run, weighted by type and source', () => {
+    const finding = mismatch('r1');
+    expect(
+      repairJobFor(finding, {
+        priorityByType: { missing_entity: 5, partial_output: 9 },
+        priorityBySource: { cappella: 2 },
+      }),
+    ).toEqual({
+      syncEventId: finding.id,
+      mismatchType: 'missing_entity',
+      strategy: 'resubmit_run',
+      priority: 7,
+      subjectKeys: ['run:r1'],
+      findingCreatedAt: new Date(T0),
+    });
+  });
+
+  it('gives none to an alert_only finding, a resolved one, or an ok', () => {
+    expect(repairJobFor(mismatch('r2', { repairStrategy: 'alert_only' }), WEIGHTS)).toBeNull();
+    expect(repairJobFor(mismatch('r3', { resolved: true }), WEIGHTS)).toBeNull();
+    expect(
+      repairJobFor(
+        {
+          ...common,
+          id: randomUUID(),
+          sourceId: 'r4',
+          dedupeKey: 'post_run:r4',
+          eventType: 'bridge.sync.ok',
+          mismatchType: null,
+          repairStrategy: null,
+          details: { ...context, run_id: 'r4', checked_count: 1 },
+        },
+        WEIGHTS,
+      ),
+    ).toBeNull();
+  });
+
+  it('makes a stale cache wait on every entity it names', () => {
+    const keys = subjectKeysOf(staleCache());
+    expect(keys).toHaveLength(2);
+    expect(keys.every((key) => key.startsWith('entity:'))).toBe(true);
+    expect(new Set(keys).size).toBe(2);
+  });
+});
+
+describe('planning a repair', () => {
+  it('resubmits the original pipeline and inputs of an idempotent pipeline at once', () => {
+    const finding = mismatch('r1');
+    expect(
+      planRepair(finding, 'resubmit_run', {
+        run: run('r1'),
+        pipeline: { pipeline_id: 'align-reads', idempotent: true },
+      }),
+    ).toEqual({
+      kind: 'planned',
+      next: 'PLANNED',
+      plan: {
+        kind: 'resubmit_run',
+        run_id: 'r1',
+        pipeline_id: 'align-reads',
+        inputs: { reads: 'r1.fastq' },
+        idempotent: true,
+        expected_entities: [sample('r1-3')],
+      },
+    });
+  });
+
+  it('holds the resubmission of a non-idempotent pipeline for approval', () => {
+    const decision = planRepair(mismatch('r5'), 'resubmit_run', {
+      run: run('r5'),
+      pipeline: { pipeline_id: 'align-reads', idempotent: false },
+    });
+    expect(decision).toMatchObject({ kind: 'planned', next: 'AWAITING_APPROVAL' });
+  });
+
+  it('expects the run outputs when the finding names no missing entity', () => {
+    const finding = mismatch('r6', { mismatchType: 'partial_output' });
+    finding.details.missing_entities = [];
+    const decision = planRepair(finding, 'resubmit_run', {
+      run: run('r6', [sample('p-1'), sample('p-2')]),
+      pipeline: { pipeline_id: 'align-reads', idempotent: true },
+    });
+    expect(decision.kind === 'planned' && decision.plan).toMatchObject({
+      expected_entities: [sample('p-1'), sample('p-2')],
+    });
+  });
+
+  it('fails a resubmission whose run or pipeline Cappella does not know', () => {
+    expect(planRepair(mismatch('r7'), 'resubmit_run', { run: null, pipeline: null })).toEqual({
+      kind: 'failed',
+      reason: 'Cappella does not know run r7',
+    });
+    expect(planRepair(mismatch('r8'), 'resubmit_run', { run: run('r8'), pipeline: null })).toEqual({
+      kind: 'failed',
+      reason: 'Cappella does not know pipeline align-reads',
+    });
+  });
+
+  it('evicts the artifacts not yet evicted, in the mode of the strategy', () => {
+    const finding = staleCache();
+    finding.details.evicted_artifact_ids = ['a-2'];
+    expect(planRepair(finding, 'evict_on_next_sweep', null)).toEqual({
+      kind: 'planned',
+      next: 'PLANNED',
+      plan: {
+        kind: 'evict',
+        mode: 'next_sweep',
+        artifacts: [
+          { artifact_id: 'a-1', state: 'pending', error: null },
+          { artifact_id: 'a-3', state: 'pending', error: null },
+        ],
+        entities: finding.details.entities,
+      },
+    });
+  });
+
+  it('refuses a strategy that does not fit the finding', () => {
+    expect(planRepair(staleCache(), 'resubmit_run', null)).toMatchObject({ kind: 'failed' });
+    expect(planRepair(mismatch('r9'), 'evict_immediately', null)).toMatchObject({
+      kind: 'failed',
+    });
+  });
+});
+
+describe('retrying a failed step', () => {
+  const settings = { maxAttempts: 4, retryInitialMs: 1_000, retryMaxMs: 5_000 };
+
+  it('backs off exponentially up to the cap, then gives up', () => {
+    const failure = { kind: 'not_processed' as const, error: 'cappella: HTTP 503' };
+    expect([1, 2, 3].map((n) => retryAfterFailure(n, failure, settings))).toEqual([
+      { kind: 'retry', inMs: 1_000 },
+      { kind: 'retry', inMs: 2_000 },
+      { kind: 'retry', inMs: 4_000 },
+    ]);
+    expect(retryAfterFailure(4, failure, settings)).toEqual({
+      kind: 'give_up',
+      reason: 'gave up after 4 attempt(s): cappella: HTTP 503',
+    });
+    expect(retryAfterFailure(3, failure, { ...settings, maxAttempts: 9 })).toEqual({
+      kind: 'retry',
+      inMs: 4_000,
+    });
+    expect(retryAfterFailure(5, failure, { ...settings, maxAttempts: 9 })).toEqual({
+      kind: 'retry',
+      inMs: 5_000,
+    });
+  });
+
+  it('gives up at once on a refusal', () => {
+    expect(retryAfterFailure(1, { kind: 'refused', error: 'HTTP 400' }, settings)).toEqual({
+      kind: 'give_up',
+      reason: 'HTTP 400',
+    });
+  });
+});
+
+describe('confirming a repair', () => {
+  const resubmit: Pick<RepairJob, 'plan' | 'confirmBy' | 'submittedRunId'> = {
+    plan: {
+      kind: 'resubmit_run',
+      run_id: 'r1',
+      pipeline_id: 'align-reads',
+      inputs: {},
+      idempotent: true,
+      expected_entities: [sample('x'), sample('y')],
+    },
+    confirmBy: new Date(T0 + 60_000),
+    submittedRunId: 'r1-again',
+  };
+  const evictPlan: EvictPlan = {
+    kind: 'evict',
+    mode: 'immediate',
+    artifacts: [
+      { artifact_id: 'a-1', state: 'requested', error: null },
+      { artifact_id: 'a-2', state: 'requested', error: null },
+    ],
+    entities: [sample('S-1')],
+  };
+
+  it('is done once every expected entity is in Hippo, and waits until then', () => {
+    expect(
+      confirmRepair(resubmit, { kind: 'entities_present', present: [sample('x')] }, T0),
+    ).toEqual({ kind: 'wait' });
+    expect(
+      confirmRepair(
+        resubmit,
+        { kind: 'entities_present', present: [sample('y'), sample('x')] },
+        T0,
+      ),
+    ).toEqual({ kind: 'done', announce: true });
+  });
+
+  it('fails past the deadline, saying whether the submission outcome is known', () => {
+    const late = confirmRepair(
+      { ...resubmit, submittedRunId: null },
+      { kind: 'entities_present', present: [] },
+      T0 + 60_000,
+    );
+    expect(late).toEqual({
+      kind: 'failed',
+      reason:
+        'not confirmed in time: the outputs of run r1 are still not all in Hippo (the submission outcome is unknown)',
+    });
+  });
+
+  it('takes a finding settled by Canon as done without announcing it again', () => {
+    expect(
+      confirmRepair({ ...resubmit, plan: evictPlan }, { kind: 'finding_resolved' }, T0),
+    ).toEqual({ kind: 'done', announce: false });
+  });
+
+  it('counts an eviction done when Canon holds none of the artifacts, and failed when it refused one', () => {
+    const job = { ...resubmit, plan: evictPlan };
+    expect(confirmRepair(job, { kind: 'artifacts_left', artifactIds: ['a-2'] }, T0)).toEqual({
+      kind: 'wait',
+    });
+    expect(confirmRepair(job, { kind: 'artifacts_left', artifactIds: [] }, T0)).toEqual({
+      kind: 'done',
+      announce: true,
+    });
+    const refused = evictionRequested(
+      { ...evictPlan, artifacts: evictPlan.artifacts.map((a) => ({ ...a, state: 'pending' })) },
+      { requested: ['a-1'], refused: new Map([['a-2', 'canon: HTTP 422: pinned']]) },
+    );
+    expect(refused.artifacts).toEqual([
+      { artifact_id: 'a-1', state: 'requested', error: null },
+      { artifact_id: 'a-2', state: 'refused', error: 'canon: HTTP 422: pinned' },
+    ]);
+    expect(
+      confirmRepair(
+        { ...job, plan: refused },
+        { kind: 'artifacts_left', artifactIds: ['a-2'] },
+        T0,
+      ),
+    ).toEqual({
+      kind: 'failed',
+      reason: 'Canon refused to evict a-2 (canon: HTTP 422: pinned)',
+    });
+  });
+});
+
+describe('announcing a repair', () => {
+  it('builds a valid bridge.sync.repaired whose id and time do not change when re-sent', () => {
+    const job = {
+      syncEventId: randomUUID(),
+      mismatchType: 'missing_entity' as const,
+      plan: {
+        kind: 'resubmit_run' as const,
+        run_id: 'r1',
+        pipeline_id: 'align-reads',
+        inputs: {},
+        idempotent: true,
+        expected_entities: [],
+      },
+      submittedRunId: 'r1-again',
+      finishedAt: new Date(T0),
+    };
+    const event = repairedEventFor(job, T0 + 5_000);
+    validateEvent(Topics.BridgeSyncRepaired, event);
+    expect(event).toMatchObject({
+      sync_event_id: job.syncEventId,
+      run_id: 'r1',
+      resolution: 'resubmitted',
+      resolved_by: 'bridge-repair',
+      new_run_id: 'r1-again',
+      occurred_at: T0,
+    });
+    expect(repairedEventFor(job, T0 + 9_000)).toEqual(event);
+  });
+});

@@ -1,0 +1,436 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { RepairConfig } from '@bridge/config';
+import type { Artifact, CappellaRun, Pipeline } from '@bridge/components';
+import { entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
+import {
+  ComponentRequestError,
+  ComponentUnavailableError,
+  StateConflictError,
+} from '@bridge/errors';
+import { RecordingEventPublisher } from '@bridge/messaging';
+import {
+  createDataSource,
+  migrateStore,
+  RepairJobStore,
+  sampleMismatchFinding,
+  StoreTransactions,
+  SyncEventLog,
+  SyncEventTypes,
+  type RepairJob,
+  type SyncEvent,
+} from '@bridge/store';
+import { RepairApprovals } from './repair-approvals';
+import { repairJobFor } from './repair-decisions';
+import { RepairWorker, type RepairComponents } from './repair-worker';
+
+const SETTINGS: RepairConfig = {
+  batchSize: 50,
+  intervalMs: 10,
+  leaseMs: 60_000,
+  maxAttempts: 3,
+  retryInitialMs: 1,
+  retryMaxMs: 5,
+  confirmIntervalMs: 1,
+  confirmDeadlineMs: 60_000,
+  priorityByType: {},
+  priorityBySource: {},
+};
+
+const sample = (id: string): EntityKey => ({ entity_type: 'sample', external_id: id });
+
+/** Cappella, Hippo and Canon as the repair sees them, in memory, counting what was asked. */
+class FakeComponents implements RepairComponents {
+  readonly runs = new Map<string, CappellaRun>();
+  readonly pipelines = new Map<string, Pipeline>();
+  readonly present = new Set<string>();
+  readonly artifacts = new Map<string, Artifact>();
+  readonly submissions: Array<{ pipelineId: string; inputs: Record<string, unknown> }> = [];
+  /** Thrown, in order, by the next submissions instead of accepting them. */
+  readonly submitFailures: Error[] = [];
+  /** Accepted but answered with this error (the run starts, the caller does not learn it). */
+  readonly submitLostAnswers: Error[] = [];
+  readonly evictCalls: string[][] = [];
+  readonly unevictable = new Set<string>();
+
+  readonly cappella: RepairComponents['cappella'] = {
+    getRun: (runId) => Promise.resolve(this.runs.get(runId) ?? null),
+    getPipeline: (pipelineId) => Promise.resolve(this.pipelines.get(pipelineId) ?? null),
+    submitRun: (pipelineId, inputs) => {
+      const failure = this.submitFailures.shift();
+      if (failure) return Promise.reject(failure);
+      this.submissions.push({ pipelineId, inputs });
+      const lost = this.submitLostAnswers.shift();
+      if (lost) return Promise.reject(lost);
+      return Promise.resolve({ run_id: `resubmitted-${this.submissions.length}` });
+    },
+  };
+
+  readonly hippo: RepairComponents['hippo'] = {
+    lookup: (keys) =>
+      Promise.resolve(
+        keys.map((key) => ({
+          ...key,
+          exists: this.present.has(entityKeyId(key)),
+          provenance: null,
+        })),
+      ),
+  };
+
+  readonly canon: RepairComponents['canon'] = {
+    evict: (ids) => {
+      this.evictCalls.push([...ids]);
+      const refused = ids.filter((id) => this.unevictable.has(id));
+      if (refused.length > 0) {
+        return Promise.reject(
+          new ComponentRequestError('canon', 422, `cannot evict ${refused.join(', ')}`),
+        );
+      }
+      for (const id of ids) this.artifacts.delete(id);
+      return Promise.resolve(ids.length);
+    },
+    artifactsFor: (keys) => {
+      const wanted = new Set(keys.map(entityKeyId));
+      return Promise.resolve(
+        [...this.artifacts.values()].filter((a) => wanted.has(entityKeyId(a))),
+      );
+    },
+  };
+
+  /** A run of `pipelineId` whose last output is missing from Hippo. */
+  addRun(runId: string, idempotent: boolean): EntityKey[] {
+    const pipelineId = idempotent ? 'align-reads' : 'legacy-import';
+    this.pipelines.set(pipelineId, { pipeline_id: pipelineId, idempotent });
+    const outputs = [sample(`${runId}-1`), sample(`${runId}-2`)];
+    this.runs.set(runId, {
+      run_id: runId,
+      pipeline_id: pipelineId,
+      status: 'COMPLETED',
+      inputs: { reads: `${runId}.fastq` },
+      outputs,
+      updated_at: new Date().toISOString(),
+    });
+    this.present.add(entityKeyId(outputs[0]));
+    return [outputs[1]];
+  }
+}
+
+describe('RepairWorker (in-memory components, embedded PGlite)', () => {
+  let dataSource: DataSource;
+  let log: SyncEventLog;
+  let jobs: RepairJobStore;
+  let components: FakeComponents;
+  let publisher: RecordingEventPublisher;
+  let worker: RepairWorker;
+
+  beforeAll(async () => {
+    dataSource = createDataSource({ kind: 'pglite' });
+    await dataSource.initialize();
+    await migrateStore(dataSource);
+    log = new SyncEventLog(dataSource);
+    jobs = new RepairJobStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  const newWorker = (owner: string) =>
+    new RepairWorker({
+      jobs,
+      log,
+      transactions: new StoreTransactions(dataSource),
+      components,
+      publisher,
+      settings: SETTINGS,
+      owner,
+    });
+
+  beforeEach(() => {
+    components = new FakeComponents();
+    publisher = new RecordingEventPublisher();
+    worker = newWorker(`worker-${randomUUID()}`);
+  });
+
+  /** Records a mismatch of `runId` and gives it its job, as the repair consumer does. */
+  async function mismatchWithJob(
+    runId: string,
+    missing: EntityKey[],
+  ): Promise<{ finding: SyncEvent; job: RepairJob }> {
+    const { event: finding } = await log.record(
+      sampleMismatchFinding(runId, { repairStrategy: 'resubmit_run', missing, publishes: true }),
+    );
+    const entry = repairJobFor(finding, SETTINGS);
+    if (!entry) throw new Error('expected a repair job');
+    const [job] = await jobs.create([entry]);
+    return { finding, job };
+  }
+
+  /** Passes until nothing is left to do now (bounded, so a bug cannot spin forever). */
+  async function settle(...workers: RepairWorker[]): Promise<void> {
+    for (let round = 0; round < 20; round += 1) {
+      const done = await Promise.all(
+        (workers.length > 0 ? workers : [worker]).map((w) => w.pass()),
+      );
+      if (done.every((summary) => summary.total === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('resubmits an idempotent run once, waits for Hippo, then resolves the finding and announces it once', async () => {
+    const missing = components.addRun('run-idem', true);
+    const { finding, job } = await mismatchWithJob('run-idem', missing);
+
+    await settle();
+    expect(components.submissions).toEqual([
+      { pipelineId: 'align-reads', inputs: { reads: 'run-idem.fastq' } },
+    ]);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'EXECUTING',
+      submittedRunId: 'resubmitted-1',
+      plan: { kind: 'resubmit_run', run_id: 'run-idem', expected_entities: missing },
+    });
+    expect((await log.findById(finding.id))?.resolved).toBe(false);
+
+    components.present.add(entityKeyId(missing[0]));
+    await settle();
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'DONE', lastError: null });
+    expect(await log.findById(finding.id)).toMatchObject({
+      resolved: true,
+      resolvedBy: 'bridge-repair',
+    });
+    expect(publisher.on(Topics.BridgeSyncRepaired)).toEqual([
+      expect.objectContaining({
+        sync_event_id: finding.id,
+        run_id: 'run-idem',
+        resolution: 'resubmitted',
+        new_run_id: 'resubmitted-1',
+      }),
+    ]);
+    await settle();
+    expect(components.submissions).toHaveLength(1);
+    expect(publisher.on(Topics.BridgeSyncRepaired)).toHaveLength(1);
+  });
+
+  it('holds a non-idempotent resubmission until an operator approves it, and records who did', async () => {
+    const missing = components.addRun('run-manual', false);
+    const { job } = await mismatchWithJob('run-manual', missing);
+    await settle();
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'AWAITING_APPROVAL' });
+    expect(components.submissions).toEqual([]);
+
+    const approvals = new RepairApprovals(jobs);
+    await expect(
+      approvals.approve(job.id, { by: 'alice', reason: 'checked the inputs' }),
+    ).resolves.toMatchObject({
+      state: 'PLANNED',
+      decidedBy: 'alice',
+      decisionReason: 'checked the inputs',
+    });
+    await expect(approvals.reject(job.id, { by: 'bob' })).rejects.toBeInstanceOf(
+      StateConflictError,
+    );
+    await settle();
+    expect(components.submissions).toHaveLength(1);
+  });
+
+  it('leaves a rejected repair REJECTED and its finding open', async () => {
+    const missing = components.addRun('run-no', false);
+    const { finding, job } = await mismatchWithJob('run-no', missing);
+    await settle();
+    await new RepairApprovals(jobs).reject(job.id, { by: 'bob', reason: 'not now' });
+    await settle();
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'REJECTED', decidedBy: 'bob' });
+    expect((await log.findById(finding.id))?.resolved).toBe(false);
+    expect(components.submissions).toEqual([]);
+  });
+
+  it('tries a submission Cappella certainly did not take again later, and submits once in all', async () => {
+    const missing = components.addRun('run-503', true);
+    const { job } = await mismatchWithJob('run-503', missing);
+    components.submitFailures.push(
+      new ComponentUnavailableError('cappella', 'HTTP 503', { unprocessed: true }),
+    );
+    await worker.pass();
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'PLANNED',
+      lastError: 'cappella: HTTP 503',
+      submissionStartedAt: null,
+    });
+    await settle();
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'EXECUTING',
+      submittedRunId: 'resubmitted-1',
+    });
+  });
+
+  it('never submits again after an answer that leaves the outcome open; Hippo decides', async () => {
+    const missing = components.addRun('run-timeout', true);
+    const { job } = await mismatchWithJob('run-timeout', missing);
+    components.submitLostAnswers.push(
+      new ComponentUnavailableError('cappella', 'no answer within 5000 ms'),
+    );
+    await settle();
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'EXECUTING',
+      submittedRunId: null,
+      lastError: expect.stringMatching(/^submission outcome unknown/),
+    });
+    components.present.add(entityKeyId(missing[0]));
+    await settle();
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'DONE' });
+    expect(components.submissions).toHaveLength(1);
+  });
+
+  it('ends a repair FAILED when Cappella refuses the submission, and after the deadline when Hippo never agrees', async () => {
+    const refusedMissing = components.addRun('run-refused', true);
+    const refused = await mismatchWithJob('run-refused', refusedMissing);
+    components.submitFailures.push(new ComponentRequestError('cappella', 400, 'bad inputs'));
+    await settle();
+    expect(await jobs.findById(refused.job.id)).toMatchObject({
+      state: 'FAILED',
+      lastError: 'cappella: HTTP 400: bad inputs',
+    });
+
+    const lateMissing = components.addRun('run-late', true);
+    const late = await mismatchWithJob('run-late', lateMissing);
+    const hurried = new RepairWorker({
+      jobs,
+      log,
+      transactions: new StoreTransactions(dataSource),
+      components,
+      publisher,
+      settings: { ...SETTINGS, confirmDeadlineMs: 1 },
+      owner: 'hurried',
+    });
+    await settle(hurried);
+    expect(await jobs.findById(late.job.id)).toMatchObject({
+      state: 'FAILED',
+      lastError: expect.stringMatching(/^not confirmed in time: the outputs of run run-late/),
+    });
+    expect((await log.findById(late.finding.id))?.resolved).toBe(false);
+  });
+
+  it('resubmits once with two workers taking jobs at the same time', async () => {
+    const runIds = Array.from({ length: 12 }, (_, n) => `run-pair-${n}`);
+    for (const runId of runIds) await mismatchWithJob(runId, components.addRun(runId, true));
+    await settle(worker, newWorker('second'));
+    expect(components.submissions.map((s) => s.inputs.reads).sort()).toEqual(
+      runIds.map((runId) => `${runId}.fastq`).sort(),
+    );
+  });
+
+  it('starts a later repair of the same run only once the earlier one is finished', async () => {
+    const missing = components.addRun('run-twice', true);
+    const first = await mismatchWithJob('run-twice', missing);
+    const { event: secondFinding } = await log.record(
+      sampleMismatchFinding('run-twice', {
+        dedupeKey: `scan:run-twice`,
+        repairStrategy: 'resubmit_run',
+        missing,
+      }),
+    );
+    const entry = repairJobFor(secondFinding, SETTINGS);
+    if (!entry) throw new Error('expected a repair job');
+    const [second] = await jobs.create([entry]);
+    await settle();
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(second.id)).toMatchObject({ state: 'PLANNED' });
+
+    components.present.add(entityKeyId(missing[0]));
+    await settle();
+    expect(await jobs.findById(first.job.id)).toMatchObject({ state: 'DONE' });
+    // Then the second repair runs: a finding of its own, with its own resubmission.
+    expect(components.submissions).toHaveLength(2);
+    expect(await jobs.findById(second.id)).toMatchObject({ state: 'DONE' });
+  });
+
+  it('evicts a stale cache, isolating the artifact Canon refuses, and fails the job naming it', async () => {
+    const entities = [sample('gone-1'), sample('gone-2'), sample('gone-3')];
+    for (const [n, key] of entities.entries()) {
+      components.artifacts.set(`art-${n}`, { artifact_id: `art-${n}`, ...key });
+    }
+    components.unevictable.add('art-1');
+    const { event: finding } = await log.record({
+      eventType: SyncEventTypes.StaleCache,
+      mismatchType: 'stale_cache',
+      repairStrategy: 'evict_immediately',
+      source: 'hippo',
+      sourceId: randomUUID(),
+      dedupeKey: `canon_staleness:${randomUUID()}`,
+      details: {
+        check_type: 'canon_staleness',
+        run_id: null,
+        pipeline_id: null,
+        source_event_id: randomUUID(),
+        triggered_at: 0,
+        attempts: 1,
+        change: 'DELETED',
+        artifact_ids: ['art-0', 'art-1', 'art-2'],
+        entities,
+      },
+    });
+    const entry = repairJobFor(finding, SETTINGS);
+    if (!entry) throw new Error('expected a repair job');
+    const [job] = await jobs.create([entry]);
+    await settle();
+    expect(components.evictCalls).toEqual([
+      ['art-0', 'art-1', 'art-2'],
+      ['art-0'],
+      ['art-1'],
+      ['art-2'],
+    ]);
+    expect([...components.artifacts.keys()]).toEqual(['art-1']);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'FAILED',
+      lastError: 'Canon refused to evict art-1 (canon: HTTP 422: cannot evict art-1)',
+    });
+  });
+
+  it('settles a stale cache whose artifacts Canon had already dropped, announcing it once', async () => {
+    const entities = [sample('early-1')];
+    const { event: finding } = await log.record({
+      eventType: SyncEventTypes.StaleCache,
+      mismatchType: 'stale_cache',
+      repairStrategy: 'evict_on_next_sweep',
+      source: 'hippo',
+      sourceId: randomUUID(),
+      dedupeKey: `canon_staleness:${randomUUID()}`,
+      details: {
+        check_type: 'canon_staleness',
+        run_id: null,
+        pipeline_id: null,
+        source_event_id: randomUUID(),
+        triggered_at: 0,
+        attempts: 1,
+        change: 'DELETED',
+        artifact_ids: ['early-art'],
+        entities,
+      },
+    });
+    const entry = repairJobFor(finding, SETTINGS);
+    if (!entry) throw new Error('expected a repair job');
+    const [job] = await jobs.create([entry]);
+    await settle();
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'DONE' });
+    expect(await log.findById(finding.id)).toMatchObject({
+      resolved: true,
+      resolvedBy: 'bridge-repair',
+    });
+    expect(publisher.on(Topics.BridgeSyncRepaired)).toEqual([
+      expect.objectContaining({ sync_event_id: finding.id, resolution: 'evicted' }),
+    ]);
+  });
+
+  it('gives a finding one job however often it is delivered', async () => {
+    const missing = components.addRun('run-dup', true);
+    const { finding } = await mismatchWithJob('run-dup', missing);
+    const entry = repairJobFor(finding, SETTINGS);
+    if (!entry) throw new Error('expected a repair job');
+    await expect(jobs.create([entry, entry])).resolves.toEqual([]);
+    const all = await jobs.list();
+    expect(all.filter((j) => j.syncEventId === finding.id)).toHaveLength(1);
+  });
+});

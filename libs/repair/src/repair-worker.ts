@@ -1,0 +1,399 @@
+/**
+ * Carries repair jobs through their states: the repair service's I/O around the pure rules of
+ * `repair-decisions.ts`.
+ *
+ * A pass takes a batch of jobs at each step, each claim leased to this worker so that other
+ * repair instances take other jobs:
+ * 1. plan PENDING jobs (read the run and its pipeline from Cappella; store the plan; a
+ *    non-idempotent pipeline waits for approval),
+ * 2. execute PLANNED jobs that no earlier job for the same run or entity holds back (submit the
+ *    run, or ask Canon to evict, splitting a refused batch to isolate the artifact at fault),
+ * 3. confirm EXECUTING jobs against the components (the outputs are in Hippo; Canon holds none
+ *    of the artifacts, or Canon's eviction events settled the finding), resolving the finding
+ *    and closing the job in one transaction,
+ * 4. announce confirmed repairs on `bridge.sync.repaired` (an outbox on the job row).
+ *
+ * Exactly-once resubmission rests on the store: claiming a job for execution marks it as
+ * submitting in the same statement, and a job so marked is never submitted again. After an
+ * answer that leaves the outcome open (a timeout, a 500) the job is not retried but confirmed
+ * or failed by what Hippo shows.
+ */
+import { Logger } from '@nestjs/common';
+import type { RepairConfig } from '@bridge/config';
+import type { CanonClient, CappellaClient, HippoClient, Pipeline } from '@bridge/components';
+import { Topics, type SyncRepaired } from '@bridge/contracts';
+import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
+import type { EventPublisher } from '@bridge/messaging';
+import type {
+  EvictPlan,
+  RepairJob,
+  RepairJobChange,
+  RepairJobStore,
+  StoreTransactions,
+  SyncEvent,
+  SyncEventLog,
+} from '@bridge/store';
+import {
+  confirmRepair,
+  evictionRequested,
+  isRepairable,
+  planRepair,
+  REPAIR_RESOLVER,
+  repairedEventFor,
+  retryAfterFailure,
+  type ConfirmationObservation,
+  type ResubmitFacts,
+  type StepFailure,
+} from './repair-decisions';
+import { repairedEventIdFor } from '@bridge/checks';
+
+/** The component calls a repair makes (`ComponentClients` has them; tests give fakes). */
+export interface RepairComponents {
+  cappella: Pick<CappellaClient, 'getRun' | 'getPipeline' | 'submitRun'>;
+  hippo: Pick<HippoClient, 'lookup'>;
+  canon: Pick<CanonClient, 'evict' | 'artifactsFor'>;
+}
+
+export interface RepairWorkerDeps {
+  jobs: RepairJobStore;
+  log: SyncEventLog;
+  transactions: StoreTransactions;
+  components: RepairComponents;
+  publisher: EventPublisher;
+  settings: RepairConfig;
+  /** Lease owner identity: unique per worker. */
+  owner: string;
+  now?: () => number;
+}
+
+export interface PassSummary {
+  planned: number;
+  executed: number;
+  confirmed: number;
+  announced: number;
+}
+
+export class RepairWorker {
+  private readonly logger = new Logger('RepairWorker');
+  private readonly now: () => number;
+
+  constructor(private readonly deps: RepairWorkerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** One pass over every step; the total says whether there was anything to do. */
+  async pass(): Promise<PassSummary & { total: number }> {
+    const planned = await this.planDue();
+    const executed = await this.executeDue();
+    const confirmed = await this.confirmDue();
+    const announced = await this.announceOwed();
+    return {
+      planned,
+      executed,
+      confirmed,
+      announced,
+      total: planned + executed + confirmed + announced,
+    };
+  }
+
+  private get claim() {
+    return {
+      owner: this.deps.owner,
+      leaseMs: this.deps.settings.leaseMs,
+      limit: this.deps.settings.batchSize,
+    };
+  }
+
+  // ---- 1. planning ----------------------------------------------------------------------
+
+  async planDue(): Promise<number> {
+    const jobs = await this.deps.jobs.claimForPlanning(this.claim);
+    if (jobs.length === 0) return 0;
+    const findings = await this.deps.log.findByIds(jobs.map((job) => job.syncEventId));
+    const pipelines = new Map<string, Promise<Pipeline | null>>();
+    await Promise.all(
+      jobs.map(async (job) => {
+        const finding = findings.get(job.syncEventId);
+        await this.record(job, 'PENDING', await this.planOne(job, finding, pipelines));
+      }),
+    );
+    return jobs.length;
+  }
+
+  private async planOne(
+    job: RepairJob,
+    finding: SyncEvent | undefined,
+    pipelines: Map<string, Promise<Pipeline | null>>,
+  ): Promise<RepairJobChange> {
+    if (!finding || !isRepairable(finding)) {
+      return {
+        state: 'FAILED',
+        lastError: `finding ${job.syncEventId} is not a repairable finding`,
+      };
+    }
+    if (finding.resolved) {
+      return {
+        state: 'DONE',
+        lastError: `the finding was resolved by ${finding.resolvedBy ?? 'someone'} before repair`,
+      };
+    }
+    let facts: ResubmitFacts | null = null;
+    if (job.strategy === 'resubmit_run' && finding.eventType === 'bridge.sync.mismatch') {
+      const runId = finding.details.run_id;
+      try {
+        const run = runId ? await this.deps.components.cappella.getRun(runId) : null;
+        let pipeline: Promise<Pipeline | null> | undefined;
+        if (run) {
+          pipeline = pipelines.get(run.pipeline_id);
+          if (!pipeline) {
+            pipeline = this.deps.components.cappella.getPipeline(run.pipeline_id);
+            pipelines.set(run.pipeline_id, pipeline);
+          }
+        }
+        facts = { run, pipeline: pipeline ? await pipeline : null };
+      } catch (error) {
+        return this.afterFailure(job, job.attempts + 1, stepFailureOf(error, 'repeatable'), {
+          countAttempt: true,
+        });
+      }
+    }
+    const decision = planRepair(finding, job.strategy, facts);
+    if (decision.kind === 'failed') return { state: 'FAILED', lastError: decision.reason };
+    return {
+      state: decision.next,
+      plan: decision.plan,
+      resetAttempts: true,
+      lastError: null,
+      retryInMs: 0,
+    };
+  }
+
+  // ---- 2. execution ---------------------------------------------------------------------
+
+  async executeDue(): Promise<number> {
+    const jobs = await this.deps.jobs.claimForExecution(this.claim);
+    if (jobs.length === 0) return 0;
+    await Promise.all(
+      jobs.map(async (job) => this.record(job, 'EXECUTING', await this.executeOne(job))),
+    );
+    return jobs.length;
+  }
+
+  private async executeOne(job: RepairJob): Promise<RepairJobChange> {
+    const plan = job.plan;
+    const confirming = {
+      confirmInMs: this.deps.settings.confirmDeadlineMs,
+      retryInMs: this.deps.settings.confirmIntervalMs,
+    };
+    if (!plan) return { state: 'FAILED', lastError: 'the job has no plan' };
+    if (plan.kind === 'evict') {
+      try {
+        return { ...confirming, plan: await this.evict(plan), lastError: null };
+      } catch (error) {
+        return this.afterFailure(job, job.attempts, stepFailureOf(error, 'repeatable'), {
+          state: 'PLANNED',
+          clearSubmission: true,
+        });
+      }
+    }
+    try {
+      const { run_id } = await this.deps.components.cappella.submitRun(
+        plan.pipeline_id,
+        plan.inputs,
+      );
+      this.logger.log(`resubmitted run ${plan.run_id} (pipeline ${plan.pipeline_id}) as ${run_id}`);
+      return { ...confirming, submittedRunId: run_id, lastError: null };
+    } catch (error) {
+      const failure = stepFailureOf(error, 'once');
+      if (failure.kind === 'unknown') {
+        // Cappella may have started the run: never submit again; what Hippo shows decides.
+        this.logger.warn(
+          `resubmission of run ${plan.run_id} has an unknown outcome: ${failure.error}`,
+        );
+        return { ...confirming, lastError: `submission outcome unknown: ${failure.error}` };
+      }
+      return this.afterFailure(job, job.attempts, failure, {
+        state: 'PLANNED',
+        clearSubmission: true,
+      });
+    }
+  }
+
+  /**
+   * Asks Canon to evict every artifact not yet requested. A refusal of the whole request (a
+   * 4xx) is narrowed down artifact by artifact, so one artifact Canon will not evict does not
+   * hold back the others; an outage throws, and the job is retried later.
+   */
+  private async evict(plan: EvictPlan): Promise<EvictPlan> {
+    const pending = plan.artifacts
+      .filter((item) => item.state === 'pending')
+      .map((item) => item.artifact_id);
+    if (pending.length === 0) return plan;
+    try {
+      await this.deps.components.canon.evict(pending, plan.mode);
+      return evictionRequested(plan, { requested: pending, refused: new Map() });
+    } catch (error) {
+      if (!(error instanceof ComponentRequestError) || pending.length === 1) {
+        if (error instanceof ComponentRequestError) {
+          return evictionRequested(plan, {
+            requested: [],
+            refused: new Map([[pending[0], error.message]]),
+          });
+        }
+        throw error;
+      }
+    }
+    const requested: string[] = [];
+    const refused = new Map<string, string>();
+    for (const id of pending) {
+      try {
+        await this.deps.components.canon.evict([id], plan.mode);
+        requested.push(id);
+      } catch (error) {
+        if (!(error instanceof ComponentRequestError)) throw error;
+        refused.set(id, error.message);
+      }
+    }
+    return evictionRequested(plan, { requested, refused });
+  }
+
+  // ---- 3. confirmation --------------------------------------------------------------------
+
+  async confirmDue(): Promise<number> {
+    const jobs = await this.deps.jobs.claimForConfirmation(this.claim);
+    if (jobs.length === 0) return 0;
+    const findings = await this.deps.log.findByIds(jobs.map((job) => job.syncEventId));
+    await Promise.all(jobs.map((job) => this.confirmOne(job, findings.get(job.syncEventId))));
+    return jobs.length;
+  }
+
+  private async confirmOne(job: RepairJob, finding: SyncEvent | undefined): Promise<void> {
+    const plan = job.plan;
+    if (!plan || !finding) {
+      await this.record(job, 'EXECUTING', {
+        state: 'FAILED',
+        lastError: 'the job lost its plan or finding',
+      });
+      return;
+    }
+    // A worker that died while evicting left artifacts unrequested: evicting again is harmless.
+    if (plan.kind === 'evict' && plan.artifacts.some((item) => item.state === 'pending')) {
+      await this.record(job, 'EXECUTING', await this.executeOne(job));
+      return;
+    }
+    let observation: ConfirmationObservation;
+    try {
+      observation = await this.observe(job, finding);
+    } catch (error) {
+      // Confirmation only reads: an outage delays it, the deadline still applies.
+      this.logger.warn(`cannot confirm repair ${job.id} yet: ${errorMessage(error)}`);
+      observation =
+        plan.kind === 'resubmit_run'
+          ? { kind: 'entities_present', present: [] }
+          : { kind: 'artifacts_left', artifactIds: plan.artifacts.map((item) => item.artifact_id) };
+    }
+    // A job whose worker died mid-submission never got a deadline: count from the submission.
+    const confirmBy =
+      job.confirmBy ??
+      new Date(
+        (job.submissionStartedAt?.getTime() ?? this.now()) + this.deps.settings.confirmDeadlineMs,
+      );
+    const decision = confirmRepair({ ...job, confirmBy }, observation, this.now());
+    switch (decision.kind) {
+      case 'wait':
+        await this.record(job, 'EXECUTING', { retryInMs: this.deps.settings.confirmIntervalMs });
+        return;
+      case 'failed':
+        this.logger.warn(
+          `repair ${job.id} of finding ${job.syncEventId} failed: ${decision.reason}`,
+        );
+        await this.record(job, 'EXECUTING', { state: 'FAILED', lastError: decision.reason });
+        return;
+      case 'done':
+        await this.deps.transactions.run(async ({ log, repairs }) => {
+          const resolvedNow =
+            decision.announce && (await log.resolve(job.syncEventId, REPAIR_RESOLVER));
+          await repairs.record(job.id, 'EXECUTING', this.deps.owner, {
+            state: 'DONE',
+            lastError: null,
+            ...(resolvedNow ? { outboundEventId: repairedEventIdFor(job.syncEventId) } : {}),
+          });
+        });
+    }
+  }
+
+  private async observe(job: RepairJob, finding: SyncEvent): Promise<ConfirmationObservation> {
+    if (finding.resolved) return { kind: 'finding_resolved' };
+    const plan = job.plan;
+    if (plan?.kind === 'resubmit_run') {
+      const presence = await this.deps.components.hippo.lookup(plan.expected_entities);
+      return { kind: 'entities_present', present: presence.filter((entity) => entity.exists) };
+    }
+    if (plan?.kind === 'evict') {
+      const planned = new Set(plan.artifacts.map((item) => item.artifact_id));
+      const held = await this.deps.components.canon.artifactsFor(plan.entities);
+      return {
+        kind: 'artifacts_left',
+        artifactIds: held.map((artifact) => artifact.artifact_id).filter((id) => planned.has(id)),
+      };
+    }
+    return { kind: 'finding_resolved' };
+  }
+
+  // ---- 4. announcement --------------------------------------------------------------------
+
+  /** Publishes the `bridge.sync.repaired` that confirmed jobs owe. */
+  async announceOwed(): Promise<number> {
+    return this.deps.jobs.relayOwed(this.deps.settings.batchSize, async (jobs) => {
+      const events: SyncRepaired[] = jobs.map((job) => repairedEventFor(job, this.now()));
+      await this.deps.publisher.publishMany(
+        Topics.BridgeSyncRepaired,
+        events.map((event) => ({ event, key: event.run_id ?? event.sync_event_id })),
+      );
+    });
+  }
+
+  // ---- shared -----------------------------------------------------------------------------
+
+  private afterFailure(
+    job: RepairJob,
+    attempts: number,
+    failure: StepFailure,
+    onRetry: RepairJobChange,
+  ): RepairJobChange {
+    const decision = retryAfterFailure(attempts, failure, this.deps.settings);
+    if (decision.kind === 'give_up') {
+      this.logger.warn(`repair ${job.id} of finding ${job.syncEventId} failed: ${decision.reason}`);
+      return { ...onRetry, state: 'FAILED', lastError: decision.reason };
+    }
+    return { ...onRetry, lastError: failure.error, retryInMs: decision.inMs };
+  }
+
+  private async record(
+    job: RepairJob,
+    from: RepairJob['state'],
+    change: RepairJobChange,
+  ): Promise<void> {
+    const applied = await this.deps.jobs.record(job.id, from, this.deps.owner, change);
+    if (!applied) {
+      this.logger.warn(
+        `repair ${job.id} moved on while this worker held it; its outcome here is dropped`,
+      );
+    }
+  }
+}
+
+/**
+ * What a component error means for a repair step. For a call that may be repeated (reads, an
+ * eviction) any unavailability is worth another try; for one that must happen once (submitting
+ * a run) only an unavailability the component certainly did not act on.
+ */
+export function stepFailureOf(error: unknown, call: 'repeatable' | 'once'): StepFailure {
+  if (error instanceof ComponentRequestError) return { kind: 'refused', error: error.message };
+  if (error instanceof ComponentUnavailableError) {
+    return call === 'repeatable' || error.unprocessed
+      ? { kind: 'not_processed', error: error.message }
+      : { kind: 'unknown', error: error.message };
+  }
+  throw error;
+}

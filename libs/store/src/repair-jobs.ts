@@ -1,0 +1,356 @@
+/**
+ * The repair service's persistent state: one `repair_jobs` row per finding being repaired.
+ *
+ * Every step a worker takes is a claim (an UPDATE that only one instance can win, thanks to
+ * `FOR UPDATE SKIP LOCKED` and leases) followed by a recorded outcome, so concurrent repair
+ * instances share the work without doing any of it twice, and an instance killed mid-step
+ * leaves a lease that expires rather than a job that is stuck. The one step that must never be
+ * repeated, asking Cappella to run, is marked (`submission_started_at`) in the same statement
+ * that claims the job for execution, before the request leaves.
+ */
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { InvalidRecordError } from '@bridge/errors';
+import {
+  REPAIR_STATES,
+  RepairJobKindSchema,
+  type NewRepairJob,
+  type RepairJob,
+  type RepairPlan,
+  type RepairState,
+} from './repair-job-kinds';
+
+/** A `repair_jobs` row as the driver returns it. */
+interface RepairJobRow {
+  id: string;
+  sync_event_id: string;
+  mismatch_type: string;
+  strategy: string;
+  state: string;
+  priority: number;
+  finding_created_at: Date;
+  plan: unknown;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  submission_started_at: Date | null;
+  submitted_run_id: string | null;
+  confirm_by: Date | null;
+  decided_by: string | null;
+  decision_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+  outbound_event_id: string | null;
+  published_at: Date | null;
+  subject_keys: string[] | null;
+}
+
+/** How a claim is made: who claims, for how long, and how many jobs at most. */
+export interface Claim {
+  owner: string;
+  leaseMs: number;
+  limit: number;
+}
+
+/** What an outcome changes on a job; absent fields keep their value. */
+export interface RepairJobChange {
+  state?: RepairState;
+  plan?: RepairPlan | null;
+  lastError?: string | null;
+  /** Milliseconds from now before the job is worked on again. */
+  retryInMs?: number;
+  /** Resets the attempt counter (a new phase starts counting afresh). */
+  resetAttempts?: boolean;
+  /** Counts a failed attempt of a step that did not count it when claiming (planning). */
+  countAttempt?: boolean;
+  submittedRunId?: string | null;
+  /** Clears the in-flight mark: the submission certainly did not happen. */
+  clearSubmission?: boolean;
+  confirmInMs?: number;
+  decidedBy?: string;
+  decisionReason?: string | null;
+  /** Owes a `bridge.sync.repaired` with this event id. */
+  outboundEventId?: string;
+  /** Marks the repaired event as already sent (someone else announced the repair). */
+  published?: boolean;
+}
+
+export interface RepairJobFilter {
+  states?: RepairState[];
+  limit?: number;
+}
+
+const ACTIVE = `state NOT IN ('DONE', 'FAILED', 'REJECTED')`;
+
+export class RepairJobStore {
+  private readonly em: EntityManager;
+
+  constructor(db: DataSource | EntityManager) {
+    this.em = db instanceof DataSource ? db.manager : db;
+  }
+
+  /**
+   * Creates a job per entry unless its finding already has one (a redelivered or re-recorded
+   * finding); returns the jobs created.
+   */
+  async create(entries: NewRepairJob[]): Promise<RepairJob[]> {
+    if (entries.length === 0) return [];
+    return this.em.transaction(async (manager) => {
+      const rows = await manager.query<RepairJobRow[]>(
+        `INSERT INTO repair_jobs (id, sync_event_id, mismatch_type, strategy, priority, finding_created_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::timestamptz[])
+         ON CONFLICT (sync_event_id) DO NOTHING
+         RETURNING *`,
+        [
+          entries.map(() => randomUUID()),
+          entries.map((e) => e.syncEventId),
+          entries.map((e) => e.mismatchType),
+          entries.map((e) => e.strategy),
+          entries.map((e) => e.priority),
+          entries.map((e) => e.findingCreatedAt),
+        ],
+      );
+      const keysByFinding = new Map(entries.map((e) => [e.syncEventId, e.subjectKeys]));
+      const subjects = rows.flatMap((row) =>
+        (keysByFinding.get(row.sync_event_id) ?? []).map((key) => ({ key, job: row.id })),
+      );
+      if (subjects.length > 0) {
+        await manager.query(
+          `INSERT INTO repair_job_subjects (subject_key, job_id)
+           SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`,
+          [subjects.map((s) => s.key), subjects.map((s) => s.job)],
+        );
+      }
+      return rows.map((row) =>
+        repairJobFromRow({ ...row, subject_keys: keysByFinding.get(row.sync_event_id) ?? [] }),
+      );
+    });
+  }
+
+  /** PENDING jobs that are due, highest priority and oldest finding first, leased to `claim.owner`. */
+  claimForPlanning(claim: Claim): Promise<RepairJob[]> {
+    return this.claimWhere(`j.state = 'PENDING'`, claim, '');
+  }
+
+  /**
+   * PLANNED jobs that are due and that no earlier unfinished job for the same run or entity
+   * holds back, moved to EXECUTING and marked as submitting in the same statement: once a job
+   * is returned here, no other claim will ever return it for execution again.
+   */
+  claimForExecution(claim: Claim): Promise<RepairJob[]> {
+    return this.claimWhere(
+      `j.state = 'PLANNED'
+       AND NOT EXISTS (
+         SELECT 1 FROM repair_job_subjects mine
+           JOIN repair_job_subjects other
+             ON other.subject_key = mine.subject_key AND other.job_id <> mine.job_id
+           JOIN repair_jobs earlier ON earlier.id = other.job_id
+          WHERE mine.job_id = j.id
+            AND earlier.state NOT IN ('DONE', 'FAILED', 'REJECTED')
+            AND (earlier.finding_created_at, earlier.id) < (j.finding_created_at, j.id))`,
+      claim,
+      `, state = 'EXECUTING', submission_started_at = now(), attempts = repair_jobs.attempts + 1`,
+    );
+  }
+
+  /** EXECUTING jobs whose confirmation is due (their lease free), leased to `claim.owner`. */
+  claimForConfirmation(claim: Claim): Promise<RepairJob[]> {
+    return this.claimWhere(`j.state = 'EXECUTING'`, claim, '');
+  }
+
+  private async claimWhere(condition: string, claim: Claim, alsoSet: string): Promise<RepairJob[]> {
+    // TypeORM answers an UPDATE with [rows, affected count].
+    const [rows] = await this.em.query<[RepairJobRow[], number]>(
+      `UPDATE repair_jobs SET lease_owner = $1,
+              lease_until = now() + ($2::int * interval '1 millisecond'),
+              updated_at = now()${alsoSet}
+        WHERE id IN (
+          SELECT j.id FROM repair_jobs j
+           WHERE ${condition}
+             AND j.next_attempt_at <= now()
+             AND (j.lease_until IS NULL OR j.lease_until < now() OR j.lease_owner = $1)
+           ORDER BY j.priority DESC, j.finding_created_at, j.id
+           LIMIT $3
+           FOR UPDATE OF j SKIP LOCKED)
+        RETURNING *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = repair_jobs.id) AS subject_keys`,
+      [claim.owner, claim.leaseMs, claim.limit],
+    );
+    return rows
+      .map(repairJobFromRow)
+      .sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          a.findingCreatedAt.getTime() - b.findingCreatedAt.getTime() ||
+          a.id.localeCompare(b.id),
+      );
+  }
+
+  /**
+   * Records an outcome of a job this owner holds in state `from`, and releases its lease.
+   * Returns false when the job was no longer in that state or held by another owner (its lease
+   * expired and someone else took it): the outcome is then dropped, as the other owner decides.
+   */
+  async record(
+    id: string,
+    from: RepairState | readonly RepairState[],
+    owner: string | null,
+    change: RepairJobChange,
+  ): Promise<boolean> {
+    const params: unknown[] = [id, typeof from === 'string' ? [from] : [...from], owner];
+    const sets = ['lease_owner = NULL', 'lease_until = NULL', 'updated_at = now()'];
+    const set = (column: string, value: unknown, cast = '') => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}${cast}`);
+    };
+    if (change.state !== undefined) {
+      set('state', change.state);
+      if (['DONE', 'FAILED', 'REJECTED'].includes(change.state)) sets.push('finished_at = now()');
+    }
+    if (change.plan !== undefined)
+      set('plan', change.plan === null ? null : JSON.stringify(change.plan), '::jsonb');
+    if (change.lastError !== undefined) set('last_error', change.lastError);
+    if (change.retryInMs !== undefined) {
+      params.push(change.retryInMs);
+      sets.push(`next_attempt_at = now() + ($${params.length}::int * interval '1 millisecond')`);
+    }
+    if (change.resetAttempts) sets.push('attempts = 0');
+    if (change.countAttempt) sets.push('attempts = repair_jobs.attempts + 1');
+    if (change.submittedRunId !== undefined) set('submitted_run_id', change.submittedRunId);
+    if (change.clearSubmission) sets.push('submission_started_at = NULL');
+    if (change.confirmInMs !== undefined) {
+      params.push(change.confirmInMs);
+      sets.push(`confirm_by = now() + ($${params.length}::int * interval '1 millisecond')`);
+    }
+    if (change.decidedBy !== undefined) set('decided_by', change.decidedBy);
+    if (change.decisionReason !== undefined) set('decision_reason', change.decisionReason);
+    if (change.outboundEventId !== undefined)
+      set('outbound_event_id', change.outboundEventId, '::uuid');
+    if (change.published) sets.push('published_at = now()');
+    const [, affected] = await this.em.query<[unknown, number]>(
+      `UPDATE repair_jobs SET ${sets.join(', ')}
+        WHERE id = $1 AND state = ANY($2::text[])
+          AND ($3::text IS NULL OR lease_owner = $3 OR lease_owner IS NULL OR lease_until < now())`,
+      params,
+    );
+    return affected > 0;
+  }
+
+  /**
+   * Takes up to `limit` finished jobs whose `bridge.sync.repaired` is still owed, hands them to
+   * `send`, and marks them published once it resolves (rows locked meanwhile, locked rows
+   * skipped, as the sync event log's outbox does).
+   */
+  async relayOwed(limit: number, send: (jobs: RepairJob[]) => Promise<void>): Promise<number> {
+    return this.em.transaction(async (manager) => {
+      const rows = await manager.query<RepairJobRow[]>(
+        `SELECT *, NULL AS subject_keys FROM repair_jobs
+          WHERE outbound_event_id IS NOT NULL AND published_at IS NULL
+          ORDER BY finished_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      if (rows.length === 0) return 0;
+      const jobs = rows.map(repairJobFromRow);
+      await send(jobs);
+      await manager.query(
+        `UPDATE repair_jobs SET published_at = now() WHERE id = ANY($1::uuid[])`,
+        [jobs.map((job) => job.id)],
+      );
+      return jobs.length;
+    });
+  }
+
+  async findById(id: string): Promise<RepairJob | null> {
+    const rows = await this.em.query<RepairJobRow[]>(
+      `SELECT *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = j.id) AS subject_keys
+         FROM repair_jobs j WHERE id = $1`,
+      [id],
+    );
+    return rows.length === 0 ? null : repairJobFromRow(rows[0]);
+  }
+
+  async findBySyncEventId(syncEventId: string): Promise<RepairJob | null> {
+    const rows = await this.em.query<RepairJobRow[]>(
+      `SELECT *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = j.id) AS subject_keys
+         FROM repair_jobs j WHERE sync_event_id = $1`,
+      [syncEventId],
+    );
+    return rows.length === 0 ? null : repairJobFromRow(rows[0]);
+  }
+
+  /** Jobs in the given states (all when none), oldest finding first. */
+  async list(filter: RepairJobFilter = {}): Promise<RepairJob[]> {
+    const rows = await this.em.query<RepairJobRow[]>(
+      `SELECT *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = j.id) AS subject_keys
+         FROM repair_jobs j
+        WHERE ($1::text[] IS NULL OR state = ANY($1::text[]))
+        ORDER BY finding_created_at, id LIMIT $2`,
+      [filter.states ?? null, filter.limit ?? 100],
+    );
+    return rows.map(repairJobFromRow);
+  }
+
+  /** Jobs per state (for status lines and dashboards); states without jobs count 0. */
+  async countByState(): Promise<Record<RepairState, number>> {
+    const rows = await this.em.query<Array<{ state: string; total: string }>>(
+      `SELECT state, count(*) AS total FROM repair_jobs GROUP BY state`,
+    );
+    const counts = Object.fromEntries(REPAIR_STATES.map((state) => [state, 0])) as Record<
+      RepairState,
+      number
+    >;
+    for (const row of rows) counts[stateSchema.parse(row.state)] = Number(row.total);
+    return counts;
+  }
+
+  /** Unfinished jobs (those that still have work or a decision ahead). */
+  async countActive(): Promise<number> {
+    const [{ total }] = await this.em.query<Array<{ total: string }>>(
+      `SELECT count(*) AS total FROM repair_jobs WHERE ${ACTIVE}`,
+    );
+    return Number(total);
+  }
+}
+
+const stateSchema = z.enum(REPAIR_STATES);
+
+function repairJobFromRow(row: RepairJobRow): RepairJob {
+  const kind = RepairJobKindSchema.safeParse({
+    state: row.state,
+    mismatchType: row.mismatch_type,
+    strategy: row.strategy,
+    plan: row.plan,
+  });
+  if (!kind.success) {
+    throw new InvalidRecordError(
+      `repair job ${row.id} does not fit its kind: ${z.prettifyError(kind.error)}`,
+    );
+  }
+  const date = (value: Date | null) => (value === null ? null : new Date(value));
+  return {
+    ...kind.data,
+    id: row.id,
+    syncEventId: row.sync_event_id,
+    priority: row.priority,
+    subjectKeys: row.subject_keys ?? [],
+    findingCreatedAt: new Date(row.finding_created_at),
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: new Date(row.next_attempt_at),
+    leaseOwner: row.lease_owner,
+    leaseUntil: date(row.lease_until),
+    submissionStartedAt: date(row.submission_started_at),
+    submittedRunId: row.submitted_run_id,
+    confirmBy: date(row.confirm_by),
+    decidedBy: row.decided_by,
+    decisionReason: row.decision_reason,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    finishedAt: date(row.finished_at),
+    outboundEventId: row.outbound_event_id,
+    publishedAt: date(row.published_at),
+  };
+}
