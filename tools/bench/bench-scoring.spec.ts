@@ -1,4 +1,4 @@
-import { percentile, scoreFindings, summarise } from './bench-scoring';
+import { percentile, scoreFindings, scoreResubmissions, summarise } from './bench-scoring';
 
 const k = (id: string) => ({ entity_type: 'sample', external_id: id });
 
@@ -26,5 +26,20 @@ describe('benchmark scoring', () => {
       { runId: 'r2', eventType: 'bridge.sync.mismatch', missing: [k('c')] },
     ]);
     expect(score).toMatchObject({ truePositives: 0, precision: 0, recall: 0, lost: 1 });
+  });
+
+  it('counts resubmissions per executed job, and flags a run resubmitted twice or not at all', () => {
+    expect(scoreResubmissions(['r1', 'r2'], ['r1', 'r2', null, 'other'])).toEqual({
+      executedJobs: 2,
+      resubmissions: 2,
+      doubleResubmissions: 0,
+      missingResubmissions: 0,
+    });
+    expect(scoreResubmissions(['r1', 'r2', 'r3'], ['r1', 'r1', 'r2'])).toEqual({
+      executedJobs: 3,
+      resubmissions: 3,
+      doubleResubmissions: 1,
+      missingResubmissions: 1,
+    });
   });
 });

@@ -96,3 +96,35 @@ export function scoreFindings(
     duplicated,
   };
 }
+
+export interface ResubmissionScore {
+  /** Jobs whose plan was carried out (a submission was attempted). */
+  executedJobs: number;
+  /** Resubmissions the simulator received for those runs. */
+  resubmissions: number;
+  /** Runs the simulator saw resubmitted more than once (must be 0). */
+  doubleResubmissions: number;
+  /** Executed jobs whose run the simulator never saw resubmitted. */
+  missingResubmissions: number;
+}
+
+/**
+ * Exactly once, counted at the simulator: each executed job's run resubmitted once, none twice.
+ * `repeatsRunIds` holds, per resubmission the simulator received, the run it repeated.
+ */
+export function scoreResubmissions(
+  executedRunIds: readonly string[],
+  repeatsRunIds: readonly (string | null)[],
+): ResubmissionScore {
+  const executed = new Set(executedRunIds);
+  const received = new Map<string, number>();
+  for (const runId of repeatsRunIds) {
+    if (runId !== null && executed.has(runId)) received.set(runId, (received.get(runId) ?? 0) + 1);
+  }
+  return {
+    executedJobs: executed.size,
+    resubmissions: [...received.values()].reduce((sum, n) => sum + n, 0),
+    doubleResubmissions: [...received.values()].filter((n) => n > 1).length,
+    missingResubmissions: [...executed].filter((runId) => !received.has(runId)).length,
+  };
+}

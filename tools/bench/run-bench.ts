@@ -8,7 +8,11 @@
  *    publish → recorded-finding latency of each run;
  * 3. correctness: every finding scored against the simulator's ground truth;
  * 4. the raw ceiling: a bare kafkajs consumer draining the same topic from the same broker;
- * 5. the all-in-one process (`npm start`): time to healthy on fresh and on existing data, to
+ * 5. repairs (`repair-phase.ts`): with the checker restarted to stamp `resubmit_run` on
+ *    missing entities, a backlog of repairable mismatches and a stream of them, through the
+ *    repair service: jobs per second, finding → resolved latency, resubmissions counted at the
+ *    simulator;
+ * 6. the all-in-one process (`npm start`): time to healthy on fresh and on existing data, to
  *    its first finding, and to stop.
  * Results go to docs/benchmarks.md and to stdout as JSON.
  */
@@ -28,6 +32,7 @@ import {
 } from './bench-processes';
 import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
 import { renderReport, type BenchResult } from './bench-report';
+import { repairPhase } from './repair-phase';
 import {
   scoreFindings,
   summarise,
@@ -43,6 +48,7 @@ const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
 const CHECKER_PORT = 4512;
 const ALL_IN_ONE_PORT = 4513;
+const REPAIR_PORT = 4514;
 
 /** What the simulator's `/sim/generate/*` routes answer. */
 type Generation = GenerationResult;
@@ -305,6 +311,33 @@ async function main(): Promise<void> {
     }));
     const score = scoreFindings(allRuns, expected, findings);
 
+    // Repairs need findings stamped with a repairing strategy: the checker starts again with it.
+    await stopService(checker);
+    const repairEnv = {
+      ...bridgeEnv,
+      STRATEGY_MISSING_ENTITY: 'resubmit_run',
+      REPAIR_CONFIRM_INTERVAL_MS: '1000',
+    };
+    services.push(
+      await startService(
+        'checker-repairing',
+        'checker',
+        CHECKER_PORT,
+        { ...repairEnv, HTTP_PORT: String(CHECKER_PORT) },
+        nodeArgsFor('CHECKER'),
+      ),
+    );
+    const repair = await repairPhase({
+      dbUrl: dbUrl.toString(),
+      simUrl,
+      port: REPAIR_PORT,
+      env: repairEnv,
+      nodeArgs: nodeArgsFor('REPAIR'),
+      sql,
+      post,
+      services,
+    });
+
     console.log('raw ceiling: bare kafkajs consumer');
     const ceiling = await rawCeiling(stack.KAFKA_BROKERS.split(','), allRuns.length);
 
@@ -331,6 +364,7 @@ async function main(): Promise<void> {
       okLatency: summarise(okLatency),
       mismatchLatencyBeyondGrace: summarise(mismatchLatency),
       score,
+      repair,
       ceiling,
       allInOne,
     };

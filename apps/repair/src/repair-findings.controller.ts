@@ -1,8 +1,11 @@
 /**
- * The repair service's consumer: `bridge.sync.mismatch` and `bridge.sync.stale_cache`, in
- * batches. Each finding is read back from the sync event log (typed, with the strategy it was
- * recorded with) and gets one repair job unless its strategy is `alert_only`; a redelivered or
- * repeated finding finds its job already there. The `RepairWorkerScheduler` does the rest.
+ * The repair service's consumers, in batches:
+ * - `bridge.sync.mismatch` and `bridge.sync.stale_cache`: each finding is read back from the
+ *   sync event log (typed, with the strategy it was recorded with) and gets one repair job
+ *   unless its strategy is `alert_only`; a redelivered or repeated finding finds its job there.
+ * - `bridge.sync.ok`: when the run a repair resubmitted passes its own post-run check, that
+ *   repair's confirmation is due at once rather than at its next interval.
+ * The `RepairWorkerScheduler` does the rest, nudged when work arrives.
  */
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
@@ -12,11 +15,13 @@ import { InvalidEventError } from '@bridge/errors';
 import { ConsumeEvents, type ReceivedEvent } from '@bridge/messaging';
 import { repairJobFor } from '@bridge/repair';
 import { RepairJobStore, SyncEventLog, type NewRepairJob } from '@bridge/store';
+import { RepairWorkerScheduler } from './repair-worker.scheduler';
 
 /** Consumer group of the repair service, before the deployment's prefix. */
 export const REPAIR_GROUP = 'repair';
 
 type FindingTopic = typeof Topics.BridgeSyncMismatch | typeof Topics.BridgeSyncStaleCache;
+type OkTopic = typeof Topics.BridgeSyncOk;
 
 @Controller()
 export class RepairFindingsController {
@@ -26,6 +31,7 @@ export class RepairFindingsController {
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly log: SyncEventLog,
     private readonly jobs: RepairJobStore,
+    private readonly scheduler: RepairWorkerScheduler,
   ) {}
 
   @ConsumeEvents([Topics.BridgeSyncMismatch, Topics.BridgeSyncStaleCache], {
@@ -45,6 +51,15 @@ export class RepairFindingsController {
       .map((finding) => repairJobFor(finding, this.config.repair))
       .filter((entry): entry is NewRepairJob => entry !== null);
     const created = await this.jobs.create(entries);
-    if (created.length > 0) this.logger.debug(`${created.length} new repair job(s)`);
+    if (created.length > 0) {
+      this.logger.debug(`${created.length} new repair job(s)`);
+      this.scheduler.nudge();
+    }
+  }
+
+  @ConsumeEvents(Topics.BridgeSyncOk, { group: REPAIR_GROUP, batch: true })
+  async runsOk(@Payload() events: Array<ReceivedEvent<OkTopic>>): Promise<void> {
+    const due = await this.jobs.confirmSoon(events.map((received) => received.event.run_id));
+    if (due > 0) this.scheduler.nudge();
   }
 }

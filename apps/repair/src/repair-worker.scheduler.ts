@@ -1,6 +1,7 @@
 /**
  * Drives the `RepairWorker`: pass after pass while there is work, pausing
- * `REPAIR_INTERVAL_MS` when a pass found nothing to do. A failed pass (the database or a
+ * `REPAIR_INTERVAL_MS` when a pass found nothing to do (cut short by `nudge` when a consumer
+ * brings new work). A failed pass (the database or a
  * component down) is logged and retried after the pause; leases make a pass cut short by a
  * crash harmless. Stopping waits for the pass in progress, so no step is left half-recorded.
  */
@@ -26,6 +27,8 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** Set when work arrived during a pass, so the loop does not pause after it. */
+  private nudged = false;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -50,6 +53,12 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
     this.loop = this.run();
   }
 
+  /** New work arrived (a finding, a run confirmed): pass now instead of after the pause. */
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.wake?.();
@@ -58,13 +67,14 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      this.nudged = false;
       let idle = true;
       try {
         idle = (await this.worker.pass()).total === 0;
       } catch (error) {
         this.logger.warn(`repair pass failed, trying again shortly: ${errorMessage(error)}`);
       }
-      if (idle && !this.stopped) await this.pause(this.config.repair.intervalMs);
+      if (idle && !this.nudged && !this.stopped) await this.pause(this.config.repair.intervalMs);
     }
   }
 

@@ -190,6 +190,21 @@ export class RepairJobStore {
   }
 
   /**
+   * Makes the confirmation of executing jobs that resubmitted these runs due now: the new run's
+   * post-run check just found its outputs, so there is no point waiting for the next interval.
+   * Returns how many jobs that concerned.
+   */
+  async confirmSoon(submittedRunIds: string[]): Promise<number> {
+    if (submittedRunIds.length === 0) return 0;
+    const [, affected] = await this.em.query<[unknown, number]>(
+      `UPDATE repair_jobs SET next_attempt_at = now()
+        WHERE state = 'EXECUTING' AND submitted_run_id = ANY($1::text[]) AND next_attempt_at > now()`,
+      [submittedRunIds],
+    );
+    return affected;
+  }
+
+  /**
    * Records an outcome of a job this owner holds in state `from`, and releases its lease.
    * Returns false when the job was no longer in that state or held by another owner (its lease
    * expired and someone else took it): the outcome is then dropped, as the other owner decides.

@@ -26,7 +26,7 @@ export interface DemoSettings {
 }
 
 export type DemoAction =
-  | { kind: 'run'; missing: number; lagMs: number }
+  | { kind: 'run'; missing: number; lagMs: number; idempotent: boolean }
   | { kind: 'failed_run'; outputs: number; written: number }
   | { kind: 'deletion'; count: number; leaveArtifactsFor: number }
   | { kind: 'outage'; component: ComponentName; durationMs: number };
@@ -40,18 +40,23 @@ const LONG_LAG_RATE = 0.02;
 const FAILED_RUN_RATE = 0.1;
 const DELETION_RATE = 1 / 15;
 const OUTAGE_RATE = 1 / 90;
+/** Runs that lose an output on a pipeline Cappella does not call idempotent (repairs wait for approval). */
+const NON_IDEMPOTENT_SHARE = 0.25;
 
 /** What one second of demo traffic consists of. */
 export function planDemoTick(random: Random, settings: DemoSettings): DemoAction[] {
   const actions: DemoAction[] = [];
   for (let i = 0; i < settings.ratePerSecond; i += 1) {
     const draw = random();
-    if (draw < MISSING_RATE) actions.push({ kind: 'run', missing: 1, lagMs: 0 });
-    else if (draw < MISSING_RATE + LONG_LAG_RATE)
-      actions.push({ kind: 'run', missing: 0, lagMs: settings.longLagMs });
-    else if (draw < MISSING_RATE + LONG_LAG_RATE + SHORT_LAG_RATE)
-      actions.push({ kind: 'run', missing: 0, lagMs: 500 + Math.floor(random() * 2_000) });
-    else actions.push({ kind: 'run', missing: 0, lagMs: 0 });
+    if (draw < MISSING_RATE) {
+      const idempotent = random() >= NON_IDEMPOTENT_SHARE;
+      actions.push({ kind: 'run', missing: 1, lagMs: 0, idempotent });
+    } else if (draw < MISSING_RATE + LONG_LAG_RATE)
+      actions.push({ kind: 'run', missing: 0, lagMs: settings.longLagMs, idempotent: true });
+    else if (draw < MISSING_RATE + LONG_LAG_RATE + SHORT_LAG_RATE) {
+      const lagMs = 500 + Math.floor(random() * 2_000);
+      actions.push({ kind: 'run', missing: 0, lagMs, idempotent: true });
+    } else actions.push({ kind: 'run', missing: 0, lagMs: 0, idempotent: true });
   }
   if (random() < FAILED_RUN_RATE) {
     actions.push({ kind: 'failed_run', outputs: OUTPUTS_PER_RUN, written: 1 });
@@ -115,6 +120,7 @@ export class DemoTraffic {
           outputs: OUTPUTS_PER_RUN,
           missing: action.missing,
           lagMs: action.lagMs,
+          idempotent: action.idempotent,
         });
         return;
       case 'failed_run':

@@ -1,6 +1,6 @@
 /**
  * Load for benchmarks and soak tests: many completed runs, a seeded fraction of them missing
- * exactly one output, published with `publishMany` either as fast as the transport takes them
+ * exactly one output (and, if asked, a seeded fraction on a non-idempotent pipeline), published with `publishMany` either as fast as the transport takes them
  * (`batch`) or paced at an offered rate (`stream`: every tick publishes what is due).
  *
  * Each run's publish time is recorded so that a benchmark can measure the latency from a
@@ -84,19 +84,22 @@ export class LoadGenerator {
   private async publishNew(
     origin: RunOrigin,
     count: number,
-    spec: { outputsPerRun?: number; missingRate?: number },
+    spec: { outputsPerRun?: number; missingRate?: number; nonIdempotentRate?: number },
     result: GenerationResult,
   ): Promise<void> {
     const outputsPerRun = spec.outputsPerRun ?? 10;
     const missingRate = spec.missingRate ?? 0.05;
+    const nonIdempotentRate = spec.nonIdempotentRate ?? 0;
     const now = Date.now();
     const lagMs = this.lagMs();
     const events = new Array<OutgoingEvent<typeof Topics.CappellaRunCompleted>>(count);
     for (let i = 0; i < count; i += 1) {
       const lostIndex =
         this.random() < missingRate ? Math.floor(this.random() * outputsPerRun) : undefined;
+      // Drawn only when asked for, so that generations without it keep their seeded sequence.
+      const idempotent = nonIdempotentRate === 0 || this.random() >= nonIdempotentRate;
       const { run, event } = this.runs.completed({
-        pipeline: DEFAULT_PIPELINES[0],
+        pipeline: DEFAULT_PIPELINES[idempotent ? 0 : 1],
         outputs: outputsPerRun,
         missing: 0,
         lostIndex,

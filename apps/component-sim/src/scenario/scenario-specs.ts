@@ -90,6 +90,11 @@ const generation = {
   outputsPerRun: z.number().int().min(1).max(1_000).optional(),
   /** Fraction of runs that lose exactly one output (seeded; default 0.05). */
   missingRate: z.number().min(0).max(1).optional(),
+  /**
+   * Fraction of runs on the pipeline Cappella does not call idempotent (seeded; default 0), so
+   * that their repairs wait for approval.
+   */
+  nonIdempotentRate: z.number().min(0).max(1).optional(),
 };
 
 export const GenerateBatchSpecSchema = z

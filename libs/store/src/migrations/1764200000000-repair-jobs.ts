@@ -42,6 +42,9 @@ export class RepairJobs1764200000000 implements MigrationInterface {
       `CREATE INDEX "ix_repair_jobs_due" ON "repair_jobs" ("state", "next_attempt_at") WHERE "state" NOT IN ('DONE', 'FAILED', 'REJECTED')`,
     );
     await queryRunner.query(
+      `CREATE INDEX "ix_repair_jobs_submitted_run" ON "repair_jobs" ("submitted_run_id") WHERE "state" = 'EXECUTING'`,
+    );
+    await queryRunner.query(
       `CREATE INDEX "ix_repair_jobs_unpublished" ON "repair_jobs" ("finished_at") WHERE "outbound_event_id" IS NOT NULL AND "published_at" IS NULL`,
     );
     await queryRunner.query(`
