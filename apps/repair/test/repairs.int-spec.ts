@@ -291,3 +291,71 @@ describe('a repair service killed between planning and execution', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('a stale cache evicted on Canon’s next sweep', () => {
+  let pipeline: Pipeline;
+  let jobs: RepairJobStore;
+
+  beforeAll(async () => {
+    pipeline = await startPipeline({
+      repair: true,
+      env: {
+        STRATEGY_STALE_CACHE: 'evict_on_next_sweep',
+        REPAIR_INTERVAL_MS: '100',
+        REPAIR_CONFIRM_INTERVAL_MS: '200',
+      },
+    });
+    jobs = pipeline.repairs[0].get(RepairJobStore);
+  });
+
+  afterAll(async () => {
+    await pipeline?.close();
+  });
+
+  it('asks Canon to evict on its next sweep, and closes the repair once the sweep reports it', async () => {
+    const run = await pipeline.sim.completeRun({ outputs: 2 });
+    await pipeline.finding(run.runId, ['bridge.sync.ok']);
+    const deletion = await pipeline.sim.deleteEntities({ keys: run.outputs, leaveArtifactsFor: 2 });
+    const stale = await pipeline.finding(deletion.eventId, ['bridge.sync.stale_cache']);
+    const requested = await eventually(
+      async () => {
+        const job = await jobs.findBySyncEventId(stale.id);
+        return job?.plan?.kind === 'evict' &&
+          job.plan.artifacts.every((item) => item.state === 'requested')
+          ? job
+          : undefined;
+      },
+      30_000,
+      'the evictions to be requested',
+    );
+    expect(requested).toMatchObject({ state: 'EXECUTING', plan: { mode: 'next_sweep' } });
+    // Until Canon sweeps, the artifacts are still there and the finding stays open.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await jobs.findById(requested.id))?.state).toBe('EXECUTING');
+    expect((await pipeline.rows([deletion.eventId]))[0]?.resolved).toBe(false);
+
+    const swept = await pipeline.sim.sweepCanon();
+    expect(swept).toEqual(expect.arrayContaining(stale.details.artifact_ids));
+    const done = await eventually(
+      async () => {
+        const job = await jobs.findById(requested.id);
+        return job?.state === 'DONE' || job?.state === 'FAILED' ? job : undefined;
+      },
+      30_000,
+      'the repair to close',
+    );
+    expect(done.state).toBe('DONE');
+    await eventually(
+      () =>
+        pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id).length > 0
+          ? true
+          : undefined,
+      20_000,
+      'bridge.sync.repaired',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(
+      pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id),
+    ).toHaveLength(1);
+  });
+});

@@ -21,14 +21,16 @@
 import { Logger } from '@nestjs/common';
 import type { RepairConfig } from '@bridge/config';
 import type { CanonClient, CappellaClient, HippoClient, Pipeline } from '@bridge/components';
-import { Topics, type SyncRepaired } from '@bridge/contracts';
+import { entityKeyId, Topics, type SyncRepaired } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
 import type { EventPublisher } from '@bridge/messaging';
 import type {
   EvictPlan,
   RepairJob,
   RepairJobChange,
+  RepairJobOutcome,
   RepairJobStore,
+  ResubmitPlan,
   StoreTransactions,
   SyncEvent,
   SyncEventLog,
@@ -111,12 +113,14 @@ export class RepairWorker {
     if (jobs.length === 0) return 0;
     const findings = await this.deps.log.findByIds(jobs.map((job) => job.syncEventId));
     const pipelines = new Map<string, Promise<Pipeline | null>>();
-    await Promise.all(
-      jobs.map(async (job) => {
-        const finding = findings.get(job.syncEventId);
-        await this.record(job, 'PENDING', await this.planOne(job, finding, pipelines));
-      }),
+    const outcomes = await Promise.all(
+      jobs.map(async (job) => ({
+        id: job.id,
+        from: 'PENDING' as const,
+        change: await this.planOne(job, findings.get(job.syncEventId), pipelines),
+      })),
     );
+    await this.recordAll(outcomes);
     return jobs.length;
   }
 
@@ -173,9 +177,14 @@ export class RepairWorker {
   async executeDue(): Promise<number> {
     const jobs = await this.deps.jobs.claimForExecution(this.claim);
     if (jobs.length === 0) return 0;
-    await Promise.all(
-      jobs.map(async (job) => this.record(job, 'EXECUTING', await this.executeOne(job))),
+    const outcomes = await Promise.all(
+      jobs.map(async (job) => ({
+        id: job.id,
+        from: 'EXECUTING' as const,
+        change: await this.executeOne(job),
+      })),
     );
+    await this.recordAll(outcomes);
     return jobs.length;
   }
 
@@ -263,81 +272,128 @@ export class RepairWorker {
     const jobs = await this.deps.jobs.claimForConfirmation(this.claim);
     if (jobs.length === 0) return 0;
     const findings = await this.deps.log.findByIds(jobs.map((job) => job.syncEventId));
-    await Promise.all(jobs.map((job) => this.confirmOne(job, findings.get(job.syncEventId))));
-    return jobs.length;
-  }
-
-  private async confirmOne(job: RepairJob, finding: SyncEvent | undefined): Promise<void> {
-    const plan = job.plan;
-    if (!plan || !finding) {
-      await this.record(job, 'EXECUTING', {
-        state: 'FAILED',
-        lastError: 'the job lost its plan or finding',
-      });
-      return;
+    const outcomes: RepairJobOutcome[] = [];
+    const toObserve: Array<{ job: RepairJob; finding: SyncEvent }> = [];
+    for (const job of jobs) {
+      const finding = findings.get(job.syncEventId);
+      if (!job.plan || !finding) {
+        outcomes.push(
+          this.outcome(job, { state: 'FAILED', lastError: 'the job lost its plan or finding' }),
+        );
+      } else if (
+        job.plan.kind === 'evict' &&
+        job.plan.artifacts.some((item) => item.state === 'pending')
+      ) {
+        // A worker that died while evicting left artifacts unrequested: evicting again is harmless.
+        outcomes.push(this.outcome(job, await this.executeOne(job)));
+      } else {
+        toObserve.push({ job, finding });
+      }
     }
-    // A worker that died while evicting left artifacts unrequested: evicting again is harmless.
-    if (plan.kind === 'evict' && plan.artifacts.some((item) => item.state === 'pending')) {
-      await this.record(job, 'EXECUTING', await this.executeOne(job));
-      return;
-    }
-    let observation: ConfirmationObservation;
-    try {
-      observation = await this.observe(job, finding);
-    } catch (error) {
-      // Confirmation only reads: an outage delays it, the deadline still applies.
-      this.logger.warn(`cannot confirm repair ${job.id} yet: ${errorMessage(error)}`);
-      observation =
-        plan.kind === 'resubmit_run'
-          ? { kind: 'entities_present', present: [] }
-          : { kind: 'artifacts_left', artifactIds: plan.artifacts.map((item) => item.artifact_id) };
-    }
-    // A job whose worker died mid-submission never got a deadline: count from the submission.
-    const confirmBy =
-      job.confirmBy ??
-      new Date(
-        (job.submissionStartedAt?.getTime() ?? this.now()) + this.deps.settings.confirmDeadlineMs,
-      );
-    const decision = confirmRepair({ ...job, confirmBy }, observation, this.now());
-    switch (decision.kind) {
-      case 'wait':
-        await this.record(job, 'EXECUTING', { retryInMs: this.deps.settings.confirmIntervalMs });
-        return;
-      case 'failed':
+    const observations = await this.observeAll(toObserve);
+    const announce: string[] = [];
+    for (const { job } of toObserve) {
+      const observation = observations.get(job.id);
+      if (!observation) continue;
+      // A job whose worker died mid-submission never got a deadline: count from the submission.
+      const confirmBy =
+        job.confirmBy ??
+        new Date(
+          (job.submissionStartedAt?.getTime() ?? this.now()) + this.deps.settings.confirmDeadlineMs,
+        );
+      const decision = confirmRepair({ ...job, confirmBy }, observation, this.now());
+      if (decision.kind === 'wait') {
+        outcomes.push(this.outcome(job, { retryInMs: this.deps.settings.confirmIntervalMs }));
+      } else if (decision.kind === 'failed') {
         this.logger.warn(
           `repair ${job.id} of finding ${job.syncEventId} failed: ${decision.reason}`,
         );
-        await this.record(job, 'EXECUTING', { state: 'FAILED', lastError: decision.reason });
-        return;
-      case 'done':
-        await this.deps.transactions.run(async ({ log, repairs }) => {
-          const resolvedNow =
-            decision.announce && (await log.resolve(job.syncEventId, REPAIR_RESOLVER));
-          await repairs.record(job.id, 'EXECUTING', this.deps.owner, {
+        outcomes.push(this.outcome(job, { state: 'FAILED', lastError: decision.reason }));
+      } else if (decision.announce) {
+        announce.push(job.id);
+      } else {
+        outcomes.push(this.outcome(job, { state: 'DONE', lastError: null }));
+      }
+    }
+    // Closing a job and resolving its finding commit together: a confirmed repair is never
+    // left with its finding open, nor a finding resolved by a job still executing.
+    const confirmed = toObserve.filter(({ job }) => announce.includes(job.id));
+    await this.deps.transactions.run(async ({ log, repairs }) => {
+      const resolved = await log.resolveMany(
+        confirmed.map(({ job }) => job.syncEventId),
+        REPAIR_RESOLVER,
+      );
+      for (const { job } of confirmed) {
+        outcomes.push(
+          this.outcome(job, {
             state: 'DONE',
             lastError: null,
-            ...(resolvedNow ? { outboundEventId: repairedEventIdFor(job.syncEventId) } : {}),
-          });
-        });
-    }
+            // Announced by whoever resolved the finding: here, or Canon's eviction events.
+            ...(resolved.has(job.syncEventId)
+              ? { outboundEventId: repairedEventIdFor(job.syncEventId) }
+              : {}),
+          }),
+        );
+      }
+      this.warnDropped(outcomes, await repairs.recordMany(this.deps.owner, outcomes));
+    });
+    return jobs.length;
   }
 
-  private async observe(job: RepairJob, finding: SyncEvent): Promise<ConfirmationObservation> {
-    if (finding.resolved) return { kind: 'finding_resolved' };
-    const plan = job.plan;
-    if (plan?.kind === 'resubmit_run') {
-      const presence = await this.deps.components.hippo.lookup(plan.expected_entities);
-      return { kind: 'entities_present', present: presence.filter((entity) => entity.exists) };
+  /**
+   * What the components show for each executed repair, with one Hippo lookup for every
+   * resubmission's entities and one Canon query for every eviction's. A component that cannot
+   * be read delays those confirmations (their deadline still applies).
+   */
+  private async observeAll(
+    items: Array<{ job: RepairJob; finding: SyncEvent }>,
+  ): Promise<Map<string, ConfirmationObservation>> {
+    const observations = new Map<string, ConfirmationObservation>();
+    const resubmits: Array<{ job: RepairJob; plan: ResubmitPlan }> = [];
+    const evictions: Array<{ job: RepairJob; plan: EvictPlan }> = [];
+    for (const { job, finding } of items) {
+      if (finding.resolved) observations.set(job.id, { kind: 'finding_resolved' });
+      else if (job.plan?.kind === 'resubmit_run') resubmits.push({ job, plan: job.plan });
+      else if (job.plan?.kind === 'evict') evictions.push({ job, plan: job.plan });
     }
-    if (plan?.kind === 'evict') {
-      const planned = new Set(plan.artifacts.map((item) => item.artifact_id));
-      const held = await this.deps.components.canon.artifactsFor(plan.entities);
-      return {
-        kind: 'artifacts_left',
-        artifactIds: held.map((artifact) => artifact.artifact_id).filter((id) => planned.has(id)),
-      };
+    if (resubmits.length > 0) {
+      let present: Set<string>;
+      try {
+        const presence = await this.deps.components.hippo.lookup(
+          resubmits.flatMap(({ plan }) => plan.expected_entities),
+        );
+        present = new Set(presence.filter((entity) => entity.exists).map(entityKeyId));
+      } catch (error) {
+        this.logger.warn(`cannot confirm resubmissions yet: ${errorMessage(error)}`);
+        present = new Set();
+      }
+      for (const { job, plan } of resubmits) {
+        observations.set(job.id, {
+          kind: 'entities_present',
+          present: plan.expected_entities.filter((key) => present.has(entityKeyId(key))),
+        });
+      }
     }
-    return { kind: 'finding_resolved' };
+    if (evictions.length > 0) {
+      let held: Set<string> | null;
+      try {
+        const artifacts = await this.deps.components.canon.artifactsFor(
+          evictions.flatMap(({ plan }) => plan.entities),
+        );
+        held = new Set(artifacts.map((artifact) => artifact.artifact_id));
+      } catch (error) {
+        this.logger.warn(`cannot confirm evictions yet: ${errorMessage(error)}`);
+        held = null;
+      }
+      for (const { job, plan } of evictions) {
+        const planned = plan.artifacts.map((item) => item.artifact_id);
+        observations.set(job.id, {
+          kind: 'artifacts_left',
+          artifactIds: held === null ? planned : planned.filter((id) => held.has(id)),
+        });
+      }
+    }
+    return observations;
   }
 
   // ---- 4. announcement --------------------------------------------------------------------
@@ -369,15 +425,19 @@ export class RepairWorker {
     return { ...onRetry, lastError: failure.error, retryInMs: decision.inMs };
   }
 
-  private async record(
-    job: RepairJob,
-    from: RepairJob['state'],
-    change: RepairJobChange,
-  ): Promise<void> {
-    const applied = await this.deps.jobs.record(job.id, from, this.deps.owner, change);
-    if (!applied) {
+  private outcome(job: RepairJob, change: RepairJobChange): RepairJobOutcome {
+    return { id: job.id, from: 'EXECUTING', change };
+  }
+
+  private async recordAll(outcomes: RepairJobOutcome[]): Promise<void> {
+    this.warnDropped(outcomes, await this.deps.jobs.recordMany(this.deps.owner, outcomes));
+  }
+
+  private warnDropped(outcomes: RepairJobOutcome[], applied: Set<string>): void {
+    const dropped = outcomes.filter((outcome) => !applied.has(outcome.id));
+    if (dropped.length > 0) {
       this.logger.warn(
-        `repair ${job.id} moved on while this worker held it; its outcome here is dropped`,
+        `${dropped.length} repair job(s) moved on while this worker held them (their lease ran out); their outcomes here are dropped`,
       );
     }
   }

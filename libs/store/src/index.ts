@@ -37,6 +37,7 @@ export {
   type Claim,
   type RepairJobChange,
   type RepairJobFilter,
+  type RepairJobOutcome,
 } from './repair-jobs';
 export {
   FINISHED_REPAIR_STATES,

@@ -79,6 +79,13 @@ export interface RepairJobChange {
   published?: boolean;
 }
 
+/** One job's outcome in a batch: the job, the states it must be in, and what changes. */
+export interface RepairJobOutcome {
+  id: string;
+  from: RepairState | readonly RepairState[];
+  change: RepairJobChange;
+}
+
 export interface RepairJobFilter {
   states?: RepairState[];
   limit?: number;
@@ -208,6 +215,7 @@ export class RepairJobStore {
    * Records an outcome of a job this owner holds in state `from`, and releases its lease.
    * Returns false when the job was no longer in that state or held by another owner (its lease
    * expired and someone else took it): the outcome is then dropped, as the other owner decides.
+   * An owner of null records whoever holds the job (an operator's decision).
    */
   async record(
     id: string,
@@ -215,43 +223,69 @@ export class RepairJobStore {
     owner: string | null,
     change: RepairJobChange,
   ): Promise<boolean> {
-    const params: unknown[] = [id, typeof from === 'string' ? [from] : [...from], owner];
-    const sets = ['lease_owner = NULL', 'lease_until = NULL', 'updated_at = now()'];
-    const set = (column: string, value: unknown, cast = '') => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}${cast}`);
-    };
-    if (change.state !== undefined) {
-      set('state', change.state);
-      if (['DONE', 'FAILED', 'REJECTED'].includes(change.state)) sets.push('finished_at = now()');
-    }
-    if (change.plan !== undefined)
-      set('plan', change.plan === null ? null : JSON.stringify(change.plan), '::jsonb');
-    if (change.lastError !== undefined) set('last_error', change.lastError);
-    if (change.retryInMs !== undefined) {
-      params.push(change.retryInMs);
-      sets.push(`next_attempt_at = now() + ($${params.length}::int * interval '1 millisecond')`);
-    }
-    if (change.resetAttempts) sets.push('attempts = 0');
-    if (change.countAttempt) sets.push('attempts = repair_jobs.attempts + 1');
-    if (change.submittedRunId !== undefined) set('submitted_run_id', change.submittedRunId);
-    if (change.clearSubmission) sets.push('submission_started_at = NULL');
-    if (change.confirmInMs !== undefined) {
-      params.push(change.confirmInMs);
-      sets.push(`confirm_by = now() + ($${params.length}::int * interval '1 millisecond')`);
-    }
-    if (change.decidedBy !== undefined) set('decided_by', change.decidedBy);
-    if (change.decisionReason !== undefined) set('decision_reason', change.decisionReason);
-    if (change.outboundEventId !== undefined)
-      set('outbound_event_id', change.outboundEventId, '::uuid');
-    if (change.published) sets.push('published_at = now()');
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE repair_jobs SET ${sets.join(', ')}
-        WHERE id = $1 AND state = ANY($2::text[])
-          AND ($3::text IS NULL OR lease_owner = $3 OR lease_owner IS NULL OR lease_until < now())`,
-      params,
+    const applied = await this.recordMany(owner, [{ id, from, change }]);
+    return applied.has(id);
+  }
+
+  /**
+   * Records the outcomes of a batch with one statement (see `record`); returns the ids whose
+   * outcome was applied.
+   */
+  async recordMany(owner: string | null, outcomes: RepairJobOutcome[]): Promise<Set<string>> {
+    if (outcomes.length === 0) return new Set();
+    const column = <T>(pick: (outcome: RepairJobOutcome, change: RepairJobChange) => T) =>
+      outcomes.map((outcome) => pick(outcome, outcome.change));
+    const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
+      `UPDATE repair_jobs j SET
+         state = COALESCE(o.state, j.state),
+         finished_at = CASE WHEN o.state IN ('DONE', 'FAILED', 'REJECTED') THEN now() ELSE j.finished_at END,
+         plan = CASE WHEN o.set_plan THEN o.plan ELSE j.plan END,
+         last_error = CASE WHEN o.set_error THEN o.last_error ELSE j.last_error END,
+         next_attempt_at = CASE WHEN o.retry_ms IS NULL THEN j.next_attempt_at
+                                ELSE now() + o.retry_ms * interval '1 millisecond' END,
+         attempts = CASE WHEN o.reset_attempts THEN 0
+                         WHEN o.count_attempt THEN j.attempts + 1 ELSE j.attempts END,
+         submitted_run_id = COALESCE(o.submitted_run_id, j.submitted_run_id),
+         submission_started_at = CASE WHEN o.clear_submission THEN NULL ELSE j.submission_started_at END,
+         confirm_by = CASE WHEN o.confirm_ms IS NULL THEN j.confirm_by
+                           ELSE now() + o.confirm_ms * interval '1 millisecond' END,
+         decided_by = COALESCE(o.decided_by, j.decided_by),
+         decision_reason = CASE WHEN o.set_reason THEN o.decision_reason ELSE j.decision_reason END,
+         outbound_event_id = COALESCE(o.outbound_event_id, j.outbound_event_id),
+         published_at = CASE WHEN o.published THEN now() ELSE j.published_at END,
+         lease_owner = NULL, lease_until = NULL, updated_at = now()
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::jsonb[], $6::bool[],
+                   $7::text[], $8::int[], $9::bool[], $10::bool[], $11::text[], $12::bool[],
+                   $13::int[], $14::text[], $15::bool[], $16::text[], $17::uuid[], $18::bool[])
+         AS o(id, from_states, state, set_plan, plan, set_error, last_error, retry_ms,
+              reset_attempts, count_attempt, submitted_run_id, clear_submission, confirm_ms,
+              decided_by, set_reason, decision_reason, outbound_event_id, published)
+       WHERE j.id = o.id AND j.state = ANY(string_to_array(o.from_states, ','))
+         AND ($19::text IS NULL OR j.lease_owner = $19 OR j.lease_owner IS NULL OR j.lease_until < now())
+       RETURNING j.id`,
+      [
+        column((o) => o.id),
+        column((o) => (typeof o.from === 'string' ? o.from : o.from.join(','))),
+        column((_, c) => c.state ?? null),
+        column((_, c) => c.plan !== undefined),
+        column((_, c) => (c.plan ? JSON.stringify(c.plan) : null)),
+        column((_, c) => c.lastError !== undefined),
+        column((_, c) => c.lastError ?? null),
+        column((_, c) => c.retryInMs ?? null),
+        column((_, c) => c.resetAttempts ?? false),
+        column((_, c) => c.countAttempt ?? false),
+        column((_, c) => c.submittedRunId ?? null),
+        column((_, c) => c.clearSubmission ?? false),
+        column((_, c) => c.confirmInMs ?? null),
+        column((_, c) => c.decidedBy ?? null),
+        column((_, c) => c.decisionReason !== undefined),
+        column((_, c) => c.decisionReason ?? null),
+        column((_, c) => c.outboundEventId ?? null),
+        column((_, c) => c.published ?? false),
+        owner,
+      ],
     );
-    return affected > 0;
+    return new Set(rows.map((row) => row.id));
   }
 
   /**

@@ -173,12 +173,19 @@ export class SyncEventLog {
 
   /** Resolves an unresolved row; returns false if it was resolved already (or is unknown). */
   async resolve(id: string, resolvedBy: string): Promise<boolean> {
-    const [, affected] = await this.em.query<[unknown, number]>(
+    return (await this.resolveMany([id], resolvedBy)).has(id);
+  }
+
+  /** Resolves the unresolved rows among `ids`; returns the ids it resolved. */
+  async resolveMany(ids: string[], resolvedBy: string): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
       `UPDATE sync_events SET resolved = true, resolved_at = now(), resolved_by = $2
-        WHERE id = $1 AND NOT resolved`,
-      [id, resolvedBy],
+        WHERE id = ANY($1::uuid[]) AND NOT resolved
+        RETURNING id`,
+      [ids, resolvedBy],
     );
-    return affected > 0;
+    return new Set(rows.map((row) => row.id));
   }
 
   /** Existing rows for these de-duplication keys, by key. */
