@@ -60,7 +60,9 @@ async function waitHealthy(service: ServiceProcess, timeoutMs: number): Promise<
 }
 
 export async function stopService(service: ServiceProcess): Promise<void> {
-  if (service.child.exitCode !== null) return;
+  // Stopped already (a phase may stop a service before the end): a process ended by a signal
+  // has a null exit code but a signal code, and its 'exit' event will not come again.
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
   const exited = new Promise((resolve) => service.child.once('exit', resolve));
   service.child.kill('SIGTERM');
   const timer = setTimeout(() => service.child.kill('SIGKILL'), 15_000);

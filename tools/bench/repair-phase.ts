@@ -70,7 +70,12 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
     'repair',
     'repair',
     ctx.port,
-    { ...ctx.env, HTTP_PORT: String(ctx.port) },
+    {
+      ...ctx.env,
+      HTTP_PORT: String(ctx.port),
+      // BENCH_REPAIR_LOG_LEVEL=debug logs each pass's steps and durations.
+      LOG_LEVEL: process.env.BENCH_REPAIR_LOG_LEVEL ?? ctx.env.LOG_LEVEL,
+    },
     ctx.nodeArgs,
   );
   ctx.services.push(repair);

@@ -83,12 +83,28 @@ export class RepairWorker {
     this.now = deps.now ?? Date.now;
   }
 
-  /** One pass over every step; the total says whether there was anything to do. */
+  /**
+   * One pass over every step; the total says whether there was anything to do. The steps claim
+   * jobs in different states, so they run side by side: a pass takes as long as its slowest
+   * step, not the sum of them.
+   */
   async pass(): Promise<PassSummary & { total: number }> {
-    const planned = await this.planDue();
-    const executed = await this.executeDue();
-    const confirmed = await this.confirmDue();
+    const started = this.now();
+    const timed = async (step: () => Promise<number>): Promise<[number, number]> => {
+      const count = await step();
+      return [count, this.now() - started];
+    };
+    const [[planned, planMs], [executed, executeMs], [confirmed, confirmMs]] = await Promise.all([
+      timed(() => this.planDue()),
+      timed(() => this.executeDue()),
+      timed(() => this.confirmDue()),
+    ]);
     const announced = await this.announceOwed();
+    if (planned + executed + confirmed + announced > 0) {
+      this.logger.debug(
+        `pass: planned ${planned} (${planMs} ms), executed ${executed} (${executeMs} ms), confirmed ${confirmed} (${confirmMs} ms), announced ${announced} (${this.now() - started} ms in all)`,
+      );
+    }
     return {
       planned,
       executed,

@@ -179,7 +179,7 @@ export class RepairJobStore {
           SELECT j.id FROM repair_jobs j
            WHERE ${condition}
              AND j.next_attempt_at <= now()
-             AND (j.lease_until IS NULL OR j.lease_until < now() OR j.lease_owner = $1)
+             AND (j.lease_until IS NULL OR j.lease_until < now())
            ORDER BY j.priority DESC, j.finding_created_at, j.id
            LIMIT $3
            FOR UPDATE OF j SKIP LOCKED)
