@@ -8,7 +8,7 @@
  *    from its recording to its resolution by the repair (`resolved_at - created_at`).
  * 3. Exactly once: the resubmissions the simulator received, against the jobs executed.
  */
-import { cpuTimeMs, startService, type ServiceProcess } from './bench-processes';
+import { cpuTimeMs, machineCpuMs, startService, type ServiceProcess } from './bench-processes';
 import {
   scoreResubmissions,
   summarise,
@@ -26,6 +26,11 @@ export interface RepairBenchResult {
   awaitingApproval: number;
   failed: number;
   cpuPerJobMs: number;
+  /** The rest of the round trip: the simulator (run reads, submissions, the rerun's events)… */
+  simCpuPerJobMs: number;
+  /** …and the whole machine, with how busy it was while the backlog was repaired. */
+  machineCpuPerJobMs: number;
+  machineBusy: number;
   streamRate: number;
   /** Finding recorded → resolved by its repair (resubmitted, re-checked, confirmed). */
   latency: LatencySummary;
@@ -79,9 +84,15 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
     ctx.nodeArgs,
   );
   ctx.services.push(repair);
+  const simulator = ctx.services.find((service) => service.name === 'simulator');
+  const simCpu = () => (simulator ? cpuTimeMs(simulator.child.pid!) : 0);
   const cpuBefore = cpuTimeMs(repair.child.pid!);
+  const simCpuBefore = simCpu();
+  const machineBefore = machineCpuMs();
   const jobs = await awaitJobs(ctx, backlog.runIds, 600_000);
   const cpuMs = cpuTimeMs(repair.child.pid!) - cpuBefore;
+  const simCpuMs = simCpu() - simCpuBefore;
+  const machineAfter = machineCpuMs();
   const executed = jobs.filter((job) => job.submitted_ms !== null);
   const done = jobs.filter((job) => job.state === 'DONE');
   const lastSubmitted = Math.max(...executed.map((job) => Number(job.submitted_ms)));
@@ -121,6 +132,16 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
     awaitingApproval: jobs.filter((job) => job.state === 'AWAITING_APPROVAL').length,
     failed: jobs.filter((job) => job.state === 'FAILED').length,
     cpuPerJobMs: Number((cpuMs / Math.max(1, jobs.length)).toFixed(3)),
+    simCpuPerJobMs: Number((simCpuMs / Math.max(1, jobs.length)).toFixed(3)),
+    machineCpuPerJobMs: Number(
+      ((machineAfter.busy - machineBefore.busy) / Math.max(1, jobs.length)).toFixed(3),
+    ),
+    machineBusy: Number(
+      (
+        (machineAfter.busy - machineBefore.busy) /
+        Math.max(1, machineAfter.total - machineBefore.total)
+      ).toFixed(3),
+    ),
     streamRate: STREAM_RATE,
     latency: summarise((latencyRows as Array<{ ms: string }>).map((row) => Number(row.ms))),
     exactlyOnce,

@@ -199,7 +199,12 @@ async function main(): Promise<void> {
   const manifestFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'components.json');
   writeFileSync(
     manifestFile,
-    JSON.stringify({ hippo: { capabilities: { bulkLookup: true, bulkLookupMax: 1000 } } }),
+    JSON.stringify({
+      hippo: { capabilities: { bulkLookup: true, bulkLookupMax: 1000 } },
+      ...(process.env.BENCH_CAPPELLA_CONCURRENCY
+        ? { cappella: { maxConcurrency: Number(process.env.BENCH_CAPPELLA_CONCURRENCY) } }
+        : {}),
+    }),
   );
   const simUrl = `http://127.0.0.1:${SIM_PORT}`;
   const common = {
