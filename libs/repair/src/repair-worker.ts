@@ -334,6 +334,10 @@ export class RepairWorker {
     // Closing a job and resolving its finding commit together: a confirmed repair is never
     // left with its finding open, nor a finding resolved by a job still executing.
     const confirmed = toObserve.filter(({ job }) => announce.includes(job.id));
+    if (confirmed.length === 0) {
+      await this.recordAll(outcomes);
+      return jobs.length;
+    }
     await this.deps.transactions.run(async ({ log, repairs }) => {
       const resolved = await log.resolveMany(
         confirmed.map(({ job }) => job.syncEventId),
