@@ -5,7 +5,7 @@
  * read from `/proc` so the report can say how much CPU Bridge's own processes spent per event.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -86,4 +86,29 @@ export function machineCpuMs(): { busy: number; total: number } {
   const total = user + nice + system + idle + iowait + irq + softirq + steal;
   const ticksToMs = 1000 / 100;
   return { busy: (total - idle - iowait) * ticksToMs, total: total * ticksToMs };
+}
+
+/**
+ * CPU time so far of every process on the machine, in milliseconds, summed per name: the
+ * benchmark's services by their own name, everything else by its command (`java` for Kafka and
+ * the registry, `postgres`…). Processes that end between two snapshots simply drop out.
+ */
+export function cpuByProcess(services: readonly ServiceProcess[]): Map<string, number> {
+  const names = new Map(services.map((service) => [service.child.pid, service.name]));
+  const totals = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const name = names.get(Number(entry)) ?? command;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    totals.set(name, (totals.get(name) ?? 0) + ms);
+  }
+  return totals;
 }

@@ -101,6 +101,9 @@ runs per second with the repair service running.
 | CPU time in the repair process | ${r.repair.cpuPerJobMs} ms per job | — |
 | CPU time in the simulator (run reads, submissions, the reruns' events) | ${r.repair.simCpuPerJobMs} ms per job | — |
 | CPU time of the whole machine (adds ingest and checker re-checking each rerun, Kafka, PostgreSQL) | ${r.repair.machineCpuPerJobMs} ms per job; the machine was ${pct(r.repair.machineBusy)} busy | — |
+| where that CPU went, ms per job | ${Object.entries(r.repair.cpuPerJobByProcess)
+    .map(([name, perJob]) => `${name} ${perJob}`)
+    .join(', ')} | — |
 | finding recorded → resolved by its repair, p50 / p95 / p99 (stream) | ${ms(r.repair.latency.p50)} / ${ms(r.repair.latency.p95)} / ${ms(r.repair.latency.p99)} (${r.repair.latency.count} findings) | — |
 | jobs executed / resubmissions the simulator received | ${r.repair.exactlyOnce.executedJobs.toLocaleString('en')} / ${r.repair.exactlyOnce.resubmissions.toLocaleString('en')} | equal |
 | runs resubmitted twice / executed jobs the simulator never saw | ${r.repair.exactlyOnce.doubleResubmissions} / ${r.repair.exactlyOnce.missingResubmissions} | 0 / 0 |

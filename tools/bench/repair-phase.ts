@@ -8,7 +8,13 @@
  *    from its recording to its resolution by the repair (`resolved_at - created_at`).
  * 3. Exactly once: the resubmissions the simulator received, against the jobs executed.
  */
-import { cpuTimeMs, machineCpuMs, startService, type ServiceProcess } from './bench-processes';
+import {
+  cpuByProcess,
+  cpuTimeMs,
+  machineCpuMs,
+  startService,
+  type ServiceProcess,
+} from './bench-processes';
 import {
   scoreResubmissions,
   summarise,
@@ -31,6 +37,8 @@ export interface RepairBenchResult {
   /** …and the whole machine, with how busy it was while the backlog was repaired. */
   machineCpuPerJobMs: number;
   machineBusy: number;
+  /** Where the machine's CPU went while the backlog was repaired: ms per job, by process. */
+  cpuPerJobByProcess: Record<string, number>;
   streamRate: number;
   /** Finding recorded → resolved by its repair (resubmitted, re-checked, confirmed). */
   latency: LatencySummary;
@@ -89,7 +97,9 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
   const cpuBefore = cpuTimeMs(repair.child.pid!);
   const simCpuBefore = simCpu();
   const machineBefore = machineCpuMs();
+  const byProcessBefore = cpuByProcess(ctx.services);
   const jobs = await awaitJobs(ctx, backlog.runIds, 600_000);
+  const byProcessAfter = cpuByProcess(ctx.services);
   const cpuMs = cpuTimeMs(repair.child.pid!) - cpuBefore;
   const simCpuMs = simCpu() - simCpuBefore;
   const machineAfter = machineCpuMs();
@@ -135,6 +145,16 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
     simCpuPerJobMs: Number((simCpuMs / Math.max(1, jobs.length)).toFixed(3)),
     machineCpuPerJobMs: Number(
       ((machineAfter.busy - machineBefore.busy) / Math.max(1, jobs.length)).toFixed(3),
+    ),
+    cpuPerJobByProcess: Object.fromEntries(
+      [...byProcessAfter]
+        .map(
+          ([name, ms]) =>
+            [name, (ms - (byProcessBefore.get(name) ?? 0)) / Math.max(1, jobs.length)] as const,
+        )
+        .filter(([, perJob]) => perJob >= 0.05)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, perJob]) => [name, Number(perJob.toFixed(2))]),
     ),
     machineBusy: Number(
       (

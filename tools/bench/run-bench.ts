@@ -219,11 +219,13 @@ async function main(): Promise<void> {
   const services: ServiceProcess[] = [];
   try {
     services.push(
-      await startService('simulator', 'component-sim', SIM_PORT, {
-        ...common,
-        SIM_PORT: String(SIM_PORT),
-        SIM_ID_PREFIX: `b${stamp}`,
-      }),
+      await startService(
+        'simulator',
+        'component-sim',
+        SIM_PORT,
+        { ...common, SIM_PORT: String(SIM_PORT), SIM_ID_PREFIX: `b${stamp}` },
+        nodeArgsFor('SIMULATOR'),
+      ),
     );
     const bridgeEnv = {
       ...common,
