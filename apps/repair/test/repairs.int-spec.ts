@@ -25,6 +25,9 @@ import {
   type ServiceProcess,
 } from '../../../test/service-processes';
 
+/** Repair settings for tests: short pauses and confirmation intervals, so repairs finish in seconds. */
+const FAST_REPAIRS = { REPAIR_INTERVAL_MS: '100', REPAIR_CONFIRM_INTERVAL_MS: '200' };
+
 describe('repairs through the real stack', () => {
   let pipeline: Pipeline;
   let jobs: RepairJobStore;
@@ -36,8 +39,7 @@ describe('repairs through the real stack', () => {
       env: {
         STRATEGY_MISSING_ENTITY: 'resubmit_run',
         STRATEGY_STALE_CACHE: 'evict_immediately',
-        REPAIR_INTERVAL_MS: '100',
-        REPAIR_CONFIRM_INTERVAL_MS: '200',
+        ...FAST_REPAIRS,
         REPAIR_RETRY_INITIAL_MS: '200',
       },
     });
@@ -54,25 +56,7 @@ describe('repairs through the real stack', () => {
   const resubmissionsOf = (runId: string) =>
     pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === runId);
 
-  /** The repair job of the run's mismatch, once it has reached one of `states`. */
-  async function jobOf(
-    runId: string,
-    states: RepairState[],
-    timeoutMs = 30_000,
-  ): Promise<RepairJob> {
-    return eventually(
-      async () => {
-        const [finding] = (await pipeline.rows([runId])).filter(
-          (row) => row.eventType === 'bridge.sync.mismatch',
-        );
-        if (!finding) return undefined;
-        const job = await jobs.findBySyncEventId(finding.id);
-        return job && states.includes(job.state) ? job : undefined;
-      },
-      timeoutMs,
-      `the repair of ${runId} in ${states.join('/')}`,
-    );
-  }
+  const jobOf = (runId: string, states: RepairState[]) => repairOf(pipeline, jobs, runId, states);
 
   it('resubmits an idempotent pipeline once, confirms it in Hippo, resolves the finding and announces it', async () => {
     const run = await pipeline.sim.completeRun({ outputs: 3, missing: 1, idempotent: true });
@@ -247,8 +231,7 @@ describe('a repair service killed between planning and execution', () => {
     pipeline = await startPipeline({
       env: {
         STRATEGY_MISSING_ENTITY: 'resubmit_run',
-        REPAIR_INTERVAL_MS: '100',
-        REPAIR_CONFIRM_INTERVAL_MS: '200',
+        ...FAST_REPAIRS,
         // A dead worker's claims expire quickly, so the next one takes its jobs over.
         REPAIR_LEASE_MS: '2000',
       },
@@ -301,8 +284,7 @@ describe('a stale cache evicted on Canon’s next sweep', () => {
       repair: true,
       env: {
         STRATEGY_STALE_CACHE: 'evict_on_next_sweep',
-        REPAIR_INTERVAL_MS: '100',
-        REPAIR_CONFIRM_INTERVAL_MS: '200',
+        ...FAST_REPAIRS,
       },
     });
     jobs = pipeline.repairs[0].get(RepairJobStore);

@@ -14,9 +14,9 @@ import {
   migrateStore,
   RepairJobStore,
   sampleMismatchFinding,
+  sampleStaleCacheFinding,
   StoreTransactions,
   SyncEventLog,
-  SyncEventTypes,
   type RepairJob,
   type SyncEvent,
 } from '@bridge/store';
@@ -356,25 +356,13 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       components.artifacts.set(`art-${n}`, { artifact_id: `art-${n}`, ...key });
     }
     components.unevictable.add('art-1');
-    const { event: finding } = await log.record({
-      eventType: SyncEventTypes.StaleCache,
-      mismatchType: 'stale_cache',
-      repairStrategy: 'evict_immediately',
-      source: 'hippo',
-      sourceId: randomUUID(),
-      dedupeKey: `canon_staleness:${randomUUID()}`,
-      details: {
-        check_type: 'canon_staleness',
-        run_id: null,
-        pipeline_id: null,
-        source_event_id: randomUUID(),
-        triggered_at: 0,
-        attempts: 1,
-        change: 'DELETED',
-        artifact_ids: ['art-0', 'art-1', 'art-2'],
+    const { event: finding } = await log.record(
+      sampleStaleCacheFinding({
+        artifactIds: ['art-0', 'art-1', 'art-2'],
         entities,
-      },
-    });
+        repairStrategy: 'evict_immediately',
+      }),
+    );
     const entry = repairJobFor(finding, SETTINGS);
     if (!entry) throw new Error('expected a repair job');
     const [job] = await jobs.create([entry]);
@@ -394,25 +382,13 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
 
   it('settles a stale cache whose artifacts Canon had already dropped, announcing it once', async () => {
     const entities = [sample('early-1')];
-    const { event: finding } = await log.record({
-      eventType: SyncEventTypes.StaleCache,
-      mismatchType: 'stale_cache',
-      repairStrategy: 'evict_on_next_sweep',
-      source: 'hippo',
-      sourceId: randomUUID(),
-      dedupeKey: `canon_staleness:${randomUUID()}`,
-      details: {
-        check_type: 'canon_staleness',
-        run_id: null,
-        pipeline_id: null,
-        source_event_id: randomUUID(),
-        triggered_at: 0,
-        attempts: 1,
-        change: 'DELETED',
-        artifact_ids: ['early-art'],
+    const { event: finding } = await log.record(
+      sampleStaleCacheFinding({
+        artifactIds: ['early-art'],
         entities,
-      },
-    });
+        repairStrategy: 'evict_on_next_sweep',
+      }),
+    );
     const entry = repairJobFor(finding, SETTINGS);
     if (!entry) throw new Error('expected a repair job');
     const [job] = await jobs.create([entry]);

@@ -31,6 +31,7 @@ export {
   sampleCheckFailedFinding,
   sampleMismatchFinding,
   sampleOkFinding,
+  sampleStaleCacheFinding,
 } from './sample-findings';
 export {
   RepairJobStore,

@@ -86,3 +86,33 @@ export function sampleCheckFailedFinding(
     },
   };
 }
+
+/** A staleness check after a deletion: Canon still holds these artifacts of these entities. */
+export function sampleStaleCacheFinding(options: {
+  artifactIds: string[];
+  entities: Array<{ entity_type: string; external_id: string }>;
+  repairStrategy?: RepairStrategy;
+}): NewOf<typeof SyncEventTypes.StaleCache> {
+  const eventId = randomUUID();
+  return {
+    source: 'hippo',
+    sourceId: eventId,
+    dedupeKey: `canon_staleness:${eventId}`,
+    actor: null,
+    publishes: false,
+    eventType: SyncEventTypes.StaleCache,
+    mismatchType: 'stale_cache',
+    repairStrategy: options.repairStrategy ?? 'evict_on_next_sweep',
+    details: {
+      check_type: 'canon_staleness',
+      run_id: null,
+      pipeline_id: null,
+      source_event_id: eventId,
+      triggered_at: 0,
+      attempts: 1,
+      change: 'DELETED',
+      artifact_ids: options.artifactIds,
+      entities: options.entities,
+    },
+  };
+}

@@ -17,6 +17,7 @@ import {
   sampleCheckFailedFinding,
   sampleMismatchFinding,
   sampleOkFinding,
+  sampleStaleCacheFinding,
 } from '@bridge/store';
 import { MIGRATIONS } from '../src/migrations';
 import { freshDatabase } from '../../../test/stack-config';
@@ -204,25 +205,13 @@ describe.each(engines)('store on %s', (_engine, provision) => {
     const log = new SyncEventLog(dataSource);
     const artifact = `art-${randomUUID()}`;
     const mismatch = await log.record(sampleMismatchFinding(`r-${randomUUID()}`));
-    const { event: stale } = await log.record({
-      eventType: SyncEventTypes.StaleCache,
-      mismatchType: 'stale_cache',
-      repairStrategy: 'evict_immediately',
-      source: 'hippo',
-      sourceId: randomUUID(),
-      dedupeKey: `canon_staleness:${randomUUID()}`,
-      details: {
-        check_type: 'canon_staleness',
-        run_id: null,
-        pipeline_id: null,
-        source_event_id: randomUUID(),
-        triggered_at: 0,
-        attempts: 1,
-        change: 'DELETED',
-        artifact_ids: [artifact, `${artifact}-2`],
+    const { event: stale } = await log.record(
+      sampleStaleCacheFinding({
+        artifactIds: [artifact, `${artifact}-2`],
         entities: [{ entity_type: 'sample', external_id: 'S-1' }],
-      },
-    });
+        repairStrategy: 'evict_immediately',
+      }),
+    );
     const open = await log.findOpenStaleCaches([artifact, 'unrelated']);
     expect(open.map((row) => row.id)).toEqual([stale.id]);
     expect(open[0].details.artifact_ids).toContain(artifact);
