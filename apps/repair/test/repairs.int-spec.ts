@@ -52,9 +52,7 @@ describe('repairs through the real stack', () => {
     await pipeline?.close();
   });
 
-  /** Resubmissions the simulator received that repeat `runId`. */
-  const resubmissionsOf = (runId: string) =>
-    pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === runId);
+  const resubmissionsOf = (runId: string) => resubmissionsIn(pipeline, runId);
 
   const jobOf = (runId: string, states: RepairState[]) => repairOf(pipeline, jobs, runId, states);
 
@@ -187,6 +185,11 @@ describe('repairs through the real stack', () => {
   });
 });
 
+/** Resubmissions the simulator received that repeat `runId`. */
+function resubmissionsIn(pipeline: Pipeline, runId: string) {
+  return pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === runId);
+}
+
 /** The repair job of the run's mismatch, once it has reached one of `states`. */
 async function repairOf(
   pipeline: Pipeline,
@@ -261,17 +264,13 @@ describe('a repair service killed between planning and execution', () => {
     // Approved while no repair service runs: the job is planned, nothing is submitted yet.
     await new RepairApprovals(jobs).approve(planned.id, { by: 'alice' });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === run.runId)).toEqual(
-      [],
-    );
+    expect(resubmissionsIn(pipeline, run.runId)).toEqual([]);
 
     await startRepairProcess();
     const executed = await submitted(jobs, planned.id);
     expect(executed.submittedRunId).toEqual(expect.any(String));
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(
-      pipeline.sim.truth().resubmissions.filter((r) => r.repeatsRunId === run.runId),
-    ).toHaveLength(1);
+    expect(resubmissionsIn(pipeline, run.runId)).toHaveLength(1);
   });
 });
 

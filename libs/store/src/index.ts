@@ -41,7 +41,6 @@ export {
   type RepairJobOutcome,
 } from './repair-jobs';
 export {
-  FINISHED_REPAIR_STATES,
   REPAIR_STATES,
   type EvictPlan,
   type NewRepairJob,

@@ -23,9 +23,6 @@ export const REPAIR_STATES = [
 
 export type RepairState = (typeof REPAIR_STATES)[number];
 
-/** States a job does not leave: it blocks nothing that comes after it. */
-export const FINISHED_REPAIR_STATES: readonly RepairState[] = ['DONE', 'FAILED', 'REJECTED'];
-
 const entityKey = z.object({ entity_type: z.string(), external_id: z.string() });
 
 /** Resubmission: run the original run's pipeline again with the same inputs. */

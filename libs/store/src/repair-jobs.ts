@@ -91,7 +91,9 @@ export interface RepairJobFilter {
   limit?: number;
 }
 
-const ACTIVE = `state NOT IN ('DONE', 'FAILED', 'REJECTED')`;
+/** A job's subject keys, as a column of a query over `repair_jobs` aliased `alias`. */
+const subjectKeysOf = (alias: string) =>
+  `(SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = ${alias}.id) AS subject_keys`;
 
 export class RepairJobStore {
   private readonly em: EntityManager;
@@ -183,7 +185,7 @@ export class RepairJobStore {
            ORDER BY j.priority DESC, j.finding_created_at, j.id
            LIMIT $3
            FOR UPDATE OF j SKIP LOCKED)
-        RETURNING *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = repair_jobs.id) AS subject_keys`,
+        RETURNING *, ${subjectKeysOf('repair_jobs')}`,
       [claim.owner, claim.leaseMs, claim.limit],
     );
     return rows
@@ -312,20 +314,18 @@ export class RepairJobStore {
     });
   }
 
-  async findById(id: string): Promise<RepairJob | null> {
-    const rows = await this.em.query<RepairJobRow[]>(
-      `SELECT *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = j.id) AS subject_keys
-         FROM repair_jobs j WHERE id = $1`,
-      [id],
-    );
-    return rows.length === 0 ? null : repairJobFromRow(rows[0]);
+  findById(id: string): Promise<RepairJob | null> {
+    return this.findOneWhere('id = $1', id);
   }
 
-  async findBySyncEventId(syncEventId: string): Promise<RepairJob | null> {
+  findBySyncEventId(syncEventId: string): Promise<RepairJob | null> {
+    return this.findOneWhere('sync_event_id = $1', syncEventId);
+  }
+
+  private async findOneWhere(condition: string, value: string): Promise<RepairJob | null> {
     const rows = await this.em.query<RepairJobRow[]>(
-      `SELECT *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = j.id) AS subject_keys
-         FROM repair_jobs j WHERE sync_event_id = $1`,
-      [syncEventId],
+      `SELECT *, ${subjectKeysOf('j')} FROM repair_jobs j WHERE ${condition}`,
+      [value],
     );
     return rows.length === 0 ? null : repairJobFromRow(rows[0]);
   }
@@ -333,8 +333,7 @@ export class RepairJobStore {
   /** Jobs in the given states (all when none), oldest finding first. */
   async list(filter: RepairJobFilter = {}): Promise<RepairJob[]> {
     const rows = await this.em.query<RepairJobRow[]>(
-      `SELECT *, (SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = j.id) AS subject_keys
-         FROM repair_jobs j
+      `SELECT *, ${subjectKeysOf('j')} FROM repair_jobs j
         WHERE ($1::text[] IS NULL OR state = ANY($1::text[]))
         ORDER BY finding_created_at, id LIMIT $2`,
       [filter.states ?? null, filter.limit ?? 100],
@@ -353,14 +352,6 @@ export class RepairJobStore {
     >;
     for (const row of rows) counts[stateSchema.parse(row.state)] = Number(row.total);
     return counts;
-  }
-
-  /** Unfinished jobs (those that still have work or a decision ahead). */
-  async countActive(): Promise<number> {
-    const [{ total }] = await this.em.query<Array<{ total: string }>>(
-      `SELECT count(*) AS total FROM repair_jobs WHERE ${ACTIVE}`,
-    );
-    return Number(total);
   }
 }
 

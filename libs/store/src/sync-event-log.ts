@@ -171,11 +171,6 @@ export class SyncEventLog {
     return new Map(rows.map((row) => [row.id, syncEventFromRow(row)]));
   }
 
-  /** Resolves an unresolved row; returns false if it was resolved already (or is unknown). */
-  async resolve(id: string, resolvedBy: string): Promise<boolean> {
-    return (await this.resolveMany([id], resolvedBy)).has(id);
-  }
-
   /** Resolves the unresolved rows among `ids`; returns the ids it resolved. */
   async resolveMany(ids: string[], resolvedBy: string): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
