@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('bridge-sync'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
   KAFKA_TOPIC_REPLICATION_FACTOR: positiveInt.optional(),
+  KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).default(200),
   SCHEMA_REGISTRY_URL: z.url().optional(),
   SCHEMA_REGISTRY_USERNAME: z.string().optional(),
   SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
@@ -188,6 +189,8 @@ export type KafkaTransportConfig = {
   topicPartitions: number;
   /** Replication factor of topics Bridge creates; absent: the broker's default. */
   topicReplicationFactor?: number;
+  /** Finished offsets are committed together this often (0: after every batch). */
+  commitIntervalMs: number;
   registry: {
     url: string;
     username?: string;
@@ -305,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
           clientId: e.KAFKA_CLIENT_ID,
           topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
           topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+          commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,
           registry: {
             url: e.SCHEMA_REGISTRY_URL ?? '',
             username: e.SCHEMA_REGISTRY_USERNAME,

@@ -1,14 +1,22 @@
 /**
  * Publishes events to Kafka in the Confluent wire format. The message key is the ordering key
  * the caller gives (run id, batch id…); the value is validated and Avro-encoded by the codec.
+ * Sends made while a request is in flight go together in the next one (`ProduceCoalescer`).
  */
 import type { EventOf, Topic } from '@bridge/contracts';
 import { EventPublisher, type OutgoingEvent } from '../event-bus';
 import type { KafkaConnection } from './kafka-connection';
+import { ProduceCoalescer } from './produce-coalescer';
 
 export class KafkaEventPublisher extends EventPublisher {
+  private readonly coalescer: ProduceCoalescer;
+
   constructor(private readonly connection: KafkaConnection) {
     super();
+    this.coalescer = new ProduceCoalescer(async (topicMessages) => {
+      const producer = await this.connection.connectedProducer();
+      await producer.sendBatch({ topicMessages, acks: -1 });
+    });
   }
 
   publish<T extends Topic>(topic: T, event: EventOf<T>, key?: string): Promise<void> {
@@ -23,8 +31,7 @@ export class KafkaEventPublisher extends EventPublisher {
         value: await this.connection.codec.encode(topic, event),
       })),
     );
-    const producer = await this.connection.connectedProducer();
-    await producer.send({ topic, messages, acks: -1 });
+    await this.coalescer.send(topic, messages);
   }
 
   encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
@@ -35,8 +42,7 @@ export class KafkaEventPublisher extends EventPublisher {
    * Publishes bytes as they are, past the codec: what requeueing a dead letter's original bytes
    * needs, and what the transport tests use to send malformed messages.
    */
-  async publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void> {
-    const producer = await this.connection.connectedProducer();
-    await producer.send({ topic, messages: [{ key, value }], acks: -1 });
+  publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void> {
+    return this.coalescer.send(topic, [{ key, value }]);
   }
 }

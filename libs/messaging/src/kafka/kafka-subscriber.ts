@@ -1,9 +1,9 @@
 /**
  * Kafka side of the consumer loop: one kafkajs consumer per subscription, batches processed in
  * partition order, offsets committed manually and only for messages the `ConsumerLoop` has
- * finished (handled or dead-lettered), once per batch. A crash between handling and committing
- * redelivers the message, which idempotent handlers absorb; nothing is committed that was not
- * done.
+ * finished (handled or dead-lettered), by an `OffsetCommitter` that joins the commits of an
+ * interval into one request. A crash between handling and committing redelivers the message,
+ * which idempotent handlers absorb; nothing is committed that was not done.
  *
  * A consumer that kafkajs gives up on (a non-retriable crash, e.g. the group coordinator forgot
  * the member after a long pause) is replaced by a fresh one, so a subscription never dies
@@ -18,6 +18,7 @@ import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
 import { EventSubscriber, type Subscription, type SubscriptionSpec } from '../event-bus';
 import type { KafkaConnection } from './kafka-connection';
 import type { KafkaEventPublisher } from './kafka-publisher';
+import { OffsetCommitter } from './offset-committer';
 
 const RESTART_DELAY_MS = 1_000;
 
@@ -41,19 +42,20 @@ export class KafkaEventSubscriber extends EventSubscriber {
       this.retryConfig,
     );
     const stopping = new AbortController();
-    let consumer = await this.startConsumer(spec, loop, stopping.signal);
+    let { consumer, committer } = await this.startConsumer(spec, loop, stopping.signal);
     let restarting: Promise<void> | undefined;
     const restart = (): Promise<void> => {
       // One restart at a time: overlapping crash events must not leave a second consumer behind.
       restarting ??= (async () => {
         for (;;) {
+          await committer.flush();
           await consumer.disconnect().catch(() => undefined);
           await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
           if (stopping.signal.aborted) return;
           try {
             const replacement = await this.startConsumer(spec, loop, stopping.signal, restart);
-            consumer = replacement;
-            if (stopping.signal.aborted) await replacement.disconnect();
+            ({ consumer, committer } = replacement);
+            if (stopping.signal.aborted) await consumer.disconnect();
             else this.logger.warn(`consumer ${spec.groupId} restarted`);
             return;
           } catch (error) {
@@ -70,6 +72,9 @@ export class KafkaEventSubscriber extends EventSubscriber {
       stop: async () => {
         stopping.abort();
         await restarting;
+        // Batches still running flush their own offsets as they end (the group is left only
+        // after them); this commits those that ended before.
+        await committer.flush();
         await consumer.disconnect();
       },
     };
@@ -80,7 +85,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
     loop: ConsumerLoop<T>,
     stopping: AbortSignal,
     restart?: () => Promise<void>,
-  ): Promise<Consumer> {
+  ): Promise<{ consumer: Consumer; committer: OffsetCommitter }> {
     const consumer = this.connection.kafka.consumer({
       groupId: spec.groupId,
       sessionTimeout: 30_000,
@@ -88,6 +93,9 @@ export class KafkaEventSubscriber extends EventSubscriber {
       retry: { initialRetryTime: 300, retries: 8 },
     });
     if (restart) this.watchCrashes(consumer, spec.groupId, restart);
+    const committer = new OffsetCommitter(consumer, this.connection.config.commitIntervalMs);
+    // Partitions may move to another member: hand over what is finished before they do.
+    consumer.on(consumer.events.REBALANCING, () => void committer.flush());
     await consumer.connect();
     await consumer.subscribe({
       topics: [...spec.topics],
@@ -97,9 +105,9 @@ export class KafkaEventSubscriber extends EventSubscriber {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.connection.config.topicPartitions,
-      eachBatch: (payload) => this.handleBatch(consumer, loop, payload, stopping),
+      eachBatch: (payload) => this.handleBatch(committer, loop, payload, stopping),
     });
-    return consumer;
+    return { consumer, committer };
   }
 
   private watchCrashes(consumer: Consumer, groupId: string, restart: () => Promise<void>): void {
@@ -112,7 +120,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
   }
 
   private async handleBatch<T extends Topic>(
-    consumer: Consumer,
+    committer: OffsetCommitter,
     loop: ConsumerLoop<T>,
     payload: EachBatchPayload,
     stopping: AbortSignal,
@@ -140,23 +148,9 @@ export class KafkaEventSubscriber extends EventSubscriber {
     } catch (error) {
       if (!(error instanceof SubscriptionStopped)) throw error;
     } finally {
-      if (lastDone !== undefined) {
-        try {
-          await consumer.commitOffsets([
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: (BigInt(lastDone) + 1n).toString(),
-            },
-          ]);
-        } catch (error) {
-          // The partition may belong to another member after a rebalance: whatever was not
-          // committed is redelivered there, and idempotent handlers absorb it.
-          this.logger.warn(
-            `could not commit ${batch.topic}[${batch.partition}]@${lastDone}: ${errorMessage(error)}`,
-          );
-        }
-      }
+      if (lastDone !== undefined) committer.finished(batch.topic, batch.partition, lastDone);
+      // Stopping, or the partition is about to move: commit now, while this member owns it.
+      if (stopping.aborted || !payload.isRunning() || payload.isStale()) await committer.flush();
     }
     await payload.heartbeat();
   }

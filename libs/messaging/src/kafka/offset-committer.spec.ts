@@ -1,0 +1,76 @@
+import { jest } from '@jest/globals';
+import { OffsetCommitter, type TopicPartitionOffset } from './offset-committer';
+
+class RecordingTarget {
+  readonly commits: TopicPartitionOffset[][] = [];
+  failNext = false;
+
+  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new Error('REBALANCE_IN_PROGRESS'));
+    }
+    this.commits.push(offsets);
+    return Promise.resolve();
+  }
+}
+
+describe('OffsetCommitter', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('commits the highest finished offset of every partition in one request per interval', async () => {
+    jest.useFakeTimers();
+    const target = new RecordingTarget();
+    const committer = new OffsetCommitter(target, 200);
+    committer.finished('runs', 0, '4');
+    committer.finished('runs', 1, '9');
+    committer.finished('runs', 0, '7');
+    committer.finished('runs', 0, '5'); // an earlier batch ending late does not move it back
+    committer.finished('oks', 0, '0');
+    expect(target.commits).toEqual([]);
+
+    await jest.advanceTimersByTimeAsync(200);
+    expect(target.commits).toEqual([
+      [
+        { topic: 'runs', partition: 0, offset: '8' },
+        { topic: 'runs', partition: 1, offset: '10' },
+        { topic: 'oks', partition: 0, offset: '1' },
+      ],
+    ]);
+
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(target.commits).toHaveLength(1); // nothing new, no request
+  });
+
+  it('flushes at once when asked (stop, rebalance) and then waits for new work', async () => {
+    jest.useFakeTimers();
+    const target = new RecordingTarget();
+    const committer = new OffsetCommitter(target, 60_000);
+    committer.finished('runs', 2, '41');
+    await committer.flush();
+    expect(target.commits).toEqual([[{ topic: 'runs', partition: 2, offset: '42' }]]);
+    await committer.flush();
+    expect(target.commits).toHaveLength(1);
+  });
+
+  it('commits after every batch with an interval of 0', async () => {
+    const target = new RecordingTarget();
+    const committer = new OffsetCommitter(target, 0);
+    committer.finished('runs', 0, '0');
+    await committer.flush();
+    committer.finished('runs', 0, '1');
+    await committer.flush();
+    expect(target.commits.map((c) => c[0].offset)).toEqual(['1', '2']);
+  });
+
+  it('survives a refused commit: the next one carries the partition further', async () => {
+    const target = new RecordingTarget();
+    const committer = new OffsetCommitter(target, 10_000);
+    target.failNext = true;
+    committer.finished('runs', 0, '3');
+    await expect(committer.flush()).resolves.toBeUndefined();
+    committer.finished('runs', 0, '6');
+    await committer.flush();
+    expect(target.commits).toEqual([[{ topic: 'runs', partition: 0, offset: '7' }]]);
+  });
+});
