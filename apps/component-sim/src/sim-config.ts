@@ -40,6 +40,8 @@ const SimEnvSchema = z.object({
   SIM_HIPPO_BULK_LOOKUP: z.stringbool().default(true),
   /** How long a request picked for a timeout is held before it is answered 504. */
   SIM_HANG_MS: z.coerce.number().int().positive().default(DEFAULT_HANG_MS),
+  /** How long a run submitted through `POST /cappella/runs` is RUNNING before it completes. */
+  SIM_RUN_DURATION_MS: z.coerce.number().int().min(0).default(0),
   /** Canon sweeps artifacts scheduled with `next_sweep` this often; 0: only on demand. */
   SIM_CANON_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
   /** Canon publishes `canon.cache.evicted` when it actually removes artifacts. */
@@ -62,6 +64,7 @@ export interface SimSettings {
   idPrefix: string;
   hippoBulkLookup: boolean;
   hangMs: number;
+  runDurationMs: number;
   canonSweepIntervalMs: number;
   canonPublishEvictions: boolean;
   initialFaults: NonNullable<SimEnv['SIM_FAULTS']>;
@@ -89,6 +92,7 @@ export function loadSimSettings(env: NodeJS.ProcessEnv = process.env): SimSettin
     idPrefix: e.SIM_ID_PREFIX ?? `sim${randomBytes(3).toString('hex')}`,
     hippoBulkLookup: e.SIM_HIPPO_BULK_LOOKUP,
     hangMs: e.SIM_HANG_MS,
+    runDurationMs: e.SIM_RUN_DURATION_MS,
     canonSweepIntervalMs: e.SIM_CANON_SWEEP_INTERVAL_MS,
     canonPublishEvictions: e.SIM_CANON_PUBLISH_EVICTIONS,
     initialFaults: e.SIM_FAULTS ?? {},

@@ -354,3 +354,48 @@ describe('ComponentSimulator scenarios', () => {
     expect(() => sim.setFaults('hippo', { errorRate: 1.5 })).toThrow(/errorRate/);
   });
 });
+
+describe('ComponentSimulator with pipelines that take time (SIM_RUN_DURATION_MS)', () => {
+  let moduleRef: TestingModule;
+
+  beforeAll(async () => {
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        ComponentSimModule.forRoot(
+          loadConfig({}),
+          loadSimSettings({ SIM_SEED: '12', SIM_ID_PREFIX: 'slow', SIM_RUN_DURATION_MS: '150' }),
+        ),
+      ],
+    }).compile();
+    await moduleRef.init();
+  });
+
+  afterAll(async () => {
+    await moduleRef.close();
+  });
+
+  it('keeps a resubmitted run RUNNING, counted as a resubmission, until it completes and writes the missing output', async () => {
+    const sim = moduleRef.get(ComponentSimulator);
+    const state = moduleRef.get(ComponentState);
+    const original = await sim.completeRun({ outputs: 3, missing: 1 });
+    const inputs = state.cappella.run(original.runId)?.inputs ?? {};
+
+    const runId = (await sim.submitRun(original.pipelineId, inputs)) ?? '';
+    expect(state.cappella.run(runId)).toMatchObject({ status: 'RUNNING', outputs: [] });
+    expect(state.hippo.get(original.missing[0])).toBeUndefined();
+    expect(sim.truth().resubmissions).toEqual([
+      expect.objectContaining({ runId, repeatsRunId: original.runId, idempotent: true }),
+    ]);
+
+    const deadline = Date.now() + 5_000;
+    while (state.cappella.run(runId)?.status !== 'COMPLETED' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(state.cappella.run(runId)).toMatchObject({
+      status: 'COMPLETED',
+      outputs: original.outputs,
+    });
+    expect(state.hippo.get(original.missing[0])?.provenance.run_id).toBe(runId);
+    expect(sim.truth().resubmissions).toHaveLength(1);
+  });
+});

@@ -34,7 +34,8 @@ import { GroundTruthRecorder, type GroundTruth, type TruthQuery } from './ground
 import { IdSource } from './id-source';
 import { DemoTraffic } from './demo-traffic';
 import { LoadGenerator, type GenerationResult } from './load-generator';
-import { pick, RunFactory, type SimRun } from './run-factory';
+import { pick, RunFactory, type SimRun, type SubmittedRun } from './run-factory';
+import { RunsInProgress } from './runs-in-progress';
 import { ScenarioError } from './scenario-error';
 import { ScenarioPublisher } from './scenario-publisher';
 import type {
@@ -80,6 +81,7 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
   private readonly runs: RunFactory;
   private readonly load: LoadGenerator;
   private readonly demo: DemoTraffic;
+  private readonly runsInProgress: RunsInProgress<SubmittedRun>;
   private sweepTimer?: NodeJS.Timeout;
 
   constructor(
@@ -94,6 +96,13 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     this.events = new ScenarioPublisher(publisher, this.recorder);
     this.runs = new RunFactory(state, this.recorder, this.ids);
     this.load = new LoadGenerator(this.runs, this.events, () => faults.lagMs(), settings.seed);
+    this.runsInProgress = new RunsInProgress((submitted) =>
+      this.finishSubmitted(submitted).catch((error: unknown) =>
+        this.logger.warn(
+          `run ${submitted.runId} completed, but its event failed: ${String(error)}`,
+        ),
+      ),
+    );
     this.demo = new DemoTraffic(
       this,
       seededRandom(deriveSeed(settings.seed, 'demo')),
@@ -120,6 +129,7 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweepTimer);
     this.load.reset();
+    this.runsInProgress.clear();
     await this.demo.stop();
   }
 
@@ -171,16 +181,26 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
   }
 
   /**
-   * `POST /cappella/runs` (Bridge's `resubmit_run` repair): an idempotent pipeline rerun with
-   * an earlier run's inputs rewrites that run's outputs, so its missing ones appear.
-   * Publishes `cappella.run.completed`. Null for an unknown pipeline.
+   * `POST /cappella/runs` (Bridge's `resubmit_run` repair): Cappella accepts the run, which
+   * stays RUNNING for `SIM_RUN_DURATION_MS` (pipelines take time; 0 completes it at once), then
+   * completes: an idempotent pipeline rerun with an earlier run's inputs rewrites that run's
+   * outputs, so its missing ones appear, and `cappella.run.completed` is published. Null for
+   * an unknown pipeline.
    */
   async submitRun(pipelineId: string, inputs: Record<string, unknown>): Promise<string | null> {
-    const created = this.runs.resubmitted(pipelineId, inputs, RESUBMIT_ACTOR, this.faults.lagMs());
-    if (!created) return null;
-    const { run, event } = created;
+    const submitted = this.runs.submitted(pipelineId, inputs, RESUBMIT_ACTOR, Date.now());
+    if (!submitted) return null;
+    if (this.settings.runDurationMs === 0) {
+      await this.finishSubmitted(submitted);
+    } else {
+      this.runsInProgress.add(submitted, Date.now() + this.settings.runDurationMs);
+    }
+    return submitted.runId;
+  }
+
+  private async finishSubmitted(submitted: SubmittedRun): Promise<void> {
+    const { run, event } = this.runs.finishSubmitted(submitted, this.faults.lagMs(), Date.now());
     await this.events.publishRuns(Topics.CappellaRunCompleted, [{ event, key: run.runId }]);
-    return run.runId;
   }
 
   /** Declares (or updates) a Cappella pipeline. */
@@ -341,6 +361,7 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
    */
   reset(): void {
     this.load.reset();
+    this.runsInProgress.clear();
     this.state.clear();
     this.runs.reset();
     this.recorder.clear();

@@ -31,6 +31,15 @@ export interface SimRun {
   publishedAt: number | null;
 }
 
+/** A run Cappella accepted through `POST /cappella/runs`, not yet completed. */
+export interface SubmittedRun {
+  runId: string;
+  pipeline: PipelineView;
+  inputs: Record<string, unknown>;
+  outputs: EntityKey[];
+  actor: string;
+}
+
 interface RunRequest {
   runId?: string;
   pipeline: PipelineView;
@@ -53,6 +62,8 @@ const ENTITY_TYPES = ['dataset', 'sample', 'alignment'] as const;
 export class RunFactory {
   /** Planned outputs of failed runs, which their run view does not show (it shows the written ones). */
   private readonly plannedOutputs = new Map<string, EntityKey[]>();
+  /** Submitted runs that are RUNNING: `finishSubmitted` completes them under the same id. */
+  private readonly running = new Set<string>();
 
   constructor(
     private readonly state: ComponentState,
@@ -159,42 +170,57 @@ export class RunFactory {
   }
 
   /**
-   * What `POST /cappella/runs` does. An idempotent pipeline rerun with the inputs of an earlier
-   * run upserts that run's (planned) outputs: same external ids, so the missing ones appear.
-   * Otherwise the run produces new entities. Null for an unknown pipeline.
+   * What `POST /cappella/runs` does: Cappella accepts the run, which is RUNNING until
+   * `finishSubmitted` completes it. An idempotent pipeline rerun with the inputs of an earlier
+   * run will upsert that run's (planned) outputs: same external ids, so the missing ones
+   * appear. Otherwise the run produces new entities. Null for an unknown pipeline. The ground
+   * truth counts the resubmission now, when Cappella accepted it.
    */
-  resubmitted(
+  submitted(
     pipelineId: string,
     inputs: Record<string, unknown>,
     actor: string,
-    lagMs: number,
-  ): { run: SimRun; event: RunCompleted } | null {
+    now: number,
+  ): SubmittedRun | null {
     const pipeline = this.state.cappella.pipeline(pipelineId);
     if (!pipeline) return null;
     const previous = this.state.cappella.runWithInputs(pipelineId, inputs);
     const previousOutputs = previous
       ? (this.plannedOutputs.get(previous.run_id) ?? previous.outputs)
       : undefined;
-    const now = Date.now();
-    const created = this.completed({
-      pipeline,
-      inputs,
-      outputs:
-        previousOutputs && pipeline.idempotent ? previousOutputs : (previousOutputs?.length ?? 3),
-      missing: 0,
-      lagMs,
-      actor,
-      origin: 'resubmission',
-      publish: true,
-      now,
-    });
+    const runId = this.newRunId();
+    const outputs = this.outputsOf(
+      runId,
+      previousOutputs && pipeline.idempotent ? previousOutputs : (previousOutputs?.length ?? 3),
+    );
+    this.plannedOutputs.set(runId, outputs);
+    this.running.add(runId);
+    this.state.cappella.putRun(runView(runId, pipeline, 'RUNNING', inputs, [], now));
     this.recorder.resubmission({
-      runId: created.run.runId,
+      runId,
       pipelineId,
       idempotent: pipeline.idempotent,
       repeatsRunId: previous?.run_id ?? null,
       at: now,
     });
+    return { runId, pipeline, inputs, outputs, actor };
+  }
+
+  /** The submitted run completes: its outputs go to Hippo (after `lagMs`), all of them. */
+  finishSubmitted(
+    submitted: SubmittedRun,
+    lagMs: number,
+    now: number,
+  ): { run: SimRun; event: RunCompleted } {
+    const created = this.completed({
+      ...submitted,
+      missing: 0,
+      lagMs,
+      origin: 'resubmission',
+      publish: true,
+      now,
+    });
+    this.running.delete(submitted.runId);
     return created;
   }
 
@@ -219,6 +245,7 @@ export class RunFactory {
   /** Forgets the runs' plans and restores the default pipelines (after the state was cleared). */
   reset(): void {
     this.plannedOutputs.clear();
+    this.running.clear();
     this.definePipelines();
   }
 
@@ -228,7 +255,8 @@ export class RunFactory {
 
   private newRunId(requested?: string): string {
     if (requested === undefined) return this.ids.next('run');
-    if (this.state.cappella.run(requested)) {
+    // A RUNNING run (a submission) may complete; any other known id is a scenario mistake.
+    if (this.state.cappella.run(requested) && !this.running.has(requested)) {
       throw new ScenarioError(`run ${requested} already exists`);
     }
     return requested;
