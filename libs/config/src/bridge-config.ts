@@ -90,6 +90,7 @@ const EnvSchema = z.object({
   REPAIR_RETRY_MAX_MS: positiveInt.default(60_000),
   REPAIR_CONFIRM_INTERVAL_MS: positiveInt.default(5_000),
   REPAIR_CONFIRM_DEADLINE_MS: positiveInt.default(30 * 60_000),
+  REPAIR_CONFIRM_MAX_INTERVAL_MS: positiveInt.default(60_000),
   REPAIR_PRIORITY_BY_TYPE: priorityList(MISMATCH_TYPES),
   REPAIR_PRIORITY_BY_SOURCE: priorityList(),
   CONSUMER_GROUP_PREFIX: z
@@ -232,8 +233,12 @@ export interface RepairConfig {
   maxAttempts: number;
   retryInitialMs: number;
   retryMaxMs: number;
-  /** How often an executed repair is checked against the components. */
+  /**
+   * The first check of an executed repair against the components comes this long after it;
+   * then each wait is as long as the repair has waited so far, up to `confirmMaxIntervalMs`.
+   */
   confirmIntervalMs: number;
+  confirmMaxIntervalMs: number;
   /** An executed repair not confirmed within this ends FAILED. */
   confirmDeadlineMs: number;
   /** Priority weights per mismatch type and per source component (absent: 0; higher first). */
@@ -350,6 +355,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       retryInitialMs: e.REPAIR_RETRY_INITIAL_MS,
       retryMaxMs: e.REPAIR_RETRY_MAX_MS,
       confirmIntervalMs: e.REPAIR_CONFIRM_INTERVAL_MS,
+      confirmMaxIntervalMs: Math.max(
+        e.REPAIR_CONFIRM_MAX_INTERVAL_MS,
+        e.REPAIR_CONFIRM_INTERVAL_MS,
+      ),
       confirmDeadlineMs: e.REPAIR_CONFIRM_DEADLINE_MS,
       priorityByType: e.REPAIR_PRIORITY_BY_TYPE,
       priorityBySource: e.REPAIR_PRIORITY_BY_SOURCE,

@@ -5,6 +5,7 @@ import type { EvictPlan, RepairJob, SyncEventOf } from '@bridge/store';
 import {
   confirmRepair,
   evictionRequested,
+  nextConfirmationInMs,
   planRepair,
   repairedEventFor,
   repairJobFor,
@@ -333,6 +334,32 @@ describe('confirming a repair', () => {
       kind: 'failed',
       reason: 'Canon refused to evict a-2 (canon: HTTP 422: pinned)',
     });
+  });
+});
+
+describe('when an executed repair is checked again', () => {
+  const settings = { confirmIntervalMs: 5_000, confirmMaxIntervalMs: 60_000 };
+  const executedAt = (ago: number, deadlineIn: number | null = null) => ({
+    submissionStartedAt: new Date(T0 - ago),
+    confirmBy: deadlineIn === null ? null : new Date(T0 + deadlineIn),
+  });
+
+  it('waits as long as the repair has waited, from the interval up to the cap', () => {
+    expect(nextConfirmationInMs(executedAt(0), settings, T0)).toBe(5_000);
+    expect(nextConfirmationInMs(executedAt(5_000), settings, T0)).toBe(5_000);
+    expect(nextConfirmationInMs(executedAt(10_000), settings, T0)).toBe(10_000);
+    expect(nextConfirmationInMs(executedAt(40_000), settings, T0)).toBe(40_000);
+    expect(nextConfirmationInMs(executedAt(3_600_000), settings, T0)).toBe(60_000);
+  });
+
+  it('never waits past the deadline, so a repair that is not confirmed fails on time', () => {
+    expect(nextConfirmationInMs(executedAt(40_000, 15_000), settings, T0)).toBe(15_000);
+    expect(nextConfirmationInMs(executedAt(40_000, -1_000), settings, T0)).toBe(0);
+  });
+
+  it('starts from the interval when the submission time is unknown', () => {
+    const job = { submissionStartedAt: null, confirmBy: null };
+    expect(nextConfirmationInMs(job, settings, T0)).toBe(5_000);
   });
 });
 

@@ -261,6 +261,27 @@ export function confirmRepair(
 }
 
 /**
+ * How long an executed repair waits before it is checked again: as long as it has waited
+ * since execution (so checks thin out geometrically: a rerun that takes an hour costs about a
+ * dozen checks, not one every interval), at least `confirmIntervalMs`, at most
+ * `confirmMaxIntervalMs`, and never past its deadline, which must be decided on time. The
+ * new run's `bridge.sync.ok` makes the check due at once whatever this says.
+ */
+export function nextConfirmationInMs(
+  job: Pick<RepairJob, 'submissionStartedAt' | 'confirmBy'>,
+  settings: Pick<RepairConfig, 'confirmIntervalMs' | 'confirmMaxIntervalMs'>,
+  now: number,
+): number {
+  const waited = job.submissionStartedAt ? now - job.submissionStartedAt.getTime() : 0;
+  const wait = Math.min(
+    Math.max(waited, settings.confirmIntervalMs),
+    settings.confirmMaxIntervalMs,
+  );
+  if (job.confirmBy === null) return wait;
+  return Math.max(0, Math.min(wait, job.confirmBy.getTime() - now));
+}
+
+/**
  * The `bridge.sync.repaired` of a confirmed repair. Its event id is derived from the finding, as
  * the ingestor's for a stale cache Canon settled, so whichever announces a repair, consumers
  * see one event.

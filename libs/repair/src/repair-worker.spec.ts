@@ -32,6 +32,7 @@ const SETTINGS: RepairConfig = {
   retryInitialMs: 1,
   retryMaxMs: 5,
   confirmIntervalMs: 1,
+  confirmMaxIntervalMs: 1,
   confirmDeadlineMs: 60_000,
   priorityByType: {},
   priorityBySource: {},

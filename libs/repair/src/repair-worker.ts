@@ -39,6 +39,7 @@ import {
   confirmRepair,
   evictionRequested,
   isRepairable,
+  nextConfirmationInMs,
   planRepair,
   REPAIR_RESOLVER,
   repairedEventFor,
@@ -319,7 +320,12 @@ export class RepairWorker {
         );
       const decision = confirmRepair({ ...job, confirmBy }, observation, this.now());
       if (decision.kind === 'wait') {
-        outcomes.push(this.outcome(job, { retryInMs: this.deps.settings.confirmIntervalMs }));
+        const retryInMs = nextConfirmationInMs(
+          { ...job, confirmBy },
+          this.deps.settings,
+          this.now(),
+        );
+        outcomes.push(this.outcome(job, { retryInMs }));
       } else if (decision.kind === 'failed') {
         this.logger.warn(
           `repair ${job.id} of finding ${job.syncEventId} failed: ${decision.reason}`,
