@@ -1,11 +1,17 @@
 /**
  * The benchmark's repair phase (issue 9), run by `run-bench.ts` once the checks are measured.
  *
+ * The simulated Cappella runs a resubmitted pipeline for REPAIR_BENCH_RUN_DURATION_MS (30 s by
+ * default: real pipelines take minutes) before it completes and publishes
+ * `cappella.run.completed`; the rerun's own post-run check and the repair's confirmation follow.
+ *
  * 1. Backlog: REPAIR_BENCH_JOBS runs each lose one output (10% on a non-idempotent pipeline),
  *    the checker records their mismatches, and only then the repair service starts: we time
- *    start → every job executed (submitted) and confirmed, and the repair process's CPU.
+ *    start → every job executed (run submitted), with the machine's CPU over that window, then
+ *    start → every job confirmed, with the CPU of the whole round trip.
  * 2. Latency: with the repair service running, a stream of such runs, and per finding the time
- *    from its recording to its resolution by the repair (`resolved_at - created_at`).
+ *    from its recording to its resolution by the repair (`resolved_at - created_at`), less the
+ *    run duration.
  * 3. Exactly once: the resubmissions the simulator received, against the jobs executed.
  */
 import {
@@ -23,24 +29,31 @@ import {
 } from './bench-scoring';
 import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
 
+/** CPU spent over a window of the backlog, per job of the backlog. */
+export interface CpuWindow {
+  seconds: number;
+  /** The repair process alone. */
+  repairPerJobMs: number;
+  /** The whole machine, and how busy it was over the window. */
+  machinePerJobMs: number;
+  machineBusy: number;
+  /** Where the machine's CPU went: ms per job, by process. */
+  byProcess: Record<string, number>;
+}
+
 export interface RepairBenchResult {
   backlogJobs: number;
-  /** Jobs executed (submitted) per second, repair start → last submission. */
+  runDurationMs: number;
+  /** Jobs executed (run submitted) per second, repair start → last submission. */
   executedPerSecond: number;
-  /** Jobs confirmed and closed (DONE) per second, repair start → last one. */
-  donePerSecond: number;
   awaitingApproval: number;
   failed: number;
-  cpuPerJobMs: number;
-  /** The rest of the round trip: the simulator (run reads, submissions, the rerun's events)… */
-  simCpuPerJobMs: number;
-  /** …and the whole machine, with how busy it was while the backlog was repaired. */
-  machineCpuPerJobMs: number;
-  machineBusy: number;
-  /** Where the machine's CPU went while the backlog was repaired: ms per job, by process. */
-  cpuPerJobByProcess: Record<string, number>;
+  /** Repair start → last submission: planning and execution. */
+  execution: CpuWindow;
+  /** Repair start → every job confirmed (DONE): adds the reruns' checks and confirmation. */
+  roundTrip: CpuWindow & { done: number };
   streamRate: number;
-  /** Finding recorded → resolved by its repair (resubmitted, re-checked, confirmed). */
+  /** Finding recorded → resolved by its repair, less the run duration. */
   latency: LatencySummary;
   exactlyOnce: ResubmissionScore;
 }
@@ -60,6 +73,15 @@ const JOBS = Number(process.env.REPAIR_BENCH_JOBS ?? 10_000);
 const STREAM_RATE = Number(process.env.REPAIR_BENCH_RATE ?? 50);
 const STREAM_SECONDS = Number(process.env.REPAIR_BENCH_SECONDS ?? 20);
 const NON_IDEMPOTENT_RATE = 0.1;
+export const REPAIR_RUN_DURATION_MS = Number(process.env.REPAIR_BENCH_RUN_DURATION_MS ?? 30_000);
+
+/** The CPU counters at one moment of the backlog. */
+interface CpuSnapshot {
+  at: number;
+  repair: number;
+  machine: { busy: number; total: number };
+  byProcess: Map<string, number>;
+}
 
 interface JobRow {
   run_id: string | null;
@@ -92,21 +114,21 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
     ctx.nodeArgs,
   );
   ctx.services.push(repair);
-  const simulator = ctx.services.find((service) => service.name === 'simulator');
-  const simCpu = () => (simulator ? cpuTimeMs(simulator.child.pid!) : 0);
-  const cpuBefore = cpuTimeMs(repair.child.pid!);
-  const simCpuBefore = simCpu();
-  const machineBefore = machineCpuMs();
-  const byProcessBefore = cpuByProcess(ctx.services);
-  const jobs = await awaitJobs(ctx, backlog.runIds, 600_000);
-  const byProcessAfter = cpuByProcess(ctx.services);
-  const cpuMs = cpuTimeMs(repair.child.pid!) - cpuBefore;
-  const simCpuMs = simCpu() - simCpuBefore;
-  const machineAfter = machineCpuMs();
+  const snapshot = (): CpuSnapshot => ({
+    at: Date.now(),
+    repair: cpuTimeMs(repair.child.pid!),
+    machine: machineCpuMs(),
+    byProcess: cpuByProcess(ctx.services),
+  });
+  // Taken at every poll, so that the window ending at the last submission can be read after.
+  const snapshots = [snapshot()];
+  const jobs = await awaitJobs(ctx, backlog.runIds, 900_000, () => snapshots.push(snapshot()));
+  snapshots.push(snapshot());
   const executed = jobs.filter((job) => job.submitted_ms !== null);
   const done = jobs.filter((job) => job.state === 'DONE');
   const lastSubmitted = Math.max(...executed.map((job) => Number(job.submitted_ms)));
-  const lastDone = Math.max(...done.map((job) => Number(job.finished_ms)));
+  const executionEnd =
+    snapshots.find((taken) => taken.at >= lastSubmitted) ?? snapshots[snapshots.length - 1];
 
   console.log(`repair: ${STREAM_RATE} mismatching runs/s for ${STREAM_SECONDS} s`);
   const stream = await ctx.post<GenerationResult>('/sim/generate/stream', {
@@ -116,7 +138,7 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
     missingRate: 1,
     nonIdempotentRate: NON_IDEMPOTENT_RATE,
   });
-  await awaitJobs(ctx, stream.runIds, 300_000);
+  await awaitJobs(ctx, stream.runIds, 300_000 + REPAIR_RUN_DURATION_MS);
   const { rows: latencyRows } = await ctx.sql(
     ctx.dbUrl,
     `SELECT (extract(epoch from resolved_at - created_at) * 1000)::bigint AS ms
@@ -137,34 +159,37 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
   );
   return {
     backlogJobs: jobs.length,
+    runDurationMs: REPAIR_RUN_DURATION_MS,
     executedPerSecond: Math.round((executed.length * 1000) / (lastSubmitted - started)),
-    donePerSecond: Math.round((done.length * 1000) / (lastDone - started)),
     awaitingApproval: jobs.filter((job) => job.state === 'AWAITING_APPROVAL').length,
     failed: jobs.filter((job) => job.state === 'FAILED').length,
-    cpuPerJobMs: Number((cpuMs / Math.max(1, jobs.length)).toFixed(3)),
-    simCpuPerJobMs: Number((simCpuMs / Math.max(1, jobs.length)).toFixed(3)),
-    machineCpuPerJobMs: Number(
-      ((machineAfter.busy - machineBefore.busy) / Math.max(1, jobs.length)).toFixed(3),
-    ),
-    cpuPerJobByProcess: Object.fromEntries(
-      [...byProcessAfter]
-        .map(
-          ([name, ms]) =>
-            [name, (ms - (byProcessBefore.get(name) ?? 0)) / Math.max(1, jobs.length)] as const,
-        )
-        .filter(([, perJob]) => perJob >= 0.05)
-        .sort((a, b) => b[1] - a[1])
-        .map(([name, perJob]) => [name, Number(perJob.toFixed(2))]),
-    ),
-    machineBusy: Number(
-      (
-        (machineAfter.busy - machineBefore.busy) /
-        Math.max(1, machineAfter.total - machineBefore.total)
-      ).toFixed(3),
-    ),
+    execution: cpuWindow(snapshots[0], executionEnd, jobs.length),
+    roundTrip: {
+      ...cpuWindow(snapshots[0], snapshots[snapshots.length - 1], jobs.length),
+      done: done.length,
+    },
     streamRate: STREAM_RATE,
-    latency: summarise((latencyRows as Array<{ ms: string }>).map((row) => Number(row.ms))),
+    latency: summarise(
+      (latencyRows as Array<{ ms: string }>).map((row) => Number(row.ms) - REPAIR_RUN_DURATION_MS),
+    ),
     exactlyOnce,
+  };
+}
+
+function cpuWindow(from: CpuSnapshot, to: CpuSnapshot, jobs: number): CpuWindow {
+  const perJob = (ms: number) => Number((ms / Math.max(1, jobs)).toFixed(2));
+  const busy = to.machine.busy - from.machine.busy;
+  return {
+    seconds: Number(((to.at - from.at) / 1000).toFixed(1)),
+    repairPerJobMs: perJob(to.repair - from.repair),
+    machinePerJobMs: perJob(busy),
+    machineBusy: Number((busy / Math.max(1, to.machine.total - from.machine.total)).toFixed(3)),
+    byProcess: Object.fromEntries(
+      [...to.byProcess]
+        .map(([name, ms]) => [name, perJob(ms - (from.byProcess.get(name) ?? 0))] as const)
+        .filter(([, ms]) => ms >= 0.05)
+        .sort((a, b) => b[1] - a[1]),
+    ),
   };
 }
 
@@ -198,9 +223,15 @@ async function jobRows(ctx: RepairPhaseContext, runIds: string[]): Promise<JobRo
 }
 
 /** Waits until every run's job has settled: done, failed, or waiting for an operator. */
-async function awaitJobs(ctx: RepairPhaseContext, runIds: string[], timeoutMs: number) {
+async function awaitJobs(
+  ctx: RepairPhaseContext,
+  runIds: string[],
+  timeoutMs: number,
+  onPoll: () => void = () => undefined,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    onPoll();
     const jobs = await jobRows(ctx, runIds);
     const settled = jobs.filter((job) =>
       ['DONE', 'FAILED', 'AWAITING_APPROVAL', 'REJECTED'].includes(job.state),

@@ -32,7 +32,7 @@ import {
 } from './bench-processes';
 import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
 import { renderReport, type BenchResult } from './bench-report';
-import { repairPhase } from './repair-phase';
+import { REPAIR_RUN_DURATION_MS, repairPhase } from './repair-phase';
 import {
   scoreFindings,
   summarise,
@@ -223,7 +223,12 @@ async function main(): Promise<void> {
         'simulator',
         'component-sim',
         SIM_PORT,
-        { ...common, SIM_PORT: String(SIM_PORT), SIM_ID_PREFIX: `b${stamp}` },
+        {
+          ...common,
+          SIM_PORT: String(SIM_PORT),
+          SIM_ID_PREFIX: `b${stamp}`,
+          SIM_RUN_DURATION_MS: String(REPAIR_RUN_DURATION_MS),
+        },
         nodeArgsFor('SIMULATOR'),
       ),
     );
