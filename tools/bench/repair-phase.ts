@@ -7,8 +7,9 @@
  *
  * 1. Backlog: REPAIR_BENCH_JOBS runs each lose one output (10% on a non-idempotent pipeline),
  *    the checker records their mismatches, and only then the repair service starts: we time
- *    start → every job executed (run submitted), with the machine's CPU over that window, then
- *    start → every job confirmed, with the CPU of the whole round trip.
+ *    its start-up (to its first job), then first job → every job executed (run submitted), with
+ *    the machine's CPU over that window, then start → every job confirmed, with the CPU of the
+ *    whole round trip.
  * 2. Latency: with the repair service running, a stream of such runs, and per finding the time
  *    from its recording to its resolution by the repair (`resolved_at - created_at`), less the
  *    run duration.
@@ -44,7 +45,9 @@ export interface CpuWindow {
 export interface RepairBenchResult {
   backlogJobs: number;
   runDurationMs: number;
-  /** Jobs executed (run submitted) per second, repair start → last submission. */
+  /** Repair process started → its first job created (boot, joining the consumer group). */
+  startupMs: number;
+  /** Jobs executed (run submitted) per second, first job created → last submission. */
   executedPerSecond: number;
   awaitingApproval: number;
   failed: number;
@@ -86,6 +89,7 @@ interface CpuSnapshot {
 interface JobRow {
   run_id: string | null;
   state: string;
+  created_ms: string;
   submitted_ms: string | null;
   finished_ms: string | null;
 }
@@ -126,7 +130,9 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
   snapshots.push(snapshot());
   const executed = jobs.filter((job) => job.submitted_ms !== null);
   const done = jobs.filter((job) => job.state === 'DONE');
+  const firstCreated = Math.min(...jobs.map((job) => Number(job.created_ms)));
   const lastSubmitted = Math.max(...executed.map((job) => Number(job.submitted_ms)));
+  const executionStart = [...snapshots].reverse().find((taken) => taken.at <= firstCreated);
   const executionEnd =
     snapshots.find((taken) => taken.at >= lastSubmitted) ?? snapshots[snapshots.length - 1];
 
@@ -160,10 +166,11 @@ export async function repairPhase(ctx: RepairPhaseContext): Promise<RepairBenchR
   return {
     backlogJobs: jobs.length,
     runDurationMs: REPAIR_RUN_DURATION_MS,
-    executedPerSecond: Math.round((executed.length * 1000) / (lastSubmitted - started)),
+    startupMs: firstCreated - started,
+    executedPerSecond: Math.round((executed.length * 1000) / (lastSubmitted - firstCreated)),
     awaitingApproval: jobs.filter((job) => job.state === 'AWAITING_APPROVAL').length,
     failed: jobs.filter((job) => job.state === 'FAILED').length,
-    execution: cpuWindow(snapshots[0], executionEnd, jobs.length),
+    execution: cpuWindow(executionStart ?? snapshots[0], executionEnd, jobs.length),
     roundTrip: {
       ...cpuWindow(snapshots[0], snapshots[snapshots.length - 1], jobs.length),
       done: done.length,
@@ -213,6 +220,7 @@ async function jobRows(ctx: RepairPhaseContext, runIds: string[]): Promise<JobRo
   const { rows } = await ctx.sql(
     ctx.dbUrl,
     `SELECT j.plan ->> 'run_id' AS run_id, j.state,
+            (extract(epoch from j.created_at) * 1000)::bigint AS created_ms,
             (extract(epoch from j.submission_started_at) * 1000)::bigint AS submitted_ms,
             (extract(epoch from j.finished_at) * 1000)::bigint AS finished_ms
        FROM repair_jobs j JOIN sync_events e ON e.id = j.sync_event_id
