@@ -26,7 +26,11 @@ import {
 } from '../../../test/service-processes';
 
 /** Repair settings for tests: short pauses and confirmation intervals, so repairs finish in seconds. */
-const FAST_REPAIRS = { REPAIR_INTERVAL_MS: '100', REPAIR_CONFIRM_INTERVAL_MS: '200' };
+const FAST_REPAIRS = {
+  REPAIR_INTERVAL_MS: '100',
+  REPAIR_CONFIRM_INTERVAL_MS: '200',
+  REPAIR_CONFIRM_MAX_INTERVAL_MS: '1000',
+};
 
 describe('repairs through the real stack', () => {
   let pipeline: Pipeline;
