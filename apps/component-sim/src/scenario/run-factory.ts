@@ -60,10 +60,11 @@ export const DEFAULT_PIPELINES: readonly PipelineView[] = [
 const ENTITY_TYPES = ['dataset', 'sample', 'alignment'] as const;
 
 export class RunFactory {
-  /** Planned outputs of failed runs, which their run view does not show (it shows the written ones). */
+  /**
+   * Planned outputs of failed and submitted runs, which their run view does not show (it shows
+   * the written ones; a RUNNING run shows none).
+   */
   private readonly plannedOutputs = new Map<string, EntityKey[]>();
-  /** Submitted runs that are RUNNING: `finishSubmitted` completes them under the same id. */
-  private readonly running = new Set<string>();
 
   constructor(
     private readonly state: ComponentState,
@@ -194,7 +195,6 @@ export class RunFactory {
       previousOutputs && pipeline.idempotent ? previousOutputs : (previousOutputs?.length ?? 3),
     );
     this.plannedOutputs.set(runId, outputs);
-    this.running.add(runId);
     this.state.cappella.putRun(runView(runId, pipeline, 'RUNNING', inputs, [], now));
     this.recorder.resubmission({
       runId,
@@ -220,7 +220,6 @@ export class RunFactory {
       publish: true,
       now,
     });
-    this.running.delete(submitted.runId);
     return created;
   }
 
@@ -245,7 +244,6 @@ export class RunFactory {
   /** Forgets the runs' plans and restores the default pipelines (after the state was cleared). */
   reset(): void {
     this.plannedOutputs.clear();
-    this.running.clear();
     this.definePipelines();
   }
 
@@ -256,7 +254,8 @@ export class RunFactory {
   private newRunId(requested?: string): string {
     if (requested === undefined) return this.ids.next('run');
     // A RUNNING run (a submission) may complete; any other known id is a scenario mistake.
-    if (this.state.cappella.run(requested) && !this.running.has(requested)) {
+    const known = this.state.cappella.run(requested);
+    if (known && known.status !== 'RUNNING') {
       throw new ScenarioError(`run ${requested} already exists`);
     }
     return requested;
