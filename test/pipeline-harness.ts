@@ -30,7 +30,7 @@ import { startConsumers } from '@bridge/runtime';
 import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
 import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
 import { loadSimSettings } from '../apps/component-sim/src/sim-config';
-import { configureSimHttp } from '../apps/component-sim/src/sim-http';
+import { configureSimHttp, SIM_HTTP_OPTIONS } from '../apps/component-sim/src/sim-http';
 import { CheckerModule } from '../apps/checker/src/checker.module';
 import { IngestModule } from '../apps/ingest/src/ingest.module';
 import { RepairModule } from '../apps/repair/src/repair.module';
@@ -225,6 +225,7 @@ export async function startSimulatedComponents(
     ],
   }).compile();
   const simApp = simModuleRef.createNestApplication<NestExpressApplication>({
+    ...SIM_HTTP_OPTIONS,
     logger: ['error', 'warn'],
   });
   configureSimHttp(simApp);

@@ -44,6 +44,14 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 20);
 const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
+/**
+ * `BENCH_ONLY=repair` runs the repair phase alone (after a warm-up), for working on the repair:
+ * it prints its figures and leaves docs/benchmarks.md as it is.
+ */
+const ONLY_REPAIR = process.env.BENCH_ONLY === 'repair';
+if (process.env.BENCH_ONLY !== undefined && !ONLY_REPAIR) {
+  throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: only "repair" is known`);
+}
 const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
 const CHECKER_PORT = 4512;
@@ -263,6 +271,39 @@ async function main(): Promise<void> {
     const warm = await post<Generation>('/sim/generate/batch', { count: 500, outputsPerRun: 10 });
     await awaitFindings(dbUrl.toString(), warm.runIds, 120_000);
 
+    // Repairs need findings stamped with a repairing strategy: the checker starts again with it.
+    const repairs = async () => {
+      await stopService(checker);
+      const repairEnv = {
+        ...bridgeEnv,
+        STRATEGY_MISSING_ENTITY: 'resubmit_run',
+      };
+      services.push(
+        await startService(
+          'checker-repairing',
+          'checker',
+          CHECKER_PORT,
+          { ...repairEnv, HTTP_PORT: String(CHECKER_PORT) },
+          nodeArgsFor('CHECKER'),
+        ),
+      );
+      return repairPhase({
+        dbUrl: dbUrl.toString(),
+        simUrl,
+        port: REPAIR_PORT,
+        env: repairEnv,
+        nodeArgs: nodeArgsFor('REPAIR'),
+        sql,
+        post,
+        services,
+      });
+    };
+
+    if (ONLY_REPAIR) {
+      console.log(JSON.stringify(await repairs(), null, 2));
+      return;
+    }
+
     console.log(`throughput: ${RUNS} runs published at once`);
     const cpuBefore = bridgeCpu();
     const simCpuBefore = cpuTimeMs(services[0].child.pid!);
@@ -323,32 +364,7 @@ async function main(): Promise<void> {
     }));
     const score = scoreFindings(allRuns, expected, findings);
 
-    // Repairs need findings stamped with a repairing strategy: the checker starts again with it.
-    await stopService(checker);
-    const repairEnv = {
-      ...bridgeEnv,
-      STRATEGY_MISSING_ENTITY: 'resubmit_run',
-      REPAIR_CONFIRM_INTERVAL_MS: '1000',
-    };
-    services.push(
-      await startService(
-        'checker-repairing',
-        'checker',
-        CHECKER_PORT,
-        { ...repairEnv, HTTP_PORT: String(CHECKER_PORT) },
-        nodeArgsFor('CHECKER'),
-      ),
-    );
-    const repair = await repairPhase({
-      dbUrl: dbUrl.toString(),
-      simUrl,
-      port: REPAIR_PORT,
-      env: repairEnv,
-      nodeArgs: nodeArgsFor('REPAIR'),
-      sql,
-      post,
-      services,
-    });
+    const repair = await repairs();
 
     console.log('raw ceiling: bare kafkajs consumer');
     const ceiling = await rawCeiling(stack.KAFKA_BROKERS.split(','), allRuns.length);

@@ -11,7 +11,7 @@ import { EventSubscriber, TRANSPORT, type Subscription, type Transport } from '@
 import { ComponentSimModule } from './component-sim.module';
 import { ComponentSimulator } from './scenario/component-simulator';
 import { loadSimSettings } from './sim-config';
-import { configureSimHttp } from './sim-http';
+import { configureSimHttp, SIM_HTTP_OPTIONS } from './sim-http';
 
 async function boot(env: NodeJS.ProcessEnv = {}): Promise<NestExpressApplication> {
   const moduleRef = await Test.createTestingModule({
@@ -23,7 +23,7 @@ async function boot(env: NodeJS.ProcessEnv = {}): Promise<NestExpressApplication
     ],
   }).compile();
   const app = configureSimHttp(
-    moduleRef.createNestApplication<NestExpressApplication>({ logger: false }),
+    moduleRef.createNestApplication<NestExpressApplication>({ ...SIM_HTTP_OPTIONS, logger: false }),
   );
   await app.init();
   return app;

@@ -11,14 +11,14 @@ import { loadConfig } from '@bridge/config';
 import { logLevelsUpTo } from '@bridge/runtime';
 import { ComponentSimModule } from './component-sim.module';
 import { loadSimSettings } from './sim-config';
-import { configureSimHttp } from './sim-http';
+import { configureSimHttp, SIM_HTTP_OPTIONS } from './sim-http';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = loadSimSettings();
   const app = await NestFactory.create<NestExpressApplication>(
     ComponentSimModule.forRoot(config, settings),
-    { logger: logLevelsUpTo(settings.logLevel) },
+    { ...SIM_HTTP_OPTIONS, logger: logLevelsUpTo(settings.logLevel) },
   );
   configureSimHttp(app);
   await app.listen(settings.port, settings.host);
