@@ -1,4 +1,31 @@
-import { formatActivity } from './activity-summary';
+import type { Scan } from '@bridge/store';
+import { formatActivity, formatScan } from './activity-summary';
+
+function scan(fields: Partial<Scan>): Scan {
+  return {
+    id: 'scan-1',
+    trigger: 'schedule',
+    mode: 'incremental',
+    status: 'completed',
+    phase: 'done',
+    requestedBy: null,
+    owner: 'scanner#1',
+    requestedAt: new Date(0),
+    startedAt: new Date(0),
+    finishedAt: new Date(1_000),
+    updatedAt: new Date(1_000),
+    graceCutoff: new Date(0),
+    checkpoint: null,
+    counts: {},
+    pages: { cappella: 1, hippo: 1 },
+    items: { cappella: 0, hippo: 0 },
+    requests: { cappella: 1, hippo: 1 },
+    estimatedItems: null,
+    errors: [],
+    lastError: null,
+    ...fields,
+  };
+}
 
 const noRepairs = {
   PENDING: 0,
@@ -21,16 +48,47 @@ describe('formatActivity', () => {
         { eventType: 'bridge.sync.check_failed', mismatchType: null, total: 1, open: 1 },
       ],
       repairs: { ...noRepairs, AWAITING_APPROVAL: 2, EXECUTING: 1, DONE: 1_024 },
+      latestScan: scan({
+        counts: { missing_entity: 2, orphan_provenance: 1 },
+        items: { cappella: 1_000, hippo: 10_500 },
+      }),
       checksPending: 7,
     });
     expect(line).toBe(
-      'events in 12,345 | findings: ok 1,200, missing_entity 30 (28 open), stale_cache 4, check_failed 1 | repairs: awaiting approval 2, executing 1, done 1,024 | checks pending 7',
+      'events in 12,345 | findings: ok 1,200, missing_entity 30 (28 open), stale_cache 4, check_failed 1 | repairs: awaiting approval 2, executing 1, done 1,024 | last scan incremental: 3 found in 11,500 read | checks pending 7',
     );
   });
 
   it('says when there is nothing yet, and leaves out what the transport cannot tell', () => {
     expect(
-      formatActivity({ eventsIn: 0, findings: [], repairs: noRepairs, checksPending: null }),
-    ).toBe('events in 0 | findings: none yet | repairs: none yet');
+      formatActivity({
+        eventsIn: 0,
+        findings: [],
+        repairs: noRepairs,
+        latestScan: null,
+        checksPending: null,
+      }),
+    ).toBe('events in 0 | findings: none yet | repairs: none yet | scans: none yet');
+  });
+
+  it('shows a scan in progress with its share done, and a failed one with its reason', () => {
+    const startedAt = new Date(Date.now() - 10_000);
+    expect(
+      formatScan(
+        scan({
+          mode: 'full',
+          status: 'running',
+          phase: 'hippo',
+          startedAt,
+          finishedAt: null,
+          items: { cappella: 100, hippo: 400 },
+          estimatedItems: 1_000,
+          counts: { dangling_reference: 1 },
+        }),
+      ),
+    ).toBe('scan full: running (500 read, 50%, 1 found)');
+    expect(formatScan(scan({ status: 'failed', lastError: 'hippo: circuit open' }))).toBe(
+      'last scan incremental: failed (hippo: circuit open)',
+    );
   });
 });

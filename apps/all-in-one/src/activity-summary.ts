@@ -1,7 +1,8 @@
 /**
  * The all-in-one process's heartbeat on the terminal: every few seconds one line with the
  * events taken in, the findings recorded by kind (open ones in brackets when some were
- * resolved), the repair jobs by state, and the checks still queued on the in-process bus.
+ * resolved), the repair jobs by state, the latest scan, and the checks still queued on the
+ * in-process bus.
  *
  * `formatActivity` is the pure part; `ActivitySummary` gathers the numbers from the store and
  * the bus and logs the line.
@@ -16,13 +17,16 @@ import {
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { TRANSPORT, type Transport } from '@bridge/messaging';
+import { progressOf } from '@bridge/scan';
 import {
   ProcessedInboundEvents,
   RepairJobStore,
   REPAIR_STATES,
+  ScanStore,
   SyncEventLog,
   type FindingCount,
   type RepairState,
+  type Scan,
 } from '@bridge/store';
 import { CHECKER_GROUP } from '../../checker/src/check-work.controller';
 import { INGEST_GROUP } from '../../ingest/src/inbound-event-ingestor';
@@ -33,6 +37,8 @@ export interface Activity {
   eventsIn: number;
   findings: FindingCount[];
   repairs: Record<RepairState, number>;
+  /** The most recently requested scan, if any. */
+  latestScan: Scan | null;
   /** Check work queued in this process; null when the transport cannot tell (Kafka). */
   checksPending: number | null;
 }
@@ -67,10 +73,32 @@ export function formatActivity(activity: Activity): string {
     )
     .join(', ');
   parts.push(`repairs: ${repairs || 'none yet'}`);
+  parts.push(formatScan(activity.latestScan));
   if (activity.checksPending !== null) {
     parts.push(`checks pending ${number.format(activity.checksPending)}`);
   }
   return parts.join(' | ');
+}
+
+/** The latest scan in a few words: how far along it is, or what it found. */
+export function formatScan(scan: Scan | null): string {
+  if (!scan) return 'scans: none yet';
+  const found = Object.values(scan.counts).reduce((sum, n) => sum + (n ?? 0), 0);
+  const read = number.format(scan.items.cappella + scan.items.hippo);
+  switch (scan.status) {
+    case 'requested':
+      return `scan ${scan.mode}: requested`;
+    case 'running':
+    case 'paused': {
+      const { fraction } = progressOf(scan, Date.now());
+      const share = fraction === null ? '' : `, ${Math.round(fraction * 100)}%`;
+      return `scan ${scan.mode}: ${scan.status} (${read} read${share}, ${number.format(found)} found)`;
+    }
+    case 'completed':
+      return `last scan ${scan.mode}: ${number.format(found)} found in ${read} read`;
+    case 'failed':
+      return `last scan ${scan.mode}: failed (${scan.lastError ?? 'no reason'})`;
+  }
 }
 
 @Injectable()
@@ -86,6 +114,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly processed: ProcessedInboundEvents,
     private readonly log: SyncEventLog,
     private readonly repairs: RepairJobStore,
+    private readonly scans: ScanStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -108,12 +137,13 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async gather(): Promise<Activity> {
-    const [eventsIn, findings, repairs] = await Promise.all([
+    const [eventsIn, findings, repairs, latestScan] = await Promise.all([
       this.processed.count(`${this.config.consumerGroupPrefix}-${INGEST_GROUP}`),
       this.log.countByKind(),
       this.repairs.countByState(),
+      this.scans.latest(),
     ]);
-    return { eventsIn, findings, repairs, checksPending: this.checksPending() };
+    return { eventsIn, findings, repairs, latestScan, checksPending: this.checksPending() };
   }
 
   private checksPending(): number | null {

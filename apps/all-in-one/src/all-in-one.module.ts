@@ -14,12 +14,13 @@ import { ComponentSimModule } from '../../component-sim/src/component-sim.module
 import type { SimSettings } from '../../component-sim/src/sim-config';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { RepairModule } from '../../repair/src/repair.module';
+import { ScannerModule } from '../../scanner/src/scanner.module';
 import { ActivityController } from './activity.controller';
 import { ActivitySummary } from './activity-summary';
 import { DATA_DIR_UNLOCK, DataDirLockRelease } from './data-dir-lock';
 
 /** Every service that runs in the all-in-one process. */
-export const SERVICE_MODULES: Type[] = [IngestModule, CheckerModule, RepairModule];
+export const SERVICE_MODULES: Type[] = [IngestModule, CheckerModule, RepairModule, ScannerModule];
 
 @Module({})
 export class AllInOneModule {

@@ -8,12 +8,11 @@
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
-import { ComponentReader } from '@bridge/checks';
+import { ComponentReader, OutboxRelayScheduler } from '@bridge/checks';
 import { ComponentClientsModule } from '@bridge/components';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { CheckWorkController } from './check-work.controller';
 import { HttpComponentReader } from './http-component-reader';
-import { OutboxRelayScheduler } from './outbox-relay.scheduler';
 
 @Module({
   imports: [ComponentClientsModule],

@@ -9,7 +9,12 @@ import { loadConfig } from '@bridge/config';
 import { Topics, type EntityKey, type RunCompleted } from '@bridge/contracts';
 import { EventSubscriber, TRANSPORT, type Subscription, type Transport } from '@bridge/messaging';
 import { ComponentSimModule } from './component-sim.module';
-import { ComponentSimulator } from './scenario/component-simulator';
+import {
+  ComponentSimulator,
+  type RunDeletion,
+  type ScanTruth,
+  type SeededHistory,
+} from './scenario/component-simulator';
 import { loadSimSettings } from './sim-config';
 import { configureSimHttp, SIM_HTTP_OPTIONS } from './sim-http';
 
@@ -33,6 +38,8 @@ const key = (external_id: string, entity_type = 'dataset'): EntityKey => ({
   entity_type,
   external_id,
 });
+const sameKey = (a: EntityKey, b: EntityKey) =>
+  a.entity_type === b.entity_type && a.external_id === b.external_id;
 
 describe('component simulator over HTTP', () => {
   let app: NestExpressApplication;
@@ -241,6 +248,11 @@ describe('component simulator over HTTP', () => {
       expect(hits.endpoints['GET /hippo/entities/:type/:externalId']).toBe(2);
       expect(hits.endpoints['POST /hippo/entities/lookup']).toBe(1);
       expect(hits.injected.hippo.outage).toBe(2);
+      // Four requests in well under a second (hippo's 3 may straddle a slow window, never more).
+      expect(hits.peakPerSecond.cappella).toBe(1);
+      expect(hits.peakPerSecond.canon).toBe(0);
+      expect(hits.peakPerSecond.hippo).toBeGreaterThanOrEqual(1);
+      expect(hits.peakPerSecond.hippo).toBeLessThanOrEqual(3);
     });
 
     it('throttles with 429 and Retry-After, and applies faults only to their component', async () => {
@@ -297,6 +309,87 @@ describe('component simulator over HTTP', () => {
       expect((refused.body as { message: string }).message).toMatch(/never-written/);
       await http.post('/sim/generate/stream').send({ ratePerSecond: 10 }).expect(400);
       await http.post('/sim/runs').send({ outputs: -1 }).expect(400);
+    });
+
+    it('seeds history without events, deletes runs from Cappella, and serves the scan oracle', async () => {
+      const seeded = await http
+        .post('/sim/history')
+        .send({ runs: 100, outputsPerRun: 3, missingEntityRate: 0.05, orphanProvenanceRate: 0.02 })
+        .expect(201);
+      const history = seeded.body as SeededHistory;
+      expect(history).toEqual({
+        runs: 100,
+        entities: 300 - 5 + 2,
+        injected: { missing_entity: 5, dangling_reference: 0, orphan_provenance: 2 },
+        firstRunId: expect.stringMatching(/^http-run-\d+$/) as string,
+        lastRunId: expect.stringMatching(/^http-run-\d+$/) as string,
+      });
+      await settled();
+      expect(completed).toEqual([]);
+      const first = await http.get(`/cappella/runs/${history.firstRunId}`).expect(200);
+      expect(first.body).toMatchObject({
+        status: 'COMPLETED',
+        inputs: { source: history.firstRunId },
+      });
+
+      const scan = async (query: string) =>
+        (await http.get(`/sim/truth/scan${query}`).expect(200)).body as ScanTruth;
+      const before = await scan('?graceMs=30000');
+      expect(before.counts).toMatchObject({
+        missing_entity: 5,
+        dangling_reference: 0,
+        orphan_provenance: 2,
+      });
+
+      const deletion = await http
+        .post('/sim/cappella/deletions')
+        .send({ run_ids: [history.firstRunId, 'never'] })
+        .expect(200);
+      expect(deletion.body as RunDeletion).toEqual({
+        deleted: [history.firstRunId],
+        unknown: ['never'],
+      });
+      await http.get(`/cappella/runs/${history.firstRunId}`).expect(404);
+
+      // The deleted run's entities are orphans now, and its own missing output is no finding.
+      const after = await scan('?graceMs=30000');
+      expect(after.graceMs).toBe(30_000);
+      const deleted = first.body as { outputs: EntityKey[] };
+      const lost = before.missing_entity.find((f) => f.run_id === history.firstRunId);
+      const written = deleted.outputs.filter((k) => !lost?.entities.some((m) => sameKey(m, k)));
+      expect(after.missing_entity).toEqual(
+        before.missing_entity.filter((f) => f.run_id !== history.firstRunId),
+      );
+      const orphaned = after.orphan_provenance.filter((o) => o.run_id === history.firstRunId);
+      expect(orphaned.map((o) => o.entity)).toEqual(expect.arrayContaining(written));
+      expect(orphaned).toHaveLength(written.length);
+      expect(after.counts.orphan_provenance).toBe(2 + written.length);
+      expect((await scan('?graceMs=120000')).counts.missing_entity).toBe(0);
+      expect(await scan('')).toMatchObject({ graceMs: 0 });
+    });
+
+    it('refuses bad history, deletion and oracle requests with 400', async () => {
+      await http.post('/sim/history').send({}).expect(400);
+      await http.post('/sim/history').send({ runs: 0 }).expect(400);
+      await http.post('/sim/history').send({ runs: 10, missingEntityRate: 2 }).expect(400);
+      await http.post('/sim/history').send({ runs: 10, colour: 'blue' }).expect(400);
+      const oversized = await http
+        .post('/sim/history')
+        .send({ runs: 1_000_000, outputsPerRun: 10 })
+        .expect(400);
+      expect((oversized.body as { message: string }).message).toMatch(/outputsPerRun/);
+      const impossible = await http
+        .post('/sim/history')
+        .send({ runs: 3, missingEntityRate: 0.5, orphanProvenanceRate: 0.5 })
+        .expect(400);
+      expect((impossible.body as { message: string }).message).toMatch(/injections/);
+      await http.post('/sim/cappella/deletions').send({ run_ids: [] }).expect(400);
+      await http
+        .post('/sim/cappella/deletions')
+        .send({ runIds: ['x'] })
+        .expect(400);
+      await http.get('/sim/truth/scan?graceMs=-1').expect(400);
+      await http.get('/sim/truth/scan?graceMs=soon').expect(400);
     });
 
     it('generates a batch over HTTP and reports it healthy', async () => {

@@ -1,18 +1,107 @@
 /**
- * Scanner service. Today it is the service runtime only (configuration, store, transport and
- * `GET /health`); scheduled and on-demand full scans (SPEC §3) come with their own issue and will
- * be wired here, as a feature module the all-in-one process can import too.
+ * Scanner service: scheduled and on-demand full consistency scans in both directions (SPEC §3
+ * "Full scan"), recorded in the sync event log like the checker's findings, announced on
+ * `bridge.sync.mismatch`, and so repaired by the same repair service.
+ *
+ * `ScannerModule` is the feature (it joins the all-in-one process as it is, where the checker's
+ * outbox relay also covers the scanner's findings); `forRoot` adds the service runtime and an
+ * outbox relay for the standalone process. Wiring only: the scan rules, the runner and the
+ * scanner's operations live in `@bridge/scan`, the scan records in `@bridge/store`.
+ *
+ * The scanner has component clients of its own, so that the requests a scan reports are its
+ * own and its rate limits are not shared with the checks of the same process.
  */
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { BridgeConfig } from '@bridge/config';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { FindingPublisher, OutboxRelayScheduler } from '@bridge/checks';
+import { ComponentClients } from '@bridge/components';
+import { EventPublisher } from '@bridge/messaging';
 import { ServiceRuntimeModule } from '@bridge/runtime';
+import { Scanner } from '@bridge/scan';
+import {
+  KnownRunIds,
+  ScanCursorStore,
+  ScanLock,
+  ScanStore,
+  StoreTransactions,
+  SyncEventLog,
+} from '@bridge/store';
+import { ScanScheduler, scannerOwner } from './scan-scheduler';
 
-@Module({})
+/** The scanner's own component clients. */
+export const SCANNER_COMPONENTS = Symbol('SCANNER_COMPONENTS');
+
+@Injectable()
+class ScannerComponentsShutdown implements OnApplicationShutdown {
+  constructor(@Inject(SCANNER_COMPONENTS) private readonly clients: ComponentClients) {}
+
+  onApplicationShutdown(): Promise<void> {
+    return this.clients.close();
+  }
+}
+
+@Module({
+  providers: [
+    {
+      provide: SCANNER_COMPONENTS,
+      inject: [BRIDGE_CONFIG],
+      useFactory: (config: BridgeConfig) => ComponentClients.fromConfig(config.components),
+    },
+    ScannerComponentsShutdown,
+    {
+      provide: Scanner,
+      inject: [
+        BRIDGE_CONFIG,
+        SCANNER_COMPONENTS,
+        StoreTransactions,
+        ScanStore,
+        ScanCursorStore,
+        KnownRunIds,
+        ScanLock,
+        SyncEventLog,
+        EventPublisher,
+      ],
+      useFactory: (
+        config: BridgeConfig,
+        components: ComponentClients,
+        transactions: StoreTransactions,
+        scans: ScanStore,
+        cursors: ScanCursorStore,
+        knownRuns: KnownRunIds,
+        lock: ScanLock,
+        log: SyncEventLog,
+        publisher: EventPublisher,
+      ) =>
+        new Scanner({
+          components,
+          transactions,
+          scans,
+          cursors,
+          knownRuns,
+          lock,
+          log,
+          findings: new FindingPublisher(publisher),
+          settings: config.scan,
+          strategies: config.repairStrategies,
+          owner: scannerOwner(),
+        }),
+    },
+    ScanScheduler,
+  ],
+  exports: [Scanner, ScanScheduler],
+})
 export class ScannerModule {
   static forRoot(config: BridgeConfig): DynamicModule {
     return {
       module: ScannerModule,
       imports: [ServiceRuntimeModule.forService('scanner', config)],
+      providers: [OutboxRelayScheduler],
     };
   }
 }

@@ -18,6 +18,7 @@ export {
 export { ComponentReader } from './component-reader';
 export { FindingPublisher } from './finding-publisher';
 export { OutboxRelay } from './outbox-relay';
+export { OutboxRelayScheduler } from './outbox-relay.scheduler';
 export { findingFor, outboundEventFor, stableEventId, type OutboundFinding } from './finding';
 export {
   confirmEviction,

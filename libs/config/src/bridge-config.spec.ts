@@ -97,4 +97,16 @@ describe('loadConfig: components and checks', () => {
       /CHECK_RETRY_DELAYS_MS/,
     );
   });
+
+  it('schedules scans daily by default, takes a cron expression or off, and refuses a bad one', () => {
+    const defaults = loadConfig({ CHECK_GRACE_DELAY_MS: '1234' }).scan;
+    expect(defaults.schedule).toBe('0 3 * * *');
+    expect(defaults.timezone).toBe('UTC');
+    expect(defaults.graceDelayMs).toBe(1234);
+    expect(loadConfig({ SCAN_SCHEDULE: '*/5 * * * *' }).scan.schedule).toBe('*/5 * * * *');
+    expect(loadConfig({ SCAN_SCHEDULE: 'off' }).scan.schedule).toBeNull();
+    expect(loadConfig({ SCAN_GRACE_DELAY_MS: '0' }).scan.graceDelayMs).toBe(0);
+    expect(() => loadConfig({ SCAN_SCHEDULE: 'every day' })).toThrow(/SCAN_SCHEDULE: not a cron/);
+    expect(() => loadConfig({ SCAN_TIMEZONE: 'Mars/Olympus' })).toThrow(/SCAN_TIMEZONE/);
+  });
 });

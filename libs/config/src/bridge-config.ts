@@ -7,6 +7,7 @@
  * error. Secrets (database URL, registry credentials) only ever come from here.
  */
 import { readFileSync } from 'node:fs';
+import { Cron } from 'croner';
 import { z } from 'zod';
 import {
   ALLOWED_STRATEGIES,
@@ -25,6 +26,23 @@ const commaList = z.string().transform((value) =>
 );
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** A cron expression croner accepts (5 to 7 fields), or `off` for no schedule. */
+const cronSchedule = z
+  .string()
+  .trim()
+  .refine((value) => value === 'off' || cronProblem(value) === null, {
+    error: (issue) => `not a cron expression: ${cronProblem(String(issue.input)) ?? ''}`,
+  });
+
+function cronProblem(expression: string): string | null {
+  try {
+    new Cron(expression, { paused: true });
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 /**
  * `name=weight,name=weight` (weights are integers, higher first), optionally restricted to
@@ -93,6 +111,17 @@ const EnvSchema = z.object({
   REPAIR_CONFIRM_MAX_INTERVAL_MS: positiveInt.default(60_000),
   REPAIR_PRIORITY_BY_TYPE: priorityList(MISMATCH_TYPES),
   REPAIR_PRIORITY_BY_SOURCE: priorityList(),
+  SCAN_SCHEDULE: cronSchedule.default('0 3 * * *'),
+  SCAN_TIMEZONE: z
+    .string()
+    .refine((zone) => Intl.supportedValuesOf('timeZone').includes(zone) || zone === 'UTC', {
+      error: 'an IANA time zone such as UTC or Europe/Berlin',
+    })
+    .default('UTC'),
+  SCAN_FULL_INTERVAL_MS: positiveInt.default(7 * 24 * 3_600_000),
+  SCAN_POLL_INTERVAL_MS: positiveInt.default(5_000),
+  SCAN_GRACE_DELAY_MS: z.coerce.number().int().min(0).optional(),
+  SCAN_OUTAGE_TOLERANCE_MS: positiveInt.default(15 * 60_000),
   CONSUMER_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
@@ -246,6 +275,24 @@ export interface RepairConfig {
   priorityBySource: Record<string, number>;
 }
 
+export interface ScanConfig {
+  /** Cron expression of scheduled scans (in `timezone`), or null when scans run on demand only. */
+  schedule: string | null;
+  timezone: string;
+  /**
+   * A scheduled scan is a full re-scan when the last completed full scan is older than this
+   * (what a cursor cannot show, an entity deleted outright, only a full scan sees); otherwise
+   * it reads what changed since the last completed scan.
+   */
+  fullIntervalMs: number;
+  /** How often a scanner looks for a requested scan, or one whose scanner died. */
+  pollIntervalMs: number;
+  /** Runs changed more recently than this before the scan started are left to the next scan. */
+  graceDelayMs: number;
+  /** How long a scan waits out an unreachable component or database before it fails. */
+  outageToleranceMs: number;
+}
+
 export interface OutboxConfig {
   /** How often owed outbound events are looked for (and once at start). */
   relayIntervalMs: number;
@@ -268,6 +315,7 @@ export interface BridgeConfig {
   checks: ChecksConfig;
   repairStrategies: Record<MismatchType, RepairStrategy>;
   repair: RepairConfig;
+  scan: ScanConfig;
 }
 
 /** Validates the environment and returns the typed configuration, or throws a `ConfigError`. */
@@ -362,6 +410,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       confirmDeadlineMs: e.REPAIR_CONFIRM_DEADLINE_MS,
       priorityByType: e.REPAIR_PRIORITY_BY_TYPE,
       priorityBySource: e.REPAIR_PRIORITY_BY_SOURCE,
+    },
+    scan: {
+      schedule: e.SCAN_SCHEDULE === 'off' ? null : e.SCAN_SCHEDULE,
+      timezone: e.SCAN_TIMEZONE,
+      fullIntervalMs: e.SCAN_FULL_INTERVAL_MS,
+      pollIntervalMs: e.SCAN_POLL_INTERVAL_MS,
+      graceDelayMs: e.SCAN_GRACE_DELAY_MS ?? e.CHECK_GRACE_DELAY_MS,
+      outageToleranceMs: e.SCAN_OUTAGE_TOLERANCE_MS,
     },
   };
 }

@@ -8,6 +8,7 @@ export {
   type OutboxConfig,
   type KafkaTransportConfig,
   type RepairConfig,
+  type ScanConfig,
   type RetryConfig,
   type StoreConfig,
   type TransportConfig,

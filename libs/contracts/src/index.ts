@@ -1,5 +1,11 @@
 export * from './generated/events';
-export { CHECK_TYPES, isCheckType, type CheckType } from './check-types';
+export {
+  CHECK_TYPES,
+  FINDING_CHECK_TYPES,
+  SCAN_CHECK_TYPE,
+  isCheckType,
+  type CheckType,
+} from './check-types';
 export { entityKeyId } from './entity-key-id';
 export {
   DEAD_LETTER_TOPIC,
@@ -26,3 +32,4 @@ export {
   type MismatchType,
   type RepairStrategy,
 } from './repair-strategies';
+export { runInputReferences } from './run-input-references';

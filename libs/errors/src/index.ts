@@ -62,6 +62,13 @@ export class StateConflictError extends PermanentError {
   override readonly code = 'state_conflict';
 }
 
+/** A scan was asked for while another one is requested or running (an API answers 409). */
+export class ScanInProgressError extends StateConflictError {
+  constructor(readonly scanId: string) {
+    super(`scan ${scanId} is already in progress`);
+  }
+}
+
 /**
  * A stored row does not have the shape its kind requires: a bug in a writer or a hand edit.
  * Reading it again cannot help, so it is permanent; the message names the row and the fields.

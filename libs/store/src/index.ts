@@ -6,8 +6,10 @@ export { StoreHealth, StoreModule } from './store.module';
 export { StoreTransactions, type StoreTransaction } from './store-transactions';
 export {
   SyncEventLog,
+  openSubjectKey,
   syncEventFromRow,
   type FindingCount,
+  type FindingSubject,
   type RecordedSyncEvent,
   type SyncEventRow,
 } from './sync-event-log';
@@ -49,3 +51,24 @@ export {
   type RepairState,
   type ResubmitPlan,
 } from './repair-job-kinds';
+export {
+  KnownRunIds,
+  SCANNED_COMPONENTS,
+  SCAN_MODES,
+  SCAN_PHASES,
+  SCAN_STATUSES,
+  SCAN_TRIGGERS,
+  ScanCursorStore,
+  ScanStore,
+  type ListingCheckpoint,
+  type PerComponent,
+  type Scan,
+  type ScanCheckpoint,
+  type ScanMode,
+  type ScanPhase,
+  type ScanProgress,
+  type ScanStatus,
+  type ScanTrigger,
+  type ScannedComponent,
+} from './scans';
+export { ScanLock, type LockedOutcome } from './scan-lock';

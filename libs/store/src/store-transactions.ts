@@ -7,6 +7,7 @@
 import type { DataSource } from 'typeorm';
 import { ProcessedInboundEvents } from './processed-inbound-events';
 import { RepairJobStore } from './repair-jobs';
+import { KnownRunIds, ScanCursorStore, ScanStore } from './scans';
 import { SyncEventLog } from './sync-event-log';
 
 /** The repositories of one transaction: every call on them belongs to it. */
@@ -14,6 +15,9 @@ export interface StoreTransaction {
   log: SyncEventLog;
   processed: ProcessedInboundEvents;
   repairs: RepairJobStore;
+  scans: ScanStore;
+  scanCursors: ScanCursorStore;
+  knownRuns: KnownRunIds;
 }
 
 export class StoreTransactions {
@@ -26,6 +30,9 @@ export class StoreTransactions {
         log: new SyncEventLog(manager),
         processed: new ProcessedInboundEvents(manager),
         repairs: new RepairJobStore(manager),
+        scans: new ScanStore(manager),
+        scanCursors: new ScanCursorStore(manager),
+        knownRuns: new KnownRunIds(manager),
       }),
     );
   }

@@ -11,6 +11,8 @@ import { CheckLeases } from './check-leases';
 import { InProcessBacklog } from './in-process-backlog';
 import { ProcessedInboundEvents } from './processed-inbound-events';
 import { RepairJobStore } from './repair-jobs';
+import { ScanLock } from './scan-lock';
+import { KnownRunIds, ScanCursorStore, ScanStore } from './scans';
 import { StoreTransactions } from './store-transactions';
 import { SyncEventLog } from './sync-event-log';
 
@@ -70,9 +72,18 @@ export class StoreHealth {
       inject: [DataSource],
       useFactory: (ds: DataSource) => new InProcessBacklog(ds),
     },
+    ...[ScanStore, ScanCursorStore, KnownRunIds, ScanLock].map((store) => ({
+      provide: store,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new store(ds),
+    })),
     StoreHealth,
   ],
   exports: [
+    ScanStore,
+    ScanCursorStore,
+    KnownRunIds,
+    ScanLock,
     DataSource,
     SyncEventLog,
     ProcessedInboundEvents,

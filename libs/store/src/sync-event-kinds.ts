@@ -9,7 +9,7 @@
  * read instead of surfacing later as an `undefined`.
  */
 import { z } from 'zod';
-import { CHECK_TYPES, MISMATCH_TYPES, REPAIR_STRATEGIES, Topics } from '@bridge/contracts';
+import { FINDING_CHECK_TYPES, MISMATCH_TYPES, REPAIR_STRATEGIES, Topics } from '@bridge/contracts';
 
 export const SyncEventTypes = {
   Ok: 'bridge.sync.ok',
@@ -28,7 +28,7 @@ const entityKey = z.object({ entity_type: z.string(), external_id: z.string() })
 
 /** What every check's finding records about the check that produced it. */
 const checkContext = z.object({
-  check_type: z.enum(CHECK_TYPES),
+  check_type: z.enum(FINDING_CHECK_TYPES),
   run_id: z.string().nullable(),
   pipeline_id: z.string().nullable(),
   /** `event_id` of the component event that triggered the check. */
@@ -50,6 +50,8 @@ export const MismatchDetailsSchema = checkContext.extend({
   missing_entities: z.array(entityKey),
   /** `partial_output` only: what the failed run reported it had written. */
   partial_outputs: z.array(entityKey).optional(),
+  /** Findings of a full scan: the scan that found it (also in `source_event_id`). */
+  scan_id: z.string().optional(),
 });
 
 export const StaleCacheDetailsSchema = checkContext.extend({

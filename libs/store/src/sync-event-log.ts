@@ -28,6 +28,18 @@ export interface FindingCount {
   open: number;
 }
 
+/** What a finding is about: a mismatch type at one record (`source_id`) of a component. */
+export interface FindingSubject {
+  mismatchType: string;
+  source: string;
+  sourceId: string;
+}
+
+/** The key `openSubjects` answers with. */
+export function openSubjectKey(subject: FindingSubject): string {
+  return JSON.stringify([subject.mismatchType, subject.source, subject.sourceId]);
+}
+
 export interface RecordedSyncEvent {
   event: SyncEvent;
   /** False when a row with the same de-duplication key already existed. */
@@ -181,6 +193,37 @@ export class SyncEventLog {
       [ids, resolvedBy],
     );
     return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Which of these subjects (a mismatch type at a source's record) already have an unresolved
+   * finding, whoever recorded it: the answer is the subjects' `openSubjectKey`s. The scanner
+   * uses it not to record again what the checker or an earlier scan found and is still open.
+   */
+  async openSubjects(subjects: readonly FindingSubject[]): Promise<Set<string>> {
+    if (subjects.length === 0) return new Set();
+    const rows = await this.em.query<
+      Array<{ mismatch_type: string; source: string; source_id: string }>
+    >(
+      `SELECT DISTINCT e.mismatch_type, e.source, e.source_id
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS s(mismatch_type, source, source_id)
+         JOIN sync_events e ON e.source = s.source AND e.source_id = s.source_id
+                           AND e.mismatch_type = s.mismatch_type AND NOT e.resolved`,
+      [
+        subjects.map((s) => s.mismatchType),
+        subjects.map((s) => s.source),
+        subjects.map((s) => s.sourceId),
+      ],
+    );
+    return new Set(
+      rows.map((row) =>
+        openSubjectKey({
+          mismatchType: row.mismatch_type,
+          source: row.source,
+          sourceId: row.source_id,
+        }),
+      ),
+    );
   }
 
   /** Existing rows for these de-duplication keys, by key. */

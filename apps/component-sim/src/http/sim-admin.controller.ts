@@ -24,6 +24,9 @@ import {
   ComponentSimulator,
   type GenerationResult,
   type PublishedEvent,
+  type RunDeletion,
+  type ScanTruth,
+  type SeededHistory,
   type SimDeletion,
   type SimRun,
 } from '../scenario/component-simulator';
@@ -34,10 +37,12 @@ import {
   CacheEvictedSpecSchema,
   CompleteRunSpecSchema,
   DeleteEntitiesSpecSchema,
+  DeleteRunsSpecSchema,
   FailRunSpecSchema,
   GenerateBatchSpecSchema,
   GenerateStreamSpecSchema,
   ReconciliationCompletedSpecSchema,
+  SeedHistorySpecSchema,
 } from '../scenario/scenario-specs';
 import { ZodPipe } from './zod-body.pipe';
 
@@ -49,6 +54,16 @@ const TruthQuerySchema = z
     findingsOnly: z.stringbool().optional(),
   })
   .transform((query) => ({ findingsOnly: query.findings_only ?? query.findingsOnly ?? false }));
+
+/** `graceMs=N`: runs changed less than N ms ago are left to the post-run check (default 0). */
+const ScanTruthQuerySchema = z.object({
+  graceMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 86_400_000)
+    .default(0),
+});
 
 @Controller('sim')
 @UseFilters(ScenarioErrorFilter)
@@ -74,6 +89,22 @@ export class SimAdminController {
     @Body(new ZodPipe(DeleteEntitiesSpecSchema)) spec: z.output<typeof DeleteEntitiesSpecSchema>,
   ): Promise<SimDeletion> {
     return this.simulator.deleteEntities(spec);
+  }
+
+  /** History that predates Bridge: written into the state, no events published. */
+  @Post('history')
+  seedHistory(
+    @Body(new ZodPipe(SeedHistorySpecSchema)) spec: z.output<typeof SeedHistorySpecSchema>,
+  ): SeededHistory {
+    return this.simulator.seedHistory(spec);
+  }
+
+  @Post('cappella/deletions')
+  @HttpCode(200)
+  deleteRuns(
+    @Body(new ZodPipe(DeleteRunsSpecSchema)) spec: z.output<typeof DeleteRunsSpecSchema>,
+  ): RunDeletion {
+    return this.simulator.deleteRuns(spec.run_ids);
   }
 
   @Post('events/batch-completed')
@@ -152,6 +183,15 @@ export class SimAdminController {
     @Query(new ZodPipe(TruthQuerySchema, 'query')) query: z.output<typeof TruthQuerySchema>,
   ): GroundTruth {
     return this.simulator.truth(query);
+  }
+
+  /** What a correct full scan must report now. */
+  @Get('truth/scan')
+  scanTruth(
+    @Query(new ZodPipe(ScanTruthQuerySchema, 'query'))
+    query: z.output<typeof ScanTruthQuerySchema>,
+  ): ScanTruth {
+    return this.simulator.scanTruth(query.graceMs);
   }
 
   @Get('hits')

@@ -336,6 +336,172 @@ describe('ComponentSimulator scenarios', () => {
     });
   });
 
+  describe('seeded history and the scan oracle', () => {
+    const GRACE_MS = 30_000;
+    const runNumber = (runId: string) => Number(/-run-(\d+)$/.exec(runId)?.[1]);
+    const upstreamOf = (runId: string) => state.cappella.run(runId)?.inputs.upstream as EntityKey;
+
+    it('writes runs without events, with exactly the asked injections, and the oracle reports exactly those', async () => {
+      const seeded = sim.seedHistory({
+        runs: 400,
+        outputsPerRun: 4,
+        missingEntityRate: 0.025,
+        danglingReferenceRate: 0.05,
+        orphanProvenanceRate: 0.0125,
+      });
+      const injected = { missing_entity: 10, dangling_reference: 20, orphan_provenance: 5 };
+      expect(seeded).toMatchObject({ runs: 400, entities: 400 * 4 - 10 + 5, injected });
+      expect(runNumber(seeded.lastRunId) - runNumber(seeded.firstRunId)).toBe(399);
+      await settled();
+      expect(published).toEqual([]);
+      expect(state.cappella.runCount).toBe(400);
+      expect(state.hippo.visibleCount).toBe(seeded.entities);
+      const first = state.cappella.run(seeded.firstRunId);
+      expect(first).toMatchObject({ status: 'COMPLETED', inputs: { source: seeded.firstRunId } });
+      expect(first?.inputs).not.toHaveProperty('upstream');
+      expect(Date.now() - Date.parse(first?.updated_at ?? '')).toBeGreaterThanOrEqual(60_000);
+
+      const truth = sim.scanTruth(GRACE_MS);
+      expect(truth.counts).toEqual({ ...injected, entities: injected });
+      for (const { run_id, entities } of truth.missing_entity) {
+        expect(state.cappella.run(run_id)?.outputs).toContainEqual(entities[0]);
+        expect(state.hippo.has(entities[0])).toBe(false);
+      }
+      for (const { run_id, entities } of truth.dangling_reference) {
+        expect(entities).toEqual([upstreamOf(run_id)]);
+        expect(state.hippo.has(entities[0])).toBe(false);
+      }
+      for (const orphan of truth.orphan_provenance) {
+        expect(orphan.run_id).toMatch(/^spec-gone-run-\d+$/);
+        expect(state.hippo.get(orphan.entity)?.provenance.run_id).toBe(orphan.run_id);
+      }
+      const injectedRuns = new Set(
+        [...truth.missing_entity, ...truth.dangling_reference].map((f) => f.run_id),
+      );
+      expect(injectedRuns.size).toBe(30);
+      // Every other run refers to an output of the run before it, which Hippo has.
+      for (const run of state.cappella.allRuns()) {
+        if (run.run_id === seeded.firstRunId || injectedRuns.has(run.run_id)) continue;
+        const upstream = upstreamOf(run.run_id);
+        expect(state.hippo.isAvailable(upstream)).toBe(true);
+        expect(upstream.external_id).toMatch(
+          new RegExp(`^spec-run-${runNumber(run.run_id) - 1}-o`),
+        );
+      }
+      // Beyond the grace delay only the orphans remain.
+      expect(sim.scanTruth(120_000).counts).toMatchObject({
+        missing_entity: 0,
+        dangling_reference: 0,
+        orphan_provenance: 5,
+      });
+    });
+
+    it('appends a second call with new ids on its own pipeline, its first run without upstream', () => {
+      const earlier = sim.seedHistory({ runs: 50, outputsPerRun: 2, missingEntityRate: 0.1 });
+      const later = sim.seedHistory({
+        runs: 30,
+        danglingReferenceRate: 0.1,
+        pipelineId: 'history-import',
+      });
+      expect(runNumber(later.firstRunId)).toBe(runNumber(earlier.lastRunId) + 1);
+      expect(later.entities).toBe(300);
+      expect(state.cappella.runCount).toBe(80);
+      expect(state.cappella.run(later.firstRunId)).toMatchObject({
+        pipeline_id: 'history-import',
+        inputs: { source: later.firstRunId },
+      });
+      expect(state.cappella.run(later.firstRunId)?.inputs).not.toHaveProperty('upstream');
+      expect(state.cappella.pipeline('history-import')?.idempotent).toBe(true);
+      expect(sim.scanTruth(GRACE_MS).counts).toMatchObject({
+        missing_entity: 5,
+        dangling_reference: 3,
+        orphan_provenance: 0,
+      });
+    });
+
+    it('injects into the same runs again after a reset with the same seed', () => {
+      const pattern = () => {
+        const seeded = sim.seedHistory({ runs: 300, missingEntityRate: 0.05, outputsPerRun: 3 });
+        return sim
+          .scanTruth(GRACE_MS)
+          .missing_entity.map((f) => runNumber(f.run_id) - runNumber(seeded.firstRunId))
+          .sort((a, b) => a - b);
+      };
+      const first = pattern();
+      sim.reset();
+      expect(pattern()).toEqual(first);
+    });
+
+    it('refuses rates that ask for more injections than runs', () => {
+      expect(() =>
+        sim.seedHistory({ runs: 3, missingEntityRate: 0.5, danglingReferenceRate: 0.5 }),
+      ).toThrow(ScenarioError);
+      expect(state.cappella.runCount).toBe(0);
+    });
+
+    it('follows later changes: an unavailable entity, a deleted run, a run within the grace delay', async () => {
+      sim.seedHistory({ runs: 5, outputsPerRun: 3 });
+      expect(sim.scanTruth(GRACE_MS).counts.missing_entity).toBe(0);
+      const [, second, third, fourth, fifth] = [...state.cappella.allRuns()];
+
+      // An output of the second run made unavailable: the second run misses it; the third run,
+      // which read it, still references an entity Hippo has (not dangling).
+      const read = upstreamOf(third.run_id);
+      await sim.deleteEntities({ keys: [read], change: 'UNAVAILABLE' });
+      let truth = sim.scanTruth(GRACE_MS);
+      expect(truth.missing_entity).toEqual([{ run_id: second.run_id, entities: [read] }]);
+      expect(truth.dangling_reference).toEqual([]);
+      // Deleted outright, it dangles.
+      await sim.deleteEntities({ keys: [read], change: 'DELETED' });
+      truth = sim.scanTruth(GRACE_MS);
+      expect(truth.missing_entity).toEqual([{ run_id: second.run_id, entities: [read] }]);
+      expect(truth.dangling_reference).toEqual([{ run_id: third.run_id, entities: [read] }]);
+
+      // The fourth run deleted from Cappella: its entities become orphans; the fifth run still
+      // reads an entity Hippo has.
+      expect(sim.deleteRuns([fourth.run_id])).toEqual({ deleted: [fourth.run_id], unknown: [] });
+      truth = sim.scanTruth(GRACE_MS);
+      expect(truth.orphan_provenance.map((o) => o.run_id)).toEqual([
+        fourth.run_id,
+        fourth.run_id,
+        fourth.run_id,
+      ]);
+      expect(truth.orphan_provenance.map((o) => o.entity)).toEqual(
+        expect.arrayContaining(fourth.outputs),
+      );
+      expect(upstreamOf(fifth.run_id)).toEqual(fourth.outputs[0]);
+      expect(truth.dangling_reference.map((f) => f.run_id)).toEqual([third.run_id]);
+
+      // A run that lost an output just now is left to the post-run check until the grace delay.
+      const recent = await sim.completeRun({ outputs: 2, missing: 1 });
+      expect(sim.scanTruth(GRACE_MS).missing_entity.map((f) => f.run_id)).toEqual([second.run_id]);
+      expect(sim.scanTruth(0).missing_entity.map((f) => f.run_id)).toEqual(
+        [second.run_id, recent.runId].sort(),
+      );
+    });
+  });
+
+  describe('deleteRuns', () => {
+    it('deletes runs from Cappella only, answers the unknown ids, and publishes nothing', async () => {
+      const run = await sim.completeRun({ outputs: 2 });
+      await settled();
+      published = [];
+      expect(sim.deleteRuns([run.runId, 'never', run.runId])).toEqual({
+        deleted: [run.runId],
+        unknown: ['never'],
+      });
+      expect(state.cappella.run(run.runId)).toBeUndefined();
+      expect(state.cappella.listRuns(undefined, 10).items).toEqual([]);
+      for (const key of run.outputs) {
+        expect(state.hippo.get(key)?.provenance.run_id).toBe(run.runId);
+        expect(state.canon.artifactsOf(key)).toHaveLength(1);
+      }
+      expect(sim.deleteRuns([run.runId])).toEqual({ deleted: [], unknown: [run.runId] });
+      await settled();
+      expect(published).toEqual([]);
+    });
+  });
+
   it('reset empties every component, the truth and the faults, and restores the pipelines', async () => {
     const run = await sim.completeRun({ missing: 1 });
     sim.setFaults('hippo', { errorRate: 1 });
@@ -397,5 +563,17 @@ describe('ComponentSimulator with pipelines that take time (SIM_RUN_DURATION_MS)
     });
     expect(state.hippo.get(original.missing[0])?.provenance.run_id).toBe(runId);
     expect(sim.truth().resubmissions).toHaveLength(1);
+  });
+
+  it('never completes a RUNNING run that was deleted from Cappella', async () => {
+    const sim = moduleRef.get(ComponentSimulator);
+    const state = moduleRef.get(ComponentState);
+    const original = await sim.completeRun({ outputs: 2, missing: 1 });
+    const inputs = state.cappella.run(original.runId)?.inputs ?? {};
+    const runId = (await sim.submitRun(original.pipelineId, inputs)) ?? '';
+    expect(sim.deleteRuns([runId]).deleted).toEqual([runId]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(state.cappella.run(runId)).toBeUndefined();
+    expect(state.hippo.get(original.missing[0])).toBeUndefined();
   });
 });

@@ -6,8 +6,10 @@
  * Used in-process by tests (`app.get(ComponentSimulator)`) and over HTTP through the admin API
  * (`/sim/*`). State is always written before the event is published, as a real component
  * would, so a check triggered by the event sees the (possibly faulty) state the scenario meant.
- * Runs are built by `RunFactory`, load by `LoadGenerator`; this class composes them with
- * Hippo deletions, Canon evictions, the other inbound topics, faults and the ground truth.
+ * Runs are built by `RunFactory`, load by `LoadGenerator`, history that predates Bridge (no
+ * events) by `HistorySeeder`; this class composes them with Hippo deletions, Cappella run
+ * deletions, Canon evictions, the other inbound topics, faults, the ground truth and the scan
+ * oracle (`scanTruth`: what a full scan must report, derived from the state).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -31,6 +33,7 @@ import type { PipelineView } from '../state/cappella-state';
 import { ComponentState } from '../state/component-state';
 import { entityRef } from '../state/entity-key';
 import { GroundTruthRecorder, type GroundTruth, type TruthQuery } from './ground-truth';
+import { HistorySeeder, type SeededHistory } from './history-seeder';
 import { IdSource } from './id-source';
 import { DemoTraffic } from './demo-traffic';
 import { LoadGenerator, type GenerationResult } from './load-generator';
@@ -38,6 +41,7 @@ import { pick, RunFactory, type SimRun, type SubmittedRun } from './run-factory'
 import { RunsInProgress } from './runs-in-progress';
 import { ScenarioError } from './scenario-error';
 import { ScenarioPublisher } from './scenario-publisher';
+import { scanTruth, type ScanTruth } from './scan-truth';
 import type {
   BatchCompletedSpec,
   CacheEvictedSpec,
@@ -47,9 +51,12 @@ import type {
   GenerateBatchSpec,
   GenerateStreamSpec,
   ReconciliationCompletedSpec,
+  SeedHistorySpec,
 } from './scenario-specs';
 
 export type { GenerationResult } from './load-generator';
+export type { SeededHistory } from './history-seeder';
+export type { ScanTruth } from './scan-truth';
 export { DEFAULT_PIPELINES, type SimRun } from './run-factory';
 
 export interface SimDeletion {
@@ -59,6 +66,13 @@ export interface SimDeletion {
   /** Entities whose artifacts Canon kept, and those artifacts: the stale cache to find. */
   leftBehind: { entities: EntityKey[]; artifactIds: string[] };
   publishedAt: number;
+}
+
+export interface RunDeletion {
+  /** Runs Cappella forgot. */
+  deleted: string[];
+  /** Ids Cappella did not know (nothing changed for them). */
+  unknown: string[];
 }
 
 export interface PublishedEvent {
@@ -80,6 +94,7 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
   private readonly events: ScenarioPublisher;
   private readonly runs: RunFactory;
   private readonly load: LoadGenerator;
+  private readonly history: HistorySeeder;
   private readonly demo: DemoTraffic;
   private readonly runsInProgress: RunsInProgress<SubmittedRun>;
   private sweepTimer?: NodeJS.Timeout;
@@ -96,6 +111,7 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     this.events = new ScenarioPublisher(publisher, this.recorder);
     this.runs = new RunFactory(state, this.recorder, this.ids);
     this.load = new LoadGenerator(this.runs, this.events, () => faults.lagMs(), settings.seed);
+    this.history = new HistorySeeder(state, this.ids, settings.seed);
     this.runsInProgress = new RunsInProgress((submitted) =>
       this.finishSubmitted(submitted).catch((error: unknown) =>
         this.logger.warn(
@@ -199,8 +215,49 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
   }
 
   private async finishSubmitted(submitted: SubmittedRun): Promise<void> {
+    // A run deleted from Cappella while it was RUNNING never completes.
+    if (!this.state.cappella.run(submitted.runId)) return;
     const { run, event } = this.runs.finishSubmitted(submitted, this.faults.lagMs(), Date.now());
     await this.events.publishRuns(Topics.CappellaRunCompleted, [{ event, key: run.runId }]);
+  }
+
+  /**
+   * History that predates Bridge: `runs` COMPLETED runs written straight into Cappella and
+   * Hippo, no event published, each `ageMs` (default 60 s) old, with exact counts of
+   * `missing_entity`, `dangling_reference` and `orphan_provenance` injected (see
+   * `HistorySeeder`). A second call appends more runs. `scanTruth` says what a scan must find.
+   * @throws ScenarioError when the rates ask for more injections than runs
+   */
+  seedHistory(spec: SeedHistorySpec): SeededHistory {
+    return this.history.seedHistory({
+      runs: spec.runs,
+      outputsPerRun: spec.outputsPerRun ?? 10,
+      missingEntityRate: spec.missingEntityRate ?? 0,
+      danglingReferenceRate: spec.danglingReferenceRate ?? 0,
+      orphanProvenanceRate: spec.orphanProvenanceRate ?? 0,
+      ageMs: spec.ageMs ?? 60_000,
+      pipeline: this.runs.pipelineFor(spec.pipelineId, undefined),
+      now: Date.now(),
+    });
+  }
+
+  /**
+   * Cappella deletes runs (no event: Cappella publishes none for it). Hippo keeps what they
+   * wrote, so those entities' provenance now names runs that do not exist: orphans for a scan.
+   * A RUNNING run deleted this way never completes.
+   */
+  deleteRuns(runIds: readonly string[]): RunDeletion {
+    const deleted: string[] = [];
+    const unknown: string[] = [];
+    for (const runId of new Set(runIds)) {
+      if (this.state.cappella.deleteRun(runId)) {
+        this.runs.forgetRun(runId);
+        deleted.push(runId);
+      } else {
+        unknown.push(runId);
+      }
+    }
+    return { deleted, unknown };
   }
 
   /** Declares (or updates) a Cappella pipeline. */
@@ -351,6 +408,11 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     return this.recorder.snapshot(query);
   }
 
+  /** What a correct full scan must report now (`scan-truth.ts` defines it). */
+  scanTruth(graceMs = 0): ScanTruth {
+    return scanTruth(this.state, this.state.now(), graceMs);
+  }
+
   hitCounts(): HitCounts {
     return this.hits.snapshot();
   }
@@ -364,6 +426,7 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     this.runsInProgress.clear();
     this.state.clear();
     this.runs.reset();
+    this.history.reset();
     this.recorder.clear();
     this.faults.reset();
     this.hits.reset();

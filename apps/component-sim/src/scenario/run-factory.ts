@@ -241,6 +241,11 @@ export class RunFactory {
     return pipeline;
   }
 
+  /** Forgets a run's plan (Cappella deleted the run). */
+  forgetRun(runId: string): void {
+    this.plannedOutputs.delete(runId);
+  }
+
   /** Forgets the runs' plans and restores the default pipelines (after the state was cleared). */
   reset(): void {
     this.plannedOutputs.clear();
@@ -262,13 +267,7 @@ export class RunFactory {
   }
 
   private outputsOf(runId: string, outputs: number | EntityKey[]): EntityKey[] {
-    if (typeof outputs !== 'number') return outputs;
-    const keys = new Array<EntityKey>(outputs);
-    for (let i = 0; i < outputs; i += 1) {
-      const entity_type = ENTITY_TYPES[i % ENTITY_TYPES.length];
-      keys[i] = { entity_type, external_id: `${runId}-o${i + 1}` };
-    }
-    return keys;
+    return typeof outputs === 'number' ? outputKeys(runId, outputs) : outputs;
   }
 
   /** Writes all but `skipped` to Hippo (visible after `lagMs`) with Canon artifacts. */
@@ -296,6 +295,16 @@ export class RunFactory {
     }
     return written;
   }
+}
+
+/** The keys of a run's `count` generated outputs: `<runId>-o1`…, entity types in turn. */
+export function outputKeys(runId: string, count: number): EntityKey[] {
+  const keys = new Array<EntityKey>(count);
+  for (let i = 0; i < count; i += 1) {
+    const entity_type = ENTITY_TYPES[i % ENTITY_TYPES.length];
+    keys[i] = { entity_type, external_id: `${runId}-o${i + 1}` };
+  }
+  return keys;
 }
 
 /** A count (the first or last N of `from`) or explicit keys, which must all be in `from`. */

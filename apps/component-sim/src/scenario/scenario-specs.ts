@@ -121,6 +121,38 @@ export const GenerateStreamSpecSchema = z
     'give exactly one of count or durationMs',
   );
 
+/** The most entities one history call may create: the simulator keeps its world in memory. */
+export const HISTORY_MAX_ENTITIES = 5_000_000;
+
+const rate = z.number().min(0).max(1).optional();
+
+export const SeedHistorySpecSchema = z
+  .object({
+    runs: z.number().int().positive().max(1_000_000),
+    /** Outputs per run (default 10). */
+    outputsPerRun: z.number().int().min(1).max(1_000).optional(),
+    /** Fractions of the runs given each injection: exactly `Math.round(rate × runs)`, default 0. */
+    missingEntityRate: rate,
+    danglingReferenceRate: rate,
+    orphanProvenanceRate: rate,
+    /** How long ago every seeded run changed (default 60,000 ms), beyond a scan's grace delay. */
+    ageMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 365 * 86_400_000)
+      .optional(),
+    /** The runs' pipeline (created, idempotent, when unknown; default `align-reads`). */
+    pipelineId: id.optional(),
+  })
+  .strict()
+  .refine(
+    (spec) => spec.runs * (spec.outputsPerRun ?? 10) <= HISTORY_MAX_ENTITIES,
+    `runs × outputsPerRun must not exceed ${HISTORY_MAX_ENTITIES.toLocaleString('en')}`,
+  );
+
+export const DeleteRunsSpecSchema = z.object({ run_ids: z.array(id).min(1).max(100_000) }).strict();
+
 export type CompleteRunSpec = z.input<typeof CompleteRunSpecSchema>;
 export type FailRunSpec = z.input<typeof FailRunSpecSchema>;
 export type DeleteEntitiesSpec = z.input<typeof DeleteEntitiesSpecSchema>;
@@ -129,3 +161,4 @@ export type ReconciliationCompletedSpec = z.input<typeof ReconciliationCompleted
 export type CacheEvictedSpec = z.input<typeof CacheEvictedSpecSchema>;
 export type GenerateBatchSpec = z.input<typeof GenerateBatchSpecSchema>;
 export type GenerateStreamSpec = z.input<typeof GenerateStreamSpecSchema>;
+export type SeedHistorySpec = z.input<typeof SeedHistorySpecSchema>;

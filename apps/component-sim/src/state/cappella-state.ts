@@ -55,6 +55,26 @@ export class CappellaState {
     return this.runs.get(runId)?.item;
   }
 
+  /**
+   * Cappella forgets the run, as if an operator deleted it: gone from `run()` and from the
+   * listing (its change position is retired). False when Cappella does not know it. Hippo keeps
+   * whatever the run wrote, which is how entities with orphaned provenance come about.
+   */
+  deleteRun(runId: string): boolean {
+    const position = this.runs.get(runId);
+    if (!position) return false;
+    this.changes.retire(position);
+    this.runs.delete(runId);
+    const fingerprint = inputsFingerprint(position.item.pipeline_id, position.item.inputs);
+    if (this.runByInputs.get(fingerprint) === runId) this.runByInputs.delete(fingerprint);
+    return true;
+  }
+
+  /** Every run, oldest change first: the stored objects, for a reader that needs them all. */
+  allRuns(): IterableIterator<RunView> {
+    return this.changes.values();
+  }
+
   get runCount(): number {
     return this.runs.size;
   }

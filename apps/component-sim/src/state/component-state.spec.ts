@@ -94,6 +94,20 @@ describe('Cappella run listing', () => {
     expect(state.cappella.runWithInputs('p', { y: { a: 1, b: 2 }, x: 1 })?.run_id).toBe('a');
     expect(state.cappella.runWithInputs('p', { x: 2 })).toBeUndefined();
   });
+
+  it('deletes a run from get, the listing and the inputs index, and a cursor past it still resumes', () => {
+    const { state } = clock();
+    for (const id of ['a', 'b', 'c']) state.cappella.putRun(run(id));
+    const cursor = state.cappella.listRuns(undefined, 1).next_cursor ?? undefined;
+    expect(state.cappella.deleteRun('b')).toBe(true);
+    expect(state.cappella.deleteRun('b')).toBe(false);
+    expect(state.cappella.deleteRun('never')).toBe(false);
+    expect(state.cappella.run('b')).toBeUndefined();
+    expect(state.cappella.runWithInputs('p', { source: 'b' })).toBeUndefined();
+    expect(state.cappella.runCount).toBe(2);
+    expect(state.cappella.listRuns(cursor, 10).items.map((r) => r.run_id)).toEqual(['c']);
+    expect([...state.cappella.allRuns()].map((r) => r.run_id)).toEqual(['a', 'c']);
+  });
 });
 
 describe('Hippo entities', () => {
@@ -162,6 +176,36 @@ describe('Hippo entities', () => {
     time.now = 3_000;
     expect(state.hippo.get(key('late'))).toBeUndefined();
     expect(state.hippo.visibleCount).toBe(0);
+  });
+});
+
+describe('Hippo reads for a whole-state reader', () => {
+  it('says an entity is available only when it is visible and not unavailable', () => {
+    const { time, state } = clock(1_000);
+    state.hippo.write(key('here'), 'r1');
+    state.hippo.write(key('hidden'), 'r1');
+    state.hippo.write(key('late'), 'r1', 2_000);
+    state.hippo.changeAvailability(key('hidden'), 'UNAVAILABLE');
+    expect(
+      ['here', 'hidden', 'late', 'never'].map((id) => state.hippo.isAvailable(key(id))),
+    ).toEqual([true, false, false, false]);
+    time.now = 2_000;
+    expect(state.hippo.isAvailable(key('late'))).toBe(true);
+  });
+
+  it('iterates the visible entities, unavailable ones included, in change order', () => {
+    const { time, state } = clock(1_000);
+    state.hippo.write(key('a'), 'r1');
+    state.hippo.write(key('late'), 'r2', 1_500);
+    state.hippo.write(key('b'), 'r2');
+    state.hippo.changeAvailability(key('a'), 'UNAVAILABLE');
+    const seen = () =>
+      [...state.hippo.visibleEntities()].map(
+        (e) => `${e.key.external_id}:${e.runId}:${e.available}`,
+      );
+    expect(seen()).toEqual(['b:r2:true', 'a:r1:false']);
+    time.now = 1_500;
+    expect(seen()).toEqual(['b:r2:true', 'a:r1:false', 'late:r2:true']);
   });
 });
 

@@ -29,6 +29,14 @@ export interface LookupResult {
   provenance: { run_id: string } | null;
 }
 
+/** A visible entity as a reader of the whole state sees it: the stored record, not a copy. */
+export interface StoredEntity {
+  readonly key: EntityKey;
+  /** The run its provenance names. */
+  readonly runId: string;
+  readonly available: boolean;
+}
+
 interface EntityRecord {
   key: EntityKey;
   runId: string;
@@ -87,6 +95,22 @@ export class HippoState {
     this.promoteDue();
     const page = this.changes.page(decodeCursor(after), limit);
     return { items: page.items.map(view), next_cursor: nextCursor(page) };
+  }
+
+  /** True when the entity is visible and available (not lagging, deleted or unavailable). */
+  isAvailable(key: EntityKey): boolean {
+    this.promoteDue();
+    const record = this.entities.get(key);
+    return record?.position !== undefined && record.available;
+  }
+
+  /**
+   * Every visible entity, available or not, oldest change first (entities still lagging are
+   * not visible yet). The stored records themselves, so reading a million costs no copies.
+   */
+  visibleEntities(): IterableIterator<StoredEntity> {
+    this.promoteDue();
+    return this.changes.values();
   }
 
   /** True when Hippo holds the entity, visible or still lagging. */

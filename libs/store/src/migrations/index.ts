@@ -3,10 +3,12 @@ import { SyncEventLog1763900000000 } from './1763900000000-sync-event-log';
 import { CheckOutcomes1764000000000 } from './1764000000000-check-outcomes';
 import { InProcessBacklog1764100000000 } from './1764100000000-in-process-backlog';
 import { RepairJobs1764200000000 } from './1764200000000-repair-jobs';
+import { Scans1764300000000 } from './1764300000000-scans';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
   CheckOutcomes1764000000000,
   InProcessBacklog1764100000000,
   RepairJobs1764200000000,
+  Scans1764300000000,
 ];

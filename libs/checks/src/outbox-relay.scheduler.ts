@@ -1,7 +1,7 @@
 /**
- * Runs the `OutboxRelay` in the checker: once at start-up, then every
- * `OUTBOX_RELAY_INTERVAL_MS`, so a finding whose publish was cut short by a crash goes out
- * without waiting for anything else to happen. A failed pass is logged and tried again at the
+ * Runs the `OutboxRelay` in a service that records findings (the checker, the scanner): once
+ * at start-up, then every `OUTBOX_RELAY_INTERVAL_MS`, so a finding whose publish was cut short
+ * by a crash goes out without waiting for anything else to happen. A failed pass is logged and tried again at the
  * next tick.
  */
 import {
@@ -13,9 +13,9 @@ import {
 } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
-import { OutboxRelay } from '@bridge/checks';
 import { EventPublisher } from '@bridge/messaging';
 import { SyncEventLog } from '@bridge/store';
+import { OutboxRelay } from './outbox-relay';
 
 @Injectable()
 export class OutboxRelayScheduler implements OnApplicationBootstrap, OnModuleDestroy {

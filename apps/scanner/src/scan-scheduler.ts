@@ -1,0 +1,109 @@
+/**
+ * Drives the `Scanner` in a scanner process: asks for a scan at every tick of the configured
+ * cron schedule (croner; `SCAN_SCHEDULE`, `SCAN_TIMEZONE`), and polls every
+ * `SCAN_POLL_INTERVAL_MS` for an active scan to carry out (requested here, by the API, or left
+ * running by a scanner that died), cut short by `nudge` when a scan is asked for in this
+ * process. One scanner at a time wins the scan lock; the others find it busy and poll again.
+ *
+ * Stopping aborts the scan in progress between two pages; it stays `running` with its
+ * checkpoint, and whichever scanner polls next continues it.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { Cron } from 'croner';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { errorMessage } from '@bridge/errors';
+import { Scanner, type ScanRequest } from '@bridge/scan';
+import type { Scan } from '@bridge/store';
+
+@Injectable()
+export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('ScanScheduler');
+  private readonly stop = new AbortController();
+  private cron?: Cron;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private nudged = false;
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    private readonly scanner: Scanner,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { schedule, timezone } = this.config.scan;
+    if (schedule) {
+      this.cron = new Cron(schedule, { timezone, protect: true }, () => this.tick());
+      this.logger.log(
+        `scans scheduled at "${schedule}" (${timezone}); next at ${this.cron.nextRun()?.toISOString() ?? 'never'}`,
+      );
+    } else {
+      this.logger.log('no scan schedule (SCAN_SCHEDULE=off): scans run on demand');
+    }
+    this.loop = this.run();
+  }
+
+  /** Asks for a scan now (the service operation the API and tests call). */
+  async requestScan(request: Omit<ScanRequest, 'trigger'> = {}): Promise<Scan> {
+    const scan = await this.scanner.request({ ...request, trigger: 'manual' });
+    this.nudge();
+    return scan;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.cron?.stop();
+    this.stop.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      const scan = await this.scanner.scheduledTick();
+      if (scan) this.nudge();
+      else this.logger.log('scheduled scan skipped: a scan is already in progress');
+    } catch (error) {
+      this.logger.warn(`could not ask for the scheduled scan: ${errorMessage(error)}`);
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stop.signal.aborted) {
+      this.nudged = false;
+      let carriedOut = false;
+      try {
+        const outcome = await this.scanner.runActive(this.stop.signal);
+        carriedOut = outcome !== 'none' && outcome !== 'busy' && outcome !== 'stopped';
+      } catch (error) {
+        this.logger.warn(`scan poll failed, trying again shortly: ${errorMessage(error)}`);
+      }
+      if (!carriedOut && !this.nudged && !this.stop.signal.aborted) {
+        await this.pause(this.config.scan.pollIntervalMs);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Identity of this process's scanner as a scan row's owner. */
+export const scannerOwner = (): string => `scanner#${randomUUID()}`;

@@ -1,0 +1,19 @@
+/** Full consistency scans: pure scan rules, the page-by-page runner and the scanner's operations. */
+export {
+  checkpointAfterPage,
+  initialCheckpoint,
+  isJudgeable,
+  progressOf,
+  runDiscrepancies,
+  scanFindingFor,
+  scanModeFor,
+  type ScanDiscrepancy,
+  type ScanProgressEstimate,
+} from './scan-decisions';
+export {
+  ScanRunner,
+  type ScanComponents,
+  type ScanRunOutcome,
+  type ScanRunnerDeps,
+} from './scan-runner';
+export { Scanner, type ActiveScanOutcome, type ScanRequest, type ScannerDeps } from './scanner';

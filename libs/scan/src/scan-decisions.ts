@@ -1,0 +1,335 @@
+/**
+ * The pure core of the full scan (SPEC §3): which runs a scan may judge yet, what a page of
+ * runs or entities reveals, what each discrepancy is recorded as, how a listing's checkpoint
+ * moves, which mode a scheduled scan takes, and how far along a scan is. No I/O: `ScanRunner`
+ * reads the pages and the store and carries out what these functions decide.
+ *
+ * The three discrepancies, both directions:
+ * - `missing_entity`: a completed run lists an output that Hippo does not have, or lists
+ *   with `available: false`;
+ * - `dangling_reference`: a run's inputs reference an entity Hippo does not have (or lists
+ *   unavailable), read with `runInputReferences`;
+ * - `orphan_provenance`: a Hippo entity's provenance names a run Cappella does not have.
+ */
+import {
+  entityKeyId,
+  runInputReferences,
+  SCAN_CHECK_TYPE,
+  type EntityKey,
+  type MismatchType,
+  type RepairStrategy,
+} from '@bridge/contracts';
+import type { CappellaRun, HippoEntity } from '@bridge/components';
+import {
+  SyncEventTypes,
+  type FindingSubject,
+  type ListingCheckpoint,
+  type NewSyncEvent,
+  type Scan,
+  type ScanCheckpoint,
+  type ScanMode,
+  type ScannedComponent,
+} from '@bridge/store';
+
+/** A discrepancy a scan found, before it is recorded. */
+export type ScanDiscrepancy =
+  | {
+      type: 'missing_entity' | 'dangling_reference';
+      runId: string;
+      pipelineId: string;
+      /** The outputs (missing_entity) or input references (dangling_reference) Hippo lacks. */
+      entities: EntityKey[];
+      /** How many entities of the run were looked at. */
+      checked: number;
+    }
+  | {
+      type: 'orphan_provenance';
+      /** The run the entity's provenance names, which Cappella does not have. */
+      runId: string;
+      entity: EntityKey;
+    };
+
+/**
+ * True when the scan may judge the run now: not still running, and changed before the grace
+ * cutoff, so that outputs still in flight to Hippo (lag) are not reported; a run changed later
+ * is judged by the next scan, whose cursor starts before it.
+ */
+export function isJudgeable(run: CappellaRun, graceCutoff: Date): boolean {
+  return run.status !== 'RUNNING' && !isTooRecent(run, graceCutoff);
+}
+
+/** Changed after the cutoff (an unreadable timestamp counts as old: it cannot be waited for). */
+export function isTooRecent(run: CappellaRun, graceCutoff: Date): boolean {
+  const changed = Date.parse(run.updated_at);
+  return !Number.isNaN(changed) && changed > graceCutoff.getTime();
+}
+
+/** What to ask Hippo about for a page of runs: judgeable runs' outputs and input references. */
+export function keysToLookUp(runs: readonly CappellaRun[], graceCutoff: Date): EntityKey[] {
+  const keys: EntityKey[] = [];
+  for (const run of runs) {
+    if (!isJudgeable(run, graceCutoff)) continue;
+    if (run.status === 'COMPLETED') keys.push(...run.outputs);
+    keys.push(...runInputReferences(run.inputs));
+  }
+  return keys;
+}
+
+/**
+ * The discrepancies of a page of runs, given which entity keys (`entityKeyId`) Hippo has
+ * available. A run can have both kinds; each is its own finding.
+ */
+export function runDiscrepancies(
+  runs: readonly CappellaRun[],
+  graceCutoff: Date,
+  available: ReadonlySet<string>,
+): ScanDiscrepancy[] {
+  const found: ScanDiscrepancy[] = [];
+  for (const run of runs) {
+    if (!isJudgeable(run, graceCutoff)) continue;
+    if (run.status === 'COMPLETED') {
+      const missing = run.outputs.filter((key) => !available.has(entityKeyId(key)));
+      if (missing.length > 0) {
+        found.push({
+          type: 'missing_entity',
+          runId: run.run_id,
+          pipelineId: run.pipeline_id,
+          entities: missing,
+          checked: run.outputs.length,
+        });
+      }
+    }
+    const references = runInputReferences(run.inputs);
+    const dangling = references.filter((key) => !available.has(entityKeyId(key)));
+    if (dangling.length > 0) {
+      found.push({
+        type: 'dangling_reference',
+        runId: run.run_id,
+        pipelineId: run.pipeline_id,
+        entities: dangling,
+        checked: references.length,
+      });
+    }
+  }
+  return found;
+}
+
+/** The distinct runs a page of entities names as provenance, in first-seen order. */
+export function provenanceRunIds(entities: readonly HippoEntity[]): string[] {
+  const ids = new Set<string>();
+  for (const entity of entities) if (entity.provenance) ids.add(entity.provenance.run_id);
+  return [...ids];
+}
+
+/** Entities whose provenance names a run not in `existingRuns`. */
+export function orphanDiscrepancies(
+  entities: readonly HippoEntity[],
+  existingRuns: ReadonlySet<string>,
+): ScanDiscrepancy[] {
+  return entities.flatMap((entity): ScanDiscrepancy[] =>
+    entity.provenance && !existingRuns.has(entity.provenance.run_id)
+      ? [
+          {
+            type: 'orphan_provenance',
+            runId: entity.provenance.run_id,
+            entity: { entity_type: entity.entity_type, external_id: entity.external_id },
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * Entities listed `available: false`, by the (existing) run that produced them: each such run
+ * lost an output, which the scan confirms against the run itself (`unavailableOutputsOf`).
+ */
+export function unavailableByRun(
+  entities: readonly HippoEntity[],
+  existingRuns: ReadonlySet<string>,
+): Map<string, EntityKey[]> {
+  const byRun = new Map<string, EntityKey[]>();
+  for (const entity of entities) {
+    if (entity.available || !entity.provenance) continue;
+    const runId = entity.provenance.run_id;
+    if (!existingRuns.has(runId)) continue;
+    const keys = byRun.get(runId) ?? [];
+    keys.push({ entity_type: entity.entity_type, external_id: entity.external_id });
+    byRun.set(runId, keys);
+  }
+  return byRun;
+}
+
+/**
+ * The `missing_entity` of a run one of whose entities Hippo listed unavailable: its outputs
+ * that are unavailable or absent. Null when the run is not a completed, judgeable run listing
+ * any of them (the entity was not this run's output, or lag may still be in flight).
+ */
+export function unavailableOutputsOf(
+  run: CappellaRun | null,
+  unavailable: readonly EntityKey[],
+  available: ReadonlySet<string>,
+  graceCutoff: Date,
+): ScanDiscrepancy | null {
+  if (!run || run.status !== 'COMPLETED' || !isJudgeable(run, graceCutoff)) return null;
+  const lost = new Set(unavailable.map(entityKeyId));
+  const outputIds = new Set(run.outputs.map(entityKeyId));
+  if (![...lost].some((id) => outputIds.has(id))) return null;
+  const missing = run.outputs.filter(
+    (key) => lost.has(entityKeyId(key)) || !available.has(entityKeyId(key)),
+  );
+  return {
+    type: 'missing_entity',
+    runId: run.run_id,
+    pipelineId: run.pipeline_id,
+    entities: missing,
+    checked: run.outputs.length,
+  };
+}
+
+/**
+ * The record a finding is about: a run in Cappella, or an entity in Hippo (`type:externalId`,
+ * the form Canon's queries use). The scanner records a discrepancy only if no finding of the
+ * same type for the same record is still open, whoever recorded it.
+ */
+export function subjectOf(discrepancy: ScanDiscrepancy): FindingSubject {
+  return discrepancy.type === 'orphan_provenance'
+    ? {
+        mismatchType: discrepancy.type,
+        source: 'hippo',
+        sourceId: `${discrepancy.entity.entity_type}:${discrepancy.entity.external_id}`,
+      }
+    : { mismatchType: discrepancy.type, source: 'cappella', sourceId: discrepancy.runId };
+}
+
+/**
+ * The sync event log row of a scan's discrepancy. Its de-duplication key names the scan, so a
+ * page read again after a crash records nothing twice, while a later scan may record the same
+ * discrepancy again once its earlier finding was resolved.
+ */
+export function scanFindingFor(
+  discrepancy: ScanDiscrepancy,
+  scan: Pick<Scan, 'id' | 'startedAt' | 'requestedAt'>,
+  strategies: Readonly<Record<MismatchType, RepairStrategy>>,
+): NewSyncEvent {
+  const subject = subjectOf(discrepancy);
+  const entities =
+    discrepancy.type === 'orphan_provenance' ? [discrepancy.entity] : discrepancy.entities;
+  return {
+    source: subject.source,
+    sourceId: subject.sourceId,
+    dedupeKey: `scan:${scan.id}:${discrepancy.type}:${subject.sourceId}`,
+    actor: null,
+    eventType: SyncEventTypes.Mismatch,
+    mismatchType: discrepancy.type,
+    repairStrategy: strategies[discrepancy.type],
+    details: {
+      check_type: SCAN_CHECK_TYPE,
+      run_id: discrepancy.runId,
+      pipeline_id: discrepancy.type === 'orphan_provenance' ? null : discrepancy.pipelineId,
+      source_event_id: scan.id,
+      triggered_at: (scan.startedAt ?? scan.requestedAt).getTime(),
+      attempts: 1,
+      checked_count: discrepancy.type === 'orphan_provenance' ? 1 : discrepancy.checked,
+      missing_entities: entities,
+      scan_id: scan.id,
+    },
+    publishes: true,
+  };
+}
+
+/**
+ * A listing's checkpoint after a page fetched with cursor `fetchedWith` was handled. The next
+ * page starts at the page's `next_cursor`; the listing is done when that is null (nothing more
+ * now). The next scan starts at the first page that held a run too recent to judge, else at the
+ * last page read: a listing's last page has no cursor after it, so the next scan reads that
+ * page again (its tail) and whatever changed after it.
+ */
+export function checkpointAfterPage(
+  checkpoint: ListingCheckpoint,
+  fetchedWith: string | null,
+  nextCursor: string | null,
+  heldBack: boolean,
+): { checkpoint: ListingCheckpoint; done: boolean } {
+  const resumeFixed = checkpoint.resumeFixed || heldBack;
+  return {
+    checkpoint: {
+      after: nextCursor ?? fetchedWith,
+      resumeAt: checkpoint.resumeFixed ? checkpoint.resumeAt : fetchedWith,
+      resumeFixed,
+    },
+    done: nextCursor === null,
+  };
+}
+
+/** Where a scan starts reading: from the beginning (full) or from the saved cursors. */
+export function initialCheckpoint(
+  mode: ScanMode,
+  cursors: Partial<Record<ScannedComponent, string | null>>,
+): ScanCheckpoint {
+  const start = (component: ScannedComponent): ListingCheckpoint => {
+    const after = mode === 'incremental' ? (cursors[component] ?? null) : null;
+    return { after, resumeAt: after, resumeFixed: false };
+  };
+  return { cappella: start('cappella'), hippo: start('hippo') };
+}
+
+/**
+ * The mode a scan runs in. An incremental scan needs the cursors of a completed scan for both
+ * listings; without them it is a full scan. A scheduled scan (no mode asked for) is a full
+ * re-scan when the last completed full scan is older than `fullIntervalMs` (deletions a
+ * cursor cannot show), else incremental.
+ */
+export function scanModeFor(input: {
+  asked: ScanMode | null;
+  hasCursors: boolean;
+  lastFullScanAt: Date | null;
+  now: number;
+  fullIntervalMs: number;
+}): ScanMode {
+  if (!input.hasCursors || input.asked === 'full') return 'full';
+  if (input.asked === 'incremental') return 'incremental';
+  const fullDue =
+    input.lastFullScanAt === null ||
+    input.now - input.lastFullScanAt.getTime() >= input.fullIntervalMs;
+  return fullDue ? 'full' : 'incremental';
+}
+
+export interface ScanProgressEstimate {
+  /** Items read so far (runs and entities). */
+  itemsRead: number;
+  /** Share done, from the items the previous comparable scan read; null without one. */
+  fraction: number | null;
+  /** When the scan should end at its pace so far; null when that cannot be told. */
+  estimatedCompletionAt: Date | null;
+}
+
+/** How far along a running scan is, and when it should end. */
+export function progressOf(
+  scan: Pick<Scan, 'status' | 'items' | 'estimatedItems' | 'startedAt'>,
+  now: number,
+): ScanProgressEstimate {
+  const itemsRead = scan.items.cappella + scan.items.hippo;
+  if (scan.status === 'completed') {
+    return { itemsRead, fraction: 1, estimatedCompletionAt: null };
+  }
+  if (!scan.estimatedItems || scan.estimatedItems <= 0 || !scan.startedAt) {
+    return { itemsRead, fraction: null, estimatedCompletionAt: null };
+  }
+  // Capped below 1: a history that grew since the previous scan is not done at its size.
+  const fraction = Math.min(0.99, itemsRead / scan.estimatedItems);
+  if (itemsRead === 0) return { itemsRead, fraction, estimatedCompletionAt: null };
+  const elapsed = now - scan.startedAt.getTime();
+  const remaining = Math.max(0, scan.estimatedItems - itemsRead);
+  return {
+    itemsRead,
+    fraction,
+    estimatedCompletionAt: new Date(now + (elapsed * remaining) / itemsRead),
+  };
+}
+
+/** Findings per mismatch type among recorded discrepancies. */
+export function countByType(types: readonly MismatchType[]): Partial<Record<MismatchType, number>> {
+  const counts: Partial<Record<MismatchType, number>> = {};
+  for (const type of types) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
+}

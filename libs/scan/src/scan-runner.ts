@@ -1,0 +1,398 @@
+/**
+ * Carries out one scan, page by page: the scanner's I/O around the pure rules of
+ * `scan-decisions.ts`.
+ *
+ * 1. Cappella's run history, from the scan's cursor: each page's judgeable runs have their
+ *    outputs and input references looked up in Hippo in bulk (missing entities, dangling
+ *    references), and every listed run id joins the known runs (a full scan then forgets the
+ *    runs it did not list: Cappella deleted them).
+ * 2. Hippo's entities, from the scan's cursor: provenance is checked against the known runs
+ *    (only unknown ids are asked of Cappella, one by one), and entities listed unavailable are
+ *    checked against the runs that produced them.
+ *
+ * Memory stays flat whatever the history: one page of each listing is held at a time, and the
+ * set the two sides share (the run ids) lives in the database. Every page ends in one
+ * transaction that records its new findings, links them to the scan and moves the checkpoint,
+ * so a scan resumed after a crash re-reads at most that page and records nothing twice. An
+ * unreachable component or database pauses the scan (visible as `paused` with the reason) and
+ * the page is tried again with backoff, up to `outageToleranceMs`; then the scan fails, its
+ * checkpoint kept for `Scanner.resume`.
+ */
+import { Logger } from '@nestjs/common';
+import type { ScanConfig } from '@bridge/config';
+import type { CappellaClient, CappellaRun, HippoClient } from '@bridge/components';
+import { entityKeyId, type MismatchType, type RepairStrategy } from '@bridge/contracts';
+import {
+  ComponentRequestError,
+  ComponentUnavailableError,
+  errorMessage,
+  isInfrastructureOutage,
+} from '@bridge/errors';
+import type { FindingPublisher } from '@bridge/checks';
+import {
+  openSubjectKey,
+  type KnownRunIds,
+  type PerComponent,
+  type Scan,
+  type ScanCheckpoint,
+  type ScanPhase,
+  type ScanStore,
+  type ScannedComponent,
+  type StoreTransactions,
+  type SyncEvent,
+  type SyncEventLog,
+} from '@bridge/store';
+import {
+  checkpointAfterPage,
+  countByType,
+  isTooRecent,
+  keysToLookUp,
+  orphanDiscrepancies,
+  provenanceRunIds,
+  runDiscrepancies,
+  scanFindingFor,
+  subjectOf,
+  unavailableByRun,
+  unavailableOutputsOf,
+  type ScanDiscrepancy,
+} from './scan-decisions';
+
+/** The component calls a scan makes (`ComponentClients` has them; tests may give others). */
+export interface ScanComponents {
+  cappella: Pick<CappellaClient, 'listRuns' | 'getRun' | 'stats'>;
+  hippo: Pick<HippoClient, 'listEntities' | 'lookup' | 'stats'>;
+}
+
+export interface ScanRunnerDeps {
+  components: ScanComponents;
+  transactions: StoreTransactions;
+  scans: ScanStore;
+  knownRuns: KnownRunIds;
+  log: SyncEventLog;
+  findings: FindingPublisher;
+  settings: ScanConfig;
+  strategies: Readonly<Record<MismatchType, RepairStrategy>>;
+  /** The scanner carrying the scan out (the scan row's owner). */
+  owner: string;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** How a scan run ended: done, failed for good, stopped by shutdown, or taken over. */
+export type ScanRunOutcome = 'completed' | 'failed' | 'stopped' | 'lost';
+
+/** The scan row is no longer this scanner's (another took it over): stop, write nothing. */
+class ScanTakenOverError extends Error {}
+
+/** What a page's transaction writes. */
+interface PageCommit {
+  listing: ScannedComponent;
+  /** The phase after the page: the next listing, or done. */
+  phase: ScanPhase;
+  checkpoint: ScanCheckpoint;
+  discrepancies: ScanDiscrepancy[];
+  /** Runs the page showed to exist (listed, or fetched to check provenance). */
+  listedRunIds: string[];
+  itemsRead: number;
+  pagesRead: number;
+  requestsBefore: PerComponent;
+  /** The last page of a full scan's Cappella side: runs it did not list no longer exist. */
+  forgetUnseenRuns?: boolean;
+}
+
+/** What one page did, committed together. */
+interface PageResult {
+  phase: ScanPhase;
+  checkpoint: ScanCheckpoint;
+  created: SyncEvent[];
+}
+
+const OUTAGE_FIRST_WAIT_MS = 1_000;
+const OUTAGE_MAX_WAIT_MS = 30_000;
+
+export class ScanRunner {
+  private readonly logger = new Logger('Scanner');
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: ScanRunnerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Runs the scan (taken over by this owner) from its checkpoint until it ends or `stop`. */
+  async run(scan: Scan, stop: AbortSignal): Promise<ScanRunOutcome> {
+    if (!scan.checkpoint || !scan.graceCutoff) throw new Error(`scan ${scan.id} has not started`);
+    let checkpoint = scan.checkpoint;
+    let phase = scan.phase;
+    try {
+      while (phase !== 'done') {
+        if (stop.aborted) return 'stopped';
+        const listing = phase;
+        const page = await this.patiently(scan, stop, () =>
+          this.readPage(scan, listing, checkpoint),
+        );
+        if (page === 'stopped') return 'stopped';
+        checkpoint = page.checkpoint;
+        phase = page.phase;
+        await this.announce(page.created);
+      }
+      const completed = await this.patiently(scan, stop, () =>
+        this.deps.transactions.run(async ({ scans, scanCursors }) => {
+          await scanCursors.save(scan.id, {
+            cappella: checkpoint.cappella.resumeAt,
+            hippo: checkpoint.hippo.resumeAt,
+          });
+          if (!(await scans.complete(scan.id, this.deps.owner))) throw new ScanTakenOverError();
+        }),
+      );
+      if (completed === 'stopped') return 'stopped';
+      this.logger.log(`scan ${scan.id} (${scan.mode}) completed`);
+      return 'completed';
+    } catch (error) {
+      if (error instanceof ScanTakenOverError) {
+        this.logger.warn(`scan ${scan.id} was taken over by another scanner; this one stops`);
+        return 'lost';
+      }
+      const reason = errorMessage(error);
+      this.logger.error(`scan ${scan.id} failed: ${reason}`);
+      await this.deps.scans.fail(scan.id, this.deps.owner, reason).catch(() => undefined);
+      return 'failed';
+    }
+  }
+
+  /**
+   * Runs `step`, waiting out outages of a component or the database: the scan shows as paused
+   * meanwhile, and fails once the outage outlasts `outageToleranceMs`.
+   */
+  private async patiently<T>(
+    scan: Scan,
+    stop: AbortSignal,
+    step: () => Promise<T>,
+  ): Promise<T | 'stopped'> {
+    let pausedSince: number | null = null;
+    let wait = OUTAGE_FIRST_WAIT_MS;
+    for (;;) {
+      try {
+        const result = await step();
+        if (pausedSince !== null) {
+          await this.deps.scans.setPaused(scan.id, this.deps.owner, null);
+          this.logger.log(`scan ${scan.id} resumed`);
+        }
+        return result;
+      } catch (error) {
+        if (!isOutage(error)) throw error;
+        pausedSince ??= this.now();
+        if (this.now() - pausedSince >= this.deps.settings.outageToleranceMs) {
+          throw new Error(
+            `gave up after ${this.now() - pausedSince} ms of outage: ${errorMessage(error)}`,
+            { cause: error },
+          );
+        }
+        const reason = `waiting for an outage to end: ${errorMessage(error)}`;
+        this.logger.warn(`scan ${scan.id} paused, ${reason}`);
+        // The database may be the thing that is down: the pause is shown when it can be.
+        await this.deps.scans.setPaused(scan.id, this.deps.owner, reason).catch(() => undefined);
+        if (stop.aborted) return 'stopped';
+        await this.sleep(wait);
+        if (stop.aborted) return 'stopped';
+        wait = Math.min(wait * 2, OUTAGE_MAX_WAIT_MS);
+      }
+    }
+  }
+
+  private async readPage(
+    scan: Scan,
+    listing: Exclude<ScanPhase, 'done'>,
+    checkpoint: ScanCheckpoint,
+  ): Promise<PageResult> {
+    const fetchedWith = checkpoint[listing].after;
+    const before = this.requestCounts();
+    try {
+      return listing === 'cappella'
+        ? await this.readRunsPage(scan, checkpoint, fetchedWith, before)
+        : await this.readEntitiesPage(scan, checkpoint, fetchedWith, before);
+    } catch (error) {
+      if (!isRejectedCursor(error, fetchedWith)) throw error;
+      // A cursor the component no longer accepts: read that listing from its beginning.
+      this.logger.warn(`scan ${scan.id}: ${listing} refused its cursor, reading it from the start`);
+      const restarted: ScanCheckpoint = {
+        ...checkpoint,
+        [listing]: { after: null, resumeAt: null, resumeFixed: false },
+      };
+      await this.commit(scan, {
+        listing,
+        phase: listing,
+        checkpoint: restarted,
+        discrepancies: [],
+        listedRunIds: [],
+        itemsRead: 0,
+        pagesRead: 0,
+        requestsBefore: before,
+      });
+      return { phase: listing, checkpoint: restarted, created: [] };
+    }
+  }
+
+  private async readRunsPage(
+    scan: Scan,
+    checkpoint: ScanCheckpoint,
+    fetchedWith: string | null,
+    before: PerComponent,
+  ): Promise<PageResult> {
+    const cutoff = scan.graceCutoff ?? new Date(this.now());
+    const page = await this.deps.components.cappella.listRuns(fetchedWith);
+    const available = await this.availableKeys(keysToLookUp(page.items, cutoff));
+    const discrepancies = runDiscrepancies(page.items, cutoff, available);
+    const heldBack = page.items.some((run) => isTooRecent(run, cutoff));
+    const step = checkpointAfterPage(checkpoint.cappella, fetchedWith, page.next_cursor, heldBack);
+    const next: ScanCheckpoint = { ...checkpoint, cappella: step.checkpoint };
+    const phase: ScanPhase = step.done ? 'hippo' : 'cappella';
+    const created = await this.commit(scan, {
+      listing: 'cappella',
+      phase,
+      checkpoint: next,
+      discrepancies,
+      listedRunIds: page.items.map((run) => run.run_id),
+      itemsRead: page.items.length,
+      pagesRead: 1,
+      requestsBefore: before,
+      forgetUnseenRuns: step.done && scan.mode === 'full',
+    });
+    return { phase, checkpoint: next, created };
+  }
+
+  private async readEntitiesPage(
+    scan: Scan,
+    checkpoint: ScanCheckpoint,
+    fetchedWith: string | null,
+    before: PerComponent,
+  ): Promise<PageResult> {
+    const { cappella, hippo } = this.deps.components;
+    const cutoff = scan.graceCutoff ?? new Date(this.now());
+    const page = await hippo.listEntities(fetchedWith);
+    const named = provenanceRunIds(page.items);
+    const known = await this.deps.knownRuns.known(named);
+    // Runs the known set lacks may be younger than the Cappella side of this scan: ask.
+    const asked = await Promise.all(
+      named
+        .filter((id) => !known.has(id))
+        .map(async (id) => [id, await cappella.getRun(id)] as const),
+    );
+    const fetched = new Map<string, CappellaRun>();
+    for (const [id, run] of asked) if (run) fetched.set(id, run);
+    const existing = new Set([...known, ...fetched.keys()]);
+    const discrepancies = orphanDiscrepancies(page.items, existing);
+    const unavailable = unavailableByRun(page.items, existing);
+    if (unavailable.size > 0) {
+      const runs = await Promise.all(
+        [...unavailable.keys()].map(async (id) => fetched.get(id) ?? (await cappella.getRun(id))),
+      );
+      const available = await this.availableKeys(runs.flatMap((run) => run?.outputs ?? []));
+      for (const run of runs) {
+        if (!run) continue;
+        const lost = unavailableOutputsOf(
+          run,
+          unavailable.get(run.run_id) ?? [],
+          available,
+          cutoff,
+        );
+        if (lost) discrepancies.push(lost);
+      }
+    }
+    const step = checkpointAfterPage(checkpoint.hippo, fetchedWith, page.next_cursor, false);
+    const next: ScanCheckpoint = { ...checkpoint, hippo: step.checkpoint };
+    const phase: ScanPhase = step.done ? 'done' : 'hippo';
+    const created = await this.commit(scan, {
+      listing: 'hippo',
+      phase,
+      checkpoint: next,
+      discrepancies,
+      listedRunIds: [...fetched.keys()],
+      itemsRead: page.items.length,
+      pagesRead: 1,
+      requestsBefore: before,
+    });
+    return { phase, checkpoint: next, created };
+  }
+
+  /** The keys among `keys` that Hippo has (bulk lookup where the manifest allows). */
+  private async availableKeys(keys: Parameters<HippoClient['lookup']>[0]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const presence = await this.deps.components.hippo.lookup(keys);
+    return new Set(presence.filter((entity) => entity.exists).map(entityKeyId));
+  }
+
+  /**
+   * One transaction per page: the known runs it listed, its discrepancies that have no open
+   * finding yet, their link to the scan, and the checkpoint with the page's counts. Returns
+   * the findings it created.
+   */
+  private async commit(scan: Scan, page: PageCommit): Promise<SyncEvent[]> {
+    const after = this.requestCounts();
+    const { discrepancies } = page;
+    return this.deps.transactions.run(async ({ log, scans, knownRuns }) => {
+      await knownRuns.add(scan.id, page.listedRunIds);
+      if (page.forgetUnseenRuns) await knownRuns.forgetUnseen(scan.id);
+      const open = await log.openSubjects(discrepancies.map(subjectOf));
+      const fresh = discrepancies.filter((d) => !open.has(openSubjectKey(subjectOf(d))));
+      const recorded = await log.recordMany(
+        fresh.map((d) => scanFindingFor(d, scan, this.deps.strategies)),
+      );
+      await scans.linkFindings(
+        scan.id,
+        recorded.map((r) => r.event.id),
+      );
+      const created = recorded.filter((r) => r.created).map((r) => r.event);
+      const saved = await scans.saveProgress(scan.id, this.deps.owner, {
+        phase: page.phase,
+        checkpoint: page.checkpoint,
+        counts: countByType(
+          created.flatMap((event) => (event.mismatchType ? [event.mismatchType] : [])),
+        ),
+        pages: onListing(page.listing, page.pagesRead),
+        items: onListing(page.listing, page.itemsRead),
+        requests: {
+          cappella: after.cappella - page.requestsBefore.cappella,
+          hippo: after.hippo - page.requestsBefore.hippo,
+        },
+      });
+      if (!saved) throw new ScanTakenOverError();
+      return created;
+    });
+  }
+
+  /** Publishes what the page's new findings owe; the outbox relay covers a failure here. */
+  private async announce(created: SyncEvent[]): Promise<void> {
+    if (created.length === 0) return;
+    try {
+      const sent = await this.deps.findings.publishOwed(created);
+      await this.deps.log.markPublished(sent);
+    } catch (error) {
+      this.logger.warn(
+        `${created.length} scan finding(s) not announced yet (the outbox relay will): ${errorMessage(error)}`,
+      );
+    }
+  }
+
+  private requestCounts(): PerComponent {
+    return {
+      cappella: this.deps.components.cappella.stats().requests,
+      hippo: this.deps.components.hippo.stats().requests,
+    };
+  }
+}
+
+function onListing(listing: ScannedComponent, value: number): PerComponent {
+  return listing === 'cappella' ? { cappella: value, hippo: 0 } : { cappella: 0, hippo: value };
+}
+
+/** A component or the database is down: worth waiting for, not a reason to fail the scan. */
+function isOutage(error: unknown): boolean {
+  return error instanceof ComponentUnavailableError || isInfrastructureOutage(error);
+}
+
+/** A listing refused the cursor the scan resumed with (SPEC §5: 400 bad cursor). */
+function isRejectedCursor(error: unknown, cursor: string | null): boolean {
+  return cursor !== null && error instanceof ComponentRequestError && error.status === 400;
+}

@@ -1,0 +1,384 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import type { ScanConfig } from '@bridge/config';
+import type { CappellaRun, ComponentHttpStats, HippoEntity, Page } from '@bridge/components';
+import { DEFAULT_STRATEGIES, entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
+import { ComponentUnavailableError, ScanInProgressError } from '@bridge/errors';
+import { FindingPublisher } from '@bridge/checks';
+import { RecordingEventPublisher } from '@bridge/messaging';
+import {
+  createDataSource,
+  KnownRunIds,
+  migrateStore,
+  sampleMismatchFinding,
+  ScanCursorStore,
+  ScanLock,
+  ScanStore,
+  StoreTransactions,
+  SyncEventLog,
+  type SyncEvent,
+} from '@bridge/store';
+import { Scanner } from './scanner';
+import type { ScanComponents } from './scan-runner';
+
+const SETTINGS: ScanConfig = {
+  schedule: null,
+  timezone: 'UTC',
+  fullIntervalMs: 7 * 24 * 3_600_000,
+  pollIntervalMs: 10,
+  graceDelayMs: 60_000,
+  outageToleranceMs: 60_000,
+};
+const OLD = new Date(Date.now() - 3_600_000).toISOString();
+const key = (id: string): EntityKey => ({ entity_type: 'sample', external_id: id });
+
+const stats = (requests: number): ComponentHttpStats => ({
+  requests,
+  retries: 0,
+  failures: 0,
+  circuitState: 'closed',
+});
+
+/** Cappella and Hippo listings in change order, paged by index cursors, counting requests. */
+class FakeComponents implements ScanComponents {
+  runs: CappellaRun[] = [];
+  entities: HippoEntity[] = [];
+  pageSize = 2;
+  cappellaRequests = 0;
+  hippoRequests = 0;
+  /** Listing pages served per listing. */
+  readonly pagesServed = { cappella: 0, hippo: 0 };
+  /** Thrown by the next listing calls instead of answering. */
+  readonly outages: Error[] = [];
+  /** Called before each listing answer (to stop a scan mid-way). */
+  onPage: () => void = () => undefined;
+
+  readonly cappella: ScanComponents['cappella'] = {
+    listRuns: (after) => this.page('cappella', this.runs, after),
+    getRun: (runId) => {
+      this.cappellaRequests += 1;
+      return Promise.resolve(this.runs.find((run) => run.run_id === runId) ?? null);
+    },
+    stats: () => stats(this.cappellaRequests),
+  };
+
+  readonly hippo: ScanComponents['hippo'] = {
+    listEntities: (after) => this.page('hippo', this.entities, after),
+    lookup: (keys) => {
+      this.hippoRequests += 1;
+      const present = new Set(this.entities.map(entityKeyId));
+      return Promise.resolve(
+        keys.map((k) => ({ ...k, exists: present.has(entityKeyId(k)), provenance: null })),
+      );
+    },
+    stats: () => stats(this.hippoRequests),
+  };
+
+  run(id: string, outputs: string[], inputs: Record<string, unknown> = {}): void {
+    this.runs.push({
+      run_id: id,
+      pipeline_id: 'align',
+      status: 'COMPLETED',
+      inputs,
+      outputs: outputs.map(key),
+      updated_at: OLD,
+    });
+  }
+
+  entity(id: string, runId: string, available = true): void {
+    this.entities.push({ ...key(id), available, provenance: { run_id: runId } });
+  }
+
+  private page<T>(
+    component: 'cappella' | 'hippo',
+    items: T[],
+    after: string | null | undefined,
+  ): Promise<Page<T>> {
+    if (component === 'cappella') this.cappellaRequests += 1;
+    else this.hippoRequests += 1;
+    const outage = this.outages.shift();
+    if (outage) return Promise.reject(outage);
+    this.onPage();
+    this.pagesServed[component] += 1;
+    const start = after ? Number(after) : 0;
+    const end = Math.min(items.length, start + this.pageSize);
+    return Promise.resolve({
+      items: items.slice(start, end),
+      next_cursor: end < items.length ? String(end) : null,
+    });
+  }
+}
+
+describe('Scanner (PGlite, components in memory)', () => {
+  let dataSource: DataSource;
+  let log: SyncEventLog;
+  let scans: ScanStore;
+  let components: FakeComponents;
+  let publisher: RecordingEventPublisher;
+
+  beforeAll(async () => {
+    dataSource = createDataSource({ kind: 'pglite' });
+    await dataSource.initialize();
+    await migrateStore(dataSource);
+    log = new SyncEventLog(dataSource);
+    scans = new ScanStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  beforeEach(async () => {
+    await dataSource.query(
+      `TRUNCATE scan_findings, scan_cursors, scan_known_runs, scans, repair_job_subjects, repair_jobs, sync_events CASCADE`,
+    );
+    components = new FakeComponents();
+    publisher = new RecordingEventPublisher();
+    // A history with one discrepancy of each kind, and healthy runs around them.
+    components.run('r1', ['a1', 'a2']);
+    components.run('r2', ['b1', 'b2']); // b2 never reached Hippo
+    components.run('r3', ['c1'], { upstream: key('a1') });
+    components.run('r4', ['d1'], { upstream: key('nowhere') }); // dangling reference
+    for (const [id, run] of [
+      ['a1', 'r1'],
+      ['a2', 'r1'],
+      ['b1', 'r2'],
+      ['c1', 'r3'],
+      ['d1', 'r4'],
+      ['z1', 'deleted-run'], // orphan provenance
+    ] as const) {
+      components.entity(id, run);
+    }
+  });
+
+  function scanner(owner = 'scanner#1', settings: Partial<ScanConfig> = {}): Scanner {
+    return new Scanner({
+      components,
+      transactions: new StoreTransactions(dataSource),
+      scans,
+      cursors: new ScanCursorStore(dataSource),
+      knownRuns: new KnownRunIds(dataSource),
+      lock: new ScanLock(dataSource),
+      log,
+      findings: new FindingPublisher(publisher),
+      settings: { ...SETTINGS, ...settings },
+      strategies: DEFAULT_STRATEGIES,
+      owner,
+      sleep: () => Promise.resolve(),
+    });
+  }
+
+  async function findingsOf(scanId: string): Promise<SyncEvent[]> {
+    const ids = await scans.findingIds(scanId);
+    const byId = await log.findByIds(ids);
+    return [...byId.values()].sort((a, b) =>
+      `${a.mismatchType}${a.sourceId}`.localeCompare(`${b.mismatchType}${b.sourceId}`),
+    );
+  }
+
+  const summary = (findings: SyncEvent[]) =>
+    findings.map((f) => [
+      f.mismatchType,
+      f.sourceId,
+      f.eventType === 'bridge.sync.mismatch'
+        ? f.details.missing_entities.map((e) => e.external_id)
+        : [],
+    ]);
+
+  const EXPECTED = [
+    ['dangling_reference', 'r4', ['nowhere']],
+    ['missing_entity', 'r2', ['b2']],
+    ['orphan_provenance', 'sample:z1', ['z1']],
+  ];
+
+  it('finds each kind of discrepancy exactly once, records and announces it, and completes', async () => {
+    const subject = scanner();
+    const requested = await subject.request({ trigger: 'manual' });
+    expect(requested.mode).toBe('full');
+    expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+
+    const scan = await scans.findById(requested.id);
+    expect(scan).toMatchObject({
+      status: 'completed',
+      phase: 'done',
+      counts: { missing_entity: 1, dangling_reference: 1, orphan_provenance: 1 },
+      pages: { cappella: 2, hippo: 3 },
+      items: { cappella: 4, hippo: 6 },
+    });
+    expect(summary(await findingsOf(requested.id))).toEqual(EXPECTED);
+    expect(
+      publisher
+        .on(Topics.BridgeSyncMismatch)
+        .map((e) => e.mismatch_type)
+        .sort(),
+    ).toEqual(['dangling_reference', 'missing_entity', 'orphan_provenance']);
+    expect((await findingsOf(requested.id)).every((f) => f.publishedAt !== null)).toBe(true);
+    expect(await new ScanCursorStore(dataSource).load()).toEqual({ cappella: '2', hippo: '4' });
+  });
+
+  it('reads only the tail on a repeat scan with no changes, and records nothing new', async () => {
+    const subject = scanner();
+    await subject.request({ trigger: 'manual' });
+    await subject.runActive(new AbortController().signal);
+    components.cappellaRequests = 0;
+    components.hippoRequests = 0;
+
+    const again = await subject.request({ trigger: 'schedule' });
+    expect(again.mode).toBe('incremental');
+    expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+    const scan = await scans.findById(again.id);
+    // One page of each listing (its last one), no finding: the open ones are not repeated.
+    expect(scan).toMatchObject({
+      status: 'completed',
+      counts: {},
+      pages: { cappella: 1, hippo: 1 },
+    });
+    expect(await findingsOf(again.id)).toEqual([]);
+  });
+
+  it('sees what changed after the cursors: a new run that lost an output, an entity made unavailable', async () => {
+    const subject = scanner();
+    await subject.request({ trigger: 'manual' });
+    await subject.runActive(new AbortController().signal);
+
+    components.run('r5', ['e1', 'e2']);
+    components.entity('e1', 'r5');
+    // Hippo moves a changed entity to the end of its change order.
+    const a2 = components.entities.findIndex((e) => e.external_id === 'a2');
+    components.entities.splice(a2, 1);
+    components.entity('a2', 'r1', false);
+
+    const again = await subject.request({ trigger: 'manual', mode: 'incremental' });
+    await subject.runActive(new AbortController().signal);
+    expect(summary(await findingsOf(again.id))).toEqual([
+      ['missing_entity', 'r1', ['a2']],
+      ['missing_entity', 'r5', ['e2']],
+    ]);
+  });
+
+  it('does not record a discrepancy that already has an open finding, whoever recorded it', async () => {
+    await log.record(sampleMismatchFinding('r2', { missing: [key('b2')] }));
+    const subject = scanner();
+    const scan = await subject.request({ trigger: 'manual' });
+    await subject.runActive(new AbortController().signal);
+    expect(summary(await findingsOf(scan.id)).map(([type]) => type)).toEqual([
+      'dangling_reference',
+      'orphan_provenance',
+    ]);
+  });
+
+  it('resumes a scan stopped mid-way from its checkpoint, in another scanner, with the same findings', async () => {
+    const first = scanner('scanner#1');
+    const scan = await first.request({ trigger: 'manual' });
+    const stop = new AbortController();
+    let pages = 0;
+    components.onPage = () => {
+      pages += 1;
+      if (pages === 3) stop.abort(); // during the first Hippo page
+    };
+    expect(await first.runActive(stop.signal)).toBe('stopped');
+    const stopped = await scans.findById(scan.id);
+    expect(stopped).toMatchObject({ status: 'running', phase: 'hippo' });
+
+    components.onPage = () => undefined;
+    const cappellaPages = components.pagesServed.cappella;
+    expect(await scanner('scanner#2').runActive(new AbortController().signal)).toBe('completed');
+    // The Cappella side was not read again.
+    expect(components.pagesServed.cappella).toBe(cappellaPages);
+    const done = await scans.findById(scan.id);
+    expect(done).toMatchObject({
+      status: 'completed',
+      owner: 'scanner#2',
+      counts: { missing_entity: 1, dangling_reference: 1, orphan_provenance: 1 },
+    });
+    expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
+  });
+
+  it('waits out a component outage as paused, then finishes', async () => {
+    const subject = scanner();
+    const scan = await subject.request({ trigger: 'manual' });
+    components.outages.push(
+      new ComponentUnavailableError('hippo', 'HTTP 503 after 3 attempts'),
+      new ComponentUnavailableError('hippo', 'HTTP 503 after 3 attempts'),
+    );
+    expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+    const done = await scans.findById(scan.id);
+    expect(done?.status).toBe('completed');
+    expect(done?.errors.map((e) => e.message)).toEqual([
+      'waiting for an outage to end: hippo: HTTP 503 after 3 attempts',
+      'waiting for an outage to end: hippo: HTTP 503 after 3 attempts',
+    ]);
+    expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
+  });
+
+  it('fails an outage that outlasts its tolerance visibly, keeps the checkpoint, and resumes later', async () => {
+    let clock = Date.now();
+    const impatient = new Scanner({
+      ...scannerDeps(),
+      settings: { ...SETTINGS, outageToleranceMs: 5_000 },
+      now: () => clock,
+      sleep: (ms) => {
+        clock += ms;
+        return Promise.resolve();
+      },
+    });
+    const scan = await impatient.request({ trigger: 'manual' });
+    components.onPage = () => {
+      if (components.hippoRequests > 0) {
+        components.outages.push(
+          ...Array.from({ length: 10 }, () => new ComponentUnavailableError('hippo', 'down')),
+        );
+        components.onPage = () => undefined;
+      }
+    };
+    expect(await impatient.runActive(new AbortController().signal)).toBe('failed');
+    const failed = await scans.findById(scan.id);
+    expect(failed).toMatchObject({ status: 'failed', phase: 'hippo' });
+    expect(failed?.lastError).toMatch(/gave up after \d+ ms of outage: hippo: down/);
+
+    components.outages.length = 0;
+    expect((await impatient.scheduledTick())?.id).toBe(scan.id);
+    expect(await impatient.runActive(new AbortController().signal)).toBe('completed');
+    expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
+  });
+
+  it('allows one active scan: a second request is refused while the first runs', async () => {
+    const subject = scanner();
+    const first = await subject.request({ trigger: 'manual' });
+    await expect(subject.request({ trigger: 'manual' })).rejects.toEqual(
+      new ScanInProgressError(first.id),
+    );
+    expect(await subject.scheduledTick()).toBeNull();
+  });
+
+  it('lets one scanner work at a time: a second one finds the lock busy', async () => {
+    const one = scanner('scanner#1');
+    const two = scanner('scanner#2');
+    await one.request({ trigger: 'manual' });
+    let second: string | undefined;
+    components.onPage = () => {
+      if (second === undefined) {
+        second = 'pending';
+        void two.runActive(new AbortController().signal).then((outcome) => (second = outcome));
+      }
+    };
+    expect(await one.runActive(new AbortController().signal)).toBe('completed');
+    expect(second).toBe('busy');
+  });
+
+  function scannerDeps() {
+    return {
+      components,
+      transactions: new StoreTransactions(dataSource),
+      scans,
+      cursors: new ScanCursorStore(dataSource),
+      knownRuns: new KnownRunIds(dataSource),
+      lock: new ScanLock(dataSource),
+      log,
+      findings: new FindingPublisher(publisher),
+      settings: SETTINGS,
+      strategies: DEFAULT_STRATEGIES,
+      owner: 'scanner#1',
+    };
+  }
+});
