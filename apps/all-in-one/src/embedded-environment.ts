@@ -44,8 +44,8 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   REPAIR_CONFIRM_MAX_INTERVAL_MS: '10000',
   REPAIR_CONFIRM_DEADLINE_MS: '120000',
   REPAIR_RETRY_INITIAL_MS: '1000',
-  // A scan every two minutes (a full re-scan every ten), so that a newcomer sees one complete.
-  SCAN_SCHEDULE: '*/2 * * * *',
+  // A scan every minute (a full re-scan every ten), so that a newcomer soon sees one complete.
+  SCAN_SCHEDULE: '* * * * *',
   SCAN_FULL_INTERVAL_MS: '600000',
   SCAN_POLL_INTERVAL_MS: '2000',
 };

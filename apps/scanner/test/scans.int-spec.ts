@@ -1,0 +1,369 @@
+/**
+ * Full scans through the real stack: PostgreSQL, Kafka and the schema registry, and the
+ * component simulator over HTTP, its seeded history scored by its scan oracle
+ * (`GET /sim/truth/scan`), which computes from the simulated state what a correct scan must
+ * report. Scanners run in this process (`ScannerModule`), or as built processes where a test
+ * kills one or runs two.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { startConsumers } from '@bridge/runtime';
+import {
+  createDataSource,
+  migrateStore,
+  ScanStore,
+  SyncEventLog,
+  type Scan,
+  type SyncEvent,
+} from '@bridge/store';
+import { ScanScheduler } from '../src/scan-scheduler';
+import { ScannerModule } from '../src/scanner.module';
+import { startSimulatedComponents, type SimulatedComponents } from '../../../test/pipeline-harness';
+import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
+import { freePorts, spawnService, type ServiceProcess } from '../../../test/service-processes';
+import type { ScanTruth } from '../../component-sim/src/scenario/scan-truth';
+
+const PAGE_SIZE = 50;
+const RATE_LIMIT = 25;
+const GRACE_MS = 1_000;
+
+/** Component manifests for the scans: small pages, and a rate limit on Hippo. */
+function manifestFile(): string {
+  const client = {
+    timeoutMs: 2_000,
+    retry: { maxAttempts: 2, initialDelayMs: 20, maxDelayMs: 50 },
+    circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 300 },
+    pageSize: PAGE_SIZE,
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'scan-manifest-')), 'components.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      cappella: client,
+      hippo: { ...client, rateLimitPerSecond: RATE_LIMIT, capabilities: { bulkLookup: true } },
+      canon: client,
+    }),
+  );
+  return file;
+}
+
+/** One scanner's world: its own database, and the scanner module in this process. */
+interface ScannerUnderTest {
+  app: INestApplication;
+  scheduler: ScanScheduler;
+  scans: ScanStore;
+  log: SyncEventLog;
+  env: NodeJS.ProcessEnv;
+  close: () => Promise<void>;
+}
+
+describe('full scans through the real stack', () => {
+  let components: SimulatedComponents;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    components = await startSimulatedComponents({
+      COMPONENT_MANIFEST_FILE: manifestFile(),
+      SCAN_SCHEDULE: 'off',
+      SCAN_POLL_INTERVAL_MS: '100',
+      SCAN_GRACE_DELAY_MS: String(GRACE_MS),
+      SCAN_OUTAGE_TOLERANCE_MS: '60000',
+    });
+  });
+
+  beforeEach(() => {
+    components.sim.reset();
+  });
+
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()?.();
+  });
+
+  afterAll(async () => {
+    await components?.simApp.close();
+    await components?.db.drop();
+  });
+
+  async function scannerInProcess(): Promise<ScannerUnderTest> {
+    const db = await freshDatabase();
+    const env = { ...components.env, DATABASE_URL: db.url };
+    const moduleRef = await Test.createTestingModule({
+      imports: [ScannerModule.forRoot(stackConfig(env))],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+    app.enableShutdownHooks();
+    await startConsumers(app);
+    await app.init();
+    const close = async () => {
+      await app.close();
+      await db.drop();
+    };
+    cleanups.push(close);
+    return {
+      app,
+      scheduler: app.get(ScanScheduler),
+      scans: app.get(ScanStore),
+      log: app.get(SyncEventLog),
+      env,
+      close,
+    };
+  }
+
+  /**
+   * A fresh database, migrated, with the scan records and the log to watch what scanner
+   * processes do there (no scanner in this process).
+   */
+  async function watchedDatabase(): Promise<{ url: string; scans: ScanStore; log: SyncEventLog }> {
+    const db = await freshDatabase();
+    const dataSource = createDataSource({ kind: 'postgres', url: db.url });
+    await dataSource.initialize();
+    await migrateStore(dataSource);
+    cleanups.push(async () => {
+      await dataSource.destroy();
+      await db.drop();
+    });
+    return { url: db.url, scans: new ScanStore(dataSource), log: new SyncEventLog(dataSource) };
+  }
+
+  async function truth(): Promise<ScanTruth> {
+    const response = await fetch(`${components.simUrl}/sim/truth/scan?graceMs=${GRACE_MS}`);
+    return (await response.json()) as ScanTruth;
+  }
+
+  async function completed(scans: ScanStore, scanId: string, timeoutMs = 90_000): Promise<Scan> {
+    return eventually(
+      async () => {
+        const scan = await scans.findById(scanId);
+        if (scan?.status === 'failed') throw new Error(`scan failed: ${scan.lastError}`);
+        return scan?.status === 'completed' ? scan : undefined;
+      },
+      timeoutMs,
+      `scan ${scanId} to complete`,
+    );
+  }
+
+  async function findingsOf(scanner: { scans: ScanStore; log: SyncEventLog }, scanId: string) {
+    const byId = await scanner.log.findByIds(await scanner.scans.findingIds(scanId));
+    return [...byId.values()];
+  }
+
+  /** Findings as the oracle lists them: per kind, subject → the entities named. */
+  function asTruth(findings: SyncEvent[]) {
+    const kinds = {
+      missing_entity: [] as Array<{ run_id: string; entities: unknown[] }>,
+      dangling_reference: [] as Array<{ run_id: string; entities: unknown[] }>,
+      orphan_provenance: [] as Array<{ entity: unknown; run_id: string }>,
+    };
+    for (const finding of findings) {
+      if (finding.eventType !== 'bridge.sync.mismatch') throw new Error('not a mismatch');
+      const { run_id, missing_entities } = finding.details;
+      if (finding.mismatchType === 'orphan_provenance') {
+        kinds.orphan_provenance.push({ entity: missing_entities[0], run_id: run_id ?? '' });
+      } else if (
+        finding.mismatchType === 'missing_entity' ||
+        finding.mismatchType === 'dangling_reference'
+      ) {
+        kinds[finding.mismatchType].push({ run_id: run_id ?? '', entities: missing_entities });
+      } else {
+        throw new Error(`unexpected ${finding.mismatchType}`);
+      }
+    }
+    const byRun = (a: { run_id: string }, b: { run_id: string }) =>
+      a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0;
+    const byEntity = (a: { entity: unknown }, b: { entity: unknown }) =>
+      JSON.stringify(a.entity) < JSON.stringify(b.entity) ? -1 : 1;
+    return {
+      missing_entity: kinds.missing_entity.sort(byRun),
+      dangling_reference: kinds.dangling_reference.sort(byRun),
+      orphan_provenance: kinds.orphan_provenance.sort(byEntity),
+    };
+  }
+
+  const expected = (oracle: ScanTruth) => ({
+    missing_entity: oracle.missing_entity,
+    dangling_reference: oracle.dangling_reference,
+    orphan_provenance: [...oracle.orphan_provenance].sort((a, b) =>
+      JSON.stringify(a.entity) < JSON.stringify(b.entity) ? -1 : 1,
+    ),
+  });
+
+  /** A history old enough for the grace delay, with each kind of discrepancy. */
+  async function seed(runs: number, rate = 0.02): Promise<void> {
+    components.sim.seedHistory({
+      runs,
+      outputsPerRun: 4,
+      missingEntityRate: rate,
+      danglingReferenceRate: rate,
+      orphanProvenanceRate: rate,
+      ageMs: 60_000,
+    });
+    // Let the seeded runs age past the grace delay relative to a scan started now.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  it('finds each kind of discrepancy exactly, with nothing else, and announces it', async () => {
+    await seed(400);
+    const oracle = await truth();
+    expect(oracle.counts).toMatchObject({
+      missing_entity: 8,
+      dangling_reference: 8,
+      orphan_provenance: 8,
+    });
+    const scanner = await scannerInProcess();
+    const scan = await scanner.scheduler.requestScan({ requestedBy: 'test' });
+    const done = await completed(scanner.scans, scan.id);
+    const findings = await findingsOf(scanner, scan.id);
+    expect(asTruth(findings)).toEqual(expected(oracle));
+    expect(done).toMatchObject({
+      mode: 'full',
+      counts: { missing_entity: 8, dangling_reference: 8, orphan_provenance: 8 },
+      items: { cappella: 400, hippo: 400 * 4 - 8 + 8 },
+    });
+    expect(done.pages.cappella).toBe(Math.ceil(400 / PAGE_SIZE));
+    await eventually(
+      async () => {
+        const rows = await findingsOf(scanner, scan.id);
+        return rows.every((row) => row.publishedAt !== null) ? true : undefined;
+      },
+      20_000,
+      'every scan finding to be published',
+    );
+  });
+
+  it('reads only the tail on a repeat scan with no changes, and reports nothing new', async () => {
+    await seed(300);
+    const scanner = await scannerInProcess();
+    const first = await scanner.scheduler.requestScan();
+    await completed(scanner.scans, first.id);
+    const hitsBefore = components.sim.hitCounts().endpoints;
+
+    const second = await scanner.scheduler.requestScan({ mode: 'incremental' });
+    const done = await completed(scanner.scans, second.id);
+    expect(done).toMatchObject({ mode: 'incremental', counts: {} });
+    expect(done.pages).toEqual({ cappella: 1, hippo: 1 });
+    expect(await findingsOf(scanner, second.id)).toEqual([]);
+    const hitsAfter = components.sim.hitCounts().endpoints;
+    expect((hitsAfter['GET /cappella/runs'] ?? 0) - (hitsBefore['GET /cappella/runs'] ?? 0)).toBe(
+      1,
+    );
+    expect((hitsAfter['GET /hippo/entities'] ?? 0) - (hitsBefore['GET /hippo/entities'] ?? 0)).toBe(
+      1,
+    );
+
+    // What changed after the cursors is seen: new runs, one of which lost an output.
+    components.sim.seedHistory({
+      runs: 20,
+      outputsPerRun: 4,
+      missingEntityRate: 0.05,
+      ageMs: 60_000,
+    });
+    const third = await scanner.scheduler.requestScan({ mode: 'incremental' });
+    const thirdDone = await completed(scanner.scans, third.id);
+    expect(thirdDone.counts).toEqual({ missing_entity: 1 });
+    expect(thirdDone.items.cappella).toBeLessThanOrEqual(20 + PAGE_SIZE);
+  });
+
+  it('finishes a scan killed halfway, in a restarted scanner, with the findings of an uninterrupted one', async () => {
+    await seed(1_500);
+    const oracle = await truth();
+    const watch = await watchedDatabase();
+    const [port1, port2] = await freePorts(2);
+    const env = { ...components.env, DATABASE_URL: watch.url };
+    const first = spawnService('scanner', port1, env, 'scanner-1');
+    cleanups.push(() => first.stop());
+    await first.healthy();
+    const scan = await watch.scans.request({ trigger: 'manual', mode: 'full' });
+    await eventually(
+      async () => {
+        const now = await watch.scans.findById(scan.id);
+        return now && now.items.hippo >= 500 ? true : undefined;
+      },
+      90_000,
+      'the scan to be into its Hippo side',
+    );
+    await first.kill();
+    const halfway = await watch.scans.findById(scan.id);
+    expect(halfway?.status).toBe('running');
+
+    const second = spawnService('scanner', port2, env, 'scanner-2');
+    cleanups.push(() => second.stop());
+    const done = await completed(watch.scans, scan.id, 120_000);
+    expect(done.owner).not.toBe(halfway?.owner);
+    expect(asTruth(await findingsOf(watch, scan.id))).toEqual(expected(oracle));
+    expect(done.counts).toEqual({
+      missing_entity: oracle.counts.missing_entity,
+      dangling_reference: oracle.counts.dangling_reference,
+      orphan_provenance: oracle.counts.orphan_provenance,
+    });
+  });
+
+  it('runs one scan when two scanners start together', async () => {
+    await seed(300);
+    const watch = await watchedDatabase();
+    const listingsBefore = components.sim.hitCounts().endpoints['GET /cappella/runs'] ?? 0;
+
+    const ports = await freePorts(2);
+    const env = { ...components.env, DATABASE_URL: watch.url, SCAN_POLL_INTERVAL_MS: '50' };
+    const scanners: ServiceProcess[] = ports.map((port, i) =>
+      spawnService('scanner', port, env, `scanner-${i + 1}`),
+    );
+    for (const scanner of scanners) cleanups.push(() => scanner.stop());
+    await Promise.all(scanners.map((scanner) => scanner.healthy()));
+    const scan = await watch.scans.request({ trigger: 'manual', mode: 'full' });
+    const done = await completed(watch.scans, scan.id);
+
+    // One scanner read Cappella's listing, once.
+    const listings =
+      (components.sim.hitCounts().endpoints['GET /cappella/runs'] ?? 0) - listingsBefore;
+    expect(listings).toBe(done.pages.cappella);
+    expect(await watch.scans.list()).toHaveLength(1);
+    const oracle = await truth();
+    expect(asTruth(await findingsOf(watch, scan.id))).toEqual(expected(oracle));
+  });
+
+  it('keeps to a component’s rate limit', async () => {
+    await seed(300);
+    const scanner = await scannerInProcess();
+    const scan = await scanner.scheduler.requestScan();
+    const done = await completed(scanner.scans, scan.id);
+    const { peakPerSecond } = components.sim.hitCounts();
+    // Hippo was asked about as often as it allows, never more (the meter counts in 100-ms steps).
+    expect(done.requests.hippo).toBeGreaterThan(RATE_LIMIT);
+    expect(peakPerSecond.hippo).toBeLessThanOrEqual(RATE_LIMIT + 1);
+    expect(peakPerSecond.hippo).toBeGreaterThanOrEqual(RATE_LIMIT / 2);
+  });
+
+  it('pauses through a component outage mid-scan and resumes when it ends', async () => {
+    await seed(400);
+    const oracle = await truth();
+    const scanner = await scannerInProcess();
+    const scan = await scanner.scheduler.requestScan();
+    await eventually(
+      async () => {
+        const now = await scanner.scans.findById(scan.id);
+        return now && now.items.cappella > 0 ? true : undefined;
+      },
+      30_000,
+      'the scan to start reading',
+    );
+    components.sim.setFaults('hippo', { errorRate: 1 });
+    const paused = await eventually(
+      async () => {
+        const now = await scanner.scans.findById(scan.id);
+        return now?.status === 'paused' ? now : undefined;
+      },
+      30_000,
+      'the scan to pause',
+    );
+    expect(paused.lastError).toMatch(/waiting for an outage to end: hippo/);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await scanner.scans.findById(scan.id))?.status).toBe('paused');
+
+    components.sim.clearFaults();
+    await completed(scanner.scans, scan.id);
+    expect(asTruth(await findingsOf(scanner, scan.id))).toEqual(expected(oracle));
+  });
+});
