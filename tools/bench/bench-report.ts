@@ -1,6 +1,7 @@
 /** Renders a benchmark result as the `docs/benchmarks.md` page. */
 import type { LatencySummary, Score } from './bench-scoring';
 import type { RepairBenchResult } from './repair-phase';
+import { SCANNER_NODE_ARGS, type ScanBenchResult } from './scan-phase';
 
 export interface BenchResult {
   date: string;
@@ -21,6 +22,7 @@ export interface BenchResult {
   mismatchLatencyBeyondGrace: LatencySummary;
   score: Score;
   repair: RepairBenchResult;
+  scan: ScanBenchResult;
   ceiling: { messages: number; perSecond: number };
   /** The all-in-one process (`npm start`), started on its built files. */
   allInOne: {
@@ -122,6 +124,8 @@ A repair's latency, less the run duration, is the planning and submission, the n
 post-run check (its \`bridge.sync.ok\` makes the repair's confirmation due at once) and the
 confirmation against Hippo.
 
+${renderScans(r.scan)}
+
 ## The all-in-one process (\`npm start\`, built, in-process bus, PGlite on disk)
 
 | measure | result | target |
@@ -131,4 +135,43 @@ confirmation against Hippo.
 | SIGTERM → process exited (queued work finished first) | ${ms(r.allInOne.stopMs)} | — |
 | start again on the same data → healthy | ${ms(r.allInOne.readyResumedMs)} | < 10 s |
 `;
+}
+
+function renderScans(s: ScanBenchResult): string {
+  const n = (value: number) => value.toLocaleString('en');
+  const kinds = ['missing_entity', 'dangling_reference', 'orphan_provenance'] as const;
+  const scoreRows = kinds
+    .map((kind) => {
+      const k = s.score[kind];
+      return `| ${kind} | ${n(k.expected)} | ${n(k.reported)} | ${pct(k.precision)} | ${pct(k.recall)} |`;
+    })
+    .join('\n');
+  return `## Full scans (${n(s.runs)} runs, ${n(s.outputs)} run outputs)
+
+The simulator is seeded with a history that predates Bridge (no events): ${n(s.runs)} completed
+runs of 10 outputs, each run's inputs referencing an output of an earlier run, and
+${n(s.injectedPerKind.missing_entity)} runs with a lost output,
+${n(s.injectedPerKind.dangling_reference)} with a dangling input reference and
+${n(s.injectedPerKind.orphan_provenance)} orphaned entities (${n(s.entities)} entities in Hippo).
+A scanner process (\`node ${SCANNER_NODE_ARGS.join(' ')}\`, as docker-compose.yml deploys it)
+scans it in full, pages of ${n(s.pageSize)}, Hippo's bulk lookup on; then
+${n(s.newRuns)} runs are added and it scans incrementally. Findings are scored against the
+simulator's scan oracle, which computes from its state what a correct scan reports.
+
+| measure | result | target |
+|---|---|---|
+| full scan, wall time | **${sec(s.full.wallMs)}** | < 120 s |
+| paging through both listings once, nothing else (the floor) | ${sec(s.floorMs)} | — |
+| full scan / floor | ${(s.full.wallMs / Math.max(1, s.floorMs)).toFixed(2)} | — |
+| scanner peak RSS (VmHWM, both scans; ${n(s.idleRssMb)} MB once started) | **${n(s.peakRssMb)} MB** | < 300 MB |
+| full scan: pages read, Cappella / Hippo | ${n(s.full.pages.cappella)} / ${n(s.full.pages.hippo)} | — |
+| full scan: requests, Cappella / Hippo (the simulator received) | ${n(s.full.requests.cappella)} / ${n(s.full.requests.hippo)} (${n(s.full.simulatorHits.cappella)} / ${n(s.full.simulatorHits.hippo)}) | — |
+| incremental scan after ${n(s.newRuns)} new runs, wall time | **${sec(s.incremental.wallMs)}** | < 5 s |
+| incremental scan: runs / entities read | ${n(s.incremental.items.cappella)} / ${n(s.incremental.items.hippo)} | — |
+| incremental scan: requests, Cappella / Hippo | ${n(s.incremental.requests.cappella)} / ${n(s.incremental.requests.hippo)} | — |
+| incremental scan: findings (the new runs' lost outputs) | ${n(s.incremental.findings.missing_entity)} | — |
+
+| kind | expected | reported | precision | recall |
+|---|---|---|---|---|
+${scoreRows}`;
 }

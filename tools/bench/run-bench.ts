@@ -12,7 +12,11 @@
  *    missing entities, a backlog of repairable mismatches and a stream of them, through the
  *    repair service: jobs per second, finding → resolved latency, resubmissions counted at the
  *    simulator;
- * 6. the all-in-one process (`npm start`): time to healthy on fresh and on existing data, to
+ * 6. full scans (`scan-phase.ts`): a seeded history of 100,000 runs scanned in full by a
+ *    scanner process (wall time, peak RSS, requests, precision and recall against the
+ *    simulator's scan oracle, against the floor of paging through both listings), then 1,000
+ *    new runs and an incremental scan;
+ * 7. the all-in-one process (`npm start`): time to healthy on fresh and on existing data, to
  *    its first finding, and to stop.
  * Results go to docs/benchmarks.md and to stdout as JSON.
  */
@@ -33,6 +37,7 @@ import {
 import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
 import { renderReport, type BenchResult } from './bench-report';
 import { REPAIR_RUN_DURATION_MS, repairPhase } from './repair-phase';
+import { SCAN_PAGE_SIZE, scanPhase } from './scan-phase';
 import {
   scoreFindings,
   summarise,
@@ -45,18 +50,19 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 20);
 const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
 /**
- * `BENCH_ONLY=repair` runs the repair phase alone (after a warm-up), for working on the repair:
- * it prints its figures and leaves docs/benchmarks.md as it is.
+ * `BENCH_ONLY=repair` or `BENCH_ONLY=scan` runs that phase alone (after a warm-up), for work on
+ * it: it prints its figures and leaves docs/benchmarks.md as it is.
  */
-const ONLY_REPAIR = process.env.BENCH_ONLY === 'repair';
-if (process.env.BENCH_ONLY !== undefined && !ONLY_REPAIR) {
-  throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: only "repair" is known`);
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'repair' && ONLY !== 'scan') {
+  throw new Error(`BENCH_ONLY=${ONLY}: only "repair" and "scan" are known`);
 }
 const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
 const CHECKER_PORT = 4512;
 const ALL_IN_ONE_PORT = 4513;
 const REPAIR_PORT = 4514;
+const SCANNER_PORT = 4515;
 
 /** What the simulator's `/sim/generate/*` routes answer. */
 type Generation = GenerationResult;
@@ -208,9 +214,16 @@ async function main(): Promise<void> {
   writeFileSync(
     manifestFile,
     JSON.stringify({
-      hippo: { capabilities: { bulkLookup: true, bulkLookupMax: 1000 } },
+      // The page size only matters to the scan phase's listings.
+      cappella: { pageSize: SCAN_PAGE_SIZE },
+      hippo: { pageSize: SCAN_PAGE_SIZE, capabilities: { bulkLookup: true, bulkLookupMax: 1000 } },
       ...(process.env.BENCH_CAPPELLA_CONCURRENCY
-        ? { cappella: { maxConcurrency: Number(process.env.BENCH_CAPPELLA_CONCURRENCY) } }
+        ? {
+            cappella: {
+              pageSize: SCAN_PAGE_SIZE,
+              maxConcurrency: Number(process.env.BENCH_CAPPELLA_CONCURRENCY),
+            },
+          }
         : {}),
     }),
   );
@@ -299,8 +312,20 @@ async function main(): Promise<void> {
       });
     };
 
-    if (ONLY_REPAIR) {
-      console.log(JSON.stringify(await repairs(), null, 2));
+    const scans = () =>
+      scanPhase({
+        dbUrl: dbUrl.toString(),
+        simUrl,
+        port: SCANNER_PORT,
+        env: bridgeEnv,
+        nodeArgs: nodeArgsFor('SCANNER'),
+        sql,
+        post,
+        services,
+      });
+
+    if (ONLY === 'repair' || ONLY === 'scan') {
+      console.log(JSON.stringify(ONLY === 'repair' ? await repairs() : await scans(), null, 2));
       return;
     }
 
@@ -365,6 +390,7 @@ async function main(): Promise<void> {
     const score = scoreFindings(allRuns, expected, findings);
 
     const repair = await repairs();
+    const scan = await scans();
 
     console.log('raw ceiling: bare kafkajs consumer');
     const ceiling = await rawCeiling(stack.KAFKA_BROKERS.split(','), allRuns.length);
@@ -393,6 +419,7 @@ async function main(): Promise<void> {
       mismatchLatencyBeyondGrace: summarise(mismatchLatency),
       score,
       repair,
+      scan,
       ceiling,
       allInOne,
     };

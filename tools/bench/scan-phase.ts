@@ -1,0 +1,286 @@
+/**
+ * The benchmark's scan phase (issue 10), run by `run-bench.ts`.
+ *
+ * The simulator is reset and seeded with a history of SCAN_BENCH_RUNS runs of 10 outputs each
+ * (no events: history that predates Bridge), SCAN_BENCH_RATE of the runs carrying each kind of
+ * discrepancy (a lost output, a dangling input reference, an orphaned entity). Then:
+ * 1. the floor: this process pages through both listings once, doing nothing with the items;
+ * 2. a full scan by a scanner process: wall time, the process's peak RSS, requests per
+ *    component, and its findings scored against the simulator's scan oracle;
+ * 3. SCAN_BENCH_NEW_RUNS more runs, then an incremental scan: wall time and what it read.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import { startService, stopService, type ServiceProcess } from './bench-processes';
+
+const RUNS = Number(process.env.SCAN_BENCH_RUNS ?? 100_000);
+const RATE = Number(process.env.SCAN_BENCH_RATE ?? 0.001);
+const NEW_RUNS = Number(process.env.SCAN_BENCH_NEW_RUNS ?? 1_000);
+export const SCAN_PAGE_SIZE = Number(process.env.SCAN_BENCH_PAGE_SIZE ?? 1_000);
+const OUTPUTS_PER_RUN = 10;
+/**
+ * The scanner runs as it is deployed (docker-compose.yml, README "Operations"): with a capped
+ * old space, so that V8 collects the pages a scan is done with before its heap grows past need.
+ */
+export const SCANNER_NODE_ARGS = ['--max-old-space-size=128'];
+const KINDS = ['missing_entity', 'dangling_reference', 'orphan_provenance'] as const;
+type Kind = (typeof KINDS)[number];
+
+export interface ScanRunFigures {
+  wallMs: number;
+  pages: { cappella: number; hippo: number };
+  items: { cappella: number; hippo: number };
+  /** Requests the scanner counted, and those the simulator received, per component. */
+  requests: { cappella: number; hippo: number };
+  simulatorHits: { cappella: number; hippo: number };
+  findings: Record<Kind, number>;
+}
+
+export interface ScanBenchResult {
+  runs: number;
+  outputs: number;
+  entities: number;
+  injectedPerKind: Record<Kind, number>;
+  pageSize: number;
+  /** Paging through both listings once, nothing else. */
+  floorMs: number;
+  full: ScanRunFigures;
+  /** Resident set of the scanner process once started, before any scan. */
+  idleRssMb: number;
+  /** Peak resident set of the scanner process over both scans (VmHWM). */
+  peakRssMb: number;
+  score: Record<Kind, { expected: number; reported: number; precision: number; recall: number }>;
+  newRuns: number;
+  incremental: ScanRunFigures;
+}
+
+export interface ScanPhaseContext {
+  dbUrl: string;
+  simUrl: string;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  nodeArgs: string[];
+  sql: (url: string, text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
+  post: <T>(path: string, body: unknown) => Promise<T>;
+  services: ServiceProcess[];
+}
+
+interface SeedResult {
+  runs: number;
+  entities: number;
+  injected: Record<Kind, number>;
+}
+
+interface Truth {
+  missing_entity: Array<{ run_id: string; entities: unknown[] }>;
+  dangling_reference: Array<{ run_id: string; entities: unknown[] }>;
+  orphan_provenance: Array<{
+    entity: { entity_type: string; external_id: string };
+    run_id: string;
+  }>;
+}
+
+interface Hits {
+  components: { cappella: number; hippo: number; canon: number };
+}
+
+export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult> {
+  console.log(`scan: seeding ${RUNS} runs × ${OUTPUTS_PER_RUN} outputs`);
+  const reset = await fetch(`${ctx.simUrl}/sim/reset`, { method: 'POST' });
+  if (!reset.ok) throw new Error(`/sim/reset: HTTP ${reset.status}`);
+  const seeded = await ctx.post<SeedResult>('/sim/history', {
+    runs: RUNS,
+    outputsPerRun: OUTPUTS_PER_RUN,
+    missingEntityRate: RATE,
+    danglingReferenceRate: RATE,
+    orphanProvenanceRate: RATE,
+    ageMs: 3_600_000,
+  });
+
+  console.log('scan: the floor (paging through both listings once)');
+  const floorMs = await pageThroughBoth(ctx.simUrl);
+
+  const scanner = await startService(
+    'scanner',
+    'scanner',
+    ctx.port,
+    {
+      ...ctx.env,
+      HTTP_PORT: String(ctx.port),
+      SCAN_SCHEDULE: 'off',
+      SCAN_POLL_INTERVAL_MS: '100',
+    },
+    [...SCANNER_NODE_ARGS, ...ctx.nodeArgs],
+  );
+  ctx.services.push(scanner);
+  const idleRssMb = rssMb(scanner.child.pid ?? 0, 'VmRSS');
+  try {
+    console.log('scan: full scan');
+    const full = await scanOnce(ctx, 'full');
+    const truth = (await (await fetch(`${ctx.simUrl}/sim/truth/scan?graceMs=0`)).json()) as Truth;
+    const score = await scoreScan(ctx, full.scanId, truth);
+
+    console.log(`scan: ${NEW_RUNS} new runs, then an incremental scan`);
+    await ctx.post('/sim/history', {
+      runs: NEW_RUNS,
+      outputsPerRun: OUTPUTS_PER_RUN,
+      missingEntityRate: RATE * 10,
+      ageMs: 60_000,
+    });
+    const incremental = await scanOnce(ctx, 'incremental');
+    return {
+      runs: seeded.runs,
+      outputs: seeded.runs * OUTPUTS_PER_RUN,
+      entities: seeded.entities,
+      injectedPerKind: seeded.injected,
+      pageSize: SCAN_PAGE_SIZE,
+      floorMs,
+      full: full.figures,
+      idleRssMb,
+      peakRssMb: rssMb(scanner.child.pid ?? 0, 'VmHWM'),
+      score,
+      newRuns: NEW_RUNS,
+      incremental: incremental.figures,
+    };
+  } finally {
+    await stopService(scanner);
+  }
+}
+
+/** Asks for a scan (as the API would: a requested row), waits for it, and reads its record. */
+async function scanOnce(
+  ctx: ScanPhaseContext,
+  mode: 'full' | 'incremental',
+): Promise<{ scanId: string; figures: ScanRunFigures }> {
+  const hitsBefore = await hits(ctx.simUrl);
+  const { rows } = await ctx.sql(
+    ctx.dbUrl,
+    `INSERT INTO scans (id, trigger, mode, requested_by) VALUES (gen_random_uuid(), 'manual', $1, 'bench')
+     RETURNING id`,
+    [mode],
+  );
+  const [{ id }] = rows as Array<{ id: string }>;
+  for (;;) {
+    const { rows: scans } = await ctx.sql(
+      ctx.dbUrl,
+      `SELECT status, last_error, pages, items, requests, counts,
+              (extract(epoch from finished_at - started_at) * 1000)::bigint AS wall_ms
+         FROM scans WHERE id = $1`,
+      [id],
+    );
+    const [scan] = scans as Array<{
+      status: string;
+      last_error: string | null;
+      pages: { cappella?: number; hippo?: number };
+      items: { cappella?: number; hippo?: number };
+      requests: { cappella?: number; hippo?: number };
+      counts: Partial<Record<Kind, number>>;
+      wall_ms: string | null;
+    }>;
+    if (scan.status === 'failed') throw new Error(`scan failed: ${scan.last_error}`);
+    if (scan.status === 'completed') {
+      const hitsAfter = await hits(ctx.simUrl);
+      return {
+        scanId: id,
+        figures: {
+          wallMs: Number(scan.wall_ms),
+          pages: { cappella: scan.pages.cappella ?? 0, hippo: scan.pages.hippo ?? 0 },
+          items: { cappella: scan.items.cappella ?? 0, hippo: scan.items.hippo ?? 0 },
+          requests: { cappella: scan.requests.cappella ?? 0, hippo: scan.requests.hippo ?? 0 },
+          simulatorHits: {
+            cappella: hitsAfter.components.cappella - hitsBefore.components.cappella,
+            hippo: hitsAfter.components.hippo - hitsBefore.components.hippo,
+          },
+          findings: Object.fromEntries(
+            KINDS.map((kind) => [kind, scan.counts[kind] ?? 0]),
+          ) as Record<Kind, number>,
+        },
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function hits(simUrl: string): Promise<Hits> {
+  return (await (await fetch(`${simUrl}/sim/hits`)).json()) as Hits;
+}
+
+/** Precision and recall per kind: a finding is right when its subject and entities match. */
+async function scoreScan(
+  ctx: ScanPhaseContext,
+  scanId: string,
+  truth: Truth,
+): Promise<ScanBenchResult['score']> {
+  const { rows } = await ctx.sql(
+    ctx.dbUrl,
+    `SELECT e.mismatch_type, e.details FROM scan_findings f JOIN sync_events e ON e.id = f.sync_event_id
+      WHERE f.scan_id = $1`,
+    [scanId],
+  );
+  const reported = new Map<Kind, Set<string>>(KINDS.map((kind) => [kind, new Set()]));
+  for (const row of rows as Array<{
+    mismatch_type: Kind;
+    details: { run_id: string; missing_entities: unknown[] };
+  }>) {
+    reported
+      .get(row.mismatch_type)
+      ?.add(JSON.stringify([row.details.run_id, row.details.missing_entities]));
+  }
+  const expected: Record<Kind, Set<string>> = {
+    missing_entity: new Set(
+      truth.missing_entity.map((f) => JSON.stringify([f.run_id, f.entities])),
+    ),
+    dangling_reference: new Set(
+      truth.dangling_reference.map((f) => JSON.stringify([f.run_id, f.entities])),
+    ),
+    orphan_provenance: new Set(
+      truth.orphan_provenance.map((f) => JSON.stringify([f.run_id, [f.entity]])),
+    ),
+  };
+  return Object.fromEntries(
+    KINDS.map((kind) => {
+      const got = reported.get(kind) ?? new Set<string>();
+      const want = expected[kind];
+      const right = [...got].filter((item) => want.has(item)).length;
+      return [
+        kind,
+        {
+          expected: want.size,
+          reported: got.size,
+          precision: got.size === 0 ? (want.size === 0 ? 1 : 0) : right / got.size,
+          recall: want.size === 0 ? 1 : right / want.size,
+        },
+      ];
+    }),
+  ) as ScanBenchResult['score'];
+}
+
+/** Wall time of reading both listings page by page (what any scan over these APIs must do). */
+async function pageThroughBoth(simUrl: string): Promise<number> {
+  const agent = new Agent({ connections: 1 });
+  const started = Date.now();
+  try {
+    for (const path of ['/cappella/runs', '/hippo/entities']) {
+      let after: string | null = null;
+      do {
+        const query = new URLSearchParams({ limit: String(SCAN_PAGE_SIZE) });
+        if (after) query.set('after', after);
+        const response = await request(`${simUrl}${path}?${query.toString()}`, {
+          dispatcher: agent,
+        });
+        const page = (await response.body.json()) as { next_cursor: string | null };
+        after = page.next_cursor;
+      } while (after !== null);
+    }
+    return Date.now() - started;
+  } finally {
+    await agent.close();
+  }
+}
+
+/** A process's resident set now (VmRSS) or at its peak so far (VmHWM), in MiB (Linux `/proc`). */
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+  return match ? Math.round(Number(match[1]) / 1024) : 0;
+}
