@@ -14,6 +14,7 @@ import { startConsumers } from '@bridge/runtime';
 import {
   createDataSource,
   migrateStore,
+  RepairJobStore,
   ScanStore,
   SyncEventLog,
   type Scan,
@@ -21,6 +22,7 @@ import {
 } from '@bridge/store';
 import { ScanScheduler } from '../src/scan-scheduler';
 import { ScannerModule } from '../src/scanner.module';
+import { RepairModule } from '../../repair/src/repair.module';
 import { startSimulatedComponents, type SimulatedComponents } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 import { freePorts, spawnService, type ServiceProcess } from '../../../test/service-processes';
@@ -87,23 +89,32 @@ describe('full scans through the real stack', () => {
     await components?.db.drop();
   });
 
-  async function scannerInProcess(): Promise<ScannerUnderTest> {
-    const db = await freshDatabase();
-    const env = { ...components.env, DATABASE_URL: db.url };
-    const moduleRef = await Test.createTestingModule({
-      imports: [ScannerModule.forRoot(stackConfig(env))],
-    }).compile();
+  async function boot(module: ReturnType<typeof ScannerModule.forRoot>): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
     const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
     app.enableShutdownHooks();
     await startConsumers(app);
     await app.init();
+    return app;
+  }
+
+  /** A scanner in this process on a fresh database (and a repair service beside it, if asked). */
+  async function scannerInProcess(
+    options: { env?: NodeJS.ProcessEnv; repair?: boolean } = {},
+  ): Promise<ScannerUnderTest & { repair?: INestApplication }> {
+    const db = await freshDatabase();
+    const env = { ...components.env, DATABASE_URL: db.url, ...options.env };
+    const app = await boot(ScannerModule.forRoot(stackConfig(env)));
+    const repair = options.repair ? await boot(RepairModule.forRoot(stackConfig(env))) : undefined;
     const close = async () => {
+      await repair?.close();
       await app.close();
       await db.drop();
     };
     cleanups.push(close);
     return {
       app,
+      repair,
       scheduler: app.get(ScanScheduler),
       scans: app.get(ScanStore),
       log: app.get(SyncEventLog),
@@ -365,5 +376,49 @@ describe('full scans through the real stack', () => {
     components.sim.clearFaults();
     await completed(scanner.scans, scan.id);
     expect(asTruth(await findingsOf(scanner, scan.id))).toEqual(expected(oracle));
+  });
+
+  it('hands a scan’s missing entity to the repair service, which resubmits the run once', async () => {
+    const seeded = components.sim.seedHistory({
+      runs: 60,
+      outputsPerRun: 3,
+      missingEntityRate: 1 / 60,
+      ageMs: 60_000,
+    });
+    expect(seeded.injected.missing_entity).toBe(1);
+    const [lost] = (await truth()).missing_entity;
+    const scanner = await scannerInProcess({
+      repair: true,
+      env: {
+        STRATEGY_MISSING_ENTITY: 'resubmit_run',
+        REPAIR_INTERVAL_MS: '100',
+        REPAIR_CONFIRM_INTERVAL_MS: '200',
+        REPAIR_CONFIRM_MAX_INTERVAL_MS: '500',
+      },
+    });
+    const scan = await scanner.scheduler.requestScan();
+    await completed(scanner.scans, scan.id);
+    const [finding] = await findingsOf(scanner, scan.id);
+    expect(finding).toMatchObject({
+      mismatchType: 'missing_entity',
+      repairStrategy: 'resubmit_run',
+    });
+
+    const jobs = scanner.repair?.get(RepairJobStore);
+    const job = await eventually(
+      async () => {
+        const found = await jobs?.findBySyncEventId(finding.id);
+        return found?.state === 'DONE' || found?.state === 'FAILED' ? found : undefined;
+      },
+      60_000,
+      'the repair of the scan finding',
+    );
+    expect(job.state).toBe('DONE');
+    expect((await scanner.log.findById(finding.id))?.resolved).toBe(true);
+    const resubmitted = components.sim
+      .truth()
+      .resubmissions.filter((r) => r.repeatsRunId === lost.run_id);
+    expect(resubmitted).toHaveLength(1);
+    expect((await truth()).missing_entity).toEqual([]);
   });
 });
