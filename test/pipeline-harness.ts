@@ -164,7 +164,10 @@ export class Pipeline {
 
 const checkerMain = join(__dirname, '..', 'apps', 'checker', 'src', 'main.ts');
 
-async function bootApp(module: ReturnType<typeof IngestModule.forRoot>): Promise<INestApplication> {
+/** Boots a service module in this process, its consumers started, as its `main.ts` would. */
+export async function bootApp(
+  module: ReturnType<typeof IngestModule.forRoot>,
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   app.enableShutdownHooks();

@@ -112,3 +112,18 @@ export function cpuByProcess(services: readonly ServiceProcess[]): Map<string, n
   }
   return totals;
 }
+
+/** What a benchmark phase gets from `run-bench.ts`: the stack, the simulator, a port, helpers. */
+export interface PhaseContext {
+  dbUrl: string;
+  simUrl: string;
+  /** HTTP port for the service the phase starts. */
+  port: number;
+  /** Bridge environment for that service. */
+  env: NodeJS.ProcessEnv;
+  nodeArgs: string[];
+  sql: (url: string, text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
+  post: <T>(path: string, body: unknown) => Promise<T>;
+  /** Every process the benchmark started; a phase adds its own (they are stopped at the end). */
+  services: ServiceProcess[];
+}

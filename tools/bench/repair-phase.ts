@@ -20,7 +20,7 @@ import {
   cpuTimeMs,
   machineCpuMs,
   startService,
-  type ServiceProcess,
+  type PhaseContext,
 } from './bench-processes';
 import {
   scoreResubmissions,
@@ -61,16 +61,7 @@ export interface RepairBenchResult {
   exactlyOnce: ResubmissionScore;
 }
 
-export interface RepairPhaseContext {
-  dbUrl: string;
-  simUrl: string;
-  port: number;
-  env: NodeJS.ProcessEnv;
-  nodeArgs: string[];
-  sql: (url: string, text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
-  post: <T>(path: string, body: unknown) => Promise<T>;
-  services: ServiceProcess[];
-}
+export type RepairPhaseContext = PhaseContext;
 
 const JOBS = Number(process.env.REPAIR_BENCH_JOBS ?? 10_000);
 const STREAM_RATE = Number(process.env.REPAIR_BENCH_RATE ?? 50);

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { startService, stopService, type ServiceProcess } from './bench-processes';
+import { startService, stopService, type PhaseContext } from './bench-processes';
 
 const RUNS = Number(process.env.SCAN_BENCH_RUNS ?? 100_000);
 const RATE = Number(process.env.SCAN_BENCH_RATE ?? 0.001);
@@ -54,16 +54,7 @@ export interface ScanBenchResult {
   incremental: ScanRunFigures;
 }
 
-export interface ScanPhaseContext {
-  dbUrl: string;
-  simUrl: string;
-  port: number;
-  env: NodeJS.ProcessEnv;
-  nodeArgs: string[];
-  sql: (url: string, text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
-  post: <T>(path: string, body: unknown) => Promise<T>;
-  services: ServiceProcess[];
-}
+export type ScanPhaseContext = PhaseContext;
 
 interface SeedResult {
   runs: number;

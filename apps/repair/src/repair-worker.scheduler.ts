@@ -16,6 +16,7 @@ import {
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { ComponentClients } from '@bridge/components';
 import { errorMessage } from '@bridge/errors';
+import { IdlePause } from '@bridge/runtime';
 import { EventPublisher } from '@bridge/messaging';
 import { RepairWorker } from '@bridge/repair';
 import { RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
@@ -26,7 +27,7 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
   readonly worker: RepairWorker;
   private stopped = false;
   private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly idle = new IdlePause();
   /** Set when work arrived during a pass, so the loop does not pause after it. */
   private nudged = false;
 
@@ -56,12 +57,12 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
   /** New work arrived (a finding, a run confirmed): pass now instead of after the pause. */
   nudge(): void {
     this.nudged = true;
-    this.wake?.();
+    this.idle.cutShort();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.idle.cutShort();
     await this.loop;
   }
 
@@ -74,17 +75,8 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
       } catch (error) {
         this.logger.warn(`repair pass failed, trying again shortly: ${errorMessage(error)}`);
       }
-      if (idle && !this.nudged && !this.stopped) await this.pause(this.config.repair.intervalMs);
+      if (idle && !this.nudged && !this.stopped)
+        await this.idle.wait(this.config.repair.intervalMs);
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }

@@ -19,6 +19,7 @@ import {
 import { Cron } from 'croner';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
+import { IdlePause } from '@bridge/runtime';
 import { Scanner, type ScanRequest } from '@bridge/scan';
 import type { Scan } from '@bridge/store';
 
@@ -28,7 +29,7 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly stop = new AbortController();
   private cron?: Cron;
   private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly idle = new IdlePause();
   private nudged = false;
 
   constructor(
@@ -59,13 +60,13 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.cron?.stop();
     this.stop.abort();
-    this.wake?.();
+    this.idle.cutShort();
     await this.loop;
   }
 
   private nudge(): void {
     this.nudged = true;
-    this.wake?.();
+    this.idle.cutShort();
   }
 
   private async tick(): Promise<void> {
@@ -89,19 +90,9 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.warn(`scan poll failed, trying again shortly: ${errorMessage(error)}`);
       }
       if (!carriedOut && !this.nudged && !this.stop.signal.aborted) {
-        await this.pause(this.config.scan.pollIntervalMs);
+        await this.idle.wait(this.config.scan.pollIntervalMs);
       }
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }
 

@@ -9,8 +9,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { startConsumers } from '@bridge/runtime';
 import {
   createDataSource,
   migrateStore,
@@ -23,7 +21,11 @@ import {
 import { ScanScheduler } from '../src/scan-scheduler';
 import { ScannerModule } from '../src/scanner.module';
 import { RepairModule } from '../../repair/src/repair.module';
-import { startSimulatedComponents, type SimulatedComponents } from '../../../test/pipeline-harness';
+import {
+  bootApp,
+  startSimulatedComponents,
+  type SimulatedComponents,
+} from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 import { freePorts, spawnService, type ServiceProcess } from '../../../test/service-processes';
 import type { ScanTruth } from '../../component-sim/src/scenario/scan-truth';
@@ -89,23 +91,16 @@ describe('full scans through the real stack', () => {
     await components?.db.drop();
   });
 
-  async function boot(module: ReturnType<typeof ScannerModule.forRoot>): Promise<INestApplication> {
-    const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
-    const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-    app.enableShutdownHooks();
-    await startConsumers(app);
-    await app.init();
-    return app;
-  }
-
   /** A scanner in this process on a fresh database (and a repair service beside it, if asked). */
   async function scannerInProcess(
     options: { env?: NodeJS.ProcessEnv; repair?: boolean } = {},
   ): Promise<ScannerUnderTest & { repair?: INestApplication }> {
     const db = await freshDatabase();
     const env = { ...components.env, DATABASE_URL: db.url, ...options.env };
-    const app = await boot(ScannerModule.forRoot(stackConfig(env)));
-    const repair = options.repair ? await boot(RepairModule.forRoot(stackConfig(env))) : undefined;
+    const app = await bootApp(ScannerModule.forRoot(stackConfig(env)));
+    const repair = options.repair
+      ? await bootApp(RepairModule.forRoot(stackConfig(env)))
+      : undefined;
     const close = async () => {
       await repair?.close();
       await app.close();

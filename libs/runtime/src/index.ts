@@ -11,3 +11,4 @@ export {
 export { HealthController } from './health.controller';
 export { SERVICE_NAME } from './service-name';
 export { ServiceRuntimeModule } from './service-runtime.module';
+export { IdlePause } from './idle-pause';

@@ -151,21 +151,8 @@ describe('Scanner (PGlite, components in memory)', () => {
     }
   });
 
-  function scanner(owner = 'scanner#1', settings: Partial<ScanConfig> = {}): Scanner {
-    return new Scanner({
-      components,
-      transactions: new StoreTransactions(dataSource),
-      scans,
-      cursors: new ScanCursorStore(dataSource),
-      knownRuns: new KnownRunIds(dataSource),
-      lock: new ScanLock(dataSource),
-      log,
-      findings: new FindingPublisher(publisher),
-      settings: { ...SETTINGS, ...settings },
-      strategies: DEFAULT_STRATEGIES,
-      owner,
-      sleep: () => Promise.resolve(),
-    });
+  function scanner(owner = 'scanner#1'): Scanner {
+    return new Scanner({ ...scannerDeps(), owner, sleep: () => Promise.resolve() });
   }
 
   async function findingsOf(scanId: string): Promise<SyncEvent[]> {
