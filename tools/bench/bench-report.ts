@@ -48,7 +48,7 @@ Produced by \`npm run bench\` (tools/bench/run-bench.ts) on ${r.date}. Do not ed
 the benchmark again.
 
 **Machine:** ${r.machine}. Kafka, the schema registry, PostgreSQL, the component simulator,
-ingest, checker and repair all share it, each in its own process.
+ingest, checker, repair and scanner all share it, each in its own process.
 
 **Setup:** distributed mode (Kafka + Apicurio registry + PostgreSQL), topics with 3 partitions,
 one ingest and one checker process, Hippo bulk lookup on, grace delay ${r.graceMs} ms. Each
