@@ -164,13 +164,18 @@ export class Pipeline {
 
 const checkerMain = join(__dirname, '..', 'apps', 'checker', 'src', 'main.ts');
 
-/** Boots a service module in this process, its consumers started, as its `main.ts` would. */
+/**
+ * Boots a service module in this process, its consumers started, as its `main.ts` would
+ * (`configure` as `runService` takes it: HTTP settings before the server starts).
+ */
 export async function bootApp(
   module: ReturnType<typeof IngestModule.forRoot>,
+  configure: (app: INestApplication) => void = () => undefined,
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   app.enableShutdownHooks();
+  configure(app);
   await startConsumers(app);
   await app.init();
   return app;

@@ -32,7 +32,8 @@ describe.each(services)('%s service', (name, moduleFor) => {
 
   it('boots on Kafka and PostgreSQL and answers GET /health with both up', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [moduleFor(stackConfig())],
+      // The api service needs a credential to start (any token digest will do here).
+      imports: [moduleFor(stackConfig({ API_TOKENS: `admin:boot-test:${'0'.repeat(64)}` }))],
     }).compile();
     app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
     app.enableShutdownHooks();

@@ -9,6 +9,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
 import { ServiceRuntimeModule } from '@bridge/runtime';
+import { ApiModule } from '../../api/src/api.module';
 import { CheckerModule } from '../../checker/src/checker.module';
 import { ComponentSimModule } from '../../component-sim/src/component-sim.module';
 import type { SimSettings } from '../../component-sim/src/sim-config';
@@ -20,7 +21,13 @@ import { ActivitySummary } from './activity-summary';
 import { DATA_DIR_UNLOCK, DataDirLockRelease } from './data-dir-lock';
 
 /** Every service that runs in the all-in-one process. */
-export const SERVICE_MODULES: Type[] = [IngestModule, CheckerModule, RepairModule, ScannerModule];
+export const SERVICE_MODULES: Type[] = [
+  IngestModule,
+  CheckerModule,
+  RepairModule,
+  ScannerModule,
+  ApiModule,
+];
 
 @Module({})
 export class AllInOneModule {

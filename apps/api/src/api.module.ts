@@ -1,13 +1,41 @@
 /**
- * API service. Today it is the service runtime only (configuration, store, transport and
- * `GET /health`); the query and admin REST API of SPEC §7 comes with its own issue and will be
- * wired here, as a feature module the all-in-one process can import too.
+ * API service: the query and admin REST API of SPEC §7 under `/api/v1/bridge/sync`, behind
+ * bearer-token or JWT auth with the roles `reader` and `admin`, and its OpenAPI document
+ * (`openapi.ts`).
+ *
+ * `ApiModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
+ * service runtime for the standalone process. Wiring and the API's own handlers only: the
+ * queries live in `@bridge/store`, scan progress in `@bridge/scan`. An API with no credential
+ * configured could serve nobody, so it refuses to start instead (no default credential).
  */
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { BridgeConfig } from '@bridge/config';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { ConfigError } from '@bridge/errors';
 import { ServiceRuntimeModule } from '@bridge/runtime';
+import { ApiAuthGuard } from './auth/api-auth.guard';
+import { ApiCredentials } from './auth/api-credentials';
+import { EventsController } from './events/events.controller';
+import { ScansController } from './scans/scans.controller';
 
-@Module({})
+@Module({
+  controllers: [EventsController, ScansController],
+  providers: [
+    {
+      provide: ApiCredentials,
+      inject: [BRIDGE_CONFIG],
+      useFactory: (config: BridgeConfig) => {
+        const credentials = new ApiCredentials(config.api);
+        if (!credentials.configured) {
+          throw new ConfigError(
+            'invalid configuration:\n  API_TOKENS or API_JWT_SECRET / API_JWT_PUBLIC_KEY: the API needs at least one credential (see README "API tokens")',
+          );
+        }
+        return credentials;
+      },
+    },
+    ApiAuthGuard,
+  ],
+})
 export class ApiModule {
   static forRoot(config: BridgeConfig): DynamicModule {
     return {

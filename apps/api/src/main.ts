@@ -2,5 +2,6 @@
 import 'reflect-metadata';
 import { runService } from '@bridge/runtime';
 import { ApiModule } from './api.module';
+import { mountApiDocs } from './openapi';
 
-runService('api', (config) => ApiModule.forRoot(config));
+runService('api', (config) => ApiModule.forRoot(config), mountApiDocs);

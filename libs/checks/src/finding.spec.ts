@@ -36,6 +36,7 @@ function stored(entry: ReturnType<typeof findingFor>): SyncEvent {
     resolved: false,
     resolved_at: null,
     resolved_by: null,
+    resolution_note: null,
     created_at: new Date(5_000),
     dedupe_key: entry.dedupeKey,
     mismatch_type: entry.mismatchType,

@@ -122,6 +122,25 @@ const EnvSchema = z.object({
   SCAN_POLL_INTERVAL_MS: positiveInt.default(5_000),
   SCAN_GRACE_DELAY_MS: z.coerce.number().int().min(0).optional(),
   SCAN_OUTAGE_TOLERANCE_MS: positiveInt.default(15 * 60_000),
+  API_TOKENS: commaList
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^(reader|admin):[A-Za-z0-9._@-]+:[0-9a-f]{64}$/,
+            'role:name:sha256-hex, the role reader or admin (see README "API tokens")',
+          ),
+      ),
+    )
+    .default([]),
+  API_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  API_JWT_PUBLIC_KEY: z
+    .string()
+    .includes('BEGIN PUBLIC KEY', { error: 'a PEM public key' })
+    .optional(),
+  API_JWT_ISSUER: z.string().optional(),
+  API_JWT_AUDIENCE: z.string().optional(),
   CONSUMER_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
@@ -293,6 +312,22 @@ export interface ScanConfig {
   outageToleranceMs: number;
 }
 
+export type ApiRole = 'reader' | 'admin';
+
+/** A bearer token the API accepts, stored as the SHA-256 of the token, never the token. */
+export interface ApiTokenEntry {
+  role: ApiRole;
+  /** Who holds it: recorded as who resolved or approved something. */
+  name: string;
+  sha256Hex: string;
+}
+
+export interface ApiAuthConfig {
+  tokens: ApiTokenEntry[];
+  /** JWTs are accepted when a key is configured: an HMAC secret (HS256) or a PEM public key. */
+  jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string } | null;
+}
+
 export interface OutboxConfig {
   /** How often owed outbound events are looked for (and once at start). */
   relayIntervalMs: number;
@@ -316,6 +351,7 @@ export interface BridgeConfig {
   repairStrategies: Record<MismatchType, RepairStrategy>;
   repair: RepairConfig;
   scan: ScanConfig;
+  api: ApiAuthConfig;
 }
 
 /** Validates the environment and returns the typed configuration, or throws a `ConfigError`. */
@@ -418,6 +454,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       pollIntervalMs: e.SCAN_POLL_INTERVAL_MS,
       graceDelayMs: e.SCAN_GRACE_DELAY_MS ?? e.CHECK_GRACE_DELAY_MS,
       outageToleranceMs: e.SCAN_OUTAGE_TOLERANCE_MS,
+    },
+    api: {
+      tokens: e.API_TOKENS.map((entry) => {
+        const [role, name, sha256Hex] = entry.split(':');
+        return { role: role as ApiRole, name, sha256Hex };
+      }),
+      jwt:
+        e.API_JWT_SECRET || e.API_JWT_PUBLIC_KEY
+          ? {
+              secret: e.API_JWT_SECRET,
+              publicKey: e.API_JWT_PUBLIC_KEY,
+              issuer: e.API_JWT_ISSUER,
+              audience: e.API_JWT_AUDIENCE,
+            }
+          : null,
     },
   };
 }

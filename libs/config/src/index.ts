@@ -1,6 +1,9 @@
 export {
   COMPONENTS,
   loadConfig,
+  type ApiAuthConfig,
+  type ApiRole,
+  type ApiTokenEntry,
   type BridgeConfig,
   type ChecksConfig,
   type ComponentManifest,

@@ -31,6 +31,7 @@ const common = {
   resolved: false,
   resolvedAt: null,
   resolvedBy: null,
+  resolutionNote: null,
   createdAt: new Date(T0),
   outboundEventId: randomUUID(),
   publishedAt: new Date(T0),

@@ -70,11 +70,20 @@ export async function bootstrapService(
   return app;
 }
 
-/** Runs one service as a process entry point: any start-up failure exits non-zero. */
-export function runService(name: ServiceName, moduleFor: ServiceModuleFactory): void {
+/**
+ * Runs one service as a process entry point: any start-up failure exits non-zero.
+ *
+ * @param configure what the service's HTTP server needs before it listens (see
+ *   `bootstrapService`), e.g. the API's OpenAPI page.
+ */
+export function runService(
+  name: ServiceName,
+  moduleFor: ServiceModuleFactory,
+  configure?: (app: NestExpressApplication) => void,
+): void {
   exitOnFailure(`bridge-${name}`, () => {
     const config = loadConfig();
-    return bootstrapService(name, moduleFor(config), config, DEFAULT_PORTS[name]);
+    return bootstrapService(name, moduleFor(config), config, DEFAULT_PORTS[name], configure);
   });
 }
 

@@ -12,3 +12,4 @@ export { HealthController } from './health.controller';
 export { SERVICE_NAME } from './service-name';
 export { ServiceRuntimeModule } from './service-runtime.module';
 export { IdlePause } from './idle-pause';
+export { ZodPipe } from './zod-pipe';

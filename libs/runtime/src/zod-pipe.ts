@@ -1,6 +1,6 @@
 /**
  * Validates a request body (or query) with a zod schema: 400 naming every problem, never a 500
- * for bad input. Used by the component endpoints and the admin API alike.
+ * for bad input. The one validation of HTTP input: the query API and the simulator's endpoints use it.
  */
 import { BadRequestException, type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';

@@ -10,6 +10,9 @@ export {
   syncEventFromRow,
   type FindingCount,
   type FindingSubject,
+  type SyncEventPage,
+  type SyncEventPosition,
+  type SyncEventQuery,
   type RecordedSyncEvent,
   type SyncEventRow,
 } from './sync-event-log';

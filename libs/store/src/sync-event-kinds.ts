@@ -168,6 +168,8 @@ export interface SyncEventCommon {
   resolved: boolean;
   resolvedAt: Date | null;
   resolvedBy: string | null;
+  /** Why an operator resolved it; null when a repair or Canon's evictions did. */
+  resolutionNote: string | null;
   createdAt: Date;
   /** Natural identity of the finding (e.g. `post_run:<run id>`): one row per key. */
   dedupeKey: string;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { MISMATCH_TYPES, type MismatchType } from '@bridge/contracts';
-import { InvalidRecordError } from '@bridge/errors';
+import { InvalidRecordError, NotFoundError, StateConflictError } from '@bridge/errors';
 import {
   SyncEventKindSchema,
   SyncEventTypes,
@@ -26,6 +26,34 @@ export interface FindingCount {
   mismatchType: MismatchType | null;
   total: number;
   open: number;
+}
+
+/** A filtered page of the log (see `SyncEventLog.page`). */
+export interface SyncEventQuery {
+  status: 'unresolved' | 'resolved' | 'all';
+  eventType?: string;
+  mismatchType?: string;
+  source?: string;
+  sourceId?: string;
+  /** Created at or after. */
+  since?: Date;
+  /** Created before. */
+  until?: Date;
+  /** Position of the last row of the previous page. */
+  after?: SyncEventPosition | null;
+  limit: number;
+}
+
+/** Where a row stands in the newest-first order: its exact `created_at` (as text) and id. */
+export interface SyncEventPosition {
+  createdAt: string;
+  id: string;
+}
+
+export interface SyncEventPage {
+  items: SyncEvent[];
+  /** Position to ask the next page after; null on the last page. */
+  next: SyncEventPosition | null;
 }
 
 /** What a finding is about: a mismatch type at one record (`source_id`) of a component. */
@@ -293,6 +321,65 @@ export class SyncEventLog {
     }));
   }
 
+  /**
+   * One page of the log, newest first, filtered; `after` is the position of the previous
+   * page's last row. Paging by `(created_at, id)` keeps pages stable while rows are inserted:
+   * new rows come before the first page, never between two pages already read.
+   */
+  async page(query: SyncEventQuery): Promise<SyncEventPage> {
+    const rows = await this.em.query<Array<SyncEventRow & { position_at: string }>>(
+      `SELECT *, created_at::text AS position_at FROM sync_events
+        WHERE ($1::text = 'all' OR resolved = ($1::text = 'resolved'))
+          AND ($2::text IS NULL OR event_type = $2)
+          AND ($3::text IS NULL OR mismatch_type = $3)
+          AND ($4::text IS NULL OR source = $4)
+          AND ($5::text IS NULL OR source_id = $5)
+          AND ($6::timestamptz IS NULL OR created_at >= $6)
+          AND ($7::timestamptz IS NULL OR created_at < $7)
+          AND ($8::timestamptz IS NULL OR (created_at, id) < ($8::timestamptz, $9::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $10`,
+      [
+        query.status,
+        query.eventType ?? null,
+        query.mismatchType ?? null,
+        query.source ?? null,
+        query.sourceId ?? null,
+        query.since ?? null,
+        query.until ?? null,
+        query.after?.createdAt ?? null,
+        query.after?.id ?? null,
+        query.limit + 1,
+      ],
+    );
+    const items = rows.slice(0, query.limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(syncEventFromRow),
+      next: rows.length > query.limit && last ? { createdAt: last.position_at, id: last.id } : null,
+    };
+  }
+
+  /**
+   * An operator resolves a finding, saying who and why. Throws `NotFoundError` for an unknown
+   * id and `StateConflictError` when it is resolved already.
+   */
+  async resolveByOperator(id: string, by: string, note: string): Promise<SyncEvent> {
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events SET resolved = true, resolved_at = now(), resolved_by = $2,
+              resolution_note = $3
+        WHERE id = $1 AND NOT resolved
+        RETURNING *`,
+      [id, by, note],
+    );
+    if (rows.length > 0) return syncEventFromRow(rows[0]);
+    const existing = await this.findById(id);
+    if (!existing) throw new NotFoundError(`no sync event ${id}`);
+    throw new StateConflictError(
+      `sync event ${id} was resolved already, by ${existing.resolvedBy ?? 'someone'}`,
+    );
+  }
+
   async findById(id: string): Promise<SyncEvent | null> {
     const rows = await this.em.query<SyncEventRow[]>(`SELECT * FROM sync_events WHERE id = $1`, [
       id,
@@ -312,6 +399,7 @@ export interface SyncEventRow {
   resolved: boolean;
   resolved_at: Date | null;
   resolved_by: string | null;
+  resolution_note: string | null;
   created_at: Date;
   dedupe_key: string;
   mismatch_type: string | null;
@@ -350,6 +438,7 @@ export function syncEventFromRow(row: SyncEventRow): SyncEvent {
     resolved: row.resolved,
     resolvedAt: row.resolved_at === null ? null : new Date(row.resolved_at),
     resolvedBy: row.resolved_by,
+    resolutionNote: row.resolution_note ?? null,
     createdAt: new Date(row.created_at),
     dedupeKey: row.dedupe_key,
     outboundEventId: row.outbound_event_id,

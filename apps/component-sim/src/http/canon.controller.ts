@@ -8,7 +8,7 @@ import { ComponentSimulator } from '../scenario/component-simulator';
 import type { ArtifactView } from '../state/canon-state';
 import { ComponentState } from '../state/component-state';
 import { ArtifactsQuerySchema, EvictBodySchema } from './component-api.schemas';
-import { ZodPipe } from './zod-body.pipe';
+import { ZodPipe } from '@bridge/runtime';
 
 type ArtifactsQuery = z.output<typeof ArtifactsQuerySchema>;
 type EvictBody = z.output<typeof EvictBodySchema>;

@@ -21,7 +21,7 @@ import type { Page, PipelineView, RunView } from '../state/cappella-state';
 import { ComponentState } from '../state/component-state';
 import { ListingQuerySchema, SubmitRunBodySchema } from './component-api.schemas';
 import { InvalidCursorFilter } from './invalid-cursor.filter';
-import { ZodPipe } from './zod-body.pipe';
+import { ZodPipe } from '@bridge/runtime';
 
 type ListingQuery = z.output<typeof ListingQuerySchema>;
 type SubmitRunBody = z.output<typeof SubmitRunBodySchema>;

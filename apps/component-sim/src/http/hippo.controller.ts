@@ -23,7 +23,7 @@ import { ComponentState } from '../state/component-state';
 import type { EntityView, LookupResult } from '../state/hippo-state';
 import { ListingQuerySchema, LOOKUP_MAX_KEYS, LookupBodySchema } from './component-api.schemas';
 import { InvalidCursorFilter } from './invalid-cursor.filter';
-import { ZodPipe } from './zod-body.pipe';
+import { ZodPipe } from '@bridge/runtime';
 
 type ListingQuery = z.output<typeof ListingQuerySchema>;
 

@@ -44,7 +44,7 @@ import {
   ReconciliationCompletedSpecSchema,
   SeedHistorySpecSchema,
 } from '../scenario/scenario-specs';
-import { ZodPipe } from './zod-body.pipe';
+import { ZodPipe } from '@bridge/runtime';
 
 const ComponentParamSchema = z.enum(COMPONENTS);
 /** `findings_only=true` (or `findingsOnly=true`): leave out the runs expected to be ok. */

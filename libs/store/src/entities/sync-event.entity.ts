@@ -15,6 +15,7 @@ import type { SyncEventKind, SyncEventType } from '../sync-event-kinds';
 @Index('ix_sync_events_resolved_created', ['resolved', 'createdAt'])
 @Index('ix_sync_events_type_created', ['eventType', 'createdAt'])
 @Index('ix_sync_events_source', ['source', 'sourceId'])
+@Index('ix_sync_events_created_id', ['createdAt', 'id'])
 @Index('ix_sync_events_unpublished', ['createdAt'], {
   where: '"outbound_event_id" IS NOT NULL AND "published_at" IS NULL',
 })
@@ -50,6 +51,10 @@ export class SyncEventEntity {
 
   @Column({ name: 'resolved_by', type: 'text', nullable: true })
   resolvedBy!: string | null;
+
+  /** Why an operator resolved the finding (null when a repair or an eviction did). */
+  @Column({ name: 'resolution_note', type: 'text', nullable: true })
+  resolutionNote!: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -4,6 +4,7 @@ import { CheckOutcomes1764000000000 } from './1764000000000-check-outcomes';
 import { InProcessBacklog1764100000000 } from './1764100000000-in-process-backlog';
 import { RepairJobs1764200000000 } from './1764200000000-repair-jobs';
 import { Scans1764300000000 } from './1764300000000-scans';
+import { OperatorResolution1764400000000 } from './1764400000000-operator-resolution';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   InProcessBacklog1764100000000,
   RepairJobs1764200000000,
   Scans1764300000000,
+  OperatorResolution1764400000000,
 ];

@@ -1,0 +1,85 @@
+/**
+ * `/api/v1/bridge/sync/events` (SPEC §7): the sync event log, filtered and paged newest first,
+ * one event by id, and an operator's resolution of a finding (admin; who and why recorded).
+ */
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { NotFoundError } from '@bridge/errors';
+import { ZodPipe } from '@bridge/runtime';
+import { SyncEventLog } from '@bridge/store';
+import { ApiErrorFilter } from '../api-error.filter';
+import { API_PREFIX } from '../api-prefix';
+import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import {
+  EventQuerySchema,
+  ResolveBodySchema,
+  encodeCursor,
+  storeQueryOf,
+  type EventQueryParams,
+} from './event-query';
+import { syncEventView, type SyncEventView } from './sync-event-view';
+
+const IdSchema = z.uuid({ error: 'a UUID' });
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller(`${API_PREFIX}/events`)
+@UseGuards(ApiAuthGuard)
+@UseFilters(ApiErrorFilter)
+export class EventsController {
+  constructor(private readonly log: SyncEventLog) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Sync events, newest first, filtered and paged by cursor' })
+  @ApiQuery({ name: 'status', required: false, enum: ['unresolved', 'resolved', 'all'] })
+  @ApiQuery({ name: 'event_type', required: false })
+  @ApiQuery({ name: 'mismatch_type', required: false })
+  @ApiQuery({ name: 'source', required: false })
+  @ApiQuery({ name: 'source_id', required: false })
+  @ApiQuery({ name: 'since', required: false, description: 'ISO 8601, inclusive' })
+  @ApiQuery({ name: 'until', required: false, description: 'ISO 8601, exclusive' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
+  async list(
+    @Query(new ZodPipe(EventQuerySchema, 'query')) params: EventQueryParams,
+  ): Promise<{ items: SyncEventView[]; next_cursor: string | null }> {
+    const page = await this.log.page(storeQueryOf(params));
+    return {
+      items: page.items.map(syncEventView),
+      next_cursor: page.next ? encodeCursor(page.next) : null,
+    };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One sync event' })
+  async show(@Param('id', new ZodPipe(IdSchema, 'event id')) id: string): Promise<SyncEventView> {
+    const event = await this.log.findById(id);
+    if (!event) throw new NotFoundError(`no sync event ${id}`);
+    return syncEventView(event);
+  }
+
+  @Post(':id/resolve')
+  @HttpCode(200)
+  @RequiresRole('admin')
+  @ApiOperation({ summary: 'Resolve a finding by hand (admin): who and why are recorded' })
+  @ApiBody({ schema: z.toJSONSchema(ResolveBodySchema) as Record<string, unknown> })
+  async resolve(
+    @Param('id', new ZodPipe(IdSchema, 'event id')) id: string,
+    @Body(new ZodPipe(ResolveBodySchema)) body: z.output<typeof ResolveBodySchema>,
+    @Req() request: AuthenticatedRequest,
+  ): Promise<SyncEventView> {
+    return syncEventView(await this.log.resolveByOperator(id, request.principal.name, body.reason));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * A sync event log row as the query API shows it: SPEC §6's columns in snake case, with the
+ * typed details as they are stored, and whether its outbound event went out.
+ */
+import type { SyncEvent } from '@bridge/store';
+
+export interface SyncEventView {
+  id: string;
+  event_type: string;
+  mismatch_type: string | null;
+  repair_strategy: string | null;
+  source: string;
+  source_id: string;
+  actor: string | null;
+  details: SyncEvent['details'];
+  resolved: boolean;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+  created_at: string;
+  /** True once the transport acknowledged its `bridge.sync.*` event; null if it owes none. */
+  published: boolean | null;
+}
+
+export function syncEventView(event: SyncEvent): SyncEventView {
+  return {
+    id: event.id,
+    event_type: event.eventType,
+    mismatch_type: event.mismatchType,
+    repair_strategy: event.repairStrategy,
+    source: event.source,
+    source_id: event.sourceId,
+    actor: event.actor,
+    details: event.details,
+    resolved: event.resolved,
+    resolved_at: event.resolvedAt?.toISOString() ?? null,
+    resolved_by: event.resolvedBy,
+    resolution_note: event.resolutionNote,
+    created_at: event.createdAt.toISOString(),
+    published: event.outboundEventId === null ? null : event.publishedAt !== null,
+  };
+}

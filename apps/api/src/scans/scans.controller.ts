@@ -1,0 +1,72 @@
+/**
+ * Scans (SPEC §7): the latest one, one by id (with progress and an estimated end while it
+ * runs), and asking for one (admin): 202 with its id, picked up by a scanner within its poll
+ * interval; 409 naming the scan already in progress.
+ */
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { NotFoundError } from '@bridge/errors';
+import { ZodPipe } from '@bridge/runtime';
+import { SCAN_MODES, ScanStore } from '@bridge/store';
+import { ApiErrorFilter } from '../api-error.filter';
+import { API_PREFIX } from '../api-prefix';
+import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import { scanView, type ScanView } from './scan-view';
+
+const IdSchema = z.uuid({ error: 'a UUID' });
+
+export const ScanRequestSchema = z
+  .object({ mode: z.enum(SCAN_MODES).default('incremental') })
+  .strict();
+
+@ApiTags('scans')
+@ApiBearerAuth()
+@Controller(API_PREFIX)
+@UseGuards(ApiAuthGuard)
+@UseFilters(ApiErrorFilter)
+export class ScansController {
+  constructor(private readonly scans: ScanStore) {}
+
+  @Get('scan/latest')
+  @ApiOperation({ summary: 'The most recently requested scan' })
+  async latest(): Promise<ScanView> {
+    const scan = await this.scans.latest();
+    if (!scan) throw new NotFoundError('no scan has been requested yet');
+    return scanView(scan, Date.now());
+  }
+
+  @Get('scans/:id')
+  @ApiOperation({ summary: 'One scan, with progress and an estimated end while it runs' })
+  async show(@Param('id', new ZodPipe(IdSchema, 'scan id')) id: string): Promise<ScanView> {
+    const scan = await this.scans.findById(id);
+    if (!scan) throw new NotFoundError(`no scan ${id}`);
+    return scanView(scan, Date.now());
+  }
+
+  @Post('scan')
+  @HttpCode(202)
+  @RequiresRole('admin')
+  @ApiOperation({ summary: 'Ask for a scan (admin); 409 while one is in progress' })
+  async request(
+    @Body(new ZodPipe(ScanRequestSchema)) body: z.output<typeof ScanRequestSchema>,
+    @Req() request: AuthenticatedRequest,
+  ): Promise<{ scan_id: string; status: string; mode: string }> {
+    const scan = await this.scans.request({
+      trigger: 'manual',
+      mode: body.mode,
+      requestedBy: request.principal.name,
+    });
+    return { scan_id: scan.id, status: scan.status, mode: scan.mode };
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The query API's contract on the real database (PostgreSQL on the local stack, Kafka as the
+ * service's transport): every filter of `GET /events`, pagination while rows are inserted, the
+ * auth matrix of every endpoint (no credential, a wrong one, a reader, an admin, JWTs), bad
+ * input of every kind answered with a 4xx naming the problem, scans asked for and shown, and the
+ * OpenAPI document.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import { SignJWT } from 'jose';
+import request from 'supertest';
+import {
+  sampleMismatchFinding,
+  sampleOkFinding,
+  sampleStaleCacheFinding,
+  ScanStore,
+  SyncEventLog,
+  type SyncEvent,
+} from '@bridge/store';
+import { bootApp } from '../../../test/pipeline-harness';
+import { freshDatabase, stackConfig } from '../../../test/stack-config';
+import { ApiModule } from '../src/api.module';
+import { tokenDigest } from '../src/auth/api-credentials';
+import { mountApiDocs, OPENAPI_JSON_PATH } from '../src/openapi';
+
+const BASE = '/api/v1/bridge/sync';
+const READER = 'reader-token-for-the-api-tests';
+const ADMIN = 'admin-token-for-the-api-tests';
+const JWT_SECRET = 'jwt-secret-for-the-api-tests-at-least-32';
+
+describe('query API on the real database', () => {
+  let app: INestApplication;
+  let log: SyncEventLog;
+  let scans: ScanStore;
+  let drop: () => Promise<void>;
+  let http: ReturnType<typeof request>;
+  const recorded: SyncEvent[] = [];
+
+  const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    drop = db.drop;
+    const config = stackConfig({
+      DATABASE_URL: db.url,
+      CONSUMER_GROUP_PREFIX: `api-${randomUUID().slice(0, 8)}`,
+      API_TOKENS: `reader:grafana:${tokenDigest(READER)},admin:alice:${tokenDigest(ADMIN)}`,
+      API_JWT_SECRET: JWT_SECRET,
+    });
+    app = await bootApp(ApiModule.forRoot(config), (created) => mountApiDocs(created));
+    http = request(app.getHttpServer() as Server);
+    log = app.get(SyncEventLog);
+    scans = app.get(ScanStore);
+    // Oldest first: a mismatch from Cappella, an ok, a stale cache from Hippo, more mismatches.
+    const entries = [
+      sampleMismatchFinding('run-a'),
+      sampleOkFinding('run-b'),
+      sampleStaleCacheFinding({
+        artifactIds: ['artifact-c'],
+        entities: [{ entity_type: 'sample', external_id: 'c' }],
+      }),
+      sampleMismatchFinding('run-d', { mismatchType: 'partial_output' }),
+      ...Array.from({ length: 8 }, (_, i) => sampleOkFinding(`run-ok-${i}`)),
+    ];
+    for (const entry of entries) recorded.push((await log.record(entry)).event);
+    await log.resolveMany([recorded[0].id], 'bridge-repair');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await drop?.();
+  });
+
+  /** A page of `GET /events` as the tests read it. */
+  type EventPage = { items: Array<{ id: string }>; next_cursor: string | null };
+  const ids = (body: unknown) => (body as EventPage).items.map((item) => item.id);
+  const newestFirst = () => [...recorded].reverse().map((event) => event.id);
+
+  describe('GET /events', () => {
+    it('lists every event newest first, 50 at a most by default', async () => {
+      const response = await http.get(`${BASE}/events`).set(as(READER)).expect(200);
+      expect(ids(response.body)).toEqual(newestFirst());
+      expect(response.body.next_cursor).toBeNull();
+      expect(response.body.items[0]).toMatchObject({
+        event_type: 'bridge.sync.ok',
+        source: 'cappella',
+        resolved: false,
+      });
+    });
+
+    it('filters by status, event type, mismatch type, source, source id and time', async () => {
+      const get = async (query: string) =>
+        ids((await http.get(`${BASE}/events?${query}`).set(as(READER)).expect(200)).body);
+      expect(await get('status=resolved')).toEqual([recorded[0].id]);
+      expect(await get('status=unresolved')).not.toContain(recorded[0].id);
+      expect(await get('event_type=bridge.sync.stale_cache')).toEqual([recorded[2].id]);
+      expect(await get('mismatch_type=partial_output')).toEqual([recorded[3].id]);
+      expect(await get('source_id=run-b')).toEqual([recorded[1].id]);
+      expect((await get('source=cappella')).length).toBe(recorded.length - 1);
+      const future = new Date(Date.now() + 60_000).toISOString();
+      expect(await get(`since=${future}`)).toEqual([]);
+      expect((await get(`until=${future}`)).length).toBe(recorded.length);
+    });
+
+    it('pages by cursor without skipping or repeating while rows are inserted', async () => {
+      const first = (await http.get(`${BASE}/events?limit=5`).set(as(READER)).expect(200))
+        .body as EventPage;
+      expect(ids(first)).toEqual(newestFirst().slice(0, 5));
+      const inserted = [];
+      for (let i = 0; i < 3; i += 1) {
+        inserted.push((await log.record(sampleOkFinding(`run-late-${i}`))).event);
+      }
+      const seen = [...ids(first)];
+      let cursor: string | null = first.next_cursor;
+      while (cursor) {
+        const page = (
+          await http.get(`${BASE}/events?limit=5&cursor=${cursor}`).set(as(READER)).expect(200)
+        ).body as EventPage;
+        seen.push(...ids(page));
+        cursor = page.next_cursor;
+      }
+      expect(seen).toEqual(newestFirst());
+      // A fresh first page starts with the rows inserted meanwhile.
+      const fresh = (await http.get(`${BASE}/events?limit=3`).set(as(READER)).expect(200)).body;
+      expect(ids(fresh)).toEqual(inserted.reverse().map((event) => event.id));
+      recorded.push(...inserted.reverse());
+    });
+
+    it.each([
+      ['limit=0', /limit/],
+      ['limit=1000', /limit/],
+      ['limit=ten', /limit/],
+      ['status=open', /status/],
+      ['event_type=bridge.sync.nonsense', /event_type/],
+      ['mismatch_type=typo', /mismatch_type/],
+      ['since=yesterday', /since/],
+      ['cursor=bm90LWEtY3Vyc29y', /cursor: not a cursor this API issued/],
+      ['sort=asc', /sort/],
+    ])('answers %s with a 400 naming the field', async (query, named) => {
+      const response = await http.get(`${BASE}/events?${query}`).set(as(READER)).expect(400);
+      expect(response.body.message).toMatch(named);
+    });
+  });
+
+  describe('GET /events/:id and POST /events/:id/resolve', () => {
+    it('shows one event, 404 for an unknown id, 400 for a malformed one', async () => {
+      const shown = await http.get(`${BASE}/events/${recorded[2].id}`).set(as(READER)).expect(200);
+      expect(shown.body).toMatchObject({ id: recorded[2].id, mismatch_type: 'stale_cache' });
+      await http.get(`${BASE}/events/${randomUUID()}`).set(as(READER)).expect(404);
+      const bad = await http.get(`${BASE}/events/42`).set(as(READER)).expect(400);
+      expect(bad.body.message).toMatch(/event id/);
+    });
+
+    it('records who resolved a finding and why, once', async () => {
+      const target = recorded[3].id;
+      const resolved = await http
+        .post(`${BASE}/events/${target}/resolve`)
+        .set(as(ADMIN))
+        .send({ reason: 'rerun by hand' })
+        .expect(200);
+      expect(resolved.body).toMatchObject({
+        resolved: true,
+        resolved_by: 'alice',
+        resolution_note: 'rerun by hand',
+      });
+      const again = await http
+        .post(`${BASE}/events/${target}/resolve`)
+        .set(as(ADMIN))
+        .send({ reason: 'twice' })
+        .expect(409);
+      expect(again.body.message).toMatch(/resolved already, by alice/);
+      await http
+        .post(`${BASE}/events/${randomUUID()}/resolve`)
+        .set(as(ADMIN))
+        .send({ reason: 'x' })
+        .expect(404);
+    });
+
+    it.each([
+      ['no body', undefined, /reason/],
+      ['an empty reason', { reason: '' }, /reason/],
+      ['a reason of the wrong type', { reason: 7 }, /reason/],
+      ['an unknown field', { reason: 'x', by: 'mallory' }, /by/],
+    ])('refuses a resolution with %s (400)', async (_, body, named) => {
+      const call = http.post(`${BASE}/events/${recorded[2].id}/resolve`).set(as(ADMIN));
+      const response = await (body === undefined ? call : call.send(body)).expect(400);
+      expect(response.body.message).toMatch(named);
+    });
+
+    it('refuses malformed JSON and huge bodies with a 4xx, never a 500', async () => {
+      await http
+        .post(`${BASE}/events/${recorded[2].id}/resolve`)
+        .set(as(ADMIN))
+        .set('Content-Type', 'application/json')
+        .send('{"reason": ')
+        .expect(400);
+      await http
+        .post(`${BASE}/events/${recorded[2].id}/resolve`)
+        .set(as(ADMIN))
+        .send({ reason: 'x'.repeat(2_000_000) })
+        .expect(413);
+    });
+  });
+
+  describe('scans', () => {
+    it('asks for a scan (202 with its id), refuses a second while it is active, and shows it', async () => {
+      await http.get(`${BASE}/scan/latest`).set(as(READER)).expect(404);
+      const asked = await http
+        .post(`${BASE}/scan`)
+        .set(as(ADMIN))
+        .send({ mode: 'full' })
+        .expect(202);
+      expect(asked.body).toMatchObject({ status: 'requested', mode: 'full' });
+      const conflict = await http.post(`${BASE}/scan`).set(as(ADMIN)).send({}).expect(409);
+      expect(conflict.body.scan_id).toBe(asked.body.scan_id);
+      const shown = await http
+        .get(`${BASE}/scans/${asked.body.scan_id}`)
+        .set(as(READER))
+        .expect(200);
+      expect(shown.body).toMatchObject({
+        id: asked.body.scan_id,
+        status: 'requested',
+        requested_by: 'alice',
+        progress: { items_read: 0, fraction: null, estimated_completion_at: null },
+      });
+      const latest = await http.get(`${BASE}/scan/latest`).set(as(READER)).expect(200);
+      expect(latest.body.id).toBe(asked.body.scan_id);
+      await http.get(`${BASE}/scans/${randomUUID()}`).set(as(READER)).expect(404);
+      await http.post(`${BASE}/scan`).set(as(ADMIN)).send({ mode: 'sideways' }).expect(400);
+      expect((await scans.active())?.id).toBe(asked.body.scan_id);
+    });
+  });
+
+  describe('auth', () => {
+    const someId = randomUUID();
+    const endpoints: Array<{ method: 'get' | 'post'; path: string; role: 'reader' | 'admin' }> = [
+      { method: 'get', path: `${BASE}/events`, role: 'reader' },
+      { method: 'get', path: `${BASE}/events/${someId}`, role: 'reader' },
+      { method: 'post', path: `${BASE}/events/${someId}/resolve`, role: 'admin' },
+      { method: 'get', path: `${BASE}/scan/latest`, role: 'reader' },
+      { method: 'get', path: `${BASE}/scans/${someId}`, role: 'reader' },
+      { method: 'post', path: `${BASE}/scan`, role: 'admin' },
+    ];
+    const jwt = (role: string, secret = JWT_SECRET) =>
+      new SignJWT({ role })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('carol')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
+
+    it.each(endpoints)(
+      '$method $path: 401 without a valid credential',
+      async ({ method, path }) => {
+        const none = await http[method](path).expect(401);
+        expect(none.headers['www-authenticate']).toBe('Bearer');
+        await http[method](path).set(as('not-a-token')).expect(401);
+        await http[method](path)
+          .set({ Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` })
+          .expect(401);
+        await http[method](path)
+          .set(as(await jwt('admin', 'a-different-secret-of-32-characters!!')))
+          .expect(401);
+      },
+    );
+
+    it.each(endpoints)(
+      '$method $path: the $role role is needed',
+      async ({ method, path, role }) => {
+        // Bodies that fail validation: a request that passes auth answers 400 or 404, not 401/403.
+        const send = (token: string) => http[method](path).set(as(token)).send({ bad: true });
+        const status = async (token: string) => (await send(token)).status;
+        if (role === 'admin') {
+          expect(await status(READER)).toBe(403);
+          expect(await status(await jwt('reader'))).toBe(403);
+        } else {
+          expect([200, 404]).toContain(await status(READER));
+        }
+        expect([200, 400, 404]).toContain(await status(ADMIN));
+        expect([200, 400, 404]).toContain(await status(await jwt('admin')));
+      },
+    );
+  });
+
+  it('refuses to start with no credential configured (there is no default one)', async () => {
+    const config = stackConfig({ CONSUMER_GROUP_PREFIX: `api-${randomUUID().slice(0, 8)}` });
+    await expect(bootApp(ApiModule.forRoot(config))).rejects.toThrow(/API_TOKENS/);
+  });
+
+  it('serves an OpenAPI document of the API', async () => {
+    const response = await http.get(`/${OPENAPI_JSON_PATH}`).expect(200);
+    const paths = Object.keys((response.body as { paths: Record<string, unknown> }).paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        `${BASE}/events`,
+        `${BASE}/events/{id}`,
+        `${BASE}/events/{id}/resolve`,
+        `${BASE}/scan/latest`,
+        `${BASE}/scans/{id}`,
+        `${BASE}/scan`,
+      ]),
+    );
+    expect(paths.some((path) => path.startsWith('/health'))).toBe(false);
+  });
+});
