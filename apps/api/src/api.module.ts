@@ -5,20 +5,24 @@
  *
  * `ApiModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
  * service runtime for the standalone process. Wiring and the API's own handlers only: the
- * queries live in `@bridge/store`, scan progress in `@bridge/scan`. An API with no credential
+ * queries live in `@bridge/store`, scan progress in `@bridge/scan`, approvals in `@bridge/repair`. An API with no credential
  * configured could serve nobody, so it refuses to start instead (no default credential).
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
+import { RepairApprovals } from '@bridge/repair';
 import { ServiceRuntimeModule } from '@bridge/runtime';
+import { RepairJobStore } from '@bridge/store';
 import { ApiAuthGuard } from './auth/api-auth.guard';
 import { ApiCredentials } from './auth/api-credentials';
 import { EventsController } from './events/events.controller';
+import { RepairsController } from './repairs/repairs.controller';
 import { ScansController } from './scans/scans.controller';
+import { SummaryController } from './summary/summary.controller';
 
 @Module({
-  controllers: [EventsController, ScansController],
+  controllers: [EventsController, ScansController, RepairsController, SummaryController],
   providers: [
     {
       provide: ApiCredentials,
@@ -34,6 +38,11 @@ import { ScansController } from './scans/scans.controller';
       },
     },
     ApiAuthGuard,
+    {
+      provide: RepairApprovals,
+      inject: [RepairJobStore],
+      useFactory: (jobs: RepairJobStore) => new RepairApprovals(jobs),
+    },
   ],
 })
 export class ApiModule {

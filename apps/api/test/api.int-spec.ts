@@ -10,7 +10,9 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import request from 'supertest';
+import { repairJobFor } from '@bridge/repair';
 import {
+  RepairJobStore,
   sampleMismatchFinding,
   sampleOkFinding,
   sampleStaleCacheFinding,
@@ -232,6 +234,117 @@ describe('query API on the real database', () => {
     });
   });
 
+  describe('repairs', () => {
+    let waiting: string[];
+
+    beforeAll(async () => {
+      const jobs = app.get(RepairJobStore);
+      const findings = [];
+      for (const run of ['run-repair-1', 'run-repair-2']) {
+        const entry = sampleMismatchFinding(run, { repairStrategy: 'resubmit_run' });
+        findings.push((await log.record(entry)).event);
+      }
+      const created = await jobs.create(
+        findings.flatMap((finding) => {
+          const job = repairJobFor(finding, { priorityByType: {}, priorityBySource: {} });
+          return job ? [job] : [];
+        }),
+      );
+      waiting = created.map((job) => job.id);
+      for (const job of created) {
+        await jobs.record(job.id, 'PENDING', null, {
+          state: 'AWAITING_APPROVAL',
+          plan: {
+            kind: 'resubmit_run',
+            run_id: 'run-x',
+            pipeline_id: 'p',
+            inputs: {},
+            idempotent: false,
+            expected_entities: [],
+          },
+        });
+      }
+    });
+
+    it('lists jobs by state and shows one, with 400 for a bad state and 404 for an unknown id', async () => {
+      const listed = await http
+        .get(`${BASE}/repairs?state=awaiting_approval`)
+        .set(as(READER))
+        .expect(200);
+      expect(ids(listed.body)).toEqual(waiting);
+      expect(
+        ids((await http.get(`${BASE}/repairs?state=DONE`).set(as(READER)).expect(200)).body),
+      ).toEqual([]);
+      const bad = await http.get(`${BASE}/repairs?state=sleeping`).set(as(READER)).expect(400);
+      expect(bad.body.message).toMatch(/state/);
+      const shown = await http.get(`${BASE}/repairs/${waiting[0]}`).set(as(READER)).expect(200);
+      expect(shown.body).toMatchObject({ state: 'AWAITING_APPROVAL', plan: { idempotent: false } });
+      await http.get(`${BASE}/repairs/${randomUUID()}`).set(as(READER)).expect(404);
+      await http.get(`${BASE}/repairs/nope`).set(as(READER)).expect(400);
+    });
+
+    it('approves and rejects (admin), recording who and why, and refuses a second decision', async () => {
+      const approved = await http
+        .post(`${BASE}/repairs/${waiting[0]}/approve`)
+        .set(as(ADMIN))
+        .send({})
+        .expect(200);
+      expect(approved.body).toMatchObject({ state: 'PLANNED', decided_by: 'alice' });
+      const rejected = await http
+        .post(`${BASE}/repairs/${waiting[1]}/reject`)
+        .set(as(ADMIN))
+        .send({ reason: 'inputs are gone' })
+        .expect(200);
+      expect(rejected.body).toMatchObject({
+        state: 'REJECTED',
+        decided_by: 'alice',
+        decision_reason: 'inputs are gone',
+      });
+      const twice = await http
+        .post(`${BASE}/repairs/${waiting[1]}/approve`)
+        .set(as(ADMIN))
+        .send({})
+        .expect(409);
+      expect(twice.body.message).toMatch(/REJECTED/);
+      await http.post(`${BASE}/repairs/${randomUUID()}/reject`).set(as(ADMIN)).send({}).expect(404);
+      await http
+        .post(`${BASE}/repairs/${waiting[0]}/reject`)
+        .set(as(ADMIN))
+        .send({ reason: 5 })
+        .expect(400);
+    });
+  });
+
+  describe('summary', () => {
+    it('counts findings per hour and kind, and open mismatches by type and source', async () => {
+      const perHour = await http
+        .get(`${BASE}/summary/findings-per-hour`)
+        .set(as(READER))
+        .expect(200);
+      const items = (
+        perHour.body as { items: Array<{ hour: string; event_type: string; count: number }> }
+      ).items;
+      const total = items.reduce((sum, item) => sum + item.count, 0);
+      const all = await log.page({ status: 'all', limit: 500 });
+      expect(total).toBe(all.items.length);
+      expect(items.every((item) => item.hour.endsWith(':00:00.000Z'))).toBe(true);
+      const open = await http.get(`${BASE}/summary/open-mismatches`).set(as(READER)).expect(200);
+      const expected = all.items.filter((event) => event.mismatchType !== null && !event.resolved);
+      const rows = (open.body as { items: Array<{ open: number }> }).items;
+      expect(rows.reduce((sum, row) => sum + row.open, 0)).toBe(expected.length);
+      expect(rows).toEqual(
+        expect.arrayContaining([{ mismatch_type: 'stale_cache', source: 'hippo', open: 1 }]),
+      );
+      const since = new Date().toISOString();
+      const until = new Date(Date.now() - 1_000).toISOString();
+      const bad = await http
+        .get(`${BASE}/summary/findings-per-hour?since=${since}&until=${until}`)
+        .set(as(READER))
+        .expect(400);
+      expect(bad.body.message).toMatch(/since: must be before until/);
+    });
+  });
+
   describe('auth', () => {
     const someId = randomUUID();
     const endpoints: Array<{ method: 'get' | 'post'; path: string; role: 'reader' | 'admin' }> = [
@@ -241,6 +354,12 @@ describe('query API on the real database', () => {
       { method: 'get', path: `${BASE}/scan/latest`, role: 'reader' },
       { method: 'get', path: `${BASE}/scans/${someId}`, role: 'reader' },
       { method: 'post', path: `${BASE}/scan`, role: 'admin' },
+      { method: 'get', path: `${BASE}/repairs`, role: 'reader' },
+      { method: 'get', path: `${BASE}/repairs/${someId}`, role: 'reader' },
+      { method: 'post', path: `${BASE}/repairs/${someId}/approve`, role: 'admin' },
+      { method: 'post', path: `${BASE}/repairs/${someId}/reject`, role: 'admin' },
+      { method: 'get', path: `${BASE}/summary/findings-per-hour`, role: 'reader' },
+      { method: 'get', path: `${BASE}/summary/open-mismatches`, role: 'reader' },
     ];
     const jwt = (role: string, secret = JWT_SECRET) =>
       new SignJWT({ role })
@@ -298,6 +417,9 @@ describe('query API on the real database', () => {
         `${BASE}/scan/latest`,
         `${BASE}/scans/{id}`,
         `${BASE}/scan`,
+        `${BASE}/repairs`,
+        `${BASE}/repairs/{id}/approve`,
+        `${BASE}/summary/findings-per-hour`,
       ]),
     );
     expect(paths.some((path) => path.startsWith('/health'))).toBe(false);

@@ -10,6 +10,7 @@ export {
   syncEventFromRow,
   type FindingCount,
   type FindingSubject,
+  type HourlyFindingCount,
   type SyncEventPage,
   type SyncEventPosition,
   type SyncEventQuery,

@@ -28,6 +28,14 @@ export interface FindingCount {
   open: number;
 }
 
+/** Findings of one kind recorded within one hour. */
+export interface HourlyFindingCount {
+  hour: Date;
+  eventType: string;
+  mismatchType: string | null;
+  total: number;
+}
+
 /** A filtered page of the log (see `SyncEventLog.page`). */
 export interface SyncEventQuery {
   status: 'unresolved' | 'resolved' | 'all';
@@ -378,6 +386,41 @@ export class SyncEventLog {
     throw new StateConflictError(
       `sync event ${id} was resolved already, by ${existing.resolvedBy ?? 'someone'}`,
     );
+  }
+
+  /** Findings recorded per hour (UTC) and kind over `[since, until)`, oldest hour first. */
+  async countsPerHour(since: Date, until: Date): Promise<HourlyFindingCount[]> {
+    const rows = await this.em.query<
+      Array<{ hour: Date; event_type: string; mismatch_type: string | null; total: string }>
+    >(
+      `SELECT date_trunc('hour', created_at, 'UTC') AS hour, event_type, mismatch_type,
+              count(*) AS total
+         FROM sync_events WHERE created_at >= $1 AND created_at < $2
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      [since, until],
+    );
+    return rows.map((row) => ({
+      hour: new Date(row.hour),
+      eventType: row.event_type,
+      mismatchType: row.mismatch_type,
+      total: Number(row.total),
+    }));
+  }
+
+  /** Unresolved mismatches and stale caches per mismatch type and source, most first. */
+  async openMismatches(): Promise<Array<{ mismatchType: string; source: string; open: number }>> {
+    const rows = await this.em.query<
+      Array<{ mismatch_type: string; source: string; open: string }>
+    >(
+      `SELECT mismatch_type, source, count(*) AS open FROM sync_events
+        WHERE mismatch_type IS NOT NULL AND NOT resolved
+        GROUP BY mismatch_type, source ORDER BY count(*) DESC, mismatch_type, source`,
+    );
+    return rows.map((row) => ({
+      mismatchType: row.mismatch_type,
+      source: row.source,
+      open: Number(row.open),
+    }));
   }
 
   async findById(id: string): Promise<SyncEvent | null> {

@@ -1,0 +1,78 @@
+/**
+ * Counts for dashboards: findings per kind per hour over a time range (default the last 24
+ * hours, at most 31 days), and the open mismatches by type and source component.
+ */
+import { Controller, Get, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ZodPipe } from '@bridge/runtime';
+import { SyncEventLog } from '@bridge/store';
+import { ApiErrorFilter } from '../api-error.filter';
+import { API_PREFIX } from '../api-prefix';
+import { ApiAuthGuard } from '../auth/api-auth.guard';
+
+const DAY_MS = 24 * 3_600_000;
+const MAX_RANGE_MS = 31 * DAY_MS;
+const instant = z.iso
+  .datetime({ offset: true, error: 'an ISO 8601 date-time, e.g. 2026-12-01T08:00:00Z' })
+  .transform((value) => new Date(value));
+
+export const HourlyQuerySchema = z
+  .object({ since: instant.optional(), until: instant.optional() })
+  .strict()
+  .transform((query, context) => {
+    const until = query.until ?? new Date();
+    const since = query.since ?? new Date(until.getTime() - DAY_MS);
+    if (since >= until) {
+      context.addIssue({ code: 'custom', path: ['since'], message: 'must be before until' });
+    } else if (until.getTime() - since.getTime() > MAX_RANGE_MS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['since'],
+        message: 'at most 31 days before until',
+      });
+    }
+    return { since, until };
+  });
+
+@ApiTags('summary')
+@ApiBearerAuth()
+@Controller(`${API_PREFIX}/summary`)
+@UseGuards(ApiAuthGuard)
+@UseFilters(ApiErrorFilter)
+export class SummaryController {
+  constructor(private readonly log: SyncEventLog) {}
+
+  @Get('findings-per-hour')
+  @ApiOperation({ summary: 'Findings recorded per hour (UTC) and kind' })
+  @ApiQuery({ name: 'since', required: false, description: 'ISO 8601; default until − 24 h' })
+  @ApiQuery({ name: 'until', required: false, description: 'ISO 8601; default now' })
+  async perHour(
+    @Query(new ZodPipe(HourlyQuerySchema, 'query')) query: z.output<typeof HourlyQuerySchema>,
+  ) {
+    const counts = await this.log.countsPerHour(query.since, query.until);
+    return {
+      since: query.since.toISOString(),
+      until: query.until.toISOString(),
+      items: counts.map((count) => ({
+        hour: count.hour.toISOString(),
+        event_type: count.eventType,
+        mismatch_type: count.mismatchType,
+        count: count.total,
+      })),
+    };
+  }
+
+  @Get('open-mismatches')
+  @ApiOperation({ summary: 'Unresolved mismatches and stale caches by mismatch type and source' })
+  async openMismatches() {
+    const rows = await this.log.openMismatches();
+    return {
+      items: rows.map((row) => ({
+        mismatch_type: row.mismatchType,
+        source: row.source,
+        open: row.open,
+      })),
+    };
+  }
+}
