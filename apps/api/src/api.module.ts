@@ -16,13 +16,22 @@ import { ServiceRuntimeModule } from '@bridge/runtime';
 import { RepairJobStore } from '@bridge/store';
 import { ApiAuthGuard } from './auth/api-auth.guard';
 import { ApiCredentials } from './auth/api-credentials';
+import { DeadLetterArchiveController } from './dead-letters/dead-letter-archive.controller';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { EventsController } from './events/events.controller';
 import { RepairsController } from './repairs/repairs.controller';
 import { ScansController } from './scans/scans.controller';
 import { SummaryController } from './summary/summary.controller';
 
 @Module({
-  controllers: [EventsController, ScansController, RepairsController, SummaryController],
+  controllers: [
+    EventsController,
+    ScansController,
+    RepairsController,
+    SummaryController,
+    DeadLettersController,
+    DeadLetterArchiveController,
+  ],
   providers: [
     {
       provide: ApiCredentials,

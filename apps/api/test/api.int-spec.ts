@@ -10,6 +10,8 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import request from 'supertest';
+import { DEAD_LETTER_TOPIC, Topics } from '@bridge/contracts';
+import { buildDeadLetter, EventPublisher, EventSubscriber } from '@bridge/messaging';
 import { repairJobFor } from '@bridge/repair';
 import {
   RepairJobStore,
@@ -21,7 +23,7 @@ import {
   type SyncEvent,
 } from '@bridge/store';
 import { bootApp } from '../../../test/pipeline-harness';
-import { freshDatabase, stackConfig } from '../../../test/stack-config';
+import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 import { ApiModule } from '../src/api.module';
 import { tokenDigest } from '../src/auth/api-credentials';
 import { mountApiDocs, OPENAPI_JSON_PATH } from '../src/openapi';
@@ -345,6 +347,134 @@ describe('query API on the real database', () => {
     });
   });
 
+  describe('dead letters', () => {
+    const group = `test-group-${randomUUID().slice(0, 8)}`;
+    const runId = `run-dl-${randomUUID().slice(0, 8)}`;
+    const eventId = randomUUID();
+    let decodable: string;
+    let garbage: string;
+    const requeued: string[] = [];
+
+    type LetterPage = {
+      items: Array<{ id: string; failure_kind: string }>;
+      next_cursor: string | null;
+    };
+    const lettersOf = async (query: string) =>
+      (
+        await http
+          .get(`${BASE}/dead-letters?consumer_group=${group}&${query}`)
+          .set(as(READER))
+          .expect(200)
+      ).body as LetterPage;
+
+    beforeAll(async () => {
+      const publisher = app.get(EventPublisher);
+      const subscription = await app.get(EventSubscriber).subscribe({
+        groupId: `test-requeue-${randomUUID().slice(0, 8)}`,
+        topics: [Topics.CappellaRunCompleted],
+        fromBeginning: false,
+        handler: (received) => {
+          if (received.event.event_id === eventId) requeued.push(received.event.event_id);
+          return Promise.resolve();
+        },
+      });
+      cleanupSubscription = () => subscription.stop();
+      const value = await publisher.encode(Topics.CappellaRunCompleted, {
+        event_id: eventId,
+        occurred_at: Date.now(),
+        run_id: runId,
+        pipeline_id: 'align',
+        outputs: [],
+        actor: 'tests',
+      });
+      const message = (bytes: Buffer, offset: string) => ({
+        topic: Topics.CappellaRunCompleted,
+        partition: 0,
+        offset,
+        key: Buffer.from(runId),
+        value: bytes,
+      });
+      const letters = [
+        buildDeadLetter(message(value, '7'), group, new Error('Hippo was down'), 5),
+        buildDeadLetter(
+          message(Buffer.from('not avro at all'), '8'),
+          group,
+          new Error('undecodable'),
+          1,
+        ),
+      ];
+      decodable = letters[0].event_id;
+      garbage = letters[1].event_id;
+      await publisher.publishMany(
+        DEAD_LETTER_TOPIC,
+        letters.map((event) => ({ event, key: runId })),
+      );
+    });
+    let cleanupSubscription: () => Promise<void> = () => Promise.resolve();
+    afterAll(() => cleanupSubscription());
+
+    it('keeps every dead letter queryable, filtered, with its payload decoded where it decodes', async () => {
+      const page = await eventually(
+        async () => {
+          const found = await lettersOf('status=all');
+          return found.items.length === 2 ? found : undefined;
+        },
+        30_000,
+        'the dead letters to be archived',
+      );
+      expect(ids(page).sort()).toEqual([decodable, garbage].sort());
+      const shown = await http.get(`${BASE}/dead-letters/${decodable}`).set(as(READER)).expect(200);
+      expect(shown.body).toMatchObject({
+        source_topic: 'cappella.run.completed',
+        consumer_group: group,
+        key: runId,
+        reason: 'Error: Hippo was down',
+        attempts: 5,
+        decode_error: null,
+        payload_decoded: { event_id: eventId, run_id: runId },
+      });
+      const bad = await http.get(`${BASE}/dead-letters/${garbage}`).set(as(READER)).expect(200);
+      expect(bad.body.payload_decoded).toBeNull();
+      expect(bad.body.decode_error).toMatch(/not in Confluent wire format/);
+      const firstPage = await lettersOf('status=all&limit=1');
+      expect(firstPage.items).toHaveLength(1);
+      const secondPage = await lettersOf(`status=all&limit=1&cursor=${firstPage.next_cursor}`);
+      expect([...ids(firstPage), ...ids(secondPage)].sort()).toEqual([decodable, garbage].sort());
+      await http.get(`${BASE}/dead-letters/${randomUUID()}`).set(as(READER)).expect(404);
+      await http.get(`${BASE}/dead-letters?failure_kind=sad`).set(as(READER)).expect(400);
+      await http.get(`${BASE}/dead-letters?cursor=zzz`).set(as(READER)).expect(400);
+    });
+
+    it('requeues one dead letter to its topic, and then a filtered set, recording who', async () => {
+      const one = await http
+        .post(`${BASE}/dead-letters/${decodable}/requeue`)
+        .set(as(ADMIN))
+        .expect(200);
+      expect(one.body).toMatchObject({ requeue_count: 1, requeued_by: 'alice' });
+      await eventually(
+        () => (requeued.length > 0 ? true : undefined),
+        30_000,
+        'the requeued event',
+      );
+      expect(ids(await lettersOf('status=pending'))).toEqual([garbage]);
+
+      await http.post(`${BASE}/dead-letters/requeue`).set(as(READER)).send({}).expect(403);
+      await http
+        .post(`${BASE}/dead-letters/requeue`)
+        .set(as(ADMIN))
+        .send({ consumer_group: group, limit: 5_000 })
+        .expect(400);
+      const set = await http
+        .post(`${BASE}/dead-letters/requeue`)
+        .set(as(ADMIN))
+        .send({ consumer_group: group })
+        .expect(200);
+      expect(set.body).toEqual({ requeued: 1, ids: [garbage] });
+      expect(ids(await lettersOf('status=pending'))).toEqual([]);
+      expect(ids(await lettersOf('status=requeued')).sort()).toEqual([decodable, garbage].sort());
+    });
+  });
+
   describe('auth', () => {
     const someId = randomUUID();
     const endpoints: Array<{ method: 'get' | 'post'; path: string; role: 'reader' | 'admin' }> = [
@@ -360,6 +490,10 @@ describe('query API on the real database', () => {
       { method: 'post', path: `${BASE}/repairs/${someId}/reject`, role: 'admin' },
       { method: 'get', path: `${BASE}/summary/findings-per-hour`, role: 'reader' },
       { method: 'get', path: `${BASE}/summary/open-mismatches`, role: 'reader' },
+      { method: 'get', path: `${BASE}/dead-letters`, role: 'reader' },
+      { method: 'get', path: `${BASE}/dead-letters/${someId}`, role: 'reader' },
+      { method: 'post', path: `${BASE}/dead-letters/${someId}/requeue`, role: 'admin' },
+      { method: 'post', path: `${BASE}/dead-letters/requeue`, role: 'admin' },
     ];
     const jwt = (role: string, secret = JWT_SECRET) =>
       new SignJWT({ role })

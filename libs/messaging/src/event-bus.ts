@@ -26,6 +26,15 @@ export abstract class EventPublisher {
    * can requeue a message that never came from a topic (e.g. a check abandoned after retries).
    */
   abstract encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer>;
+
+  /**
+   * Publishes bytes as they are, past the codec: what requeueing a dead letter's original
+   * message needs (its consumers decode and validate it again, as the first time).
+   */
+  abstract publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void>;
+
+  /** The event in bytes this transport sent (a dead letter's payload, to show it). */
+  abstract decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>>;
 }
 
 /** One delivered event; `topic` narrows `event` to that topic's type. */

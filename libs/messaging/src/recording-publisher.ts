@@ -28,6 +28,18 @@ export class RecordingEventPublisher extends EventPublisher {
     return this.codec.encode(topic, event);
   }
 
+  decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {
+    return this.codec.decode(topic, bytes);
+  }
+
+  /** Raw messages published (requeued bytes), in order. */
+  readonly raw: Array<{ topic: string; key: Buffer | string | null; value: Buffer }> = [];
+
+  publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void> {
+    this.raw.push({ topic, key, value });
+    return Promise.resolve();
+  }
+
   /** The events published to `topic`, in order. */
   on<T extends Topic>(topic: T): Array<EventOf<T>> {
     return this.sent.filter((s) => s.topic === topic).map((s) => s.event as EventOf<T>);

@@ -76,3 +76,9 @@ export {
   type ScannedComponent,
 } from './scans';
 export { ScanLock, type LockedOutcome } from './scan-lock';
+export {
+  DeadLetterStore,
+  type DeadLetterFilter,
+  type DeadLetterPosition,
+  type StoredDeadLetter,
+} from './dead-letters';

@@ -11,6 +11,7 @@ import { CheckLeases } from './check-leases';
 import { InProcessBacklog } from './in-process-backlog';
 import { ProcessedInboundEvents } from './processed-inbound-events';
 import { RepairJobStore } from './repair-jobs';
+import { DeadLetterStore } from './dead-letters';
 import { ScanLock } from './scan-lock';
 import { KnownRunIds, ScanCursorStore, ScanStore } from './scans';
 import { StoreTransactions } from './store-transactions';
@@ -72,7 +73,7 @@ export class StoreHealth {
       inject: [DataSource],
       useFactory: (ds: DataSource) => new InProcessBacklog(ds),
     },
-    ...[ScanStore, ScanCursorStore, KnownRunIds, ScanLock].map((store) => ({
+    ...[ScanStore, ScanCursorStore, KnownRunIds, ScanLock, DeadLetterStore].map((store) => ({
       provide: store,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new store(ds),
@@ -80,6 +81,7 @@ export class StoreHealth {
     StoreHealth,
   ],
   exports: [
+    DeadLetterStore,
     ScanStore,
     ScanCursorStore,
     KnownRunIds,

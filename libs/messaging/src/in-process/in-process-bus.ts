@@ -69,7 +69,17 @@ export class InProcessBus {
         value: await this.codec.encode(topic, event),
       })),
     );
-    for (const { key, value } of encoded) {
+    this.deliver(topic, encoded);
+  }
+
+  /** Delivers bytes as they are (a requeued dead letter's original message). */
+  publishRaw(topic: string, key: Buffer | null, value: Buffer): Promise<void> {
+    this.deliver(topic, [{ key, value }]);
+    return Promise.resolve();
+  }
+
+  private deliver(topic: string, messages: Array<{ key: Buffer | null; value: Buffer }>): void {
+    for (const { key, value } of messages) {
       const offset = this.offsets.get(topic) ?? 0n;
       this.offsets.set(topic, offset + 1n);
       const message: RawMessage = { topic, partition: 0, offset: offset.toString(), key, value };
@@ -266,6 +276,14 @@ export class InProcessEventPublisher extends EventPublisher {
 
   publishMany<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void> {
     return this.bus.publish(topic, events);
+  }
+
+  publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void> {
+    return this.bus.publishRaw(topic, typeof key === 'string' ? Buffer.from(key) : key, value);
+  }
+
+  decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {
+    return this.bus.codec.decode(topic, bytes);
   }
 
   encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {

@@ -38,6 +38,10 @@ export class KafkaEventPublisher extends EventPublisher {
     return this.connection.codec.encode(topic, event);
   }
 
+  decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {
+    return this.connection.codec.decode(topic, bytes);
+  }
+
   /**
    * Publishes bytes as they are, past the codec: what requeueing a dead letter's original bytes
    * needs, and what the transport tests use to send malformed messages.

@@ -5,6 +5,7 @@ import { InProcessBacklog1764100000000 } from './1764100000000-in-process-backlo
 import { RepairJobs1764200000000 } from './1764200000000-repair-jobs';
 import { Scans1764300000000 } from './1764300000000-scans';
 import { OperatorResolution1764400000000 } from './1764400000000-operator-resolution';
+import { DeadLetters1764500000000 } from './1764500000000-dead-letters';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   RepairJobs1764200000000,
   Scans1764300000000,
   OperatorResolution1764400000000,
+  DeadLetters1764500000000,
 ];

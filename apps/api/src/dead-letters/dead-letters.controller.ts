@@ -1,0 +1,190 @@
+/**
+ * Dead letters (SPEC §7 "dead letters and requeue"): listed with filters, newest first; one
+ * with its payload decoded where it decodes; and requeued (admin), one or a filtered set, by
+ * `DeadLetterRequeue`.
+ */
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { isTopic } from '@bridge/contracts';
+import { errorMessage, NotFoundError } from '@bridge/errors';
+import { EventPublisher } from '@bridge/messaging';
+import { ZodPipe } from '@bridge/runtime';
+import { DeadLetterStore, type DeadLetterFilter, type DeadLetterPosition } from '@bridge/store';
+import { ApiErrorFilter } from '../api-error.filter';
+import { API_PREFIX } from '../api-prefix';
+import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import { DeadLetterRequeue, MAX_REQUEUE_BATCH } from './dead-letter-requeue';
+import {
+  deadLetterView,
+  printable,
+  type DeadLetterDetailView,
+  type DeadLetterView,
+} from './dead-letter-view';
+
+const IdSchema = z.uuid({ error: 'a UUID' });
+const text = z.string().trim().min(1).max(300);
+const instant = z.iso
+  .datetime({ offset: true, error: 'an ISO 8601 date-time, e.g. 2026-12-01T08:00:00Z' })
+  .transform((value) => new Date(value));
+
+const filterFields = {
+  source_topic: text.optional(),
+  failure_kind: z.enum(['undecodable', 'invalid', 'handler_failed']).optional(),
+  consumer_group: text.optional(),
+  status: z.enum(['pending', 'requeued', 'all']).default('pending'),
+  since: instant.optional(),
+  until: instant.optional(),
+};
+
+function cursorOf(position: DeadLetterPosition): string {
+  return Buffer.from(JSON.stringify([position.occurredAt, position.id])).toString('base64url');
+}
+
+const cursorSchema = z
+  .string()
+  .max(1_000)
+  .transform((cursor, context) => {
+    try {
+      const [occurredAt, id] = z
+        .tuple([z.string().min(10).max(40), z.uuid()])
+        .parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+      return { occurredAt, id };
+    } catch {
+      context.addIssue({ code: 'custom', message: 'not a cursor this API issued' });
+      return z.NEVER;
+    }
+  });
+
+export const DeadLetterQuerySchema = z
+  .object({
+    ...filterFields,
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: cursorSchema.optional(),
+  })
+  .strict();
+
+export const RequeueSetSchema = z
+  .object({ ...filterFields, limit: z.number().int().min(1).max(MAX_REQUEUE_BATCH).default(100) })
+  .strict();
+
+function storeFilter(query: {
+  source_topic?: string;
+  failure_kind?: string;
+  consumer_group?: string;
+  status: DeadLetterFilter['status'];
+  since?: Date;
+  until?: Date;
+}): DeadLetterFilter {
+  return {
+    sourceTopic: query.source_topic,
+    failureKind: query.failure_kind,
+    consumerGroup: query.consumer_group,
+    status: query.status,
+    since: query.since,
+    until: query.until,
+  };
+}
+
+@ApiTags('dead letters')
+@ApiBearerAuth()
+@Controller(`${API_PREFIX}/dead-letters`)
+@UseGuards(ApiAuthGuard)
+@UseFilters(ApiErrorFilter)
+export class DeadLettersController {
+  private readonly requeue: DeadLetterRequeue;
+
+  constructor(
+    private readonly store: DeadLetterStore,
+    private readonly publisher: EventPublisher,
+  ) {
+    this.requeue = new DeadLetterRequeue(store, publisher);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Dead letters, newest first; pending (never requeued) by default' })
+  @ApiQuery({ name: 'source_topic', required: false })
+  @ApiQuery({
+    name: 'failure_kind',
+    required: false,
+    enum: ['undecodable', 'invalid', 'handler_failed'],
+  })
+  @ApiQuery({ name: 'consumer_group', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: ['pending', 'requeued', 'all'] })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
+  async list(
+    @Query(new ZodPipe(DeadLetterQuerySchema, 'query'))
+    query: z.output<typeof DeadLetterQuerySchema>,
+  ): Promise<{ items: DeadLetterView[]; next_cursor: string | null }> {
+    const page = await this.store.page(storeFilter(query), query.cursor ?? null, query.limit);
+    return {
+      items: page.items.map(deadLetterView),
+      next_cursor: page.next ? cursorOf(page.next) : null,
+    };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One dead letter, its payload decoded where it decodes' })
+  async show(
+    @Param('id', new ZodPipe(IdSchema, 'dead letter id')) id: string,
+  ): Promise<DeadLetterDetailView> {
+    const letter = await this.store.findById(id);
+    if (!letter) throw new NotFoundError(`no dead letter ${id}`);
+    let decoded: unknown = null;
+    let decodeError: string | null = null;
+    if (!letter.payload) {
+      decodeError = 'no payload';
+    } else if (!isTopic(letter.sourceTopic)) {
+      decodeError = `${letter.sourceTopic} is not a topic Bridge has a schema for`;
+    } else {
+      try {
+        decoded = printable(await this.publisher.decode(letter.sourceTopic, letter.payload));
+      } catch (error) {
+        decodeError = errorMessage(error);
+      }
+    }
+    return {
+      ...deadLetterView(letter),
+      payload_base64: letter.payload?.toString('base64') ?? null,
+      payload_decoded: decoded,
+      decode_error: decodeError,
+    };
+  }
+
+  @Post(':id/requeue')
+  @HttpCode(200)
+  @RequiresRole('admin')
+  @ApiOperation({ summary: 'Send one dead letter back to its topic (admin)' })
+  async requeueOne(
+    @Param('id', new ZodPipe(IdSchema, 'dead letter id')) id: string,
+    @Req() request: AuthenticatedRequest,
+  ): Promise<DeadLetterView> {
+    return deadLetterView(await this.requeue.one(id, request.principal.name));
+  }
+
+  @Post('requeue')
+  @HttpCode(200)
+  @RequiresRole('admin')
+  @ApiOperation({
+    summary: `Send the dead letters a filter matches back (admin), at most ${MAX_REQUEUE_BATCH}`,
+  })
+  async requeueSet(
+    @Body(new ZodPipe(RequeueSetSchema)) body: z.output<typeof RequeueSetSchema>,
+    @Req() request: AuthenticatedRequest,
+  ): Promise<{ requeued: number; ids: string[] }> {
+    const ids = await this.requeue.matching(storeFilter(body), body.limit, request.principal.name);
+    return { requeued: ids.length, ids };
+  }
+}
