@@ -71,6 +71,8 @@ describe('topic provisioning when every service starts at once on a fresh broker
           DATABASE_URL: db.url,
           CONSUMER_GROUP_PREFIX: prefix,
           LOG_LEVEL: 'warn',
+          // The api service needs a credential to start (any token digest will do here).
+          API_TOKENS: `admin:provisioning-test:${'0'.repeat(64)}`,
         };
         const ports = await freePorts(SERVICE_NAMES.length);
         // All at the same moment: no awaits between the spawns.
