@@ -32,12 +32,9 @@ import {
   type DeadLetterDetailView,
   type DeadLetterView,
 } from './dead-letter-view';
+import { IdSchema, InstantSchema as instant, textOf } from '../request-fields';
 
-const IdSchema = z.uuid({ error: 'a UUID' });
-const text = z.string().trim().min(1).max(300);
-const instant = z.iso
-  .datetime({ offset: true, error: 'an ISO 8601 date-time, e.g. 2026-12-01T08:00:00Z' })
-  .transform((value) => new Date(value));
+const text = textOf(300);
 
 const filterFields = {
   source_topic: text.optional(),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MISMATCH_TYPES } from '@bridge/contracts';
 import { SyncEventTypes, type SyncEventPosition, type SyncEventQuery } from '@bridge/store';
+import { InstantSchema as instant, textOf as text } from '../request-fields';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -33,11 +34,6 @@ export function decodeCursor(cursor: string): SyncEventPosition | null {
     return null;
   }
 }
-
-const text = (max: number) => z.string().trim().min(1).max(max);
-const instant = z.iso
-  .datetime({ offset: true, error: 'an ISO 8601 date-time, e.g. 2026-12-01T08:00:00Z' })
-  .transform((value) => new Date(value));
 
 export const EventQuerySchema = z
   .object({

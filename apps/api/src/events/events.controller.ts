@@ -30,8 +30,7 @@ import {
   type EventQueryParams,
 } from './event-query';
 import { syncEventView, type SyncEventView } from './sync-event-view';
-
-const IdSchema = z.uuid({ error: 'a UUID' });
+import { IdSchema } from '../request-fields';
 
 @ApiTags('events')
 @ApiBearerAuth()

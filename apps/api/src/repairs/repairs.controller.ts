@@ -25,8 +25,7 @@ import { ApiErrorFilter } from '../api-error.filter';
 import { API_PREFIX } from '../api-prefix';
 import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
 import { repairJobView, type RepairJobView } from './repair-job-view';
-
-const IdSchema = z.uuid({ error: 'a UUID' });
+import { IdSchema } from '../request-fields';
 
 export const RepairListQuerySchema = z
   .object({

@@ -23,8 +23,7 @@ import { ApiErrorFilter } from '../api-error.filter';
 import { API_PREFIX } from '../api-prefix';
 import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
 import { scanView, type ScanView } from './scan-view';
-
-const IdSchema = z.uuid({ error: 'a UUID' });
+import { IdSchema } from '../request-fields';
 
 export const ScanRequestSchema = z
   .object({ mode: z.enum(SCAN_MODES).default('incremental') })

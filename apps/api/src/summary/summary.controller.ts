@@ -10,12 +10,10 @@ import { SyncEventLog } from '@bridge/store';
 import { ApiErrorFilter } from '../api-error.filter';
 import { API_PREFIX } from '../api-prefix';
 import { ApiAuthGuard } from '../auth/api-auth.guard';
+import { InstantSchema as instant } from '../request-fields';
 
 const DAY_MS = 24 * 3_600_000;
 const MAX_RANGE_MS = 31 * DAY_MS;
-const instant = z.iso
-  .datetime({ offset: true, error: 'an ISO 8601 date-time, e.g. 2026-12-01T08:00:00Z' })
-  .transform((value) => new Date(value));
 
 export const HourlyQuerySchema = z
   .object({ since: instant.optional(), until: instant.optional() })
