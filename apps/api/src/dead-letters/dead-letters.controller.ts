@@ -3,28 +3,16 @@
  * with its payload decoded where it decodes; and requeued (admin), one or a filtered set, by
  * `DeadLetterRequeue`.
  */
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { isTopic } from '@bridge/contracts';
 import { errorMessage, NotFoundError } from '@bridge/errors';
 import { EventPublisher } from '@bridge/messaging';
 import { ZodPipe } from '@bridge/runtime';
-import { DeadLetterStore, type DeadLetterFilter, type DeadLetterPosition } from '@bridge/store';
-import { ApiErrorFilter } from '../api-error.filter';
-import { API_PREFIX } from '../api-prefix';
-import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import { DeadLetterStore, type DeadLetterFilter } from '@bridge/store';
+import { CursorSchema, encodeCursor } from '../page-cursor';
+import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
 import { DeadLetterRequeue, MAX_REQUEUE_BATCH } from './dead-letter-requeue';
 import {
   deadLetterView,
@@ -33,6 +21,7 @@ import {
   type DeadLetterView,
 } from './dead-letter-view';
 import { IdSchema, InstantSchema as instant, textOf } from '../request-fields';
+import { QueryApiController } from '../query-api-controller';
 
 const text = textOf(300);
 
@@ -45,30 +34,11 @@ const filterFields = {
   until: instant.optional(),
 };
 
-function cursorOf(position: DeadLetterPosition): string {
-  return Buffer.from(JSON.stringify([position.occurredAt, position.id])).toString('base64url');
-}
-
-const cursorSchema = z
-  .string()
-  .max(1_000)
-  .transform((cursor, context) => {
-    try {
-      const [occurredAt, id] = z
-        .tuple([z.string().min(10).max(40), z.uuid()])
-        .parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-      return { occurredAt, id };
-    } catch {
-      context.addIssue({ code: 'custom', message: 'not a cursor this API issued' });
-      return z.NEVER;
-    }
-  });
-
 export const DeadLetterQuerySchema = z
   .object({
     ...filterFields,
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: cursorSchema.optional(),
+    cursor: CursorSchema.optional(),
   })
   .strict();
 
@@ -94,11 +64,7 @@ function storeFilter(query: {
   };
 }
 
-@ApiTags('dead letters')
-@ApiBearerAuth()
-@Controller(`${API_PREFIX}/dead-letters`)
-@UseGuards(ApiAuthGuard)
-@UseFilters(ApiErrorFilter)
+@QueryApiController('dead-letters', 'dead letters')
 export class DeadLettersController {
   private readonly requeue: DeadLetterRequeue;
 
@@ -125,10 +91,11 @@ export class DeadLettersController {
     @Query(new ZodPipe(DeadLetterQuerySchema, 'query'))
     query: z.output<typeof DeadLetterQuerySchema>,
   ): Promise<{ items: DeadLetterView[]; next_cursor: string | null }> {
-    const page = await this.store.page(storeFilter(query), query.cursor ?? null, query.limit);
+    const after = query.cursor ? { occurredAt: query.cursor.at, id: query.cursor.id } : null;
+    const page = await this.store.page(storeFilter(query), after, query.limit);
     return {
       items: page.items.map(deadLetterView),
-      next_cursor: page.next ? cursorOf(page.next) : null,
+      next_cursor: page.next ? encodeCursor({ at: page.next.occurredAt, id: page.next.id }) : null,
     };
   }
 

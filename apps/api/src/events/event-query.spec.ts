@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeCursor, encodeCursor, EventQuerySchema, storeQueryOf } from './event-query';
+import { decodeCursor, encodeCursor } from '../page-cursor';
+import { EventQuerySchema, storeQueryOf } from './event-query';
 
 const position = {
-  createdAt: '2026-12-01 09:15:02.123456+00',
+  at: '2026-12-01 09:15:02.123456+00',
   id: '5b0c6f39-2a56-4d36-9b2b-8b6f4bd6c0a1',
 };
 
@@ -41,7 +42,7 @@ describe('event query', () => {
       status: 'unresolved',
       eventType: 'bridge.sync.mismatch',
       since: new Date('2026-12-01T00:00:00Z'),
-      after: position,
+      after: { createdAt: position.at, id: position.id },
       limit: 10,
     });
   });

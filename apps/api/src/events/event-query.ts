@@ -1,39 +1,16 @@
 /**
- * The query of `GET /events` (filters, `limit`, `cursor`) as a zod schema, and the opaque
- * cursors of its pages. Pure: the controller validates with it, the store pages with the
- * result. An unknown parameter is refused (a misspelt filter silently ignored would return the
- * wrong rows), and a cursor this API did not issue is a 400, not an empty page.
+ * The query of `GET /events` (filters, `limit`, `cursor`) as a zod schema. Pure: the
+ * controller validates with it, the store pages with the result. An unknown parameter is
+ * refused: a misspelt filter silently ignored would return the wrong rows.
  */
 import { z } from 'zod';
 import { MISMATCH_TYPES } from '@bridge/contracts';
-import { SyncEventTypes, type SyncEventPosition, type SyncEventQuery } from '@bridge/store';
+import { SyncEventTypes, type SyncEventQuery } from '@bridge/store';
+import { CursorSchema } from '../page-cursor';
 import { InstantSchema as instant, textOf as text } from '../request-fields';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
-
-/** A page's position as the cursor a client passes back. */
-export function encodeCursor(position: SyncEventPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt, position.id]), 'utf8').toString(
-    'base64url',
-  );
-}
-
-/** The position a cursor names, or null when it is not one `encodeCursor` made. */
-export function decodeCursor(cursor: string): SyncEventPosition | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const parsed = z
-      .tuple([
-        z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/),
-        z.uuid(),
-      ])
-      .safeParse(value);
-    return parsed.success ? { createdAt: parsed.data[0], id: parsed.data[1] } : null;
-  } catch {
-    return null;
-  }
-}
 
 export const EventQuerySchema = z
   .object({
@@ -45,18 +22,7 @@ export const EventQuerySchema = z
     since: instant.optional(),
     until: instant.optional(),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-    cursor: z
-      .string()
-      .max(1_000)
-      .transform((cursor, context) => {
-        const position = decodeCursor(cursor);
-        if (!position) {
-          context.addIssue({ code: 'custom', message: 'not a cursor this API issued' });
-          return z.NEVER;
-        }
-        return position;
-      })
-      .optional(),
+    cursor: CursorSchema.optional(),
   })
   .strict();
 
@@ -72,7 +38,7 @@ export function storeQueryOf(params: EventQueryParams): SyncEventQuery {
     sourceId: params.source_id,
     since: params.since,
     until: params.until,
-    after: params.cursor ?? null,
+    after: params.cursor ? { createdAt: params.cursor.at, id: params.cursor.id } : null,
     limit: params.limit,
   };
 }

@@ -2,41 +2,25 @@
  * `/api/v1/bridge/sync/events` (SPEC §7): the sync event log, filtered and paged newest first,
  * one event by id, and an operator's resolution of a finding (admin; who and why recorded).
  */
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
 import { SyncEventLog } from '@bridge/store';
-import { ApiErrorFilter } from '../api-error.filter';
-import { API_PREFIX } from '../api-prefix';
-import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import { encodeCursor } from '../page-cursor';
 import {
   EventQuerySchema,
   ResolveBodySchema,
-  encodeCursor,
   storeQueryOf,
   type EventQueryParams,
 } from './event-query';
 import { syncEventView, type SyncEventView } from './sync-event-view';
 import { IdSchema } from '../request-fields';
+import { QueryApiController } from '../query-api-controller';
 
-@ApiTags('events')
-@ApiBearerAuth()
-@Controller(`${API_PREFIX}/events`)
-@UseGuards(ApiAuthGuard)
-@UseFilters(ApiErrorFilter)
+@QueryApiController('events', 'events')
 export class EventsController {
   constructor(private readonly log: SyncEventLog) {}
 
@@ -57,7 +41,7 @@ export class EventsController {
     const page = await this.log.page(storeQueryOf(params));
     return {
       items: page.items.map(syncEventView),
-      next_cursor: page.next ? encodeCursor(page.next) : null,
+      next_cursor: page.next ? encodeCursor({ at: page.next.createdAt, id: page.next.id }) : null,
     };
   }
 

@@ -3,29 +3,17 @@
  * id, and an operator's approval or rejection (admin), recorded with who and why. The decisions
  * are `RepairApprovals`', the same the CLI reaches through this API.
  */
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { RepairApprovals } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
 import { REPAIR_STATES, RepairJobStore } from '@bridge/store';
-import { ApiErrorFilter } from '../api-error.filter';
-import { API_PREFIX } from '../api-prefix';
-import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
 import { repairJobView, type RepairJobView } from './repair-job-view';
 import { IdSchema } from '../request-fields';
+import { QueryApiController } from '../query-api-controller';
 
 export const RepairListQuerySchema = z
   .object({
@@ -43,11 +31,7 @@ export const DecisionBodySchema = z
   .object({ reason: z.string().trim().min(1).max(2_000).optional() })
   .strict();
 
-@ApiTags('repairs')
-@ApiBearerAuth()
-@Controller(`${API_PREFIX}/repairs`)
-@UseGuards(ApiAuthGuard)
-@UseFilters(ApiErrorFilter)
+@QueryApiController('repairs', 'repairs')
 export class RepairsController {
   constructor(
     private readonly jobs: RepairJobStore,

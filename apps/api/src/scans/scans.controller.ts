@@ -3,37 +3,22 @@
  * runs), and asking for one (admin): 202 with its id, picked up by a scanner within its poll
  * interval; 409 naming the scan already in progress.
  */
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Req,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
 import { SCAN_MODES, ScanStore } from '@bridge/store';
-import { ApiErrorFilter } from '../api-error.filter';
-import { API_PREFIX } from '../api-prefix';
-import { ApiAuthGuard, RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
 import { scanView, type ScanView } from './scan-view';
 import { IdSchema } from '../request-fields';
+import { QueryApiController } from '../query-api-controller';
 
 export const ScanRequestSchema = z
   .object({ mode: z.enum(SCAN_MODES).default('incremental') })
   .strict();
 
-@ApiTags('scans')
-@ApiBearerAuth()
-@Controller(API_PREFIX)
-@UseGuards(ApiAuthGuard)
-@UseFilters(ApiErrorFilter)
+@QueryApiController('', 'scans')
 export class ScansController {
   constructor(private readonly scans: ScanStore) {}
 

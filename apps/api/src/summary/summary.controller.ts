@@ -2,15 +2,13 @@
  * Counts for dashboards: findings per kind per hour over a time range (default the last 24
  * hours, at most 31 days), and the open mismatches by type and source component.
  */
-import { Controller, Get, Query, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ZodPipe } from '@bridge/runtime';
 import { SyncEventLog } from '@bridge/store';
-import { ApiErrorFilter } from '../api-error.filter';
-import { API_PREFIX } from '../api-prefix';
-import { ApiAuthGuard } from '../auth/api-auth.guard';
 import { InstantSchema as instant } from '../request-fields';
+import { QueryApiController } from '../query-api-controller';
 
 const DAY_MS = 24 * 3_600_000;
 const MAX_RANGE_MS = 31 * DAY_MS;
@@ -33,11 +31,7 @@ export const HourlyQuerySchema = z
     return { since, until };
   });
 
-@ApiTags('summary')
-@ApiBearerAuth()
-@Controller(`${API_PREFIX}/summary`)
-@UseGuards(ApiAuthGuard)
-@UseFilters(ApiErrorFilter)
+@QueryApiController('summary', 'summary')
 export class SummaryController {
   constructor(private readonly log: SyncEventLog) {}
 
