@@ -18,6 +18,7 @@ import { ComponentClients } from '@bridge/components';
 import { errorMessage } from '@bridge/errors';
 import { IdlePause } from '@bridge/runtime';
 import { EventPublisher } from '@bridge/messaging';
+import { BridgeMetrics } from '@bridge/metrics';
 import { RepairWorker } from '@bridge/repair';
 import { RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
 
@@ -30,6 +31,7 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
   private readonly idle = new IdlePause();
   /** Set when work arrived during a pass, so the loop does not pause after it. */
   private nudged = false;
+  private readonly removeBacklogSource: () => void;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -48,6 +50,9 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
       settings: config.repair,
       owner: `repair#${randomUUID()}`,
     });
+    this.removeBacklogSource = BridgeMetrics.outboxBacklog.addSource(async () => [
+      { labels: { kind: 'repairs' }, value: await jobs.countOwed() },
+    ]);
   }
 
   onApplicationBootstrap(): void {
@@ -61,6 +66,7 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.removeBacklogSource();
     this.stopped = true;
     this.idle.cutShort();
     await this.loop;

@@ -20,8 +20,9 @@ import { Cron } from 'croner';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { IdlePause } from '@bridge/runtime';
-import { Scanner, type ScanRequest } from '@bridge/scan';
-import type { Scan } from '@bridge/store';
+import { BridgeMetrics } from '@bridge/metrics';
+import { Scanner, scanProgressSamples, type ScanRequest } from '@bridge/scan';
+import { ScanStore, type Scan } from '@bridge/store';
 
 @Injectable()
 export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
@@ -31,11 +32,18 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private loop?: Promise<void>;
   private readonly idle = new IdlePause();
   private nudged = false;
+  private readonly removeProgressSource: () => void;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly scanner: Scanner,
-  ) {}
+    scans: ScanStore,
+  ) {
+    this.removeProgressSource = BridgeMetrics.scanProgress.addSource(async () => {
+      const active = await scans.active();
+      return active ? scanProgressSamples(active, Date.now()) : [];
+    });
+  }
 
   onApplicationBootstrap(): void {
     const { schedule, timezone } = this.config.scan;
@@ -58,6 +66,7 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.removeProgressSource();
     this.cron?.stop();
     this.stop.abort();
     this.idle.cutShort();

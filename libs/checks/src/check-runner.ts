@@ -23,6 +23,7 @@ import {
 } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
 import { buildDeadLetter, type EventPublisher } from '@bridge/messaging';
+import { BridgeMetrics } from '@bridge/metrics';
 import { SyncEventTypes, type CheckLeases, type SyncEvent, type SyncEventLog } from '@bridge/store';
 import {
   decideCheck,
@@ -95,14 +96,23 @@ export class CheckRunner {
     try {
       const busy = open.filter((work) => !held.has(work.check_key));
       const mine = open.filter((work) => held.has(work.check_key));
+      const observing = performance.now();
       const observations = await this.observe(mine);
-      await keepAlive();
-      const now = this.now();
       const decided = mine.map((work) => {
         const observation = observations.get(work.check_key);
         if (!observation) throw new Error(`no observation for ${work.check_key}`);
-        return { work, decision: decideCheck(work, observation, this.deps.checks, now) };
+        return { work, decision: decideCheck(work, observation, this.deps.checks, this.now()) };
       });
+      // The batch's checks share their component calls, so each took the batch's time.
+      const seconds = (performance.now() - observing) / 1000;
+      for (const { work, decision } of decided) {
+        BridgeMetrics.checkDuration.observe(
+          { check_type: work.check_type, decision: decision.kind },
+          seconds,
+        );
+      }
+      await keepAlive();
+      const now = this.now();
       const finals = decided.filter((d): d is { work: CheckWork; decision: FinalDecision } =>
         isFinal(d.decision),
       );

@@ -7,6 +7,7 @@
  */
 import { Topics } from '@bridge/contracts';
 import type { EventPublisher } from '@bridge/messaging';
+import { BridgeMetrics } from '@bridge/metrics';
 import type { SyncEvent } from '@bridge/store';
 import { outboundEventFor, type OutboundFinding } from './finding';
 
@@ -38,6 +39,12 @@ export class FindingPublisher {
         outbound.flatMap((o) => (o.topic === Topics.BridgeSyncStaleCache ? [o] : [])),
       ),
     ]);
+    for (const { row } of owed) {
+      BridgeMetrics.findings.inc({
+        event_type: row.eventType,
+        mismatch_type: row.mismatchType ?? 'none',
+      });
+    }
     return owed.map(({ row }) => row.id);
   }
 }

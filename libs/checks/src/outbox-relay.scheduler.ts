@@ -14,6 +14,7 @@ import {
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { EventPublisher } from '@bridge/messaging';
+import { BridgeMetrics } from '@bridge/metrics';
 import { SyncEventLog } from '@bridge/store';
 import { OutboxRelay } from './outbox-relay';
 
@@ -23,6 +24,7 @@ export class OutboxRelayScheduler implements OnApplicationBootstrap, OnModuleDes
   private readonly relay: OutboxRelay;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private readonly removeBacklogSource: () => void;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -30,6 +32,9 @@ export class OutboxRelayScheduler implements OnApplicationBootstrap, OnModuleDes
     publisher: EventPublisher,
   ) {
     this.relay = new OutboxRelay(log, publisher, config.outbox.minAgeMs);
+    this.removeBacklogSource = BridgeMetrics.outboxBacklog.addSource(async () => [
+      { labels: { kind: 'findings' }, value: await log.countOwed() },
+    ]);
   }
 
   onApplicationBootstrap(): void {
@@ -39,6 +44,7 @@ export class OutboxRelayScheduler implements OnApplicationBootstrap, OnModuleDes
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.removeBacklogSource();
     clearInterval(this.timer);
     await this.running;
   }

@@ -37,6 +37,8 @@ import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { ComponentManifest, ComponentName } from '@bridge/config';
 import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
+import { BridgeMetrics } from '@bridge/metrics';
+import { endpointLabel } from './endpoint-label';
 import {
   classifyStatus,
   callFailureOf,
@@ -110,6 +112,18 @@ interface Call<T> {
   notFoundMeansAbsent: boolean;
 }
 
+/** How an attempt without an answer ended: `status_503`, `timeout`, `unreached`, `connection`. */
+function attemptOutcome(failure: AttemptFailure): string {
+  return failure.kind === 'status' ? `status_${failure.status ?? 'unknown'}` : failure.kind;
+}
+
+/** Why a call failed after its attempts, for the errors counter. */
+function callErrorKind(error: unknown): string {
+  if (error instanceof BrokenCircuitError) return 'circuit_open';
+  if (error instanceof AttemptFailure) return attemptOutcome(error);
+  return 'unavailable';
+}
+
 const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
   [CircuitState.Closed]: 'closed',
   [CircuitState.Open]: 'open',
@@ -129,6 +143,7 @@ export class ComponentHttp {
   private readonly retryAfterCapMs: number;
   private readonly counters = { requests: 0, retries: 0, failures: 0 };
   private closing: Promise<void> | undefined;
+  private readonly removeCircuitSource: () => void;
 
   constructor(
     readonly component: ComponentName,
@@ -165,6 +180,13 @@ export class ComponentHttp {
     this.breaker = circuitBreaker(handleType(AttemptFailure), {
       halfOpenAfter: manifest.circuitBreaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(manifest.circuitBreaker.consecutiveFailures),
+    });
+    this.removeCircuitSource = BridgeMetrics.circuitState.addSource(() => {
+      const current = CIRCUIT_STATE_NAMES[this.breaker.state];
+      return Object.values(CIRCUIT_STATE_NAMES).map((state) => ({
+        labels: { component, state },
+        value: state === current ? 1 : 0,
+      }));
     });
   }
 
@@ -222,6 +244,7 @@ export class ComponentHttp {
   /** Rejects queued calls, lets running ones finish, then closes the kept-alive connections. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.removeCircuitSource();
       await this.pacing?.stop({ dropWaitingJobs: true });
       await this.pool.close();
     })();
@@ -252,7 +275,7 @@ export class ComponentHttp {
         ),
       );
     } catch (error) {
-      this.counters.failures += 1;
+      this.countFailure(call, callErrorKind(error));
       throw this.unavailable(label, attempts, error);
     }
     switch (answer.kind) {
@@ -261,14 +284,14 @@ export class ComponentHttp {
       case 'not_found':
         return null;
       case 'refused':
-        this.counters.failures += 1;
+        this.countFailure(call, 'refused');
         throw new ComponentRequestError(
           this.component,
           answer.status,
           `${label}: ${answer.excerpt || 'refused'}`,
         );
       case 'malformed':
-        this.counters.failures += 1;
+        this.countFailure(call, 'malformed');
         throw new ComponentUnavailableError(
           this.component,
           `${label}: malformed response: ${answer.problem}`,
@@ -276,11 +299,36 @@ export class ComponentHttp {
     }
   }
 
+  private countFailure(call: Call<unknown>, kind: string): void {
+    this.counters.failures += 1;
+    BridgeMetrics.componentErrors.inc({
+      component: this.component,
+      endpoint: endpointLabel(call.method, call.path),
+      kind,
+    });
+  }
+
+  /** One attempt, timed for the latency histogram with the way it ended. */
+  private async attempt<T>(call: Call<T>): Promise<Answer<T>> {
+    const stop = BridgeMetrics.componentRequestDuration.startTimer({
+      component: this.component,
+      endpoint: endpointLabel(call.method, call.path),
+    });
+    try {
+      const answer = await this.attemptOnce(call);
+      stop({ outcome: answer.kind });
+      return answer;
+    } catch (error) {
+      stop({ outcome: error instanceof AttemptFailure ? attemptOutcome(error) : 'error' });
+      throw error;
+    }
+  }
+
   private paced<T>(job: () => Promise<T>): Promise<T> {
     return this.pacing ? this.pacing.schedule(job) : job();
   }
 
-  private async attempt<T>(call: Call<T>): Promise<Answer<T>> {
+  private async attemptOnce<T>(call: Call<T>): Promise<Answer<T>> {
     this.counters.requests += 1;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.manifest.timeoutMs);

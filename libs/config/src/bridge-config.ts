@@ -87,6 +87,7 @@ const EnvSchema = z.object({
   CONSUMER_RETRY_INITIAL_MS: positiveInt.default(200),
   CONSUMER_RETRY_MAX_MS: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   CAPPELLA_URL: z.url().optional(),
   HIPPO_URL: z.url().optional(),
   CANON_URL: z.url().optional(),
@@ -346,6 +347,8 @@ export interface BridgeConfig {
   /** Prefix of every consumer group, so that two deployments can share one Kafka cluster. */
   consumerGroupPrefix: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** `text` for a terminal, `json` (one object per line) for a log pipeline. */
+  logFormat: 'text' | 'json';
   components: Record<ComponentName, ComponentManifest>;
   checks: ChecksConfig;
   repairStrategies: Record<MismatchType, RepairStrategy>;
@@ -423,6 +426,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     outbox: { relayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS, minAgeMs: e.OUTBOX_RELAY_MIN_AGE_MS },
     consumerGroupPrefix: e.CONSUMER_GROUP_PREFIX,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     components,
     checks: {
       graceDelayMs: e.CHECK_GRACE_DELAY_MS,

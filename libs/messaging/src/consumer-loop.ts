@@ -18,13 +18,16 @@ import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockati
 import type { RetryConfig } from '@bridge/config';
 import { isTopic, type DeadLetter, type Topic } from '@bridge/contracts';
 import {
+  BridgeError,
   PermanentError,
   UndecodableMessageError,
   errorMessage,
   isInfrastructureOutage,
 } from '@bridge/errors';
+import { BridgeMetrics } from '@bridge/metrics';
 import { buildDeadLetter } from './dead-letter';
 import type { EventCodec } from './event-codec';
+import { messageContextFor, withMessageContext, type MessageContext } from './message-context';
 import type { BatchContext, ReceivedEvent, SubscriptionSpec } from './event-bus';
 import type { RawMessage } from './raw-message';
 
@@ -83,6 +86,12 @@ export class ConsumerLoop<T extends Topic> {
         }),
       },
     );
+    this.policy.onRetry((reason) => {
+      BridgeMetrics.consumerRetries.inc({
+        group: spec.groupId,
+        reason: 'error' in reason ? retryReasonOf(reason.error) : 'unexpected',
+      });
+    });
   }
 
   /**
@@ -98,6 +107,8 @@ export class ConsumerLoop<T extends Topic> {
   ): Promise<ProcessOutcome> {
     const keepAlive = stopOnLostSession(keepAliveRaw);
     let attempts = 0;
+    // One context for every attempt, so that the retries of a message share its trace.
+    let context: MessageContext | undefined;
     try {
       await this.throughOutages(
         () =>
@@ -105,10 +116,12 @@ export class ConsumerLoop<T extends Topic> {
             if (attempts > 0) await keepAlive();
             attempts += 1;
             const received = await this.decode(message, attempts);
-            await this.handleOne(received, keepAlive);
+            context ??= messageContextFor([message], this.spec.groupId, received.event);
+            await withMessageContext(context, () => this.handleOne(received, keepAlive));
           }),
         { keepAlive, shouldStop },
       );
+      this.countConsumed(message, 'handled');
       return 'handled';
     } catch (error) {
       if (error instanceof SubscriptionStopped) throw error;
@@ -164,6 +177,10 @@ export class ConsumerLoop<T extends Topic> {
       return;
     }
     const batchHandler = this.spec.batchHandler;
+    const batchContext = messageContextFor(
+      group.map(({ message }) => message),
+      this.spec.groupId,
+    );
     let attempt = 0;
     try {
       await this.throughOutages(
@@ -172,7 +189,7 @@ export class ConsumerLoop<T extends Topic> {
             if (attempt > 0) await context.keepAlive();
             attempt += 1;
             const events = group.map(({ received }) => ({ ...received, attempt }));
-            await batchHandler(events, context);
+            await withMessageContext(batchContext, () => batchHandler(events, context));
           }),
         context,
       );
@@ -186,7 +203,10 @@ export class ConsumerLoop<T extends Topic> {
       await this.processEach(group, context);
       return;
     }
-    for (const { message } of group) context.onDone(message);
+    for (const { message } of group) {
+      this.countConsumed(message, 'handled');
+      context.onDone(message);
+    }
   }
 
   /** One message at a time, each with its own retries and dead letter; reported done in order. */
@@ -216,6 +236,10 @@ export class ConsumerLoop<T extends Topic> {
         return await attempt();
       } catch (error) {
         if (!isInfrastructureOutage(error)) throw error;
+        BridgeMetrics.consumerRetries.inc({
+          group: this.spec.groupId,
+          reason: 'infrastructure_outage',
+        });
         this.logger.warn(
           `infrastructure unavailable (${errorMessage(error)}); holding the message, next try in ${this.outagePauseMs} ms`,
         );
@@ -242,6 +266,16 @@ export class ConsumerLoop<T extends Topic> {
       `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${deadLetter.reason}`,
     );
     await this.sendDeadLetter(deadLetter, message.topic);
+    BridgeMetrics.deadLetters.inc({
+      topic: message.topic,
+      group: this.spec.groupId,
+      reason: deadLetter.failure_kind,
+    });
+    this.countConsumed(message, 'dead_lettered');
+  }
+
+  private countConsumed(message: RawMessage, outcome: 'handled' | 'dead_lettered'): void {
+    BridgeMetrics.eventsConsumed.inc({ topic: message.topic, group: this.spec.groupId, outcome });
   }
 
   private async decode(message: RawMessage, attempt: number): Promise<ReceivedEvent<T>> {
@@ -262,6 +296,11 @@ export class ConsumerLoop<T extends Topic> {
       attempt,
     } as ReceivedEvent<T>;
   }
+}
+
+/** The metric label of a failed attempt: the error's stable code, never free text. */
+function retryReasonOf(error: Error): string {
+  return error instanceof BridgeError ? error.code : 'unexpected';
 }
 
 /**

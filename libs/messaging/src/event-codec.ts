@@ -57,6 +57,20 @@ export class RegistryAvroCodec implements EventCodec {
     this.registry = new SchemaRegistry({ host: config.url, auth });
   }
 
+  /** True when the registry answers its subject listing in time; used by readiness. */
+  async isReachable(timeoutMs = 2_000): Promise<boolean> {
+    try {
+      const response = await fetch(this.registryUrl('/subjects'), {
+        headers: this.registryHeaders(),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body?.cancel();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
   /** Registers (or finds) the topic's schema; cached, so the registry is asked once per topic. */
   schemaIdFor(topic: Topic): Promise<number> {
     let id = this.schemaIds.get(topic);
@@ -138,6 +152,20 @@ export class RegistryAvroCodec implements EventCodec {
     return resolver;
   }
 
+  private registryUrl(path: string): string {
+    return `${this.config.url.replace(/\/$/, '')}${path}`;
+  }
+
+  private registryHeaders(): Record<string, string> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/vnd.schemaregistry.v1+json',
+    };
+    if (this.config.username !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password ?? ''}`).toString('base64')}`;
+    }
+    return headers;
+  }
+
   private async register(topic: Topic): Promise<number> {
     const subject = subjectFor(topic);
     await this.setCompatibility(subject);
@@ -154,16 +182,9 @@ export class RegistryAvroCodec implements EventCodec {
    * their global default, so the level is set explicitly and idempotently.
    */
   private async setCompatibility(subject: string): Promise<void> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/vnd.schemaregistry.v1+json',
-    };
-    if (this.config.username !== undefined) {
-      headers.authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password ?? ''}`).toString('base64')}`;
-    }
-    const url = `${this.config.url.replace(/\/$/, '')}/config/${encodeURIComponent(subject)}`;
-    const response = await fetch(url, {
+    const response = await fetch(this.registryUrl(`/config/${encodeURIComponent(subject)}`), {
       method: 'PUT',
-      headers,
+      headers: this.registryHeaders(),
       body: JSON.stringify({ compatibility: this.config.compatibility }),
     });
     if (!response.ok) {

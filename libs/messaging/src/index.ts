@@ -37,3 +37,11 @@ export {
   type Transport,
 } from './messaging.module';
 export type { RawMessage } from './raw-message';
+export {
+  currentMessageContext,
+  messageContextFor,
+  outgoingTraceHeaders,
+  traceIdOf,
+  withMessageContext,
+  type MessageContext,
+} from './message-context';

@@ -71,8 +71,14 @@ export class TransportHealth {
     return this.transport.kind;
   }
 
+  /** The broker answers (always true for the in-process bus). */
   async isReachable(): Promise<boolean> {
     return this.transport.kind === 'kafka' ? this.transport.connection.isReachable() : true;
+  }
+
+  /** The schema registry answers; null when the transport uses none (in-process). */
+  async isRegistryReachable(): Promise<boolean | null> {
+    return this.transport.kind === 'kafka' ? this.transport.connection.codec.isReachable() : null;
   }
 }
 

@@ -5,4 +5,6 @@ export interface RawMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  /** The headers Bridge reads (the W3C `traceparent`), as text. */
+  headers?: Record<string, string>;
 }

@@ -24,6 +24,7 @@ import type { CanonClient, CappellaClient, HippoClient, Pipeline } from '@bridge
 import { entityKeyId, Topics, type SyncRepaired } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
 import type { EventPublisher } from '@bridge/messaging';
+import { BridgeMetrics } from '@bridge/metrics';
 import type {
   EvictPlan,
   RepairJob,
@@ -198,11 +199,20 @@ export class RepairWorker {
       jobs.map(async (job) => ({
         id: job.id,
         from: 'EXECUTING' as const,
-        change: await this.executeOne(job),
+        change: await this.executeTimed(job),
       })),
     );
     await this.recordAll(outcomes);
     return jobs.length;
+  }
+
+  /** `executeOne`, timed for the repair latency histogram with the state it leads to. */
+  private async executeTimed(job: RepairJob): Promise<RepairJobChange> {
+    const stop = BridgeMetrics.repairDuration.startTimer({ strategy: job.strategy });
+    const change = await this.executeOne(job);
+    // No new state: the step was requested and awaits confirmation; otherwise a retry or an end.
+    stop({ outcome: change.state === undefined ? 'requested' : change.state.toLowerCase() });
+    return change;
   }
 
   private async executeOne(job: RepairJob): Promise<RepairJobChange> {

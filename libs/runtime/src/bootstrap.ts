@@ -4,14 +4,14 @@
  * transport for the `@ConsumeEvents` handlers), enables graceful shutdown (so consumers stop and
  * the store closes on SIGTERM), and listens on the configured port or the service's default.
  */
-import { Logger, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
 import { BridgeTransportServer } from '@bridge/messaging';
-import { ServiceLogger } from './service-logger';
+import { serviceLoggerFor } from './service-logger';
 
 /** Default HTTP ports, so that the services can run side by side on one machine. */
 export const DEFAULT_PORTS = {
@@ -26,13 +26,6 @@ export type ServiceName = keyof typeof DEFAULT_PORTS;
 
 /** Builds a service's root module from the validated configuration. */
 export type ServiceModuleFactory = (config: BridgeConfig) => DynamicModule;
-
-const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
-
-/** Nest's log levels up to the configured one. */
-export function logLevelsUpTo(level: BridgeConfig['logLevel']): LogLevel[] {
-  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
-}
 
 /**
  * Connects Bridge's event transport to an application and starts its consumers: every
@@ -57,7 +50,7 @@ export async function bootstrapService(
   configure: (app: NestExpressApplication) => void = () => {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
-    logger: new ServiceLogger(logLevelsUpTo(config.logLevel)),
+    logger: serviceLoggerFor(config, name),
   });
   app.enableShutdownHooks();
   configure(app);

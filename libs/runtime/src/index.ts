@@ -2,13 +2,19 @@ export {
   DEFAULT_PORTS,
   bootstrapService,
   exitOnFailure,
-  logLevelsUpTo,
   runService,
   startConsumers,
   type ServiceModuleFactory,
   type ServiceName,
 } from './bootstrap';
 export { HealthController } from './health.controller';
+export { MetricsController } from './metrics.controller';
+export {
+  JsonServiceLogger,
+  ServiceLogger,
+  logLevelsUpTo,
+  serviceLoggerFor,
+} from './service-logger';
 export { SERVICE_NAME } from './service-name';
 export { ServiceRuntimeModule } from './service-runtime.module';
 export { IdlePause } from './idle-pause';

@@ -7,8 +7,10 @@ export {
   runDiscrepancies,
   scanFindingFor,
   scanModeFor,
+  scanProgressSamples,
   type ScanDiscrepancy,
   type ScanProgressEstimate,
+  type ScanProgressSample,
 } from './scan-decisions';
 export {
   ScanRunner,

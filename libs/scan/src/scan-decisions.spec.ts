@@ -8,6 +8,7 @@ import {
   keysToLookUp,
   orphanDiscrepancies,
   progressOf,
+  scanProgressSamples,
   provenanceRunIds,
   runDiscrepancies,
   scanFindingFor,
@@ -296,5 +297,32 @@ describe('progressOf', () => {
         1,
       ).fraction,
     ).toBe(0.99);
+  });
+});
+
+describe('scanProgressSamples', () => {
+  const running = {
+    id: 'scan-1',
+    mode: 'full' as const,
+    status: 'running' as const,
+    items: { cappella: 100, hippo: 150 },
+    estimatedItems: 1_000,
+    startedAt: new Date(0),
+    counts: { missing_entity: 2, orphan_provenance: 1 },
+  };
+
+  it('shows items, findings, the fraction done and the seconds left of a running scan', () => {
+    const byMeasure = Object.fromEntries(
+      scanProgressSamples(running, 10_000).map((s) => [s.labels.measure, s.value]),
+    );
+    expect(byMeasure).toEqual({ items: 250, findings: 3, fraction: 0.25, eta_seconds: 30 });
+  });
+
+  it('leaves out the estimate without a previous scan, and shows nothing once the scan ended', () => {
+    const measures = scanProgressSamples({ ...running, estimatedItems: null }, 10_000).map(
+      (s) => s.labels.measure,
+    );
+    expect(measures).toEqual(['items', 'findings']);
+    expect(scanProgressSamples({ ...running, status: 'completed' }, 10_000)).toEqual([]);
   });
 });

@@ -327,6 +327,41 @@ export function progressOf(
   };
 }
 
+/** One measure of the scan in progress, as the `bridge_scan_progress` gauge shows it. */
+export interface ScanProgressSample {
+  labels: {
+    scan_id: string;
+    mode: string;
+    measure: 'fraction' | 'items' | 'findings' | 'eta_seconds';
+  };
+  value: number;
+}
+
+/**
+ * The gauge values of a running scan: items read and findings always; the fraction done and
+ * the seconds left once the previous scan gives an estimate. An idle scanner shows none.
+ */
+export function scanProgressSamples(
+  scan: Pick<Scan, 'id' | 'mode' | 'status' | 'items' | 'estimatedItems' | 'startedAt' | 'counts'>,
+  now: number,
+): ScanProgressSample[] {
+  if (scan.status !== 'running') return [];
+  const progress = progressOf(scan, now);
+  const sample = (measure: ScanProgressSample['labels']['measure'], value: number) => ({
+    labels: { scan_id: scan.id, mode: scan.mode, measure },
+    value,
+  });
+  const findings = Object.values(scan.counts).reduce((sum, n) => sum + (n ?? 0), 0);
+  const samples = [sample('items', progress.itemsRead), sample('findings', findings)];
+  if (progress.fraction !== null) samples.push(sample('fraction', progress.fraction));
+  if (progress.estimatedCompletionAt !== null) {
+    samples.push(
+      sample('eta_seconds', Math.max(0, (progress.estimatedCompletionAt.getTime() - now) / 1000)),
+    );
+  }
+  return samples;
+}
+
 /** Findings per mismatch type among recorded discrepancies. */
 export function countByType(types: readonly MismatchType[]): Partial<Record<MismatchType, number>> {
   const counts: Partial<Record<MismatchType, number>> = {};

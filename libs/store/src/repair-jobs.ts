@@ -314,6 +314,15 @@ export class RepairJobStore {
     });
   }
 
+  /** Finished jobs whose `bridge.sync.repaired` is owed; served by a partial index. */
+  async countOwed(): Promise<number> {
+    const [row] = await this.em.query<Array<{ owed: string }>>(
+      `SELECT count(*) AS owed FROM repair_jobs
+        WHERE outbound_event_id IS NOT NULL AND published_at IS NULL`,
+    );
+    return Number(row?.owed ?? 0);
+  }
+
   findById(id: string): Promise<RepairJob | null> {
     return this.findOneWhere('id = $1', id);
   }

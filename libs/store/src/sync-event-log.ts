@@ -209,6 +209,15 @@ export class SyncEventLog {
     });
   }
 
+  /** Rows whose outbound event is owed (the outbox backlog); served by a partial index. */
+  async countOwed(): Promise<number> {
+    const [row] = await this.em.query<Array<{ owed: string }>>(
+      `SELECT count(*) AS owed FROM sync_events
+        WHERE outbound_event_id IS NOT NULL AND published_at IS NULL`,
+    );
+    return Number(row?.owed ?? 0);
+  }
+
   /** Rows with these ids, by id (unknown ids are absent from the map). */
   async findByIds(ids: string[]): Promise<Map<string, SyncEvent>> {
     if (ids.length === 0) return new Map();

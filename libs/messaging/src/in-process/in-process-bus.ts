@@ -21,6 +21,7 @@
 import { Logger } from '@nestjs/common';
 import type { RetryConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, type EventOf, type Topic } from '@bridge/contracts';
+import { BridgeMetrics } from '@bridge/metrics';
 import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
 import {
   EventPublisher,
@@ -30,6 +31,7 @@ import {
   type SubscriptionSpec,
 } from '../event-bus';
 import { LocalAvroCodec } from '../event-codec';
+import { outgoingTraceHeaders, outsideMessageContext } from '../message-context';
 import type { RawMessage } from '../raw-message';
 
 interface GroupQueue {
@@ -37,7 +39,7 @@ interface GroupQueue {
   loop: ConsumerLoop<Topic>;
   pending: RawMessage[];
   /** Messages taken by the loop and not finished yet. */
-  inFlight: number;
+  inFlight: Set<RawMessage>;
   stopped: boolean;
   draining?: Promise<void>;
 }
@@ -63,10 +65,12 @@ export class InProcessBus {
 
   async publish<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void> {
     // Encode everything first: one invalid event refuses the whole call, like a Kafka send.
+    const headers = outgoingTraceHeaders();
     const encoded = await Promise.all(
       events.map(async ({ event, key }) => ({
         key: key === undefined ? null : Buffer.from(key),
         value: await this.codec.encode(topic, event),
+        headers,
       })),
     );
     this.deliver(topic, encoded);
@@ -78,11 +82,15 @@ export class InProcessBus {
     return Promise.resolve();
   }
 
-  private deliver(topic: string, messages: Array<{ key: Buffer | null; value: Buffer }>): void {
-    for (const { key, value } of messages) {
+  private deliver(
+    topic: string,
+    messages: Array<{ key: Buffer | null; value: Buffer; headers?: Record<string, string> }>,
+  ): void {
+    for (const { key, value, headers } of messages) {
       const offset = this.offsets.get(topic) ?? 0n;
       this.offsets.set(topic, offset + 1n);
       const message: RawMessage = { topic, partition: 0, offset: offset.toString(), key, value };
+      if (headers) message.headers = headers;
       let delivered = false;
       for (const group of this.groups.values()) {
         if (!group.topics.has(topic)) continue;
@@ -116,7 +124,10 @@ export class InProcessBus {
   /** Messages waiting per consumer group (queued or being handled). */
   backlog(): Map<string, number> {
     return new Map(
-      [...this.groups].map(([groupId, group]) => [groupId, group.pending.length + group.inFlight]),
+      [...this.groups].map(([groupId, group]) => [
+        groupId,
+        group.pending.length + group.inFlight.size,
+      ]),
     );
   }
 
@@ -171,7 +182,7 @@ export class InProcessBus {
       topics: new Set(spec.topics),
       loop,
       pending: [],
-      inFlight: 0,
+      inFlight: new Set(),
       stopped: false,
     };
     this.groups.set(spec.groupId, group);
@@ -185,8 +196,15 @@ export class InProcessBus {
       for (const topic of spec.topics) this.parked.delete(topic);
     }
     if (group.pending.length > 0) this.drain(group);
+    const removeLagSource = BridgeMetrics.consumerLag.addSource(() =>
+      lagByTopic(group).map(([topic, lag]) => ({
+        labels: { group: spec.groupId, topic, partition: 0 },
+        value: lag,
+      })),
+    );
     return {
       stop: async () => {
+        removeLagSource();
         this.groups.delete(spec.groupId);
         group.stopped = true;
         await group.draining;
@@ -228,18 +246,19 @@ export class InProcessBus {
 
   private drain(group: GroupQueue): void {
     if (group.draining) return;
-    group.draining = (async () => {
+    // The publisher may be a handler: the group's work must not run in its message context.
+    group.draining = outsideMessageContext(async () => {
       while (group.pending.length > 0 && !group.stopped) {
         const messages = group.pending.splice(0, group.pending.length);
         const done = new Set<RawMessage>();
-        group.inFlight = messages.length;
+        group.inFlight = new Set(messages);
         try {
           await group.loop.processBatch(messages, {
             keepAlive: () => Promise.resolve(),
             shouldStop: () => group.stopped,
             onDone: (message) => {
               done.add(message);
-              group.inFlight -= 1;
+              group.inFlight.delete(message);
             },
           });
         } catch (error) {
@@ -256,13 +275,22 @@ export class InProcessBus {
           group.pending.unshift(...messages.filter((message) => !done.has(message)));
         }
       }
-    })().finally(() => {
-      group.inFlight = 0;
+    }).finally(() => {
+      group.inFlight = new Set();
       group.draining = undefined;
       // A publish may have queued a message after the loop saw an empty queue.
       if (group.pending.length > 0 && !group.stopped) this.drain(group);
     });
   }
+}
+
+/** What a group has not finished, per topic: queued, or taken by its loop and not done. */
+function lagByTopic(group: GroupQueue): Array<[string, number]> {
+  const lag = new Map([...group.topics].map((topic) => [topic, 0]));
+  for (const message of [...group.pending, ...group.inFlight]) {
+    lag.set(message.topic, (lag.get(message.topic) ?? 0) + 1);
+  }
+  return [...lag];
 }
 
 export class InProcessEventPublisher extends EventPublisher {

@@ -22,6 +22,7 @@ import {
 import type { KafkaTransportConfig } from '@bridge/config';
 import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
+import { partitionLag } from './consumer-lag';
 
 const ALL_TOPICS = Object.keys(TopicSchemas) as Topic[];
 
@@ -34,6 +35,8 @@ export class KafkaConnection {
   readonly codec: RegistryAvroCodec;
   private producer?: Producer;
   private connecting?: Promise<Producer>;
+  /** The admin client of the lag gauge, connected at the first scrape and kept. */
+  private lagAdmin?: Promise<Admin>;
   private readonly logger = new Logger('Kafka');
 
   constructor(readonly config: KafkaTransportConfig) {
@@ -129,7 +132,49 @@ export class KafkaConnection {
     }
   }
 
+  /** Lag of the group on every partition of `topics`, for the metrics endpoint. */
+  async consumerLag(
+    groupId: string,
+    topics: readonly string[],
+    fromBeginning: boolean,
+  ): Promise<Array<{ topic: string; partition: number; lag: number }>> {
+    const admin = await this.connectedLagAdmin();
+    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    const lags = await Promise.all(
+      committed.map(async ({ topic, partitions }) => {
+        const ends = new Map(
+          (await admin.fetchTopicOffsets(topic)).map((end) => [end.partition, end]),
+        );
+        return partitions.flatMap(({ partition, offset }) => {
+          const end = ends.get(partition);
+          if (!end) return [];
+          const lag = partitionLag(
+            { partition, low: end.low, high: end.high, committed: offset },
+            fromBeginning,
+          );
+          return lag === null ? [] : [{ topic, partition, lag }];
+        });
+      }),
+    );
+    return lags.flat();
+  }
+
+  private connectedLagAdmin(): Promise<Admin> {
+    this.lagAdmin ??= (async () => {
+      const admin = this.kafka.admin({ retry: { retries: 0 } });
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.lagAdmin = undefined;
+      throw error;
+    });
+    return this.lagAdmin;
+  }
+
   async close(): Promise<void> {
+    const lagAdmin = this.lagAdmin;
+    this.lagAdmin = undefined;
+    await lagAdmin?.then((admin) => admin.disconnect()).catch(() => undefined);
     await this.producer?.disconnect();
     this.producer = undefined;
   }

@@ -2,9 +2,11 @@
  * Publishes events to Kafka in the Confluent wire format. The message key is the ordering key
  * the caller gives (run id, batch id…); the value is validated and Avro-encoded by the codec.
  * Sends made while a request is in flight go together in the next one (`ProduceCoalescer`).
+ * What is published while a message is handled carries that message's trace (`traceparent`).
  */
 import type { EventOf, Topic } from '@bridge/contracts';
 import { EventPublisher, type OutgoingEvent } from '../event-bus';
+import { outgoingTraceHeaders } from '../message-context';
 import type { KafkaConnection } from './kafka-connection';
 import { ProduceCoalescer } from './produce-coalescer';
 
@@ -25,10 +27,12 @@ export class KafkaEventPublisher extends EventPublisher {
 
   async publishMany<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void> {
     if (events.length === 0) return;
+    const headers = outgoingTraceHeaders();
     const messages = await Promise.all(
       events.map(async ({ event, key }) => ({
         key: key ?? null,
         value: await this.connection.codec.encode(topic, event),
+        headers,
       })),
     );
     await this.coalescer.send(topic, messages);

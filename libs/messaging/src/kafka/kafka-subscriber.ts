@@ -10,12 +10,14 @@
  * silently while its process still reports healthy.
  */
 import { Logger } from '@nestjs/common';
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import type { RetryConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { DEAD_LETTER_TOPIC, type Topic } from '@bridge/contracts';
+import { BridgeMetrics } from '@bridge/metrics';
 import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
 import { EventSubscriber, type Subscription, type SubscriptionSpec } from '../event-bus';
+import { TRACEPARENT_HEADER } from '../message-context';
 import type { KafkaConnection } from './kafka-connection';
 import type { KafkaEventPublisher } from './kafka-publisher';
 import { OffsetCommitter } from './offset-committer';
@@ -68,8 +70,17 @@ export class KafkaEventSubscriber extends EventSubscriber {
       return restarting;
     };
     this.watchCrashes(consumer, spec.groupId, restart);
+    const removeLagSource = BridgeMetrics.consumerLag.addSource(async () =>
+      (
+        await this.connection.consumerLag(spec.groupId, spec.topics, spec.fromBeginning ?? true)
+      ).map(({ topic, partition, lag }) => ({
+        labels: { group: spec.groupId, topic, partition },
+        value: lag,
+      })),
+    );
     return {
       stop: async () => {
+        removeLagSource();
         stopping.abort();
         await restarting;
         // Batches still running flush their own offsets as they end (the group is left only
@@ -135,6 +146,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
           offset: message.offset,
           key: message.key,
           value: message.value,
+          headers: bridgeHeadersOf(message.headers),
         })),
         {
           keepAlive: () => payload.heartbeat(),
@@ -154,4 +166,11 @@ export class KafkaEventSubscriber extends EventSubscriber {
     }
     await payload.heartbeat();
   }
+}
+
+/** The headers Bridge reads, as text; the rest stay with the broker. */
+function bridgeHeadersOf(headers: IHeaders | undefined): Record<string, string> | undefined {
+  const value = headers?.[TRACEPARENT_HEADER];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : { [TRACEPARENT_HEADER]: first.toString() };
 }

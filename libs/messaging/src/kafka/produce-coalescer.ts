@@ -13,6 +13,7 @@
 export interface ProduceMessage {
   key: Buffer | string | null;
   value: Buffer;
+  headers?: Record<string, string>;
 }
 
 export interface TopicMessages {

@@ -1,0 +1,170 @@
+/**
+ * The Prometheus metrics of a Bridge process: one registry and the catalogue of everything it
+ * measures, served by every service at `GET /metrics`.
+ *
+ * The code that does the work records into these metrics directly (the consumer loop counts
+ * what it consumes, the component client times its calls…), so a metric cannot drift from the
+ * code path it describes. What is a state rather than an event (consumer lag, circuit state,
+ * outbox backlog, scan progress) is sampled at scrape time from sources the owning objects
+ * register with `ScrapedGauge.addSource` and remove when they close.
+ *
+ * All services of the embedded mode share the process and so this registry; the `service`
+ * label tells apart the standalone processes.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One value of a sampled gauge. */
+export interface GaugeSample<L extends string> {
+  labels: Record<L, string | number>;
+  value: number;
+}
+
+/** Reads the current samples of a gauge; may be slow (a broker or database round trip). */
+export type GaugeSource<L extends string> = () => Promise<GaugeSample<L>[]> | GaugeSample<L>[];
+
+/** A source that has not answered by then is left out of that scrape. */
+const SOURCE_TIMEOUT_MS = 2_000;
+
+/** Latency buckets (seconds) for work measured in milliseconds to tens of seconds. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry, prefix: 'bridge_' });
+
+const sourceFailures = new Counter({
+  name: 'bridge_metric_source_failures_total',
+  help: 'Scrapes in which a sampled gauge could not read one of its sources (timeout or error).',
+  labelNames: ['metric'] as const,
+  registers: [metricsRegistry],
+});
+
+/**
+ * A gauge whose values are read from registered sources at each scrape. A failing or slow
+ * source is skipped (and counted) so that one unreachable dependency never fails the scrape.
+ */
+export class ScrapedGauge<L extends string> {
+  private readonly sources = new Set<GaugeSource<L>>();
+
+  constructor(name: string, help: string, labelNames: readonly L[]) {
+    const sources = this.sources;
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [metricsRegistry],
+      async collect() {
+        const results = await Promise.allSettled([...sources].map((source) => withTimeout(source)));
+        this.reset();
+        for (const result of results) {
+          if (result.status === 'rejected') {
+            sourceFailures.inc({ metric: name });
+            continue;
+          }
+          for (const sample of result.value) this.set(sample.labels, sample.value);
+        }
+      },
+    });
+  }
+
+  /** Adds a source; returns the function that removes it (call it when the owner closes). */
+  addSource(source: GaugeSource<L>): () => void {
+    this.sources.add(source);
+    return () => {
+      this.sources.delete(source);
+    };
+  }
+}
+
+async function withTimeout<L extends string>(source: GaugeSource<L>): Promise<GaugeSample<L>[]> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve().then(source),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('metric source timed out')), SOURCE_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Everything a Bridge process measures. */
+export const BridgeMetrics = {
+  eventsConsumed: new Counter({
+    name: 'bridge_events_consumed_total',
+    help: 'Messages a consumer group finished, by topic and outcome (handled or dead_lettered).',
+    labelNames: ['topic', 'group', 'outcome'] as const,
+    registers: [metricsRegistry],
+  }),
+  consumerRetries: new Counter({
+    name: 'bridge_consumer_retries_total',
+    help: 'Handler attempts the consumer loop repeats, by the error code of the failed attempt.',
+    labelNames: ['group', 'reason'] as const,
+    registers: [metricsRegistry],
+  }),
+  deadLetters: new Counter({
+    name: 'bridge_dead_letters_total',
+    help: 'Messages sent to bridge.dlq.events, by source topic, group and failure kind.',
+    labelNames: ['topic', 'group', 'reason'] as const,
+    registers: [metricsRegistry],
+  }),
+  consumerLag: new ScrapedGauge(
+    'bridge_consumer_lag',
+    'Messages on a partition that the consumer group has not finished yet.',
+    ['group', 'topic', 'partition'] as const,
+  ),
+  findings: new Counter({
+    name: 'bridge_findings_total',
+    help: 'Findings published on bridge.sync.*, by event type and mismatch type.',
+    labelNames: ['event_type', 'mismatch_type'] as const,
+    registers: [metricsRegistry],
+  }),
+  checkDuration: new Histogram({
+    name: 'bridge_check_duration_seconds',
+    help: 'Time to observe the components and decide a consistency check, by type and decision.',
+    labelNames: ['check_type', 'decision'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [metricsRegistry],
+  }),
+  repairDuration: new Histogram({
+    name: 'bridge_repair_duration_seconds',
+    help: 'Time to execute a repair step against the components, by strategy and outcome.',
+    labelNames: ['strategy', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [metricsRegistry],
+  }),
+  componentRequestDuration: new Histogram({
+    name: 'bridge_component_request_duration_seconds',
+    help: 'HTTP attempts to a component (retries included), by endpoint and outcome.',
+    labelNames: ['component', 'endpoint', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [metricsRegistry],
+  }),
+  componentErrors: new Counter({
+    name: 'bridge_component_errors_total',
+    help: 'Component calls that failed after their retries, by endpoint and kind of failure.',
+    labelNames: ['component', 'endpoint', 'kind'] as const,
+    registers: [metricsRegistry],
+  }),
+  circuitState: new ScrapedGauge(
+    'bridge_component_circuit_state',
+    'Circuit breaker of each component client: 1 for its current state, 0 for the others.',
+    ['component', 'state'] as const,
+  ),
+  outboxBacklog: new ScrapedGauge(
+    'bridge_outbox_backlog',
+    'Recorded rows whose outbound event was not acknowledged yet (findings, repair outcomes).',
+    ['kind'] as const,
+  ),
+  scanProgress: new ScrapedGauge(
+    'bridge_scan_progress',
+    'The scan in progress: ratio done (0-1), items scanned, findings, ETA in seconds; none when idle.',
+    ['scan_id', 'mode', 'measure'] as const,
+  ),
+};
+
+/** Labels every metric of this process with its service name. */
+export function labelMetricsWithService(service: string): void {
+  metricsRegistry.setDefaultLabels({ service });
+}

@@ -1,0 +1,9 @@
+/** Prometheus metrics of every Bridge process: the registry, the catalogue, sampled gauges. */
+export {
+  BridgeMetrics,
+  ScrapedGauge,
+  labelMetricsWithService,
+  metricsRegistry,
+  type GaugeSample,
+  type GaugeSource,
+} from './bridge-metrics';
