@@ -2,17 +2,26 @@
  * What operations watch, on the real stack: the Prometheus metrics move as events flow
  * (consumption per topic and group, findings per type, component calls, the lag of a group
  * that is behind), and readiness follows the database: false while it is cut, true once it is
- * back, while liveness stays true throughout.
+ * back, while liveness stays true throughout. A service process started with `LOG_FORMAT=json`
+ * writes JSON lines only, and the line about a message carries that message's trace, handed
+ * over Kafka in its `traceparent` header.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import request from 'supertest';
-import { Topics, type EventOf } from '@bridge/contracts';
-import { EventPublisher, EventSubscriber, type Subscription } from '@bridge/messaging';
+import { DEAD_LETTER_TOPIC, Topics, type EventOf } from '@bridge/contracts';
+import {
+  EventPublisher,
+  EventSubscriber,
+  messageContextFor,
+  withMessageContext,
+  type Subscription,
+} from '@bridge/messaging';
 import { eventually, stackEnv } from './stack-config';
 import { startPipeline, type Pipeline } from './pipeline-harness';
+import { freePorts, spawnService } from './service-processes';
 
 interface Sample {
   labels: Record<string, string>;
@@ -244,5 +253,70 @@ describe('observability', () => {
       15_000,
       'readiness back once the database is',
     );
+  });
+
+  it('writes JSON log lines in a service process, the one about a message carrying its trace', async () => {
+    const [port] = await freePorts(1);
+    const api = spawnService('api', port, {
+      ...pipeline.env,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'log',
+      CONSUMER_GROUP_PREFIX: `${prefix}-json`,
+      KAFKA_CLIENT_ID: `${prefix}-json-api`,
+      // Any token digest will do: the API needs a credential to start.
+      API_TOKENS: `admin:json-log-test:${'0'.repeat(64)}`,
+    });
+    try {
+      await api.healthy();
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/^bridge_process_cpu_user_seconds_total\{service="api"\}/m);
+
+      // A record on the dead-letter topic that is not one: the API's archive dead-letters it.
+      const traceId = randomBytes(16).toString('hex');
+      const sender = messageContextFor(
+        [
+          {
+            topic: 'test',
+            partition: 0,
+            offset: '0',
+            key: null,
+            value: null,
+            headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+          },
+        ],
+        'observability-test',
+      );
+      await withMessageContext(sender, () =>
+        pipeline.simApp
+          .get(EventPublisher)
+          .publishRaw(DEAD_LETTER_TOPIC, 'json-log-probe', Buffer.from('not an Avro dead letter')),
+      );
+
+      const parsed = () =>
+        api
+          .logs()
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const line = await eventually(
+        () => parsed().find((entry) => entry.trace_id === traceId),
+        30_000,
+        `a log line with trace ${traceId}; output:\n${api.logs()}`,
+      );
+      expect(line).toEqual(
+        expect.objectContaining({
+          level: 'warn',
+          service: 'api',
+          topic: DEAD_LETTER_TOPIC,
+          consumer_group: `${prefix}-json-api-dead-letters`,
+          msg: expect.stringMatching(/^dead-lettering bridge\.dlq\.events/),
+        }),
+      );
+      expect(parsed().some((entry) => entry.level === 'info' && entry.msg !== undefined)).toBe(
+        true,
+      );
+    } finally {
+      await api.stop();
+    }
   });
 });

@@ -125,7 +125,7 @@ export class ConsumerLoop<T extends Topic> {
       return 'handled';
     } catch (error) {
       if (error instanceof SubscriptionStopped) throw error;
-      await this.deadLetter(message, error, attempts);
+      await this.deadLetter(message, error, attempts, context);
       return 'dead-lettered';
     }
   }
@@ -260,12 +260,23 @@ export class ConsumerLoop<T extends Topic> {
     if (context.shouldStop()) throw new SubscriptionStopped();
   }
 
-  private async deadLetter(message: RawMessage, error: unknown, attempts: number): Promise<void> {
+  /**
+   * @param context the message's context when it was decoded (its event id and run id), so
+   *   the warning and the dead letter's own trace belong to the message.
+   */
+  private async deadLetter(
+    message: RawMessage,
+    error: unknown,
+    attempts: number,
+    context: MessageContext = messageContextFor([message], this.spec.groupId),
+  ): Promise<void> {
     const deadLetter = buildDeadLetter(message, this.spec.groupId, error, attempts);
-    this.logger.warn(
-      `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${deadLetter.reason}`,
-    );
-    await this.sendDeadLetter(deadLetter, message.topic);
+    await withMessageContext(context, async () => {
+      this.logger.warn(
+        `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${deadLetter.reason}`,
+      );
+      await this.sendDeadLetter(deadLetter, message.topic);
+    });
     BridgeMetrics.deadLetters.inc({
       topic: message.topic,
       group: this.spec.groupId,

@@ -78,7 +78,7 @@ export class InProcessBus {
 
   /** Delivers bytes as they are (a requeued dead letter's original message). */
   publishRaw(topic: string, key: Buffer | null, value: Buffer): Promise<void> {
-    this.deliver(topic, [{ key, value }]);
+    this.deliver(topic, [{ key, value, headers: outgoingTraceHeaders() }]);
     return Promise.resolve();
   }
 

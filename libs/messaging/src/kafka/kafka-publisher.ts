@@ -51,6 +51,6 @@ export class KafkaEventPublisher extends EventPublisher {
    * needs, and what the transport tests use to send malformed messages.
    */
   publishRaw(topic: string, key: Buffer | string | null, value: Buffer): Promise<void> {
-    return this.coalescer.send(topic, [{ key, value }]);
+    return this.coalescer.send(topic, [{ key, value, headers: outgoingTraceHeaders() }]);
   }
 }
