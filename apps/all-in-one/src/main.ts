@@ -44,7 +44,7 @@ exitOnFailure('bridge', async () => {
       `demo traffic ${sim.demo.ratePerSecond} run(s)/s`,
   );
   logger.log(
-    `health: ${embedded.componentsUrl}/health, activity: ${embedded.componentsUrl}/status`,
+    `health: ${embedded.componentsUrl}/health/ready, metrics: ${embedded.componentsUrl}/metrics, activity: ${embedded.componentsUrl}/status`,
   );
   logger.log(
     `query API: ${embedded.componentsUrl}/${API_PREFIX}, its OpenAPI page: ${embedded.componentsUrl}/${OPENAPI_PAGE_PATH}`,
