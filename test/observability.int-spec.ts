@@ -108,12 +108,12 @@ describe('observability', () => {
         outcome: 'handled',
       });
     const mismatches = (text: string) =>
-      total(text, 'bridge_findings_total', {
+      total(text, 'bridge_findings_published_total', {
         event_type: 'bridge.sync.mismatch',
         mismatch_type: 'missing_entity',
       });
     const oks = (text: string) =>
-      total(text, 'bridge_findings_total', { event_type: 'bridge.sync.ok' });
+      total(text, 'bridge_findings_published_total', { event_type: 'bridge.sync.ok' });
     const outputCalls = (text: string) =>
       total(text, 'bridge_component_request_duration_seconds_count', {
         component: 'cappella',

@@ -8,7 +8,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@bridge/config';
-import { logLevelsUpTo } from '@bridge/runtime';
+import { serviceLoggerFor } from '@bridge/runtime';
 import { ComponentSimModule } from './component-sim.module';
 import { loadSimSettings } from './sim-config';
 import { configureSimHttp, SIM_HTTP_OPTIONS } from './sim-http';
@@ -18,7 +18,13 @@ async function main(): Promise<void> {
   const settings = loadSimSettings();
   const app = await NestFactory.create<NestExpressApplication>(
     ComponentSimModule.forRoot(config, settings),
-    { ...SIM_HTTP_OPTIONS, logger: logLevelsUpTo(settings.logLevel) },
+    {
+      ...SIM_HTTP_OPTIONS,
+      logger: serviceLoggerFor(
+        { logLevel: settings.logLevel, logFormat: config.logFormat },
+        'component-sim',
+      ),
+    },
   );
   configureSimHttp(app);
   await app.listen(settings.port, settings.host);

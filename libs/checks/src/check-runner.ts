@@ -98,21 +98,21 @@ export class CheckRunner {
       const mine = open.filter((work) => held.has(work.check_key));
       const observing = performance.now();
       const observations = await this.observe(mine);
+      // The batch's checks share their component calls: each waited the batch's time.
+      const seconds = (performance.now() - observing) / 1000;
+      await keepAlive();
+      const now = this.now();
       const decided = mine.map((work) => {
         const observation = observations.get(work.check_key);
         if (!observation) throw new Error(`no observation for ${work.check_key}`);
-        return { work, decision: decideCheck(work, observation, this.deps.checks, this.now()) };
+        return { work, decision: decideCheck(work, observation, this.deps.checks, now) };
       });
-      // The batch's checks share their component calls, so each took the batch's time.
-      const seconds = (performance.now() - observing) / 1000;
       for (const { work, decision } of decided) {
         BridgeMetrics.checkDuration.observe(
           { check_type: work.check_type, decision: decision.kind },
           seconds,
         );
       }
-      await keepAlive();
-      const now = this.now();
       const finals = decided.filter((d): d is { work: CheckWork; decision: FinalDecision } =>
         isFinal(d.decision),
       );

@@ -14,6 +14,7 @@
  * once the circuit opens instead of each waiting out its own timeout; the backoff sits outside
  * the limiter so that a call waiting to retry does not hold a concurrency slot.
  */
+import { AsyncResource } from 'node:async_hooks';
 import Bottleneck from 'bottleneck';
 import {
   BrokenCircuitError,
@@ -263,14 +264,20 @@ export class ComponentHttp {
     let answer: Answer<T>;
     try {
       answer = await this.retryPolicy.execute(() =>
-        this.paced(() =>
-          this.concurrency.execute(() =>
-            this.breaker.execute(() => {
-              if (this.closing)
-                throw new ComponentUnavailableError(this.component, 'client closed');
-              attempts += 1;
-              return this.attempt(call);
-            }),
+        // Queued calls are started by whichever call finishes first: bound, each runs in its
+        // own caller's async context (message context, logs), not in that other call's.
+        this.paced(
+          AsyncResource.bind(() =>
+            this.concurrency.execute(
+              AsyncResource.bind(() =>
+                this.breaker.execute(() => {
+                  if (this.closing)
+                    throw new ComponentUnavailableError(this.component, 'client closed');
+                  attempts += 1;
+                  return this.attempt(call);
+                }),
+              ),
+            ),
           ),
         ),
       );

@@ -144,6 +144,32 @@ const OUTAGE_KAFKA_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSBrokerNot
 const OUTAGE_MESSAGES =
   /Connection terminated|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error/i;
 
+/** A dependency did not answer within the time a caller could give it (a probe, a scrape). */
+export class DeadlineExceededError extends TransientError {
+  override readonly code = 'deadline_exceeded';
+}
+
+/**
+ * `work`'s result, or a `DeadlineExceededError` once `ms` have passed. The work itself goes
+ * on (a promise cannot be cancelled); callers that poll keep from stacking such work up.
+ */
+export async function withinDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new DeadlineExceededError(`${what}: no answer within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The message of an error for logs and reasons; a thrown non-Error is shown as it is. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

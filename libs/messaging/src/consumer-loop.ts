@@ -311,6 +311,7 @@ export class ConsumerLoop<T extends Topic> {
 
 /** The metric label of a failed attempt: the error's stable code, never free text. */
 function retryReasonOf(error: Error): string {
+  if (isInfrastructureOutage(error)) return 'infrastructure_outage';
   return error instanceof BridgeError ? error.code : 'unexpected';
 }
 

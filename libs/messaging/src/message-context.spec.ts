@@ -35,6 +35,22 @@ describe('message context', () => {
     expect(second.trace_id).not.toBe(first.trace_id);
   });
 
+  it('continues a trace shared by a whole batch, and starts one for a batch of several traces', () => {
+    const a = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const b = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const same = messageContextFor(
+      [message('1', { traceparent: a }), message('2', { traceparent: a })],
+      'g',
+    );
+    expect(same.trace_id).toBe('0af7651916cd43dd8448eb211c80319c');
+    const mixed = messageContextFor(
+      [message('1', { traceparent: a }), message('2', { traceparent: b })],
+      'g',
+    );
+    expect(mixed.trace_id).not.toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(mixed.trace_id).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
   it('describes a batch by its offset range and size, and an event by its ids', () => {
     expect(messageContextFor([message('3'), message('4'), message('9')], 'g')).toEqual(
       expect.objectContaining({ offset: '3-9', batch_size: 3 }),

@@ -15,7 +15,7 @@ export interface MessageContext {
   /** The offset, or `first-last` for a batch. */
   offset: string;
   consumer_group: string;
-  /** W3C trace id (32 hex): from the message's `traceparent`, or new for this message. */
+  /** W3C trace id (32 hex): from the message's `traceparent`, or new (see `sharedTraceId`). */
   trace_id: string;
   /** This handling's span id (16 hex), the parent of what it publishes. */
   span_id: string;
@@ -62,6 +62,20 @@ export function traceIdOf(traceparent: string | undefined): string | null {
 }
 
 /**
+ * The trace the messages continue: theirs when they all carry the same one. A batch of
+ * messages from different traces (one per run, usually) is handled, and publishes, as a trace
+ * of its own; its log lines name the batch by its offset range.
+ */
+function sharedTraceId(messages: readonly RawMessage[]): string | null {
+  const first = traceIdOf(messages[0]?.headers?.[TRACEPARENT_HEADER]);
+  if (first === null) return null;
+  const shared = messages.every(
+    (message) => traceIdOf(message.headers?.[TRACEPARENT_HEADER]) === first,
+  );
+  return shared ? first : null;
+}
+
+/**
  * The context for handling `messages` (one, or the batch of one partition) in `group`, with
  * the event's id and run id when the decoded event has them.
  */
@@ -78,7 +92,7 @@ export function messageContextFor(
     partition: first.partition,
     offset: first === last ? first.offset : `${first.offset}-${last.offset}`,
     consumer_group: group,
-    trace_id: traceIdOf(first.headers?.[TRACEPARENT_HEADER]) ?? randomBytes(16).toString('hex'),
+    trace_id: sharedTraceId(messages) ?? randomBytes(16).toString('hex'),
     span_id: randomBytes(8).toString('hex'),
   };
   if (messages.length > 1) context.batch_size = messages.length;

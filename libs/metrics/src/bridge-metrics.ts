@@ -12,6 +12,7 @@
  * label tells apart the standalone processes.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { withinDeadline } from '@bridge/errors';
 
 /** One value of a sampled gauge. */
 export interface GaugeSample<L extends string> {
@@ -40,12 +41,18 @@ const sourceFailures = new Counter({
 
 /**
  * A gauge whose values are read from registered sources at each scrape. A failing or slow
- * source is skipped (and counted) so that one unreachable dependency never fails the scrape.
+ * source is skipped (and counted) so that one unreachable dependency never fails the scrape,
+ * and a source still busy with an earlier scrape is not asked again, so a hung dependency
+ * cannot stack up reads. Several sources may report the same series (two component clients of
+ * one component, two relays of one outbox): they observe the same thing, and the largest
+ * value counts, so an open circuit is never hidden by a closed one.
  */
 export class ScrapedGauge<L extends string> {
   private readonly sources = new Set<GaugeSource<L>>();
+  private readonly reading = new Map<GaugeSource<L>, Promise<GaugeSample<L>[]>>();
 
   constructor(name: string, help: string, labelNames: readonly L[]) {
+    const read = (source: GaugeSource<L>) => this.read(source, name);
     const sources = this.sources;
     new Gauge<L>({
       name,
@@ -53,15 +60,21 @@ export class ScrapedGauge<L extends string> {
       labelNames,
       registers: [metricsRegistry],
       async collect() {
-        const results = await Promise.allSettled([...sources].map((source) => withTimeout(source)));
+        const results = await Promise.allSettled([...sources].map(read));
         this.reset();
+        const values = new Map<string, GaugeSample<L>>();
         for (const result of results) {
           if (result.status === 'rejected') {
             sourceFailures.inc({ metric: name });
             continue;
           }
-          for (const sample of result.value) this.set(sample.labels, sample.value);
+          for (const sample of result.value) {
+            const key = JSON.stringify(labelNames.map((label) => sample.labels[label]));
+            const seen = values.get(key);
+            if (!seen || sample.value > seen.value) values.set(key, sample);
+          }
         }
+        for (const sample of values.values()) this.set(sample.labels, sample.value);
       },
     });
   }
@@ -73,19 +86,16 @@ export class ScrapedGauge<L extends string> {
       this.sources.delete(source);
     };
   }
-}
 
-async function withTimeout<L extends string>(source: GaugeSource<L>): Promise<GaugeSample<L>[]> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      Promise.resolve().then(source),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('metric source timed out')), SOURCE_TIMEOUT_MS);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
+  private read(source: GaugeSource<L>, name: string): Promise<GaugeSample<L>[]> {
+    let reading = this.reading.get(source);
+    if (!reading) {
+      reading = Promise.resolve()
+        .then(source)
+        .finally(() => this.reading.delete(source));
+      this.reading.set(source, reading);
+    }
+    return withinDeadline(reading, SOURCE_TIMEOUT_MS, `metric ${name}`);
   }
 }
 
@@ -115,8 +125,8 @@ export const BridgeMetrics = {
     ['group', 'topic', 'partition'] as const,
   ),
   findings: new Counter({
-    name: 'bridge_findings_total',
-    help: 'Findings published on bridge.sync.*, by event type and mismatch type.',
+    name: 'bridge_findings_published_total',
+    help: 'Findings published on bridge.sync.*, by event type and mismatch type (one whose acknowledgement was lost is published, and counted, again).',
     labelNames: ['event_type', 'mismatch_type'] as const,
     registers: [metricsRegistry],
   }),
@@ -160,7 +170,7 @@ export const BridgeMetrics = {
   scanProgress: new ScrapedGauge(
     'bridge_scan_progress',
     'The scan in progress: ratio done (0-1), items scanned, findings, ETA in seconds; none when idle.',
-    ['scan_id', 'mode', 'measure'] as const,
+    ['mode', 'measure'] as const,
   ),
 };
 

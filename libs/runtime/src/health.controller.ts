@@ -14,6 +14,7 @@ import {
   HealthIndicatorService,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
+import { withinDeadline } from '@bridge/errors';
 import { TransportHealth } from '@bridge/messaging';
 import { StoreHealth } from '@bridge/store';
 import { SERVICE_NAME } from './service-name';
@@ -75,23 +76,8 @@ export class HealthController {
   ): HealthIndicatorFunction {
     return async () => {
       const session = this.indicators.check(key);
-      return (await withinTimeout(reachable()))
-        ? session.up(details)
-        : session.down({ ...details, message: problem });
+      const answer = await withinDeadline(reachable(), PROBE_TIMEOUT_MS, key).catch(() => false);
+      return answer ? session.up(details) : session.down({ ...details, message: problem });
     };
-  }
-}
-
-async function withinTimeout(answer: Promise<boolean>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      answer.catch(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

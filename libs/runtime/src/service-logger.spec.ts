@@ -41,6 +41,19 @@ describe('JsonServiceLogger', () => {
     expect(typeof lines[0]?.time).toBe('string');
   });
 
+  it('tells a stack from a context when an error comes with a stack only', async () => {
+    const { logger, lines } = capturing(['error']);
+    logger.error('failed', 'Error: failed\n    at start (main.ts:1:1)');
+    await flushed();
+    expect(lines[0]).toEqual(
+      expect.objectContaining({
+        msg: 'failed',
+        stack: 'Error: failed\n    at start (main.ts:1:1)',
+      }),
+    );
+    expect(lines[0]).not.toHaveProperty('context');
+  });
+
   it('adds the event id, run id and trace of the message being handled', async () => {
     const { logger, lines } = capturing(['error', 'warn', 'log']);
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

@@ -58,6 +58,9 @@ export class ServiceLogger extends ConsoleLogger {
   }
 }
 
+/** How Nest's own console logger tells a stack trace from a context. */
+const STACK_TRACE = /\n\s*at /;
+
 /** Pino's level for each of Nest's. */
 const PINO_LEVELS: Record<LogLevel, pino.Level> = {
   fatal: 'fatal',
@@ -115,15 +118,16 @@ export class JsonServiceLogger implements LoggerService {
 
   /**
    * Nest passes the context last (`log(message, context)`), and for errors the stack before
-   * it (`error(message, stack, context)`).
+   * it (`error(message, stack, context)`, or `error(message, stack)` without a context).
    */
   private write(level: LogLevel, message: unknown, params: unknown[]): void {
     const texts = params.filter((p): p is string => typeof p === 'string');
-    const context = texts.length > 0 ? texts[texts.length - 1] : undefined;
+    const stack = texts.find((text) => STACK_TRACE.test(text));
+    const context = texts.filter((text) => text !== stack).pop();
     if (level === 'log' && !this.showStartup && context && STARTUP_CONTEXTS.has(context)) return;
     const fields: Record<string, unknown> = {};
     if (context !== undefined) fields.context = context;
-    if (level === 'error' && texts.length > 1) fields.stack = texts[0];
+    if (stack !== undefined) fields.stack = stack;
     if (message instanceof Error) {
       fields.err = message;
       this.pino[PINO_LEVELS[level]](fields, message.message);

@@ -302,7 +302,6 @@ describe('progressOf', () => {
 
 describe('scanProgressSamples', () => {
   const running = {
-    id: 'scan-1',
     mode: 'full' as const,
     status: 'running' as const,
     items: { cappella: 100, hippo: 150 },

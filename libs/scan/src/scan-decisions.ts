@@ -329,11 +329,7 @@ export function progressOf(
 
 /** One measure of the scan in progress, as the `bridge_scan_progress` gauge shows it. */
 export interface ScanProgressSample {
-  labels: {
-    scan_id: string;
-    mode: string;
-    measure: 'fraction' | 'items' | 'findings' | 'eta_seconds';
-  };
+  labels: { mode: string; measure: 'fraction' | 'items' | 'findings' | 'eta_seconds' };
   value: number;
 }
 
@@ -342,13 +338,13 @@ export interface ScanProgressSample {
  * the seconds left once the previous scan gives an estimate. An idle scanner shows none.
  */
 export function scanProgressSamples(
-  scan: Pick<Scan, 'id' | 'mode' | 'status' | 'items' | 'estimatedItems' | 'startedAt' | 'counts'>,
+  scan: Pick<Scan, 'mode' | 'status' | 'items' | 'estimatedItems' | 'startedAt' | 'counts'>,
   now: number,
 ): ScanProgressSample[] {
   if (scan.status !== 'running') return [];
   const progress = progressOf(scan, now);
   const sample = (measure: ScanProgressSample['labels']['measure'], value: number) => ({
-    labels: { scan_id: scan.id, mode: scan.mode, measure },
+    labels: { mode: scan.mode, measure },
     value,
   });
   const findings = Object.values(scan.counts).reduce((sum, n) => sum + (n ?? 0), 0);

@@ -22,6 +22,7 @@ import {
 import type { KafkaTransportConfig } from '@bridge/config';
 import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
+import { outsideMessageContext } from '../message-context';
 import { partitionLag } from './consumer-lag';
 
 const ALL_TOPICS = Object.keys(TopicSchemas) as Topic[];
@@ -35,8 +36,8 @@ export class KafkaConnection {
   readonly codec: RegistryAvroCodec;
   private producer?: Producer;
   private connecting?: Promise<Producer>;
-  /** The admin client of the lag gauge, connected at the first scrape and kept. */
-  private lagAdmin?: Promise<Admin>;
+  /** The admin client of readiness and the lag gauge, connected at first use and kept. */
+  private monitorAdmin?: Promise<Admin>;
   private readonly logger = new Logger('Kafka');
 
   constructor(readonly config: KafkaTransportConfig) {
@@ -44,7 +45,9 @@ export class KafkaConnection {
       clientId: config.clientId,
       brokers: config.brokers,
       logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => this.log(entry),
+      // kafkajs logs from its own timers and connections, which may have started inside a
+      // handler: never with that handler's message context.
+      logCreator: () => (entry: LogEntry) => outsideMessageContext(() => this.log(entry)),
       retry: { initialRetryTime: 200, retries: 10 },
     });
     this.codec = new RegistryAvroCodec(config.registry);
@@ -53,7 +56,8 @@ export class KafkaConnection {
   /** Connects the producer (once); safe to call repeatedly and concurrently. */
   connectedProducer(): Promise<Producer> {
     if (this.producer) return Promise.resolve(this.producer);
-    this.connecting ??= (async () => {
+    // The producer outlives the handler that happens to connect it: not in its context.
+    this.connecting ??= outsideMessageContext(async () => {
       const producer = this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 5,
@@ -62,7 +66,7 @@ export class KafkaConnection {
       await producer.connect();
       this.producer = producer;
       return producer;
-    })().finally(() => {
+    }).finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;
@@ -118,17 +122,13 @@ export class KafkaConnection {
     }
   }
 
-  /** True when the broker answers a metadata request; used by the health check. */
+  /** True when the broker answers a metadata request; used by readiness. */
   async isReachable(): Promise<boolean> {
-    const admin = this.kafka.admin({ retry: { retries: 0 } });
     try {
-      await admin.connect();
-      await admin.describeCluster();
+      await (await this.connectedMonitorAdmin()).describeCluster();
       return true;
     } catch {
       return false;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
   }
 
@@ -138,7 +138,7 @@ export class KafkaConnection {
     topics: readonly string[],
     fromBeginning: boolean,
   ): Promise<Array<{ topic: string; partition: number; lag: number }>> {
-    const admin = await this.connectedLagAdmin();
+    const admin = await this.connectedMonitorAdmin();
     const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
     const lags = await Promise.all(
       committed.map(async ({ topic, partitions }) => {
@@ -159,22 +159,22 @@ export class KafkaConnection {
     return lags.flat();
   }
 
-  private connectedLagAdmin(): Promise<Admin> {
-    this.lagAdmin ??= (async () => {
+  private connectedMonitorAdmin(): Promise<Admin> {
+    this.monitorAdmin ??= outsideMessageContext(async () => {
       const admin = this.kafka.admin({ retry: { retries: 0 } });
       await admin.connect();
       return admin;
-    })().catch((error: unknown) => {
-      this.lagAdmin = undefined;
+    }).catch((error: unknown) => {
+      this.monitorAdmin = undefined;
       throw error;
     });
-    return this.lagAdmin;
+    return this.monitorAdmin;
   }
 
   async close(): Promise<void> {
-    const lagAdmin = this.lagAdmin;
-    this.lagAdmin = undefined;
-    await lagAdmin?.then((admin) => admin.disconnect()).catch(() => undefined);
+    const monitorAdmin = this.monitorAdmin;
+    this.monitorAdmin = undefined;
+    await monitorAdmin?.then((admin) => admin.disconnect()).catch(() => undefined);
     await this.producer?.disconnect();
     this.producer = undefined;
   }

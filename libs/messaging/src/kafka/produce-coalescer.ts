@@ -10,6 +10,8 @@
  * deduplicate by event id).
  */
 
+import { outsideMessageContext } from '../message-context';
+
 export interface ProduceMessage {
   key: Buffer | string | null;
   value: Buffer;
@@ -49,7 +51,8 @@ export class ProduceCoalescer {
       if (!this.draining) {
         this.draining = true;
         // Let the sends of this same tick (a `Promise.all` over many publishes) join the first.
-        setImmediate(() => void this.drain());
+        // The drain sends everyone's messages: it belongs to no sender's message context.
+        outsideMessageContext(() => setImmediate(() => void this.drain()));
       }
     });
   }
