@@ -19,6 +19,7 @@ import {
   sampleOkFinding,
   sampleStaleCacheFinding,
   ScanStore,
+  ServiceStatusStore,
   SyncEventLog,
   type SyncEvent,
 } from '@bridge/store';
@@ -345,6 +346,60 @@ describe('query API on the real database', () => {
         .expect(400);
       expect(bad.body.message).toMatch(/since: must be before until/);
     });
+
+    it('gives the operations overview from the status reports the processes write', async () => {
+      // Another process's report, as a checker would write it.
+      await app.get(ServiceStatusStore).report({
+        instance: 'checker#test',
+        service: 'checker',
+        startedAt: new Date(Date.now() - 60_000),
+        reportedAt: new Date(),
+        snapshot: {
+          window_ms: 10_000,
+          events_per_second: 12,
+          dead_letters_per_second: 0,
+          checks: { per_second: 7.5, p50_ms: 12, p95_ms: 40 },
+          repairs: { per_second: 0, p50_ms: null, p95_ms: null },
+          components: [
+            { component: 'hippo', state: 'open', requests_per_second: 3, errors_per_second: 3 },
+          ],
+          consumer_lag: [{ group: 'bridge-checker', topic: 'bridge.internal.checks', lag: 9 }],
+        },
+      });
+      const overview = await eventually(
+        async () => {
+          const response = await http.get(`${BASE}/summary/operations`).set(as(READER)).expect(200);
+          const body = response.body as {
+            services: Array<{ service: string; status: string }>;
+            checks: { per_second: number };
+            components: Array<{ component: string; state: string }>;
+            consumer_lag: Array<{ lag: number }>;
+            outbox_backlog: { findings: number; repairs: number };
+          };
+          // The API process reports itself too, at start and every interval.
+          return body.services.some((s) => s.service === 'api') ? body : undefined;
+        },
+        15_000,
+        "the api's own status report",
+      );
+      expect(overview.services).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ service: 'checker', status: 'up' }),
+          expect.objectContaining({ service: 'api', status: 'up' }),
+        ]),
+      );
+      expect(overview.checks.per_second).toBeGreaterThanOrEqual(7.5);
+      expect(overview.components).toEqual([
+        expect.objectContaining({ component: 'hippo', state: 'open' }),
+      ]);
+      expect(overview.consumer_lag).toEqual(
+        expect.arrayContaining([expect.objectContaining({ lag: 9 })]),
+      );
+      expect(overview.outbox_backlog).toEqual({
+        findings: await log.countOwed(),
+        repairs: expect.any(Number),
+      });
+    });
   });
 
   describe('dead letters', () => {
@@ -490,6 +545,7 @@ describe('query API on the real database', () => {
       { method: 'post', path: `${BASE}/repairs/${someId}/reject`, role: 'admin' },
       { method: 'get', path: `${BASE}/summary/findings-per-hour`, role: 'reader' },
       { method: 'get', path: `${BASE}/summary/open-mismatches`, role: 'reader' },
+      { method: 'get', path: `${BASE}/summary/operations`, role: 'reader' },
       { method: 'get', path: `${BASE}/dead-letters`, role: 'reader' },
       { method: 'get', path: `${BASE}/dead-letters/${someId}`, role: 'reader' },
       { method: 'post', path: `${BASE}/dead-letters/${someId}/requeue`, role: 'admin' },

@@ -100,6 +100,7 @@ const EnvSchema = z.object({
   CHECK_LEASE_MS: positiveInt.default(30_000),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(15_000),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(30_000),
+  STATUS_REPORT_INTERVAL_MS: positiveInt.default(10_000),
   OUTBOX_RELAY_MIN_AGE_MS: z.coerce.number().int().min(0).default(10_000),
   REPAIR_BATCH_SIZE: positiveInt.max(5_000).default(200),
   REPAIR_INTERVAL_MS: positiveInt.default(1_000),
@@ -349,6 +350,8 @@ export interface BridgeConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** `text` for a terminal, `json` (one object per line) for a log pipeline. */
   logFormat: 'text' | 'json';
+  /** How often each process writes its status report (the console's overview). */
+  statusReportIntervalMs: number;
   components: Record<ComponentName, ComponentManifest>;
   checks: ChecksConfig;
   repairStrategies: Record<MismatchType, RepairStrategy>;
@@ -427,6 +430,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     consumerGroupPrefix: e.CONSUMER_GROUP_PREFIX,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    statusReportIntervalMs: e.STATUS_REPORT_INTERVAL_MS,
     components,
     checks: {
       graceDelayMs: e.CHECK_GRACE_DELAY_MS,

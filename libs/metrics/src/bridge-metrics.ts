@@ -50,11 +50,12 @@ const sourceFailures = new Counter({
 export class ScrapedGauge<L extends string> {
   private readonly sources = new Set<GaugeSource<L>>();
   private readonly reading = new Map<GaugeSource<L>, Promise<GaugeSample<L>[]>>();
+  private readonly gauge: Gauge<L>;
 
   constructor(name: string, help: string, labelNames: readonly L[]) {
     const read = (source: GaugeSource<L>) => this.read(source, name);
     const sources = this.sources;
-    new Gauge<L>({
+    this.gauge = new Gauge<L>({
       name,
       help,
       labelNames,
@@ -77,6 +78,11 @@ export class ScrapedGauge<L extends string> {
         for (const sample of values.values()) this.set(sample.labels, sample.value);
       },
     });
+  }
+
+  /** The current values, read from the sources as a scrape would. */
+  async current(): Promise<Array<{ labels: Partial<Record<L, string | number>>; value: number }>> {
+    return (await this.gauge.get()).values;
   }
 
   /** Adds a source; returns the function that removes it (call it when the owner closes). */

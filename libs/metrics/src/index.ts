@@ -7,3 +7,11 @@ export {
   type GaugeSample,
   type GaugeSource,
 } from './bridge-metrics';
+export {
+  histogramQuantile,
+  readMetrics,
+  snapshotBetween,
+  type MetricsReading,
+  type OperationsSnapshot,
+  type WorkWindow,
+} from './operations-snapshot';

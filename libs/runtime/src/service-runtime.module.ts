@@ -13,6 +13,7 @@ import { StoreModule } from '@bridge/store';
 import { HealthController } from './health.controller';
 import { InProcessBacklogKeeper } from './in-process-backlog-keeper';
 import { MetricsController } from './metrics.controller';
+import { ServiceStatusReporter } from './service-status-reporter';
 import { SERVICE_NAME } from './service-name';
 
 @Module({})
@@ -24,7 +25,11 @@ export class ServiceRuntimeModule {
       module: ServiceRuntimeModule,
       imports: [ConfigModule.forRoot(config), StoreModule, MessagingModule, TerminusModule],
       controllers: [HealthController, MetricsController],
-      providers: [{ provide: SERVICE_NAME, useValue: name }, InProcessBacklogKeeper],
+      providers: [
+        { provide: SERVICE_NAME, useValue: name },
+        InProcessBacklogKeeper,
+        ServiceStatusReporter,
+      ],
       exports: [SERVICE_NAME],
     };
   }

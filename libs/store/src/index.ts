@@ -82,3 +82,4 @@ export {
   type DeadLetterPosition,
   type StoredDeadLetter,
 } from './dead-letters';
+export { ServiceStatusStore, type ServiceStatusReport } from './service-status';

@@ -14,6 +14,7 @@ import { RepairJobStore } from './repair-jobs';
 import { DeadLetterStore } from './dead-letters';
 import { ScanLock } from './scan-lock';
 import { KnownRunIds, ScanCursorStore, ScanStore } from './scans';
+import { ServiceStatusStore } from './service-status';
 import { StoreTransactions } from './store-transactions';
 import { SyncEventLog } from './sync-event-log';
 
@@ -73,15 +74,18 @@ export class StoreHealth {
       inject: [DataSource],
       useFactory: (ds: DataSource) => new InProcessBacklog(ds),
     },
-    ...[ScanStore, ScanCursorStore, KnownRunIds, ScanLock, DeadLetterStore].map((store) => ({
-      provide: store,
-      inject: [DataSource],
-      useFactory: (ds: DataSource) => new store(ds),
-    })),
+    ...[ScanStore, ScanCursorStore, KnownRunIds, ScanLock, DeadLetterStore, ServiceStatusStore].map(
+      (store) => ({
+        provide: store,
+        inject: [DataSource],
+        useFactory: (ds: DataSource) => new store(ds),
+      }),
+    ),
     StoreHealth,
   ],
   exports: [
     DeadLetterStore,
+    ServiceStatusStore,
     ScanStore,
     ScanCursorStore,
     KnownRunIds,

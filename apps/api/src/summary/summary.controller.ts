@@ -1,14 +1,21 @@
 /**
  * Counts for dashboards: findings per kind per hour over a time range (default the last 24
- * hours, at most 31 days), and the open mismatches by type and source component.
+ * hours, at most 31 days), the open mismatches by type and source component, and the
+ * operations overview (throughput, latency, lag, circuits, outbox) from the services' status
+ * reports.
  */
-import { Get, Query } from '@nestjs/common';
+import { Get, Inject, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
+import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { ZodPipe } from '@bridge/runtime';
-import { SyncEventLog } from '@bridge/store';
+import { RepairJobStore, ServiceStatusStore, SyncEventLog } from '@bridge/store';
 import { InstantSchema as instant } from '../request-fields';
 import { QueryApiController } from '../query-api-controller';
+import { operationsOverview } from './operations-overview';
+
+/** Status reports older than this are not shown (a process gone for good). */
+const STATUS_HORIZON_MS = 15 * 60_000;
 
 const DAY_MS = 24 * 3_600_000;
 const MAX_RANGE_MS = 31 * DAY_MS;
@@ -33,7 +40,12 @@ export const HourlyQuerySchema = z
 
 @QueryApiController('summary', 'summary')
 export class SummaryController {
-  constructor(private readonly log: SyncEventLog) {}
+  constructor(
+    private readonly log: SyncEventLog,
+    private readonly repairs: RepairJobStore,
+    private readonly statuses: ServiceStatusStore,
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+  ) {}
 
   @Get('findings-per-hour')
   @ApiOperation({ summary: 'Findings recorded per hour (UTC) and kind' })
@@ -66,5 +78,25 @@ export class SummaryController {
         open: row.open,
       })),
     };
+  }
+
+  @Get('operations')
+  @ApiOperation({
+    summary:
+      'What the deployment is doing now: check and repair throughput and latency, consumer lag, circuit states, outbox backlog, per process',
+  })
+  async operations() {
+    const now = new Date();
+    const [reports, findings, repairs] = await Promise.all([
+      this.statuses.since(new Date(now.getTime() - STATUS_HORIZON_MS)),
+      this.log.countOwed(),
+      this.repairs.countOwed(),
+    ]);
+    return operationsOverview(
+      reports,
+      { findings, repairs },
+      now,
+      this.config.statusReportIntervalMs,
+    );
   }
 }

@@ -6,6 +6,7 @@ import { RepairJobs1764200000000 } from './1764200000000-repair-jobs';
 import { Scans1764300000000 } from './1764300000000-scans';
 import { OperatorResolution1764400000000 } from './1764400000000-operator-resolution';
 import { DeadLetters1764500000000 } from './1764500000000-dead-letters';
+import { ServiceStatus1764600000000 } from './1764600000000-service-status';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Scans1764300000000,
   OperatorResolution1764400000000,
   DeadLetters1764500000000,
+  ServiceStatus1764600000000,
 ];
