@@ -11,7 +11,9 @@ import { loadConfig } from '@bridge/config';
 import { bootstrapService, exitOnFailure } from '@bridge/runtime';
 import { loadSimSettings } from '../../component-sim/src/sim-config';
 import { configureSimHttp } from '../../component-sim/src/sim-http';
-import { mountApiDocs, OPENAPI_PAGE_PATH } from '../../api/src/openapi';
+import { configureApiHttp } from '../../api/src/api-http';
+import { CONSOLE_PATH } from '../../api/src/console/operator-console';
+import { OPENAPI_PAGE_PATH } from '../../api/src/openapi';
 import { API_PREFIX } from '../../api/src/api-prefix';
 import { ensureAdminToken, withAdminToken } from './admin-token';
 import { AllInOneModule } from './all-in-one.module';
@@ -33,7 +35,7 @@ exitOnFailure('bridge', async () => {
     embedded.port,
     (app) => {
       configureSimHttp(app);
-      mountApiDocs(app);
+      configureApiHttp(app);
     },
   );
   const logger = new Logger('bridge');
@@ -48,6 +50,9 @@ exitOnFailure('bridge', async () => {
   );
   logger.log(
     `query API: ${embedded.componentsUrl}/${API_PREFIX}, its OpenAPI page: ${embedded.componentsUrl}/${OPENAPI_PAGE_PATH}`,
+  );
+  logger.log(
+    `operator console: ${embedded.componentsUrl}${CONSOLE_PATH}/ (log in with the admin token)`,
   );
   logger.log(
     `admin token${admin.created ? ' (new)' : ''}: ${admin.token} (kept in ${admin.file}; send it as "Authorization: Bearer <token>")`,

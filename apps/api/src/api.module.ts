@@ -16,6 +16,7 @@ import { ServiceRuntimeModule } from '@bridge/runtime';
 import { RepairJobStore } from '@bridge/store';
 import { ApiAuthGuard } from './auth/api-auth.guard';
 import { ApiCredentials } from './auth/api-credentials';
+import { WhoAmIController } from './auth/whoami.controller';
 import { DeadLetterArchiveController } from './dead-letters/dead-letter-archive.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { EventsController } from './events/events.controller';
@@ -31,6 +32,7 @@ import { SummaryController } from './summary/summary.controller';
     SummaryController,
     DeadLettersController,
     DeadLetterArchiveController,
+    WhoAmIController,
   ],
   providers: [
     {

@@ -2,6 +2,6 @@
 import 'reflect-metadata';
 import { runService } from '@bridge/runtime';
 import { ApiModule } from './api.module';
-import { mountApiDocs } from './openapi';
+import { configureApiHttp } from './api-http';
 
-runService('api', (config) => ApiModule.forRoot(config), mountApiDocs);
+runService('api', (config) => ApiModule.forRoot(config), configureApiHttp);

@@ -1,15 +1,18 @@
 /**
  * `/api/v1/bridge/sync/events` (SPEC §7): the sync event log, filtered and paged newest first,
- * one event by id, and an operator's resolution of a finding (admin; who and why recorded).
+ * one event by id, its history (with its repair job), and an operator's resolution of a
+ * finding (admin; who and why recorded).
  */
 import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
-import { SyncEventLog } from '@bridge/store';
+import { RepairJobStore, SyncEventLog } from '@bridge/store';
 import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
 import { encodeCursor } from '../page-cursor';
+import { repairJobView } from '../repairs/repair-job-view';
+import { findingHistory } from './finding-history';
 import {
   EventQuerySchema,
   ResolveBodySchema,
@@ -22,7 +25,10 @@ import { QueryApiController } from '../query-api-controller';
 
 @QueryApiController('events', 'events')
 export class EventsController {
-  constructor(private readonly log: SyncEventLog) {}
+  constructor(
+    private readonly log: SyncEventLog,
+    private readonly jobs: RepairJobStore,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Sync events, newest first, filtered and paged by cursor' })
@@ -51,6 +57,22 @@ export class EventsController {
     const event = await this.log.findById(id);
     if (!event) throw new NotFoundError(`no sync event ${id}`);
     return syncEventView(event);
+  }
+
+  @Get(':id/history')
+  @ApiOperation({
+    summary:
+      'What happened to a finding: detected, repair planned, approved or rejected, executed, confirmed or failed, resolved (who and when)',
+  })
+  async history(@Param('id', new ZodPipe(IdSchema, 'event id')) id: string) {
+    const event = await this.log.findById(id);
+    if (!event) throw new NotFoundError(`no sync event ${id}`);
+    const job = await this.jobs.findBySyncEventId(id);
+    return {
+      event: syncEventView(event),
+      repair: job ? repairJobView(job) : null,
+      steps: findingHistory(event, job),
+    };
   }
 
   @Post(':id/resolve')

@@ -1,10 +1,10 @@
 /**
- * Scans (SPEC §7): the latest one, one by id (with progress and an estimated end while it
+ * Scans (SPEC §7): the latest one, the history (newest first), one by id (with progress and an estimated end while it
  * runs), and asking for one (admin): 202 with its id, picked up by a scanner within its poll
  * interval; 409 naming the scan already in progress.
  */
-import { Body, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
@@ -18,6 +18,10 @@ export const ScanRequestSchema = z
   .object({ mode: z.enum(SCAN_MODES).default('incremental') })
   .strict();
 
+export const ScanListQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+  .strict();
+
 @QueryApiController('', 'scans')
 export class ScansController {
   constructor(private readonly scans: ScanStore) {}
@@ -28,6 +32,16 @@ export class ScansController {
     const scan = await this.scans.latest();
     if (!scan) throw new NotFoundError('no scan has been requested yet');
     return scanView(scan, Date.now());
+  }
+
+  @Get('scans')
+  @ApiOperation({ summary: 'Scans, most recently requested first' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 200, default 20' })
+  async list(
+    @Query(new ZodPipe(ScanListQuerySchema, 'query')) query: z.output<typeof ScanListQuerySchema>,
+  ): Promise<{ items: ScanView[] }> {
+    const now = Date.now();
+    return { items: (await this.scans.list(query.limit)).map((scan) => scanView(scan, now)) };
   }
 
   @Get('scans/:id')
