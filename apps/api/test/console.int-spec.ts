@@ -251,6 +251,12 @@ describe('operator console in a browser', () => {
     expect(await detail.textContent()).toContain('undecodable body');
     await detail.locator('[data-testid=requeue-one]').click();
     await page.waitForSelector('[data-testid=dead-letter-detail] >> text=requeued 1 time(s)');
+
+    // The filtered set: every letter of the group, requeued or not.
+    await page.goto(`${url}/console/#/dead-letters?consumer_group=${group}&status=all`);
+    await page.waitForSelector('[data-testid=dead-letter-row]');
+    await page.click('[data-testid=requeue-matching]');
+    await page.waitForSelector('text=1 dead letter(s) requeued');
     await page.close();
   });
 
@@ -282,6 +288,21 @@ describe('operator console in a browser', () => {
     expect(progress).toContain('25 %');
     expect(progress).toMatch(/done in \d/);
     await page.screenshot({ path: join(SHOTS, 'scans.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('fits a phone screen: navigation and overview without sideways scrolling', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await page.goto(`${url}/console/`);
+    await page.fill('input[name=token]', READER);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=open-total]');
+    const overflow = await page.evaluate(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await page.locator('header nav a').count()).toBe(5);
+    await page.screenshot({ path: join(SHOTS, 'overview-phone.png'), fullPage: true });
     await page.close();
   });
 
