@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { DEAD_LETTER_TOPIC, Topics } from '@bridge/contracts';
@@ -27,7 +28,8 @@ import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 import { ApiModule } from '../src/api.module';
 import { tokenDigest } from '../src/auth/api-credentials';
-import { mountApiDocs, OPENAPI_JSON_PATH } from '../src/openapi';
+import { OPENAPI_JSON_PATH } from '../src/openapi';
+import { configureApiHttp } from '../src/api-http';
 
 const BASE = '/api/v1/bridge/sync';
 const READER = 'reader-token-for-the-api-tests';
@@ -53,7 +55,9 @@ describe('query API on the real database', () => {
       API_TOKENS: `reader:grafana:${tokenDigest(READER)},admin:alice:${tokenDigest(ADMIN)}`,
       API_JWT_SECRET: JWT_SECRET,
     });
-    app = await bootApp(ApiModule.forRoot(config), (created) => mountApiDocs(created));
+    app = await bootApp(ApiModule.forRoot(config), (created) =>
+      configureApiHttp(created as NestExpressApplication),
+    );
     http = request(app.getHttpServer() as Server);
     log = app.get(SyncEventLog);
     scans = app.get(ScanStore);
@@ -613,5 +617,58 @@ describe('query API on the real database', () => {
       ]),
     );
     expect(paths.some((path) => path.startsWith('/health'))).toBe(false);
+  });
+
+  it('answers with security headers', async () => {
+    const response = await http.get(`${BASE}/whoami`).set(as(READER)).expect(200);
+    expect(response.body).toEqual({ name: 'grafana', role: 'reader' });
+    expect(response.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'strict-transport-security': expect.stringMatching(/max-age=\d+/),
+    });
+    expect(response.headers['x-powered-by']).toBeUndefined();
+  });
+});
+
+describe('query API rate limit', () => {
+  let app: INestApplication;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    drop = db.drop;
+    app = await bootApp(
+      ApiModule.forRoot(
+        stackConfig({
+          DATABASE_URL: db.url,
+          CONSUMER_GROUP_PREFIX: `api-limit-${randomUUID().slice(0, 8)}`,
+          API_TOKENS: `reader:grafana:${tokenDigest(READER)}`,
+          API_RATE_LIMIT_PER_MINUTE: '5',
+        }),
+      ),
+      (created) => configureApiHttp(created as NestExpressApplication),
+    );
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await drop?.();
+  });
+
+  it('answers 429 with Retry-After past the limit, also to calls without a valid token', async () => {
+    const http = request(app.getHttpServer() as Server);
+    for (let i = 0; i < 3; i += 1) {
+      await http
+        .get(`${BASE}/whoami`)
+        .set({ Authorization: `Bearer ${READER}` })
+        .expect(200);
+    }
+    await http.get(`${BASE}/whoami`).set({ Authorization: 'Bearer guess-1' }).expect(401);
+    await http.get(`${BASE}/whoami`).set({ Authorization: 'Bearer guess-2' }).expect(401);
+    const limited = await http.get(`${BASE}/whoami`).set({ Authorization: 'Bearer guess-3' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.body).toMatchObject({ statusCode: 429 });
   });
 });

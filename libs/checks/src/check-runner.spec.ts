@@ -428,6 +428,67 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
     await leases.release([work.check_key], 'checker-third#3');
   });
 
+  it('renews its leases while a slow component holds the batch up, so no other checker takes them', async () => {
+    const outputs = [sample('slow-1')];
+    components.addRun('run-slow', outputs).addEntities(outputs).slowDown(400);
+    const work = completedRun('run-slow', outputs);
+    const slow = new CheckRunner({
+      components,
+      log,
+      leases,
+      publisher,
+      checks: { ...CHECKS, leaseMs: 150 },
+      strategies: STRATEGIES,
+      holder: HOLDER,
+      now: () => clock,
+    });
+    const batch = slow.runBatch([work]);
+    // Well past the lease time, while the batch still waits for the components.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await expect(leases.acquire([work.check_key], 'checker-eager#4', 150)).resolves.toEqual(
+      new Set(),
+    );
+    await expect(batch).resolves.toMatchObject({ findings: 1 });
+    expect((await onlyRowFor(work.check_key)).event_type).toBe('bridge.sync.ok');
+    // Released at the end, and not taken again by a renewal still in flight.
+    await expect(leases.acquire([work.check_key], 'checker-eager#4', 150)).resolves.toEqual(
+      new Set([work.check_key]),
+    );
+    await leases.release([work.check_key], 'checker-eager#4');
+  });
+
+  it('splits a batch whose bulk lookup Hippo refuses as too large, and checks every run', async () => {
+    const works = [1, 2, 3, 4].map((n) => {
+      const outputs = [sample(`split-${n}`)];
+      components.addRun(`run-split-${n}`, outputs).addEntities(outputs);
+      return completedRun(`run-split-${n}`, outputs);
+    });
+    components.refuseLookupsWhen((keys) => keys.length > 2, 413);
+
+    await expect(runner.runBatch(works)).resolves.toMatchObject({ findings: 4, failed: 0 });
+
+    expect(components.calls.existingEntities.map((keys) => keys.length)).toEqual([4, 2, 2]);
+    const types = await Promise.all(
+      works.map(async (work) => (await onlyRowFor(work.check_key)).event_type),
+    );
+    expect(types).toEqual(['bridge.sync.ok', 'bridge.sync.ok', 'bridge.sync.ok', 'bridge.sync.ok']);
+  });
+
+  it('keeps a refusal caused by one key with that check, and checks the rest of the batch', async () => {
+    const works = ['a', 'poison', 'b'].map((name) => {
+      const outputs = [sample(`key-${name}`)];
+      components.addRun(`run-key-${name}`, outputs).addEntities(outputs);
+      return completedRun(`run-key-${name}`, outputs);
+    });
+    components.refuseLookupsWhen((keys) => keys.some((k) => k.external_id === 'key-poison'), 400);
+
+    await expect(runner.runBatch(works)).resolves.toMatchObject({ findings: 3, failed: 1 });
+
+    expect((await onlyRowFor(works[0].check_key)).event_type).toBe('bridge.sync.ok');
+    expect((await onlyRowFor(works[1].check_key)).event_type).toBe('bridge.sync.check_failed');
+    expect((await onlyRowFor(works[2].check_key)).event_type).toBe('bridge.sync.ok');
+  });
+
   it('re-sends an outbound event whose publish failed with the same event id, once, and marks it published', async () => {
     const outputs = [sample('outbox-1')];
     components.addRun('run-outbox', outputs).addEntities(outputs);

@@ -21,7 +21,7 @@ import {
   type MismatchType,
   type RepairStrategy,
 } from '@bridge/contracts';
-import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
+import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
 import { buildDeadLetter, type EventPublisher } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
 import { SyncEventTypes, type CheckLeases, type SyncEvent, type SyncEventLog } from '@bridge/store';
@@ -93,6 +93,7 @@ export class CheckRunner {
 
     const keys = open.map((work) => work.check_key);
     const held = await this.deps.leases.acquire(keys, this.deps.holder, this.deps.checks.leaseMs);
+    const renewal = this.keepLeases([...held]);
     try {
       const busy = open.filter((work) => !held.has(work.check_key));
       const mine = open.filter((work) => held.has(work.check_key));
@@ -140,8 +141,47 @@ export class CheckRunner {
       summary.delayed = later.length;
       return summary;
     } finally {
+      // The renewal must be over before the release, or it would take the leases again.
+      await renewal.stop();
       await this.deps.leases.release([...held], this.deps.holder);
     }
+  }
+
+  /**
+   * Renews the batch's leases every third of the lease time while the batch runs, so that a
+   * batch slowed down by a component (a long lookup, retries) keeps its checks instead of
+   * letting another checker take them half-way. A lease lost anyway (this process stalled past
+   * it) only means another checker may run the same check: recording is idempotent.
+   */
+  private keepLeases(keys: string[]): { stop: () => Promise<void> } {
+    if (keys.length === 0) return { stop: () => Promise.resolve() };
+    let renewing: Promise<void> | undefined;
+    const timer = setInterval(
+      () => {
+        renewing ??= this.deps.leases
+          .acquire(keys, this.deps.holder, this.deps.checks.leaseMs)
+          .then((kept) => {
+            if (kept.size < keys.length) {
+              this.logger.warn(
+                `${keys.length - kept.size} check lease(s) lost during a long batch`,
+              );
+            }
+          })
+          .catch((error: unknown) => {
+            this.logger.warn(`could not renew check leases: ${errorMessage(error)}`);
+          })
+          .finally(() => {
+            renewing = undefined;
+          });
+      },
+      Math.max(10, Math.floor(this.deps.checks.leaseMs / 3)),
+    );
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await renewing;
+      },
+    };
   }
 
   /** Reads the components for every check in the batch, with one bulk call per component. */
@@ -163,31 +203,32 @@ export class CheckRunner {
         }
       }),
     );
-    if (expected.size > 0) {
-      try {
-        const existing = await this.deps.components.existingEntities([...expected.values()].flat());
-        for (const [checkKey, outputs] of expected) {
-          observations.set(checkKey, {
-            kind: 'outputs',
-            expected: outputs,
-            missing: missingFrom(outputs, existing),
-          });
-        }
-      } catch (error) {
-        for (const checkKey of expected.keys()) observations.set(checkKey, unavailable(error));
+    await bySplittingRefusals([...expected], observations, async (group) => {
+      const existing = await this.deps.components.existingEntities(
+        group.flatMap(([, outputs]) => outputs),
+      );
+      for (const [checkKey, outputs] of group) {
+        observations.set(checkKey, {
+          kind: 'outputs',
+          expected: outputs,
+          missing: missingFrom(outputs, existing),
+        });
       }
-    }
-    if (staleness.length > 0) {
-      try {
+    });
+    await bySplittingRefusals(
+      staleness.map((work) => [work.check_key, work] as const),
+      observations,
+      async (group) => {
+        const works = group.map(([, work]) => work);
         // The event may be old (a delayed retry, a replay): only entities Hippo still does not
         // offer count, so a cache that is valid again is never reported, nor evicted.
         const unavailable = await this.deps.components.unavailableEntities(
-          staleness.flatMap((w) => w.entities),
+          works.flatMap((w) => w.entities),
         );
         const artifacts = await this.deps.components.artifactsFor(
-          staleness.flatMap((w) => w.entities.filter((e) => unavailable.has(entityKeyId(e)))),
+          works.flatMap((w) => w.entities.filter((e) => unavailable.has(entityKeyId(e)))),
         );
-        for (const work of staleness) {
+        for (const work of works) {
           const mine = new Set(
             work.entities.map(entityKeyId).filter((key) => unavailable.has(key)),
           );
@@ -196,10 +237,8 @@ export class CheckRunner {
             artifacts: artifacts.filter((a) => mine.has(entityKeyId(a))),
           });
         }
-      } catch (error) {
-        for (const work of staleness) observations.set(work.check_key, unavailable(error));
-      }
-    }
+      },
+    );
     return observations;
   }
 
@@ -279,6 +318,32 @@ export class CheckRunner {
 }
 
 /** What a failed component call means for the check; anything else is Bridge's own failure. */
+/**
+ * Observes `items` together with `observe`; when the component refuses the whole request (a
+ * 4xx such as 413 for a bulk lookup too large, or a 400 caused by one bad key), the items are
+ * observed again in halves, down to single items, so that the refusal stays with the items that
+ * cause it instead of failing every check of the batch. An outage is not split: it is the
+ * component's state, and every item gets it.
+ */
+async function bySplittingRefusals<T>(
+  items: ReadonlyArray<readonly [string, T]>,
+  observations: Map<string, CheckObservation>,
+  observe: (items: ReadonlyArray<readonly [string, T]>) => Promise<void>,
+): Promise<void> {
+  if (items.length === 0) return;
+  try {
+    await observe(items);
+  } catch (error) {
+    if (error instanceof ComponentRequestError && items.length > 1) {
+      const half = Math.ceil(items.length / 2);
+      await bySplittingRefusals(items.slice(0, half), observations, observe);
+      await bySplittingRefusals(items.slice(half), observations, observe);
+      return;
+    }
+    for (const [checkKey] of items) observations.set(checkKey, unavailable(error));
+  }
+}
+
 function unavailable(error: unknown): CheckObservation {
   if (error instanceof ComponentUnavailableError)
     return { kind: 'unavailable', error: error.message };

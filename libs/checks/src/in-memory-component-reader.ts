@@ -35,6 +35,8 @@ export class InMemoryComponentReader extends ComponentReader {
   private readonly entities = new Map<string, { available: boolean }>();
   private readonly artifacts = new Map<string, Artifact>();
   private readonly failures = new Map<ComponentName, Failure>();
+  private latencyMs = 0;
+  private lookupRefusal?: { refuses: (keys: EntityKey[]) => boolean; status: number };
 
   /** Cappella knows the run and lists these outputs. */
   addRun(runId: string, outputs: EntityKey[]): this {
@@ -88,6 +90,15 @@ export class InMemoryComponentReader extends ComponentReader {
     return this;
   }
 
+  /**
+   * Hippo refuses (`ComponentRequestError` with `status`) every bulk request whose keys make
+   * `refuses` true: a lookup too large (413), or one holding a key it rejects (400).
+   */
+  refuseLookupsWhen(refuses: (keys: EntityKey[]) => boolean, status = 413): this {
+    this.lookupRefusal = { refuses, status };
+    return this;
+  }
+
   /** The component answers again. */
   recover(component: ComponentName): this {
     this.failures.delete(component);
@@ -104,6 +115,11 @@ export class InMemoryComponentReader extends ComponentReader {
 
   existingEntities(keys: EntityKey[]): Promise<Set<string>> {
     this.calls.existingEntities.push([...keys]);
+    if (this.lookupRefusal?.refuses(keys)) {
+      return Promise.reject(
+        new ComponentRequestError('hippo', this.lookupRefusal.status, 'lookup refused'),
+      );
+    }
     return this.answer(
       'hippo',
       () => new Set(keys.map(entityKeyId).filter((key) => this.entities.has(key))),
@@ -129,8 +145,19 @@ export class InMemoryComponentReader extends ComponentReader {
     });
   }
 
+  /** Every call answers only after `ms` (a slow component; 0 for an immediate answer). */
+  slowDown(ms: number): this {
+    this.latencyMs = ms;
+    return this;
+  }
+
   /** Fails the call if the component is set to fail, otherwise answers it. */
-  private answer<T>(component: ComponentName, read: () => T): Promise<T> {
+  private async answer<T>(component: ComponentName, read: () => T): Promise<T> {
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    return this.answerNow(component, read);
+  }
+
+  private answerNow<T>(component: ComponentName, read: () => T): Promise<T> {
     const failure = this.failures.get(component);
     if (!failure) return Promise.resolve(read());
     failure.remaining -= 1;

@@ -33,8 +33,72 @@ describe('loadConfig', () => {
     expect(config.store).toEqual({
       kind: 'postgres',
       url: 'postgres://postgres@127.0.0.1:5432/bridge_sync',
+      sslCa: undefined,
     });
+    expect(config.transport).toMatchObject({ ssl: null, sasl: null });
     expect(config.http.port).toBe(4000);
+  });
+
+  it('takes TLS and SASL for Kafka and a trusted authority for PostgreSQL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-tls-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const base = {
+      BRIDGE_TRANSPORT: 'kafka',
+      KAFKA_BROKERS: 'kafka.internal:9093',
+      SCHEMA_REGISTRY_URL: 'https://registry.internal/apis/ccompat/v7',
+      BRIDGE_STORE: 'postgres',
+      DATABASE_URL: 'postgres://bridge@db.internal:5432/bridge_sync?sslmode=verify-full',
+    };
+    const config = loadConfig({
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: ca,
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      KAFKA_SASL_USERNAME: 'bridge',
+      KAFKA_SASL_PASSWORD: 'from-a-secret-store',
+      DATABASE_SSL_CA_FILE: ca,
+    });
+    expect(config.transport).toMatchObject({
+      ssl: { ca: expect.stringContaining('BEGIN CERTIFICATE') },
+      sasl: { mechanism: 'scram-sha-256', username: 'bridge', password: 'from-a-secret-store' },
+    });
+    expect(config.store).toMatchObject({ sslCa: expect.stringContaining('BEGIN CERTIFICATE') });
+
+    const attempt = () =>
+      loadConfig({
+        ...base,
+        KAFKA_SASL_MECHANISM: 'plain',
+        DATABASE_SSL_CA_FILE: join(dir, 'missing.pem'),
+      });
+    expect(attempt).toThrow(/KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM/);
+    expect(attempt).toThrow(/KAFKA_SASL_PASSWORD: required/);
+    expect(attempt).toThrow(/DATABASE_SSL_CA_FILE: cannot read/);
+  });
+
+  it('never puts a secret it was given into its error messages', () => {
+    const attempt = () =>
+      loadConfig({
+        BRIDGE_TRANSPORT: 'kafka',
+        KAFKA_BROKERS: 'k:9092',
+        SCHEMA_REGISTRY_URL: 'not a url at all',
+        SCHEMA_REGISTRY_PASSWORD: 'hunter2-registry',
+        KAFKA_SASL_MECHANISM: 'oauth-magic',
+        KAFKA_SASL_PASSWORD: 'hunter2-kafka',
+        BRIDGE_STORE: 'postgres',
+        DATABASE_URL: 'postgres://bridge:hunter2-db@db:5432/x',
+        API_JWT_SECRET: 'short',
+      });
+    expect(attempt).toThrow(ConfigError);
+    let message = '';
+    try {
+      attempt();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/KAFKA_SASL_MECHANISM/);
+    expect(message).not.toMatch(/hunter2/);
+    expect(message).not.toMatch(/short/);
   });
 
   it('lists every problem at once instead of failing on the first', () => {

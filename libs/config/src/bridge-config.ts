@@ -74,6 +74,12 @@ const EnvSchema = z.object({
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
   KAFKA_TOPIC_REPLICATION_FACTOR: positiveInt.optional(),
   KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).default(200),
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SSL_CA_FILE: z.string().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  DATABASE_SSL_CA_FILE: z.string().optional(),
   SCHEMA_REGISTRY_URL: z.url().optional(),
   SCHEMA_REGISTRY_USERNAME: z.string().optional(),
   SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
@@ -143,6 +149,7 @@ const EnvSchema = z.object({
     .optional(),
   API_JWT_ISSUER: z.string().optional(),
   API_JWT_AUDIENCE: z.string().optional(),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1_200),
   CONSUMER_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
@@ -206,6 +213,19 @@ const ManifestFileSchema = z
   })
   .strict();
 
+/** A PEM file named by `variable`, read at start-up so that a wrong path stops the service. */
+function readPemFile(
+  variable: string,
+  path: string | undefined,
+): { value?: string; problem?: string } {
+  if (!path) return {};
+  try {
+    return { value: readFileSync(path, 'utf8') };
+  } catch (error) {
+    return { problem: `${variable}: cannot read ${path}: ${(error as Error).message}` };
+  }
+}
+
 function readManifestFile(path: string | undefined): { value?: unknown; problem?: string } {
   if (!path) return { value: {} };
   try {
@@ -230,6 +250,11 @@ function missingForMode(env: NodeJS.ProcessEnv): string[] {
   if (env.BRIDGE_STORE === 'postgres' && absent('DATABASE_URL')) {
     problems.push('DATABASE_URL: required when BRIDGE_STORE=postgres');
   }
+  if (!absent('KAFKA_SASL_MECHANISM')) {
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']) {
+      if (absent(name)) problems.push(`${name}: required with KAFKA_SASL_MECHANISM`);
+    }
+  }
   return problems;
 }
 
@@ -242,6 +267,14 @@ export type KafkaTransportConfig = {
   topicReplicationFactor?: number;
   /** Finished offsets are committed together this often (0: after every batch). */
   commitIntervalMs: number;
+  /** TLS to the brokers; `ca` (PEM) replaces the system's trusted authorities when given. */
+  ssl: { ca?: string } | null;
+  /** SASL authentication to the brokers. */
+  sasl: {
+    mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    username: string;
+    password: string;
+  } | null;
   registry: {
     url: string;
     username?: string;
@@ -252,7 +285,15 @@ export type KafkaTransportConfig = {
 
 export type TransportConfig = KafkaTransportConfig | { kind: 'in-process' };
 
-export type StoreConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir?: string };
+export type StoreConfig =
+  | {
+      kind: 'postgres';
+      /** May carry `sslmode=require` / `verify-full` for TLS. */
+      url: string;
+      /** PEM authorities that verify the server's certificate (TLS with verification). */
+      sslCa?: string;
+    }
+  | { kind: 'pglite'; dataDir?: string };
 
 export interface RetryConfig {
   /** Attempts per message in the consumer loop before it is dead-lettered. */
@@ -328,6 +369,8 @@ export interface ApiAuthConfig {
   tokens: ApiTokenEntry[];
   /** JWTs are accepted when a key is configured: an HMAC secret (HS256) or a PEM public key. */
   jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string } | null;
+  /** Requests per minute and client address before a 429; 0: no limit. */
+  rateLimitPerMinute: number;
 }
 
 export interface OutboxConfig {
@@ -365,6 +408,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const parsed = EnvSchema.safeParse(env);
   const manifestFile = readManifestFile(env.COMPONENT_MANIFEST_FILE);
   const manifests = ManifestFileSchema.safeParse(manifestFile.value ?? {});
+  const kafkaCa = readPemFile('KAFKA_SSL_CA_FILE', env.KAFKA_SSL_CA_FILE);
+  const databaseCa = readPemFile('DATABASE_SSL_CA_FILE', env.DATABASE_SSL_CA_FILE);
   const issues = (prefix: string, error: z.ZodError | undefined) =>
     (error?.issues ?? []).map(
       (issue) => `${prefix}${issue.path.join('.') || '(root)'}: ${issue.message}`,
@@ -374,6 +419,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     ...issues('', parsed.error),
     ...(manifestFile.problem ? [manifestFile.problem] : []),
     ...(manifestFile.problem ? [] : issues('COMPONENT_MANIFEST_FILE: ', manifests.error)),
+    ...[kafkaCa.problem, databaseCa.problem].filter((p): p is string => p !== undefined),
   ];
   if (!parsed.success || !manifests.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -404,6 +450,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
           topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
           topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
           commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,
+          ssl: e.KAFKA_SSL === 'true' || kafkaCa.value ? { ca: kafkaCa.value } : null,
+          sasl: e.KAFKA_SASL_MECHANISM
+            ? {
+                mechanism: e.KAFKA_SASL_MECHANISM,
+                username: e.KAFKA_SASL_USERNAME ?? '',
+                password: e.KAFKA_SASL_PASSWORD ?? '',
+              }
+            : null,
           registry: {
             url: e.SCHEMA_REGISTRY_URL ?? '',
             username: e.SCHEMA_REGISTRY_USERNAME,
@@ -414,7 +468,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       : { kind: 'in-process' };
   const store: StoreConfig =
     e.BRIDGE_STORE === 'postgres'
-      ? { kind: 'postgres', url: e.DATABASE_URL ?? '' }
+      ? { kind: 'postgres', url: e.DATABASE_URL ?? '', sslCa: databaseCa.value }
       : { kind: 'pglite', dataDir: e.PGLITE_DATA_DIR };
   return {
     transport,
@@ -477,6 +531,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
               audience: e.API_JWT_AUDIENCE,
             }
           : null,
+      rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     },
   };
 }

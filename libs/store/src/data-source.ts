@@ -28,6 +28,8 @@ export function dataSourceOptions(store: StoreConfig): DataSourceOptions {
     return {
       ...common,
       url: store.url,
+      // With an authority to trust, the server's certificate is verified against it.
+      ...(store.sslCa ? { ssl: { ca: store.sslCa, rejectUnauthorized: true } } : {}),
       poolSize: 10,
       connectTimeoutMS: 5_000,
       applicationName: 'bridge-sync',

@@ -55,7 +55,7 @@ export class ApiCredentials {
   private readonly digests: Array<{ digest: Buffer; name: string; role: ApiRole }>;
   private readonly jwtKey: KeyObject | null;
 
-  constructor(private readonly config: ApiAuthConfig) {
+  constructor(private readonly config: Pick<ApiAuthConfig, 'tokens' | 'jwt'>) {
     this.digests = config.tokens.map((token) => ({
       digest: Buffer.from(token.sha256Hex, 'hex'),
       name: token.name,

@@ -24,6 +24,7 @@ import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
 import { outsideMessageContext } from '../message-context';
 import { partitionLag } from './consumer-lag';
+import { kafkaSecurityOptions } from './kafka-security';
 
 const ALL_TOPICS = Object.keys(TopicSchemas) as Topic[];
 
@@ -44,6 +45,7 @@ export class KafkaConnection {
     this.kafka = new Kafka({
       clientId: config.clientId,
       brokers: config.brokers,
+      ...kafkaSecurityOptions(config),
       logLevel: logLevel.WARN,
       // kafkajs logs from its own timers and connections, which may have started inside a
       // handler: never with that handler's message context.
