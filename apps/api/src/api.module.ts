@@ -9,7 +9,6 @@
  * configured could serve nobody, so it refuses to start instead (no default credential).
  */
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
 import { RepairApprovals } from '@bridge/repair';
@@ -26,15 +25,6 @@ import { ScansController } from './scans/scans.controller';
 import { SummaryController } from './summary/summary.controller';
 
 @Module({
-  imports: [
-    ThrottlerModule.forRootAsync({
-      inject: [BRIDGE_CONFIG],
-      useFactory: (config: BridgeConfig) => ({
-        throttlers: [{ ttl: 60_000, limit: Math.max(1, config.api.rateLimitPerMinute) }],
-        skipIf: () => config.api.rateLimitPerMinute === 0,
-      }),
-    }),
-  ],
   controllers: [
     EventsController,
     ScansController,

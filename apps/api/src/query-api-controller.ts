@@ -1,13 +1,11 @@
 /**
- * What makes a controller part of the query API: its routes under `API_PREFIX`, rate-limited
- * per client address (`API_RATE_LIMIT_PER_MINUTE`, before authentication, so guessing tokens is
- * slow too), behind `ApiAuthGuard` (reader by default), answered on error by `ApiErrorFilter`,
- * and listed in the OpenAPI document under a tag with bearer auth. One decorator, so no route
- * can miss a part.
+ * What makes a controller part of the query API: its routes under `API_PREFIX` (rate-limited
+ * there, see `api-http.ts`), behind `ApiAuthGuard` (reader by default), answered on error by
+ * `ApiErrorFilter`, and listed in the OpenAPI document under a tag with bearer auth. One
+ * decorator, so no route can miss a part.
  */
 import { applyDecorators, Controller, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiErrorFilter } from './api-error.filter';
 import { API_PREFIX } from './api-prefix';
 import { ApiAuthGuard } from './auth/api-auth.guard';
@@ -18,7 +16,7 @@ export function QueryApiController(path: string, tag: string): ClassDecorator {
     ApiTags(tag),
     ApiBearerAuth(),
     Controller(path ? `${API_PREFIX}/${path}` : API_PREFIX),
-    UseGuards(ThrottlerGuard, ApiAuthGuard),
+    UseGuards(ApiAuthGuard),
     UseFilters(ApiErrorFilter),
   );
 }
