@@ -50,12 +50,13 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 20);
 const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
 /**
- * `BENCH_ONLY=repair` or `BENCH_ONLY=scan` runs that phase alone (after a warm-up), for work on
- * it: it prints its figures and leaves docs/benchmarks.md as it is.
+ * `BENCH_ONLY=throughput`, `BENCH_ONLY=repair` or `BENCH_ONLY=scan` runs that phase alone
+ * (after a warm-up), for work on it: it prints its figures and leaves docs/benchmarks.md as it
+ * is.
  */
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== 'repair' && ONLY !== 'scan') {
-  throw new Error(`BENCH_ONLY=${ONLY}: only "repair" and "scan" are known`);
+if (ONLY !== undefined && !['throughput', 'repair', 'scan'].includes(ONLY)) {
+  throw new Error(`BENCH_ONLY=${ONLY}: only "throughput", "repair" and "scan" are known`);
 }
 const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
@@ -355,6 +356,13 @@ async function main(): Promise<void> {
     );
     const lastAny = Math.max(...batchRows.map((r) => Number(r.created_ms)));
     const firstPublish = batch.startedAt;
+    if (ONLY === 'throughput') {
+      const seconds = (lastOk - firstPublish) / 1000;
+      console.log(
+        JSON.stringify({ runs: RUNS, okPerSecond: Math.round(RUNS / seconds), cpuPerEventMs }),
+      );
+      return;
+    }
 
     console.log(`latency: ${RATE}/s for ${STREAM_SECONDS} s`);
     const stream = await post<Generation>('/sim/generate/stream', {

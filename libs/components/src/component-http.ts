@@ -14,7 +14,6 @@
  * once the circuit opens instead of each waiting out its own timeout; the backoff sits outside
  * the limiter so that a call waiting to retry does not hold a concurrency slot.
  */
-import { AsyncResource } from 'node:async_hooks';
 import Bottleneck from 'bottleneck';
 import {
   BrokenCircuitError,
@@ -38,6 +37,7 @@ import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { ComponentManifest, ComponentName } from '@bridge/config';
 import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
+import { bindToMessageContext } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
 import { endpointLabel } from './endpoint-label';
 import {
@@ -267,9 +267,9 @@ export class ComponentHttp {
         // Queued calls are started by whichever call finishes first: bound, each runs in its
         // own caller's async context (message context, logs), not in that other call's.
         this.paced(
-          AsyncResource.bind(() =>
+          bindToMessageContext(() =>
             this.concurrency.execute(
-              AsyncResource.bind(() =>
+              bindToMessageContext(() =>
                 this.breaker.execute(() => {
                   if (this.closing)
                     throw new ComponentUnavailableError(this.component, 'client closed');

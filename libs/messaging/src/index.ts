@@ -38,7 +38,9 @@ export {
 } from './messaging.module';
 export type { RawMessage } from './raw-message';
 export {
+  bindToMessageContext,
   currentMessageContext,
+  enableMessageContext,
   messageContextFor,
   outgoingTraceHeaders,
   traceIdOf,

@@ -1,5 +1,6 @@
 import {
   currentMessageContext,
+  enableMessageContext,
   messageContextFor,
   outgoingTraceHeaders,
   traceIdOf,
@@ -15,6 +16,8 @@ const message = (offset: string, headers?: Record<string, string>): RawMessage =
   value: null,
   headers,
 });
+
+enableMessageContext();
 
 describe('message context', () => {
   it('continues the trace of the message and hands it on as the parent of what is published', () => {

@@ -10,7 +10,7 @@ import type { CustomStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
-import { BridgeTransportServer } from '@bridge/messaging';
+import { BridgeTransportServer, enableMessageContext } from '@bridge/messaging';
 import { serviceLoggerFor } from './service-logger';
 
 /** Default HTTP ports, so that the services can run side by side on one machine. */
@@ -49,6 +49,8 @@ export async function bootstrapService(
   defaultPort: number,
   configure: (app: NestExpressApplication) => void = () => {},
 ): Promise<INestApplication> {
+  // The message context shows in JSON logs only; elsewhere it would cost CPU for nothing.
+  if (config.logFormat === 'json') enableMessageContext();
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
     logger: serviceLoggerFor(config, name),
   });

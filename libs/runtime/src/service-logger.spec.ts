@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { messageContextFor, withMessageContext } from '@bridge/messaging';
+import { enableMessageContext, messageContextFor, withMessageContext } from '@bridge/messaging';
 import { JsonServiceLogger } from './service-logger';
 
 /** A logger whose lines are kept, parsed. */
@@ -17,6 +17,8 @@ function capturing(levels: Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'>
 }
 
 const flushed = () => new Promise((resolve) => setImmediate(resolve));
+
+enableMessageContext();
 
 describe('JsonServiceLogger', () => {
   it('writes one JSON object per line with service, level, context and message', async () => {
