@@ -140,7 +140,11 @@ describe('query API under hostile input', () => {
     const [events, jobs, letters, scans] = await Promise.all([
       pool.query('SELECT id, resolved, resolved_by, resolution_note FROM sync_events ORDER BY id'),
       pool.query('SELECT id, state, decided_by FROM repair_jobs ORDER BY id'),
-      pool.query('SELECT id, requeue_count FROM dead_letters ORDER BY id'),
+      // The API's archive keeps adding what earlier suites left on the dead-letter topic:
+      // only a requeue is a change a request could make.
+      pool.query(
+        'SELECT id, requeue_count, requeued_by FROM dead_letters WHERE requeue_count > 0 ORDER BY id',
+      ),
       pool.query('SELECT id, status FROM scans ORDER BY id'),
     ]);
     return JSON.stringify([events.rows, jobs.rows, letters.rows, scans.rows]);
