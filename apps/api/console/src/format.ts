@@ -39,3 +39,8 @@ export function percent(fraction: number | null): string {
 export function asJson(value: unknown): string {
   return JSON.stringify(value, null, 2) ?? String(value);
 }
+
+/** What went wrong, as text for the page: an error's message, anything else as it prints. */
+export function failureText(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}

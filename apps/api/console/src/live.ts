@@ -3,6 +3,7 @@
  * (polling keeps the server stateless and works through any proxy), and after an action.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { failureText } from './format';
 
 export const REFRESH_MS = 5_000;
 
@@ -32,7 +33,7 @@ export function useLive<T>(load: () => Promise<T>, deps: unknown[], everyMs = RE
       })
       .catch((failure: unknown) => {
         if (mine !== epoch.current) return;
-        setError(failure instanceof Error ? failure.message : String(failure));
+        setError(failureText(failure));
       });
   }, []);
 

@@ -5,7 +5,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { asJson } from './format';
+import { asJson, failureText } from './format';
 
 export function ErrorNote({ error }: { error: string | null }) {
   return error ? (
@@ -69,9 +69,7 @@ export function ReasonAction({
     setError(null);
     act(reason.trim())
       .then(() => setReason(''))
-      .catch((failure: unknown) =>
-        setError(failure instanceof Error ? failure.message : String(failure)),
-      )
+      .catch((failure: unknown) => setError(failureText(failure)))
       .finally(() => setBusy(false));
   };
   return (

@@ -5,7 +5,7 @@
  * back as a new dead letter.
  */
 import { useState } from 'preact/hooks';
-import { ago } from '../format';
+import { ago, failureText } from '../format';
 import { useLive } from '../live';
 import { hashOf } from '../routes';
 import type { Session } from '../session';
@@ -48,9 +48,7 @@ export function DeadLettersPage({
         setNote(`${answer.requeued} dead letter(s) requeued`);
         live.reload();
       })
-      .catch((failure: unknown) =>
-        setError(failure instanceof Error ? failure.message : String(failure)),
-      );
+      .catch((failure: unknown) => setError(failureText(failure)));
   };
   return (
     <div>
@@ -132,9 +130,7 @@ function DeadLetterDetail({
         live.reload();
         requeued();
       })
-      .catch((failure: unknown) =>
-        setError(failure instanceof Error ? failure.message : String(failure)),
-      );
+      .catch((failure: unknown) => setError(failureText(failure)));
   };
   return (
     <Card title={`Dead letter from ${letter.source_topic}`}>

@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { Scan } from '../api-client';
-import { ago, count, percent } from '../format';
+import { ago, count, failureText, percent } from '../format';
 import { useLive } from '../live';
 import type { Session } from '../session';
 import { Badge, Card, ErrorNote } from '../widgets';
@@ -17,9 +17,7 @@ export function ScansPage({ session }: { session: Session }) {
     session.api
       .requestScan(mode)
       .then(() => live.reload())
-      .catch((failure: unknown) =>
-        setError(failure instanceof Error ? failure.message : String(failure)),
-      );
+      .catch((failure: unknown) => setError(failureText(failure)));
   };
   const scans = live.data?.items ?? [];
   const latest = scans[0];
