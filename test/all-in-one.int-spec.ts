@@ -106,7 +106,7 @@ describe('the all-in-one process (npm start)', () => {
     const [port] = await freePorts(1);
 
     running = startAllInOne(dataDir, port);
-    await running.healthy(30_000);
+    await running.healthy(90_000);
     const first = await eventually(
       async () => {
         const now = await activity(port);
@@ -126,7 +126,7 @@ describe('the all-in-one process (npm start)', () => {
     expect(afterFirst.filter((f) => f.outbound_event_id && !f.published_at)).toEqual([]);
 
     running = startAllInOne(dataDir, port);
-    await running.healthy(30_000);
+    await running.healthy(90_000);
     const resumed = await activity(port);
     expect(totalFindings(resumed)).toBeGreaterThanOrEqual(afterFirst.length);
     await eventually(
@@ -146,5 +146,5 @@ describe('the all-in-one process (npm start)', () => {
       expect(second.get(finding.id)).toEqual(finding);
     }
     expect(afterSecond.filter((f) => f.outbound_event_id && !f.published_at)).toEqual([]);
-  });
+  }, 300_000);
 });

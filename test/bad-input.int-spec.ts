@@ -7,6 +7,10 @@
  * nothing usable — interleaved with runs from the simulator. Every bad record ends in the
  * dead-letter topic exactly once with a reason, every good run gets its one correct finding,
  * and ingest and checker stay ready with nothing left behind.
+ *
+ * On a broker of its own (`PrivateBroker`): the bad records, tens of megabytes of them, would
+ * otherwise stay on the shared broker's topics for every later suite's new consumer groups to
+ * read (and dead-letter) again from the beginning.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -17,6 +21,8 @@ import { TopicSchemas, Topics, type Topic } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
 import { eventually, stackEnv } from './stack-config';
 import { startPipeline, type Pipeline } from './pipeline-harness';
+import { PrivateBroker } from './private-broker';
+import { cleanUp } from './service-processes';
 
 const SEED = 13_001;
 const BAD_RECORDS = 1_200;
@@ -41,6 +47,7 @@ function framed(schemaId: number, body: Buffer, magic = 0): Buffer {
 }
 
 describe('bad input on the inbound topics', () => {
+  const broker = new PrivateBroker();
   let pipeline: Pipeline;
   let registry: SchemaRegistry;
   /** Bytes of writer schemas that cannot be read as the topic's own (registered for the test). */
@@ -49,7 +56,8 @@ describe('bad input on the inbound topics', () => {
   let goodBytes: Buffer;
 
   beforeAll(async () => {
-    pipeline = await startPipeline();
+    await broker.up();
+    pipeline = await startPipeline({ env: { KAFKA_BROKERS: broker.brokers } });
     registry = new SchemaRegistry({ host: stackEnv().registryUrl });
     const own = TopicSchemas[Topics.CappellaRunCompleted].schema as unknown as AvroRecord;
     const subject = `bridge-fuzz-${randomUUID().slice(0, 8)}`;
@@ -83,10 +91,10 @@ describe('bad input on the inbound topics', () => {
       outputs: [],
       actor: 'fuzz',
     });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
-    await pipeline?.close();
+    await cleanUp([() => pipeline?.close(), () => broker.remove()]);
   });
 
   it('dead-letters every bad record once with a reason and checks every good run', async () => {

@@ -1,6 +1,7 @@
 /**
- * A Kafka broker of one test file only, started and stopped with tools/stack/stack.sh on free
- * ports and under its own state directory, next to the shared local stack.
+ * A Kafka broker of one test file only, started, restarted and stopped with
+ * tools/stack/stack.sh on free ports and under its own state directory, next to the shared
+ * local stack.
  *
  * For tests that need an empty broker (topic creation on a new cluster), or that publish so
  * much that the shared broker would carry it into every later test: a new consumer group
@@ -55,6 +56,15 @@ export class PrivateBroker {
     }
   }
 
+  /**
+   * A broker restart: stops the broker and starts it again on the same ports with its data
+   * (topics, records, committed offsets), as `stack.sh restart-kafka` does.
+   */
+  async restart(): Promise<void> {
+    if (!this.env) throw new Error('the private broker is not started');
+    await this.script('restart-kafka');
+  }
+
   /** Stops the broker started under this directory, if any; nothing else. */
   async down(): Promise<void> {
     if (!this.env) return;
@@ -71,7 +81,7 @@ export class PrivateBroker {
     return new Kafka({ clientId, brokers: [this.brokers], logLevel: logLevel.NOTHING });
   }
 
-  private async script(command: 'up' | 'down'): Promise<void> {
+  private async script(command: 'up' | 'down' | 'restart-kafka'): Promise<void> {
     try {
       await run('bash', [STACK, command], { env: this.env, timeout: 180_000 });
     } catch (error) {

@@ -31,7 +31,8 @@ import {
 import { eventually } from './stack-config';
 
 const RUNS = 3_000;
-const RATE_PER_SECOND = 250;
+// 20 s of stream: the kill, after a tenth of the findings, comes well before its end.
+const RATE_PER_SECOND = 150;
 const MISSING_RATE = 0.05;
 const FINDING_TYPES = ['bridge.sync.ok', 'bridge.sync.mismatch'];
 
@@ -59,12 +60,14 @@ describe('two ingest and two checker processes in one consumer group each', () =
       CHECK_GRACE_DELAY_MS: '1500',
       CHECK_LEASE_MS: '3000',
       CHECK_BATCH_SIZE: '100',
+      // A killed member holds its partitions until its session runs out: 10 s, not 30.
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
     });
     pool = new Pool({ connectionString: components.db.url, max: 2 });
     pool.on('error', () => undefined);
     admin = broker.kafka(`${components.prefix}-scaling-test`).admin();
     await admin.connect();
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await cleanUp([
@@ -224,7 +227,7 @@ describe('two ingest and two checker processes in one consumer group each', () =
       );
       expect(holders).toEqual([{ clientId: `${prefix}-${survivor.label}`, partitions: [0, 1, 2] }]);
     }
-  }, 240_000);
+  }, 420_000);
 });
 
 /** The group is stable with exactly two members, each holding a partition of `topic`. */

@@ -28,6 +28,8 @@ export interface HealthReport {
 
 export class ServiceProcess {
   private output = '';
+  /** Whether older output was dropped, leaving the kept tail's first line partial. */
+  private truncated = false;
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
@@ -39,7 +41,9 @@ export class ServiceProcess {
     readonly child: ChildProcess,
   ) {
     const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
+      const all = this.output + chunk.toString('utf8');
+      this.truncated ||= all.length > OUTPUT_LIMIT;
+      this.output = all.slice(-OUTPUT_LIMIT);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -58,6 +62,17 @@ export class ServiceProcess {
   /** What the process printed so far (its last 256 KiB). */
   logs(): string {
     return this.output;
+  }
+
+  /**
+   * The whole lines of `logs()`, without empty ones: not the first if older output was cut
+   * off in its middle, nor a last one still being written.
+   */
+  logLines(): string[] {
+    const lines = this.output.split('\n');
+    lines.pop(); // after the last newline: empty, or a line not finished yet
+    if (this.truncated) lines.shift();
+    return lines.filter((line) => line.trim() !== '');
   }
 
   describeExit(): string {
@@ -201,6 +216,24 @@ export async function describeGroup(
           : {},
     })),
   };
+}
+
+/**
+ * The consumer lag a service reports on its `/metrics` (`bridge_consumer_lag`), summed over
+ * its groups, topics and partitions.
+ */
+export async function scrapeConsumerLag(port: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`GET /metrics on port ${port}: HTTP ${response.status}`);
+  let total = 0;
+  for (const match of (await response.text()).matchAll(
+    /^bridge_consumer_lag\{[^}]*\} (\d+(?:\.\d+)?)$/gm,
+  )) {
+    total += Number(match[1]);
+  }
+  return total;
 }
 
 /** Committed offset per partition of `topic` for `groupId` (-1: nothing committed). */

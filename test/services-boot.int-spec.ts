@@ -3,6 +3,7 @@
  * store (PostgreSQL, migrated) and the transport (Kafka broker) both answer.
  */
 import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -13,7 +14,7 @@ import { CheckerModule } from '../apps/checker/src/checker.module';
 import { IngestModule } from '../apps/ingest/src/ingest.module';
 import { RepairModule } from '../apps/repair/src/repair.module';
 import { ScannerModule } from '../apps/scanner/src/scanner.module';
-import { stackConfig } from './stack-config';
+import { freshDatabase, stackConfig } from './stack-config';
 
 const services: Array<[string, (config: BridgeConfig) => DynamicModule]> = [
   ['ingest', (c) => IngestModule.forRoot(c)],
@@ -24,22 +25,32 @@ const services: Array<[string, (config: BridgeConfig) => DynamicModule]> = [
 ];
 
 describe.each(services)('%s service', (name, moduleFor) => {
-  let app: INestApplication;
+  let app: INestApplication | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
 
   afterEach(async () => {
     await app?.close();
+    await dropDatabase?.();
   });
 
   it('boots on Kafka and PostgreSQL and answers GET /health with both up', async () => {
-    const moduleRef = await Test.createTestingModule({
+    // Its own database and consumer groups: what earlier suites left on the shared broker is
+    // not this service's to consume, nor their rows its to find.
+    const db = await freshDatabase();
+    dropDatabase = db.drop;
+    const config = stackConfig({
+      DATABASE_URL: db.url,
+      CONSUMER_GROUP_PREFIX: `boot${randomUUID().slice(0, 8)}`,
       // The api service needs a credential to start (any token digest will do here).
-      imports: [moduleFor(stackConfig({ API_TOKENS: `admin:boot-test:${'0'.repeat(64)}` }))],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-    app.enableShutdownHooks();
-    await startConsumers(app);
-    await app.init();
-    const response = await request(app.getHttpServer() as Server)
+      API_TOKENS: `admin:boot-test:${'0'.repeat(64)}`,
+    });
+    const moduleRef = await Test.createTestingModule({ imports: [moduleFor(config)] }).compile();
+    const booted = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+    app = booted;
+    booted.enableShutdownHooks();
+    await startConsumers(booted);
+    await booted.init();
+    const response = await request(booted.getHttpServer() as Server)
       .get('/health')
       .expect(200);
     expect(response.body).toMatchObject({

@@ -20,12 +20,10 @@
  *    its first finding, and to stop.
  * Results go to docs/benchmarks.md and to stdout as JSON.
  */
-import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import {
   cpuTimeMs,
   machineCpuMs,
@@ -36,6 +34,14 @@ import {
 } from './bench-processes';
 import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
 import { renderReport, type BenchResult } from './bench-report';
+import {
+  benchDatabase,
+  restartStack,
+  runEnv,
+  sql,
+  stackEnv,
+  writeComponentManifest,
+} from './bench-stack';
 import { REPAIR_RUN_DURATION_MS, repairPhase } from './repair-phase';
 import { SCAN_PAGE_SIZE, scanPhase } from './scan-phase';
 import {
@@ -71,35 +77,6 @@ type Generation = GenerationResult;
 /** Extra `node` flags for a service, e.g. BENCH_CHECKER_NODE_ARGS="--cpu-prof" to profile it. */
 function nodeArgsFor(service: string): string[] {
   return (process.env[`BENCH_${service}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
-}
-
-const STACK_SCRIPT = join(ROOT, 'tools', 'stack', 'stack.sh');
-
-/** A restart empties Kafka: the stack starts the broker on fresh data. */
-function restartStack(): void {
-  execFileSync('bash', [STACK_SCRIPT, 'down'], { stdio: 'inherit' });
-  execFileSync('bash', [STACK_SCRIPT, 'up'], { stdio: 'inherit' });
-}
-
-function stackEnv(): Record<string, string> {
-  // New consumer groups read from the beginning: start them on this run's events only.
-  if (process.env.BENCH_KEEP_STACK === '1') {
-    execFileSync('bash', [STACK_SCRIPT, 'up'], { stdio: 'inherit' });
-  } else {
-    restartStack();
-  }
-  const out = execFileSync('bash', [STACK_SCRIPT, 'env'], { encoding: 'utf8' });
-  return Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
-}
-
-async function sql(url: string, text: string, params: unknown[] = []) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
 }
 
 async function post<T>(path: string, body: unknown): Promise<T> {
@@ -207,37 +184,23 @@ async function allInOneTimings(): Promise<BenchResult['allInOne']> {
 async function main(): Promise<void> {
   const stack = stackEnv();
   const stamp = Date.now().toString(36);
-  const dbName = `bridge_bench_${stamp}`;
-  await sql(stack.DATABASE_URL, `CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(stack.DATABASE_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const manifestFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'components.json');
-  writeFileSync(
-    manifestFile,
-    JSON.stringify({
-      // The page size only matters to the scan phase's listings.
-      cappella: { pageSize: SCAN_PAGE_SIZE },
-      hippo: { pageSize: SCAN_PAGE_SIZE, capabilities: { bulkLookup: true, bulkLookupMax: 1000 } },
-      ...(process.env.BENCH_CAPPELLA_CONCURRENCY
-        ? {
-            cappella: {
-              pageSize: SCAN_PAGE_SIZE,
-              maxConcurrency: Number(process.env.BENCH_CAPPELLA_CONCURRENCY),
-            },
-          }
-        : {}),
-    }),
-  );
+  const db = await benchDatabase(stack, `bridge_bench_${stamp}`);
+  const dbUrl = db.url;
+  const manifestFile = writeComponentManifest('bench-', {
+    // The page size only matters to the scan phase's listings.
+    cappella: { pageSize: SCAN_PAGE_SIZE },
+    hippo: { pageSize: SCAN_PAGE_SIZE, capabilities: { bulkLookup: true, bulkLookupMax: 1000 } },
+    ...(process.env.BENCH_CAPPELLA_CONCURRENCY
+      ? {
+          cappella: {
+            pageSize: SCAN_PAGE_SIZE,
+            maxConcurrency: Number(process.env.BENCH_CAPPELLA_CONCURRENCY),
+          },
+        }
+      : {}),
+  });
   const simUrl = `http://127.0.0.1:${SIM_PORT}`;
-  const common = {
-    BRIDGE_TRANSPORT: 'kafka',
-    KAFKA_BROKERS: stack.KAFKA_BROKERS,
-    SCHEMA_REGISTRY_URL: stack.SCHEMA_REGISTRY_URL,
-    BRIDGE_STORE: 'postgres',
-    DATABASE_URL: dbUrl.toString(),
-    CONSUMER_GROUP_PREFIX: `bench-${stamp}`,
-    LOG_LEVEL: 'warn',
-  };
+  const common = runEnv(stack, dbUrl, `bench-${stamp}`);
   const services: ServiceProcess[] = [];
   try {
     services.push(
@@ -436,7 +399,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
   } finally {
     for (const service of services.reverse()) await stopService(service);
-    await sql(stack.DATABASE_URL, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await db.drop();
     // Leave an empty Kafka behind, so tests run next do not wade through the benchmark's events.
     if (process.env.BENCH_KEEP_STACK !== '1') restartStack();
   }

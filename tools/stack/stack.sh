@@ -7,9 +7,11 @@
 #   * PostgreSQL: the machine's installed cluster (started if it is down), plus
 #     the databases bridge_sync and bridge_sync_test
 #
-# Usage: bash tools/stack/stack.sh up|down|status|env
+# Usage: bash tools/stack/stack.sh up|down|status|env|restart-kafka
 #   up      start whatever is not already answering on its port; wait until ready
 #   down    stop Kafka and the registry started by this script (never PostgreSQL)
+#   restart-kafka  stop the broker started by this script and start it again with its data
+#           (topics, records, committed offsets): a broker restart, for the fault suite
 #   status  print each component up/down (exit 0 only if all are up)
 #   env     print export lines: eval "$(bash tools/stack/stack.sh env)"
 #
@@ -20,11 +22,13 @@
 #   BRIDGE_STACK_CACHE downloaded jars, shared by clones [$HOME/.cache/bridge-sync-stack]
 #   BRIDGE_REGISTRY_GLOBAL_COMPATIBILITY [BACKWARD] (Confluent's default; Apicurio's own is NONE)
 #   BRIDGE_KAFKA_HEAP_OPTS [-Xms256m -Xmx768m]  BRIDGE_REGISTRY_HEAP_OPTS [-Xms128m -Xmx512m]
+#   BRIDGE_KAFKA_KEEP_DATA [0] 1: a broker started on an existing data dir keeps it
 #   BRIDGE_KAFKA_START_TIMEOUT [120]  BRIDGE_REGISTRY_START_TIMEOUT [180]  BRIDGE_PG_START_TIMEOUT [60] (seconds)
 #
 # Kafka data lives in $BRIDGE_STACK_DIR/kafka/data and is WIPED every time this
 # script (re)starts the broker, i.e. a fresh `up` after `down` gives an empty
-# broker (tests want a clean one). An `up` while the broker is running keeps it.
+# broker (tests want a clean one), unless BRIDGE_KAFKA_KEEP_DATA=1 or the command is
+# restart-kafka. An `up` while the broker is running keeps it.
 # The registry keeps everything in memory, so it is also empty after a restart.
 # See tools/stack/README.md.
 # -----------------------------------------------------------------------------
@@ -52,6 +56,7 @@ REGISTRY_HEAP_OPTS="${BRIDGE_REGISTRY_HEAP_OPTS:--Xms128m -Xmx512m}"
 KAFKA_START_TIMEOUT="${BRIDGE_KAFKA_START_TIMEOUT:-120}"
 REGISTRY_START_TIMEOUT="${BRIDGE_REGISTRY_START_TIMEOUT:-180}"
 PG_START_TIMEOUT="${BRIDGE_PG_START_TIMEOUT:-60}"
+KAFKA_KEEP_DATA="${BRIDGE_KAFKA_KEEP_DATA:-0}"
 
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"            # libs/*.jar
 REGISTRY_HOME="$CACHE_DIR/apicurio-registry-$APICURIO_VERSION"  # unpacked distribution
@@ -209,6 +214,23 @@ registry_runner_jar() { # dist dir
 }
 
 # ------------------------------------------------------------------ kafka ---
+# Fresh broker: wipe the data dir and format it anew.
+format_kafka_storage() {
+  rm -rf "$KAFKA_DATA_DIR"
+  # Cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid`
+  # prints, minus a JVM start); a leading '-' would read as an option, so avoid it.
+  local cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
+  if ! java -Dlog4j.configuration="file:$SCRIPT_DIR/kafka/tools-log4j.properties" \
+      -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool format \
+      -t "$cluster_id" -c "$KAFKA_STATE_DIR/server.properties" >"$KAFKA_LOG" 2>&1; then
+    log_tail "$KAFKA_LOG"
+    die "kafka: formatting the storage in $KAFKA_DATA_DIR failed"
+  fi
+}
+
 KAFKA_ACTION=""
 start_kafka() {
   local pid
@@ -228,24 +250,20 @@ start_kafka() {
   rm -f "$KAFKA_PID_FILE"
   mkdir -p "$KAFKA_STATE_DIR" "$LOG_DIR" "$PID_DIR"
 
-  # Fresh broker on every start: wipe the data dir and format it anew.
-  rm -rf "$KAFKA_DATA_DIR"
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@DATA_DIR@|$KAFKA_DATA_DIR|g" \
       "$SCRIPT_DIR/kafka/server.properties.template" >"$KAFKA_STATE_DIR/server.properties"
 
-  # Cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid`
-  # prints, minus a JVM start); a leading '-' would read as an option, so avoid it.
-  local cluster_id="-"
-  while [[ "$cluster_id" == -* ]]; do
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-  done
-  if ! java -Dlog4j.configuration="file:$SCRIPT_DIR/kafka/tools-log4j.properties" \
-      -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$KAFKA_STATE_DIR/server.properties" >"$KAFKA_LOG" 2>&1; then
-    log_tail "$KAFKA_LOG"
-    die "kafka: formatting the storage in $KAFKA_DATA_DIR failed"
+  if [ "$KAFKA_KEEP_DATA" = "1" ] && [ -f "$KAFKA_DATA_DIR/meta.properties" ]; then
+    # A restart of the same broker (restart-kafka, or BRIDGE_KAFKA_KEEP_DATA=1): its topics,
+    # records and committed offsets stay, as after a broker restart in production.
+    # A new log, so that readiness waits for this start's "started" line.
+    log "kafka: keeping the data in $KAFKA_DATA_DIR"
+    [ -f "$KAFKA_LOG" ] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.previous"
+    : >"$KAFKA_LOG"
+  else
+    format_kafka_storage
   fi
 
   log "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT), log $KAFKA_LOG"
@@ -440,6 +458,25 @@ cmd_down() {
   log "postgres: left as it is (system service)"
 }
 
+cmd_restart_kafka() {
+  require java setsid
+  local pid _
+  pid="$(managed_pid kafka "$KAFKA_PID_FILE")" || die "kafka: no broker started by this script is running"
+  [ -f "$KAFKA_DATA_DIR/meta.properties" ] || die "kafka: no formatted data in $KAFKA_DATA_DIR to keep"
+  stop_pid kafka "$pid"
+  # stop_pid may end with a SIGKILL it does not wait for: the port must be free before the start.
+  for _ in $(seq 1 60); do
+    if ! kill -0 "$pid" 2>/dev/null && ! port_open 127.0.0.1 "$KAFKA_PORT"; then break; fi
+    sleep 0.5
+  done
+  port_open 127.0.0.1 "$KAFKA_PORT" && die "kafka: 127.0.0.1:$KAFKA_PORT still answers after the stop"
+  rm -f "$KAFKA_PID_FILE"
+  KAFKA_KEEP_DATA=1
+  start_kafka
+  [ "$KAFKA_ACTION" = "wait" ] || die "kafka: the broker was not started again"
+  wait_kafka
+}
+
 cmd_status() {
   local all=0 pid how
   if port_open 127.0.0.1 "$KAFKA_PORT"; then
@@ -480,10 +517,11 @@ with_lock() { # serialise concurrent up/down runs on the same stack dir
 case "${1:-}" in
   up) with_lock cmd_up ;;
   down) with_lock cmd_down ;;
+  restart-kafka) with_lock cmd_restart_kafka ;;
   status) cmd_status ;;
   env) cmd_env ;;
   *)
-    echo "usage: bash tools/stack/stack.sh up|down|status|env" >&2
+    echo "usage: bash tools/stack/stack.sh up|down|status|env|restart-kafka" >&2
     exit 2
     ;;
 esac

@@ -431,7 +431,9 @@ describe('query API on the real database', () => {
       const subscription = await app.get(EventSubscriber).subscribe({
         groupId: `test-requeue-${randomUUID().slice(0, 8)}`,
         topics: [Topics.CappellaRunCompleted],
-        fromBeginning: false,
+        // From the beginning: a new group starting at the end picks its offsets only at its
+        // first fetch, which can come after the requeue. Only the requeue writes this event id.
+        fromBeginning: true,
         handler: (received) => {
           if (received.event.event_id === eventId) requeued.push(received.event.event_id);
           return Promise.resolve();

@@ -1,21 +1,22 @@
 /**
- * The checker service's consumers: three topics, each its own consumer group feeding its own
+ * The checker service's consumers: five topics, each its own consumer group feeding its own
  * `CheckRunner`.
  *
  * - `bridge.internal.checks`: fresh check work from ingest, in batches.
  * - `bridge.internal.checks.recheck`: grace-delay re-checks (and checks another checker held),
  *   each handled no earlier than its `not_before`.
- * - `bridge.internal.checks.retry`: delayed retries after a component stayed unreachable.
+ * - `bridge.internal.checks.retry.1` to `.3`: delayed retries after a component stayed
+ *   unreachable, one topic per tier of `CHECK_RETRY_DELAYS_MS`.
  *
  * Separate groups, so waiting for a delayed item never holds up fresh work, and a long retry
- * delay never holds up a short re-check.
+ * delay never holds up a short re-check or a shorter retry tier.
  */
 import { randomUUID } from 'node:crypto';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { CheckRunner, ComponentReader } from '@bridge/checks';
-import { Topics, type CheckRequested } from '@bridge/contracts';
+import { Topics, type CheckRequested, type RetryTierTopic } from '@bridge/contracts';
 import {
   BridgeEventContext,
   ConsumeEvents,
@@ -25,13 +26,11 @@ import {
 import { CheckLeases, SyncEventLog } from '@bridge/store';
 
 type CheckTopic =
-  | typeof Topics.BridgeInternalChecks
-  | typeof Topics.BridgeInternalChecksRecheck
-  | typeof Topics.BridgeInternalChecksRetry;
+  typeof Topics.BridgeInternalChecks | typeof Topics.BridgeInternalChecksRecheck | RetryTierTopic;
 
 /**
  * Consumer group of fresh check work, before the deployment's prefix; the delayed topics'
- * groups are named after it (`checker-recheck`, `checker-retry`).
+ * groups are named after it (`checker-recheck`, `checker-retry-1` to `-3`).
  */
 export const CHECKER_GROUP = 'checker';
 
@@ -71,12 +70,36 @@ export class CheckWorkController {
     return this.run(events, context);
   }
 
-  @ConsumeEvents(Topics.BridgeInternalChecksRetry, {
-    group: `${CHECKER_GROUP}-retry`,
+  @ConsumeEvents(Topics.BridgeInternalChecksRetry1, {
+    group: `${CHECKER_GROUP}-retry-1`,
     batch: true,
     notBefore,
   })
-  retry(
+  retryTier1(
+    @Payload() events: Array<ReceivedEvent<CheckTopic>>,
+    @Ctx() context: BridgeEventContext,
+  ): Promise<void> {
+    return this.run(events, context);
+  }
+
+  @ConsumeEvents(Topics.BridgeInternalChecksRetry2, {
+    group: `${CHECKER_GROUP}-retry-2`,
+    batch: true,
+    notBefore,
+  })
+  retryTier2(
+    @Payload() events: Array<ReceivedEvent<CheckTopic>>,
+    @Ctx() context: BridgeEventContext,
+  ): Promise<void> {
+    return this.run(events, context);
+  }
+
+  @ConsumeEvents(Topics.BridgeInternalChecksRetry3, {
+    group: `${CHECKER_GROUP}-retry-3`,
+    batch: true,
+    notBefore,
+  })
+  retryTier3(
     @Payload() events: Array<ReceivedEvent<CheckTopic>>,
     @Ctx() context: BridgeEventContext,
   ): Promise<void> {

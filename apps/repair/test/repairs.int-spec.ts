@@ -118,9 +118,16 @@ describe('repairs through the real stack', () => {
     // submission (an idempotent one would be submitted before the outage could start).
     const run = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
     const job = await jobOf(run.runId, ['AWAITING_APPROVAL']);
-    pipeline.sim.setFaults('cappella', { outage: { status: 503, untilMs: Date.now() + 1_500 } });
+    // Down until an attempt failed on it, however long the worker takes to get there.
+    pipeline.sim.setFaults('cappella', { outage: { status: 503 } });
     try {
       await pipeline.repairs[0].get(RepairApprovals).approve(job.id, { by: 'alice' });
+      await eventually(
+        async () => ((await jobs.findById(job.id))?.lastError ? true : undefined),
+        20_000,
+        'an attempt failed on the outage',
+      );
+      pipeline.sim.clearFaults();
       const executed = await submitted(jobs, job.id);
       expect(executed.submittedRunId).toEqual(expect.any(String));
       expect(executed.attempts).toBeGreaterThan(1);

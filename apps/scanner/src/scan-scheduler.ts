@@ -1,6 +1,6 @@
 /**
  * Drives the `Scanner` in a scanner process: asks for a scan at every tick of the configured
- * cron schedule (croner; `SCAN_SCHEDULE`, `SCAN_TIMEZONE`), and polls every
+ * cron schedule (croner; `SCAN_SCHEDULE`, `SCAN_TIMEZONE`), and polls in a `WorkLoop` every
  * `SCAN_POLL_INTERVAL_MS` for an active scan to carry out (requested here, by the API, or left
  * running by a scanner that died), cut short by `nudge` when a scan is asked for in this
  * process. One scanner at a time wins the scan lock; the others find it busy and poll again.
@@ -19,7 +19,7 @@ import {
 import { Cron } from 'croner';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
-import { IdlePause } from '@bridge/runtime';
+import { WorkLoop } from '@bridge/runtime';
 import { BridgeMetrics } from '@bridge/metrics';
 import { Scanner, scanProgressSamples, type ScanRequest } from '@bridge/scan';
 import { ScanStore, type Scan } from '@bridge/store';
@@ -27,11 +27,8 @@ import { ScanStore, type Scan } from '@bridge/store';
 @Injectable()
 export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ScanScheduler');
-  private readonly stop = new AbortController();
   private cron?: Cron;
-  private loop?: Promise<void>;
-  private readonly idle = new IdlePause();
-  private nudged = false;
+  private readonly loop: WorkLoop;
   private readonly removeProgressSource: () => void;
 
   constructor(
@@ -39,6 +36,15 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly scanner: Scanner,
     scans: ScanStore,
   ) {
+    this.loop = new WorkLoop({
+      name: 'scan poll',
+      idleMs: config.scan.pollIntervalMs,
+      pass: async (signal) => {
+        const outcome = await this.scanner.runActive(signal);
+        return outcome !== 'none' && outcome !== 'busy' && outcome !== 'stopped';
+      },
+      logger: this.logger,
+    });
     this.removeProgressSource = BridgeMetrics.scanProgress.addSource(async () => {
       const active = await scans.active();
       return active ? scanProgressSamples(active, Date.now()) : [];
@@ -55,7 +61,7 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     } else {
       this.logger.log('no scan schedule (SCAN_SCHEDULE=off): scans run on demand');
     }
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Asks for a scan now (the service operation the API and tests call). */
@@ -68,14 +74,11 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.removeProgressSource();
     this.cron?.stop();
-    this.stop.abort();
-    this.idle.cutShort();
-    await this.loop;
+    await this.loop.stop();
   }
 
   private nudge(): void {
-    this.nudged = true;
-    this.idle.cutShort();
+    this.loop.nudge();
   }
 
   private async tick(): Promise<void> {
@@ -85,22 +88,6 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       else this.logger.log('scheduled scan skipped: a scan is already in progress');
     } catch (error) {
       this.logger.warn(`could not ask for the scheduled scan: ${errorMessage(error)}`);
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stop.signal.aborted) {
-      this.nudged = false;
-      let carriedOut = false;
-      try {
-        const outcome = await this.scanner.runActive(this.stop.signal);
-        carriedOut = outcome !== 'none' && outcome !== 'busy' && outcome !== 'stopped';
-      } catch (error) {
-        this.logger.warn(`scan poll failed, trying again shortly: ${errorMessage(error)}`);
-      }
-      if (!carriedOut && !this.nudged && !this.stop.signal.aborted) {
-        await this.idle.wait(this.config.scan.pollIntervalMs);
-      }
     }
   }
 }

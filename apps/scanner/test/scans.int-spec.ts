@@ -331,14 +331,17 @@ describe('full scans through the real stack', () => {
   });
 
   it('keeps to a component’s rate limit', async () => {
-    await seed(300);
+    await seed(1_000);
     const scanner = await scannerInProcess();
     const scan = await scanner.scheduler.requestScan();
     const done = await completed(scanner.scans, scan.id);
     const { peakPerSecond } = components.sim.hitCounts();
-    // Hippo was asked about as often as it allows, never more (the meter counts in 100-ms steps).
-    expect(done.requests.hippo).toBeGreaterThan(RATE_LIMIT);
-    expect(peakPerSecond.hippo).toBeLessThanOrEqual(RATE_LIMIT + 1);
+    // Hippo was asked about as often as it allows, never more. The meter counts arrivals in
+    // 100-ms steps, in the same process as the scanner: a pause of its event loop lets a few
+    // requests sent in one second arrive in the next, hence a fifth over. The scan needs more
+    // than three seconds' worth, which unlimited would come in well under one.
+    expect(done.requests.hippo).toBeGreaterThan(RATE_LIMIT * 3);
+    expect(peakPerSecond.hippo).toBeLessThanOrEqual(RATE_LIMIT * 1.2);
     expect(peakPerSecond.hippo).toBeGreaterThanOrEqual(RATE_LIMIT / 2);
   });
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ChecksConfig } from '@bridge/config';
-import { DEFAULT_STRATEGIES, Topics, type CheckRequested, type EntityKey } from '@bridge/contracts';
+import {
+  DEFAULT_STRATEGIES,
+  RETRY_TIER_TOPICS,
+  Topics,
+  type CheckRequested,
+  type EntityKey,
+} from '@bridge/contracts';
 import { InvalidEventError } from '@bridge/errors';
 import { LocalAvroCodec, RecordingEventPublisher } from '@bridge/messaging';
 import {
@@ -137,15 +143,21 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
   /** Runs the item through every retry tier while the component stays down; returns the last. */
   async function exhaustRetries(work: CheckRequested): Promise<CheckRequested> {
     let item = work;
-    for (const delay of CHECKS.retryDelaysMs) {
+    for (const [tier, delay] of CHECKS.retryDelaysMs.entries()) {
       await runner.runBatch([item]);
-      const retries = publisher.on(Topics.BridgeInternalChecksRetry);
-      item = retries[retries.length - 1];
-      expect(item.attempt).toBe(work.attempt + retries.length);
+      const retries = publisher.on(RETRY_TIER_TOPICS[tier]);
+      expect(retries).toHaveLength(1);
+      item = retries[0];
+      expect(item.attempt).toBe(work.attempt + tier + 1);
       expect(item.not_before).toBe(clock + delay);
       clock = item.not_before ?? clock;
     }
     return item;
+  }
+
+  /** Every delayed retry sent so far, whatever its tier. */
+  function allRetries(): CheckRequested[] {
+    return RETRY_TIER_TOPICS.flatMap((topic) => publisher.on(topic));
   }
 
   it('records one ok finding and publishes it once when every output is in Hippo; running it again does nothing', async () => {
@@ -269,13 +281,13 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
     expect(publisher.on(Topics.BridgeSyncMismatch)).toEqual([]);
   });
 
-  it('sends a check to the retry topic with the next attempt and its tier delay while Hippo is unreachable', async () => {
+  it("sends a check to its tier's retry topic with the next attempt and the tier's delay while Hippo is unreachable", async () => {
     const outputs = [sample('down-1')];
     components.addRun('run-down', outputs).addEntities(outputs).failUnavailable('hippo');
     const work = completedRun('run-down', outputs);
 
     await expect(runner.runBatch([work])).resolves.toMatchObject({ findings: 0, delayed: 1 });
-    const [first] = publisher.on(Topics.BridgeInternalChecksRetry);
+    const [first] = publisher.on(Topics.BridgeInternalChecksRetry1);
     expect(first).toEqual({
       ...work,
       event_id: expect.any(String),
@@ -288,7 +300,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
 
     clock = first.not_before ?? 0;
     await runner.runBatch([first]);
-    const [, second] = publisher.on(Topics.BridgeInternalChecksRetry);
+    const [second] = publisher.on(Topics.BridgeInternalChecksRetry2);
     expect(second).toMatchObject({
       attempt: 3,
       not_before: clock + CHECKS.retryDelaysMs[1],
@@ -298,6 +310,31 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
     expect(await rowsFor('post_run:run-down')).toEqual([]);
     expect(publisher.on(Topics.BridgeInternalChecksRecheck)).toEqual([]);
     expect(publisher.sent).toHaveLength(2);
+  });
+
+  it('puts retries of different tiers in one batch on their own topics, so a short delay never waits behind a long one', async () => {
+    const outputs = [sample('tiers-1')];
+    components.addRun('run-tiers', outputs).addEntities(outputs).failUnavailable('hippo');
+    const fresh = completedRun('run-tiers', outputs);
+    const secondTry = { ...completedRun('run-tiers-2', outputs), attempt: 2 };
+    components.addRun('run-tiers-2', outputs);
+
+    await expect(runner.runBatch([secondTry, fresh])).resolves.toMatchObject({ delayed: 2 });
+    expect(publisher.on(Topics.BridgeInternalChecksRetry1)).toEqual([
+      expect.objectContaining({
+        run_id: 'run-tiers',
+        attempt: 2,
+        not_before: clock + CHECKS.retryDelaysMs[0],
+      }),
+    ]);
+    expect(publisher.on(Topics.BridgeInternalChecksRetry2)).toEqual([
+      expect.objectContaining({
+        run_id: 'run-tiers-2',
+        attempt: 3,
+        not_before: clock + CHECKS.retryDelaysMs[1],
+      }),
+    ]);
+    expect(publisher.on(Topics.BridgeInternalChecksRetry3)).toEqual([]);
   });
 
   it('records check_failed and dead-letters the work item as a fresh first attempt after the last retry tier', async () => {
@@ -337,7 +374,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
       not_before: null,
       delay_reason: null,
     });
-    expect(publisher.on(Topics.BridgeInternalChecksRetry)).toHaveLength(3);
+    expect(allRetries()).toHaveLength(3);
     expect(publisher.on(Topics.BridgeSyncOk)).toEqual([]);
     expect(publisher.on(Topics.BridgeSyncMismatch)).toEqual([]);
   });
@@ -361,7 +398,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
     expect(publisher.on(Topics.BridgeDlqEvents)).toEqual([
       expect.objectContaining({ reason: 'refused: cappella: HTTP 400: refused', attempts: 1 }),
     ]);
-    expect(publisher.on(Topics.BridgeInternalChecksRetry)).toEqual([]);
+    expect(allRetries()).toEqual([]);
     expect(components.calls.existingEntities).toEqual([]);
   });
 
@@ -372,7 +409,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
 
     const last = await exhaustRetries(work);
     expect(await rowsFor('post_run:run-unknown')).toEqual([]);
-    expect(publisher.on(Topics.BridgeInternalChecksRetry)[0]).toMatchObject({
+    expect(publisher.on(Topics.BridgeInternalChecksRetry1)[0]).toMatchObject({
       attempt: 2,
       delay_reason: 'retry',
       last_error: 'Cappella does not know run run-unknown',

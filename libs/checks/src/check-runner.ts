@@ -15,11 +15,14 @@ import type { ChecksConfig } from '@bridge/config';
 import {
   entityKeyId,
   DEAD_LETTER_TOPIC,
+  retryTierTopic,
   Topics,
   type CheckRequested,
   type EntityKey,
   type MismatchType,
   type RepairStrategy,
+  type RetryTierTopic,
+  type Topic,
 } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
 import { buildDeadLetter, type EventPublisher } from '@bridge/messaging';
@@ -266,18 +269,22 @@ export class CheckRunner {
         },
       };
     });
-    // Two delayed topics, so that a long retry delay never holds up a short grace re-check
-    // queued behind it (a delayed topic is read in order, waiting for each item's time).
-    await Promise.all([
-      this.deps.publisher.publishMany(
-        Topics.BridgeInternalChecksRetry,
-        events.filter((e) => e.event.delay_reason === 'retry'),
-      ),
-      this.deps.publisher.publishMany(
-        Topics.BridgeInternalChecksRecheck,
-        events.filter((e) => e.event.delay_reason !== 'retry'),
-      ),
-    ]);
+    // Grace re-checks on one topic and each retry tier on its own: a delayed topic is read in
+    // order, waiting for each item's time, so a topic must never hold a long delay in front of
+    // a short one.
+    const byTopic = new Map<Topic, typeof events>();
+    for (const entry of events) {
+      const topic =
+        entry.event.delay_reason === 'retry'
+          ? retryTopicFor(entry.event.attempt - 1)
+          : Topics.BridgeInternalChecksRecheck;
+      const list = byTopic.get(topic);
+      if (list) list.push(entry);
+      else byTopic.set(topic, [entry]);
+    }
+    await Promise.all(
+      [...byTopic].map(([topic, items]) => this.deps.publisher.publishMany(topic, items)),
+    );
   }
 
   /** Publishes the outbound events the rows owe, then marks them sent (the outbox). */
@@ -359,4 +366,14 @@ function latestPerCheck(items: CheckWork[]): CheckWork[] {
     if (!seen || item.attempt >= seen.attempt) byKey.set(item.check_key, item);
   }
   return [...byKey.values()];
+}
+
+/**
+ * The retry topic of a check that failed attempt `failedAttempt`. The configuration allows no
+ * more delays than there are tiers, so a missing tier is a bug, not a state to carry on from.
+ */
+function retryTopicFor(failedAttempt: number): RetryTierTopic {
+  const topic = retryTierTopic(failedAttempt);
+  if (!topic) throw new Error(`no retry tier for attempt ${failedAttempt}`);
+  return topic;
 }

@@ -162,6 +162,13 @@ describe('loadConfig: components and checks', () => {
     );
   });
 
+  it('refuses more retry delays than there are retry tier topics', () => {
+    expect(loadConfig({ CHECK_RETRY_DELAYS_MS: '1,2,3' }).checks.retryDelaysMs).toHaveLength(3);
+    expect(() => loadConfig({ CHECK_RETRY_DELAYS_MS: '1,2,3,4' })).toThrow(
+      /CHECK_RETRY_DELAYS_MS: at most 3 delays/,
+    );
+  });
+
   it('schedules scans daily by default, takes a cron expression or off, and refuses a bad one', () => {
     const defaults = loadConfig({ CHECK_GRACE_DELAY_MS: '1234' }).scan;
     expect(defaults.schedule).toBe('0 3 * * *');

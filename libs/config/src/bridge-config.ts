@@ -13,6 +13,7 @@ import {
   ALLOWED_STRATEGIES,
   DEFAULT_STRATEGIES,
   MISMATCH_TYPES,
+  RETRY_TIER_TOPICS,
   type MismatchType,
   type RepairStrategy,
 } from '@bridge/contracts';
@@ -74,6 +75,8 @@ const EnvSchema = z.object({
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
   KAFKA_TOPIC_REPLICATION_FACTOR: positiveInt.optional(),
   KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).default(200),
+  // The broker refuses sessions outside group.{min,max}.session.timeout.ms (6 s to 30 min).
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(1_800_000).default(30_000),
   KAFKA_SSL: z.enum(['true', 'false']).default('false'),
   KAFKA_SSL_CA_FILE: z.string().optional(),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
@@ -100,7 +103,15 @@ const EnvSchema = z.object({
   COMPONENT_MANIFEST_FILE: z.string().optional(),
   CHECK_GRACE_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
   CHECK_RETRY_DELAYS_MS: commaList
-    .pipe(z.array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number)))
+    .pipe(
+      z
+        .array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number))
+        // One delayed-retry topic per tier, so no more tiers than topics.
+        .max(
+          RETRY_TIER_TOPICS.length,
+          `at most ${RETRY_TIER_TOPICS.length} delays (one per retry topic)`,
+        ),
+    )
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(1_000),
   CHECK_LEASE_MS: positiveInt.default(30_000),
@@ -267,6 +278,11 @@ export type KafkaTransportConfig = {
   topicReplicationFactor?: number;
   /** Finished offsets are committed together this often (0: after every batch). */
   commitIntervalMs: number;
+  /**
+   * How long the group coordinator waits for a silent member before handing its partitions to
+   * the others: what a crashed process costs its group before work moves on.
+   */
+  sessionTimeoutMs: number;
   /** TLS to the brokers; `ca` (PEM) replaces the system's trusted authorities when given. */
   ssl: { ca?: string } | null;
   /** SASL authentication to the brokers. */
@@ -450,6 +466,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
           topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
           topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
           commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,
+          sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
           ssl: e.KAFKA_SSL === 'true' || kafkaCa.value ? { ca: kafkaCa.value } : null,
           sasl: e.KAFKA_SASL_MECHANISM
             ? {

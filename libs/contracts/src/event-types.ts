@@ -28,6 +28,24 @@ export const OUTBOUND_TOPICS = [
   Topics.BridgeSyncStaleCache,
 ] as const;
 
+/**
+ * Delayed-retry topics, one per tier: the check that failed its Nth attempt waits on the Nth
+ * topic for `CHECK_RETRY_DELAYS_MS[N-1]`. Each topic holds items of one delay only, so a
+ * consumer waiting for the head item's time never keeps a shorter delay waiting behind it.
+ */
+export const RETRY_TIER_TOPICS = [
+  Topics.BridgeInternalChecksRetry1,
+  Topics.BridgeInternalChecksRetry2,
+  Topics.BridgeInternalChecksRetry3,
+] as const;
+
+export type RetryTierTopic = (typeof RETRY_TIER_TOPICS)[number];
+
+/** The topic a check waits on after failing attempt `attempt` (1-based), if there is a tier. */
+export function retryTierTopic(attempt: number): RetryTierTopic | undefined {
+  return RETRY_TIER_TOPICS[attempt - 1];
+}
+
 /** Where the consumer loop puts what it cannot decode or handle. */
 export const DEAD_LETTER_TOPIC = Topics.BridgeDlqEvents;
 

@@ -11,11 +11,14 @@ export {
   DEAD_LETTER_TOPIC,
   INBOUND_TOPICS,
   OUTBOUND_TOPICS,
+  RETRY_TIER_TOPICS,
   avroTypeOf,
   isTopic,
   subjectFor,
+  retryTierTopic,
   validateEvent,
   type EventOf,
+  type RetryTierTopic,
 } from './event-types';
 export {
   checkCompatibility,

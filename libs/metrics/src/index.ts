@@ -8,6 +8,7 @@ export {
   type GaugeSource,
 } from './bridge-metrics';
 export {
+  OperationsSnapshotSchema,
   histogramQuantile,
   readMetrics,
   snapshotBetween,

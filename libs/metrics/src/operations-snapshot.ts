@@ -8,6 +8,7 @@
  * Pure: `readMetrics` takes the cumulative readings of the registry, `snapshotBetween` turns
  * two readings into rates and windowed quantiles.
  */
+import { z } from 'zod';
 import { BridgeMetrics } from './bridge-metrics';
 
 /** One value of a metric as the registry gives it (`metricName` for a histogram's parts). */
@@ -38,27 +39,37 @@ export interface MetricsReading {
   circuits: Array<{ component: string; state: string }>;
 }
 
-/** Rates per second and latencies in milliseconds over one window. */
-export interface WorkWindow {
-  per_second: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-}
+const WorkWindowSchema = z.object({
+  per_second: z.number(),
+  p50_ms: z.number().nullable(),
+  p95_ms: z.number().nullable(),
+});
 
-export interface OperationsSnapshot {
-  window_ms: number;
-  events_per_second: number;
-  dead_letters_per_second: number;
-  checks: WorkWindow;
-  repairs: WorkWindow;
-  components: Array<{
-    component: string;
-    state: string;
-    requests_per_second: number;
-    errors_per_second: number;
-  }>;
-  consumer_lag: Array<{ group: string; topic: string; lag: number }>;
-}
+/**
+ * The snapshot as it is stored. The API parses what it reads back with this schema, since a
+ * row may have been written by a process of another version.
+ */
+export const OperationsSnapshotSchema = z.object({
+  window_ms: z.number(),
+  events_per_second: z.number(),
+  dead_letters_per_second: z.number(),
+  checks: WorkWindowSchema,
+  repairs: WorkWindowSchema,
+  components: z.array(
+    z.object({
+      component: z.string(),
+      state: z.string(),
+      requests_per_second: z.number(),
+      errors_per_second: z.number(),
+    }),
+  ),
+  consumer_lag: z.array(z.object({ group: z.string(), topic: z.string(), lag: z.number() })),
+});
+
+/** Rates per second and latencies in milliseconds over one window. */
+export type WorkWindow = z.infer<typeof WorkWindowSchema>;
+
+export type OperationsSnapshot = z.infer<typeof OperationsSnapshotSchema>;
 
 /** Reads the registry's cumulative values (sampled gauges are read from their sources). */
 export async function readMetrics(now: number = Date.now()): Promise<MetricsReading> {

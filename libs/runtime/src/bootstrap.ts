@@ -2,7 +2,8 @@
  * Starts a service process: validates the configuration once, builds the service's Nest
  * application from it as a hybrid application (HTTP for health and APIs, plus Bridge's event
  * transport for the `@ConsumeEvents` handlers), enables graceful shutdown (so consumers stop and
- * the store closes on SIGTERM), and listens on the configured port or the service's default.
+ * the store closes on SIGTERM), and listens on the configured port or the service's default
+ * (on Kafka before its consumer groups are joined, so that a restarted service answers at once).
  */
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -38,7 +39,8 @@ export async function startConsumers(app: INestApplication): Promise<void> {
 }
 
 /**
- * Creates, starts (consumers, then HTTP) and returns a service's application.
+ * Creates, starts (on Kafka HTTP, then consumers; in process the other way round) and returns
+ * a service's application.
  *
  * @param configure HTTP settings a module needs before the server starts (body limits…).
  */
@@ -56,9 +58,19 @@ export async function bootstrapService(
   });
   app.enableShutdownHooks();
   configure(app);
-  await startConsumers(app);
   const port = config.http.port ?? defaultPort;
-  await app.listen(port, config.http.host);
+  if (config.transport.kind === 'kafka') {
+    // HTTP first: joining a consumer group after a crash waits until the coordinator drops
+    // the dead member (KAFKA_SESSION_TIMEOUT_MS), and meanwhile liveness, metrics and the API
+    // must answer. Kafka keeps what is published in between for the consumers.
+    await app.listen(port, config.http.host);
+    await startConsumers(app);
+  } else {
+    // The in-process bus delivers only to subscribed consumers: they start before anything
+    // (the simulator's traffic, a relay) can publish.
+    await startConsumers(app);
+    await app.listen(port, config.http.host);
+  }
   new Logger(`bridge-${name}`).log(
     `listening on http://${config.http.host}:${port} (transport ${config.transport.kind}, store ${config.store.kind})`,
   );

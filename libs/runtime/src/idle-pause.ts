@@ -1,6 +1,5 @@
 /**
- * The pause a service's work loop takes when a pass found nothing to do (the repair worker,
- * the scanner): a timer that `cutShort` ends at once, when new work arrives or the service
+ * The pause `WorkLoop` takes when a pass found nothing to do: a timer that `cutShort` ends at once, when new work arrives or the service
  * stops, so that the loop neither spins nor sleeps through work.
  */
 export class IdlePause {

@@ -17,5 +17,5 @@ export {
 } from './service-logger';
 export { SERVICE_NAME } from './service-name';
 export { ServiceRuntimeModule } from './service-runtime.module';
-export { IdlePause } from './idle-pause';
+export { WorkLoop, type WorkLoopOptions } from './work-loop';
 export { ZodPipe } from './zod-pipe';

@@ -2,7 +2,8 @@
  * The operator's session: the token they logged in with, kept in this tab's session storage
  * (gone when the tab closes), and who the API says it belongs to.
  */
-import { ConsoleApi, type Role } from './api-client';
+import { ConsoleApi } from './api-client';
+import type { Role } from './wire-types';
 
 const TOKEN_KEY = 'bridge-console-token';
 

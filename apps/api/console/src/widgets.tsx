@@ -97,7 +97,7 @@ export function FilterForm({
   values,
   apply,
 }: {
-  fields: Array<{ name: string; label: string; options?: string[]; type?: string }>;
+  fields: Array<{ name: string; label: string; options?: string[] }>;
   values: Record<string, string>;
   apply: (values: Record<string, string>) => void;
 }) {
@@ -130,7 +130,7 @@ export function FilterForm({
           ) : (
             <input
               name={field.name}
-              type={field.type ?? 'text'}
+              type="text"
               value={draft[field.name] ?? ''}
               onInput={(event) => set(field.name, event.currentTarget.value)}
             />

@@ -5,34 +5,12 @@
  * state (the worst any process sees) and the outbox backlog. Pure: the controller reads the
  * rows and the backlog, this decides what they say.
  */
-import { z } from 'zod';
+import {
+  OperationsSnapshotSchema,
+  type OperationsSnapshot,
+  type WorkWindow as Work,
+} from '@bridge/metrics';
 import type { ServiceStatusReport } from '@bridge/store';
-
-const WorkSchema = z.object({
-  per_second: z.number(),
-  p50_ms: z.number().nullable(),
-  p95_ms: z.number().nullable(),
-});
-
-/** The report a process writes (`OperationsSnapshot`); rows that do not fit are left out. */
-const SnapshotSchema = z.object({
-  window_ms: z.number(),
-  events_per_second: z.number(),
-  dead_letters_per_second: z.number(),
-  checks: WorkSchema,
-  repairs: WorkSchema,
-  components: z.array(
-    z.object({
-      component: z.string(),
-      state: z.string(),
-      requests_per_second: z.number(),
-      errors_per_second: z.number(),
-    }),
-  ),
-  consumer_lag: z.array(z.object({ group: z.string(), topic: z.string(), lag: z.number() })),
-});
-
-type Work = z.infer<typeof WorkSchema>;
 
 /** Worse first: what an operator must see when processes disagree. */
 const CIRCUIT_SEVERITY = ['open', 'isolated', 'half-open', 'closed'];
@@ -53,13 +31,8 @@ export interface OperationsOverview {
   }>;
   checks: Work;
   repairs: Work;
-  components: Array<{
-    component: string;
-    state: string;
-    requests_per_second: number;
-    errors_per_second: number;
-  }>;
-  consumer_lag: Array<{ group: string; topic: string; lag: number }>;
+  components: OperationsSnapshot['components'];
+  consumer_lag: OperationsSnapshot['consumer_lag'];
   outbox_backlog: { findings: number; repairs: number };
 }
 
@@ -70,7 +43,8 @@ export function operationsOverview(
   reportIntervalMs: number,
 ): OperationsOverview {
   const parsed = reports.flatMap((report) => {
-    const snapshot = SnapshotSchema.safeParse(report.snapshot);
+    // Rows that do not fit the snapshot's schema are left out.
+    const snapshot = OperationsSnapshotSchema.safeParse(report.snapshot);
     return snapshot.success ? [{ report, snapshot: snapshot.data }] : [];
   });
   const statusOf = (report: ServiceStatusReport) =>

@@ -210,7 +210,9 @@ export const Topics = {
   BridgeDlqEvents: 'bridge.dlq.events',
   BridgeInternalChecks: 'bridge.internal.checks',
   BridgeInternalChecksRecheck: 'bridge.internal.checks.recheck',
-  BridgeInternalChecksRetry: 'bridge.internal.checks.retry',
+  BridgeInternalChecksRetry1: 'bridge.internal.checks.retry.1',
+  BridgeInternalChecksRetry2: 'bridge.internal.checks.retry.2',
+  BridgeInternalChecksRetry3: 'bridge.internal.checks.retry.3',
   BridgeSyncMismatch: 'bridge.sync.mismatch',
   BridgeSyncOk: 'bridge.sync.ok',
   BridgeSyncRepaired: 'bridge.sync.repaired',
@@ -230,7 +232,9 @@ export interface EventsByTopic {
   'bridge.dlq.events': DeadLetter;
   'bridge.internal.checks': CheckRequested;
   'bridge.internal.checks.recheck': CheckRequested;
-  'bridge.internal.checks.retry': CheckRequested;
+  'bridge.internal.checks.retry.1': CheckRequested;
+  'bridge.internal.checks.retry.2': CheckRequested;
+  'bridge.internal.checks.retry.3': CheckRequested;
   'bridge.sync.mismatch': SyncMismatch;
   'bridge.sync.ok': SyncOk;
   'bridge.sync.repaired': SyncRepaired;
@@ -450,7 +454,177 @@ export const TopicSchemas = {
       ],
     },
   },
-  'bridge.internal.checks.retry': {
+  'bridge.internal.checks.retry.1': {
+    version: 1,
+    schema: {
+      type: 'record',
+      name: 'CheckRequested',
+      namespace: 'bridge.events.internal',
+      doc: 'A consistency check to run, produced by ingest and consumed by the checker.',
+      fields: [
+        {
+          name: 'event_id',
+          type: { type: 'string', logicalType: 'uuid' },
+          doc: 'Unique per event; consumers de-duplicate on it.',
+        },
+        {
+          name: 'occurred_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'When the event happened, epoch milliseconds (UTC).',
+        },
+        { name: 'check_type', type: 'string', doc: 'post_run | failed_run | canon_staleness' },
+        {
+          name: 'check_key',
+          type: 'string',
+          doc: 'Natural identity of the check (e.g. post_run:<run id>); one finding per key.',
+        },
+        { name: 'source', type: 'string', doc: 'Component whose event triggered the check.' },
+        {
+          name: 'source_event_id',
+          type: 'string',
+          doc: 'event_id of the triggering inbound event.',
+        },
+        {
+          name: 'source_id',
+          type: 'string',
+          doc: 'Run id, or the triggering event id for entity checks.',
+        },
+        { name: 'run_id', type: ['null', 'string'], default: null },
+        { name: 'pipeline_id', type: ['null', 'string'], default: null },
+        { name: 'actor', type: ['null', 'string'], default: null },
+        {
+          name: 'entities',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: 'EntityKey',
+              fields: [
+                { name: 'entity_type', type: 'string' },
+                { name: 'external_id', type: 'string' },
+              ],
+            },
+          },
+          doc: 'Run outputs, partial outputs, or the entities whose availability changed.',
+        },
+        {
+          name: 'change',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'Availability change for canon_staleness checks.',
+        },
+        {
+          name: 'triggered_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'occurred_at of the triggering event, for end-to-end latency.',
+        },
+        {
+          name: 'attempt',
+          type: 'int',
+          doc: '1 for the first check; incremented by each delayed retry.',
+        },
+        {
+          name: 'not_before',
+          type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
+          default: null,
+          doc: 'Delayed topics only: do not run before this time.',
+        },
+        {
+          name: 'delay_reason',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'grace (re-check a missing output after the lag allowance) | lease (another checker held the check) | retry (a component was unreachable)',
+        },
+        { name: 'last_error', type: ['null', 'string'], default: null },
+      ],
+    },
+  },
+  'bridge.internal.checks.retry.2': {
+    version: 1,
+    schema: {
+      type: 'record',
+      name: 'CheckRequested',
+      namespace: 'bridge.events.internal',
+      doc: 'A consistency check to run, produced by ingest and consumed by the checker.',
+      fields: [
+        {
+          name: 'event_id',
+          type: { type: 'string', logicalType: 'uuid' },
+          doc: 'Unique per event; consumers de-duplicate on it.',
+        },
+        {
+          name: 'occurred_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'When the event happened, epoch milliseconds (UTC).',
+        },
+        { name: 'check_type', type: 'string', doc: 'post_run | failed_run | canon_staleness' },
+        {
+          name: 'check_key',
+          type: 'string',
+          doc: 'Natural identity of the check (e.g. post_run:<run id>); one finding per key.',
+        },
+        { name: 'source', type: 'string', doc: 'Component whose event triggered the check.' },
+        {
+          name: 'source_event_id',
+          type: 'string',
+          doc: 'event_id of the triggering inbound event.',
+        },
+        {
+          name: 'source_id',
+          type: 'string',
+          doc: 'Run id, or the triggering event id for entity checks.',
+        },
+        { name: 'run_id', type: ['null', 'string'], default: null },
+        { name: 'pipeline_id', type: ['null', 'string'], default: null },
+        { name: 'actor', type: ['null', 'string'], default: null },
+        {
+          name: 'entities',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: 'EntityKey',
+              fields: [
+                { name: 'entity_type', type: 'string' },
+                { name: 'external_id', type: 'string' },
+              ],
+            },
+          },
+          doc: 'Run outputs, partial outputs, or the entities whose availability changed.',
+        },
+        {
+          name: 'change',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'Availability change for canon_staleness checks.',
+        },
+        {
+          name: 'triggered_at',
+          type: { type: 'long', logicalType: 'timestamp-millis' },
+          doc: 'occurred_at of the triggering event, for end-to-end latency.',
+        },
+        {
+          name: 'attempt',
+          type: 'int',
+          doc: '1 for the first check; incremented by each delayed retry.',
+        },
+        {
+          name: 'not_before',
+          type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
+          default: null,
+          doc: 'Delayed topics only: do not run before this time.',
+        },
+        {
+          name: 'delay_reason',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'grace (re-check a missing output after the lag allowance) | lease (another checker held the check) | retry (a component was unreachable)',
+        },
+        { name: 'last_error', type: ['null', 'string'], default: null },
+      ],
+    },
+  },
+  'bridge.internal.checks.retry.3': {
     version: 1,
     schema: {
       type: 'record',

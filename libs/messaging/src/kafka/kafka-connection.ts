@@ -6,8 +6,9 @@
  * so a consumer of `bridge.sync.*` can subscribe before the first finding of a kind exists.
  * Services starting together on a new cluster race to create the same topics: "already exists"
  * is the expected answer for all but one of them, and every one of them then waits until each
- * partition has a leader before it produces or consumes, since a topic that was just created
- * elsewhere is not yet served ("This server does not host this topic-partition").
+ * partition has a leader that answers for it before it produces or consumes, since a topic that
+ * was just created elsewhere is not yet served ("This server does not host this topic-partition",
+ * "This server is not the leader for that topic-partition").
  */
 import { Logger } from '@nestjs/common';
 import {
@@ -27,6 +28,19 @@ import { partitionLag } from './consumer-lag';
 import { kafkaSecurityOptions } from './kafka-security';
 
 const ALL_TOPICS = Object.keys(TopicSchemas) as Topic[];
+
+/**
+ * Broker answers that mean "this partition is not served here yet": expected while a new
+ * topic's leaders take their partitions on (`waitUntilServed` polls through them) and during a
+ * leadership move, which kafkajs retries after refreshing its metadata. kafkajs logs each
+ * failed response as an error; these are logged at debug instead, and an error that lasts
+ * surfaces through the call that keeps failing.
+ */
+const PARTITION_NOT_SERVED_YET = new Set([
+  'This server does not host this topic-partition',
+  'This server is not the leader for that topic-partition',
+  'There is no leader for this topic-partition as we are in the middle of a leadership election',
+]);
 
 /** How long start-up waits for new topics to get partition leaders before it gives up. */
 const TOPIC_READY_TIMEOUT_MS = 60_000;
@@ -82,7 +96,7 @@ export class KafkaConnection {
   /**
    * Creates the topics that do not exist yet (configured partitions and replication factor),
    * tolerating another process creating them at the same time, then waits until every
-   * partition of every topic has a leader.
+   * partition of every topic has a leader that answers an offsets request for it.
    */
   async ensureTopics(topics: readonly string[]): Promise<void> {
     const admin: Admin = this.kafka.admin();
@@ -110,12 +124,15 @@ export class KafkaConnection {
 
   private async waitUntilServed(admin: Admin, topics: readonly string[]): Promise<void> {
     const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    // A topic once served stays served: each poll asks only about the ones that were not.
+    let remaining = topics;
     for (;;) {
-      const { unserved, lastError } = await unservedTopics(admin, topics);
+      const { unserved, lastError } = await unservedTopics(admin, remaining);
+      remaining = unserved;
       if (unserved.length === 0) return;
       if (Date.now() > deadline) {
         throw new Error(
-          `topics still have no partition leader after ${TOPIC_READY_TIMEOUT_MS} ms: ${unserved.join(', ')}` +
+          `topics still not served by a partition leader after ${TOPIC_READY_TIMEOUT_MS} ms: ${unserved.join(', ')}` +
             (lastError ? ` (last error: ${lastError.message})` : ''),
           { cause: lastError },
         );
@@ -181,39 +198,68 @@ export class KafkaConnection {
     this.producer = undefined;
   }
 
-  private log({ level, namespace, log }: LogEntry): void {
-    const text = `${namespace}: ${log.message}`;
-    if (level <= logLevel.ERROR) this.logger.error(text);
-    else if (level === logLevel.WARN) this.logger.warn(text);
-    else this.logger.debug(text);
+  private log(entry: LogEntry): void {
+    const { level, text } = kafkaLogLine(entry);
+    this.logger[level](text);
   }
 }
 
 /**
- * Topics whose metadata is not known yet or that have a partition without a leader. A retriable
- * broker answer (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE right after creation) means
- * "not yet"; anything else (authorisation, a broken connection) is thrown at once.
+ * How a kafkajs log entry is logged: its message with the broker's error where it names one,
+ * at error, warn or debug (kafkajs's info is chatter about joins and connections).
+ */
+export function kafkaLogLine({ level, namespace, log }: LogEntry): {
+  level: 'error' | 'warn' | 'debug';
+  text: string;
+} {
+  const error = typeof log.error === 'string' ? log.error : undefined;
+  const text = `${namespace}: ${log.message}${error ? `: ${error}` : ''}`;
+  if (error !== undefined && PARTITION_NOT_SERVED_YET.has(error)) return { level: 'debug', text };
+  if (level <= logLevel.ERROR) return { level: 'error', text };
+  if (level === logLevel.WARN) return { level: 'warn', text };
+  return { level: 'debug', text };
+}
+
+/**
+ * Topics not served yet: metadata not known, a partition without a leader, or a leader that
+ * does not answer for its partition yet. The broker publishes a new partition's leader in its
+ * metadata a moment before its replica manager takes the partition on, and a ListOffsets in that
+ * moment fails with NOT_LEADER_FOR_PARTITION, so only a successful offsets answer for every
+ * partition counts as served. A retriable broker answer (UNKNOWN_TOPIC_OR_PARTITION,
+ * LEADER_NOT_AVAILABLE, NOT_LEADER_FOR_PARTITION) means "not yet"; anything else (authorisation,
+ * a broken connection) is thrown at once.
  */
 async function unservedTopics(
   admin: Admin,
   topics: readonly string[],
 ): Promise<{ unserved: string[]; lastError?: Error }> {
+  let lastError: Error | undefined;
+  /** Keeps a "not yet" answer as the last error; throws any other. */
+  const notYet = (error: unknown): void => {
+    if (!(error instanceof KafkaJSError && error.retriable)) throw error;
+    lastError = error;
+  };
   try {
     const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
-    const served = new Set(
-      metadata
-        .filter(
-          (topic) =>
-            topic.partitions.length > 0 &&
-            topic.partitions.every((partition) => partition.leader >= 0),
-        )
-        .map((topic) => topic.name),
+    const led = metadata.filter(
+      (topic) =>
+        topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
     );
-    return { unserved: topics.filter((topic) => !served.has(topic)) };
+    const answered = await Promise.all(
+      led.map(async (topic) => {
+        try {
+          const ends = await admin.fetchTopicOffsets(topic.name);
+          return ends.length === topic.partitions.length ? topic.name : undefined;
+        } catch (error) {
+          notYet(error);
+          return undefined;
+        }
+      }),
+    );
+    const served = new Set(answered.filter((name) => name !== undefined));
+    return { unserved: topics.filter((topic) => !served.has(topic)), lastError };
   } catch (error) {
-    if (error instanceof KafkaJSError && error.retriable) {
-      return { unserved: [...topics], lastError: error };
-    }
-    throw error;
+    notYet(error);
+    return { unserved: [...topics], lastError };
   }
 }

@@ -99,8 +99,9 @@ export class KafkaEventSubscriber extends EventSubscriber {
   ): Promise<{ consumer: Consumer; committer: OffsetCommitter }> {
     const consumer = this.connection.kafka.consumer({
       groupId: spec.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.connection.config.sessionTimeoutMs,
+      // A third of the session at most, as Kafka recommends, so two lost heartbeats are survived.
+      heartbeatInterval: Math.min(3_000, Math.floor(this.connection.config.sessionTimeoutMs / 3)),
       retry: { initialRetryTime: 300, retries: 8 },
     });
     if (restart) this.watchCrashes(consumer, spec.groupId, restart);

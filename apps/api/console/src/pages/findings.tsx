@@ -4,7 +4,7 @@
  * details, its history and, for an admin, the resolve action.
  */
 import { useState } from 'preact/hooks';
-import type { Finding, Page } from '../api-client';
+import type { Finding, Page } from '../wire-types';
 import { ago } from '../format';
 import { useLive } from '../live';
 import { hashOf } from '../routes';

@@ -4,7 +4,7 @@
  * admin; then the jobs in other states, for context.
  */
 import { useState } from 'preact/hooks';
-import type { RepairJob } from '../api-client';
+import type { RepairJob } from '../wire-types';
 import { ago } from '../format';
 import { useLive } from '../live';
 import { hashOf } from '../routes';

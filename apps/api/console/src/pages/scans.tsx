@@ -3,7 +3,7 @@
  * and (admin) buttons asking for an incremental or a full scan.
  */
 import { useState } from 'preact/hooks';
-import type { Scan } from '../api-client';
+import type { Scan } from '../wire-types';
 import { ago, count, failureText, percent } from '../format';
 import { useLive } from '../live';
 import type { Session } from '../session';

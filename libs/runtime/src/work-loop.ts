@@ -1,0 +1,68 @@
+/**
+ * The loop behind a service's background worker (the repair worker, the scanner's poll for an
+ * active scan): pass after pass while passes find work, and a pause of `idleMs` after a pass
+ * that found none, so the loop neither spins nor sleeps through work. `nudge` (new work
+ * arrived) ends the pause at once, or, when it comes during a pass, skips the pause after it.
+ * A failed pass (the database or a component down) is logged and tried again after the pause.
+ * `stop` ends the pause, signals the pass in progress through its `AbortSignal` and waits for
+ * it, so no step is left half-recorded.
+ */
+import type { LoggerService } from '@nestjs/common';
+import { errorMessage } from '@bridge/errors';
+import { IdlePause } from './idle-pause';
+
+export interface WorkLoopOptions {
+  /** What a pass is, for the log ("repair pass", "scan poll"). */
+  name: string;
+  /** The pause after a pass that found nothing to do (or failed), in milliseconds. */
+  idleMs: number;
+  /** One pass; resolves true when it found work, so the next pass follows at once. */
+  pass: (signal: AbortSignal) => Promise<boolean>;
+  logger: Pick<LoggerService, 'warn'>;
+}
+
+export class WorkLoop {
+  private readonly stopping = new AbortController();
+  private readonly idle = new IdlePause();
+  /** Set when work arrived during a pass, so the loop does not pause after it. */
+  private nudged = false;
+  private running?: Promise<void>;
+
+  constructor(private readonly options: WorkLoopOptions) {}
+
+  /** Starts the loop (once; later calls do nothing). */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** New work arrived: pass now instead of after the pause. */
+  nudge(): void {
+    this.nudged = true;
+    this.idle.cutShort();
+  }
+
+  /** Ends the loop: no pass starts after this, and the one in progress is waited for. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.idle.cutShort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      this.nudged = false;
+      let foundWork = false;
+      try {
+        foundWork = await this.options.pass(signal);
+      } catch (error) {
+        this.options.logger.warn(
+          `${this.options.name} failed, trying again shortly: ${errorMessage(error)}`,
+        );
+      }
+      if (!foundWork && !this.nudged && !signal.aborted) {
+        await this.idle.wait(this.options.idleMs);
+      }
+    }
+  }
+}
