@@ -437,6 +437,14 @@ export class FaultWorld {
     return { failedRepairs: Number(rows[0].repairs), failedChecks: Number(rows[0].checks) };
   }
 
+  /** Why each FAILED repair job failed, as `<job id>: <last error>`, for a failure message. */
+  async failedRepairReasons(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string; last_error: string | null }>(
+      `SELECT id::text, last_error FROM repair_jobs WHERE state = 'FAILED' ORDER BY id LIMIT 20`,
+    );
+    return rows.map((row) => `${row.id}: ${row.last_error ?? '(no error recorded)'}`);
+  }
+
   /**
    * Consumer lag of every group of the services, read from the broker itself: for each group
    * (its members say which topics it reads), the messages between its commits and the end of
@@ -444,6 +452,11 @@ export class FaultWorld {
    * not a zero: "settled" must never be concluded from what could not be read.
    */
   async consumerLag(): Promise<number> {
+    return sum((await this.consumerLagByPartition()).values());
+  }
+
+  /** The lag behind `consumerLag`, per `<group> <topic>[<partition>]` that lags at all. */
+  async consumerLagByPartition(): Promise<Map<string, number>> {
     const admin = this.broker.kafka(`${this.components.prefix}-lag`).admin();
     await admin.connect();
     try {
@@ -454,9 +467,11 @@ export class FaultWorld {
         .filter((id) => id.startsWith(prefix) && id !== `${prefix}observer`);
       if (ours.length === 0) throw new Error('the services have no consumer group yet');
       const described = await admin.describeGroups(ours);
-      let total = 0;
+      const lagging = new Map<string, number>();
       for (const group of described.groups) {
-        if (group.members.length === 0) throw new Error(`group ${group.groupId} has no member`);
+        if (group.members.length === 0) {
+          throw new Error(`group ${group.groupId} has no member (${group.state})`);
+        }
         const topics = new Set(
           group.members.flatMap(
             (member) => AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? [],
@@ -469,13 +484,14 @@ export class FaultWorld {
             const end = ends.get(partition);
             if (!end) continue;
             // Every group reads from the beginning: no commit yet means all that is retained.
-            total +=
+            const lag =
               partitionLag({ partition, low: end.low, high: end.high, committed: offset }, true) ??
               0;
+            if (lag > 0) lagging.set(`${group.groupId} ${topic}[${partition}]`, lag);
           }
         }
       }
-      return total;
+      return lagging;
     } finally {
       await admin.disconnect();
     }
@@ -483,10 +499,14 @@ export class FaultWorld {
 
   /** The same lag as the services report it on `/metrics`; a service that does not answer fails. */
   async reportedLag(): Promise<number> {
-    const lags = await Promise.all(
-      [...this.services.values()].map((service) => scrapeConsumerLag(service.port)),
-    );
-    return lags.reduce((sum, lag) => sum + lag, 0);
+    return sum((await this.reportedLagByService()).values());
+  }
+
+  /** `reportedLag` per service process (its label). */
+  async reportedLagByService(): Promise<Map<string, number>> {
+    const services = [...this.services.values()];
+    const lags = await Promise.all(services.map((service) => scrapeConsumerLag(service.port)));
+    return new Map(services.map((service, i) => [service.label, lags[i]]));
   }
 
   /** The scan oracle: what a correct full scan must report now. */
@@ -513,10 +533,10 @@ export class FaultWorld {
     return JSON.parse(text) as T;
   }
 
-  /** Output of every service process, for a failure message. */
-  logs(): string {
+  /** The last `perService` characters of every service process's output, for a failure message. */
+  logs(perService = 20_000): string {
     return [...this.services.values()]
-      .map((service) => `----- ${service.label}\n${service.logs().slice(-20_000)}`)
+      .map((service) => `----- ${service.label}\n${service.logs().slice(-perService)}`)
       .join('\n');
   }
 
@@ -536,6 +556,12 @@ export class FaultWorld {
       () => this.broker.remove(),
     ]);
   }
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 /**

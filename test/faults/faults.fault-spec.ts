@@ -68,6 +68,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('fault suite', () => {
   let world: FaultWorld;
   const reports: FaultReport[] = [];
+  /** What each fault that never settled was still waiting for: the last test reports them. */
+  const unsettled: string[] = [];
   /** Runs of settled faults whose outputs are all in Hippo: what later deletions take. */
   const checkedOkRuns: string[] = [];
 
@@ -85,7 +87,7 @@ describe('fault suite', () => {
   }, 420_000);
 
   afterAll(async () => {
-    writeReport(reports);
+    printReport(reports);
     await world?.close();
   }, 120_000);
 
@@ -135,7 +137,7 @@ describe('fault suite', () => {
     availabilityIds: string[] = [],
   ): Promise<FaultTally> {
     const runIds = generations.flatMap((g) => g.runIds);
-    const { tally, settledAt } = await settle(runIds, availabilityIds);
+    const { tally, settledAt } = await settle(fault, runIds, availabilityIds);
     const report: FaultReport = {
       fault,
       events: tally.processed + tally.lost + tally.duplicated + tally.wrong,
@@ -148,6 +150,7 @@ describe('fault suite', () => {
         .join('; '),
     };
     reports.push(report);
+    writeReport(reports); // after each fault, so that a run cut short still leaves its figures
     if (tally.problems.length > 0) {
       throw new Error(
         `${fault}: ${tally.lost} lost, ${tally.duplicated} duplicated, ${tally.wrong} wrong:\n` +
@@ -167,6 +170,7 @@ describe('fault suite', () => {
    * lags. A duplicate or a wrong finding never heals, so it ends the wait at once.
    */
   async function settle(
+    fault: string,
     runIds: string[],
     availabilityIds: string[],
   ): Promise<{ tally: FaultTally; settledAt: number }> {
@@ -183,8 +187,14 @@ describe('fault suite', () => {
         });
         if (tally.duplicated > 0 || tally.wrong > 0) return { tally, settledAt: Date.now() };
         const backlog = await world.backlog();
-        const lag = (await world.consumerLag()) + (await world.reportedLag());
-        last = `${tally.lost} event(s) without their outcome (${tally.problems.slice(0, 3).join('; ')}), backlog ${JSON.stringify(backlog)}, lag ${lag}`;
+        const lagging = await world.consumerLagByPartition();
+        const reported = [...(await world.reportedLagByService())].filter(([, lag]) => lag > 0);
+        const lag = sum(lagging.values()) + sum(reported.map(([, n]) => n));
+        last =
+          `${tally.lost} event(s) without their outcome (${tally.problems.slice(0, 3).join('; ')}), ` +
+          `backlog ${JSON.stringify(backlog)}, broker-side lag ${JSON.stringify(Object.fromEntries(lagging))}, ` +
+          `reported lag ${JSON.stringify(Object.fromEntries(reported))}, ` +
+          `failed repairs ${JSON.stringify(await world.failedRepairReasons())}`;
         const quiet =
           backlog.findings === 0 && backlog.repairs === 0 && backlog.openRepairs === 0 && lag === 0;
         if (tally.lost === 0 && quiet) return { tally, settledAt: Date.now() };
@@ -192,7 +202,12 @@ describe('fault suite', () => {
         last = `not readable yet: ${(error as Error).message}`;
       }
       if (Date.now() > deadline) {
-        throw new Error(`never settled in ${SETTLE_TIMEOUT_MS} ms: ${last}\n${world.logs()}`);
+        // The state comes last as well, so that a log cut to its tail still shows it.
+        unsettled.push(`${fault}: ${last}`);
+        throw new Error(
+          `never settled in ${SETTLE_TIMEOUT_MS} ms: ${last}\n${world.logs(6_000)}\n` +
+            `----- still, after ${SETTLE_TIMEOUT_MS} ms: ${last}`,
+        );
       }
       await sleep(1_000);
     }
@@ -458,6 +473,9 @@ describe('fault suite', () => {
   });
 
   it('leaves no dead letter, no failed check or repair, no lag and no owed event after all of it', async () => {
+    // First what any earlier fault was still waiting for, the cause of the rest: a fault that
+    // never settles usually leaves the world unsettled for every fault after it.
+    expect(unsettled).toEqual([]);
     expect(world.deadLetters).toEqual([]);
     expect(await world.failures()).toEqual({ failedRepairs: 0, failedChecks: 0 });
     expect(await world.backlog()).toEqual({ findings: 0, repairs: 0, openRepairs: 0 });
@@ -482,16 +500,9 @@ function subjectsOf(oracle: ScanTruth): string[] {
   ].sort();
 }
 
-function writeReport(reports: FaultReport[]): void {
-  if (reports.length === 0) return;
-  const dir = join(ROOT, 'test-output');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'fault-report.json'),
-    JSON.stringify({ profile: FAULT_PROFILE, settings: FAULT_PROFILE_SETTINGS, reports }, null, 2),
-  );
+function reportLines(reports: FaultReport[]): string[] {
   const seconds = (ms: number | null) => (ms === null ? '–' : (ms / 1000).toFixed(1));
-  const lines = [
+  return [
     `Profile: ${FAULT_PROFILE} (${FAULT_PROFILE_SETTINGS}).`,
     '',
     '| fault | events | processed | lost | duplicated | wrong | re-sent copies | fault lasted (s) | caught up after (s) | settled after (s) | note |',
@@ -501,6 +512,25 @@ function writeReport(reports: FaultReport[]): void {
         `| ${r.fault} | ${r.events} | ${r.processed} | ${r.lost} | ${r.duplicated} | ${r.wrong} | ${r.resent} | ${seconds(r.faultMs)} | ${seconds(r.recoverMs)} | ${seconds(r.settleMs)} | ${r.note} |`,
     ),
   ];
-  writeFileSync(join(dir, 'fault-report.md'), lines.join('\n') + '\n');
-  console.log(`fault report (test-output/fault-report.md):\n${lines.join('\n')}`);
+}
+
+function writeReport(reports: FaultReport[]): void {
+  const dir = join(ROOT, 'test-output');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'fault-report.json'),
+    JSON.stringify({ profile: FAULT_PROFILE, settings: FAULT_PROFILE_SETTINGS, reports }, null, 2),
+  );
+  writeFileSync(join(dir, 'fault-report.md'), reportLines(reports).join('\n') + '\n');
+}
+
+function printReport(reports: FaultReport[]): void {
+  if (reports.length === 0) return;
+  console.log(`fault report (test-output/fault-report.md):\n${reportLines(reports).join('\n')}`);
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
