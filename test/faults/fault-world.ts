@@ -437,12 +437,19 @@ export class FaultWorld {
     return { failedRepairs: Number(rows[0].repairs), failedChecks: Number(rows[0].checks) };
   }
 
-  /** Why each FAILED repair job failed, as `<job id>: <last error>`, for a failure message. */
-  async failedRepairReasons(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string; last_error: string | null }>(
-      `SELECT id::text, last_error FROM repair_jobs WHERE state = 'FAILED' ORDER BY id LIMIT 20`,
+  /**
+   * Repair jobs not DONE (open or FAILED) per state, with the last errors of two of them: what
+   * a fault that never settles says about its repairs.
+   */
+  async repairsNotDone(): Promise<Record<string, { jobs: number; lastErrors: string[] }>> {
+    const { rows } = await this.pool.query<{ state: string; jobs: number; errors: string[] }>(
+      `SELECT state, count(*)::int AS jobs,
+              (array_remove(array_agg(left(last_error, 200) ORDER BY id), NULL))[1:2] AS errors
+         FROM repair_jobs WHERE state NOT IN ('DONE', 'REJECTED') GROUP BY state`,
     );
-    return rows.map((row) => `${row.id}: ${row.last_error ?? '(no error recorded)'}`);
+    return Object.fromEntries(
+      rows.map((row) => [row.state, { jobs: row.jobs, lastErrors: row.errors ?? [] }]),
+    );
   }
 
   /**

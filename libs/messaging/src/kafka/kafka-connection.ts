@@ -1,6 +1,7 @@
 /**
- * The process's single kafkajs client: one `Kafka` instance, one idempotent producer, topic
- * creation, and the registry codec. Only this folder imports kafkajs.
+ * The process's single kafkajs client: one `Kafka` instance, one idempotent producer (replaced
+ * when a broker answer spoils its idempotence state), topic creation, and the registry codec.
+ * Only this folder imports kafkajs.
  *
  * Every service creates every topic of the event contracts when it starts (`provisionTopics`),
  * so a consumer of `bridge.sync.*` can subscribe before the first finding of a kind exists.
@@ -21,6 +22,7 @@ import {
   type LogEntry,
 } from 'kafkajs';
 import type { KafkaTransportConfig } from '@bridge/config';
+import { errorMessage } from '@bridge/errors';
 import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
 import { outsideMessageContext } from '../message-context';
@@ -86,6 +88,19 @@ export class KafkaConnection {
       this.connecting = undefined;
     });
     return this.connecting;
+  }
+
+  /**
+   * After a send `producer` failed with `error`: drops the producer when the error says its
+   * idempotence state is spoiled (`spoilsProducer`), so the next send connects a new one with a
+   * new producer id. The failed messages are sent again by their callers, as after any failed
+   * send; consumers deduplicate by event id.
+   */
+  discardIfSpoiled(producer: Producer, error: unknown): void {
+    if (this.producer !== producer || !spoilsProducer(error)) return;
+    this.producer = undefined;
+    this.logger.warn(`replacing the Kafka producer after: ${errorMessage(error)}`);
+    void producer.disconnect().catch(() => undefined);
   }
 
   /** Creates every topic of the event contracts that is missing and waits until all are served. */
@@ -202,6 +217,32 @@ export class KafkaConnection {
     const { level, text } = kafkaLogLine(entry);
     this.logger[level](text);
   }
+}
+
+/**
+ * Broker answers after which an idempotent producer cannot send again. kafkajs keeps a
+ * producer's id, epoch and sequence numbers for as long as the producer lives and does not
+ * start over on these (non-retriable) answers, so every later send of that producer is refused
+ * the same way: a broker that lost the producer's state, or a sequence it no longer accepts
+ * after a restart. Only a new producer (a new id, sequences from zero) sends again.
+ */
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'PRODUCER_FENCED',
+]);
+
+/** Whether `error` (or an error it wraps) is a broker answer of `PRODUCER_STATE_ERRORS`. */
+export function spoilsProducer(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 6; depth += 1) {
+    if (typeof current !== 'object') return false;
+    const { type, cause } = current as { type?: unknown; cause?: unknown };
+    if (typeof type === 'string' && PRODUCER_STATE_ERRORS.has(type)) return true;
+    current = cause;
+  }
+  return false;
 }
 
 /**
