@@ -1,15 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import {
-  KafkaJSConnectionError,
-  KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSProtocolError,
-  logLevel,
-  type LogEntry,
-  type Producer,
-} from 'kafkajs';
+import { KafkaJSConnectionError, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { loadConfig, type KafkaTransportConfig } from '@bridge/config';
-import { KafkaConnection, kafkaLogLine, spoilsProducer } from './kafka-connection';
+import { KafkaConnection, kafkaLogLine } from './kafka-connection';
 
 const entry = (
   level: logLevel,
@@ -61,45 +53,14 @@ describe('kafkaLogLine', () => {
   });
 });
 
-/** A broker answer as kafkajs throws it, after its retries where `retried`. */
-function brokerAnswer(type: string, retried = false): Error {
-  // kafkajs builds a protocol error from its table entry for the code (its typings say Error).
-  const entry = { type, code: 45, retriable: false, message: type };
-  const answer = new KafkaJSProtocolError(entry as unknown as Error);
-  return retried
-    ? new KafkaJSNumberOfRetriesExceeded(answer, { retryCount: 10, retryTime: 5_000 })
-    : Object.assign(new KafkaJSNonRetriableError(answer), { cause: answer });
-}
-
-describe('spoilsProducer', () => {
-  it('is true for the answers after which the same producer is refused again', () => {
-    for (const type of [
-      'OUT_OF_ORDER_SEQUENCE_NUMBER',
-      'UNKNOWN_PRODUCER_ID',
-      'INVALID_PRODUCER_EPOCH',
-    ]) {
-      expect(spoilsProducer(brokerAnswer(type))).toBe(true);
-      expect(spoilsProducer(brokerAnswer(type, true))).toBe(true);
-    }
-  });
-
-  it('is false for an unreachable broker, which kafkajs reconnects to, and for a bad message', () => {
-    expect(spoilsProducer(new KafkaJSConnectionError('connect ECONNREFUSED 127.0.0.1:9092'))).toBe(
-      false,
-    );
-    expect(spoilsProducer(brokerAnswer('MESSAGE_TOO_LARGE'))).toBe(false);
-    expect(spoilsProducer(new Error('boom'))).toBe(false);
-  });
-});
-
-describe('KafkaConnection.discardIfSpoiled', () => {
+describe('KafkaConnection.discardAfterFailedSend', () => {
   const config = loadConfig({
     BRIDGE_TRANSPORT: 'kafka',
     KAFKA_BROKERS: '127.0.0.1:1',
     SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
   }).transport as KafkaTransportConfig;
 
-  /** A connection whose kafkajs client hands out fake producers, counting them. */
+  /** A connection whose kafkajs client hands out fake producers, keeping each. */
   function connectionWithFakeProducers() {
     const connection = new KafkaConnection(config);
     const made: Array<{ disconnect: jest.Mock }> = [];
@@ -114,20 +75,25 @@ describe('KafkaConnection.discardIfSpoiled', () => {
     return { connection, made };
   }
 
-  it('replaces a producer whose idempotence state is spoiled, and only then', async () => {
+  it('gives the next send a new producer, and disconnects the old one', async () => {
     const { connection, made } = connectionWithFakeProducers();
     const first = await connection.connectedProducer();
-    connection.discardIfSpoiled(first, new KafkaJSConnectionError('connect ECONNREFUSED'));
     expect(await connection.connectedProducer()).toBe(first);
 
-    connection.discardIfSpoiled(first, brokerAnswer('OUT_OF_ORDER_SEQUENCE_NUMBER', true));
+    connection.discardAfterFailedSend(first, new KafkaJSConnectionError('Connection closed'));
     const second = await connection.connectedProducer();
     expect(second).not.toBe(first);
     expect(made).toHaveLength(2);
     expect(made[0].disconnect).toHaveBeenCalledTimes(1);
+    expect(made[1].disconnect).not.toHaveBeenCalled();
+  });
 
-    // A late failure of the old producer does not throw away its replacement.
-    connection.discardIfSpoiled(first, brokerAnswer('UNKNOWN_PRODUCER_ID'));
+  it('keeps the replacement when a late failure of the old producer comes in', async () => {
+    const { connection } = connectionWithFakeProducers();
+    const first = await connection.connectedProducer();
+    connection.discardAfterFailedSend(first, new Error('first failure'));
+    const second = await connection.connectedProducer();
+    connection.discardAfterFailedSend(first, new Error('a second failure of the first'));
     expect(await connection.connectedProducer()).toBe(second);
   });
 });

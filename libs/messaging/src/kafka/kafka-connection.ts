@@ -1,7 +1,7 @@
 /**
- * The process's single kafkajs client: one `Kafka` instance, one idempotent producer (replaced
- * when a broker answer spoils its idempotence state), topic creation, and the registry codec.
- * Only this folder imports kafkajs.
+ * The process's single kafkajs client: one `Kafka` instance, one idempotent producer (a new
+ * one after each failed send), topic creation, and the registry codec. Only this folder
+ * imports kafkajs.
  *
  * Every service creates every topic of the event contracts when it starts (`provisionTopics`),
  * so a consumer of `bridge.sync.*` can subscribe before the first finding of a kind exists.
@@ -91,15 +91,20 @@ export class KafkaConnection {
   }
 
   /**
-   * After a send `producer` failed with `error`: drops the producer when the error says its
-   * idempotence state is spoiled (`spoilsProducer`), so the next send connects a new one with a
-   * new producer id. The failed messages are sent again by their callers, as after any failed
-   * send; consumers deduplicate by event id.
+   * After a send of `producer` failed: drops the producer, so the next send connects a new one
+   * with a new producer id. A failed send may still have been written (the broker appended it,
+   * its answer was lost when the connection dropped), and kafkajs then rolls the partition's
+   * sequence number back as if it had not been. The next send of that producer either repeats
+   * the sequence with other messages, which the broker discards as duplicates though they are
+   * new, or is out of order, which the broker refuses, and refuses every later send of that
+   * producer too (`OUT_OF_ORDER_SEQUENCE_NUMBER` for good). A new producer has no sequence to
+   * get wrong; what the failed send carried is sent again by its callers, and consumers
+   * deduplicate by event id.
    */
-  discardIfSpoiled(producer: Producer, error: unknown): void {
-    if (this.producer !== producer || !spoilsProducer(error)) return;
+  discardAfterFailedSend(producer: Producer, error: unknown): void {
+    if (this.producer !== producer) return;
     this.producer = undefined;
-    this.logger.warn(`replacing the Kafka producer after: ${errorMessage(error)}`);
+    this.logger.warn(`replacing the Kafka producer after a failed send: ${errorMessage(error)}`);
     void producer.disconnect().catch(() => undefined);
   }
 
@@ -217,32 +222,6 @@ export class KafkaConnection {
     const { level, text } = kafkaLogLine(entry);
     this.logger[level](text);
   }
-}
-
-/**
- * Broker answers after which an idempotent producer cannot send again. kafkajs keeps a
- * producer's id, epoch and sequence numbers for as long as the producer lives and does not
- * start over on these (non-retriable) answers, so every later send of that producer is refused
- * the same way: a broker that lost the producer's state, or a sequence it no longer accepts
- * after a restart. Only a new producer (a new id, sequences from zero) sends again.
- */
-const PRODUCER_STATE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-  'PRODUCER_FENCED',
-]);
-
-/** Whether `error` (or an error it wraps) is a broker answer of `PRODUCER_STATE_ERRORS`. */
-export function spoilsProducer(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 6; depth += 1) {
-    if (typeof current !== 'object') return false;
-    const { type, cause } = current as { type?: unknown; cause?: unknown };
-    if (typeof type === 'string' && PRODUCER_STATE_ERRORS.has(type)) return true;
-    current = cause;
-  }
-  return false;
 }
 
 /**

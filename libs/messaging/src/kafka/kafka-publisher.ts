@@ -3,7 +3,7 @@
  * the caller gives (run id, batch id…); the value is validated and Avro-encoded by the codec.
  * Sends made while a request is in flight go together in the next one (`ProduceCoalescer`).
  * What is published while a message is handled carries that message's trace (`traceparent`).
- * A send refused because the producer's idempotence state is spoiled replaces the producer.
+ * A failed send replaces the producer (`KafkaConnection.discardAfterFailedSend` says why).
  */
 import type { EventOf, Topic } from '@bridge/contracts';
 import { EventPublisher, type OutgoingEvent } from '../event-bus';
@@ -21,7 +21,7 @@ export class KafkaEventPublisher extends EventPublisher {
       try {
         await producer.sendBatch({ topicMessages, acks: -1 });
       } catch (error) {
-        this.connection.discardIfSpoiled(producer, error);
+        this.connection.discardAfterFailedSend(producer, error);
         throw error;
       }
     });
