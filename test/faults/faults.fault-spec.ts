@@ -36,6 +36,8 @@ const STREAM_MS = 12_000;
 /** When, into the stream, the fault is injected. */
 const FAULT_AT_MS = 3_000;
 const SETTLE_TIMEOUT_MS = 150_000;
+/** The burst the checker is killed in. */
+const CHECKER_BURST = 2_000;
 
 interface FaultReport {
   fault: string;
@@ -313,7 +315,9 @@ describe('fault suite', () => {
 
   it('loses and repeats nothing when the checker is SIGKILLed mid-batch', async () => {
     await underFault('checker SIGKILLed mid-batch', async () => {
-      const burst = await world.burst(500);
+      // Large enough that the checker is still into it when killed: it checks in batches of
+      // up to 1,000, and a burst of 500 could be all but done (476) by the first findings.
+      const burst = await world.burst(CHECKER_BURST);
       // Killed once the checker is into the burst: some of its findings are recorded.
       await eventually(
         async () => ((await world.findingsAmong(burst.runIds)) > 0 ? true : undefined),
@@ -330,7 +334,7 @@ describe('fault suite', () => {
         injectedAt: killedAt,
         healedAt: readyAt,
         extra: [burst],
-        note: `killed with ${done} of a burst of 500 runs checked`,
+        note: `killed with ${done} of a burst of ${CHECKER_BURST} runs checked`,
       };
     });
   });
