@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';
 import type { EntityKey } from '@bridge/contracts';
-import { ComponentHttp, type ComponentHttpStats } from './component-http';
+import { ComponentHttp, type ComponentHttpStats, type PostOptions } from './component-http';
 import { EntityKeySchema } from './entity-keys';
 import { pageQuery, pageSchema, type Page } from './page';
 
@@ -84,12 +84,16 @@ export class CappellaClient {
    * the `ComponentUnavailableError` goes to the repair service, whose persisted repair state
    * decides, instead of a blind second submission here.
    */
-  submitRun(pipelineId: string, inputs: Record<string, unknown>): Promise<{ run_id: string }> {
+  submitRun(
+    pipelineId: string,
+    inputs: Record<string, unknown>,
+    options: Pick<PostOptions, 'beforeSend'> = {},
+  ): Promise<{ run_id: string }> {
     return this.http.postJson(
       '/cappella/runs',
       { pipeline_id: pipelineId, inputs },
       SubmittedRunSchema,
-      { retry: 'unprocessed' },
+      { retry: 'unprocessed', beforeSend: options.beforeSend },
     );
   }
 

@@ -47,6 +47,29 @@ describe('ComponentHttp', () => {
     expect(http.stats()).toMatchObject({ requests: 2, retries: 1, failures: 0 });
   });
 
+  it('runs beforeSend once before the first attempt, and sends nothing when it throws', async () => {
+    const calls: number[] = [];
+    await setUp((_request, hit) =>
+      hit === 1 ? { status: 503, body: { error: 'busy' } } : { status: 200, body: { id: 'b' } },
+    );
+    const beforeSend = () => {
+      calls.push(server.hits);
+      return Promise.resolve();
+    };
+    await expect(
+      http.postJson('/things', {}, Thing, { retry: 'unprocessed', beforeSend }),
+    ).resolves.toEqual({ id: 'b' });
+    expect(calls).toEqual([0]); // before anything reached the server, and not again on the retry
+    expect(server.hits).toBe(2);
+
+    const refusal = new Error('lease lost');
+    await expect(
+      http.postJson('/things', {}, Thing, { beforeSend: () => Promise.reject(refusal) }),
+    ).rejects.toBe(refusal);
+    expect(server.hits).toBe(2);
+    expect(http.stats()).toMatchObject({ failures: 0 });
+  });
+
   it('fails as ComponentUnavailableError after maxAttempts transient answers', async () => {
     await setUp(() => ({ status: 500 }), { retry: { maxAttempts: 3 } });
     const failure = http.getJson('/things/z', Thing);

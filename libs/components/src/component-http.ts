@@ -69,6 +69,12 @@ export interface ComponentHttpStats {
 export interface PostOptions {
   /** Defaults to `transient`; use `unprocessed` for writes that must not happen twice. */
   retry?: RetryMode;
+  /**
+   * Runs once the call holds its concurrency slot, right before its first attempt goes out,
+   * so that a caller who must know whether a write may have been sent can record it then. If
+   * it throws, nothing is sent and its error is the call's.
+   */
+  beforeSend?: () => Promise<void>;
 }
 
 /**
@@ -111,6 +117,7 @@ interface Call<T> {
   schema: z.ZodType<T>;
   retry: RetryMode;
   notFoundMeansAbsent: boolean;
+  beforeSend?: () => Promise<void>;
 }
 
 /** How an attempt without an answer ended: `status_503`, `timeout`, `unreached`, `connection`. */
@@ -234,6 +241,7 @@ export class ComponentHttp {
         schema,
         retry: options.retry ?? 'transient',
         notFoundMeansAbsent: false,
+        beforeSend: options.beforeSend,
       }),
     );
   }
@@ -262,6 +270,8 @@ export class ComponentHttp {
     const label = `${call.method} ${call.path}`;
     let attempts = 0;
     let answer: Answer<T>;
+    /** What `call.beforeSend` threw: the call's own error, not an unavailable component. */
+    let notSent: { error: unknown } | undefined;
     try {
       answer = await this.retryPolicy.execute(() =>
         // Queued calls are started by whichever call finishes first: bound, each runs in its
@@ -270,9 +280,17 @@ export class ComponentHttp {
           bindToMessageContext(() =>
             this.concurrency.execute(
               bindToMessageContext(() =>
-                this.breaker.execute(() => {
+                this.breaker.execute(async () => {
                   if (this.closing)
                     throw new ComponentUnavailableError(this.component, 'client closed');
+                  if (attempts === 0 && call.beforeSend) {
+                    try {
+                      await call.beforeSend();
+                    } catch (error) {
+                      notSent = { error };
+                      throw error;
+                    }
+                  }
                   attempts += 1;
                   return this.attempt(call);
                 }),
@@ -282,6 +300,7 @@ export class ComponentHttp {
         ),
       );
     } catch (error) {
+      if (notSent) throw notSent.error;
       this.countFailure(call, callErrorKind(error));
       throw this.unavailable(label, attempts, error);
     }

@@ -57,13 +57,14 @@ class FakeComponents implements RepairComponents {
   readonly cappella: RepairComponents['cappella'] = {
     getRun: (runId) => Promise.resolve(this.runs.get(runId) ?? null),
     getPipeline: (pipelineId) => Promise.resolve(this.pipelines.get(pipelineId) ?? null),
-    submitRun: (pipelineId, inputs) => {
+    submitRun: async (pipelineId, inputs, options = {}) => {
+      await options.beforeSend?.(); // as the HTTP client does before the request leaves
       const failure = this.submitFailures.shift();
-      if (failure) return Promise.reject(failure);
+      if (failure) throw failure;
       this.submissions.push({ pipelineId, inputs });
       const lost = this.submitLostAnswers.shift();
-      if (lost) return Promise.reject(lost);
-      return Promise.resolve({ run_id: `resubmitted-${this.submissions.length}` });
+      if (lost) throw lost;
+      return { run_id: `resubmitted-${this.submissions.length}` };
     },
   };
 
@@ -286,6 +287,48 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     await settle();
     expect(await jobs.findById(job.id)).toMatchObject({ state: 'DONE' });
     expect(components.submissions).toHaveLength(1);
+  });
+
+  it('submits, once, a job whose worker was killed after claiming it but before sending it', async () => {
+    const missing = components.addRun('run-unsent', true);
+    const { job } = await mismatchWithJob('run-unsent', missing);
+    await settle(); // planned, and submitted
+    expect(components.submissions).toHaveLength(1);
+
+    // A second job of another run: claimed for execution by a worker that dies at once.
+    const unsentMissing = components.addRun('run-claimed', true);
+    const claimed = await mismatchWithJob('run-claimed', unsentMissing);
+    await worker.planDue();
+    const [taken] = await jobs.claimForExecution({ owner: 'killed', leaseMs: 1, limit: 10 });
+    expect(taken).toMatchObject({
+      id: claimed.job.id,
+      state: 'EXECUTING',
+      submissionStartedAt: null,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5)); // its lease runs out
+
+    await settle();
+    expect(components.submissions.map((s) => s.inputs.reads)).toEqual([
+      'run-unsent.fastq',
+      'run-claimed.fastq',
+    ]);
+    expect(await jobs.findById(claimed.job.id)).toMatchObject({
+      state: 'EXECUTING',
+      submittedRunId: 'resubmitted-2',
+    });
+    expect((await jobs.findById(claimed.job.id))?.submissionStartedAt).toBeInstanceOf(Date);
+    expect(await jobs.findById(job.id)).toMatchObject({ submittedRunId: 'resubmitted-1' });
+  });
+
+  it('sends nothing for a job whose lease was lost before its submission left', async () => {
+    const missing = components.addRun('run-lost-lease', true);
+    const { job } = await mismatchWithJob('run-lost-lease', missing);
+    await worker.planDue();
+    await jobs.claimForExecution({ owner: 'other', leaseMs: 60_000, limit: 10 });
+    expect(await jobs.markSubmissionSent(job.id, 'not-the-owner')).toBe(false);
+    expect(await jobs.markSubmissionSent(job.id, 'other')).toBe(true);
+    expect(await jobs.markSubmissionSent(job.id, 'other')).toBe(false); // sent once only
+    expect(components.submissions).toHaveLength(0);
   });
 
   it('ends a repair FAILED when Cappella refuses the submission, and after the deadline when Hippo never agrees', async () => {

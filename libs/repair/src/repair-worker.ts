@@ -22,7 +22,12 @@ import { Logger } from '@nestjs/common';
 import type { RepairConfig } from '@bridge/config';
 import type { CanonClient, CappellaClient, HippoClient, Pipeline } from '@bridge/components';
 import { entityKeyId, Topics, type SyncRepaired } from '@bridge/contracts';
-import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
+import {
+  ComponentRequestError,
+  ComponentUnavailableError,
+  errorMessage,
+  StateConflictError,
+} from '@bridge/errors';
 import type { EventPublisher } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
 import type {
@@ -236,10 +241,15 @@ export class RepairWorker {
       const { run_id } = await this.deps.components.cappella.submitRun(
         plan.pipeline_id,
         plan.inputs,
+        { beforeSend: () => this.markSent(job) },
       );
       this.logger.log(`resubmitted run ${plan.run_id} (pipeline ${plan.pipeline_id}) as ${run_id}`);
       return { ...confirming, submittedRunId: run_id, lastError: null };
     } catch (error) {
+      if (error instanceof StateConflictError) {
+        this.logger.warn(error.message);
+        return {}; // the lease moved on: whoever holds the job now decides
+      }
       const failure = stepFailureOf(error, 'once');
       if (failure.kind === 'unknown') {
         // Cappella may have started the run: never submit again; what Hippo shows decides.
@@ -252,6 +262,18 @@ export class RepairWorker {
         state: 'PLANNED',
         clearSubmission: true,
       });
+    }
+  }
+
+  /**
+   * Records that the submission of `job` leaves now, unless this worker no longer holds the
+   * job; committed before the request is written, so that a job without the mark was never sent.
+   */
+  private async markSent(job: RepairJob): Promise<void> {
+    if (!(await this.deps.jobs.markSubmissionSent(job.id, this.deps.owner))) {
+      throw new StateConflictError(
+        `repair ${job.id} was taken over before its submission left; not sending it`,
+      );
     }
   }
 
@@ -312,6 +334,13 @@ export class RepairWorker {
         job.plan.artifacts.some((item) => item.state === 'pending')
       ) {
         // A worker that died while evicting left artifacts unrequested: evicting again is harmless.
+        outcomes.push(this.outcome(job, await this.executeOne(job)));
+      } else if (
+        job.plan.kind === 'resubmit_run' &&
+        job.submissionStartedAt === null &&
+        job.submittedRunId === null
+      ) {
+        // A worker that died before the submission left: Cappella never saw it, so submit now.
         outcomes.push(this.outcome(job, await this.executeOne(job)));
       } else {
         toObserve.push({ job, finding });

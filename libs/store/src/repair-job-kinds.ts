@@ -86,7 +86,10 @@ export interface RepairJob extends z.infer<typeof RepairJobKindSchema> {
   /** The repair instance working on the job, until `leaseUntil`. */
   leaseOwner: string | null;
   leaseUntil: Date | null;
-  /** Set, and committed, before Cappella is asked to run: a job with it is never submitted again. */
+  /**
+   * Set, and committed, as the request asking Cappella to run leaves: a job with it is never
+   * submitted again; an EXECUTING resubmission without it was never sent.
+   */
   submissionStartedAt: Date | null;
   /** The run Cappella created for the resubmission, when its answer arrived. */
   submittedRunId: string | null;

@@ -5,8 +5,10 @@
  * `FOR UPDATE SKIP LOCKED` and leases) followed by a recorded outcome, so concurrent repair
  * instances share the work without doing any of it twice, and an instance killed mid-step
  * leaves a lease that expires rather than a job that is stuck. The one step that must never be
- * repeated, asking Cappella to run, is marked (`submission_started_at`) in the same statement
- * that claims the job for execution, before the request leaves.
+ * repeated, asking Cappella to run, is marked (`markSubmissionSent`, `submission_started_at`) and
+ * committed as the request is about to leave, not when the job is claimed: a job claimed but
+ * never sent (its worker killed while the request waited for a connection) is submitted by the
+ * next worker, and only one that may have reached Cappella waits for Hippo to tell.
  */
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -147,8 +149,8 @@ export class RepairJobStore {
 
   /**
    * PLANNED jobs that are due and that no earlier unfinished job for the same run or entity
-   * holds back, moved to EXECUTING and marked as submitting in the same statement: once a job
-   * is returned here, no other claim will ever return it for execution again.
+   * holds back, moved to EXECUTING in the same statement: once a job is returned here, no other
+   * claim will ever return it for execution again.
    */
   claimForExecution(claim: Claim): Promise<RepairJob[]> {
     return this.claimWhere(
@@ -162,8 +164,23 @@ export class RepairJobStore {
             AND earlier.state NOT IN ('DONE', 'FAILED', 'REJECTED')
             AND (earlier.finding_created_at, earlier.id) < (j.finding_created_at, j.id))`,
       claim,
-      `, state = 'EXECUTING', submission_started_at = now(), attempts = repair_jobs.attempts + 1`,
+      `, state = 'EXECUTING', attempts = repair_jobs.attempts + 1`,
     );
+  }
+
+  /**
+   * Marks the submission of an EXECUTING job as sent, just before its request leaves, while
+   * `owner` still holds the job; false (send nothing) when the lease was lost or it was sent.
+   */
+  async markSubmissionSent(id: string, owner: string): Promise<boolean> {
+    const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
+      `UPDATE repair_jobs SET submission_started_at = now(), updated_at = now()
+        WHERE id = $1 AND state = 'EXECUTING' AND lease_owner = $2 AND lease_until > now()
+          AND submission_started_at IS NULL AND submitted_run_id IS NULL
+        RETURNING id`,
+      [id, owner],
+    );
+    return rows.length === 1;
   }
 
   /** EXECUTING jobs whose confirmation is due (their lease free), leased to `claim.owner`. */
