@@ -565,7 +565,8 @@ export class FaultWorld {
   }
 }
 
-function sum(values: Iterable<number>): number {
+/** The total of `values`. */
+export function sum(values: Iterable<number>): number {
   let total = 0;
   for (const value of values) total += value;
   return total;

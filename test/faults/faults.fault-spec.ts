@@ -28,6 +28,7 @@ import {
   FAULT_PROFILE_SETTINGS,
   FaultWorld,
   resubmissionRoots,
+  sum,
 } from './fault-world';
 
 /** The steady stream each fault happens under: 100 runs a second for 12 s. */
@@ -534,10 +535,4 @@ function writeReport(reports: FaultReport[]): void {
 function printReport(reports: FaultReport[]): void {
   if (reports.length === 0) return;
   console.log(`fault report (test-output/fault-report.md):\n${reportLines(reports).join('\n')}`);
-}
-
-function sum(values: Iterable<number>): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
 }
