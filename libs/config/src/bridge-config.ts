@@ -68,6 +68,23 @@ function priorityList(names?: readonly string[]) {
     .default({});
 }
 
+/**
+ * What one inbound record may cost to decode. Every byte from outside is hostile: a length or a
+ * count in a record is checked against the bytes really there before anything is allocated,
+ * and these bound what is left (see `checkAvroBounds` in `@bridge/messaging`).
+ */
+export interface DecodeLimits {
+  /** Largest record accepted, in bytes, its wire-format header included. */
+  maxEventBytes: number;
+  /** Most array items and map entries one record may hold, every field together. */
+  maxItems: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
+  maxEventBytes: 1_048_576,
+  maxItems: 100_000,
+};
+
 const EnvSchema = z.object({
   BRIDGE_TRANSPORT: z.enum(['kafka', 'in-process']).default('in-process'),
   KAFKA_BROKERS: commaList.optional(),
@@ -87,6 +104,9 @@ const EnvSchema = z.object({
   SCHEMA_REGISTRY_USERNAME: z.string().optional(),
   SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
   SCHEMA_COMPATIBILITY: z.enum(['BACKWARD', 'FORWARD', 'FULL']).default('BACKWARD'),
+  SCHEMA_LOOKUP_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+  MAX_EVENT_BYTES: positiveInt.default(DEFAULT_DECODE_LIMITS.maxEventBytes),
+  MAX_EVENT_ITEMS: positiveInt.default(DEFAULT_DECODE_LIMITS.maxItems),
   BRIDGE_STORE: z.enum(['postgres', 'pglite']).default('pglite'),
   DATABASE_URL: z.string().optional(),
   PGLITE_DATA_DIR: z.string().optional(),
@@ -296,6 +316,11 @@ export type KafkaTransportConfig = {
     username?: string;
     password?: string;
     compatibility: 'BACKWARD' | 'FORWARD' | 'FULL';
+    /**
+     * Least time between two listings of one subject's schema ids, which a record with an id
+     * not known yet triggers: what bounds the registry requests a flood of made-up ids causes.
+     */
+    lookupMinIntervalMs: number;
   };
 };
 
@@ -398,6 +423,8 @@ export interface OutboxConfig {
 
 export interface BridgeConfig {
   transport: TransportConfig;
+  /** Bounds on decoding records from outside (Kafka, the dead-letter API). */
+  decoding: DecodeLimits;
   store: StoreConfig;
   http: { host: string; port?: number };
   consumerRetry: RetryConfig;
@@ -480,6 +507,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
             username: e.SCHEMA_REGISTRY_USERNAME,
             password: e.SCHEMA_REGISTRY_PASSWORD,
             compatibility: e.SCHEMA_COMPATIBILITY,
+            lookupMinIntervalMs: e.SCHEMA_LOOKUP_MIN_INTERVAL_MS,
           },
         }
       : { kind: 'in-process' };
@@ -489,6 +517,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       : { kind: 'pglite', dataDir: e.PGLITE_DATA_DIR };
   return {
     transport,
+    decoding: { maxEventBytes: e.MAX_EVENT_BYTES, maxItems: e.MAX_EVENT_ITEMS },
     store,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     consumerRetry: {

@@ -1,5 +1,6 @@
 export {
   COMPONENTS,
+  DEFAULT_DECODE_LIMITS,
   loadConfig,
   type ApiAuthConfig,
   type ApiRole,
@@ -8,6 +9,7 @@ export {
   type ChecksConfig,
   type ComponentManifest,
   type ComponentName,
+  type DecodeLimits,
   type OutboxConfig,
   type KafkaTransportConfig,
   type RepairConfig,

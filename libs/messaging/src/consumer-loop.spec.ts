@@ -27,11 +27,14 @@ const evicted = (): EventOf<'canon.cache.evicted'> => ({
   reason: 'sweep',
 });
 
-function loopWith(handler: (received: ReceivedEvent<'canon.cache.evicted'>) => Promise<void>) {
+function loopWith(
+  handler: (received: ReceivedEvent<'canon.cache.evicted'>) => Promise<void>,
+  loopCodec = codec,
+) {
   const deadLetters: DeadLetter[] = [];
   const loop = new ConsumerLoop(
     { groupId: 'test-group', topics: [Topics.CanonCacheEvicted], handler },
-    codec,
+    loopCodec,
     (deadLetter) => {
       deadLetters.push(deadLetter);
       return Promise.resolve();
@@ -82,6 +85,27 @@ describe('ConsumerLoop', () => {
     });
     expect(deadLetters[0].payload).toEqual(garbage);
     expect(deadLetters[0].reason).toMatch(/not a canon.cache.evicted Avro body/);
+  });
+
+  it('dead-letters a record over MAX_EVENT_BYTES unread, without its bytes, so the dead letter fits', async () => {
+    const handler = jest.fn(() => Promise.resolve());
+    const small = new LocalAvroCodec({ maxEventBytes: 64 * 1024, maxItems: 100 });
+    const { loop, deadLetters } = loopWith(handler, small);
+    const huge = Buffer.alloc(100 * 1024, 0x41);
+    await expect(loop.process({ ...(await messageOf(evicted())), value: huge })).resolves.toBe(
+      'dead-lettered',
+    );
+    expect(handler).not.toHaveBeenCalled();
+    expect(deadLetters[0].payload).toBeNull();
+    expect(deadLetters[0].key).toEqual(Buffer.from('k'));
+    expect(deadLetters[0].reason).toMatch(
+      /record of 102400 bytes is larger than the limit of 65536 bytes.*original value of 102400 bytes not kept/,
+    );
+    // The dead letter itself decodes within the same limits.
+    const letterBytes = await small.encode(Topics.BridgeDlqEvents, deadLetters[0]);
+    await expect(small.decode(Topics.BridgeDlqEvents, letterBytes)).resolves.toMatchObject({
+      failure_kind: 'undecodable',
+    });
   });
 
   it('dead-letters an empty message instead of blocking the partition', async () => {

@@ -270,7 +270,14 @@ export class ConsumerLoop<T extends Topic> {
     attempts: number,
     context: MessageContext = messageContextFor([message], this.spec.groupId),
   ): Promise<void> {
-    const deadLetter = buildDeadLetter(message, this.spec.groupId, error, attempts);
+    const deadLetter = buildDeadLetter(
+      message,
+      this.spec.groupId,
+      error,
+      attempts,
+      Date.now(),
+      this.codec.limits.maxEventBytes,
+    );
     await withMessageContext(context, async () => {
       this.logger.warn(
         `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${deadLetter.reason}`,

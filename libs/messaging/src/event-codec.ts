@@ -7,10 +7,20 @@
  *   registered under `<topic>-value`; decoding resolves the writer's schema (whatever version it
  *   was) to this build's reader schema, which is what makes schema evolution work.
  * - `LocalAvroCodec`: plain Avro bodies for the in-process bus, where there is no registry.
+ *
+ * Decoding treats the bytes as hostile: a record over `MAX_EVENT_BYTES` is refused unread, the
+ * body is walked by `checkAvroBounds` before avsc reads it (avsc would allocate whatever a
+ * length claims), and on Kafka only schema ids registered under the topic's own subject are
+ * used (`SubjectSchemaIds`). Every refusal is an `UndecodableMessageError`, which the consumer
+ * loop dead-letters at once.
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Resolver, Type } from 'avsc';
-import type { KafkaTransportConfig } from '@bridge/config';
+import {
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  type KafkaTransportConfig,
+} from '@bridge/config';
 import {
   avroTypeOf,
   subjectFor,
@@ -20,14 +30,20 @@ import {
   type Topic,
 } from '@bridge/contracts';
 import { TransientError, UndecodableMessageError, errorMessage } from '@bridge/errors';
+import { checkAvroBounds, checkEventSize } from './avro-bounds';
+import { SubjectSchemaIds, type SubjectVersionsSource } from './subject-schema-ids';
 
 export interface EventCodec {
+  /** What a record this codec decodes may cost; dead letters are kept within it too. */
+  readonly limits: DecodeLimits;
   encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer>;
   /** Throws `UndecodableMessageError` for bytes that are not a readable event of `topic`. */
   decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>>;
 }
 
 export class LocalAvroCodec implements EventCodec {
+  constructor(readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS) {}
+
   encode<T extends Topic>(topic: T, event: EventOf<T>): Promise<Buffer> {
     validateEvent(topic, event);
     return Promise.resolve(avroTypeOf(topic).toBuffer(event));
@@ -35,26 +51,46 @@ export class LocalAvroCodec implements EventCodec {
 
   decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {
     try {
-      return Promise.resolve(avroTypeOf(topic).fromBuffer(bytes) as EventOf<T>);
+      checkEventSize(bytes, this.limits);
+      const type = avroTypeOf(topic);
+      checkAvroBounds(type, bytes, this.limits);
+      return Promise.resolve(type.fromBuffer(bytes) as EventOf<T>);
     } catch (error) {
       return Promise.reject(
-        new UndecodableMessageError(`not a ${topic} Avro body: ${(error as Error).message}`),
+        new UndecodableMessageError(`not a ${topic} Avro body: ${errorMessage(error)}`),
       );
     }
   }
 }
 
+/** How a writer's records are read as this build's type: its schema and the resolver to ours. */
+interface WriterReader {
+  writer: Type;
+  resolver: Resolver;
+}
+
+/** Longest wait for one registry answer of the id gate before it counts as unavailable. */
+const REGISTRY_TIMEOUT_MS = 5_000;
+
 export class RegistryAvroCodec implements EventCodec {
   private readonly registry: SchemaRegistry;
   private readonly schemaIds = new Map<Topic, Promise<number>>();
-  private readonly resolvers = new Map<string, Promise<Resolver>>();
+  /** Per (topic, id) registered under the topic's subject: bounded by what is registered. */
+  private readonly readers = new Map<string, Promise<WriterReader>>();
+  readonly registeredIds: SubjectSchemaIds;
 
-  constructor(private readonly config: KafkaTransportConfig['registry']) {
+  constructor(
+    private readonly config: KafkaTransportConfig['registry'],
+    readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  ) {
     const auth =
       config.username !== undefined
         ? { username: config.username, password: config.password ?? '' }
         : undefined;
     this.registry = new SchemaRegistry({ host: config.url, auth });
+    this.registeredIds = new SubjectSchemaIds(this.subjectVersions(), {
+      minRefreshIntervalMs: config.lookupMinIntervalMs,
+    });
   }
 
   /** True when the registry answers its subject listing in time; used by readiness. */
@@ -97,12 +133,15 @@ export class RegistryAvroCodec implements EventCodec {
   }
 
   async decode<T extends Topic>(topic: T, bytes: Buffer): Promise<EventOf<T>> {
+    checkEventSize(bytes, this.limits);
     if (bytes.length < 5 || bytes.readUInt8(0) !== 0) {
       throw new UndecodableMessageError('not in Confluent wire format (missing magic byte 0)');
     }
-    const resolver = await this.resolverFor(topic, bytes.readInt32BE(1));
+    const { writer, resolver } = await this.readerFor(topic, bytes.readInt32BE(1));
+    const body = bytes.subarray(5);
     try {
-      return avroTypeOf(topic).fromBuffer(bytes.subarray(5), resolver, true) as EventOf<T>;
+      checkAvroBounds(writer, body, this.limits);
+      return avroTypeOf(topic).fromBuffer(body, resolver, true) as EventOf<T>;
     } catch (error) {
       throw new UndecodableMessageError(`cannot decode as ${topic}: ${errorMessage(error)}`, {
         cause: error,
@@ -111,45 +150,111 @@ export class RegistryAvroCodec implements EventCodec {
   }
 
   /**
-   * The resolver from a writer schema (by registry id) to this build's reader schema, built
+   * The writer schema (by registry id) and its resolver to this build's reader schema, built
    * once per (topic, id): resolving is what lets a v1 reader read v2 events and vice versa, and
-   * building it per message would cost more than decoding.
+   * building it per message would cost more than decoding. Only ids registered under the
+   * topic's subject get this far, so the cache holds no more entries than there are versions.
    */
-  private resolverFor(topic: Topic, schemaId: number): Promise<Resolver> {
+  private async readerFor(topic: Topic, schemaId: number): Promise<WriterReader> {
     const cacheKey = `${topic}\u0000${schemaId}`;
-    let resolver = this.resolvers.get(cacheKey);
-    if (!resolver) {
-      resolver = (async () => {
-        let writer: unknown;
-        try {
-          writer = await this.registry.getSchema(schemaId);
-        } catch (error) {
-          if (isRegistryUnavailable(error)) {
-            throw new TransientError(`schema registry unavailable: ${errorMessage(error)}`, {
-              cause: error,
-            });
-          }
-          throw new UndecodableMessageError(
-            `unknown schema id ${schemaId} for ${topic}: ${errorMessage(error)}`,
-            { cause: error },
-          );
-        }
-        try {
-          return avroTypeOf(topic).createResolver(writer as Type);
-        } catch (error) {
-          throw new UndecodableMessageError(
-            `schema id ${schemaId} cannot be read as ${topic}: ${errorMessage(error)}`,
-            { cause: error },
-          );
-        }
-      })();
-      this.resolvers.set(cacheKey, resolver);
+    const cached = this.readers.get(cacheKey);
+    if (cached) return cached;
+    // Refuses ids not registered under the subject before anything is cached for them.
+    await this.registeredIds.check(subjectFor(topic), schemaId);
+    let reader = this.readers.get(cacheKey);
+    if (!reader) {
+      reader = this.buildReader(topic, schemaId);
+      this.readers.set(cacheKey, reader);
       // Only a permanent answer is worth remembering; a registry outage is retried.
-      resolver.catch((error: unknown) => {
-        if (error instanceof TransientError) this.resolvers.delete(cacheKey);
+      reader.catch((error: unknown) => {
+        if (error instanceof TransientError) this.readers.delete(cacheKey);
       });
     }
-    return resolver;
+    return reader;
+  }
+
+  private async buildReader(topic: Topic, schemaId: number): Promise<WriterReader> {
+    let writer: Type;
+    try {
+      writer = (await this.registry.getSchema(schemaId)) as Type;
+    } catch (error) {
+      if (isRegistryUnavailable(error)) {
+        throw new TransientError(`schema registry unavailable: ${errorMessage(error)}`, {
+          cause: error,
+        });
+      }
+      throw new UndecodableMessageError(
+        `unknown schema id ${schemaId} for ${topic}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    try {
+      return { writer, resolver: avroTypeOf(topic).createResolver(writer) };
+    } catch (error) {
+      throw new UndecodableMessageError(
+        `schema id ${schemaId} cannot be read as ${topic}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Registered ids, refused ids and cached writer schemas: what decoding keeps in memory. */
+  decodeCacheSizes(): {
+    readers: number;
+    knownIds: number;
+    refusedIds: number;
+    registryRequests: number;
+  } {
+    return { readers: this.readers.size, ...this.registeredIds.stats() };
+  }
+
+  /** The subject listings of the id gate, over the registry's Confluent-compatible API. */
+  private subjectVersions(): SubjectVersionsSource {
+    return {
+      versions: async (subject) => {
+        const versions = await this.getJson(`/subjects/${encodeURIComponent(subject)}/versions`);
+        if (versions === null) return [];
+        if (!Array.isArray(versions) || !versions.every((v) => Number.isInteger(v))) {
+          throw new TransientError(
+            `schema registry listed ${subject}'s versions as something else than numbers`,
+          );
+        }
+        return versions as number[];
+      },
+      schemaIdOf: async (subject, version) => {
+        const schema = (await this.getJson(
+          `/subjects/${encodeURIComponent(subject)}/versions/${version}`,
+        )) as { id?: unknown } | null;
+        if (typeof schema?.id !== 'number') {
+          throw new TransientError(`schema registry gave no id for ${subject} version ${version}`);
+        }
+        return schema.id;
+      },
+    };
+  }
+
+  /** GETs a registry path; null for 404 (no such subject); a `TransientError` for the rest. */
+  private async getJson(path: string): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(this.registryUrl(path), {
+        headers: this.registryHeaders(),
+        signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new TransientError(`schema registry unavailable: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new TransientError(`schema registry answered HTTP ${response.status} for ${path}`);
+    }
+    return response.json();
   }
 
   private registryUrl(path: string): string {
@@ -173,6 +278,7 @@ export class RegistryAvroCodec implements EventCodec {
       { type: SchemaType.AVRO, schema: JSON.stringify(TopicSchemas[topic].schema) },
       { subject, compatibility: this.config.compatibility as never },
     );
+    this.registeredIds.remember(subject, id);
     return id;
   }
 

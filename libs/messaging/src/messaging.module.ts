@@ -44,7 +44,7 @@ export async function openTransport(config: BridgeConfig): Promise<Transport> {
 
 export function createTransport(config: BridgeConfig): Transport {
   if (config.transport.kind === 'kafka') {
-    const connection = new KafkaConnection(config.transport);
+    const connection = new KafkaConnection(config.transport, config.decoding);
     const publisher = new KafkaEventPublisher(connection);
     return {
       kind: 'kafka',
@@ -53,7 +53,7 @@ export function createTransport(config: BridgeConfig): Transport {
       subscriber: new KafkaEventSubscriber(connection, publisher, config.consumerRetry),
     };
   }
-  const bus = new InProcessBus(config.consumerRetry);
+  const bus = new InProcessBus(config.consumerRetry, config.decoding);
   return {
     kind: 'in-process',
     bus,

@@ -19,7 +19,7 @@
  * outbox relay still re-sends findings that were recorded but not announced.
  */
 import { Logger } from '@nestjs/common';
-import type { RetryConfig } from '@bridge/config';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, type RetryConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, type EventOf, type Topic } from '@bridge/contracts';
 import { BridgeMetrics } from '@bridge/metrics';
 import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
@@ -48,7 +48,7 @@ interface GroupQueue {
 export const PARKED_PER_TOPIC = 10_000;
 
 export class InProcessBus {
-  readonly codec = new LocalAvroCodec();
+  readonly codec: LocalAvroCodec;
   private readonly groups = new Map<string, GroupQueue>();
   private readonly offsets = new Map<string, bigint>();
   private readonly parked = new Map<string, RawMessage[]>();
@@ -61,7 +61,12 @@ export class InProcessBus {
   private readonly consumers = new Map<string, Set<string>>();
   private readonly logger = new Logger('InProcessBus');
 
-  constructor(private readonly retryConfig: RetryConfig) {}
+  constructor(
+    private readonly retryConfig: RetryConfig,
+    decodeLimits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  ) {
+    this.codec = new LocalAvroCodec(decodeLimits);
+  }
 
   async publish<T extends Topic>(topic: T, events: OutgoingEvent<T>[]): Promise<void> {
     // Encode everything first: one invalid event refuses the whole call, like a Kafka send.

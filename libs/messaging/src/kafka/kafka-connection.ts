@@ -21,7 +21,11 @@ import {
   type Producer,
   type LogEntry,
 } from 'kafkajs';
-import type { KafkaTransportConfig } from '@bridge/config';
+import {
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  type KafkaTransportConfig,
+} from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
@@ -57,7 +61,10 @@ export class KafkaConnection {
   private monitorAdmin?: Promise<Admin>;
   private readonly logger = new Logger('Kafka');
 
-  constructor(readonly config: KafkaTransportConfig) {
+  constructor(
+    readonly config: KafkaTransportConfig,
+    decodeLimits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  ) {
     this.kafka = new Kafka({
       clientId: config.clientId,
       brokers: config.brokers,
@@ -68,7 +75,7 @@ export class KafkaConnection {
       logCreator: () => (entry: LogEntry) => outsideMessageContext(() => this.log(entry)),
       retry: { initialRetryTime: 200, retries: 10 },
     });
-    this.codec = new RegistryAvroCodec(config.registry);
+    this.codec = new RegistryAvroCodec(config.registry, decodeLimits);
   }
 
   /** Connects the producer (once); safe to call repeatedly and concurrently. */
