@@ -76,6 +76,60 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/DATABASE_SSL_CA_FILE: cannot read/);
   });
 
+  it('refuses credentials sent in clear unless told the network is trusted', () => {
+    const kafka = {
+      BRIDGE_TRANSPORT: 'kafka',
+      KAFKA_BROKERS: 'kafka.internal:9092',
+      SCHEMA_REGISTRY_URL: 'https://registry.internal/apis/ccompat/v7',
+    };
+    const plain = {
+      ...kafka,
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'bridge',
+      KAFKA_SASL_PASSWORD: 'p',
+    };
+    expect(() => loadConfig(plain)).toThrow(/KAFKA_SASL_MECHANISM: plain sends the password/);
+    expect(() => loadConfig({ ...plain, KAFKA_SSL: 'true' })).not.toThrow();
+    expect(() => loadConfig({ ...plain, ALLOW_INSECURE_CREDENTIALS: 'true' })).not.toThrow();
+    const registry = {
+      ...kafka,
+      SCHEMA_REGISTRY_URL: 'http://registry.internal/apis/ccompat/v7',
+      SCHEMA_REGISTRY_USERNAME: 'bridge',
+      SCHEMA_REGISTRY_PASSWORD: 'p',
+    };
+    expect(() => loadConfig(registry)).toThrow(/SCHEMA_REGISTRY_URL: basic auth over plain http/);
+    expect(() =>
+      loadConfig({ ...registry, SCHEMA_REGISTRY_URL: 'https://registry.internal/x' }),
+    ).not.toThrow();
+    expect(() => loadConfig({ ...registry, ALLOW_INSECURE_CREDENTIALS: 'true' })).not.toThrow();
+  });
+
+  it('refuses both an HMAC secret and a public key for JWTs, and bounds their age', () => {
+    expect(() =>
+      loadConfig({
+        API_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+        API_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----',
+      }),
+    ).toThrow(/API_JWT_SECRET, API_JWT_PUBLIC_KEY: set one of them/);
+    const config = loadConfig({ API_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters' });
+    expect(config.api.jwt?.maxAgeSeconds).toBe(86_400);
+    expect(
+      loadConfig({
+        API_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+        API_JWT_MAX_AGE_S: '600',
+      }).api.jwt?.maxAgeSeconds,
+    ).toBe(600);
+  });
+
+  it('bounds decoding: 1 MiB and 100,000 items by default, configurable', () => {
+    expect(loadConfig({}).decoding).toEqual({ maxEventBytes: 1_048_576, maxItems: 100_000 });
+    expect(loadConfig({ MAX_EVENT_BYTES: '65536', MAX_EVENT_ITEMS: '10' }).decoding).toEqual({
+      maxEventBytes: 65_536,
+      maxItems: 10,
+    });
+    expect(() => loadConfig({ MAX_EVENT_BYTES: '0' })).toThrow(/MAX_EVENT_BYTES/);
+  });
+
   it('never puts a secret it was given into its error messages', () => {
     const attempt = () =>
       loadConfig({

@@ -112,6 +112,17 @@ const EnvSchema = z.object({
   PGLITE_DATA_DIR: z.string().optional(),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HTTP_ALLOWED_HOSTS: commaList.optional(),
+  HTTP_TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(
+      /^(true|false|\d+|[\w.:/-]+(,[\w.:/-]+)*)$/,
+      'false, true, a number of proxies, or a comma-separated list of addresses or subnets (loopback, 10.0.0.0/8…)',
+    )
+    .default('false'),
+  MANAGEMENT_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  ALLOW_INSECURE_CREDENTIALS: z.enum(['true', 'false']).default('false'),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
   CONSUMER_RETRY_INITIAL_MS: positiveInt.default(200),
   CONSUMER_RETRY_MAX_MS: positiveInt.default(10_000),
@@ -180,6 +191,8 @@ const EnvSchema = z.object({
     .optional(),
   API_JWT_ISSUER: z.string().optional(),
   API_JWT_AUDIENCE: z.string().optional(),
+  // A stolen JWT stays useful until it expires: tokens that live longer than this are refused.
+  API_JWT_MAX_AGE_S: positiveInt.default(86_400),
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1_200),
   CONSUMER_GROUP_PREFIX: z
     .string()
@@ -280,6 +293,27 @@ function missingForMode(env: NodeJS.ProcessEnv): string[] {
   }
   if (env.BRIDGE_STORE === 'postgres' && absent('DATABASE_URL')) {
     problems.push('DATABASE_URL: required when BRIDGE_STORE=postgres');
+  }
+  if (!absent('API_JWT_SECRET') && !absent('API_JWT_PUBLIC_KEY')) {
+    problems.push(
+      'API_JWT_SECRET, API_JWT_PUBLIC_KEY: set one of them; with both, a token signed with the public key as an HMAC secret could pass',
+    );
+  }
+  if (env.ALLOW_INSECURE_CREDENTIALS !== 'true') {
+    if (
+      env.KAFKA_SASL_MECHANISM === 'plain' &&
+      env.KAFKA_SSL !== 'true' &&
+      absent('KAFKA_SSL_CA_FILE')
+    ) {
+      problems.push(
+        'KAFKA_SASL_MECHANISM: plain sends the password in clear without TLS; set KAFKA_SSL=true (or ALLOW_INSECURE_CREDENTIALS=true on a network you trust)',
+      );
+    }
+    if (!absent('SCHEMA_REGISTRY_USERNAME') && /^http:/i.test(env.SCHEMA_REGISTRY_URL ?? '')) {
+      problems.push(
+        'SCHEMA_REGISTRY_URL: basic auth over plain http sends the password in clear; use https (or ALLOW_INSECURE_CREDENTIALS=true on a network you trust)',
+      );
+    }
   }
   if (!absent('KAFKA_SASL_MECHANISM')) {
     for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']) {
@@ -408,10 +442,47 @@ export interface ApiTokenEntry {
 
 export interface ApiAuthConfig {
   tokens: ApiTokenEntry[];
-  /** JWTs are accepted when a key is configured: an HMAC secret (HS256) or a PEM public key. */
-  jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string } | null;
+  /**
+   * JWTs are accepted when a key is configured: an HMAC secret (HS256/384/512) or a PEM public
+   * key (the algorithms of its type), never both. Every token must carry `sub` and `exp`, and
+   * may not live longer than `maxAgeSeconds` (from `iat`, or from now when it has none).
+   */
+  jwt: {
+    secret?: string;
+    publicKey?: string;
+    issuer?: string;
+    audience?: string;
+    maxAgeSeconds: number;
+  } | null;
   /** Requests per minute and client address before a 429; 0: no limit. */
   rateLimitPerMinute: number;
+}
+
+export interface HttpConfig {
+  host: string;
+  port?: number;
+  /**
+   * The `Host` names requests may carry (no port); null: any. A server bound to loopback
+   * accepts only loopback names unless told otherwise: a web page whose domain was rebound to
+   * 127.0.0.1 (DNS rebinding) still sends its own name, and is refused.
+   */
+  allowedHosts: string[] | null;
+  /** Express's `trust proxy`: whose `X-Forwarded-For` names the client (rate limit, audit). */
+  trustProxy: boolean | number | string;
+  /** When set, `/metrics` and `/health*` are served on this port only, not on `port`. */
+  managementPort?: number;
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+
+function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host) || /^127\./.test(host);
+}
+
+function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 export interface OutboxConfig {
@@ -426,7 +497,7 @@ export interface BridgeConfig {
   /** Bounds on decoding records from outside (Kafka, the dead-letter API). */
   decoding: DecodeLimits;
   store: StoreConfig;
-  http: { host: string; port?: number };
+  http: HttpConfig;
   consumerRetry: RetryConfig;
   /** Longest a graceful stop waits for the in-process bus to handle what it queued. */
   shutdownDrainMs: number;
@@ -519,7 +590,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     transport,
     decoding: { maxEventBytes: e.MAX_EVENT_BYTES, maxItems: e.MAX_EVENT_ITEMS },
     store,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      allowedHosts:
+        e.HTTP_ALLOWED_HOSTS?.includes('*') === true
+          ? null
+          : (e.HTTP_ALLOWED_HOSTS?.map((name) => name.toLowerCase()) ??
+            (isLoopbackHost(e.HTTP_HOST) ? LOOPBACK_NAMES : null)),
+      trustProxy: trustProxySetting(e.HTTP_TRUST_PROXY),
+      managementPort: e.MANAGEMENT_PORT,
+    },
     consumerRetry: {
       maxAttempts: e.CONSUMER_MAX_ATTEMPTS,
       initialDelayMs: e.CONSUMER_RETRY_INITIAL_MS,
@@ -575,6 +656,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
               publicKey: e.API_JWT_PUBLIC_KEY,
               issuer: e.API_JWT_ISSUER,
               audience: e.API_JWT_AUDIENCE,
+              maxAgeSeconds: e.API_JWT_MAX_AGE_S,
             }
           : null,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,

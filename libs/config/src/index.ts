@@ -10,6 +10,7 @@ export {
   type ComponentManifest,
   type ComponentName,
   type DecodeLimits,
+  type HttpConfig,
   type OutboxConfig,
   type KafkaTransportConfig,
   type RepairConfig,

@@ -12,6 +12,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
 import { BridgeTransportServer, enableMessageContext } from '@bridge/messaging';
+import { applyHttpExposure, gateManagementPaths, listenForManagement } from './http-exposure';
 import { serviceLoggerFor } from './service-logger';
 
 /** Default HTTP ports, so that the services can run side by side on one machine. */
@@ -57,6 +58,8 @@ export async function bootstrapService(
     logger: serviceLoggerFor(config, name),
   });
   app.enableShutdownHooks();
+  applyHttpExposure(app, config.http);
+  gateManagementPaths(app, config.http);
   configure(app);
   const port = config.http.port ?? defaultPort;
   if (config.transport.kind === 'kafka') {
@@ -64,12 +67,14 @@ export async function bootstrapService(
     // the dead member (KAFKA_SESSION_TIMEOUT_MS), and meanwhile liveness, metrics and the API
     // must answer. Kafka keeps what is published in between for the consumers.
     await app.listen(port, config.http.host);
+    await listenForManagement(app, config.http);
     await startConsumers(app);
   } else {
     // The in-process bus delivers only to subscribed consumers: they start before anything
     // (the simulator's traffic, a relay) can publish.
     await startConsumers(app);
     await app.listen(port, config.http.host);
+    await listenForManagement(app, config.http);
   }
   new Logger(`bridge-${name}`).log(
     `listening on http://${config.http.host}:${port} (transport ${config.transport.kind}, store ${config.store.kind})`,

@@ -4,8 +4,11 @@
  * Roles: `reader` may read, `admin` may also write (resolve, approve, ask for a scan).
  *
  * Tokens are compared in constant time (`timingSafeEqual` on the digests, against every entry,
- * so the time taken says nothing about which entry came close). The pure parts (parsing the
- * header, what a role allows, reading a JWT's claims) are exported for their tests.
+ * so the time taken says nothing about which entry came close). JWTs are verified with the
+ * algorithms of the configured key's type only (the token's own `alg` header chooses nothing:
+ * no `none`, no HMAC keyed with a public key), must name a subject and expire, and may not
+ * live longer than the configured maximum age. The pure parts (parsing the header, what a role
+ * allows, reading a JWT's claims, which algorithms a key allows) are exported for their tests.
  */
 import {
   createHash,
@@ -16,6 +19,7 @@ import {
 } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { ApiAuthConfig, ApiRole } from '@bridge/config';
+import { ConfigError } from '@bridge/errors';
 
 export interface Principal {
   /** The token's name, or the JWT's subject: recorded as who resolved or approved. */
@@ -48,12 +52,47 @@ export function roleOfClaims(claims: Record<string, unknown>): ApiRole | null {
   return null;
 }
 
+/** The JWS algorithms a key of this type verifies: the key decides, never the token's header. */
+export function algorithmsFor(key: KeyObject): string[] {
+  if (key.type === 'secret') return ['HS256', 'HS384', 'HS512'];
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec':
+      return (
+        { prime256v1: ['ES256'], secp384r1: ['ES384'], secp521r1: ['ES512'] }[
+          key.asymmetricKeyDetails?.namedCurve ?? ''
+        ] ?? []
+      );
+    case 'ed25519':
+      return ['EdDSA', 'Ed25519'];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Whether a verified token lives longer than `maxAgeSeconds`: from its `iat` to its `exp`, or
+ * from now when it has no `iat`.
+ */
+export function outlivesMaxAge(
+  claims: { exp?: number; iat?: number },
+  maxAgeSeconds: number,
+  nowSeconds: number = Math.floor(Date.now() / 1_000),
+): boolean {
+  if (claims.exp === undefined) return true;
+  return claims.exp - (claims.iat ?? nowSeconds) > maxAgeSeconds;
+}
+
 /** Most characters a bearer credential may have before it is refused unread. */
 const MAX_CREDENTIAL_LENGTH = 8_192;
 
 export class ApiCredentials {
   private readonly digests: Array<{ digest: Buffer; name: string; role: ApiRole }>;
   private readonly jwtKey: KeyObject | null;
+  private readonly jwtAlgorithms: string[];
 
   constructor(private readonly config: Pick<ApiAuthConfig, 'tokens' | 'jwt'>) {
     this.digests = config.tokens.map((token) => ({
@@ -66,6 +105,12 @@ export class ApiCredentials {
       : config.jwt?.secret
         ? createSecretKey(Buffer.from(config.jwt.secret, 'utf8'))
         : null;
+    this.jwtAlgorithms = this.jwtKey ? algorithmsFor(this.jwtKey) : [];
+    if (this.jwtKey && this.jwtAlgorithms.length === 0) {
+      throw new ConfigError(
+        `API_JWT_PUBLIC_KEY: a ${this.jwtKey.asymmetricKeyType ?? 'unknown'} key, which verifies no JWS algorithm Bridge accepts (RSA, EC P-256/384/521, Ed25519)`,
+      );
+    }
   }
 
   /** True when any credential is configured (an API without one can serve nobody). */
@@ -102,12 +147,15 @@ export class ApiCredentials {
     if (!this.jwtKey) return null;
     try {
       const { payload } = await jwtVerify(credential, this.jwtKey, {
+        algorithms: this.jwtAlgorithms,
         issuer: this.config.jwt?.issuer,
         audience: this.config.jwt?.audience,
+        requiredClaims: ['exp', 'sub'],
       });
+      if (outlivesMaxAge(payload, this.config.jwt?.maxAgeSeconds ?? 0)) return null;
       const role = roleOfClaims(payload);
-      if (!role) return null;
-      return { name: payload.sub ?? 'jwt', role };
+      if (!role || !payload.sub) return null;
+      return { name: payload.sub, role };
     } catch {
       return null;
     }
