@@ -5,25 +5,25 @@
  * again it resumes on the same data.
  */
 import 'reflect-metadata';
-import { mkdirSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@bridge/config';
 import { bootstrapService, exitOnFailure } from '@bridge/runtime';
 import { loadSimSettings } from '../../component-sim/src/sim-config';
-import { configureSimHttp } from '../../component-sim/src/sim-http';
 import { configureApiHttp } from '../../api/src/api-http';
+import { ApiCredentials } from '../../api/src/auth/api-credentials';
 import { CONSOLE_PATH } from '../../api/src/console/operator-console';
 import { OPENAPI_PAGE_PATH } from '../../api/src/openapi';
 import { API_PREFIX } from '../../api/src/api-prefix';
-import { ensureAdminToken, withAdminToken } from './admin-token';
+import { ensureAdminToken, prepareDataDir, withAdminToken } from './admin-token';
 import { AllInOneModule } from './all-in-one.module';
 import { lockDataDir } from './data-dir-lock';
 import { embeddedEnvironment } from './embedded-environment';
+import { configureEmbeddedHttp } from './embedded-exposure';
 
 exitOnFailure('bridge', async () => {
   const started = Date.now();
   const embedded = embeddedEnvironment(process.env, process.cwd());
-  mkdirSync(embedded.dataDir, { recursive: true });
+  const dataDir = prepareDataDir(embedded.dataDir);
   const unlock = lockDataDir(embedded.dataDir);
   const admin = ensureAdminToken(embedded.dataDir);
   const config = loadConfig(withAdminToken(embedded.env, admin.token));
@@ -34,11 +34,14 @@ exitOnFailure('bridge', async () => {
     config,
     embedded.port,
     (app) => {
-      configureSimHttp(app);
+      configureEmbeddedHttp(app, new ApiCredentials(config.api));
       configureApiHttp(app);
     },
   );
   const logger = new Logger('bridge');
+  if (dataDir.tightened) {
+    logger.warn(`${embedded.dataDir} was readable by others: now for its owner only (0700)`);
+  }
   const store = config.store.kind === 'pglite' ? config.store.dataDir : 'PostgreSQL';
   logger.log(`data: ${store ?? 'in memory'} (delete it to start afresh)`);
   logger.log(
@@ -54,8 +57,10 @@ exitOnFailure('bridge', async () => {
   logger.log(
     `operator console: ${embedded.componentsUrl}${CONSOLE_PATH}/ (log in with the admin token)`,
   );
+  // The token itself is never logged: logs travel further than the data directory.
   logger.log(
-    `admin token${admin.created ? ' (new)' : ''}: ${admin.token} (kept in ${admin.file}; send it as "Authorization: Bearer <token>")`,
+    `admin token${admin.created ? ' (new)' : ''}: kept in ${admin.file}, readable by you only; ` +
+      `read it with \`cat ${admin.file}\` and send it as "Authorization: Bearer <token>"`,
   );
   logger.log(`ready in ${Date.now() - started} ms; Ctrl-C stops`);
 });

@@ -14,7 +14,11 @@ import { API_PREFIX } from './api-prefix';
 import { mountConsole } from './console/operator-console';
 import { mountApiDocs } from './openapi';
 
+/** Largest JSON body the query API reads (a 413 beyond): its bodies are a reason or a filter. */
+export const API_JSON_BODY_LIMIT = '100kb';
+
 export function configureApiHttp(app: NestExpressApplication): void {
+  app.useBodyParser('json', { limit: API_JSON_BODY_LIMIT });
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   const { rateLimitPerMinute } = app.get<BridgeConfig>(BRIDGE_CONFIG).api;
   if (rateLimitPerMinute > 0) {
