@@ -224,6 +224,7 @@ describe('hostile records on the inbound topics', () => {
         : undefined;
     }, 60_000);
     expect(detail.payload_decoded).toBeNull();
+    expect(detail.decode_error).toMatch(/^undecodable: /);
     expect(detail.decode_error).toContain(`field ${bombs[0].bomb.field}:`);
     expectAllRunning();
   }, 300_000);

@@ -2,8 +2,27 @@
  * A dead letter as the query API shows it: where it came from and why it failed; the key as
  * text; and, for one dead letter, its payload in base64 and decoded with its topic's schema
  * where it decodes (the reason it does not, where it does not).
+ *
+ * Why a payload does not decode is shown to readers as a category and the part of the reason
+ * that is about the bytes: never an internal address (a registry URL, a host and port) that a
+ * failure deeper down happened to name.
  */
+import { TransientError, UndecodableMessageError, errorMessage } from '@bridge/errors';
 import type { StoredDeadLetter } from '@bridge/store';
+
+/** URLs and `host:port` pairs, which locate internal services. */
+const INTERNAL_ADDRESS = /\b[a-z][a-z0-9+.-]*:\/\/\S+|\b[\w.-]+:\d{2,5}\b|\[[0-9a-f:]+\](:\d+)?/gi;
+
+/** Why a payload could not be decoded, as readers may see it: `<category>: <detail>`. */
+export function decodeFailureView(error: unknown): string {
+  if (error instanceof UndecodableMessageError) {
+    return `undecodable: ${errorMessage(error).replace(INTERNAL_ADDRESS, '<address>')}`;
+  }
+  if (error instanceof TransientError) {
+    return 'schema registry unavailable: the payload cannot be decoded now, try again later';
+  }
+  return 'internal error: the payload could not be decoded';
+}
 
 export interface DeadLetterView {
   id: string;
