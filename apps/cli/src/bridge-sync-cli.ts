@@ -1,12 +1,15 @@
 /**
  * `bridge-sync`, the command line of the query API, for operators and scripts (commander):
  * `events list|show|resolve`, `scan run|latest|show`, `repairs list|show|approve|reject`,
- * `dlq list|show|requeue`, `health`. The API's URL and token come from `--url` / `--token` or
- * `BRIDGE_API_URL` / `BRIDGE_API_TOKEN`; output is a table (or `field: value` lines) for people,
+ * `dlq list|show|requeue`, `health`. The API's URL comes from `--url` or `BRIDGE_API_URL`, its
+ * token from `BRIDGE_API_TOKEN`, a token file (`--token-file`, `BRIDGE_API_TOKEN_FILE`) or, with a
+ * warning, `--token` (see `chooseToken`); output is a table (or `field: value` lines) for people,
  * the API's JSON with `--json`; exit codes are `EXIT_CODES`.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, CliError, EXIT_CODES } from './api-client';
+import { chooseToken } from './cli-token';
 import { formatRecord, formatTable } from './table';
 
 type Row = Record<string, unknown>;
@@ -21,6 +24,7 @@ export interface CliIo {
 interface GlobalOptions {
   url?: string;
   token?: string;
+  tokenFile?: string;
   json?: boolean;
 }
 
@@ -33,7 +37,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       'API base URL (env BRIDGE_API_URL)',
       io.env.BRIDGE_API_URL ?? 'http://127.0.0.1:3000',
     )
-    .option('--token <token>', 'bearer token (env BRIDGE_API_TOKEN)')
+    .option('--token <token>', 'bearer token (visible to other users: prefer BRIDGE_API_TOKEN)')
+    .option('--token-file <path>', 'file holding the bearer token (env BRIDGE_API_TOKEN_FILE)')
     .option('--json', 'print the API answer as JSON')
     .exitOverride()
     .configureOutput({
@@ -44,10 +49,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   const client = () => {
     const options = program.opts<GlobalOptions>();
-    return new ApiClient({
-      url: options.url ?? 'http://127.0.0.1:3000',
-      token: options.token ?? io.env.BRIDGE_API_TOKEN,
-    });
+    const { token, warnings } = chooseToken(
+      { argument: options.token, fileArgument: options.tokenFile, env: io.env },
+      (path) => readFileSync(path, 'utf8'),
+    );
+    for (const warning of warnings) io.err(warning);
+    return new ApiClient({ url: options.url ?? 'http://127.0.0.1:3000', token });
   };
   const json = () => program.opts<GlobalOptions>().json === true;
   const print = (value: unknown, human: () => string) =>

@@ -5,8 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { sampleMismatchFinding, SyncEventLog, type SyncEvent } from '@bridge/store';
@@ -124,5 +126,26 @@ describe('bridge-sync against a running API', () => {
     expect((await cli(['dlq', 'requeue'], { BRIDGE_API_TOKEN: ADMIN })).code).toBe(2);
     expect((await cli(['events', 'list'], { BRIDGE_API_URL: 'http://127.0.0.1:9' })).code).toBe(3);
     expect((await cli(['--help'])).code).toBe(0);
+  });
+
+  it('takes its token from a file, and warns when it is given in the arguments', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bridge-cli-token-')), 'token');
+    writeFileSync(file, `${READER}\n`, { mode: 0o600 });
+    const fromFile = await cli(['events', 'list', '--limit', '1'], {
+      BRIDGE_API_TOKEN: '',
+      BRIDGE_API_TOKEN_FILE: file,
+    });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stderr).toBe('');
+    const fromFlag = await cli(['--token-file', file, 'events', 'list'], { BRIDGE_API_TOKEN: '' });
+    expect(fromFlag.code).toBe(0);
+    const inArgv = await cli(['--token', READER, 'events', 'list'], { BRIDGE_API_TOKEN: '' });
+    expect(inArgv.code).toBe(0);
+    expect(inArgv.stderr).toMatch(/a token on the command line can be seen by other users/);
+    const missing = await cli(['--token-file', `${file}.missing`, 'events', 'list'], {
+      BRIDGE_API_TOKEN: '',
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read the token file/);
   });
 });
