@@ -4,7 +4,8 @@
  * output, its data for its owner only, the simulator's admin routes behind the admin token,
  * the simulated components for this machine only, requests naming another host refused (DNS
  * rebinding), the API's body limit on the API's routes and the components' larger one on
- * theirs, and a token file others can read refused at start.
+ * theirs, metrics and health on a management port of their own, the rate limit keyed on the
+ * client a trusted proxy names, and a token file others can read refused at start.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -23,7 +24,16 @@ function externalAddress(): string {
   throw new Error('this machine has no IPv4 address besides loopback to test from');
 }
 
-function startAllInOne(dataDir: string, port: number, allowedHosts: string): ServiceProcess {
+/**
+ * @param managementPort where metrics and health are served (and where `healthy()` asks);
+ *   none: on `port`.
+ */
+function startAllInOne(
+  dataDir: string,
+  port: number,
+  allowedHosts: string,
+  managementPort?: number,
+): ServiceProcess {
   const child = spawn(process.execPath, [distMain('all-in-one')], {
     cwd: ROOT,
     env: {
@@ -33,22 +43,34 @@ function startAllInOne(dataDir: string, port: number, allowedHosts: string): Ser
       HTTP_HOST: '0.0.0.0',
       HTTP_PORT: String(port),
       HTTP_ALLOWED_HOSTS: allowedHosts,
+      HTTP_TRUST_PROXY: 'loopback',
+      API_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+      ...(managementPort ? { MANAGEMENT_PORT: String(managementPort) } : {}),
       SIM_DEMO_RATE: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new ServiceProcess('all-in-one', 'all-in-one', port, child);
+  return new ServiceProcess('all-in-one', 'all-in-one', managementPort ?? port, child);
 }
+
+const RATE_LIMIT = 30;
 
 /** A raw request, so that the `Host` header is exactly what the test says. */
 function send(
   url: string,
-  options: { method?: string; host?: string; token?: string; body?: string } = {},
+  options: {
+    method?: string;
+    host?: string;
+    token?: string;
+    body?: string;
+    forwardedFor?: string;
+  } = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const headers: Record<string, string> = { host: options.host ?? target.host };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.forwardedFor) headers['x-forwarded-for'] = options.forwardedFor;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const req = httpRequest(
       target,
@@ -70,13 +92,14 @@ describe('the one-process start on a shared network', () => {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'bridge-exposure-')), 'data');
   const external = externalAddress();
   let port: number;
+  let managementPort: number;
   let bridge: ServiceProcess;
   let token: string;
   let local: string;
 
   beforeAll(async () => {
-    [port] = await freePorts(1);
-    bridge = startAllInOne(dataDir, port, `127.0.0.1,localhost,${external}`);
+    [port, managementPort] = await freePorts(2);
+    bridge = startAllInOne(dataDir, port, `127.0.0.1,localhost,${external}`, managementPort);
     await bridge.healthy(120_000);
     token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     local = `http://127.0.0.1:${port}`;
@@ -107,7 +130,7 @@ describe('the one-process start on a shared network', () => {
     expect(fromNetwork.status).toBe(403);
     expect(fromNetwork.body).toContain('only clients on this machine');
     // The console and the API stay reachable from the network.
-    expect((await send(`http://${external}:${port}/health/live`)).status).toBe(200);
+    expect((await send(`http://${external}:${port}/console/`)).status).toBe(200);
   });
 
   it('refuses a request naming a host it does not answer to (DNS rebinding)', async () => {
@@ -140,6 +163,26 @@ describe('the one-process start on a shared network', () => {
       body: JSON.stringify({ entities: keys }),
     });
     expect(lookup.status).toBe(200);
+  });
+
+  it('serves metrics and health on the management port only', async () => {
+    const management = `http://127.0.0.1:${managementPort}`;
+    expect((await send(`${management}/metrics`)).status).toBe(200);
+    expect((await send(`${management}/health/ready`)).status).toBe(200);
+    expect((await send(`${management}/api/v1/bridge/sync/events`, { token })).status).toBe(404);
+    expect((await send(`${local}/metrics`)).status).toBe(404);
+    expect((await send(`${local}/health/live`)).status).toBe(404);
+  });
+
+  it('rate-limits the client a trusted proxy names, not the proxy', async () => {
+    const events = `${local}/api/v1/bridge/sync/events?limit=1`;
+    const answers: number[] = [];
+    for (let i = 0; i <= RATE_LIMIT; i += 1) {
+      answers.push((await send(events, { token, forwardedFor: '203.0.113.7' })).status);
+    }
+    expect(answers.slice(0, RATE_LIMIT).every((status) => status === 200)).toBe(true);
+    expect(answers[RATE_LIMIT]).toBe(429);
+    expect((await send(events, { token, forwardedFor: '203.0.113.8' })).status).toBe(200);
   });
 
   it('refuses to start on an admin token file others can read', async () => {
