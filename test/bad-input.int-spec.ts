@@ -19,6 +19,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { TopicSchemas, Topics, type Topic } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
+import { framed } from '../libs/messaging/test/length-bombs';
 import { eventually, stackEnv } from './stack-config';
 import { startPipeline, type Pipeline } from './pipeline-harness';
 import { PrivateBroker } from './private-broker';
@@ -37,14 +38,6 @@ const INBOUND: Topic[] = [
 
 type AvroField = { name: string; type: unknown; default?: unknown };
 type AvroRecord = { type: 'record'; name: string; namespace?: string; fields: AvroField[] };
-
-/** Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
-function framed(schemaId: number, body: Buffer, magic = 0): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt8(magic, 0);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
-}
 
 describe('bad input on the inbound topics', () => {
   const broker = new PrivateBroker();

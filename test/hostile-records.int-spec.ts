@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { DEAD_LETTER_TOPIC, INBOUND_TOPICS, type DeadLetter, type Topic } from '@bridge/contracts';
 import { EventPublisher, EventSubscriber, type Subscription } from '@bridge/messaging';
-import { lengthBombsFor } from '../libs/messaging/test/length-bombs';
+import { framed, lengthBombsFor } from '../libs/messaging/test/length-bombs';
 import { eventually, stackEnv } from './stack-config';
 import { startSimulatedComponents, type SimulatedComponents } from './pipeline-harness';
 import { PrivateBroker } from './private-broker';
@@ -36,13 +36,6 @@ import {
 } from './service-processes';
 
 const RANDOM_IDS = 10_000;
-
-/** Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
-function framed(schemaId: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
-}
 
 /** Resident memory of a process in MiB, as the kernel reports it. */
 function rssMiB(pid: number | undefined): number {

@@ -1,5 +1,5 @@
 /**
- * Length bombs: small Avro bodies of an inbound topic's own schema whose array block counts or
+ * Hostile records for tests: the Confluent frame, and length bombs, small Avro bodies of an inbound topic's own schema whose array block counts or
  * string lengths claim far more than the record holds, for the unit tests of the bounded
  * decoder and the hostile-records integration test. Each body is a valid record of the topic
  * except for one field, so that what refuses it is the bound on that field and nothing else.
@@ -14,6 +14,14 @@ export interface LengthBomb {
   field: string;
   /** The Avro body (no wire-format header). */
   body: Buffer;
+}
+
+/** Confluent wire format: magic byte (0), the schema id (4 bytes, big-endian), the Avro body. */
+export function framed(schemaId: number, body: Buffer, magic = 0): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt8(magic, 0);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
 }
 
 /** Avro's zig-zag varint of `value`, for any value a long can hold and beyond. */
