@@ -16,6 +16,10 @@ import {
 } from '@nestjs/common';
 import { COMPONENTS, ConfigModule, type BridgeConfig } from '@bridge/config';
 import { MessagingModule } from '@bridge/messaging';
+import { ComponentAuthMiddleware } from './auth/component-auth.middleware';
+import { ComponentAuthority } from './auth/component-authority';
+import { OAuthTokenController } from './auth/oauth-token.controller';
+import { SimAuthController } from './auth/sim-auth.controller';
 import { ComponentGateMiddleware } from './faults/component-gate.middleware';
 import { ComponentRoutes } from './faults/component-routes';
 import { FaultInjector } from './faults/fault-injector';
@@ -29,9 +33,14 @@ import { ComponentSimulator } from './scenario/component-simulator';
 import { SIM_SETTINGS, type SimSettings } from './sim-config';
 import { ComponentState } from './state/component-state';
 
-/** The simulated components' APIs: every request to them passes the fault gate first. */
+/** The simulated components' APIs: every request to them passes authentication and faults first. */
 const COMPONENT_CONTROLLERS = [CappellaController, HippoController, CanonController];
-const CONTROLLERS = [...COMPONENT_CONTROLLERS, SimAdminController];
+const CONTROLLERS = [
+  ...COMPONENT_CONTROLLERS,
+  SimAdminController,
+  SimAuthController,
+  OAuthTokenController,
+];
 
 function simProviders(settings: SimSettings): Provider[] {
   return [
@@ -39,6 +48,7 @@ function simProviders(settings: SimSettings): Provider[] {
     { provide: ComponentState, useFactory: () => new ComponentState() },
     { provide: HitCounter, useFactory: () => new HitCounter() },
     { provide: ComponentRoutes, useFactory: () => new ComponentRoutes(COMPONENT_CONTROLLERS) },
+    { provide: ComponentAuthority, useFactory: () => new ComponentAuthority(settings.auth) },
     FaultInjector,
     ComponentSimulator,
   ];
@@ -66,10 +76,13 @@ export class ComponentSimModule implements NestModule {
     };
   }
 
-  /** The gate runs under each component's path prefix, before Nest's routing. */
+  /**
+   * Authentication (`SIM_AUTH`), then the fault gate, under each component's path prefix,
+   * before Nest's routing.
+   */
   configure(consumer: MiddlewareConsumer): void {
     consumer
-      .apply(ComponentGateMiddleware)
+      .apply(ComponentAuthMiddleware, ComponentGateMiddleware)
       .forRoutes(
         ...COMPONENTS.map((name) => ({ path: `${name}/*path`, method: RequestMethod.ALL })),
       );

@@ -43,4 +43,32 @@ describe('loadSimSettings', () => {
     expect((error as Error).message).toMatch(/SIM_SEED/);
     expect((error as Error).message).toMatch(/SIM_FAULTS/);
   });
+
+  it('requires no authentication by default, and what each SIM_AUTH kind needs otherwise', () => {
+    expect(loadSimSettings({}).auth).toEqual({ kind: 'none' });
+    expect(loadSimSettings({ SIM_AUTH: 'bearer', SIM_AUTH_TOKEN: 'static-token-1' }).auth).toEqual({
+      kind: 'bearer',
+      token: 'static-token-1',
+    });
+    expect(
+      loadSimSettings({
+        SIM_AUTH: 'oauth2',
+        SIM_AUTH_CLIENT_SECRET: 'sim-secret',
+        SIM_AUTH_TOKEN_TTL_MS: '1500',
+      }).auth,
+    ).toEqual({
+      kind: 'oauth2',
+      clientId: 'bridge-sync',
+      clientSecret: 'sim-secret',
+      tokenTtlMs: 1500,
+      audience: undefined,
+    });
+    expect(() => loadSimSettings({ SIM_AUTH: 'bearer' })).toThrow(
+      /SIM_AUTH_TOKEN: required when SIM_AUTH=bearer/,
+    );
+    expect(() => loadSimSettings({ SIM_AUTH: 'oauth2', SIM_PORT: 'http' })).toThrow(
+      /SIM_PORT[\s\S]*SIM_AUTH_CLIENT_SECRET: required when SIM_AUTH=oauth2/,
+    );
+    expect(() => loadSimSettings({ SIM_AUTH: 'kerberos' })).toThrow(/SIM_AUTH/);
+  });
 });

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '@bridge/errors';
+import { SimAuthEnvSchema, type SimAuthSettings } from './auth/sim-auth-settings';
 import { ComponentFaultsSchema, DEFAULT_HANG_MS } from './faults/fault-plan';
 import type { DemoSettings } from './scenario/demo-traffic';
 
@@ -69,6 +70,8 @@ export interface SimSettings {
   canonPublishEvictions: boolean;
   initialFaults: NonNullable<SimEnv['SIM_FAULTS']>;
   demo: DemoSettings;
+  /** What the component endpoints require of Bridge (`SIM_AUTH*`). */
+  auth: SimAuthSettings;
   logLevel: SimEnv['LOG_LEVEL'];
 }
 
@@ -77,8 +80,9 @@ export const SIM_SETTINGS = Symbol('SimSettings');
 /** Validates the `SIM_*` variables; throws a `ConfigError` listing every problem. */
 export function loadSimSettings(env: NodeJS.ProcessEnv = process.env): SimSettings {
   const parsed = SimEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
+  const auth = SimAuthEnvSchema.safeParse(env);
+  if (!parsed.success || !auth.success) {
+    const problems = [...(parsed.error?.issues ?? []), ...(auth.error?.issues ?? [])].map(
       (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
     );
     throw new ConfigError(`invalid simulator settings:\n  ${problems.join('\n  ')}`);
@@ -97,6 +101,7 @@ export function loadSimSettings(env: NodeJS.ProcessEnv = process.env): SimSettin
     canonPublishEvictions: e.SIM_CANON_PUBLISH_EVICTIONS,
     initialFaults: e.SIM_FAULTS ?? {},
     demo: { ratePerSecond: e.SIM_DEMO_RATE, longLagMs: e.SIM_DEMO_LONG_LAG_MS },
+    auth: auth.data,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
+import { Secret } from '@bridge/config';
+import {
+  ComponentCredentialsError,
+  ComponentRequestError,
+  ComponentUnavailableError,
+} from '@bridge/errors';
+import { metricsRegistry } from '@bridge/metrics';
 import {
   ScriptedComponentServer,
   closedPortUrl,
@@ -268,5 +274,190 @@ describe('ComponentHttp', () => {
     await http.close();
     await expect(http.getJson('/things/x', Thing)).rejects.toThrow(/client closed/);
     expect(server.hits).toBe(0);
+  });
+});
+
+describe('ComponentHttp with credentials', () => {
+  const SECRET = 'client-secret-e5a09c';
+  let component: ScriptedComponentServer;
+  let tokens: ScriptedComponentServer;
+  let http: ComponentHttp;
+
+  /** A token endpoint that hands out `tok-1`, `tok-2`…; the component accepts `accepted`. */
+  async function setUp(
+    accepted: (authorization: string | undefined) => boolean,
+    tokenScript: Script = (_request, hit) => ({
+      status: 200,
+      body: { access_token: `tok-${hit}`, token_type: 'Bearer', expires_in: 3600 },
+    }),
+    overrides: ManifestOverrides = {},
+  ): Promise<void> {
+    tokens = await ScriptedComponentServer.start(tokenScript);
+    component = await ScriptedComponentServer.start((request) =>
+      accepted(request.headers.authorization)
+        ? { status: 200, body: { id: 'x' } }
+        : { status: 401, body: { error: 'invalid_token' } },
+    );
+    http = new ComponentHttp(
+      'canon',
+      testManifest(component.baseUrl, {
+        ...overrides,
+        auth: {
+          kind: 'oauth2',
+          tokenUrl: `${tokens.baseUrl}/token`,
+          clientId: 'bridge',
+          clientSecret: new Secret(SECRET),
+          scopes: [],
+          clientAuthentication: 'basic',
+        },
+      }),
+    );
+  }
+
+  afterEach(async () => {
+    await http?.close();
+    await component?.close();
+    await tokens?.close();
+  });
+
+  it('sends a static bearer token, and takes a 401 to it as a refusal without retrying', async () => {
+    component = await ScriptedComponentServer.start((request) =>
+      request.headers.authorization === 'Bearer static-1'
+        ? { status: 200, body: { id: 's' } }
+        : { status: 401 },
+    );
+    http = new ComponentHttp(
+      'hippo',
+      testManifest(component.baseUrl, {
+        auth: { kind: 'bearer', token: new Secret('static-1') },
+      }),
+    );
+    await expect(http.getJson('/things/s', Thing)).resolves.toEqual({ id: 's' });
+    await http.close();
+    http = new ComponentHttp(
+      'hippo',
+      testManifest(component.baseUrl, {
+        auth: { kind: 'bearer', token: new Secret('static-2') },
+      }),
+    );
+    const refused = http.getJson('/things/s', Thing);
+    await expect(refused).rejects.toBeInstanceOf(ComponentRequestError);
+    await expect(refused).rejects.toMatchObject({ status: 401 });
+    expect(component.hits).toBe(2);
+  });
+
+  it('gets one token for many calls and sends it with each', async () => {
+    await setUp((authorization) => authorization === 'Bearer tok-1');
+    await Promise.all(Array.from({ length: 20 }, () => http.getJson('/things/x', Thing)));
+    expect(tokens.hits).toBe(1);
+    expect(component.hits).toBe(20);
+  });
+
+  it('after a 401 renews the token once and repeats the call once', async () => {
+    let valid = 'Bearer tok-1';
+    await setUp((authorization) => authorization === valid);
+    await http.getJson('/things/x', Thing);
+    valid = 'Bearer tok-2'; // tok-1 revoked
+    await expect(
+      http.postJson('/things', { a: 1 }, Thing, { retry: 'unprocessed' }),
+    ).resolves.toEqual({ id: 'x' });
+    expect(tokens.hits).toBe(2);
+    expect(component.requests.map((request) => request.headers.authorization)).toEqual([
+      'Bearer tok-1',
+      'Bearer tok-1',
+      'Bearer tok-2',
+    ]);
+    expect(http.stats()).toMatchObject({ requests: 3, failures: 0 });
+  });
+
+  it('renews once for 20 calls refused together, and all of them succeed', async () => {
+    let valid = 'Bearer tok-1';
+    await setUp((authorization) => authorization === valid);
+    await http.getJson('/things/x', Thing);
+    valid = 'Bearer tok-2';
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => http.getJson('/things/x', Thing)),
+    );
+    expect(answers).toHaveLength(20);
+    expect(tokens.hits).toBe(2);
+  });
+
+  it('fails the call on a second 401, with one renewal and no retry beyond it', async () => {
+    await setUp(() => false);
+    const refused = http.getJson('/things/x', Thing);
+    await expect(refused).rejects.toBeInstanceOf(ComponentRequestError);
+    await expect(refused).rejects.toMatchObject({ status: 401, component: 'canon' });
+    expect(component.hits).toBe(2);
+    expect(tokens.hits).toBe(2);
+  });
+
+  it('fails like an unavailable component when the token endpoint is down: retried, counted by the breaker, nothing sent', async () => {
+    await setUp(
+      () => true,
+      () => ({ status: 503 }),
+      {
+        retry: { maxAttempts: 3 },
+        circuitBreaker: { consecutiveFailures: 3, halfOpenAfterMs: 60_000 },
+      },
+    );
+    const failed = http.postJson('/things', {}, Thing, { retry: 'unprocessed' });
+    await expect(failed).rejects.toBeInstanceOf(ComponentUnavailableError);
+    await expect(failed).rejects.toMatchObject({ unprocessed: true });
+    await expect(failed).rejects.toThrow(
+      `canon: POST /things: token endpoint ${tokens.baseUrl}/token: HTTP 503 after 3 attempts`,
+    );
+    expect(tokens.hits).toBe(3);
+    expect(component.hits).toBe(0);
+    expect(http.stats().circuitState).toBe('open');
+  });
+
+  it('fails at once, permanently, when the token endpoint refuses the client', async () => {
+    await setUp(
+      () => true,
+      () => ({ status: 401, body: { error: 'invalid_client' } }),
+      { retry: { maxAttempts: 3 }, circuitBreaker: { consecutiveFailures: 1 } },
+    );
+    const refused = http.getJson('/things/x', Thing);
+    await expect(refused).rejects.toBeInstanceOf(ComponentCredentialsError);
+    await expect(refused).rejects.toThrow(
+      /^canon: token endpoint .* refused: HTTP 401 invalid_client$/,
+    );
+    expect(tokens.hits).toBe(1);
+    expect(component.hits).toBe(0);
+    expect(http.stats()).toMatchObject({ failures: 1, circuitState: 'closed' });
+  });
+
+  it('keeps the client secret out of errors and metrics, whatever fails', async () => {
+    let hit = 0;
+    await setUp(
+      () => true,
+      (request) => {
+        hit += 1;
+        // Echoes the credentials it received: first as a server error, then as a refusal.
+        const description = `${String(request.headers.authorization)} ${SECRET}`;
+        return hit === 1
+          ? { status: 500, body: { error: 'server_error', error_description: description } }
+          : { status: 400, body: { error: 'invalid_request', error_description: description } };
+      },
+      { retry: { maxAttempts: 1 } },
+    );
+    const errors: unknown[] = [];
+    for (let call = 0; call < 2; call += 1) {
+      await http.getJson('/things/x', Thing).catch((error: unknown) => errors.push(error));
+    }
+    expect(errors[0]).toBeInstanceOf(ComponentUnavailableError);
+    expect(errors[1]).toBeInstanceOf(ComponentCredentialsError);
+    for (const error of errors) {
+      const text = `${String(error)} ${JSON.stringify(error)} ${String((error as Error).cause)}`;
+      expect(text).toContain('[secret]');
+      expect(text).not.toContain(SECRET);
+    }
+    const metrics = await metricsRegistry.metrics();
+    expect(metrics).toMatch(/component="canon",endpoint="GET \/things\/x",kind="credentials"/);
+    expect(metrics).toMatch(
+      /component="canon",endpoint="GET \/things\/x",kind="credentials_refused"/,
+    );
+    expect(metrics).not.toContain(SECRET);
+    expect(metrics).not.toContain('tok-');
   });
 });

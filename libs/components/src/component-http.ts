@@ -8,11 +8,16 @@
  *     → pacing (bottleneck, only when the manifest sets a rate limit)
  *       → concurrency limit (cockatiel bulkhead: manifest maxConcurrency)
  *         → circuit breaker (cockatiel, consecutive failures)
- *           → one attempt (undici keep-alive pool, per-attempt deadline, zod-validated body)
+ *           → one attempt: credentials (the `Authorization` header the manifest's `auth` calls
+ *             for, see component-credentials.ts), then the request (undici keep-alive pool,
+ *             per-request deadline, zod-validated body); a 401 to a renewable token renews it
+ *             and sends the request once more within the same attempt
  *
  * The limiter sits outside the breaker so that calls queued while a component dies fail fast
  * once the circuit opens instead of each waiting out its own timeout; the backoff sits outside
- * the limiter so that a call waiting to retry does not hold a concurrency slot.
+ * the limiter so that a call waiting to retry does not hold a concurrency slot. A token endpoint
+ * that cannot answer fails the attempt like the component would (retried, counted by the
+ * breaker); one that refuses Bridge's credentials fails the call at once.
  */
 import Bottleneck from 'bottleneck';
 import {
@@ -36,9 +41,19 @@ import {
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { ComponentManifest, ComponentName } from '@bridge/config';
-import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
+import {
+  ComponentCredentialsError,
+  ComponentRequestError,
+  ComponentUnavailableError,
+  errorMessage,
+} from '@bridge/errors';
 import { bindToMessageContext } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
+import {
+  credentialsFor,
+  TokenEndpointUnavailable,
+  type ComponentCredentials,
+} from './component-credentials';
 import { endpointLabel } from './endpoint-label';
 import {
   classifyStatus,
@@ -120,7 +135,10 @@ interface Call<T> {
   beforeSend?: () => Promise<void>;
 }
 
-/** How an attempt without an answer ended: `status_503`, `timeout`, `unreached`, `connection`. */
+/**
+ * How an attempt without an answer ended: `status_503`, `timeout`, `unreached`, `connection`,
+ * `credentials` (no token to send).
+ */
 function attemptOutcome(failure: AttemptFailure): string {
   return failure.kind === 'status' ? `status_${failure.status ?? 'unknown'}` : failure.kind;
 }
@@ -129,6 +147,7 @@ function attemptOutcome(failure: AttemptFailure): string {
 function callErrorKind(error: unknown): string {
   if (error instanceof BrokenCircuitError) return 'circuit_open';
   if (error instanceof AttemptFailure) return attemptOutcome(error);
+  if (error instanceof ComponentCredentialsError) return 'credentials_refused';
   return 'unavailable';
 }
 
@@ -156,6 +175,7 @@ export class ComponentHttp {
   constructor(
     readonly component: ComponentName,
     private readonly manifest: ComponentManifest,
+    private readonly credentials: ComponentCredentials = credentialsFor(component, manifest),
   ) {
     const url = new URL(manifest.baseUrl);
     // A base URL may carry a path (behind a gateway); SPEC paths are appended to it.
@@ -255,7 +275,7 @@ export class ComponentHttp {
     this.closing ??= (async () => {
       this.removeCircuitSource();
       await this.pacing?.stop({ dropWaitingJobs: true });
-      await this.pool.close();
+      await Promise.all([this.pool.close(), this.credentials.close()]);
     })();
     return this.closing;
   }
@@ -355,26 +375,62 @@ export class ComponentHttp {
   }
 
   private async attemptOnce<T>(call: Call<T>): Promise<Answer<T>> {
+    const authorization = await this.authorize(call);
+    const reply = await this.exchange(call, authorization);
+    // A 401 to a renewable token mostly means it expired or was revoked since it was handed
+    // out: one renewal, one more request. The component has not acted on a request it did not
+    // authenticate, so this is safe for writes too. Not paced: it replaces a refused request.
+    if (reply.status === 401 && authorization !== null && this.credentials.renewable) {
+      this.credentials.discard(authorization);
+      const renewed = await this.authorize(call);
+      this.counters.retries += 1;
+      const again = await this.exchange(call, renewed);
+      return this.interpret(call, again.status, again.retryAfter, again.text);
+    }
+    return this.interpret(call, reply.status, reply.retryAfter, reply.text);
+  }
+
+  /** The `Authorization` header for this attempt; a token endpoint that is down fails it. */
+  private async authorize(call: Call<unknown>): Promise<string | null> {
+    try {
+      return await this.credentials.authorization();
+    } catch (error) {
+      if (!(error instanceof TokenEndpointUnavailable)) throw error;
+      const facts: AttemptFailureFacts = { kind: 'credentials', retryAfterMs: null };
+      throw new AttemptFailure(
+        'credentials',
+        undefined,
+        null,
+        shouldRetry(facts, call.retry, this.retryAfterCapMs),
+        error.message,
+      );
+    }
+  }
+
+  /** One request and its whole answer, within the manifest's `timeoutMs`. */
+  private async exchange(
+    call: Call<unknown>,
+    authorization: string | null,
+  ): Promise<{ status: number; retryAfter: string | string[] | undefined; text: string }> {
     this.counters.requests += 1;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.manifest.timeoutMs);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (authorization !== null) headers.authorization = authorization;
     try {
       const response = await this.pool.request({
         method: call.method,
         path: this.pathPrefix + call.path,
-        headers:
-          call.body === undefined
-            ? { accept: 'application/json' }
-            : { accept: 'application/json', 'content-type': 'application/json' },
+        headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         signal: deadline.signal,
       });
       // Read inside the deadline: a component that stalls mid-body is as unavailable as one
       // that never answers.
       const text = await response.body.text();
-      return this.interpret(call, response.statusCode, response.headers['retry-after'], text);
+      return { status: response.statusCode, retryAfter: response.headers['retry-after'], text };
     } catch (error) {
-      if (error instanceof AttemptFailure) throw error;
       const kind = callFailureOf(errorCode(error), deadline.signal.aborted);
       const facts: AttemptFailureFacts = { kind, retryAfterMs: null };
       throw new AttemptFailure(

@@ -89,7 +89,7 @@ describe('shouldRetry', () => {
   const cap = 1_000;
 
   it('retries every transient failure of a repeatable call', () => {
-    for (const kind of ['timeout', 'unreached', 'connection'] as const) {
+    for (const kind of ['timeout', 'unreached', 'connection', 'credentials'] as const) {
       expect(shouldRetry({ kind, retryAfterMs: null }, 'transient', cap)).toBe(true);
     }
     expect(shouldRetry({ kind: 'status', status: 500, retryAfterMs: null }, 'transient', cap)).toBe(
@@ -99,6 +99,8 @@ describe('shouldRetry', () => {
 
   it('retries a non-repeatable call only when the component cannot have processed it', () => {
     expect(shouldRetry({ kind: 'unreached', retryAfterMs: null }, 'unprocessed', cap)).toBe(true);
+    // No token to send it with: the request never left.
+    expect(shouldRetry({ kind: 'credentials', retryAfterMs: null }, 'unprocessed', cap)).toBe(true);
     expect(
       shouldRetry({ kind: 'status', status: 429, retryAfterMs: null }, 'unprocessed', cap),
     ).toBe(true);

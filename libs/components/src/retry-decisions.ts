@@ -15,8 +15,10 @@ export type StatusClass = 'ok' | 'not_found' | 'transient' | 'refused';
  * - `timeout`: no complete answer within the manifest's `timeoutMs`.
  * - `unreached`: the connection could not be established, so the request was never sent.
  * - `connection`: the connection broke after the request may have been sent.
+ * - `credentials`: no token could be had from the component's token endpoint, so the request
+ *   was never sent.
  */
-export type CallFailure = 'status' | 'timeout' | 'unreached' | 'connection';
+export type CallFailure = 'status' | 'timeout' | 'unreached' | 'connection' | 'credentials';
 
 /**
  * `transient`: retry every transient failure (reads and idempotent writes).
@@ -105,15 +107,17 @@ export function shouldRetry(
 }
 
 /**
- * Whether the component cannot have acted on the request: it was never sent, or the answer says
- * it was not processed — 429 (RFC 6585) and 503 (RFC 9110 §15.6.4: the server is unable to
- * handle the request). Any other answer, a timeout or a broken connection leaves it open.
+ * Whether the component cannot have acted on the request: it was never sent (no connection, or
+ * no token to send it with), or the answer says it was not processed — 429 (RFC 6585) and 503
+ * (RFC 9110 §15.6.4: the server is unable to handle the request). Any other answer, a timeout
+ * or a broken connection leaves it open.
  */
 export function certainlyUnprocessed(
   failure: Pick<AttemptFailureFacts, 'kind' | 'status'>,
 ): boolean {
   return (
     failure.kind === 'unreached' ||
+    failure.kind === 'credentials' ||
     (failure.kind === 'status' && (failure.status === 429 || failure.status === 503))
   );
 }

@@ -3,7 +3,13 @@
  * then checks what actually reached the wire (requests, bodies, peak concurrency), so the
  * clients are exercised through undici's real sockets rather than through mocks.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ComponentManifest } from '@bridge/config';
 
@@ -12,6 +18,8 @@ export interface ReceivedRequest {
   /** Path without the query string, still URL-encoded as sent. */
   path: string;
   query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** JSON bodies parsed; form bodies (a token request) as their fields. */
   body: unknown;
 }
 
@@ -81,7 +89,8 @@ export class ScriptedComponentServer {
       method: request.method ?? 'GET',
       path: url.pathname,
       query: url.searchParams,
-      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      headers: request.headers,
+      body: parsedBody(text, request.headers['content-type']),
     };
     this.requests.push(received);
     const reply = this.script(received, this.requests.length);
@@ -98,6 +107,14 @@ export class ScriptedComponentServer {
     }, reply.delayMs);
     this.timers.add(timer);
   }
+}
+
+function parsedBody(text: string, contentType: string | undefined): unknown {
+  if (text === '') return undefined;
+  if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  return JSON.parse(text) as unknown;
 }
 
 /** A port nothing listens on, for "connection refused". */
@@ -117,6 +134,7 @@ export interface ManifestOverrides {
   retry?: Partial<ComponentManifest['retry']>;
   circuitBreaker?: Partial<ComponentManifest['circuitBreaker']>;
   capabilities?: Partial<ComponentManifest['capabilities']>;
+  auth?: ComponentManifest['auth'];
 }
 
 /** Small delays and a high breaker threshold, so that only the behaviour under test shows. */
@@ -137,5 +155,6 @@ export function testManifest(
       ...overrides.circuitBreaker,
     },
     capabilities: { bulkLookup: false, bulkLookupMax: 1_000, ...overrides.capabilities },
+    auth: overrides.auth ?? { kind: 'none' },
   };
 }

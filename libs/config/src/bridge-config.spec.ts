@@ -235,3 +235,195 @@ describe('loadConfig: components and checks', () => {
     expect(() => loadConfig({ SCAN_TIMEZONE: 'Mars/Olympus' })).toThrow(/SCAN_TIMEZONE/);
   });
 });
+
+describe('loadConfig: how Bridge authenticates to the components', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'component-auth-'));
+  let written = 0;
+
+  /** A manifest file with `content`, and the environment that points at it. */
+  function withManifest(content: object, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    written += 1;
+    const file = join(dir, `components-${written}.json`);
+    writeFileSync(file, JSON.stringify(content));
+    return { COMPONENT_MANIFEST_FILE: file, ...env };
+  }
+
+  function configErrorOf(env: NodeJS.ProcessEnv): string {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('loadConfig accepted the configuration');
+  }
+
+  it('sends no credentials unless the manifest asks for them', () => {
+    const { components } = loadConfig({});
+    expect(components.cappella.auth).toEqual({ kind: 'none' });
+    expect(components.hippo.auth).toEqual({ kind: 'none' });
+    expect(components.canon.auth).toEqual({ kind: 'none' });
+  });
+
+  it('reads a static bearer token from the variable or the file the manifest names', () => {
+    const tokenFile = join(dir, 'canon-token');
+    writeFileSync(tokenFile, 'canon-static-token-9f2c\n');
+    const { components } = loadConfig(
+      withManifest(
+        {
+          hippo: { auth: { kind: 'bearer', token: { env: 'HIPPO_TOKEN' } } },
+          canon: { auth: { kind: 'bearer', token: { file: tokenFile } } },
+        },
+        { HIPPO_TOKEN: 'hippo-static-token-51ab' },
+      ),
+    );
+    const { hippo, canon, cappella } = components;
+    if (hippo.auth.kind !== 'bearer' || canon.auth.kind !== 'bearer') {
+      throw new Error(`expected bearer auth, got ${hippo.auth.kind} and ${canon.auth.kind}`);
+    }
+    expect(hippo.auth.token.reveal()).toBe('hippo-static-token-51ab');
+    expect(canon.auth.token.reveal()).toBe('canon-static-token-9f2c'); // without the newline
+    expect(cappella.auth).toEqual({ kind: 'none' });
+    // A logged configuration does not show the tokens.
+    const printed = `${JSON.stringify(components)} ${String(hippo.auth.token)}`;
+    expect(printed).not.toContain('hippo-static-token-51ab');
+    expect(printed).not.toContain('canon-static-token-9f2c');
+    expect(printed).toContain('[secret]');
+  });
+
+  it('reads OAuth2 client credentials, with scopes and audience', () => {
+    const { components } = loadConfig(
+      withManifest(
+        {
+          cappella: {
+            auth: {
+              kind: 'oauth2',
+              tokenUrl: 'https://login.example.org/oauth2/token',
+              clientId: 'bridge-sync',
+              clientSecret: { env: 'CAPPELLA_CLIENT_SECRET' },
+              scopes: ['runs:read', 'runs:submit'],
+              audience: 'https://cappella.example.org',
+            },
+          },
+          hippo: {
+            auth: {
+              kind: 'oauth2',
+              tokenUrl: 'https://login.example.org/oauth2/token',
+              clientId: 'bridge-sync',
+              clientSecret: { env: 'HIPPO_CLIENT_SECRET' },
+              clientAuthentication: 'body',
+            },
+          },
+        },
+        {
+          CAPPELLA_CLIENT_SECRET: 'cappella-secret-77d1',
+          HIPPO_CLIENT_SECRET: 'hippo-secret-0c4e',
+        },
+      ),
+    );
+    expect(components.cappella.auth).toMatchObject({
+      kind: 'oauth2',
+      tokenUrl: 'https://login.example.org/oauth2/token',
+      clientId: 'bridge-sync',
+      scopes: ['runs:read', 'runs:submit'],
+      audience: 'https://cappella.example.org',
+      clientAuthentication: 'basic',
+    });
+    expect(components.hippo.auth).toMatchObject({
+      scopes: [],
+      audience: undefined,
+      clientAuthentication: 'body',
+    });
+    if (components.cappella.auth.kind !== 'oauth2') throw new Error('expected oauth2');
+    expect(components.cappella.auth.clientSecret.reveal()).toBe('cappella-secret-77d1');
+  });
+
+  it('refuses a missing variable or an unreadable file, naming the component', () => {
+    const message = configErrorOf(
+      withManifest({
+        hippo: { auth: { kind: 'bearer', token: { env: 'HIPPO_TOKEN' } } },
+        canon: {
+          auth: {
+            kind: 'oauth2',
+            tokenUrl: 'https://login.example.org/token',
+            clientId: 'bridge',
+            clientSecret: { file: join(dir, 'no-such-secret') },
+          },
+        },
+      }),
+    );
+    expect(message).toContain('COMPONENT_MANIFEST_FILE: hippo.auth.token: HIPPO_TOKEN is not set');
+    expect(message).toMatch(
+      /COMPONENT_MANIFEST_FILE: canon\.auth\.clientSecret: cannot read .*no-such-secret \(ENOENT\)/,
+    );
+    expect(message).not.toMatch(/cappella/);
+  });
+
+  it('refuses an empty secret and one that cannot go into a header', () => {
+    const emptyFile = join(dir, 'empty-secret');
+    writeFileSync(emptyFile, '\n');
+    const message = configErrorOf(
+      withManifest(
+        {
+          cappella: { auth: { kind: 'bearer', token: { env: 'CAPPELLA_TOKEN' } } },
+          hippo: { auth: { kind: 'bearer', token: { file: emptyFile } } },
+          canon: { auth: { kind: 'bearer', token: { env: 'CANON_TOKEN' } } },
+        },
+        { CAPPELLA_TOKEN: '  ', CANON_TOKEN: 'two words-of-secret' },
+      ),
+    );
+    expect(message).toContain('cappella.auth.token: CAPPELLA_TOKEN is empty');
+    expect(message).toContain(`hippo.auth.token: ${emptyFile} is empty`);
+    expect(message).toContain('canon.auth.token: contains whitespace or control characters');
+    expect(message).not.toContain('words-of-secret');
+  });
+
+  it('refuses a secret written into the manifest itself, without repeating it', () => {
+    const message = configErrorOf(
+      withManifest({
+        hippo: { auth: { kind: 'bearer', token: 'inline-token-3e8a' } },
+        canon: {
+          auth: {
+            kind: 'oauth2',
+            tokenUrl: 'https://login.example.org/token',
+            clientId: 'bridge',
+            clientSecret: { value: 'inline-secret-b71f' },
+          },
+        },
+      }),
+    );
+    expect(message).toMatch(/hippo\.auth\.token: where the secret is/);
+    expect(message).toMatch(/canon\.auth\.clientSecret: where the secret is/);
+    expect(message).not.toContain('inline-token-3e8a');
+    expect(message).not.toContain('inline-secret-b71f');
+  });
+
+  it('never puts a secret it read into an error, whatever else is wrong', () => {
+    const secretFile = join(dir, 'cappella-secret');
+    writeFileSync(secretFile, 'file-secret-5d20');
+    const message = configErrorOf(
+      withManifest(
+        {
+          cappella: {
+            timeoutMs: 0,
+            auth: {
+              kind: 'oauth2',
+              tokenUrl: 'ftp://login.example.org/token',
+              clientId: 'bridge',
+              clientSecret: { file: secretFile },
+            },
+          },
+          hippo: { auth: { kind: 'bearer', token: { env: 'HIPPO_TOKEN' } } },
+          canon: { auth: { kind: 'kerberos' } },
+        },
+        { HIPPO_TOKEN: 'env-token-a9c3', HTTP_PORT: 'eighty' },
+      ),
+    );
+    expect(message).toMatch(/cappella\.timeoutMs/);
+    expect(message).toMatch(/cappella\.auth\.tokenUrl/);
+    expect(message).toMatch(/canon\.auth\.kind/);
+    expect(message).toMatch(/HTTP_PORT/);
+    expect(message).not.toContain('file-secret-5d20');
+    expect(message).not.toContain('env-token-a9c3');
+  });
+});

@@ -18,6 +18,7 @@ import {
   type RepairStrategy,
 } from '@bridge/contracts';
 import { ConfigError } from '@bridge/errors';
+import { ComponentAuthSchema, resolveComponentAuth, type ComponentAuth } from './component-auth';
 
 const commaList = z.string().transform((value) =>
   value
@@ -242,9 +243,16 @@ const ManifestSchema = z.object({
       bulkLookupMax: positiveInt.default(1_000),
     })
     .prefault({}),
+  /** How Bridge authenticates to the component (docs/component-auth.md); names secrets only. */
+  auth: ComponentAuthSchema.default({ kind: 'none' }),
 });
 
-export type ComponentManifest = z.infer<typeof ManifestSchema>;
+type DeclaredManifest = z.infer<typeof ManifestSchema>;
+
+/** A manifest as the clients get it: its `auth` with the secrets it names already read. */
+export interface ComponentManifest extends Omit<DeclaredManifest, 'auth'> {
+  auth: ComponentAuth;
+}
 
 export const COMPONENTS = ['cappella', 'hippo', 'canon'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
@@ -256,6 +264,33 @@ const ManifestFileSchema = z
     canon: ManifestSchema.prefault({}),
   })
   .strict();
+
+/**
+ * The manifests with the secrets their `auth` names read (at start-up, so that a missing
+ * variable or unreadable file stops the service), or null with one problem per component that
+ * cannot authenticate. No problem ever contains a secret.
+ */
+function resolveManifests(
+  declared: z.output<typeof ManifestFileSchema> | undefined,
+  env: NodeJS.ProcessEnv,
+): { manifests: Record<ComponentName, ComponentManifest> | null; problems: string[] } {
+  if (!declared) return { manifests: null, problems: [] };
+  const problems: string[] = [];
+  const resolved: Partial<Record<ComponentName, ComponentManifest>> = {};
+  for (const name of COMPONENTS) {
+    const auth = resolveComponentAuth(
+      `COMPONENT_MANIFEST_FILE: ${name}.auth`,
+      declared[name].auth,
+      env,
+    );
+    if ('problem' in auth) problems.push(auth.problem);
+    else resolved[name] = { ...declared[name], auth: auth.auth };
+  }
+  const { cappella, hippo, canon } = resolved;
+  return cappella && hippo && canon
+    ? { manifests: { cappella, hippo, canon }, problems }
+    : { manifests: null, problems };
+}
 
 /** A PEM file named by `variable`, read at start-up so that a wrong path stops the service. */
 function readPemFile(
@@ -522,6 +557,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const parsed = EnvSchema.safeParse(env);
   const manifestFile = readManifestFile(env.COMPONENT_MANIFEST_FILE);
   const manifests = ManifestFileSchema.safeParse(manifestFile.value ?? {});
+  const resolved = resolveManifests(manifests.data, env);
   const kafkaCa = readPemFile('KAFKA_SSL_CA_FILE', env.KAFKA_SSL_CA_FILE);
   const databaseCa = readPemFile('DATABASE_SSL_CA_FILE', env.DATABASE_SSL_CA_FILE);
   const issues = (prefix: string, error: z.ZodError | undefined) =>
@@ -533,13 +569,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     ...issues('', parsed.error),
     ...(manifestFile.problem ? [manifestFile.problem] : []),
     ...(manifestFile.problem ? [] : issues('COMPONENT_MANIFEST_FILE: ', manifests.error)),
+    ...resolved.problems,
     ...[kafkaCa.problem, databaseCa.problem].filter((p): p is string => p !== undefined),
   ];
-  if (!parsed.success || !manifests.success || problems.length > 0) {
+  if (!parsed.success || !resolved.manifests || problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
-  const components = manifests.data;
+  const components = resolved.manifests;
   const urlOverrides: Record<ComponentName, string | undefined> = {
     cappella: e.CAPPELLA_URL,
     hippo: e.HIPPO_URL,

@@ -20,3 +20,4 @@ export {
   type TransportConfig,
 } from './bridge-config';
 export { BRIDGE_CONFIG, ConfigModule } from './config.module';
+export { Secret, type ComponentAuth } from './component-auth';

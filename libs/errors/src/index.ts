@@ -114,6 +114,22 @@ export class ComponentRequestError extends PermanentError {
 }
 
 /**
+ * Bridge's credentials for a component were refused where they are issued (the OAuth2 token
+ * endpoint answered a 4xx: wrong client id or secret, a scope or audience not granted). No
+ * retry can fix that; the configuration must change. The message never contains the secret.
+ */
+export class ComponentCredentialsError extends PermanentError {
+  override readonly code = 'component_credentials_refused';
+
+  constructor(
+    readonly component: string,
+    message: string,
+  ) {
+    super(`${component}: ${message}`);
+  }
+}
+
+/**
  * True when the error says a piece of infrastructure (the database, the broker, the network to
  * them) is down, rather than that this message or call is wrong: connection refused or reset,
  * PostgreSQL connection exceptions (SQLSTATE class 08), shutdown or start-up (57P01–57P03), a
