@@ -338,6 +338,41 @@ describe('loadConfig: how Bridge authenticates to the components', () => {
     expect(components.cappella.auth.clientSecret.reveal()).toBe('cappella-secret-77d1');
   });
 
+  it('refuses component credentials that would cross the network over plain http', () => {
+    const bearer = { kind: 'bearer', token: { env: 'HIPPO_TOKEN' } };
+    const remote = withManifest(
+      { hippo: { auth: bearer } },
+      {
+        HIPPO_TOKEN: 'hippo-static-token-51ab',
+        HIPPO_URL: 'http://hippo.internal:8080',
+      },
+    );
+    expect(configErrorOf(remote)).toMatch(
+      /hippo: its bearer credentials would go to hippo\.internal:8080 over plain http/,
+    );
+    expect(configErrorOf(remote)).not.toContain('hippo-static-token-51ab');
+    expect(() => loadConfig({ ...remote, ALLOW_INSECURE_CREDENTIALS: 'true' })).not.toThrow();
+    expect(() => loadConfig({ ...remote, HIPPO_URL: 'https://hippo.internal' })).not.toThrow();
+    expect(() => loadConfig({ ...remote, HIPPO_URL: 'http://localhost:4010' })).not.toThrow();
+    const oauth = withManifest(
+      {
+        canon: {
+          baseUrl: 'https://canon.internal',
+          auth: {
+            kind: 'oauth2',
+            tokenUrl: 'http://login.internal/token',
+            clientId: 'bridge-sync',
+            clientSecret: { env: 'CANON_SECRET' },
+          },
+        },
+      },
+      { CANON_SECRET: 'canon-secret-1234' },
+    );
+    expect(configErrorOf(oauth)).toMatch(
+      /canon: its client secret would go to login\.internal over plain http/,
+    );
+  });
+
   it('refuses a missing variable or an unreadable file, naming the component', () => {
     const message = configErrorOf(
       withManifest({

@@ -514,6 +514,34 @@ function isLoopbackHost(host: string): boolean {
   return LOOPBACK_NAMES.includes(host) || /^127\./.test(host);
 }
 
+/**
+ * Component credentials that would cross the network in clear: a token sent to, or a client
+ * secret sent to a token endpoint at, an `http://` URL of another machine.
+ */
+function componentCredentialsInClear(
+  components: Record<ComponentName, ComponentManifest>,
+): string[] {
+  const inClear = (url: string) => {
+    const { protocol, hostname } = new URL(url);
+    return protocol === 'http:' && !isLoopbackHost(hostname.replace(/^\[|\]$/g, ''));
+  };
+  return COMPONENTS.flatMap((name) => {
+    const { auth, baseUrl } = components[name];
+    const problems: string[] = [];
+    if (auth.kind !== 'none' && inClear(baseUrl)) {
+      problems.push(
+        `${name}: its ${auth.kind} credentials would go to ${new URL(baseUrl).host} over plain http; use https (or ALLOW_INSECURE_CREDENTIALS=true on a network you trust)`,
+      );
+    }
+    if (auth.kind === 'oauth2' && inClear(auth.tokenUrl)) {
+      problems.push(
+        `${name}: its client secret would go to ${new URL(auth.tokenUrl).host} over plain http; use an https token URL (or ALLOW_INSECURE_CREDENTIALS=true on a network you trust)`,
+      );
+    }
+    return problems;
+  });
+}
+
 function trustProxySetting(value: string): boolean | number | string {
   if (value === 'true') return true;
   if (value === 'false') return false;
@@ -584,6 +612,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   };
   for (const name of COMPONENTS) {
     components[name].baseUrl = urlOverrides[name] ?? components[name].baseUrl;
+  }
+  const inClear =
+    e.ALLOW_INSECURE_CREDENTIALS === 'true' ? [] : componentCredentialsInClear(components);
+  if (inClear.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${inClear.join('\n  ')}`);
   }
   const strategyEnv = e as unknown as Record<string, RepairStrategy | undefined>;
   const repairStrategies = Object.fromEntries(
