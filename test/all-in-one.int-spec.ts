@@ -5,7 +5,7 @@
  * reporting anything a second time.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -117,6 +117,16 @@ describe('the all-in-one process (npm start)', () => {
       'ok and missing_entity findings from the demo traffic',
     );
     expect(first.eventsIn).toBeGreaterThan(0);
+    // Bridge reached the simulated components with OAuth2 tokens from their token endpoint.
+    expect(running.logs()).toContain('Bridge authenticates to them with OAuth2 tokens');
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const auth = (await (
+      await fetch(`http://127.0.0.1:${port}/sim/auth`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { kind: string; tokensIssued: number };
+    expect(auth.kind).toBe('oauth2');
+    expect(auth.tokensIssued).toBeGreaterThan(0);
     await interrupt(running);
     expect(running.logs()).toContain('demo traffic stopped');
 

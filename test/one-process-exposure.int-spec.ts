@@ -47,6 +47,10 @@ function startAllInOne(
       API_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
       ...(managementPort ? { MANAGEMENT_PORT: String(managementPort) } : {}),
       SIM_DEMO_RATE: '1',
+      // The components without credentials, so that this test can call them itself; what is
+      // tested here is who may reach them at all (the one-process start's OAuth2 between Bridge
+      // and the simulated components is all-in-one.int-spec.ts's).
+      SIM_AUTH: 'none',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

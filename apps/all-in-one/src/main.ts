@@ -17,6 +17,7 @@ import { API_PREFIX } from '../../api/src/api-prefix';
 import { ensureAdminToken, prepareDataDir, withAdminToken } from './admin-token';
 import { AllInOneModule } from './all-in-one.module';
 import { lockDataDir } from './data-dir-lock';
+import { withSimulatedComponentAuth } from './simulated-component-auth';
 import { embeddedEnvironment } from './embedded-environment';
 import { configureEmbeddedHttp } from './embedded-exposure';
 
@@ -26,8 +27,13 @@ exitOnFailure('bridge', async () => {
   const dataDir = prepareDataDir(embedded.dataDir);
   const unlock = lockDataDir(embedded.dataDir);
   const admin = ensureAdminToken(embedded.dataDir);
-  const config = loadConfig(withAdminToken(embedded.env, admin.token));
-  const sim = loadSimSettings(embedded.env);
+  const env = withSimulatedComponentAuth(
+    withAdminToken(embedded.env, admin.token),
+    embedded.dataDir,
+    embedded.componentsUrl,
+  );
+  const config = loadConfig(env);
+  const sim = loadSimSettings(env);
   await bootstrapService(
     'all-in-one',
     AllInOneModule.forRoot(config, sim, unlock),
@@ -46,7 +52,7 @@ exitOnFailure('bridge', async () => {
   logger.log(`data: ${store ?? 'in memory'} (delete it to start afresh)`);
   logger.log(
     `simulated Cappella, Hippo and Canon at ${embedded.componentsUrl}/{cappella,hippo,canon}; ` +
-      `demo traffic ${sim.demo.ratePerSecond} run(s)/s`,
+      `demo traffic ${sim.demo.ratePerSecond} run(s)/s; Bridge authenticates to them with ${sim.auth.kind === 'none' ? 'no credentials' : sim.auth.kind === 'oauth2' ? 'OAuth2 tokens from their /oauth/token' : 'a bearer token'}`,
   );
   logger.log(
     `health: ${embedded.componentsUrl}/health/ready, metrics: ${embedded.componentsUrl}/metrics, activity: ${embedded.componentsUrl}/status`,
