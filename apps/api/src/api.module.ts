@@ -5,8 +5,10 @@
  *
  * `ApiModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
  * service runtime for the standalone process. Wiring and the API's own handlers only: the
- * queries live in `@bridge/store`, scan progress in `@bridge/scan`, approvals in `@bridge/repair`. An API with no credential
- * configured could serve nobody, so it refuses to start instead (no default credential).
+ * queries live in `@bridge/store`, scan progress in `@bridge/scan`, approvals in `@bridge/repair`.
+ * Every admin action is recorded in the audit log (`audit/admin-audit.ts`), read at `/audit`.
+ * An API with no credential configured could serve nobody, so it refuses to start instead (no
+ * default credential).
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
@@ -14,6 +16,9 @@ import { ConfigError } from '@bridge/errors';
 import { RepairApprovals } from '@bridge/repair';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { RepairJobStore } from '@bridge/store';
+import { AdminAudit } from './audit/admin-audit';
+import { AdminAuditInterceptor } from './audit/admin-audit.interceptor';
+import { AuditController } from './audit/audit.controller';
 import { ApiAuthGuard } from './auth/api-auth.guard';
 import { ApiCredentials } from './auth/api-credentials';
 import { WhoAmIController } from './auth/whoami.controller';
@@ -32,6 +37,7 @@ import { SummaryController } from './summary/summary.controller';
     SummaryController,
     DeadLettersController,
     DeadLetterArchiveController,
+    AuditController,
     WhoAmIController,
   ],
   providers: [
@@ -49,6 +55,8 @@ import { SummaryController } from './summary/summary.controller';
       },
     },
     ApiAuthGuard,
+    AdminAudit,
+    AdminAuditInterceptor,
     {
       provide: RepairApprovals,
       inject: [RepairJobStore],

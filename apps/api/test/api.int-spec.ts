@@ -2,8 +2,8 @@
  * The query API's contract on the real database (PostgreSQL on the local stack, Kafka as the
  * service's transport): every filter of `GET /events`, pagination while rows are inserted, the
  * auth matrix of every endpoint (no credential, a wrong one, a reader, an admin, JWTs), bad
- * input of every kind answered with a 4xx naming the problem, scans asked for and shown, and the
- * OpenAPI document.
+ * input of every kind answered with a 4xx naming the problem, scans asked for and shown, admin
+ * actions (and refused attempts) read back from the audit log, and the OpenAPI document.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -14,7 +14,9 @@ import request from 'supertest';
 import { DEAD_LETTER_TOPIC, Topics } from '@bridge/contracts';
 import { buildDeadLetter, EventPublisher, EventSubscriber } from '@bridge/messaging';
 import { repairJobFor } from '@bridge/repair';
+import { initialCheckpoint } from '@bridge/scan';
 import {
+  DeadLetterStore,
   RepairJobStore,
   sampleMismatchFinding,
   sampleOkFinding,
@@ -536,6 +538,219 @@ describe('query API on the real database', () => {
     });
   });
 
+  describe('audit log', () => {
+    /** An admin of its own (a JWT subject), so these entries are told apart from the others'. */
+    const AUDITOR = 'audrey';
+    const group = `audit-group-${randomUUID().slice(0, 8)}`;
+    let auditor: string;
+    let finding: SyncEvent;
+    let jobs: string[];
+    let letters: string[];
+
+    type AuditPage = {
+      items: Array<{
+        id: string;
+        at: string;
+        actor: string;
+        role: string;
+        action: string;
+        object_type: string;
+        object_id: string | null;
+        reason: string | null;
+        client_address: string | null;
+        outcome: string;
+        details: Record<string, unknown>;
+      }>;
+      next_cursor: string | null;
+    };
+    const auditOf = async (query: string) =>
+      (await http.get(`${BASE}/audit?${query}`).set(as(ADMIN)).expect(200)).body as AuditPage;
+
+    beforeAll(async () => {
+      auditor = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(AUDITOR)
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(JWT_SECRET));
+      finding = (await log.record(sampleMismatchFinding(`run-audit-${randomUUID()}`))).event;
+      const repairs = app.get(RepairJobStore);
+      const findings = [];
+      for (const run of ['run-audit-1', 'run-audit-2']) {
+        const entry = sampleMismatchFinding(`${run}-${randomUUID()}`, {
+          repairStrategy: 'resubmit_run',
+        });
+        findings.push((await log.record(entry)).event);
+      }
+      const created = await repairs.create(
+        findings.flatMap((event) => {
+          const job = repairJobFor(event, { priorityByType: {}, priorityBySource: {} });
+          return job ? [job] : [];
+        }),
+      );
+      jobs = created.map((job) => job.id);
+      for (const job of created) {
+        await repairs.record(job.id, 'PENDING', null, {
+          state: 'AWAITING_APPROVAL',
+          plan: {
+            kind: 'resubmit_run',
+            run_id: 'run-x',
+            pipeline_id: 'p',
+            inputs: {},
+            idempotent: false,
+            expected_entities: [],
+          },
+        });
+      }
+      const message = (offset: string) => ({
+        topic: Topics.CappellaRunCompleted,
+        partition: 0,
+        offset,
+        key: Buffer.from('run-audit-dlq'),
+        value: Buffer.from('not avro at all'),
+      });
+      const deadLetters = [
+        buildDeadLetter(message('1'), group, new Error('undecodable'), 1),
+        buildDeadLetter(message('2'), group, new Error('undecodable'), 1),
+      ];
+      await app.get(DeadLetterStore).recordMany(deadLetters);
+      letters = deadLetters.map((letter) => letter.event_id);
+      if (!(await scans.active())) await scans.request({ trigger: 'manual', mode: 'full' });
+    });
+
+    it('records every admin action, a refused one too, and lists them newest first', async () => {
+      const admin = as(auditor);
+      await http
+        .post(`${BASE}/events/${finding.id}/resolve`)
+        .set(as(READER))
+        .send({ reason: 'a reader trying' })
+        .expect(403);
+      await http
+        .post(`${BASE}/events/${finding.id}/resolve`)
+        .set(admin)
+        .send({ reason: 'rerun by hand' })
+        .expect(200);
+      await http
+        .post(`${BASE}/repairs/${jobs[0]}/approve`)
+        .set(admin)
+        .send({ reason: 'pipeline checked' })
+        .expect(200);
+      await http
+        .post(`${BASE}/repairs/${jobs[1]}/reject`)
+        .set(admin)
+        .send({ reason: 'inputs are gone' })
+        .expect(200);
+      const conflict = await http
+        .post(`${BASE}/repairs/${jobs[1]}/approve`)
+        .set(admin)
+        .send({ reason: 'changed my mind' })
+        .expect(409);
+      await http.post(`${BASE}/dead-letters/${letters[0]}/requeue`).set(admin).expect(200);
+      await http
+        .post(`${BASE}/dead-letters/requeue`)
+        .set(admin)
+        .send({ consumer_group: group })
+        .expect(200);
+      const busy = await http.post(`${BASE}/scan`).set(admin).send({ mode: 'full' }).expect(409);
+      // The scan in the way ends, as a scanner would end it; the next request goes through.
+      const taken = await scans.takeOver('audit-test-scanner', {
+        mode: 'full',
+        graceCutoff: new Date(),
+        checkpoint: initialCheckpoint('full', {}),
+        estimatedItems: null,
+      });
+      if (!taken) throw new Error('no scan to end');
+      await scans.complete(taken.id, 'audit-test-scanner');
+      const asked = await http.post(`${BASE}/scan`).set(admin).send({}).expect(202);
+
+      const page = await auditOf(`actor=${AUDITOR}`);
+      expect(page.next_cursor).toBeNull();
+      expect(page.items.map((entry) => [entry.action, entry.object_id, entry.outcome])).toEqual([
+        ['scan_request', asked.body.scan_id, 'ok'],
+        ['scan_request', null, 'state_conflict'],
+        ['requeue_many', null, 'ok'],
+        ['requeue', letters[0], 'ok'],
+        ['approve', jobs[1], 'state_conflict'],
+        ['reject', jobs[1], 'ok'],
+        ['approve', jobs[0], 'ok'],
+        ['resolve', finding.id, 'ok'],
+      ]);
+      for (const entry of page.items) {
+        expect(entry).toMatchObject({ actor: AUDITOR, role: 'admin' });
+        expect(entry.client_address).toMatch(/127\.0\.0\.1$/);
+        expect(Date.parse(entry.at)).toBeGreaterThan(Date.now() - 120_000);
+      }
+      const [scanOk, scanRefused, requeueMany, , refused, , , resolved] = page.items;
+      expect(scanOk.details).toEqual({ request: {} });
+      expect(scanRefused.details).toEqual({
+        request: { mode: 'full' },
+        error: { status: 409, message: busy.body.message },
+      });
+      expect(requeueMany).toMatchObject({
+        object_type: 'dead_letter',
+        reason: null,
+        details: { filter: { consumer_group: group }, count: 1, ids: [letters[1]] },
+      });
+      expect(refused).toMatchObject({
+        object_type: 'repair_job',
+        reason: 'changed my mind',
+        details: { error: { status: 409, message: conflict.body.message } },
+      });
+      expect(resolved).toMatchObject({ object_type: 'sync_event', reason: 'rerun by hand' });
+
+      // The reader's attempt is there under the reader's name; its reads are not.
+      const byReader = await auditOf(`actor=grafana&object_id=${finding.id}`);
+      expect(byReader.items).toEqual([
+        expect.objectContaining({
+          role: 'reader',
+          action: 'resolve',
+          object_type: 'sync_event',
+          reason: 'a reader trying',
+          outcome: 'forbidden',
+        }),
+      ]);
+    });
+
+    it('filters by action, object and time, and pages by cursor', async () => {
+      const all = await auditOf(`actor=${AUDITOR}`);
+      const ids = (page: AuditPage) => page.items.map((entry) => entry.id);
+      const approvals = await auditOf(`actor=${AUDITOR}&action=approve`);
+      expect(approvals.items.map((entry) => entry.object_id)).toEqual([jobs[1], jobs[0]]);
+      const oneJob = await auditOf(`object_type=repair_job&object_id=${jobs[1]}`);
+      expect(oneJob.items.map((entry) => entry.action)).toEqual(['approve', 'reject']);
+      const future = new Date(Date.now() + 60_000).toISOString();
+      expect((await auditOf(`actor=${AUDITOR}&since=${future}`)).items).toEqual([]);
+      expect(ids(await auditOf(`actor=${AUDITOR}&until=${future}`))).toEqual(ids(all));
+      const oldest = all.items[all.items.length - 1].at;
+      expect(ids(await auditOf(`actor=${AUDITOR}&until=${oldest}`))).toEqual([]);
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `actor=${AUDITOR}&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+        const page = await auditOf(query);
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        seen.push(...ids(page));
+        cursor = page.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual(ids(all));
+    });
+
+    it('is for admins only, and refuses a bad query with a 400 naming the field', async () => {
+      const refused = await http.get(`${BASE}/audit`).set(as(READER)).expect(403);
+      expect(refused.body.message).toMatch(/admin/);
+      await http.get(`${BASE}/audit`).expect(401);
+      for (const [query, named] of [
+        ['limit=0', /limit/],
+        ['since=yesterday', /since/],
+        ['cursor=bm90LWEtY3Vyc29y', /cursor/],
+        ['who=alice', /who/],
+      ] as const) {
+        const bad = await http.get(`${BASE}/audit?${query}`).set(as(ADMIN)).expect(400);
+        expect(bad.body.message).toMatch(named);
+      }
+    });
+  });
+
   describe('auth', () => {
     const someId = randomUUID();
     const endpoints: Array<{ method: 'get' | 'post'; path: string; role: 'reader' | 'admin' }> = [
@@ -556,6 +771,7 @@ describe('query API on the real database', () => {
       { method: 'get', path: `${BASE}/dead-letters/${someId}`, role: 'reader' },
       { method: 'post', path: `${BASE}/dead-letters/${someId}/requeue`, role: 'admin' },
       { method: 'post', path: `${BASE}/dead-letters/requeue`, role: 'admin' },
+      { method: 'get', path: `${BASE}/audit`, role: 'admin' },
     ];
     const jwt = (role: string, secret = JWT_SECRET) =>
       new SignJWT({ role })
@@ -616,6 +832,7 @@ describe('query API on the real database', () => {
         `${BASE}/repairs`,
         `${BASE}/repairs/{id}/approve`,
         `${BASE}/summary/findings-per-hour`,
+        `${BASE}/audit`,
       ]),
     );
     expect(paths.some((path) => path.startsWith('/health'))).toBe(false);

@@ -3,8 +3,9 @@
  * playwright-core through its executable path), against the built console served by the API
  * on the real stack (PostgreSQL, Kafka, the schema registry): an admin logs in, filters the
  * findings, opens one and resolves it, approves a repair after seeing its plan, requeues a
- * dead letter, asks for a scan and watches its progress; an entity id made of markup is shown
- * as text and never runs; a reader sees no action and the API refuses one all the same.
+ * dead letter, asks for a scan and watches its progress, and reads those actions back on the
+ * Audit page; an entity id made of markup is shown as text and never runs; a reader sees no
+ * action (nor the Audit page) and the API refuses one all the same.
  * Screenshots go to `test-output/console/`.
  */
 import { randomUUID } from 'node:crypto';
@@ -333,5 +334,52 @@ describe('operator console in a browser', () => {
     expect(refused).toBe(403);
     expect((await log.findById(open.id))?.resolved).toBe(false);
     await page.close();
+  });
+
+  it('lists the admin actions on the Audit page, newest first, for admins only', async () => {
+    const page = await logIn(ADMIN);
+    await page.click('header nav a[href="#/audit"]');
+    await page.waitForSelector('[data-testid=audit-row]');
+    const rows = page.locator('[data-testid=audit-row]');
+    // The newest: the reader's refused attempt of the previous test.
+    const newest = await rows.first().textContent();
+    expect(newest).toContain('grafana (reader)');
+    expect(newest).toContain('resolve');
+    expect(newest).toContain('forbidden');
+    expect(await rows.count()).toBeGreaterThanOrEqual(6);
+
+    await page.selectOption('select[name=action]', 'approve');
+    await page.click('.filters button[type=submit]');
+    await eventually(
+      async () => ((await rows.count()) === 1 ? true : undefined),
+      10_000,
+      'the one approval left after filtering',
+    );
+    expect(page.url()).toContain('action=approve');
+    const approval = await rows.first().textContent();
+    expect(approval).toContain('alice (admin)');
+    expect(approval).toContain(waitingJob);
+    expect(approval).toContain('pipeline checked with the team');
+    expect(approval).toContain('ok');
+
+    // Two at a time, then more.
+    await page.goto(`${url}/console/#/audit?limit=2`);
+    await eventually(
+      async () => ((await rows.count()) === 2 ? true : undefined),
+      10_000,
+      'a first page of two',
+    );
+    await page.click('[data-testid=audit-more]');
+    await eventually(
+      async () => ((await rows.count()) === 4 ? true : undefined),
+      10_000,
+      'two more after More',
+    );
+    await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
+    await page.close();
+
+    const reader = await logIn(READER);
+    expect(await reader.locator('header nav a[href="#/audit"]').count()).toBe(0);
+    await reader.close();
   });
 });

@@ -1,10 +1,11 @@
 /**
  * `bridge-sync`, the command line of the query API, for operators and scripts (commander):
  * `events list|show|resolve`, `scan run|latest|show`, `repairs list|show|approve|reject`,
- * `dlq list|show|requeue`, `health`. The API's URL comes from `--url` or `BRIDGE_API_URL`, its
- * token from `BRIDGE_API_TOKEN`, a token file (`--token-file`, `BRIDGE_API_TOKEN_FILE`) or, with a
- * warning, `--token` (see `chooseToken`); output is a table (or `field: value` lines) for people,
- * the API's JSON with `--json`; exit codes are `EXIT_CODES`.
+ * `dlq list|show|requeue`, `audit`, `health`. The API's URL comes from `--url` or
+ * `BRIDGE_API_URL`, its token from `BRIDGE_API_TOKEN`, a token file (`--token-file`,
+ * `BRIDGE_API_TOKEN_FILE`) or, with a warning, `--token` (see `chooseToken`); output is a table
+ * (or `field: value` lines) for people, the API's JSON with `--json`; exit codes are
+ * `EXIT_CODES`.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -252,6 +253,41 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         print(done, () => `requeued ${done.requeued} dead letter(s)`);
       },
     );
+
+  program
+    .command('audit')
+    .description('the audit log of admin actions, newest first (admin)')
+    .option('--actor <name>', 'who acted: a token name or JWT subject')
+    .option('--action <action>', 'resolve, approve, reject, requeue, requeue_many, scan_request')
+    .option('--object-type <type>', 'sync_event, repair_job, dead_letter or scan')
+    .option('--object-id <id>')
+    .option('--since <iso>')
+    .option('--until <iso>')
+    .option('--limit <n>')
+    .option('--cursor <cursor>')
+    .action(async (options: Record<string, string | undefined>) => {
+      const page = await client().get<Page>('/audit', {
+        actor: options.actor,
+        action: options.action,
+        object_type: options.objectType,
+        object_id: options.objectId,
+        since: options.since,
+        until: options.until,
+        limit: options.limit,
+        cursor: options.cursor,
+      });
+      printPage(page, [
+        ['at', (r) => r.at],
+        ['actor', (r) => r.actor],
+        ['role', (r) => r.role],
+        ['action', (r) => r.action],
+        ['object_type', (r) => r.object_type],
+        ['object_id', (r) => r.object_id],
+        ['outcome', (r) => r.outcome],
+        ['client', (r) => r.client_address],
+        ['reason', (r) => r.reason],
+      ]);
+    });
 
   program
     .command('health')

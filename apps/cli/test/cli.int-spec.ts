@@ -117,6 +117,39 @@ describe('bridge-sync against a running API', () => {
     expect(health.stdout).toMatch(/status: ok/);
   });
 
+  it('lists the audit log (admin), filtered and paged, with the refused attempts', async () => {
+    const admin = { BRIDGE_API_TOKEN: ADMIN };
+    const table = await cli(['audit'], admin);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^at\s+actor\s+role\s+action\s+object_type/);
+    expect(table.stdout).toMatch(/alice\s+admin\s+resolve\s+sync_event/);
+    // The earlier tests asked for a scan twice: the second was refused, the one in progress.
+    const scans = await cli(['--json', 'audit', '--action', 'scan_request'], admin);
+    const page = JSON.parse(scans.stdout) as {
+      items: Array<{ actor: string; outcome: string; object_id: string | null }>;
+    };
+    expect(page.items.map((entry) => entry.outcome)).toEqual(['state_conflict', 'ok']);
+    const reader = await cli(
+      ['--json', 'audit', '--actor', 'grafana', '--object-id', finding.id],
+      admin,
+    );
+    expect(JSON.parse(reader.stdout)).toMatchObject({
+      items: [{ role: 'reader', action: 'resolve', outcome: 'forbidden' }],
+    });
+    const first = await cli(['audit', '--actor', 'alice', '--limit', '1'], admin);
+    const cursor = /next page: --cursor (\S+)/.exec(first.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const next = await cli(
+      ['audit', '--actor', 'alice', '--limit', '1', '--cursor', cursor ?? ''],
+      admin,
+    );
+    expect(next.code).toBe(0);
+    expect(next.stdout.split('\n')[1]).not.toBe(first.stdout.split('\n')[1]);
+    const refused = await cli(['audit']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/HTTP 403/);
+  });
+
   it('exits with codes scripts can tell apart', async () => {
     expect((await cli(['events', 'list'], { BRIDGE_API_TOKEN: '' })).code).toBe(4);
     expect((await cli(['events', 'list'], { BRIDGE_API_TOKEN: 'wrong' })).code).toBe(4);

@@ -83,3 +83,12 @@ export {
   type StoredDeadLetter,
 } from './dead-letters';
 export { ServiceStatusStore, type ServiceStatusReport } from './service-status';
+export {
+  AUDIT_PENDING,
+  AuditLog,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditPosition,
+  type AuditSettlement,
+  type NewAuditEntry,
+} from './audit-log';

@@ -7,6 +7,7 @@ import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '
 import { DataSource } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { createDataSource, migrateStore } from './data-source';
+import { AuditLog } from './audit-log';
 import { CheckLeases } from './check-leases';
 import { InProcessBacklog } from './in-process-backlog';
 import { ProcessedInboundEvents } from './processed-inbound-events';
@@ -74,16 +75,23 @@ export class StoreHealth {
       inject: [DataSource],
       useFactory: (ds: DataSource) => new InProcessBacklog(ds),
     },
-    ...[ScanStore, ScanCursorStore, KnownRunIds, ScanLock, DeadLetterStore, ServiceStatusStore].map(
-      (store) => ({
-        provide: store,
-        inject: [DataSource],
-        useFactory: (ds: DataSource) => new store(ds),
-      }),
-    ),
+    ...[
+      ScanStore,
+      ScanCursorStore,
+      KnownRunIds,
+      ScanLock,
+      DeadLetterStore,
+      ServiceStatusStore,
+      AuditLog,
+    ].map((store) => ({
+      provide: store,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new store(ds),
+    })),
     StoreHealth,
   ],
   exports: [
+    AuditLog,
     DeadLetterStore,
     ServiceStatusStore,
     ScanStore,

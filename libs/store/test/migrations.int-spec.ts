@@ -1,13 +1,14 @@
 /**
  * The store's migrations on both engines it supports: real PostgreSQL and embedded PGlite.
- * Each gets an empty database, the migrations apply, and the sync event log accepts and
- * de-duplicates findings.
+ * Each gets an empty database, the migrations apply, the sync event log accepts and
+ * de-duplicates findings, and the audit log appends, settles and pages the same on both.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { StoreConfig } from '@bridge/config';
 import { InvalidRecordError } from '@bridge/errors';
 import {
+  AuditLog,
   CheckLeases,
   ProcessedInboundEvents,
   SyncEventLog,
@@ -18,6 +19,7 @@ import {
   sampleMismatchFinding,
   sampleOkFinding,
   sampleStaleCacheFinding,
+  type AuditPosition,
 } from '@bridge/store';
 import { MIGRATIONS } from '../src/migrations';
 import { freshDatabase } from '../../../test/stack-config';
@@ -242,5 +244,59 @@ describe.each(engines)('store on %s', (_engine, provision) => {
     expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(true);
     expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(false);
     expect(await processed.claim('audit', eventId, 'cappella.run.completed')).toBe(true);
+  });
+
+  it('appends audit entries, settles a pending one once, and pages them newest first', async () => {
+    const audit = new AuditLog(dataSource);
+    const actor = `auditor-${randomUUID().slice(0, 8)}`;
+    const entry = (action: string, objectId: string | null) => ({
+      actor,
+      role: 'admin',
+      action,
+      objectType: 'repair_job',
+      objectId,
+      reason: null,
+      clientAddress: '127.0.0.1',
+      outcome: 'pending',
+      details: { filter: { status: 'pending' } },
+    });
+    const job = randomUUID();
+    const first = await audit.append(entry('approve', job));
+    const second = await audit.append({ ...entry('reject', job), reason: 'it\'s "done"' });
+    const third = await audit.append({ ...entry('requeue_many', null), outcome: 'ok' });
+    expect(first.at).toBeInstanceOf(Date);
+    await audit.settle(first.id, { outcome: 'ok', objectId: job, details: { count: 2 } });
+    // Settled once: a second settlement, or one of an entry that never was pending, is refused.
+    await expect(
+      audit.settle(first.id, { outcome: 'forbidden', objectId: null, details: {} }),
+    ).rejects.toThrow(/no pending audit entry/);
+    await expect(
+      audit.settle(third.id, { outcome: 'forbidden', objectId: null, details: {} }),
+    ).rejects.toThrow(/no pending audit entry/);
+
+    const all = await audit.page({ actor }, null, 10);
+    expect(all.items.map((item) => item.id)).toEqual([third.id, second.id, first.id]);
+    expect(all.next).toBeNull();
+    expect(all.items[2]).toMatchObject({ outcome: 'ok', objectId: job, details: { count: 2 } });
+    expect(all.items[1]).toMatchObject({
+      reason: 'it\'s "done"',
+      details: { filter: { status: 'pending' } },
+    });
+
+    const seen: string[] = [];
+    let after: AuditPosition | null = null;
+    do {
+      const page = await audit.page({ actor }, after, 1);
+      seen.push(...page.items.map((item) => item.id));
+      after = page.next;
+    } while (after);
+    expect(seen).toEqual([third.id, second.id, first.id]);
+
+    const byObject = await audit.page({ objectType: 'repair_job', objectId: job }, null, 10);
+    expect(byObject.items.map((item) => item.id)).toEqual([second.id, first.id]);
+    expect((await audit.page({ actor, action: 'reject' }, null, 10)).items).toHaveLength(1);
+    const later = new Date(Date.now() + 60_000);
+    expect((await audit.page({ actor, since: later }, null, 10)).items).toEqual([]);
+    expect((await audit.page({ actor, until: later }, null, 10)).items).toHaveLength(3);
   });
 });

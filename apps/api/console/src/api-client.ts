@@ -5,6 +5,7 @@
  */
 
 import type {
+  AuditEntry,
   DeadLetter,
   Finding,
   FindingHistory,
@@ -78,6 +79,10 @@ export class ConsoleApi {
   requeueMatching(filter: Record<string, string>, limit: number): Promise<{ requeued: number }> {
     const fields = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== ''));
     return this.post('/dead-letters/requeue', { ...fields, limit });
+  }
+
+  audit(params: Record<string, string>): Promise<Page<AuditEntry>> {
+    return this.get(`/audit${query(params)}`);
   }
 
   findingsPerHour(): Promise<FindingsPerHour> {

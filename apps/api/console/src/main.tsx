@@ -1,12 +1,13 @@
 /**
  * The operator console: logs in with an API token, then shows the page the address names
- * (overview, findings, repairs, scans, dead letters), refreshing itself while shown. It talks
- * only to the query API, with that token: what a reader may not do is neither shown nor, were
- * it tried, allowed by the API.
+ * (overview, findings, repairs, scans, dead letters, and for admins the audit log), refreshing
+ * itself while shown. It talks only to the query API, with that token: what a reader may not do
+ * is neither shown nor, were it tried, allowed by the API.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api-client';
+import { AuditPage } from './pages/audit';
 import { DeadLettersPage } from './pages/dead-letters';
 import { FindingPage, FindingsPage } from './pages/findings';
 import { OverviewPage } from './pages/overview';
@@ -14,15 +15,18 @@ import { RepairsPage } from './pages/repairs';
 import { ScansPage } from './pages/scans';
 import { routeOf, type Page, type Route } from './routes';
 import { logIn, logOut, resumeSession, type Session } from './session';
+import type { Role } from './wire-types';
 import { ErrorNote } from './widgets';
 import './styles.css';
 
-const NAV: Array<[Page, string]> = [
-  ['overview', 'Overview'],
-  ['findings', 'Findings'],
-  ['repairs', 'Repairs'],
-  ['scans', 'Scans'],
-  ['dead-letters', 'Dead letters'],
+/** The pages in the navigation, and the role each needs to be listed. */
+const NAV: Array<[Page, string, Role]> = [
+  ['overview', 'Overview', 'reader'],
+  ['findings', 'Findings', 'reader'],
+  ['repairs', 'Repairs', 'reader'],
+  ['scans', 'Scans', 'reader'],
+  ['dead-letters', 'Dead letters', 'reader'],
+  ['audit', 'Audit', 'admin'],
 ];
 
 function App() {
@@ -42,11 +46,13 @@ function App() {
       <header>
         <strong class="brand">Bridge Sync</strong>
         <nav>
-          {NAV.map(([page, label]) => (
-            <a key={page} href={`#/${page}`} class={page === current ? 'active' : ''}>
-              {label}
-            </a>
-          ))}
+          {NAV.filter(([, , role]) => role === 'reader' || session.role === 'admin').map(
+            ([page, label]) => (
+              <a key={page} href={`#/${page}`} class={page === current ? 'active' : ''}>
+                {label}
+              </a>
+            ),
+          )}
         </nav>
         <span class="who" data-testid="who">
           {session.name} ({session.role})
@@ -82,6 +88,8 @@ function PageView({ route, session }: { route: Route; session: Session }) {
       return <ScansPage session={session} />;
     case 'dead-letters':
       return <DeadLettersPage session={session} params={route.params} id={route.id} />;
+    case 'audit':
+      return <AuditPage session={session} params={route.params} />;
   }
 }
 

@@ -8,6 +8,10 @@ describe('console routes', () => {
     });
     expect(routeOf('#/findings/2f0c%2F1')).toEqual({ page: 'finding', id: '2f0c/1', params: {} });
     expect(routeOf('#/dead-letters/abc')).toEqual({ page: 'dead-letters', id: 'abc', params: {} });
+    expect(routeOf('#/audit?actor=alice&action=approve')).toEqual({
+      page: 'audit',
+      params: { actor: 'alice', action: 'approve' },
+    });
   });
 
   it('falls back to the overview for anything unknown', () => {

@@ -3,7 +3,8 @@
  * filtered list can be bookmarked and the static server needs no fallback. Pure.
  */
 
-export type Page = 'overview' | 'findings' | 'finding' | 'repairs' | 'scans' | 'dead-letters';
+export type Page =
+  'overview' | 'findings' | 'finding' | 'repairs' | 'scans' | 'dead-letters' | 'audit';
 
 export interface Route {
   page: Page;
@@ -12,7 +13,14 @@ export interface Route {
   params: Record<string, string>;
 }
 
-const PAGES: readonly Page[] = ['overview', 'findings', 'repairs', 'scans', 'dead-letters'];
+const PAGES: readonly Page[] = [
+  'overview',
+  'findings',
+  'repairs',
+  'scans',
+  'dead-letters',
+  'audit',
+];
 
 /** The route a location hash names; anything unknown is the overview. */
 export function routeOf(hash: string): Route {

@@ -83,6 +83,21 @@ export interface DeadLetter {
   decode_error?: string | null;
 }
 
+/** One admin action as the audit log keeps it. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  role: string;
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  reason: string | null;
+  client_address: string | null;
+  outcome: string;
+  details: Record<string, unknown>;
+}
+
 export interface Work {
   per_second: number;
   p50_ms: number | null;

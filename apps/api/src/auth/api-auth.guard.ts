@@ -1,26 +1,23 @@
 /**
  * The query API's access rule: every route needs a credential (401 without one, with
  * `WWW-Authenticate: Bearer`), reads need `reader`, and routes marked `@RequiresRole('admin')`
- * need `admin` (403 for a reader). The caller is put on the request for the handlers (who
- * resolved, who approved).
+ * need `admin` (403 for a reader, recorded in the audit log). The caller is put on the request
+ * for the handlers (who resolved, who approved).
  */
 import {
   ForbiddenException,
   Injectable,
-  SetMetadata,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import type { ApiRole } from '@bridge/config';
+import { AdminAudit } from '../audit/admin-audit';
 import { ApiCredentials, roleAllows, type Principal } from './api-credentials';
+import { requiredRoleOf } from './required-role';
 
-const REQUIRED_ROLE = 'bridge:required-role';
-
-/** The role a route needs (default: `reader`). */
-export const RequiresRole = (role: ApiRole) => SetMetadata(REQUIRED_ROLE, role);
+export { RequiresRole } from './required-role';
 
 /** The request as the API's handlers see it, with its caller. */
 export type AuthenticatedRequest = Request & { principal: Principal };
@@ -30,25 +27,25 @@ export class ApiAuthGuard implements CanActivate {
   constructor(
     private readonly credentials: ApiCredentials,
     private readonly reflector: Reflector,
+    private readonly audit: AdminAudit,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<Request & { principal?: Principal }>();
-    const needed =
-      this.reflector.getAllAndOverride<ApiRole | undefined>(REQUIRED_ROLE, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? 'reader';
+    const needed = requiredRoleOf(this.reflector, context);
     const principal = await this.credentials.authenticate(request.headers.authorization);
     if (!principal) {
       http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedException('a bearer token (reader or admin) is required');
     }
     if (!roleAllows(principal.role, needed)) {
-      throw new ForbiddenException(
+      const refusal = new ForbiddenException(
         `this needs the ${needed} role; ${principal.name} is a ${principal.role}`,
       );
+      // An attempt at an admin action by a reader is audited like any other refusal.
+      await this.audit.refused(context, principal, refusal);
+      throw refusal;
     }
     request.principal = principal;
     return true;

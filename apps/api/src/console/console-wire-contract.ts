@@ -9,6 +9,7 @@
  * Nothing imports it and its one value is a row of `true`s: the type check reads it because it
  * is under `apps/`, and a failing entry is reported on its own line.
  */
+import type { AuditController } from '../audit/audit.controller';
 import type { DeadLettersController } from '../dead-letters/dead-letters.controller';
 import type { EventsController } from '../events/events.controller';
 import type { RepairsController } from '../repairs/repairs.controller';
@@ -16,6 +17,7 @@ import type { ScansController } from '../scans/scans.controller';
 import type { SummaryController } from '../summary/summary.controller';
 import type { WhoAmIController } from '../auth/whoami.controller';
 import type {
+  AuditEntry,
   DeadLetter,
   Finding,
   FindingHistory,
@@ -51,6 +53,7 @@ export const CONSOLE_READS_WHAT_THE_API_SERVES: {
   findingsPerHour: Accepts<FindingsPerHour, Answer<SummaryController['perHour']>>;
   openMismatches: Accepts<OpenMismatches, Answer<SummaryController['openMismatches']>>;
   operations: Accepts<Operations, Answer<SummaryController['operations']>>;
+  audit: Accepts<Page<AuditEntry>, Answer<AuditController['list']>>;
 } = {
   whoami: true,
   findings: true,
@@ -67,4 +70,5 @@ export const CONSOLE_READS_WHAT_THE_API_SERVES: {
   findingsPerHour: true,
   openMismatches: true,
   operations: true,
+  audit: true,
 };

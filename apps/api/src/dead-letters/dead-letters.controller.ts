@@ -7,14 +7,16 @@ import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { isTopic } from '@bridge/contracts';
-import { errorMessage, NotFoundError } from '@bridge/errors';
+import { NotFoundError } from '@bridge/errors';
 import { EventPublisher } from '@bridge/messaging';
 import { ZodPipe } from '@bridge/runtime';
 import { DeadLetterStore, type DeadLetterFilter } from '@bridge/store';
 import { CursorSchema, encodeCursor } from '../page-cursor';
-import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import type { AuthenticatedRequest } from '../auth/api-auth.guard';
+import { AdminAction } from '../audit/admin-action';
 import { DeadLetterRequeue, MAX_REQUEUE_BATCH } from './dead-letter-requeue';
 import {
+  decodeFailureView,
   deadLetterView,
   printable,
   type DeadLetterDetailView,
@@ -116,7 +118,7 @@ export class DeadLettersController {
       try {
         decoded = printable(await this.publisher.decode(letter.sourceTopic, letter.payload));
       } catch (error) {
-        decodeError = errorMessage(error);
+        decodeError = decodeFailureView(error);
       }
     }
     return {
@@ -129,7 +131,7 @@ export class DeadLettersController {
 
   @Post(':id/requeue')
   @HttpCode(200)
-  @RequiresRole('admin')
+  @AdminAction({ action: 'requeue', objectType: 'dead_letter', objectId: { param: 'id' } })
   @ApiOperation({ summary: 'Send one dead letter back to its topic (admin)' })
   async requeueOne(
     @Param('id', new ZodPipe(IdSchema, 'dead letter id')) id: string,
@@ -140,7 +142,12 @@ export class DeadLettersController {
 
   @Post('requeue')
   @HttpCode(200)
-  @RequiresRole('admin')
+  @AdminAction({
+    action: 'requeue_many',
+    objectType: 'dead_letter',
+    bodyAs: 'filter',
+    answerFields: { count: 'requeued', ids: 'ids' },
+  })
   @ApiOperation({
     summary: `Send the dead letters a filter matches back (admin), at most ${MAX_REQUEUE_BATCH}`,
   })

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
 import { RepairJobStore, SyncEventLog } from '@bridge/store';
-import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import type { AuthenticatedRequest } from '../auth/api-auth.guard';
+import { AdminAction } from '../audit/admin-action';
 import { encodeCursor } from '../page-cursor';
 import { repairJobView } from '../repairs/repair-job-view';
 import { findingHistory } from './finding-history';
@@ -77,7 +78,7 @@ export class EventsController {
 
   @Post(':id/resolve')
   @HttpCode(200)
-  @RequiresRole('admin')
+  @AdminAction({ action: 'resolve', objectType: 'sync_event', objectId: { param: 'id' } })
   @ApiOperation({ summary: 'Resolve a finding by hand (admin): who and why are recorded' })
   @ApiBody({ schema: z.toJSONSchema(ResolveBodySchema) as Record<string, unknown> })
   async resolve(

@@ -10,7 +10,8 @@ import { NotFoundError } from '@bridge/errors';
 import { RepairApprovals } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
 import { REPAIR_STATES, RepairJobStore } from '@bridge/store';
-import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import type { AuthenticatedRequest } from '../auth/api-auth.guard';
+import { AdminAction } from '../audit/admin-action';
 import { repairJobView, type RepairJobView } from './repair-job-view';
 import { IdSchema } from '../request-fields';
 import { QueryApiController } from '../query-api-controller';
@@ -66,7 +67,7 @@ export class RepairsController {
 
   @Post(':id/approve')
   @HttpCode(200)
-  @RequiresRole('admin')
+  @AdminAction({ action: 'approve', objectType: 'repair_job', objectId: { param: 'id' } })
   @ApiOperation({ summary: 'Approve a repair awaiting approval (admin); it runs at the next pass' })
   async approve(
     @Param('id', new ZodPipe(IdSchema, 'repair job id')) id: string,
@@ -82,7 +83,7 @@ export class RepairsController {
 
   @Post(':id/reject')
   @HttpCode(200)
-  @RequiresRole('admin')
+  @AdminAction({ action: 'reject', objectType: 'repair_job', objectId: { param: 'id' } })
   @ApiOperation({ summary: 'Reject a repair awaiting approval (admin); the finding stays open' })
   async reject(
     @Param('id', new ZodPipe(IdSchema, 'repair job id')) id: string,

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
 import { SCAN_MODES, ScanStore } from '@bridge/store';
-import { RequiresRole, type AuthenticatedRequest } from '../auth/api-auth.guard';
+import type { AuthenticatedRequest } from '../auth/api-auth.guard';
+import { AdminAction } from '../audit/admin-action';
 import { scanView, type ScanView } from './scan-view';
 import { IdSchema } from '../request-fields';
 import { QueryApiController } from '../query-api-controller';
@@ -54,7 +55,12 @@ export class ScansController {
 
   @Post('scan')
   @HttpCode(202)
-  @RequiresRole('admin')
+  @AdminAction({
+    action: 'scan_request',
+    objectType: 'scan',
+    objectId: { answerField: 'scan_id' },
+    bodyAs: 'request',
+  })
   @ApiOperation({ summary: 'Ask for a scan (admin); 409 while one is in progress' })
   async request(
     @Body(new ZodPipe(ScanRequestSchema)) body: z.output<typeof ScanRequestSchema>,

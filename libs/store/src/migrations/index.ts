@@ -7,6 +7,7 @@ import { Scans1764300000000 } from './1764300000000-scans';
 import { OperatorResolution1764400000000 } from './1764400000000-operator-resolution';
 import { DeadLetters1764500000000 } from './1764500000000-dead-letters';
 import { ServiceStatus1764600000000 } from './1764600000000-service-status';
+import { AuditLog1764700000000 } from './1764700000000-audit-log';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   OperatorResolution1764400000000,
   DeadLetters1764500000000,
   ServiceStatus1764600000000,
+  AuditLog1764700000000,
 ];
