@@ -27,6 +27,15 @@ export class TransientError extends BridgeError {
   readonly code: string = 'transient';
 }
 
+/**
+ * A piece of infrastructure Bridge depends on did not answer (the schema registry, where no
+ * driver error code says so already). Not the message's fault: the consumer loop holds the
+ * message until it answers again instead of dead-lettering it (see `isInfrastructureOutage`).
+ */
+export class InfrastructureUnavailableError extends TransientError {
+  override readonly code = 'infrastructure_unavailable';
+}
+
 /** A failure that retrying cannot fix: the input itself is wrong. */
 export class PermanentError extends BridgeError {
   readonly code: string = 'permanent';
@@ -140,6 +149,7 @@ export class ComponentCredentialsError extends PermanentError {
 export function isInfrastructureOutage(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 6; depth += 1) {
     if (typeof current !== 'object') return false;
+    if (current instanceof InfrastructureUnavailableError) return true;
     const { code, name, message } = current as {
       code?: unknown;
       name?: unknown;

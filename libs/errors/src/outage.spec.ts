@@ -1,4 +1,9 @@
-import { InvalidEventError, isInfrastructureOutage } from './index';
+import {
+  InfrastructureUnavailableError,
+  InvalidEventError,
+  TransientError,
+  isInfrastructureOutage,
+} from './index';
 
 describe('isInfrastructureOutage', () => {
   it('recognises a database or broker that is down, also behind wrappers', () => {
@@ -22,6 +27,15 @@ describe('isInfrastructureOutage', () => {
     expect(
       isInfrastructureOutage(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' })),
     ).toBe(true);
+  });
+
+  it('counts a dependency said to be unavailable (the schema registry timing out) as an outage', () => {
+    const timedOut = new InfrastructureUnavailableError('schema registry unavailable', {
+      cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    });
+    expect(isInfrastructureOutage(timedOut)).toBe(true);
+    expect(isInfrastructureOutage(new Error('wrapped', { cause: timedOut }))).toBe(true);
+    expect(isInfrastructureOutage(new TransientError('hippo: HTTP 503'))).toBe(false);
   });
 
   it('does not mistake a bad message or a constraint violation for an outage', () => {

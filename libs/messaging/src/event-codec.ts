@@ -29,7 +29,12 @@ import {
   type EventOf,
   type Topic,
 } from '@bridge/contracts';
-import { TransientError, UndecodableMessageError, errorMessage } from '@bridge/errors';
+import {
+  InfrastructureUnavailableError,
+  TransientError,
+  UndecodableMessageError,
+  errorMessage,
+} from '@bridge/errors';
 import { checkAvroBounds, checkEventSize } from './avro-bounds';
 import { SubjectSchemaIds, type SubjectVersionsSource } from './subject-schema-ids';
 
@@ -179,9 +184,12 @@ export class RegistryAvroCodec implements EventCodec {
       writer = (await this.registry.getSchema(schemaId)) as Type;
     } catch (error) {
       if (isRegistryUnavailable(error)) {
-        throw new TransientError(`schema registry unavailable: ${errorMessage(error)}`, {
-          cause: error,
-        });
+        throw new InfrastructureUnavailableError(
+          `schema registry unavailable: ${errorMessage(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       throw new UndecodableMessageError(
         `unknown schema id ${schemaId} for ${topic}: ${errorMessage(error)}`,
@@ -233,7 +241,11 @@ export class RegistryAvroCodec implements EventCodec {
     };
   }
 
-  /** GETs a registry path; null for 404 (no such subject); a `TransientError` for the rest. */
+  /**
+   * GETs a registry path; null for 404 (no such subject). A registry that does not answer, or
+   * answers with an error, is an `InfrastructureUnavailableError`: consumers hold their messages
+   * until it answers again, and dead-letter none of them for it.
+   */
   private async getJson(path: string): Promise<unknown> {
     let response: Response;
     try {
@@ -242,9 +254,10 @@ export class RegistryAvroCodec implements EventCodec {
         signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
       });
     } catch (error) {
-      throw new TransientError(`schema registry unavailable: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      throw new InfrastructureUnavailableError(
+        `schema registry unavailable: ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
     if (response.status === 404) {
       await response.body?.cancel();
@@ -252,7 +265,9 @@ export class RegistryAvroCodec implements EventCodec {
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new TransientError(`schema registry answered HTTP ${response.status} for ${path}`);
+      throw new InfrastructureUnavailableError(
+        `schema registry answered HTTP ${response.status} for ${path}`,
+      );
     }
     return response.json();
   }
