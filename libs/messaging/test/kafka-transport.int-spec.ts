@@ -151,7 +151,7 @@ describe('Kafka transport (real broker and registry)', () => {
     expect(byPayload(garbage)?.key?.toString()).toBe(runId);
     expect(byPayload(unknownSchemaId)).toMatchObject({ failure_kind: 'undecodable' });
     expect(byPayload(unknownSchemaId)?.reason).toMatch(
-      /unknown schema id \d+ for cappella.run.completed/,
+      /schema id \d+ is not registered under subject cappella.run.completed-value/,
     );
   });
 
