@@ -96,8 +96,23 @@ describe('query API on the real database', () => {
       expect(response.body.items[0]).toMatchObject({
         event_type: 'bridge.sync.ok',
         source: 'cappella',
+        state: 'record',
         resolved: false,
       });
+    });
+
+    it('lists only open findings as unresolved: never an ok, a clean cache or a component event', async () => {
+      const open = await http.get(`${BASE}/events?status=unresolved`).set(as(READER)).expect(200);
+      const items = (open.body as { items: Array<{ id: string; state: string }> }).items;
+      expect(items.length).toBeGreaterThan(0);
+      expect(items.every((item) => item.state === 'open')).toBe(true);
+      expect(items.map((item) => item.id)).not.toContain(recorded[1].id);
+      const closed = await http.get(`${BASE}/events?status=resolved`).set(as(READER)).expect(200);
+      expect(
+        (closed.body as { items: Array<{ state: string }> }).items.every((item) =>
+          ['resolved', 'healed'].includes(item.state),
+        ),
+      ).toBe(true);
     });
 
     it('filters by status, event type, mismatch type, source, source id and time', async () => {
@@ -181,6 +196,11 @@ describe('query API on the real database', () => {
         .send({ reason: 'twice' })
         .expect(409);
       expect(again.body.message).toMatch(/resolved already, by alice/);
+      const record = await http
+        .post(`${BASE}/events/${recorded[1].id}/resolve`)
+        .set(as(ADMIN))
+        .expect(409);
+      expect(record.body.message).toMatch(/is a record \(bridge.sync.ok\), not a finding/);
       await http
         .post(`${BASE}/events/${randomUUID()}/resolve`)
         .set(as(ADMIN))
@@ -188,8 +208,60 @@ describe('query API on the real database', () => {
         .expect(404);
     });
 
+    it('resolves with the bare POST and announces every manual resolution on bridge.sync.repaired, who and why', async () => {
+      const announced: Array<Record<string, unknown>> = [];
+      const bare = (await log.record(sampleMismatchFinding(`run-bare-${randomUUID()}`))).event;
+      const noted = (await log.record(sampleMismatchFinding(`run-noted-${randomUUID()}`))).event;
+      const subscription = await app.get(EventSubscriber).subscribe({
+        groupId: `test-repaired-${randomUUID().slice(0, 8)}`,
+        topics: [Topics.BridgeSyncRepaired],
+        fromBeginning: true,
+        handler: (received) => {
+          announced.push(received.event as unknown as Record<string, unknown>);
+          return Promise.resolve();
+        },
+      });
+      try {
+        const resolved = await http
+          .post(`${BASE}/events/${bare.id}/resolve`)
+          .set(as(ADMIN))
+          .expect(200);
+        expect(resolved.body).toMatchObject({
+          state: 'resolved',
+          resolved: true,
+          resolved_by: 'alice',
+          resolution_note: null,
+        });
+        await http
+          .post(`${BASE}/events/${noted.id}/resolve`)
+          .set(as(ADMIN))
+          .send({ reason: 'fixed in Hippo by hand' })
+          .expect(200);
+        const events = await eventually(() => {
+          const mine = announced.filter((event) =>
+            [bare.id, noted.id].includes(event.sync_event_id as string),
+          );
+          return mine.length >= 2 ? mine : undefined;
+        }, 30_000);
+        expect(events).toHaveLength(2);
+        const byFinding = new Map(events.map((event) => [event.sync_event_id, event]));
+        expect(byFinding.get(bare.id)).toMatchObject({
+          resolution: 'operator',
+          resolved_by: 'alice',
+          mismatch_type: 'missing_entity',
+          run_id: bare.sourceId,
+          reason: null,
+        });
+        expect(byFinding.get(noted.id)).toMatchObject({
+          resolution: 'operator',
+          reason: 'fixed in Hippo by hand',
+        });
+      } finally {
+        await subscription.stop();
+      }
+    });
+
     it.each([
-      ['no body', undefined, /reason/],
       ['an empty reason', { reason: '' }, /reason/],
       ['a reason of the wrong type', { reason: 7 }, /reason/],
       ['an unknown field', { reason: 'x', by: 'mallory' }, /by/],

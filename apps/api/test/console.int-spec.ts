@@ -159,8 +159,21 @@ describe('operator console in a browser', () => {
     await page.close();
   });
 
-  it('filters the findings, opens one and resolves it with a reason', async () => {
+  it('opens the findings on what is open now, filters them, opens one and resolves it with a reason', async () => {
     const page = await logIn(ADMIN);
+    await page.click('nav >> text=Findings');
+    await page.waitForURL(/#\/findings\?status=unresolved$/);
+    await page.waitForSelector('[data-testid=finding-row]');
+    const open = await log.page({ status: 'unresolved', limit: 500 });
+    await eventually(
+      async () =>
+        (await page.locator('[data-testid=finding-row]').count()) === open.items.length
+          ? true
+          : undefined,
+      10_000,
+      'the open findings only',
+    );
+    expect(open.items.length).toBeLessThan(8);
     await page.goto(`${url}/console/#/findings`);
     await page.waitForSelector('[data-testid=finding-row]');
     expect(await page.locator('[data-testid=finding-row]').count()).toBe(8);

@@ -74,7 +74,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   events
     .command('list')
     .description('events, newest first')
-    .addOption(new Option('--status <status>').choices(['unresolved', 'resolved', 'all']))
+    .addOption(
+      new Option('--status <status>', 'open findings (unresolved), closed ones, or every row')
+        .choices(['unresolved', 'resolved', 'all'])
+        .default('unresolved'),
+    )
     .option('--type <eventType>', 'event type, e.g. bridge.sync.mismatch')
     .option('--mismatch-type <type>')
     .option('--source <component>')
@@ -102,7 +106,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         ['mismatch_type', (r) => r.mismatch_type],
         ['source', (r) => r.source],
         ['source_id', (r) => r.source_id],
-        ['resolved', (r) => r.resolved],
+        ['state', (r) => r.state],
       ]);
     });
   events.command('show <id>').action(async (id: string) => {
@@ -111,12 +115,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   });
   events
     .command('resolve <id>')
-    .description('resolve a finding by hand (admin)')
-    .requiredOption('--reason <text>', 'why it is resolved')
-    .action(async (id: string, options: { reason: string }) => {
-      const event = await client().post<Row>(`/events/${encodeURIComponent(id)}/resolve`, {
-        reason: options.reason,
-      });
+    .description('resolve a finding by hand (admin); announced on bridge.sync.repaired')
+    .option('--reason <text>', 'why it is resolved (recorded and announced)')
+    .action(async (id: string, options: { reason?: string }) => {
+      const event = await client().post<Row>(
+        `/events/${encodeURIComponent(id)}/resolve`,
+        options.reason === undefined ? {} : { reason: options.reason },
+      );
       print(event, () => `resolved ${String(event.id)} (by ${String(event.resolved_by)})`);
     });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_STRATEGIES, validateEvent } from '@bridge/contracts';
-import { syncEventFromRow, type SyncEvent } from '@bridge/store';
+import { initialStateOf, syncEventFromRow, type SyncEvent } from '@bridge/store';
 import type { CheckWork } from './check-work';
 import { findingFor, outboundEventFor, stableEventId } from './finding';
 
@@ -33,6 +33,7 @@ function stored(entry: ReturnType<typeof findingFor>): SyncEvent {
     source_id: entry.sourceId,
     actor: entry.actor ?? null,
     details: JSON.parse(JSON.stringify(entry.details)),
+    state: initialStateOf(entry.eventType),
     resolved: false,
     resolved_at: null,
     resolved_by: null,

@@ -8,6 +8,7 @@ export {
   planRepair,
   priorityOf,
   repairJobFor,
+  operatorResolutionEvent,
   repairedEventFor,
   retryAfterFailure,
   subjectKeysOf,

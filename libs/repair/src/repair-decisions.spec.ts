@@ -6,6 +6,7 @@ import {
   confirmRepair,
   evictionRequested,
   nextConfirmationInMs,
+  operatorResolutionEvent,
   planRepair,
   repairedEventFor,
   repairJobFor,
@@ -28,6 +29,7 @@ const context = {
 const common = {
   source: 'cappella',
   actor: 'pipeline-bot',
+  state: 'open' as const,
   resolved: false,
   resolvedAt: null,
   resolvedBy: null,
@@ -116,7 +118,7 @@ describe('which findings get a repair job', () => {
 
   it('gives none to an alert_only finding, a resolved one, or an ok', () => {
     expect(repairJobFor(mismatch('r2', { repairStrategy: 'alert_only' }), WEIGHTS)).toBeNull();
-    expect(repairJobFor(mismatch('r3', { resolved: true }), WEIGHTS)).toBeNull();
+    expect(repairJobFor(mismatch('r3', { state: 'resolved', resolved: true }), WEIGHTS)).toBeNull();
     expect(
       repairJobFor(
         {
@@ -124,6 +126,7 @@ describe('which findings get a repair job', () => {
           id: randomUUID(),
           sourceId: 'r4',
           dedupeKey: 'post_run:r4',
+          state: 'record',
           eventType: 'bridge.sync.ok',
           mismatchType: null,
           repairStrategy: null,
@@ -391,5 +394,34 @@ describe('announcing a repair', () => {
       occurred_at: T0,
     });
     expect(repairedEventFor(job, T0 + 9_000)).toEqual(event);
+  });
+
+  it('announces a resolution by hand with who and why, under the same id as any repair of it', () => {
+    const finding = mismatch('r5', {
+      state: 'resolved',
+      resolved: true,
+      resolvedBy: 'alice',
+      resolutionNote: 'rerun by hand',
+    });
+    const event = operatorResolutionEvent(finding, T0);
+    validateEvent(Topics.BridgeSyncRepaired, event);
+    expect(event).toMatchObject({
+      sync_event_id: finding.id,
+      mismatch_type: 'missing_entity',
+      run_id: 'r5',
+      resolution: 'operator',
+      resolved_by: 'alice',
+      reason: 'rerun by hand',
+      new_run_id: null,
+    });
+    const job = {
+      syncEventId: finding.id,
+      mismatchType: 'missing_entity' as const,
+      plan: null,
+      submittedRunId: null,
+      finishedAt: new Date(T0),
+    };
+    expect(event.event_id).toBe(repairedEventFor(job, T0).event_id);
+    expect(operatorResolutionEvent({ ...finding, resolutionNote: null }, T0).reason).toBeNull();
   });
 });

@@ -304,6 +304,30 @@ export function repairedEventFor(
   };
 }
 
+/**
+ * The `bridge.sync.repaired` announcing a finding an operator resolved by hand: who, and why
+ * when they said. Its event id is derived from the finding, like every announcement of a
+ * finding's closing, so an answer lost and the resolution sent again is still one event.
+ */
+export function operatorResolutionEvent(
+  finding: Pick<SyncEvent, 'id' | 'mismatchType' | 'details' | 'resolvedBy' | 'resolutionNote'>,
+  now: number,
+): SyncRepaired {
+  const runId = 'run_id' in finding.details ? finding.details.run_id : null;
+  return {
+    event_id: repairedEventIdFor(finding.id),
+    occurred_at: now,
+    sync_event_id: finding.id,
+    // A check that failed has no mismatch type; its announcement says what it was.
+    mismatch_type: finding.mismatchType ?? 'check_failed',
+    run_id: runId,
+    resolution: 'operator',
+    resolved_by: finding.resolvedBy ?? 'operator',
+    new_run_id: null,
+    reason: finding.resolutionNote,
+  };
+}
+
 /** Moves an operator may make, and the states they start from. */
 export const APPROVAL_MOVES = {
   approve: { from: 'AWAITING_APPROVAL', to: 'PLANNED' },

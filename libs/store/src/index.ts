@@ -18,7 +18,11 @@ export {
   type SyncEventRow,
 } from './sync-event-log';
 export {
+  FINDING_EVENT_TYPES,
+  SYNC_EVENT_STATES,
   SyncEventTypes,
+  initialStateOf,
+  type SyncEventState,
   type CacheCleanDetails,
   type CheckFailedDetails,
   type DetailsOf,

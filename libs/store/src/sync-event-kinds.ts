@@ -24,6 +24,27 @@ export const SyncEventTypes = {
 
 export type SyncEventType = (typeof SyncEventTypes)[keyof typeof SyncEventTypes];
 
+/**
+ * Where a row stands. A finding (a mismatch, a stale cache, a check that failed) is `open`
+ * until it is `resolved` (by a repair or by hand) or `healed` (its discrepancy went away by
+ * itself); every other row (an ok check, a clean cache, a component's own event) is a
+ * `record`, never open.
+ */
+export const SYNC_EVENT_STATES = ['record', 'open', 'resolved', 'healed'] as const;
+export type SyncEventState = (typeof SYNC_EVENT_STATES)[number];
+
+/** The event types whose rows are findings, with a life of their own after detection. */
+export const FINDING_EVENT_TYPES: readonly SyncEventType[] = [
+  SyncEventTypes.Mismatch,
+  SyncEventTypes.StaleCache,
+  SyncEventTypes.CheckFailed,
+];
+
+/** The state a new row of `eventType` starts in. */
+export function initialStateOf(eventType: SyncEventType): SyncEventState {
+  return FINDING_EVENT_TYPES.includes(eventType) ? 'open' : 'record';
+}
+
 const entityKey = z.object({ entity_type: z.string(), external_id: z.string() });
 
 /** What every check's finding records about the check that produced it. */
@@ -165,6 +186,8 @@ export interface SyncEventCommon {
   /** Identifier at the source: run id, batch id, scan id… */
   sourceId: string;
   actor: string | null;
+  state: SyncEventState;
+  /** True when the finding is closed (`resolved` or `healed`). */
   resolved: boolean;
   resolvedAt: Date | null;
   resolvedBy: string | null;

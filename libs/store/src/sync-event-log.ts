@@ -12,12 +12,15 @@ import { z } from 'zod';
 import { MISMATCH_TYPES, type MismatchType } from '@bridge/contracts';
 import { InvalidRecordError, NotFoundError, StateConflictError } from '@bridge/errors';
 import {
+  SYNC_EVENT_STATES,
   SyncEventKindSchema,
   SyncEventTypes,
+  initialStateOf,
   type DetailsOf,
   type NewSyncEvent,
   type SyncEvent,
   type SyncEventOf,
+  type SyncEventState,
   type SyncEventType,
 } from './sync-event-kinds';
 
@@ -36,7 +39,10 @@ export interface HourlyFindingCount {
   total: number;
 }
 
-/** A filtered page of the log (see `SyncEventLog.page`). */
+/**
+ * A filtered page of the log (see `SyncEventLog.page`). `unresolved` is the open findings,
+ * `resolved` the closed ones (resolved or healed), `all` every row, records included.
+ */
 export interface SyncEventQuery {
   status: 'unresolved' | 'resolved' | 'all';
   eventType?: string;
@@ -106,7 +112,8 @@ export class SyncEventLog {
    *
    * `replaceable` names an event type that is not a final answer (a check that failed for good
    * may be requeued and succeed): a stored row of that type is replaced by a new finding of
-   * another type, keeping its id, with a new outbound event; the result then says `created`.
+   * another type, keeping its id, with a new outbound event and the new finding's state (a
+   * resolution of the old one does not carry over); the result then says `created`.
    *
    * Plain SQL over `unnest` rather than the query builder: this is the checker's hot path (one
    * call per batch of hundreds of findings) and the builder's per-row work dominated it.
@@ -124,14 +131,17 @@ export class SyncEventLog {
     const unique = [...firstIndex.values()].map((index) => entries[index]);
     const returned = await em.query<SyncEventRow[]>(
       `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, actor, details,
-                                mismatch_type, repair_strategy, outbound_event_id)
+                                mismatch_type, repair_strategy, outbound_event_id, state)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                            $6::text[], $7::jsonb[], $8::text[], $9::text[], $10::uuid[])
+                            $6::text[], $7::jsonb[], $8::text[], $9::text[], $10::uuid[],
+                            $12::text[])
        ON CONFLICT (dedupe_key) DO UPDATE SET
          event_type = EXCLUDED.event_type, source = EXCLUDED.source,
          source_id = EXCLUDED.source_id, actor = EXCLUDED.actor, details = EXCLUDED.details,
          mismatch_type = EXCLUDED.mismatch_type, repair_strategy = EXCLUDED.repair_strategy,
-         outbound_event_id = EXCLUDED.outbound_event_id, published_at = NULL, created_at = now()
+         outbound_event_id = EXCLUDED.outbound_event_id, published_at = NULL, created_at = now(),
+         state = EXCLUDED.state, resolved = false, resolved_at = NULL, resolved_by = NULL,
+         resolution_note = NULL
        WHERE sync_events.event_type = $11 AND EXCLUDED.event_type <> $11
        RETURNING *`,
       [
@@ -147,6 +157,7 @@ export class SyncEventLog {
         unique.map((e) => (e.publishes ? randomUUID() : null)),
         // A value no event type has when nothing is replaceable.
         options.replaceable ?? '',
+        unique.map((e) => initialStateOf(e.eventType)),
       ],
     );
     const byKey = new Map(returned.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
@@ -228,12 +239,13 @@ export class SyncEventLog {
     return new Map(rows.map((row) => [row.id, syncEventFromRow(row)]));
   }
 
-  /** Resolves the unresolved rows among `ids`; returns the ids it resolved. */
+  /** Resolves the open findings among `ids`; returns the ids it resolved. */
   async resolveMany(ids: string[], resolvedBy: string): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
-      `UPDATE sync_events SET resolved = true, resolved_at = now(), resolved_by = $2
-        WHERE id = ANY($1::uuid[]) AND NOT resolved
+      `UPDATE sync_events
+          SET state = 'resolved', resolved = true, resolved_at = now(), resolved_by = $2
+        WHERE id = ANY($1::uuid[]) AND state = 'open'
         RETURNING id`,
       [ids, resolvedBy],
     );
@@ -253,7 +265,7 @@ export class SyncEventLog {
       `SELECT DISTINCT e.mismatch_type, e.source, e.source_id
          FROM unnest($1::text[], $2::text[], $3::text[]) AS s(mismatch_type, source, source_id)
          JOIN sync_events e ON e.source = s.source AND e.source_id = s.source_id
-                           AND e.mismatch_type = s.mismatch_type AND NOT e.resolved`,
+                           AND e.mismatch_type = s.mismatch_type AND e.state = 'open'`,
       [
         subjects.map((s) => s.mismatchType),
         subjects.map((s) => s.source),
@@ -293,7 +305,7 @@ export class SyncEventLog {
     const inTransaction = this.em.queryRunner?.isTransactionActive ?? false;
     const rows = await this.em.query<SyncEventRow[]>(
       `SELECT * FROM sync_events
-        WHERE event_type = $1 AND NOT resolved AND details -> 'artifact_ids' ?| $2::text[]
+        WHERE event_type = $1 AND state = 'open' AND details -> 'artifact_ids' ?| $2::text[]
         ORDER BY id${inTransaction ? ' FOR UPDATE' : ''}`,
       [SyncEventTypes.StaleCache, artifactIds],
     );
@@ -303,8 +315,8 @@ export class SyncEventLog {
   }
 
   /**
-   * Replaces the details of an unresolved row of `eventType` and optionally resolves it;
-   * returns false if there is no such row (resolved already, or of another kind).
+   * Replaces the details of an open finding of `eventType` and optionally resolves it;
+   * returns false if there is no such row (closed already, or of another kind).
    */
   async updateDetails<T extends SyncEventType>(
     id: string,
@@ -315,20 +327,22 @@ export class SyncEventLog {
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE sync_events
           SET details = $3::jsonb${
-            resolution ? ', resolved = true, resolved_at = now(), resolved_by = $4' : ''
+            resolution
+              ? `, state = 'resolved', resolved = true, resolved_at = now(), resolved_by = $4`
+              : ''
           }
-        WHERE id = $1 AND event_type = $2 AND NOT resolved`,
+        WHERE id = $1 AND event_type = $2 AND state = 'open'`,
       [id, eventType, JSON.stringify(details), ...(resolution ? [resolution.resolvedBy] : [])],
     );
     return affected > 0;
   }
 
-  /** Rows per event type and mismatch type, unresolved ones apart (for status lines). */
+  /** Rows per event type and mismatch type, open findings apart (for status lines). */
   async countByKind(): Promise<FindingCount[]> {
     const rows = await this.em.query<
       Array<{ event_type: unknown; mismatch_type: unknown; total: string; open: string }>
     >(
-      `SELECT event_type, mismatch_type, count(*) AS total, count(*) FILTER (WHERE NOT resolved) AS open
+      `SELECT event_type, mismatch_type, count(*) AS total, count(*) FILTER (WHERE state = 'open') AS open
          FROM sync_events GROUP BY event_type, mismatch_type ORDER BY event_type, mismatch_type`,
     );
     return rows.map((row) => ({
@@ -346,7 +360,9 @@ export class SyncEventLog {
   async page(query: SyncEventQuery): Promise<SyncEventPage> {
     const rows = await this.em.query<Array<SyncEventRow & { position_at: string }>>(
       `SELECT *, created_at::text AS position_at FROM sync_events
-        WHERE ($1::text = 'all' OR resolved = ($1::text = 'resolved'))
+        WHERE ($1::text = 'all'
+               OR ($1::text = 'unresolved' AND state = 'open')
+               OR ($1::text = 'resolved' AND state IN ('resolved', 'healed')))
           AND ($2::text IS NULL OR event_type = $2)
           AND ($3::text IS NULL OR mismatch_type = $3)
           AND ($4::text IS NULL OR source = $4)
@@ -378,22 +394,28 @@ export class SyncEventLog {
   }
 
   /**
-   * An operator resolves a finding, saying who and why. Throws `NotFoundError` for an unknown
-   * id and `StateConflictError` when it is resolved already.
+   * An operator resolves an open finding, saying who and, optionally, why. Throws
+   * `NotFoundError` for an unknown id and `StateConflictError` for a finding closed already or
+   * a record, which has nothing to resolve.
    */
-  async resolveByOperator(id: string, by: string, note: string): Promise<SyncEvent> {
+  async resolveByOperator(id: string, by: string, note: string | null): Promise<SyncEvent> {
     const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET resolved = true, resolved_at = now(), resolved_by = $2,
-              resolution_note = $3
-        WHERE id = $1 AND NOT resolved
+      `UPDATE sync_events SET state = 'resolved', resolved = true, resolved_at = now(),
+              resolved_by = $2, resolution_note = $3
+        WHERE id = $1 AND state = 'open'
         RETURNING *`,
       [id, by, note],
     );
     if (rows.length > 0) return syncEventFromRow(rows[0]);
     const existing = await this.findById(id);
     if (!existing) throw new NotFoundError(`no sync event ${id}`);
+    if (existing.state === 'record') {
+      throw new StateConflictError(
+        `sync event ${id} is a record (${existing.eventType}), not a finding: there is nothing to resolve`,
+      );
+    }
     throw new StateConflictError(
-      `sync event ${id} was resolved already, by ${existing.resolvedBy ?? 'someone'}`,
+      `sync event ${id} was ${existing.state} already, by ${existing.resolvedBy ?? 'someone'}`,
     );
   }
 
@@ -416,13 +438,13 @@ export class SyncEventLog {
     }));
   }
 
-  /** Unresolved mismatches and stale caches per mismatch type and source, most first. */
+  /** Open mismatches and stale caches per mismatch type and source, most first. */
   async openMismatches(): Promise<Array<{ mismatchType: string; source: string; open: number }>> {
     const rows = await this.em.query<
       Array<{ mismatch_type: string; source: string; open: string }>
     >(
       `SELECT mismatch_type, source, count(*) AS open FROM sync_events
-        WHERE mismatch_type IS NOT NULL AND NOT resolved
+        WHERE mismatch_type IS NOT NULL AND state = 'open'
         GROUP BY mismatch_type, source ORDER BY count(*) DESC, mismatch_type, source`,
     );
     return rows.map((row) => ({
@@ -448,6 +470,7 @@ export interface SyncEventRow {
   source_id: string;
   actor: string | null;
   details: unknown;
+  state: string;
   resolved: boolean;
   resolved_at: Date | null;
   resolved_by: string | null;
@@ -487,6 +510,7 @@ export function syncEventFromRow(row: SyncEventRow): SyncEvent {
     source: row.source,
     sourceId: row.source_id,
     actor: row.actor,
+    state: stateOf(row),
     resolved: row.resolved,
     resolvedAt: row.resolved_at === null ? null : new Date(row.resolved_at),
     resolvedBy: row.resolved_by,
@@ -497,4 +521,10 @@ export function syncEventFromRow(row: SyncEventRow): SyncEvent {
     publishedAt: row.published_at === null ? null : new Date(row.published_at),
     ...kind.data,
   };
+}
+
+function stateOf(row: SyncEventRow): SyncEventState {
+  const state = SYNC_EVENT_STATES.find((known) => known === row.state);
+  if (!state) throw new InvalidRecordError(`sync event ${row.id} has no known state: ${row.state}`);
+  return state;
 }

@@ -22,6 +22,7 @@ import {
   type AuditPosition,
 } from '@bridge/store';
 import { MIGRATIONS } from '../src/migrations';
+import { FindingStates1764800000000 } from '../src/migrations/1764800000000-finding-states';
 import { freshDatabase } from '../../../test/stack-config';
 
 const engines: Array<
@@ -151,10 +152,54 @@ describe.each(engines)('store on %s', (_engine, provision) => {
   it('refuses a resolved row without a resolution time', async () => {
     await expect(
       dataSource.query(
-        `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, resolved) VALUES ($1, 'x', 'y', 'z', $2, true)`,
+        `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, resolved, state) VALUES ($1, 'x', 'y', 'z', $2, true, 'resolved')`,
         [randomUUID(), `bad:${randomUUID()}`],
       ),
     ).rejects.toThrow(/ck_sync_events_resolution/);
+  });
+
+  it('keeps findings open until closed and records never open, and holds the state to resolved', async () => {
+    const log = new SyncEventLog(dataSource);
+    const ok = (await log.record(sampleOkFinding(`r-state-${randomUUID()}`))).event;
+    const mismatch = (await log.record(sampleMismatchFinding(`r-state-${randomUUID()}`))).event;
+    expect(ok.state).toBe('record');
+    expect(mismatch.state).toBe('open');
+    const open = await log.page({ status: 'unresolved', limit: 500 });
+    expect(open.items.every((item) => item.state === 'open')).toBe(true);
+    expect(open.items.map((item) => item.id)).toContain(mismatch.id);
+    expect(open.items.map((item) => item.id)).not.toContain(ok.id);
+    await expect(log.resolveByOperator(ok.id, 'alice', null)).rejects.toThrow(
+      /is a record \(bridge.sync.ok\), not a finding/,
+    );
+    const resolved = await log.resolveByOperator(mismatch.id, 'alice', null);
+    expect(resolved).toMatchObject({ state: 'resolved', resolved: true, resolutionNote: null });
+    await expect(
+      dataSource.query(`UPDATE sync_events SET state = 'open' WHERE id = $1`, [mismatch.id]),
+    ).rejects.toThrow(/ck_sync_events_state/);
+  });
+
+  it('migrates existing rows: findings open or resolved by their flag, everything else a record', async () => {
+    const runner = dataSource.createQueryRunner();
+    const migration = new FindingStates1764800000000();
+    const ok = (await new SyncEventLog(dataSource).record(sampleOkFinding(`r-mig-${randomUUID()}`)))
+      .event;
+    const finding = (
+      await new SyncEventLog(dataSource).record(sampleMismatchFinding(`r-mig-${randomUUID()}`))
+    ).event;
+    try {
+      await migration.down(runner);
+      // As rows stood before states: an ok resolved by hand, a mismatch resolved by a repair.
+      await runner.query(
+        `UPDATE sync_events SET resolved = true, resolved_at = now() WHERE id = ANY($1::uuid[])`,
+        [[ok.id, finding.id]],
+      );
+      await migration.up(runner);
+    } finally {
+      await runner.release();
+    }
+    const log = new SyncEventLog(dataSource);
+    expect(await log.findById(ok.id)).toMatchObject({ state: 'record', resolved: false });
+    expect(await log.findById(finding.id)).toMatchObject({ state: 'resolved', resolved: true });
   });
 
   it('gives a check lease to one holder at a time, and to another once it expires', async () => {

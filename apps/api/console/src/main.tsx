@@ -19,10 +19,13 @@ import type { Role } from './wire-types';
 import { ErrorNote } from './widgets';
 import './styles.css';
 
-/** The pages in the navigation, and the role each needs to be listed. */
-const NAV: Array<[Page, string, Role]> = [
+/**
+ * The pages in the navigation, the role each needs to be listed, and the filter a page opens
+ * with: the findings open now, what an operator comes for.
+ */
+const NAV: Array<[Page, string, Role, string?]> = [
   ['overview', 'Overview', 'reader'],
-  ['findings', 'Findings', 'reader'],
+  ['findings', 'Findings', 'reader', 'status=unresolved'],
   ['repairs', 'Repairs', 'reader'],
   ['scans', 'Scans', 'reader'],
   ['dead-letters', 'Dead letters', 'reader'],
@@ -47,8 +50,12 @@ function App() {
         <strong class="brand">Bridge Sync</strong>
         <nav>
           {NAV.filter(([, , role]) => role === 'reader' || session.role === 'admin').map(
-            ([page, label]) => (
-              <a key={page} href={`#/${page}`} class={page === current ? 'active' : ''}>
+            ([page, label, , query]) => (
+              <a
+                key={page}
+                href={`#/${page}${query ? `?${query}` : ''}`}
+                class={page === current ? 'active' : ''}
+              >
                 {label}
               </a>
             ),

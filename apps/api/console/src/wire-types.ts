@@ -17,6 +17,8 @@ export interface Finding {
   source_id: string;
   actor: string | null;
   details: unknown;
+  /** `record` (an ok check, a clean cache, a component's event), or a finding's state. */
+  state: 'record' | 'open' | 'resolved' | 'healed';
   resolved: boolean;
   resolved_at: string | null;
   resolved_by: string | null;

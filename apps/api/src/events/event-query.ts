@@ -43,4 +43,9 @@ export function storeQueryOf(params: EventQueryParams): SyncEventQuery {
   };
 }
 
-export const ResolveBodySchema = z.object({ reason: text(2_000) }).strict();
+/** A resolution's body: a reason is optional (the bare POST works) and recorded when given. */
+export const ResolveBodySchema = z
+  .object({ reason: text(2_000).optional() })
+  .strict()
+  .optional()
+  .transform((body) => ({ reason: body?.reason ?? null }));

@@ -1,14 +1,17 @@
 /**
  * `/api/v1/bridge/sync/events` (SPEC §7): the sync event log, filtered and paged newest first,
  * one event by id, its history (with its repair job), and an operator's resolution of a
- * finding (admin; who and why recorded).
+ * finding (admin; who and why recorded, and announced on `bridge.sync.repaired`).
  */
 import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
+import { Topics } from '@bridge/contracts';
 import { NotFoundError } from '@bridge/errors';
+import { EventPublisher } from '@bridge/messaging';
+import { operatorResolutionEvent } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
-import { RepairJobStore, SyncEventLog } from '@bridge/store';
+import { RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
 import { AdminAction } from '../audit/admin-action';
 import { encodeCursor } from '../page-cursor';
@@ -29,6 +32,8 @@ export class EventsController {
   constructor(
     private readonly log: SyncEventLog,
     private readonly jobs: RepairJobStore,
+    private readonly transactions: StoreTransactions,
+    private readonly publisher: EventPublisher,
   ) {}
 
   @Get()
@@ -80,12 +85,28 @@ export class EventsController {
   @HttpCode(200)
   @AdminAction({ action: 'resolve', objectType: 'sync_event', objectId: { param: 'id' } })
   @ApiOperation({ summary: 'Resolve a finding by hand (admin): who and why are recorded' })
-  @ApiBody({ schema: z.toJSONSchema(ResolveBodySchema) as Record<string, unknown> })
+  @ApiBody({
+    required: false,
+    schema: z.toJSONSchema(ResolveBodySchema, { io: 'input' }) as Record<string, unknown>,
+  })
   async resolve(
     @Param('id', new ZodPipe(IdSchema, 'event id')) id: string,
     @Body(new ZodPipe(ResolveBodySchema)) body: z.output<typeof ResolveBodySchema>,
     @Req() request: AuthenticatedRequest,
   ): Promise<SyncEventView> {
-    return syncEventView(await this.log.resolveByOperator(id, request.principal.name, body.reason));
+    // Announced before the resolution commits: if the broker cannot take the event, the finding
+    // stays open and the operator gets a 5xx to try again, rather than a resolution nobody
+    // downstream hears of. The event's id is the finding's, so a second try is the same event.
+    const resolved = await this.transactions.run(async ({ log }) => {
+      const finding = await log.resolveByOperator(id, request.principal.name, body.reason);
+      const event = operatorResolutionEvent(finding, Date.now());
+      await this.publisher.publish(
+        Topics.BridgeSyncRepaired,
+        event,
+        event.run_id ?? event.sync_event_id,
+      );
+      return finding;
+    });
+    return syncEventView(resolved);
   }
 }

@@ -1,6 +1,7 @@
 /**
- * A sync event log row as the query API shows it: SPEC §6's columns in snake case, with the
- * typed details as they are stored, and whether its outbound event went out.
+ * A sync event log row as the query API shows it: the log's columns in snake case, with the
+ * typed details as they are stored, its state (`record`, or a finding's `open`, `resolved`,
+ * `healed`), and whether its outbound event went out.
  */
 import type { SyncEvent } from '@bridge/store';
 
@@ -13,6 +14,7 @@ export interface SyncEventView {
   source_id: string;
   actor: string | null;
   details: SyncEvent['details'];
+  state: SyncEvent['state'];
   resolved: boolean;
   resolved_at: string | null;
   resolved_by: string | null;
@@ -32,6 +34,7 @@ export function syncEventView(event: SyncEvent): SyncEventView {
     source_id: event.sourceId,
     actor: event.actor,
     details: event.details,
+    state: event.state,
     resolved: event.resolved,
     resolved_at: event.resolvedAt?.toISOString() ?? null,
     resolved_by: event.resolvedBy,

@@ -104,11 +104,14 @@ export interface SyncRepaired {
   sync_event_id: string;
   mismatch_type: string;
   run_id?: null | string;
-  /** resubmitted | evicted | operator */
+  /** resubmitted | evicted | operator (resolved by hand) | healed (the discrepancy went away by itself) */
   resolution: string;
+  /** Who closed the finding: the repair service, canon, an operator's name, or bridge for a healed finding. */
   resolved_by: string;
   /** Run created by a resubmission. */
   new_run_id?: null | string;
+  /** Why it was closed, where someone said: an operator's note, or what Bridge saw that healed it. */
+  reason?: null | string;
 }
 
 /** Canon holds artifacts for entities no longer available in Hippo. */
@@ -804,7 +807,7 @@ export const TopicSchemas = {
     },
   },
   'bridge.sync.repaired': {
-    version: 1,
+    version: 2,
     schema: {
       type: 'record',
       name: 'SyncRepaired',
@@ -824,13 +827,27 @@ export const TopicSchemas = {
         { name: 'sync_event_id', type: { type: 'string', logicalType: 'uuid' } },
         { name: 'mismatch_type', type: 'string' },
         { name: 'run_id', type: ['null', 'string'], default: null },
-        { name: 'resolution', type: 'string', doc: 'resubmitted | evicted | operator' },
-        { name: 'resolved_by', type: 'string' },
+        {
+          name: 'resolution',
+          type: 'string',
+          doc: 'resubmitted | evicted | operator (resolved by hand) | healed (the discrepancy went away by itself)',
+        },
+        {
+          name: 'resolved_by',
+          type: 'string',
+          doc: "Who closed the finding: the repair service, canon, an operator's name, or bridge for a healed finding.",
+        },
         {
           name: 'new_run_id',
           type: ['null', 'string'],
           default: null,
           doc: 'Run created by a resubmission.',
+        },
+        {
+          name: 'reason',
+          type: ['null', 'string'],
+          default: null,
+          doc: "Why it was closed, where someone said: an operator's note, or what Bridge saw that healed it.",
         },
       ],
     },

@@ -9,7 +9,7 @@
  */
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { MismatchType, RepairStrategy } from '@bridge/contracts';
-import type { SyncEventKind, SyncEventType } from '../sync-event-kinds';
+import type { SyncEventKind, SyncEventState, SyncEventType } from '../sync-event-kinds';
 
 @Entity({ name: 'sync_events' })
 @Index('ix_sync_events_resolved_created', ['resolved', 'createdAt'])
@@ -20,7 +20,12 @@ import type { SyncEventKind, SyncEventType } from '../sync-event-kinds';
   where: '"outbound_event_id" IS NOT NULL AND "published_at" IS NULL',
 })
 @Index('ix_sync_events_mismatch_open', ['mismatchType'], { where: 'NOT "resolved"' })
+@Index('ix_sync_events_state_created', ['state', 'createdAt'])
 @Check('ck_sync_events_resolution', '"resolved" = ("resolved_at" IS NOT NULL)')
+@Check(
+  'ck_sync_events_state',
+  `"state" IN ('record', 'open', 'resolved', 'healed') AND "resolved" = ("state" IN ('resolved', 'healed'))`,
+)
 export class SyncEventEntity {
   /** Generated in application code (PGlite has no uuid extension). */
   @PrimaryColumn('uuid')
@@ -43,6 +48,11 @@ export class SyncEventEntity {
   @Column({ type: 'jsonb', default: () => `'{}'` })
   details!: SyncEventKind['details'];
 
+  /** `record`, or a finding's `open`, `resolved` or `healed` (see `SyncEventState`). */
+  @Column({ type: 'text' })
+  state!: SyncEventState;
+
+  /** True exactly when the state is `resolved` or `healed` (the check holds them together). */
   @Column({ type: 'boolean', default: false })
   resolved!: boolean;
 

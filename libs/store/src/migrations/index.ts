@@ -8,6 +8,7 @@ import { OperatorResolution1764400000000 } from './1764400000000-operator-resolu
 import { DeadLetters1764500000000 } from './1764500000000-dead-letters';
 import { ServiceStatus1764600000000 } from './1764600000000-service-status';
 import { AuditLog1764700000000 } from './1764700000000-audit-log';
+import { FindingStates1764800000000 } from './1764800000000-finding-states';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   DeadLetters1764500000000,
   ServiceStatus1764600000000,
   AuditLog1764700000000,
+  FindingStates1764800000000,
 ];

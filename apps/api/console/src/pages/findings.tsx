@@ -103,9 +103,7 @@ export function FindingsPage({
                 <td>{finding.source}</td>
                 <td class="id">{finding.source_id}</td>
                 <td>
-                  <Badge
-                    value={finding.resolved ? 'resolved' : finding.mismatch_type ? 'open' : 'ok'}
-                  />
+                  <Badge value={finding.state === 'record' ? 'ok' : finding.state} />
                 </td>
               </tr>
             ))}
@@ -142,7 +140,7 @@ export function FindingPage({ session, id }: { session: Session; id: string }) {
           <dd>{event.repair_strategy ?? '—'}</dd>
           <dt>status</dt>
           <dd data-testid="finding-status">
-            <Badge value={event.resolved ? 'resolved' : event.mismatch_type ? 'open' : 'ok'} />
+            <Badge value={event.state === 'record' ? 'ok' : event.state} />
             {event.resolved
               ? ` by ${event.resolved_by ?? '?'}: ${event.resolution_note ?? ''}`
               : ''}
