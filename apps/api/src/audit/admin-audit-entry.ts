@@ -121,19 +121,31 @@ function reasonOf(body: unknown): string | null {
   return storableText(reason.trim().slice(0, MAX_AUDIT_REASON));
 }
 
+/** Deeper bodies are noted, not kept: no filter or reason nests anywhere near this. */
+const MAX_BODY_DEPTH = 32;
+
+/** Whether arrays and objects in `value` nest deeper than `limit` (an explicit stack, no recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth >= limit) return true;
+    const children = Array.isArray(next.value) ? next.value : Object.values(next.value);
+    for (const child of children) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
 /** The body less its reason (a column of its own), or a note of its size when it is too big. */
 function bodyDetails(body: unknown): unknown {
   if (body === undefined || body === null) return {};
   const kept = isRecord(body)
     ? Object.fromEntries(Object.entries(body).filter(([name]) => name !== 'reason'))
     : body;
-  let json: string;
-  try {
-    json = JSON.stringify(kept) ?? 'null';
-  } catch {
-    // Nested deeper than the serialiser goes: the action refuses such a body anyway.
-    return { omitted: 'too deeply nested' };
-  }
+  // Measured, not left to the serialiser's stack: how deep it can go differs between Node
+  // versions, and the audit entry must not. The action refuses such a body anyway.
+  if (nestedDeeperThan(kept, MAX_BODY_DEPTH)) return { omitted: 'too deeply nested' };
+  const json = JSON.stringify(kept) ?? 'null';
   return json.length > MAX_BODY_JSON ? { omitted_characters: json.length } : kept;
 }
 
