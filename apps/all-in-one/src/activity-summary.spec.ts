@@ -38,11 +38,11 @@ const noRepairs = {
 };
 
 describe('formatActivity', () => {
-  it('names each kind of finding once, mismatch types by their own name, open ones when some were resolved', () => {
+  it('names each kind of row once, mismatch types by their own name, and how many findings are open', () => {
     const line = formatActivity({
       eventsIn: 12_345,
       findings: [
-        { eventType: 'bridge.sync.ok', mismatchType: null, total: 1_200, open: 1_200 },
+        { eventType: 'bridge.sync.ok', mismatchType: null, total: 1_200, open: 0 },
         { eventType: 'bridge.sync.mismatch', mismatchType: 'missing_entity', total: 30, open: 28 },
         { eventType: 'bridge.sync.stale_cache', mismatchType: 'stale_cache', total: 4, open: 4 },
         { eventType: 'bridge.sync.check_failed', mismatchType: null, total: 1, open: 1 },
@@ -55,7 +55,7 @@ describe('formatActivity', () => {
       checksPending: 7,
     });
     expect(line).toBe(
-      'events in 12,345 | findings: ok 1,200, missing_entity 30 (28 open), stale_cache 4, check_failed 1 | repairs: awaiting approval 2, executing 1, done 1,024 | last scan incremental: 3 found in 11,500 read | checks pending 7',
+      'events in 12,345 | findings: ok 1,200, missing_entity 30 (28 open), stale_cache 4 (4 open), check_failed 1 (1 open) | repairs: awaiting approval 2, executing 1, done 1,024 | last scan incremental: 3 found in 11,500 read | checks pending 7',
     );
   });
 

@@ -1,7 +1,7 @@
 /**
  * The all-in-one process's heartbeat on the terminal: every few seconds one line with the
- * events taken in, the findings recorded by kind (open ones in brackets when some were
- * resolved), the repair jobs by state, the latest scan, and the checks still queued on the
+ * events taken in, the rows recorded by kind (for findings, how many are open now, in
+ * brackets; records such as ok checks are never open), the repair jobs by state, the latest scan, and the checks still queued on the
  * in-process bus.
  *
  * `formatActivity` is the pure part; `ActivitySummary` gathers the numbers from the store and
@@ -19,6 +19,7 @@ import { errorMessage } from '@bridge/errors';
 import { TRANSPORT, type Transport } from '@bridge/messaging';
 import { progressOf } from '@bridge/scan';
 import {
+  FINDING_EVENT_TYPES,
   ProcessedInboundEvents,
   RepairJobStore,
   REPAIR_STATES,
@@ -52,17 +53,21 @@ function kindOf(count: FindingCount): string {
 
 export function formatActivity(activity: Activity): string {
   const parts = [`events in ${number.format(activity.eventsIn)}`];
-  const byKind = new Map<string, { total: number; open: number }>();
+  const byKind = new Map<string, { total: number; open: number; finding: boolean }>();
   for (const count of activity.findings) {
     const kind = kindOf(count);
-    const seen = byKind.get(kind) ?? { total: 0, open: 0 };
-    byKind.set(kind, { total: seen.total + count.total, open: seen.open + count.open });
+    const seen = byKind.get(kind) ?? { total: 0, open: 0, finding: false };
+    byKind.set(kind, {
+      total: seen.total + count.total,
+      open: seen.open + count.open,
+      finding: seen.finding || FINDING_EVENT_TYPES.includes(count.eventType),
+    });
   }
   const findings = [...byKind]
-    .map(([kind, { total, open }]) =>
-      open === total
-        ? `${kind} ${number.format(total)}`
-        : `${kind} ${number.format(total)} (${number.format(open)} open)`,
+    .map(([kind, { total, open, finding }]) =>
+      finding
+        ? `${kind} ${number.format(total)} (${number.format(open)} open)`
+        : `${kind} ${number.format(total)}`,
     )
     .join(', ');
   parts.push(`findings: ${findings || 'none yet'}`);
