@@ -313,6 +313,34 @@ describe('query API on the real database', () => {
       await http.post(`${BASE}/scan`).set(as(ADMIN)).send({ mode: 'sideways' }).expect(400);
       expect((await scans.active())?.id).toBe(asked.body.scan_id);
     });
+
+    it("lists a scan's findings, at /scans/{id}/findings and as events?scan_id=", async () => {
+      const scan = (await scans.active()) ?? (await scans.latest());
+      if (!scan) throw new Error('no scan to attach findings to');
+      const runId = `run-scanned-${randomUUID()}`;
+      const entry = sampleMismatchFinding(runId, { dedupeKey: `scan:${scan.id}:${runId}` });
+      const scanned = (
+        await log.record({ ...entry, details: { ...entry.details, scan_id: scan.id } })
+      ).event;
+      const byPath = await http
+        .get(`${BASE}/scans/${scan.id}/findings?status=unresolved`)
+        .set(as(READER))
+        .expect(200);
+      expect(ids(byPath.body)).toEqual([scanned.id]);
+      const byFilter = await http
+        .get(`${BASE}/events?scan_id=${scan.id}`)
+        .set(as(READER))
+        .expect(200);
+      expect(ids(byFilter.body)).toEqual([scanned.id]);
+      const other = await http
+        .get(`${BASE}/events?scan_id=${randomUUID()}`)
+        .set(as(READER))
+        .expect(200);
+      expect(ids(other.body)).toEqual([]);
+      await http.get(`${BASE}/scans/${randomUUID()}/findings`).set(as(READER)).expect(404);
+      await http.get(`${BASE}/events?scan_id=not-a-scan`).set(as(READER)).expect(400);
+      await http.get(`${BASE}/scans/${scan.id}/findings?scan_id=x`).set(as(READER)).expect(400);
+    });
   });
 
   describe('repairs', () => {
@@ -831,6 +859,7 @@ describe('query API on the real database', () => {
       { method: 'post', path: `${BASE}/events/${someId}/resolve`, role: 'admin' },
       { method: 'get', path: `${BASE}/scan/latest`, role: 'reader' },
       { method: 'get', path: `${BASE}/scans/${someId}`, role: 'reader' },
+      { method: 'get', path: `${BASE}/scans/${someId}/findings`, role: 'reader' },
       { method: 'post', path: `${BASE}/scan`, role: 'admin' },
       { method: 'get', path: `${BASE}/repairs`, role: 'reader' },
       { method: 'get', path: `${BASE}/repairs/${someId}`, role: 'reader' },
@@ -900,6 +929,7 @@ describe('query API on the real database', () => {
         `${BASE}/events/{id}/resolve`,
         `${BASE}/scan/latest`,
         `${BASE}/scans/{id}`,
+        `${BASE}/scans/{id}/findings`,
         `${BASE}/scan`,
         `${BASE}/repairs`,
         `${BASE}/repairs/{id}/approve`,

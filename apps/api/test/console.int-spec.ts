@@ -307,6 +307,21 @@ describe('operator console in a browser', () => {
     expect(progress).toContain('25 %');
     expect(progress).toMatch(/done in \d/);
     await page.screenshot({ path: join(SHOTS, 'scans.png'), fullPage: true });
+
+    // The scan links its findings: the Findings page filtered on it.
+    const entry = sampleMismatchFinding(`run-console-scanned`, {
+      dedupeKey: `scan:${scan.id}:run-console-scanned`,
+    });
+    await log.record({ ...entry, details: { ...entry.details, scan_id: scan.id } });
+    await page.click('[data-testid=latest-scan-findings]');
+    await page.waitForURL(new RegExp(`#/findings\\?scan_id=${scan.id}&status=all$`));
+    await eventually(
+      async () =>
+        (await page.locator('[data-testid=finding-row]').count()) === 1 ? true : undefined,
+      10_000,
+      "the scan's one finding",
+    );
+    expect(await page.textContent('[data-testid=finding-row]')).toContain('run-console-scanned');
     await page.close();
   });
 

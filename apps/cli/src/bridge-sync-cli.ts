@@ -83,6 +83,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--mismatch-type <type>')
     .option('--source <component>')
     .option('--source-id <id>')
+    .option('--scan-id <id>', 'only the findings of this scan')
     .option('--since <iso>')
     .option('--until <iso>')
     .option('--limit <n>')
@@ -94,6 +95,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         mismatch_type: options.mismatchType,
         source: options.source,
         source_id: options.sourceId,
+        scan_id: options.scanId,
         since: options.since,
         until: options.until,
         limit: options.limit,

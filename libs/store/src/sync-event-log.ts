@@ -49,6 +49,8 @@ export interface SyncEventQuery {
   mismatchType?: string;
   source?: string;
   sourceId?: string;
+  /** Only the findings of this scan. */
+  scanId?: string;
   /** Created at or after. */
   since?: Date;
   /** Created before. */
@@ -370,6 +372,7 @@ export class SyncEventLog {
           AND ($6::timestamptz IS NULL OR created_at >= $6)
           AND ($7::timestamptz IS NULL OR created_at < $7)
           AND ($8::timestamptz IS NULL OR (created_at, id) < ($8::timestamptz, $9::uuid))
+          AND ($11::text IS NULL OR details ->> 'scan_id' = $11)
         ORDER BY created_at DESC, id DESC
         LIMIT $10`,
       [
@@ -383,6 +386,7 @@ export class SyncEventLog {
         query.after?.createdAt ?? null,
         query.after?.id ?? null,
         query.limit + 1,
+        query.scanId ?? null,
       ],
     );
     const items = rows.slice(0, query.limit);

@@ -19,6 +19,8 @@ export const EventQuerySchema = z
     mismatch_type: z.enum(MISMATCH_TYPES).optional(),
     source: text(100).optional(),
     source_id: text(500).optional(),
+    /** Only the findings of one scan (what `GET /scans/{id}/findings` lists too). */
+    scan_id: z.uuid().optional(),
     since: instant.optional(),
     until: instant.optional(),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
@@ -36,6 +38,7 @@ export function storeQueryOf(params: EventQueryParams): SyncEventQuery {
     mismatchType: params.mismatch_type,
     source: params.source,
     sourceId: params.source_id,
+    scanId: params.scan_id,
     since: params.since,
     until: params.until,
     after: params.cursor ? { createdAt: params.cursor.at, id: params.cursor.id } : null,

@@ -43,6 +43,7 @@ export class EventsController {
   @ApiQuery({ name: 'mismatch_type', required: false })
   @ApiQuery({ name: 'source', required: false })
   @ApiQuery({ name: 'source_id', required: false })
+  @ApiQuery({ name: 'scan_id', required: false, description: 'only the findings of this scan' })
   @ApiQuery({ name: 'since', required: false, description: 'ISO 8601, inclusive' })
   @ApiQuery({ name: 'until', required: false, description: 'ISO 8601, exclusive' })
   @ApiQuery({ name: 'limit', required: false, description: '1 to 500, default 50' })

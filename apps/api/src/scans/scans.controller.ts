@@ -1,16 +1,20 @@
 /**
- * Scans (SPEC §7): the latest one, the history (newest first), one by id (with progress and an estimated end while it
- * runs), and asking for one (admin): 202 with its id, picked up by a scanner within its poll
- * interval; 409 naming the scan already in progress.
+ * Scans: the latest one, the history (newest first), one by id (with progress and an estimated
+ * end while it runs), the findings one scan made (paged like `GET /events`), and asking for one
+ * (admin): 202 with its id, picked up by a scanner within its poll interval; 409 naming the
+ * scan already in progress.
  */
 import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
-import { SCAN_MODES, ScanStore } from '@bridge/store';
+import { SCAN_MODES, ScanStore, SyncEventLog } from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
 import { AdminAction } from '../audit/admin-action';
+import { EventQuerySchema, storeQueryOf } from '../events/event-query';
+import { syncEventView, type SyncEventView } from '../events/sync-event-view';
+import { encodeCursor } from '../page-cursor';
 import { scanView, type ScanView } from './scan-view';
 import { IdSchema } from '../request-fields';
 import { QueryApiController } from '../query-api-controller';
@@ -19,13 +23,19 @@ export const ScanRequestSchema = z
   .object({ mode: z.enum(SCAN_MODES).default('incremental') })
   .strict();
 
+/** The query of a scan's findings: that of `GET /events`, the scan given by the path. */
+export const ScanFindingsQuerySchema = EventQuerySchema.omit({ scan_id: true });
+
 export const ScanListQuerySchema = z
   .object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
   .strict();
 
 @QueryApiController('', 'scans')
 export class ScansController {
-  constructor(private readonly scans: ScanStore) {}
+  constructor(
+    private readonly scans: ScanStore,
+    private readonly log: SyncEventLog,
+  ) {}
 
   @Get('scan/latest')
   @ApiOperation({ summary: 'The most recently requested scan' })
@@ -51,6 +61,24 @@ export class ScansController {
     const scan = await this.scans.findById(id);
     if (!scan) throw new NotFoundError(`no scan ${id}`);
     return scanView(scan, Date.now());
+  }
+
+  @Get('scans/:id/findings')
+  @ApiOperation({ summary: 'The findings a scan made, newest first, filtered and paged as events' })
+  @ApiQuery({ name: 'status', required: false, enum: ['unresolved', 'resolved', 'all'] })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
+  async findings(
+    @Param('id', new ZodPipe(IdSchema, 'scan id')) id: string,
+    @Query(new ZodPipe(ScanFindingsQuerySchema, 'query'))
+    params: z.output<typeof ScanFindingsQuerySchema>,
+  ): Promise<{ items: SyncEventView[]; next_cursor: string | null }> {
+    if (!(await this.scans.findById(id))) throw new NotFoundError(`no scan ${id}`);
+    const page = await this.log.page({ ...storeQueryOf(params), scanId: id });
+    return {
+      items: page.items.map(syncEventView),
+      next_cursor: page.next ? encodeCursor({ at: page.next.createdAt, id: page.next.id }) : null,
+    };
   }
 
   @Post('scan')

@@ -34,6 +34,7 @@ const FILTERS = [
   { name: 'mismatch_type', label: 'mismatch type', options: MISMATCH_TYPES },
   { name: 'source', label: 'source', options: ['cappella', 'hippo', 'canon'] },
   { name: 'source_id', label: 'source id' },
+  { name: 'scan_id', label: 'scan id' },
   { name: 'since', label: 'since (ISO 8601)' },
   { name: 'until', label: 'until (ISO 8601)' },
 ];

@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import type { Scan } from '../wire-types';
 import { ago, count, failureText, percent } from '../format';
 import { useLive } from '../live';
+import { hashOf } from '../routes';
 import type { Session } from '../session';
 import { Badge, Card, ErrorNote } from '../widgets';
 
@@ -62,7 +63,11 @@ export function ScansPage({ session }: { session: Session }) {
                     <Badge value={scan.status} />
                   </td>
                   <td>{count(scan.progress.items_read)}</td>
-                  <td>{count(Object.values(scan.counts).reduce((sum, n) => sum + n, 0))}</td>
+                  <td>
+                    <a href={findingsOf(scan)} data-testid="scan-findings">
+                      {count(Object.values(scan.counts).reduce((sum, n) => sum + n, 0))}
+                    </a>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -93,7 +98,10 @@ function LatestScan({ scan }: { scan: Scan }) {
           {scan.finished_at ? ` · finished ${ago(scan.finished_at)}` : ''}
         </p>
         <p>
-          findings:{' '}
+          <a href={findingsOf(scan)} data-testid="latest-scan-findings">
+            findings
+          </a>
+          :{' '}
           {Object.entries(scan.counts)
             .map(([type, n]) => `${type} ${n}`)
             .join(', ') || 'none'}
@@ -102,4 +110,9 @@ function LatestScan({ scan }: { scan: Scan }) {
       </div>
     </Card>
   );
+}
+
+/** The Findings page showing every finding this scan made, open or closed. */
+function findingsOf(scan: Scan): string {
+  return hashOf({ page: 'findings', params: { scan_id: scan.id, status: 'all' } });
 }
