@@ -88,6 +88,36 @@ describe('query API on the real database', () => {
   const ids = (body: unknown) => (body as EventPage).items.map((item) => item.id);
   const newestFirst = () => [...recorded].reverse().map((event) => event.id);
 
+  /** Repair jobs of new missing-entity findings, one per run, all awaiting approval; their ids. */
+  async function jobsAwaitingApproval(runIds: string[]): Promise<string[]> {
+    const repairs = app.get(RepairJobStore);
+    const findings = [];
+    for (const runId of runIds) {
+      const entry = sampleMismatchFinding(runId, { repairStrategy: 'resubmit_run' });
+      findings.push((await log.record(entry)).event);
+    }
+    const created = await repairs.create(
+      findings.flatMap((finding) => {
+        const job = repairJobFor(finding, { priorityByType: {}, priorityBySource: {} });
+        return job ? [job] : [];
+      }),
+    );
+    for (const job of created) {
+      await repairs.record(job.id, 'PENDING', null, {
+        state: 'AWAITING_APPROVAL',
+        plan: {
+          kind: 'resubmit_run',
+          run_id: 'run-x',
+          pipeline_id: 'p',
+          inputs: {},
+          idempotent: false,
+          expected_entities: [],
+        },
+      });
+    }
+    return created.map((job) => job.id);
+  }
+
   describe('GET /events', () => {
     it('lists every event newest first, 50 at a most by default', async () => {
       const response = await http.get(`${BASE}/events`).set(as(READER)).expect(200);
@@ -347,32 +377,7 @@ describe('query API on the real database', () => {
     let waiting: string[];
 
     beforeAll(async () => {
-      const jobs = app.get(RepairJobStore);
-      const findings = [];
-      for (const run of ['run-repair-1', 'run-repair-2']) {
-        const entry = sampleMismatchFinding(run, { repairStrategy: 'resubmit_run' });
-        findings.push((await log.record(entry)).event);
-      }
-      const created = await jobs.create(
-        findings.flatMap((finding) => {
-          const job = repairJobFor(finding, { priorityByType: {}, priorityBySource: {} });
-          return job ? [job] : [];
-        }),
-      );
-      waiting = created.map((job) => job.id);
-      for (const job of created) {
-        await jobs.record(job.id, 'PENDING', null, {
-          state: 'AWAITING_APPROVAL',
-          plan: {
-            kind: 'resubmit_run',
-            run_id: 'run-x',
-            pipeline_id: 'p',
-            inputs: {},
-            idempotent: false,
-            expected_entities: [],
-          },
-        });
-      }
+      waiting = await jobsAwaitingApproval(['run-repair-1', 'run-repair-2']);
     });
 
     it('lists jobs by state and shows one, with 400 for a bad state and 404 for an unknown id', async () => {
@@ -673,34 +678,10 @@ describe('query API on the real database', () => {
         .setExpirationTime('5m')
         .sign(new TextEncoder().encode(JWT_SECRET));
       finding = (await log.record(sampleMismatchFinding(`run-audit-${randomUUID()}`))).event;
-      const repairs = app.get(RepairJobStore);
-      const findings = [];
-      for (const run of ['run-audit-1', 'run-audit-2']) {
-        const entry = sampleMismatchFinding(`${run}-${randomUUID()}`, {
-          repairStrategy: 'resubmit_run',
-        });
-        findings.push((await log.record(entry)).event);
-      }
-      const created = await repairs.create(
-        findings.flatMap((event) => {
-          const job = repairJobFor(event, { priorityByType: {}, priorityBySource: {} });
-          return job ? [job] : [];
-        }),
-      );
-      jobs = created.map((job) => job.id);
-      for (const job of created) {
-        await repairs.record(job.id, 'PENDING', null, {
-          state: 'AWAITING_APPROVAL',
-          plan: {
-            kind: 'resubmit_run',
-            run_id: 'run-x',
-            pipeline_id: 'p',
-            inputs: {},
-            idempotent: false,
-            expected_entities: [],
-          },
-        });
-      }
+      jobs = await jobsAwaitingApproval([
+        `run-audit-1-${randomUUID()}`,
+        `run-audit-2-${randomUUID()}`,
+      ]);
       const message = (offset: string) => ({
         topic: Topics.CappellaRunCompleted,
         partition: 0,
