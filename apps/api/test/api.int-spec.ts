@@ -32,6 +32,7 @@ import { ApiModule } from '../src/api.module';
 import { tokenDigest } from '../src/auth/api-credentials';
 import { OPENAPI_JSON_PATH } from '../src/openapi';
 import { configureApiHttp } from '../src/api-http';
+import type { AuditEntryView } from '../src/audit/audit-entry-view';
 
 const BASE = '/api/v1/bridge/sync';
 const READER = 'reader-token-for-the-api-tests';
@@ -653,19 +654,7 @@ describe('query API on the real database', () => {
     let letters: string[];
 
     type AuditPage = {
-      items: Array<{
-        id: string;
-        at: string;
-        actor: string;
-        role: string;
-        action: string;
-        object_type: string;
-        object_id: string | null;
-        reason: string | null;
-        client_address: string | null;
-        outcome: string;
-        details: Record<string, unknown>;
-      }>;
+      items: AuditEntryView[];
       next_cursor: string | null;
     };
     const auditOf = async (query: string) =>

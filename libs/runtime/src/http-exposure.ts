@@ -14,10 +14,11 @@
  *
  * The decisions are pure functions, exported for their tests.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import type { HttpConfig } from '@bridge/config';
 
 /** The host name of a `Host` header, lower case, without port or IPv6 brackets. */
@@ -60,23 +61,17 @@ export function applyHttpExposure(app: NestExpressApplication, http: HttpConfig)
   app.set('trust proxy', http.trustProxy);
   const allowed = http.allowedHosts;
   if (allowed === null) return;
-  app.use(
-    (
-      request: IncomingMessage,
-      response: { status(code: number): { json(body: unknown): void } },
-      next: () => void,
-    ) => {
-      if (isAllowedHost(request.headers.host, allowed)) {
-        next();
-        return;
-      }
-      response.status(403).json({
-        statusCode: 403,
-        error: 'Forbidden',
-        message: `Host ${hostNameOf(request.headers.host) ?? '(none)'} is not a name this server answers to (HTTP_ALLOWED_HOSTS)`,
-      });
-    },
-  );
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    if (isAllowedHost(request.headers.host, allowed)) {
+      next();
+      return;
+    }
+    response.status(403).json({
+      statusCode: 403,
+      error: 'Forbidden',
+      message: `Host ${hostNameOf(request.headers.host) ?? '(none)'} is not a name this server answers to (HTTP_ALLOWED_HOSTS)`,
+    });
+  });
 }
 
 /**
@@ -103,23 +98,17 @@ export async function listenForManagement(
 export function gateManagementPaths(app: NestExpressApplication, http: HttpConfig): void {
   const managementPort = http.managementPort;
   if (managementPort === undefined) return;
-  app.use(
-    (
-      request: IncomingMessage & { path?: string },
-      response: { status(code: number): { json(body: unknown): void } },
-      next: () => void,
-    ) => {
-      if (servedOnPort(request.path ?? '', request.socket.localPort, managementPort)) {
-        next();
-        return;
-      }
-      response.status(404).json({
-        statusCode: 404,
-        error: 'Not Found',
-        message: isManagementPath(request.path ?? '')
-          ? 'metrics and health are served on the management port (MANAGEMENT_PORT)'
-          : 'the management port serves only /metrics and /health',
-      });
-    },
-  );
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    if (servedOnPort(request.path, request.socket.localPort, managementPort)) {
+      next();
+      return;
+    }
+    response.status(404).json({
+      statusCode: 404,
+      error: 'Not Found',
+      message: isManagementPath(request.path)
+        ? 'metrics and health are served on the management port (MANAGEMENT_PORT)'
+        : 'the management port serves only /metrics and /health',
+    });
+  });
 }
