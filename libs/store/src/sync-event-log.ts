@@ -90,6 +90,12 @@ export interface RecordedSyncEvent {
   created: boolean;
 }
 
+/**
+ * The columns that close a finding as resolved: its state and the resolved flag with its time,
+ * which the table's checks hold together.
+ */
+const CLOSE_AS_RESOLVED = `state = 'resolved', resolved = true, resolved_at = now()`;
+
 export class SyncEventLog {
   private readonly em: EntityManager;
 
@@ -246,7 +252,7 @@ export class SyncEventLog {
     if (ids.length === 0) return new Set();
     const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
       `UPDATE sync_events
-          SET state = 'resolved', resolved = true, resolved_at = now(), resolved_by = $2
+          SET ${CLOSE_AS_RESOLVED}, resolved_by = $2
         WHERE id = ANY($1::uuid[]) AND state = 'open'
         RETURNING id`,
       [ids, resolvedBy],
@@ -328,11 +334,7 @@ export class SyncEventLog {
   ): Promise<boolean> {
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE sync_events
-          SET details = $3::jsonb${
-            resolution
-              ? `, state = 'resolved', resolved = true, resolved_at = now(), resolved_by = $4`
-              : ''
-          }
+          SET details = $3::jsonb${resolution ? `, ${CLOSE_AS_RESOLVED}, resolved_by = $4` : ''}
         WHERE id = $1 AND event_type = $2 AND state = 'open'`,
       [id, eventType, JSON.stringify(details), ...(resolution ? [resolution.resolvedBy] : [])],
     );
@@ -404,8 +406,7 @@ export class SyncEventLog {
    */
   async resolveByOperator(id: string, by: string, note: string | null): Promise<SyncEvent> {
     const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET state = 'resolved', resolved = true, resolved_at = now(),
-              resolved_by = $2, resolution_note = $3
+      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
         WHERE id = $1 AND state = 'open'
         RETURNING *`,
       [id, by, note],
