@@ -125,6 +125,15 @@ export class Pipeline {
     return result.rows.map(syncEventFromRow);
   }
 
+  /** The row with this id, as the log reads it. */
+  async row(id: string): Promise<SyncEvent> {
+    const result = await this.pool.query<SyncEventRow>(`SELECT * FROM sync_events WHERE id = $1`, [
+      id,
+    ]);
+    if (result.rows.length === 0) throw new Error(`no sync event ${id}`);
+    return syncEventFromRow(result.rows[0]);
+  }
+
   /** Waits until the source has a row of one of `eventTypes` and returns it. */
   async finding<T extends SyncEventType>(
     sourceId: string,

@@ -1,6 +1,7 @@
 /**
  * Checker service: runs the consistency checks (post-run, failed-run partial output, Canon
- * staleness), records findings in the sync event log and publishes `bridge.sync.*`.
+ * staleness), records findings in the sync event log and publishes `bridge.sync.*`, and looks
+ * at open findings again, closing those that healed.
  *
  * `CheckerModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
  * service runtime for the standalone process. Wiring only: the checks live in
@@ -12,12 +13,17 @@ import { ComponentReader, OutboxRelayScheduler } from '@bridge/checks';
 import { ComponentClientsModule } from '@bridge/components';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { CheckWorkController } from './check-work.controller';
+import { FindingRecheckScheduler } from './finding-recheck.scheduler';
 import { HttpComponentReader } from './http-component-reader';
 
 @Module({
   imports: [ComponentClientsModule],
   controllers: [CheckWorkController],
-  providers: [{ provide: ComponentReader, useClass: HttpComponentReader }, OutboxRelayScheduler],
+  providers: [
+    { provide: ComponentReader, useClass: HttpComponentReader },
+    OutboxRelayScheduler,
+    FindingRecheckScheduler,
+  ],
 })
 export class CheckerModule {
   static forRoot(config: BridgeConfig): DynamicModule {

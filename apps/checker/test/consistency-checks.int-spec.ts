@@ -113,7 +113,7 @@ describe('consistency checks through the real stack', () => {
     expect(row.eventType).toBe('bridge.sync.cache_clean');
   });
 
-  it('records component facts, and settles a stale-cache finding once Canon evicts its artifacts', async () => {
+  it('records component facts, and heals a stale-cache finding once Canon evicts its artifacts by itself', async () => {
     const batch = await pipeline.sim.publishBatchCompleted({ count: 7 });
     const scan = await pipeline.sim.publishReconciliationCompleted({
       discrepancyCount: 2,
@@ -134,14 +134,16 @@ describe('consistency checks through the real stack', () => {
       const row = (await pipeline.rows([deletion.eventId])).find((r) => r.id === stale.id);
       return row?.resolved ? row : undefined;
     });
-    expect(settled.resolvedBy).toBe('canon');
+    // No repair asked Canon (no repair service runs here): the discrepancy went away by itself.
+    expect(settled).toMatchObject({ state: 'healed', resolvedBy: 'bridge' });
+    expect(settled.resolutionNote).toMatch(/Canon evicted the 2 stale artifacts by itself/);
     await waitFor(
       () =>
         pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id).length === 1,
     );
     expect(
       pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id)[0],
-    ).toMatchObject({ mismatch_type: 'stale_cache', resolution: 'evicted', resolved_by: 'canon' });
+    ).toMatchObject({ mismatch_type: 'stale_cache', resolution: 'healed', resolved_by: 'bridge' });
   });
 
   it('keeps one row and one outbound event when the same event is delivered twice', async () => {

@@ -5,7 +5,7 @@
  * their Avro schema by the consumer loop, which dead-letters what is unreadable). In one
  * database transaction per batch it claims the event ids (a redelivered or replayed event is
  * dropped), records the events that are facts (reconciliations, batch completions, evictions),
- * confirms stale-cache findings that an eviction settles, and publishes check work for the
+ * settles stale-cache findings that an eviction closes, and publishes check work for the
  * events that call for a check. The transaction commits only after the check work is
  * acknowledged, so a crash anywhere in between replays the whole batch and nothing is lost.
  */
@@ -14,6 +14,7 @@ import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import {
   checkWorkFor,
   confirmEviction,
+  evictionClosureFor,
   evictionRepairedEvent,
   inboundLogEntryFor,
   isCheckTrigger,
@@ -21,7 +22,12 @@ import {
 } from '@bridge/checks';
 import { INBOUND_TOPICS, Topics, type CheckRequested, type SyncRepaired } from '@bridge/contracts';
 import { EventPublisher, type ReceivedEvent } from '@bridge/messaging';
-import { StoreTransactions, type NewSyncEvent, type SyncEventLog } from '@bridge/store';
+import {
+  StoreTransactions,
+  type NewSyncEvent,
+  type RepairJobStore,
+  type SyncEventLog,
+} from '@bridge/store';
 
 export type InboundTopic = (typeof INBOUND_TOPICS)[number];
 
@@ -47,7 +53,7 @@ export class InboundEventIngestor {
   async ingest(events: Array<ReceivedEvent<InboundTopic>>): Promise<void> {
     const started = Date.now();
     const unique = [...new Map(events.map((e) => [e.event.event_id, e])).values()];
-    await this.transactions.run(async ({ log, processed }) => {
+    await this.transactions.run(async ({ log, processed, repairs }) => {
       const fresh = await processed.claimMany(
         this.group,
         unique.map((e) => ({ eventId: e.event.event_id, topic: e.topic })),
@@ -66,7 +72,7 @@ export class InboundEventIngestor {
         if (fact) facts.push(fact);
       }
       await log.recordMany(facts);
-      const repaired = await confirmEvictions(accepted, log);
+      const repaired = await confirmEvictions(accepted, log, repairs);
       await this.publisher.publishMany(
         Topics.BridgeInternalChecks,
         work.map((item) => ({ event: item, key: partitionKeyOf(item) })),
@@ -82,10 +88,14 @@ export class InboundEventIngestor {
   }
 }
 
-/** Settles stale-cache findings whose artifacts Canon has now evicted (within the batch's transaction). */
+/**
+ * Settles stale-cache findings whose artifacts Canon has now evicted (within the batch's
+ * transaction): resolved when their repair asked for it, healed when Canon did it by itself.
+ */
 async function confirmEvictions(
   accepted: Array<ReceivedEvent<InboundTopic>>,
   log: SyncEventLog,
+  repairs: RepairJobStore,
 ): Promise<SyncRepaired[]> {
   const evictedIds = accepted.flatMap((e) =>
     e.topic === Topics.CanonCacheEvicted ? e.event.artifact_ids : [],
@@ -95,14 +105,20 @@ async function confirmEvictions(
   const repaired: SyncRepaired[] = [];
   for (const finding of open) {
     const confirmation = confirmEviction(finding.details, evictedIds);
-    const resolvedNow = await log.updateDetails(
+    const closure = confirmation.complete
+      ? evictionClosureFor(
+          await repairs.findBySyncEventId(finding.id),
+          confirmation.details.artifact_ids.length,
+        )
+      : null;
+    const closedNow = await log.updateDetails(
       finding.id,
       finding.eventType,
       confirmation.details,
-      confirmation.complete ? { resolvedBy: 'canon' } : null,
+      closure,
     );
-    if (resolvedNow && confirmation.complete) {
-      repaired.push(evictionRepairedEvent(finding.id, Date.now()));
+    if (closedNow && closure) {
+      repaired.push(evictionRepairedEvent(finding.id, Date.now(), closure));
     }
   }
   return repaired;

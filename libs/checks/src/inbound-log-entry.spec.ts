@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Topics, validateEvent } from '@bridge/contracts';
 import { checkWorkFor } from './check-work';
-import { confirmEviction, evictionRepairedEvent, inboundLogEntryFor } from './inbound-log-entry';
+import {
+  confirmEviction,
+  evictionClosureFor,
+  evictionRepairedEvent,
+  inboundLogEntryFor,
+} from './inbound-log-entry';
 
 describe('inbound events', () => {
   it('records a batch completion once per event id', () => {
@@ -104,7 +109,12 @@ describe('inbound events', () => {
   });
 
   it('announces a settled stale cache as a valid bridge.sync.repaired, with the same id every time', () => {
-    const event = evictionRepairedEvent('7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c', 1_700_000_000_000);
+    const byCanon = { as: 'resolved', by: 'canon' } as const;
+    const event = evictionRepairedEvent(
+      '7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c',
+      1_700_000_000_000,
+      byCanon,
+    );
     validateEvent(Topics.BridgeSyncRepaired, event);
     expect(event).toMatchObject({
       sync_event_id: '7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c',
@@ -113,11 +123,37 @@ describe('inbound events', () => {
       resolved_by: 'canon',
       occurred_at: 1_700_000_000_000,
     });
-    expect(evictionRepairedEvent('7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c', 1).event_id).toBe(
+    expect(evictionRepairedEvent('7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c', 1, byCanon).event_id).toBe(
       event.event_id,
     );
-    expect(evictionRepairedEvent('0e8d2f4b-9a6c-4d1e-8b7a-5c3d2e1f0a9b', 1).event_id).not.toBe(
-      event.event_id,
-    );
+    expect(
+      evictionRepairedEvent('0e8d2f4b-9a6c-4d1e-8b7a-5c3d2e1f0a9b', 1, byCanon).event_id,
+    ).not.toBe(event.event_id);
+  });
+
+  it('calls an eviction a repair only when a repair asked for it, and healing otherwise', () => {
+    const plan = (state: 'pending' | 'requested') => ({
+      kind: 'evict' as const,
+      mode: 'immediate' as const,
+      artifacts: [{ artifact_id: 'a1', state, error: null }],
+      entities: [],
+    });
+    expect(evictionClosureFor({ plan: plan('requested') }, 1)).toEqual({
+      as: 'resolved',
+      by: 'canon',
+    });
+    const healed = {
+      as: 'healed',
+      reason: 'Canon evicted the 2 stale artifacts by itself',
+    } as const;
+    expect(evictionClosureFor({ plan: plan('pending') }, 2)).toEqual(healed);
+    expect(evictionClosureFor(null, 2)).toEqual(healed);
+    const event = evictionRepairedEvent('7d3c1a52-3f1e-4c53-9f5e-0b1d2f3a4b5c', 1, healed);
+    validateEvent(Topics.BridgeSyncRepaired, event);
+    expect(event).toMatchObject({
+      resolution: 'healed',
+      resolved_by: 'bridge',
+      reason: 'Canon evicted the 2 stale artifacts by itself',
+    });
   });
 });

@@ -3,12 +3,20 @@
  * reconciliation results, Hippo batch completions and Canon evictions go into the sync event log
  * as they are, one row per event (keyed by `event_id`, so a redelivery adds nothing).
  *
- * Evictions also confirm pending `stale_cache` findings: `confirmEviction` is the pure rule for
- * that (a finding is resolved once every artifact it named has been evicted), and
- * `evictionRepairedEvent` the `bridge.sync.repaired` that announces it.
+ * Evictions also settle open `stale_cache` findings: `confirmEviction` is the pure rule for
+ * that (a finding is closed once every artifact it named has been evicted), `evictionClosureFor`
+ * says whether that was a repair's doing (resolved) or Canon's own (healed), and
+ * `evictionRepairedEvent` is the `bridge.sync.repaired` that announces it.
  */
 import { Topics, type EventOf, type SyncRepaired, type Topic } from '@bridge/contracts';
-import { SyncEventTypes, type NewSyncEvent, type StaleCacheDetails } from '@bridge/store';
+import {
+  BRIDGE_HEALER,
+  SyncEventTypes,
+  type FindingClosure,
+  type NewSyncEvent,
+  type RepairPlan,
+  type StaleCacheDetails,
+} from '@bridge/store';
 import { stableEventId } from './finding';
 
 /** A received event of any topic, as a union on `topic` so that a switch narrows `event`. */
@@ -95,19 +103,42 @@ export function confirmEviction(
 }
 
 /**
+ * How a stale-cache finding that Canon's evictions settled is closed: resolved by Canon when a
+ * repair of the finding asked for the eviction (the eviction is that repair's effect), healed
+ * when nobody did (Canon swept the artifacts by itself).
+ */
+export function evictionClosureFor(
+  job: { plan: RepairPlan | null } | null,
+  evictedCount: number,
+): FindingClosure {
+  const requested =
+    job?.plan?.kind === 'evict' && job.plan.artifacts.some((item) => item.state === 'requested');
+  if (requested) return { as: 'resolved', by: 'canon' };
+  return {
+    as: 'healed',
+    reason: `Canon evicted ${evictedCount === 1 ? 'the stale artifact' : `the ${evictedCount} stale artifacts`} by itself`,
+  };
+}
+
+/**
  * The `bridge.sync.repaired` of a stale-cache finding that Canon's evictions settled. Its event
  * id derives from the finding, so a replayed eviction that settles it again sends the same event.
  */
-export function evictionRepairedEvent(syncEventId: string, now: number): SyncRepaired {
+export function evictionRepairedEvent(
+  syncEventId: string,
+  now: number,
+  closure: FindingClosure,
+): SyncRepaired {
   return {
     event_id: repairedEventIdFor(syncEventId),
     occurred_at: now,
     sync_event_id: syncEventId,
     mismatch_type: 'stale_cache',
     run_id: null,
-    resolution: 'evicted',
-    resolved_by: 'canon',
+    resolution: closure.as === 'resolved' ? 'evicted' : 'healed',
+    resolved_by: closure.as === 'resolved' ? closure.by : BRIDGE_HEALER,
     new_run_id: null,
+    reason: closure.as === 'healed' ? closure.reason : null,
   };
 }
 

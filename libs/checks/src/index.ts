@@ -17,11 +17,22 @@ export {
 } from './check-work';
 export { ComponentReader } from './component-reader';
 export { FindingPublisher } from './finding-publisher';
+export { FindingRechecker, type RecheckSummary } from './finding-rechecker';
+export {
+  decideHealing,
+  healedEventFor,
+  healingReadsFor,
+  nextRecheckInMs,
+  rerunWorkFor,
+  type HealingDecision,
+  type HealingObservation,
+} from './healing-decision';
 export { OutboxRelay } from './outbox-relay';
 export { OutboxRelayScheduler } from './outbox-relay.scheduler';
 export { findingFor, outboundEventFor, stableEventId, type OutboundFinding } from './finding';
 export {
   confirmEviction,
+  evictionClosureFor,
   evictionRepairedEvent,
   inboundLogEntryFor,
   repairedEventIdFor,

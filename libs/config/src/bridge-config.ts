@@ -146,6 +146,11 @@ const EnvSchema = z.object({
     )
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(1_000),
+  FINDING_RECHECK_DELAYS_MS: commaList
+    .pipe(z.array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number)))
+    .default([60_000, 600_000, 3_600_000]),
+  FINDING_RECHECK_INTERVAL_MS: positiveInt.default(5_000),
+  FINDING_RECHECK_BATCH_SIZE: positiveInt.max(5_000).default(200),
   CHECK_LEASE_MS: positiveInt.default(30_000),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(15_000),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(30_000),
@@ -423,6 +428,20 @@ export interface ChecksConfig {
   leaseMs: number;
 }
 
+export interface RecheckConfig {
+  /**
+   * When open findings are looked at again: the first entry after detection, each next one
+   * after the re-check before; after the last, only when a scan runs or an operator asks.
+   */
+  delaysMs: number[];
+  /** How often the checker looks for findings that are due. */
+  intervalMs: number;
+  /** Most findings re-checked together (one read per component). */
+  batchSize: number;
+  /** How long a re-checker holds the findings it claimed before another may take them. */
+  leaseMs: number;
+}
+
 export interface RepairConfig {
   /** Jobs taken per step (planning, execution, confirmation) of one pass. */
   batchSize: number;
@@ -574,6 +593,7 @@ export interface BridgeConfig {
   statusReportIntervalMs: number;
   components: Record<ComponentName, ComponentManifest>;
   checks: ChecksConfig;
+  recheck: RecheckConfig;
   repairStrategies: Record<MismatchType, RepairStrategy>;
   repair: RepairConfig;
   scan: ScanConfig;
@@ -687,6 +707,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       graceDelayMs: e.CHECK_GRACE_DELAY_MS,
       retryDelaysMs: e.CHECK_RETRY_DELAYS_MS,
       batchSize: e.CHECK_BATCH_SIZE,
+      leaseMs: e.CHECK_LEASE_MS,
+    },
+    recheck: {
+      delaysMs: e.FINDING_RECHECK_DELAYS_MS,
+      intervalMs: e.FINDING_RECHECK_INTERVAL_MS,
+      batchSize: e.FINDING_RECHECK_BATCH_SIZE,
       leaseMs: e.CHECK_LEASE_MS,
     },
     repairStrategies,

@@ -7,6 +7,7 @@ export {
   type ApiTokenEntry,
   type BridgeConfig,
   type ChecksConfig,
+  type RecheckConfig,
   type ComponentManifest,
   type ComponentName,
   type DecodeLimits,

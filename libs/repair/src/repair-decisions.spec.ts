@@ -37,6 +37,9 @@ const common = {
   createdAt: new Date(T0),
   outboundEventId: randomUUID(),
   publishedAt: new Date(T0),
+  recheckCount: 0,
+  nextRecheckAt: null,
+  lastCheckedAt: null,
 };
 
 function mismatch(

@@ -138,7 +138,10 @@ export class ScanRunner {
         await this.announce(page.created);
       }
       const completed = await this.patiently(scan, stop, () =>
-        this.deps.transactions.run(async ({ scans, scanCursors }) => {
+        this.deps.transactions.run(async ({ scans, scanCursors, log }) => {
+          // Every open finding older than the scan is looked at again now (the re-check
+          // schedule's "at every scan"): those whose discrepancy is gone are closed as healed.
+          await log.makeRechecksDue({ createdBefore: scan.startedAt ?? scan.requestedAt });
           await scanCursors.save(scan.id, {
             cappella: checkpoint.cappella.resumeAt,
             hippo: checkpoint.hippo.resumeAt,

@@ -8,9 +8,13 @@ export {
   SyncEventLog,
   openSubjectKey,
   syncEventFromRow,
+  type FindingClosure,
   type FindingCount,
   type FindingSubject,
+  type Healing,
   type HourlyFindingCount,
+  type RecheckClaim,
+  type RecheckOutcome,
   type SyncEventPage,
   type SyncEventPosition,
   type SyncEventQuery,
@@ -18,6 +22,7 @@ export {
   type SyncEventRow,
 } from './sync-event-log';
 export {
+  BRIDGE_HEALER,
   FINDING_EVENT_TYPES,
   SYNC_EVENT_STATES,
   SyncEventTypes,
@@ -31,6 +36,7 @@ export {
   type OkDetails,
   type StaleCacheDetails,
   type SyncEvent,
+  type SyncEventCommon,
   type SyncEventKind,
   type SyncEventOf,
   type SyncEventType,
@@ -42,6 +48,7 @@ export {
   sampleMismatchFinding,
   sampleOkFinding,
   sampleStaleCacheFinding,
+  sampleStoredEvent,
 } from './sample-findings';
 export {
   RepairJobStore,

@@ -308,6 +308,26 @@ export class RepairJobStore {
   }
 
   /**
+   * Ends the jobs of these findings that have not acted yet (PENDING, PLANNED or
+   * AWAITING_APPROVAL) as DONE, with `note` saying why: their finding was closed without them.
+   * A job already executing is left to its worker, which reads the finding before it acts.
+   * Returns the ids of the jobs it ended.
+   */
+  async endUnstarted(syncEventIds: string[], note: string): Promise<string[]> {
+    if (syncEventIds.length === 0) return [];
+    const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
+      `UPDATE repair_jobs
+          SET state = 'DONE', finished_at = now(), last_error = $2,
+              lease_owner = NULL, lease_until = NULL, updated_at = now()
+        WHERE sync_event_id = ANY($1::uuid[])
+          AND state IN ('PENDING', 'PLANNED', 'AWAITING_APPROVAL')
+        RETURNING id`,
+      [syncEventIds, note],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
    * Takes up to `limit` finished jobs whose `bridge.sync.repaired` is still owed, hands them to
    * `send`, and marks them published once it resolves (rows locked meanwhile, locked rows
    * skipped, as the sync event log's outbox does).

@@ -5,7 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MismatchType, RepairStrategy } from '@bridge/contracts';
-import { SyncEventTypes, type NewSyncEvent, type SyncEventType } from './sync-event-kinds';
+import {
+  SyncEventTypes,
+  initialStateOf,
+  type NewSyncEvent,
+  type SyncEvent,
+  type SyncEventCommon,
+  type SyncEventType,
+} from './sync-event-kinds';
 
 type NewOf<T extends SyncEventType> = Extract<NewSyncEvent, { eventType: T }>;
 
@@ -115,4 +122,35 @@ export function sampleStaleCacheFinding(options: {
       entities: options.entities,
     },
   };
+}
+
+/**
+ * The row the log would hold for `entry` just after recording it (open if it is a finding),
+ * with `overrides` applied: for tests of code that reads stored findings.
+ */
+export function sampleStoredEvent(
+  entry: NewSyncEvent,
+  overrides: Partial<SyncEventCommon> = {},
+): SyncEvent {
+  const { publishes, ...row } = entry;
+  const common: SyncEventCommon = {
+    id: randomUUID(),
+    source: row.source,
+    sourceId: row.sourceId,
+    dedupeKey: row.dedupeKey,
+    actor: row.actor ?? null,
+    state: initialStateOf(row.eventType),
+    resolved: false,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolutionNote: null,
+    createdAt: new Date(0),
+    outboundEventId: publishes ? randomUUID() : null,
+    publishedAt: null,
+    recheckCount: 0,
+    nextRecheckAt: null,
+    lastCheckedAt: null,
+    ...overrides,
+  };
+  return { ...row, ...common };
 }

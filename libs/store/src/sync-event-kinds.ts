@@ -33,6 +33,9 @@ export type SyncEventType = (typeof SyncEventTypes)[keyof typeof SyncEventTypes]
 export const SYNC_EVENT_STATES = ['record', 'open', 'resolved', 'healed'] as const;
 export type SyncEventState = (typeof SYNC_EVENT_STATES)[number];
 
+/** Who closes a finding as `healed`: Bridge itself, having seen the discrepancy gone. */
+export const BRIDGE_HEALER = 'bridge';
+
 /** The event types whose rows are findings, with a life of their own after detection. */
 export const FINDING_EVENT_TYPES: readonly SyncEventType[] = [
   SyncEventTypes.Mismatch,
@@ -191,8 +194,14 @@ export interface SyncEventCommon {
   resolved: boolean;
   resolvedAt: Date | null;
   resolvedBy: string | null;
-  /** Why an operator resolved it; null when a repair or Canon's evictions did. */
+  /** Why it was closed: an operator's note, or what Bridge saw that healed it. */
   resolutionNote: string | null;
+  /** How many times Bridge has looked at the open finding again since detection. */
+  recheckCount: number;
+  /** When the next re-check is due; null before the first one and after the schedule. */
+  nextRecheckAt: Date | null;
+  /** When Bridge last looked at the finding again. */
+  lastCheckedAt: Date | null;
   createdAt: Date;
   /** Natural identity of the finding (e.g. `post_run:<run id>`): one row per key. */
   dedupeKey: string;

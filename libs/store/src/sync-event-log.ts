@@ -15,6 +15,7 @@ import {
   SYNC_EVENT_STATES,
   SyncEventKindSchema,
   SyncEventTypes,
+  BRIDGE_HEALER,
   initialStateOf,
   type DetailsOf,
   type NewSyncEvent,
@@ -95,6 +96,36 @@ export interface RecordedSyncEvent {
  * which the table's checks hold together.
  */
 const CLOSE_AS_RESOLVED = `state = 'resolved', resolved = true, resolved_at = now()`;
+
+/** How the re-checker claims findings: how many, for how long, and the schedule's first step. */
+export interface RecheckClaim {
+  limit: number;
+  /** A claimed finding is due again after this long if its re-check never records an outcome. */
+  leaseMs: number;
+  /**
+   * A finding never re-checked is due this long after it was recorded; null when there is no
+   * schedule (findings are then re-checked only when a scan or an operator asks).
+   */
+  firstDelayMs: number | null;
+}
+
+/** How a finding is closed: resolved by someone, or healed with what Bridge saw. */
+export type FindingClosure = { as: 'resolved'; by: string } | { as: 'healed'; reason: string };
+
+/** What one re-check of a finding that still holds leads to. */
+export interface RecheckOutcome {
+  id: string;
+  /** Milliseconds until the next re-check; null leaves the next one to a scan or an operator. */
+  nextInMs: number | null;
+  /** False when the components could not be read: the attempt does not count. */
+  counted: boolean;
+}
+
+/** A finding whose discrepancy went away, and what Bridge saw that says so. */
+export interface Healing {
+  id: string;
+  reason: string;
+}
 
 export class SyncEventLog {
   private readonly em: EntityManager;
@@ -261,6 +292,85 @@ export class SyncEventLog {
   }
 
   /**
+   * Claims up to `limit` open findings due for a re-check, oldest due first: each is made due
+   * again `leaseMs` later in the same statement, so another re-checker skips it, and a
+   * re-checker that dies leaves it due again rather than stuck. Locked rows are skipped, and
+   * so are findings whose repair is executing: that repair's confirmation decides them.
+   */
+  async claimDueRechecks(claim: RecheckClaim): Promise<SyncEvent[]> {
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events
+          SET next_recheck_at = now() + make_interval(secs => $2::double precision / 1000)
+        WHERE id IN (
+          SELECT id FROM sync_events
+           WHERE state = 'open'
+             AND ((next_recheck_at IS NOT NULL AND next_recheck_at <= now())
+                  OR ($3::double precision IS NOT NULL AND next_recheck_at IS NULL
+                      AND recheck_count = 0
+                      AND created_at <= now() - make_interval(secs => $3::double precision / 1000)))
+             AND NOT EXISTS (SELECT 1 FROM repair_jobs j
+                              WHERE j.sync_event_id = sync_events.id AND j.state = 'EXECUTING')
+           ORDER BY COALESCE(next_recheck_at, created_at), id
+           LIMIT $1
+           FOR UPDATE SKIP LOCKED)
+          AND state = 'open'
+        RETURNING *`,
+      [claim.limit, claim.leaseMs, claim.firstDelayMs],
+    );
+    return rows.map(syncEventFromRow);
+  }
+
+  /** Records re-checks of findings that still hold (closed ones are left as they are). */
+  async recordRechecks(outcomes: RecheckOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await this.em.query(
+      `UPDATE sync_events e
+          SET recheck_count = e.recheck_count + CASE WHEN o.counted THEN 1 ELSE 0 END,
+              last_checked_at = CASE WHEN o.counted THEN now() ELSE e.last_checked_at END,
+              next_recheck_at = CASE WHEN o.next_ms IS NULL THEN NULL
+                                     ELSE now() + make_interval(secs => o.next_ms / 1000) END
+         FROM unnest($1::uuid[], $2::double precision[], $3::bool[]) AS o(id, next_ms, counted)
+        WHERE e.id = o.id AND e.state = 'open'`,
+      [outcomes.map((o) => o.id), outcomes.map((o) => o.nextInMs), outcomes.map((o) => o.counted)],
+    );
+  }
+
+  /**
+   * Closes open findings as healed by Bridge, each with what Bridge saw; returns the rows it
+   * closed (a finding closed meanwhile by someone else is left alone and not returned).
+   */
+  async closeAsHealed(healings: Healing[]): Promise<SyncEvent[]> {
+    if (healings.length === 0) return [];
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events e
+          SET state = 'healed', resolved = true, resolved_at = now(), resolved_by = $3,
+              resolution_note = o.reason, last_checked_at = now(),
+              recheck_count = e.recheck_count + 1, next_recheck_at = NULL
+         FROM unnest($1::uuid[], $2::text[]) AS o(id, reason)
+        WHERE e.id = o.id AND e.state = 'open'
+        RETURNING e.*`,
+      [healings.map((h) => h.id), healings.map((h) => h.reason), BRIDGE_HEALER],
+    );
+    return rows.map(syncEventFromRow);
+  }
+
+  /**
+   * Makes open findings due for a re-check now: those recorded before `createdBefore` (a scan
+   * just completed: the schedule's "at every scan"), or those with the given `ids` (an
+   * operator's "re-check now"). Returns how many it made due.
+   */
+  async makeRechecksDue(filter: { ids?: string[]; createdBefore?: Date }): Promise<number> {
+    const [, affected] = await this.em.query<[unknown, number]>(
+      `UPDATE sync_events SET next_recheck_at = now()
+        WHERE state = 'open'
+          AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
+          AND ($2::timestamptz IS NULL OR created_at < $2)`,
+      [filter.ids ?? null, filter.createdBefore ?? null],
+    );
+    return affected;
+  }
+
+  /**
    * Which of these subjects (a mismatch type at a source's record) already have an unresolved
    * finding, whoever recorded it: the answer is the subjects' `openSubjectKey`s. The scanner
    * uses it not to record again what the checker or an earlier scan found and is still open.
@@ -323,20 +433,30 @@ export class SyncEventLog {
   }
 
   /**
-   * Replaces the details of an open finding of `eventType` and optionally resolves it;
-   * returns false if there is no such row (closed already, or of another kind).
+   * Replaces the details of an open finding of `eventType` and optionally closes it; returns
+   * false if there is no such row (closed already, or of another kind).
    */
   async updateDetails<T extends SyncEventType>(
     id: string,
     eventType: T,
     details: DetailsOf<T>,
-    resolution: { resolvedBy: string } | null,
+    closing: FindingClosure | null,
   ): Promise<boolean> {
+    const close =
+      closing === null
+        ? ''
+        : closing.as === 'resolved'
+          ? `, ${CLOSE_AS_RESOLVED}, resolved_by = $4`
+          : `, state = 'healed', resolved = true, resolved_at = now(), resolved_by = '${BRIDGE_HEALER}', resolution_note = $4`;
     const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE sync_events
-          SET details = $3::jsonb${resolution ? `, ${CLOSE_AS_RESOLVED}, resolved_by = $4` : ''}
+      `UPDATE sync_events SET details = $3::jsonb${close}
         WHERE id = $1 AND event_type = $2 AND state = 'open'`,
-      [id, eventType, JSON.stringify(details), ...(resolution ? [resolution.resolvedBy] : [])],
+      [
+        id,
+        eventType,
+        JSON.stringify(details),
+        ...(closing === null ? [] : [closing.as === 'resolved' ? closing.by : closing.reason]),
+      ],
     );
     return affected > 0;
   }
@@ -486,6 +606,9 @@ export interface SyncEventRow {
   repair_strategy: string | null;
   outbound_event_id: string | null;
   published_at: Date | null;
+  recheck_count?: number;
+  next_recheck_at?: Date | null;
+  last_checked_at?: Date | null;
 }
 
 const countKey = z.object({
@@ -524,6 +647,9 @@ export function syncEventFromRow(row: SyncEventRow): SyncEvent {
     dedupeKey: row.dedupe_key,
     outboundEventId: row.outbound_event_id,
     publishedAt: row.published_at === null ? null : new Date(row.published_at),
+    recheckCount: row.recheck_count ?? 0,
+    nextRecheckAt: row.next_recheck_at ? new Date(row.next_recheck_at) : null,
+    lastCheckedAt: row.last_checked_at ? new Date(row.last_checked_at) : null,
     ...kind.data,
   };
 }

@@ -271,7 +271,8 @@ describe.each(engines)('store on %s', (_engine, provision) => {
     expect(await log.updateDetails(stale.id, SyncEventTypes.StaleCache, details, null)).toBe(true);
     expect(
       await log.updateDetails(stale.id, SyncEventTypes.StaleCache, details, {
-        resolvedBy: 'canon',
+        as: 'resolved',
+        by: 'canon',
       }),
     ).toBe(true);
     expect(await log.findById(stale.id)).toMatchObject({
@@ -281,6 +282,46 @@ describe.each(engines)('store on %s', (_engine, provision) => {
     });
     expect(await log.findOpenStaleCaches([artifact])).toEqual([]);
     expect(await log.updateDetails(stale.id, SyncEventTypes.StaleCache, details, null)).toBe(false);
+  });
+
+  it('claims due re-checks once, schedules the next, and closes healed findings once', async () => {
+    const log = new SyncEventLog(dataSource);
+    const due = await log.record(sampleMismatchFinding(`recheck-${randomUUID()}`));
+    const record = await log.record(sampleOkFinding(`recheck-ok-${randomUUID()}`));
+    // Recorded a moment ago: not due with a one-hour first step, due with a zero one.
+    const claim = { limit: 1_000, leaseMs: 60_000 };
+    const claimedIds = async (firstDelayMs: number | null) =>
+      (await log.claimDueRechecks({ ...claim, firstDelayMs })).map((row) => row.id);
+    expect(await claimedIds(3_600_000)).not.toContain(due.event.id);
+    expect(await claimedIds(null)).not.toContain(due.event.id);
+    expect(await claimedIds(0)).toContain(due.event.id);
+    // Claimed: due again only after the lease, so a second claim skips it; records never are.
+    const again = await claimedIds(0);
+    expect(again).not.toContain(due.event.id);
+    expect(again).not.toContain(record.event.id);
+
+    await log.recordRechecks([{ id: due.event.id, nextInMs: null, counted: true }]);
+    expect(await log.findById(due.event.id)).toMatchObject({
+      state: 'open',
+      recheckCount: 1,
+      nextRecheckAt: null,
+    });
+    // Past the schedule it is due only when made so (a scan, an operator).
+    expect(await claimedIds(0)).not.toContain(due.event.id);
+    expect(await log.makeRechecksDue({ ids: [due.event.id] })).toBe(1);
+    expect(await claimedIds(0)).toContain(due.event.id);
+
+    const healed = await log.closeAsHealed([{ id: due.event.id, reason: 'Hippo has it now' }]);
+    expect(healed.map((row) => row.id)).toEqual([due.event.id]);
+    expect(healed[0]).toMatchObject({
+      state: 'healed',
+      resolved: true,
+      resolvedBy: 'bridge',
+      resolutionNote: 'Hippo has it now',
+      recheckCount: 2,
+    });
+    expect(await log.closeAsHealed([{ id: due.event.id, reason: 'again' }])).toEqual([]);
+    expect(await log.makeRechecksDue({ ids: [due.event.id, record.event.id] })).toBe(0);
   });
 
   it('claims an inbound event once per consumer group', async () => {

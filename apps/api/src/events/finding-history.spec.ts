@@ -22,6 +22,9 @@ function finding(overrides: Partial<SyncEvent> = {}): SyncEvent {
     createdAt: at(0),
     outboundEventId: null,
     publishedAt: null,
+    recheckCount: 0,
+    nextRecheckAt: null,
+    lastCheckedAt: null,
     ...overrides,
   } as SyncEvent;
 }

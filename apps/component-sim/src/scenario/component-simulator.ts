@@ -174,6 +174,15 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     return run;
   }
 
+  /**
+   * Hippo receives these entities now, as outputs of `runId`: a write that was lost or late
+   * catching up. Publishes nothing (Hippo announces batches, not single writes), so only a
+   * re-check or a scan can notice.
+   */
+  writeEntities(keys: readonly EntityKey[], runId: string): void {
+    for (const key of keys) this.state.hippo.write(key, runId);
+  }
+
   /** A failed run that wrote its first `written` (default 1) outputs; publishes `cappella.run.failed`. */
   async failRun(spec: FailRunSpec = {}): Promise<SimRun> {
     const publish = spec.publish !== false;

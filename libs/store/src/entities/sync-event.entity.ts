@@ -21,6 +21,7 @@ import type { SyncEventKind, SyncEventState, SyncEventType } from '../sync-event
 })
 @Index('ix_sync_events_mismatch_open', ['mismatchType'], { where: 'NOT "resolved"' })
 @Index('ix_sync_events_state_created', ['state', 'createdAt'])
+@Index('ix_sync_events_open_recheck', ['nextRecheckAt'], { where: `"state" = 'open'` })
 @Check('ck_sync_events_resolution', '"resolved" = ("resolved_at" IS NOT NULL)')
 @Check(
   'ck_sync_events_state',
@@ -65,6 +66,20 @@ export class SyncEventEntity {
   /** Why an operator resolved the finding (null when a repair or an eviction did). */
   @Column({ name: 'resolution_note', type: 'text', nullable: true })
   resolutionNote!: string | null;
+
+  /** How many times Bridge has looked at the open finding again since it was detected. */
+  @Column({ name: 'recheck_count', type: 'integer', default: 0 })
+  recheckCount!: number;
+
+  /**
+   * When the finding is due for its next re-check; null before the first (due a fixed time
+   * after detection) and once the schedule is over (due again when a scan asks).
+   */
+  @Column({ name: 'next_recheck_at', type: 'timestamptz', nullable: true })
+  nextRecheckAt!: Date | null;
+
+  @Column({ name: 'last_checked_at', type: 'timestamptz', nullable: true })
+  lastCheckedAt!: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

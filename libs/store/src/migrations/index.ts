@@ -9,6 +9,7 @@ import { DeadLetters1764500000000 } from './1764500000000-dead-letters';
 import { ServiceStatus1764600000000 } from './1764600000000-service-status';
 import { AuditLog1764700000000 } from './1764700000000-audit-log';
 import { FindingStates1764800000000 } from './1764800000000-finding-states';
+import { FindingRechecks1764900000000 } from './1764900000000-finding-rechecks';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ServiceStatus1764600000000,
   AuditLog1764700000000,
   FindingStates1764800000000,
+  FindingRechecks1764900000000,
 ];
