@@ -35,6 +35,7 @@ const noRepairs = {
   DONE: 0,
   FAILED: 0,
   REJECTED: 0,
+  EXPIRED: 0,
 };
 
 describe('formatActivity', () => {

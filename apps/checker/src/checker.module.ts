@@ -9,12 +9,11 @@
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
-import { ComponentReader, OutboxRelayScheduler } from '@bridge/checks';
+import { ComponentReader, HttpComponentReader, OutboxRelayScheduler } from '@bridge/checks';
 import { ComponentClientsModule } from '@bridge/components';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { CheckWorkController } from './check-work.controller';
 import { FindingRecheckScheduler } from './finding-recheck.scheduler';
-import { HttpComponentReader } from './http-component-reader';
 
 @Module({
   imports: [ComponentClientsModule],

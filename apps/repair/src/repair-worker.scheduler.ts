@@ -14,6 +14,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
+import { HttpComponentReader } from '@bridge/checks';
 import { ComponentClients } from '@bridge/components';
 import { EventPublisher } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
@@ -40,6 +41,7 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
       log,
       transactions,
       components,
+      reader: new HttpComponentReader(components.cappella, components.hippo, components.canon),
       publisher,
       settings: config.repair,
       owner: `repair#${randomUUID()}`,

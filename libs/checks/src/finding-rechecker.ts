@@ -98,33 +98,12 @@ export class FindingRechecker {
   }
 
   /**
-   * Reads what the claimed findings need, one call per component; null when a component could
-   * not be read (every finding of the pass then waits for the next try).
+   * Reads what the claimed findings need; null when a component could not be read (every
+   * finding of the pass then waits for the next try).
    */
   private async observe(findings: SyncEvent[]): Promise<HealingObservation | null> {
-    const reads = findings.map(healingReadsFor);
-    const entities = distinct(reads.flatMap((r) => r.entities));
-    const artifactEntities = distinct(reads.flatMap((r) => r.artifactEntities));
-    const runIds = [...new Set(reads.flatMap((r) => r.runIds))];
     try {
-      const [unavailable, artifacts, known] = await Promise.all([
-        entities.length > 0
-          ? this.deps.components.unavailableEntities(entities)
-          : Promise.resolve(new Set<string>()),
-        artifactEntities.length > 0
-          ? this.deps.components.artifactsFor(artifactEntities)
-          : Promise.resolve([]),
-        Promise.all(
-          runIds.map(async (runId) =>
-            (await this.deps.components.runOutputs(runId)) === null ? null : runId,
-          ),
-        ),
-      ]);
-      return {
-        unavailable,
-        heldArtifacts: new Set(artifacts.map((artifact) => artifact.artifact_id)),
-        knownRuns: new Set(known.filter((runId): runId is string => runId !== null)),
-      };
+      return await readHealingObservation(this.deps.components, findings);
     } catch (error) {
       if (error instanceof ComponentUnavailableError || error instanceof ComponentRequestError) {
         this.logger.warn(
@@ -174,6 +153,33 @@ export class FindingRechecker {
     if (work.length > 0) await this.deps.publisher.publishMany(Topics.BridgeInternalChecks, work);
     return work.length;
   }
+}
+
+/**
+ * What the components show for these findings, with one call per component (Hippo for the
+ * entities, Canon for the artifacts, Cappella once per run named as provenance). Throws the
+ * component's error when one cannot be read.
+ */
+export async function readHealingObservation(
+  reader: ComponentReader,
+  findings: SyncEvent[],
+): Promise<HealingObservation> {
+  const reads = findings.map(healingReadsFor);
+  const entities = distinct(reads.flatMap((r) => r.entities));
+  const artifactEntities = distinct(reads.flatMap((r) => r.artifactEntities));
+  const runIds = [...new Set(reads.flatMap((r) => r.runIds))];
+  const [unavailable, artifacts, known] = await Promise.all([
+    entities.length > 0 ? reader.unavailableEntities(entities) : Promise.resolve(new Set<string>()),
+    artifactEntities.length > 0 ? reader.artifactsFor(artifactEntities) : Promise.resolve([]),
+    Promise.all(
+      runIds.map(async (runId) => ((await reader.runOutputs(runId)) === null ? null : runId)),
+    ),
+  ]);
+  return {
+    unavailable,
+    heldArtifacts: new Set(artifacts.map((artifact) => artifact.artifact_id)),
+    knownRuns: new Set(known.filter((runId): runId is string => runId !== null)),
+  };
 }
 
 /** The keys, each once. */

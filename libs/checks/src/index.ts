@@ -16,8 +16,9 @@ export {
   type CheckWork,
 } from './check-work';
 export { ComponentReader } from './component-reader';
+export { HttpComponentReader } from './http-component-reader';
 export { FindingPublisher } from './finding-publisher';
-export { FindingRechecker, type RecheckSummary } from './finding-rechecker';
+export { FindingRechecker, readHealingObservation, type RecheckSummary } from './finding-rechecker';
 export {
   decideHealing,
   healedEventFor,

@@ -163,6 +163,7 @@ const EnvSchema = z.object({
   REPAIR_RETRY_INITIAL_MS: positiveInt.default(2_000),
   REPAIR_RETRY_MAX_MS: positiveInt.default(60_000),
   REPAIR_CONFIRM_INTERVAL_MS: positiveInt.default(5_000),
+  REPAIR_APPROVAL_TIMEOUT_MS: positiveInt.default(86_400_000),
   REPAIR_CONFIRM_DEADLINE_MS: positiveInt.default(30 * 60_000),
   REPAIR_CONFIRM_MAX_INTERVAL_MS: positiveInt.default(60_000),
   REPAIR_PRIORITY_BY_TYPE: priorityList(MISMATCH_TYPES),
@@ -461,6 +462,8 @@ export interface RepairConfig {
   confirmMaxIntervalMs: number;
   /** An executed repair not confirmed within this ends FAILED. */
   confirmDeadlineMs: number;
+  /** A repair awaiting approval longer than this ends EXPIRED (it may still be approved). */
+  approvalTimeoutMs: number;
   /** Priority weights per mismatch type and per source component (absent: 0; higher first). */
   priorityByType: Partial<Record<MismatchType, number>>;
   priorityBySource: Record<string, number>;
@@ -729,6 +732,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
         e.REPAIR_CONFIRM_INTERVAL_MS,
       ),
       confirmDeadlineMs: e.REPAIR_CONFIRM_DEADLINE_MS,
+      approvalTimeoutMs: e.REPAIR_APPROVAL_TIMEOUT_MS,
       priorityByType: e.REPAIR_PRIORITY_BY_TYPE,
       priorityBySource: e.REPAIR_PRIORITY_BY_SOURCE,
     },

@@ -1,7 +1,8 @@
 /**
  * An operator's decision on a repair that waits for approval (a resubmission of a pipeline
- * Cappella does not call idempotent, SPEC §4). Approving sends the job on to execution with the
- * plan it was shown; rejecting ends it as REJECTED and leaves the finding open. The API and the
+ * Cappella does not call idempotent), or whose wait expired. Approving sends the job on to
+ * execution with the plan it was shown (checked against the components again just before it
+ * acts); rejecting ends it as REJECTED and leaves the finding open. The API and the
  * CLI call these; whoever decides is recorded with the reason.
  */
 import { NotFoundError, StateConflictError } from '@bridge/errors';
@@ -43,7 +44,7 @@ export class RepairApprovals {
     if (!job) throw new NotFoundError(`no repair job ${jobId}`);
     if (!applied) {
       throw new StateConflictError(
-        `repair job ${jobId} is ${job.state}, not ${from}: it cannot be ${move === 'approve' ? 'approved' : 'rejected'}`,
+        `repair job ${jobId} is ${job.state}, not ${from.join(' or ')}: it cannot be ${move === 'approve' ? 'approved' : 'rejected'}`,
       );
     }
     return job;

@@ -6,11 +6,13 @@ import {
   confirmRepair,
   evictionRequested,
   nextConfirmationInMs,
+  operatorRepairJobFor,
   operatorResolutionEvent,
   planRepair,
   repairedEventFor,
   repairJobFor,
   retryAfterFailure,
+  revalidatePlan,
   subjectKeysOf,
 } from './repair-decisions';
 
@@ -426,5 +428,95 @@ describe('announcing a repair', () => {
     };
     expect(event.event_id).toBe(repairedEventFor(job, T0).event_id);
     expect(operatorResolutionEvent({ ...finding, resolutionNote: null }, T0).reason).toBeNull();
+  });
+});
+
+describe('looking again before acting', () => {
+  const resubmit = (idempotent: boolean) => ({
+    kind: 'resubmit_run' as const,
+    run_id: 'r1',
+    pipeline_id: 'p1',
+    inputs: {},
+    idempotent,
+    expected_entities: [sample('r1-3')],
+  });
+  const holds = { kind: 'holds' } as const;
+  const open = { state: 'open' as const, resolvedBy: null };
+
+  it('acts when the finding is open, the discrepancy holds and the pipeline is as planned', () => {
+    const job = { plan: resubmit(true), decidedBy: null };
+    expect(revalidatePlan(job, open, holds, { pipeline_id: 'p1', idempotent: true })).toEqual({
+      kind: 'act',
+    });
+  });
+
+  it('does nothing for a finding closed meanwhile, and closes a healed one', () => {
+    const job = { plan: resubmit(true), decidedBy: null };
+    expect(revalidatePlan(job, { state: 'resolved', resolvedBy: 'ann' }, holds, null)).toEqual({
+      kind: 'closed',
+      note: 'not needed: the finding was resolved by ann before the repair acted',
+    });
+    expect(revalidatePlan(job, undefined, holds, null).kind).toBe('closed');
+    expect(revalidatePlan(job, open, { kind: 'healed', reason: 'Hippo has it' }, null)).toEqual({
+      kind: 'healed',
+      reason: 'Hippo has it',
+    });
+  });
+
+  it('sends an unapproved plan back to approval when the pipeline is no longer idempotent', () => {
+    const job = { plan: resubmit(true), decidedBy: null };
+    expect(revalidatePlan(job, open, holds, { pipeline_id: 'p1', idempotent: false })).toEqual({
+      kind: 'needs_approval',
+      reason: 'pipeline p1 is no longer idempotent: an operator must approve the resubmission',
+    });
+    expect(revalidatePlan(job, open, holds, null).kind).toBe('needs_approval');
+    // An operator approved it knowing the pipeline was not idempotent: it acts.
+    const approved = { plan: resubmit(false), decidedBy: 'bob' };
+    expect(revalidatePlan(approved, open, holds, { pipeline_id: 'p1', idempotent: false })).toEqual(
+      { kind: 'act' },
+    );
+  });
+});
+
+describe("an operator's repair", () => {
+  it('starts a job with a strategy the mismatch type allows, on an alert_only finding too', () => {
+    const finding = mismatch('r9', { repairStrategy: 'alert_only' });
+    expect(repairJobFor(finding, WEIGHTS)).toBeNull();
+    const started = operatorRepairJobFor(
+      finding,
+      { strategy: 'resubmit_run', by: 'gina', priority: 5 },
+      WEIGHTS,
+    );
+    expect(started).toEqual({
+      kind: 'job',
+      job: expect.objectContaining({
+        syncEventId: finding.id,
+        strategy: 'resubmit_run',
+        priority: 5,
+        requestedBy: 'gina',
+        retryOf: null,
+        subjectKeys: ['run:r9'],
+      }),
+    });
+  });
+
+  it('refuses a strategy the type does not allow, alert_only, a closed finding and a record', () => {
+    const finding = mismatch('r10');
+    const refused = (result: ReturnType<typeof operatorRepairJobFor>) =>
+      result.kind === 'refused' ? result.reason : null;
+    expect(
+      refused(operatorRepairJobFor(finding, { strategy: 'evict_immediately', by: 'x' }, WEIGHTS)),
+    ).toBe('a missing_entity finding can be repaired with resubmit_run, not evict_immediately');
+    expect(
+      refused(operatorRepairJobFor(finding, { strategy: 'alert_only', by: 'x' }, WEIGHTS)),
+    ).toMatch(/not alert_only/);
+    const dangling = mismatch('r11', { mismatchType: 'dangling_reference' });
+    expect(
+      refused(operatorRepairJobFor(dangling, { strategy: 'resubmit_run', by: 'x' }, WEIGHTS)),
+    ).toBe('a dangling_reference finding has no repair strategy: it can only be resolved by hand');
+    const closed = mismatch('r12', { state: 'healed', resolved: true });
+    expect(
+      refused(operatorRepairJobFor(closed, { strategy: 'resubmit_run', by: 'x' }, WEIGHTS)),
+    ).toBe('the finding is healed: there is nothing to repair');
   });
 });

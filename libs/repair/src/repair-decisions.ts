@@ -5,6 +5,7 @@
  * and carry out what these functions decide, so every rule is unit-tested on its own.
  */
 import {
+  ALLOWED_STRATEGIES,
   entityKeyId,
   evictionModeFor,
   type EntityKey,
@@ -22,7 +23,7 @@ import type {
   SyncEvent,
   SyncEventOf,
 } from '@bridge/store';
-import { repairedEventIdFor } from '@bridge/checks';
+import { repairedEventIdFor, type HealingDecision } from '@bridge/checks';
 
 /** Findings a repair can act on: mismatches and stale caches. */
 export type RepairableFinding = SyncEventOf<'bridge.sync.mismatch' | 'bridge.sync.stale_cache'>;
@@ -328,8 +329,100 @@ export function operatorResolutionEvent(
   };
 }
 
-/** Moves an operator may make, and the states they start from. */
+/**
+ * Moves an operator may make, and the states they start from. An approval that expired may
+ * still be given: the worker checks the plan against the components again before it acts.
+ */
 export const APPROVAL_MOVES = {
-  approve: { from: 'AWAITING_APPROVAL', to: 'PLANNED' },
-  reject: { from: 'AWAITING_APPROVAL', to: 'REJECTED' },
-} as const satisfies Record<string, { from: RepairState; to: RepairState }>;
+  approve: { from: ['AWAITING_APPROVAL', 'EXPIRED'], to: 'PLANNED' },
+  reject: { from: ['AWAITING_APPROVAL', 'EXPIRED'], to: 'REJECTED' },
+} as const satisfies Record<string, { from: readonly RepairState[]; to: RepairState }>;
+
+/** What the worker found when it looked again just before acting on a plan. */
+export type Revalidation =
+  /** The discrepancy holds and the plan is still right: act. */
+  | { kind: 'act' }
+  /** The finding was closed meanwhile (resolved or healed): nothing to do. */
+  | { kind: 'closed'; note: string }
+  /** The discrepancy went away by itself: close the finding as healed, do not act. */
+  | { kind: 'healed'; reason: string }
+  /** The pipeline is no longer idempotent: the resubmission needs an operator's approval. */
+  | { kind: 'needs_approval'; reason: string };
+
+/**
+ * Whether a planned repair may act now, given the finding as stored, whether its discrepancy
+ * still holds (`decideHealing` on what the components show now) and, for a resubmission, the
+ * pipeline as Cappella describes it now. A plan made for an idempotent pipeline goes back to
+ * approval if the pipeline stopped being idempotent; one an operator approved does not (they
+ * approved a non-idempotent run).
+ */
+export function revalidatePlan(
+  job: Pick<RepairJob, 'plan' | 'decidedBy'>,
+  finding: Pick<SyncEvent, 'state' | 'resolvedBy'> | undefined,
+  healing: HealingDecision,
+  pipeline: Pipeline | null,
+): Revalidation {
+  if (!finding) return { kind: 'closed', note: 'not needed: the finding no longer exists' };
+  if (finding.state !== 'open') {
+    return {
+      kind: 'closed',
+      note: `not needed: the finding was ${finding.state} by ${finding.resolvedBy ?? 'someone'} before the repair acted`,
+    };
+  }
+  if (healing.kind === 'healed') return { kind: 'healed', reason: healing.reason };
+  const plan = job.plan;
+  if (plan?.kind === 'resubmit_run' && plan.idempotent && job.decidedBy === null) {
+    if (pipeline === null || !pipeline.idempotent) {
+      return {
+        kind: 'needs_approval',
+        reason:
+          pipeline === null
+            ? `Cappella no longer knows pipeline ${plan.pipeline_id}: an operator must approve the resubmission`
+            : `pipeline ${plan.pipeline_id} is no longer idempotent: an operator must approve the resubmission`,
+      };
+    }
+  }
+  return { kind: 'act' };
+}
+
+/**
+ * The job an operator starts on an open finding, with a strategy its mismatch type allows
+ * (not `alert_only`, which repairs nothing), or the reason it cannot be started.
+ */
+export function operatorRepairJobFor(
+  finding: SyncEvent,
+  request: { strategy: RepairStrategy; priority?: number; by: string; retryOf?: string | null },
+  weights: Pick<RepairConfig, 'priorityByType' | 'priorityBySource'>,
+): { kind: 'job'; job: NewRepairJob } | { kind: 'refused'; reason: string } {
+  if (!isRepairable(finding)) {
+    return { kind: 'refused', reason: `a ${finding.eventType} row has nothing to repair` };
+  }
+  if (finding.state !== 'open') {
+    return { kind: 'refused', reason: `the finding is ${finding.state}: there is nothing to repair` };
+  }
+  const allowed: readonly RepairStrategy[] = ALLOWED_STRATEGIES[finding.mismatchType].filter(
+    (strategy) => strategy !== 'alert_only',
+  );
+  if (!allowed.includes(request.strategy)) {
+    return {
+      kind: 'refused',
+      reason:
+        allowed.length === 0
+          ? `a ${finding.mismatchType} finding has no repair strategy: it can only be resolved by hand`
+          : `a ${finding.mismatchType} finding can be repaired with ${allowed.join(' or ')}, not ${request.strategy}`,
+    };
+  }
+  return {
+    kind: 'job',
+    job: {
+      syncEventId: finding.id,
+      mismatchType: finding.mismatchType,
+      strategy: request.strategy,
+      priority: request.priority ?? priorityOf(finding, weights),
+      subjectKeys: subjectKeysOf(finding),
+      findingCreatedAt: finding.createdAt,
+      retryOf: request.retryOf ?? null,
+      requestedBy: request.by,
+    },
+  };
+}

@@ -20,6 +20,7 @@ import {
   type RepairJob,
   type SyncEvent,
 } from '@bridge/store';
+import type { ComponentReader } from '@bridge/checks';
 import { RepairApprovals } from './repair-approvals';
 import { repairJobFor } from './repair-decisions';
 import { RepairWorker, type RepairComponents } from './repair-worker';
@@ -34,6 +35,7 @@ const SETTINGS: RepairConfig = {
   confirmIntervalMs: 1,
   confirmMaxIntervalMs: 1,
   confirmDeadlineMs: 60_000,
+  approvalTimeoutMs: 60_000,
   priorityByType: {},
   priorityBySource: {},
 };
@@ -99,6 +101,16 @@ class FakeComponents implements RepairComponents {
     },
   };
 
+  /** The same state as the checks read it (what the worker looks at again before acting). */
+  readonly reader: ComponentReader = {
+    runOutputs: (runId) => Promise.resolve(this.runs.get(runId)?.outputs ?? null),
+    existingEntities: (keys) =>
+      Promise.resolve(new Set(keys.map(entityKeyId).filter((id) => this.present.has(id)))),
+    unavailableEntities: (keys) =>
+      Promise.resolve(new Set(keys.map(entityKeyId).filter((id) => !this.present.has(id)))),
+    artifactsFor: (keys) => this.canon.artifactsFor(keys),
+  };
+
   /** A run of `pipelineId` whose last output is missing from Hippo. */
   addRun(runId: string, idempotent: boolean): EntityKey[] {
     const pipelineId = idempotent ? 'align-reads' : 'legacy-import';
@@ -143,6 +155,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       log,
       transactions: new StoreTransactions(dataSource),
       components,
+      reader: components.reader,
       publisher,
       settings: SETTINGS,
       owner,
@@ -348,6 +361,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       log,
       transactions: new StoreTransactions(dataSource),
       components,
+      reader: components.reader,
       publisher,
       settings: { ...SETTINGS, confirmDeadlineMs: 1 },
       owner: 'hurried',
@@ -369,7 +383,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     );
   });
 
-  it('starts a later repair of the same run only once the earlier one is finished', async () => {
+  it('starts a later repair of the same run only once the earlier one is finished, and then only if still needed', async () => {
     const missing = components.addRun('run-twice', true);
     const first = await mismatchWithJob('run-twice', missing);
     const { event: secondFinding } = await log.record(
@@ -389,9 +403,17 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     components.present.add(entityKeyId(missing[0]));
     await settle();
     expect(await jobs.findById(first.job.id)).toMatchObject({ state: 'DONE' });
-    // Then the second repair runs: a finding of its own, with its own resubmission.
-    expect(components.submissions).toHaveLength(2);
-    expect(await jobs.findById(second.id)).toMatchObject({ state: 'DONE' });
+    // Then the second repair looks again before acting: the first one wrote the outputs, so it
+    // resubmits nothing and its finding closes as healed.
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(second.id)).toMatchObject({
+      state: 'DONE',
+      lastError: expect.stringMatching(/^not needed: the finding healed/),
+    });
+    expect(await log.findById(secondFinding.id)).toMatchObject({
+      state: 'healed',
+      resolvedBy: 'bridge',
+    });
   });
 
   it('evicts a stale cache, isolating the artifact Canon refuses, and fails the job naming it', async () => {
@@ -424,7 +446,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     });
   });
 
-  it('settles a stale cache whose artifacts Canon had already dropped, announcing it once', async () => {
+  it('evicts nothing for a stale cache whose artifacts Canon had already dropped: the finding healed, announced once', async () => {
     const entities = [sample('early-1')];
     const { event: finding } = await log.record(
       sampleStaleCacheFinding({
@@ -438,13 +460,102 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     const [job] = await jobs.create([entry]);
     await settle();
     expect(await jobs.findById(job.id)).toMatchObject({ state: 'DONE' });
+    expect(components.evictCalls).toEqual([]);
     expect(await log.findById(finding.id)).toMatchObject({
-      resolved: true,
-      resolvedBy: 'bridge-repair',
+      state: 'healed',
+      resolvedBy: 'bridge',
+      resolutionNote: 'Canon no longer holds the stale artifact',
     });
     expect(publisher.on(Topics.BridgeSyncRepaired)).toEqual([
-      expect.objectContaining({ sync_event_id: finding.id, resolution: 'evicted' }),
+      expect.objectContaining({ sync_event_id: finding.id, resolution: 'healed' }),
     ]);
+  });
+
+  it('lets an approval wait expire, and still acts once an operator approves the expired job', async () => {
+    const missing = components.addRun('run-expiring', false);
+    const { job } = await mismatchWithJob('run-expiring', missing);
+    const impatient = new RepairWorker({
+      jobs,
+      log,
+      transactions: new StoreTransactions(dataSource),
+      components,
+      reader: components.reader,
+      publisher,
+      settings: { ...SETTINGS, approvalTimeoutMs: 1 },
+      owner: 'impatient',
+    });
+    await settle(impatient);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settle(impatient);
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'EXPIRED' });
+    expect(components.submissions).toEqual([]);
+
+    await new RepairApprovals(jobs).approve(job.id, { by: 'carol', reason: 'late, but yes' });
+    await settle(impatient);
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'EXECUTING',
+      decidedBy: 'carol',
+      expiresAt: null,
+    });
+  });
+
+  it('sends a planned resubmission back to approval when its pipeline stopped being idempotent', async () => {
+    const missing = components.addRun('run-turned', true);
+    const { job } = await mismatchWithJob('run-turned', missing);
+    await worker.planDue();
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'PLANNED' });
+    components.pipelines.set('align-reads', { pipeline_id: 'align-reads', idempotent: false });
+    await settle();
+    expect(components.submissions).toEqual([]);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'AWAITING_APPROVAL',
+      plan: { idempotent: false },
+      lastError:
+        'pipeline align-reads is no longer idempotent: an operator must approve the resubmission',
+      expiresAt: expect.any(Date),
+    });
+  });
+
+  it('acts on nothing when the finding was resolved by hand while its repair waited', async () => {
+    const missing = components.addRun('run-by-hand', false);
+    const { finding, job } = await mismatchWithJob('run-by-hand', missing);
+    await settle();
+    await new RepairApprovals(jobs).approve(job.id, { by: 'dave' });
+    await log.resolveByOperator(finding.id, 'erin', 'fixed in Hippo by hand');
+    await settle();
+    expect(components.submissions).toEqual([]);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'DONE',
+      lastError: 'not needed: the finding was resolved by erin before the repair acted',
+    });
+  });
+
+  it('keeps every job of a finding, retries one that failed, and never runs two at once', async () => {
+    const missing = components.addRun('run-retried', true);
+    const { finding, job } = await mismatchWithJob('run-retried', missing);
+    components.submitFailures.push(new ComponentRequestError('cappella', 400, 'bad inputs'));
+    await settle();
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'FAILED' });
+
+    const retry = { ...repairJobFor(finding, SETTINGS)!, retryOf: job.id, requestedBy: 'frank' };
+    const [second] = await jobs.createAnother([retry]);
+    expect(second).toMatchObject({ retryOf: job.id, requestedBy: 'frank', state: 'PENDING' });
+    // One active job per finding: another retry now creates nothing, nor does a redelivery.
+    await expect(jobs.createAnother([retry])).resolves.toEqual([]);
+    await expect(jobs.create([retry])).resolves.toEqual([]);
+    expect(await jobs.findBySyncEventId(finding.id)).toMatchObject({ id: second.id });
+
+    await settle();
+    expect(components.submissions).toHaveLength(1);
+    components.present.add(entityKeyId(missing[0]));
+    await settle();
+    expect(await jobs.findById(second.id)).toMatchObject({ state: 'DONE' });
+    expect((await jobs.listBySyncEventId(finding.id)).map((j) => j.state)).toEqual([
+      'FAILED',
+      'DONE',
+    ]);
+    expect(await log.findById(finding.id)).toMatchObject({ state: 'resolved' });
   });
 
   it('gives a finding one job however often it is delivered', async () => {

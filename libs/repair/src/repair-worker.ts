@@ -5,9 +5,12 @@
  * A pass takes a batch of jobs at each step, each claim leased to this worker so that other
  * repair instances take other jobs:
  * 1. plan PENDING jobs (read the run and its pipeline from Cappella; store the plan; a
- *    non-idempotent pipeline waits for approval),
- * 2. execute PLANNED jobs that no earlier job for the same run or entity holds back (submit the
- *    run, or ask Canon to evict, splitting a refused batch to isolate the artifact at fault),
+ *    non-idempotent pipeline waits for approval, until `approvalTimeoutMs` makes it EXPIRED),
+ * 2. execute PLANNED jobs that no earlier job for the same run or entity holds back, after
+ *    looking again (the finding still open, its discrepancy still there, the pipeline still
+ *    idempotent; otherwise the job ends without acting, the finding healed, or goes back to
+ *    approval): submit the run, or ask Canon to evict, splitting a refused batch to isolate the
+ *    artifact at fault,
  * 3. confirm EXECUTING jobs against the components (the outputs are in Hippo; Canon holds none
  *    of the artifacts, or Canon's eviction events settled the finding), resolving the finding
  *    and closing the job in one transaction,
@@ -50,11 +53,20 @@ import {
   REPAIR_RESOLVER,
   repairedEventFor,
   retryAfterFailure,
+  revalidatePlan,
+  type Revalidation,
   type ConfirmationObservation,
   type ResubmitFacts,
   type StepFailure,
 } from './repair-decisions';
-import { repairedEventIdFor } from '@bridge/checks';
+import {
+  decideHealing,
+  healedEventFor,
+  readHealingObservation,
+  repairedEventIdFor,
+  type ComponentReader,
+  type HealingDecision,
+} from '@bridge/checks';
 
 /** The component calls a repair makes (`ComponentClients` has them; tests give fakes). */
 export interface RepairComponents {
@@ -65,6 +77,8 @@ export interface RepairComponents {
 
 export interface RepairWorkerDeps {
   jobs: RepairJobStore;
+  /** What the worker reads to check a plan again just before acting. */
+  reader: ComponentReader;
   log: SyncEventLog;
   transactions: StoreTransactions;
   components: RepairComponents;
@@ -107,6 +121,7 @@ export class RepairWorker {
       timed(() => this.confirmDue()),
     ]);
     const announced = await this.announceOwed();
+    const expired = await this.expireApprovals();
     if (planned + executed + confirmed + announced > 0) {
       this.logger.debug(
         `pass: planned ${planned} (${planMs} ms), executed ${executed} (${executeMs} ms), confirmed ${confirmed} (${confirmMs} ms), announced ${announced} (${this.now() - started} ms in all)`,
@@ -117,7 +132,7 @@ export class RepairWorker {
       executed,
       confirmed,
       announced,
-      total: planned + executed + confirmed + announced,
+      total: planned + executed + confirmed + announced + expired,
     };
   }
 
@@ -192,6 +207,9 @@ export class RepairWorker {
       resetAttempts: true,
       lastError: null,
       retryInMs: 0,
+      ...(decision.next === 'AWAITING_APPROVAL'
+        ? { expiresInMs: this.deps.settings.approvalTimeoutMs }
+        : {}),
     };
   }
 
@@ -200,15 +218,117 @@ export class RepairWorker {
   async executeDue(): Promise<number> {
     const jobs = await this.deps.jobs.claimForExecution(this.claim);
     if (jobs.length === 0) return 0;
+    const verdicts = await this.revalidate(jobs);
+    const healed: Array<{ job: RepairJob; reason: string }> = [];
     const outcomes = await Promise.all(
-      jobs.map(async (job) => ({
-        id: job.id,
-        from: 'EXECUTING' as const,
-        change: await this.executeTimed(job),
-      })),
+      jobs.map(async (job) => {
+        const verdict = verdicts.get(job.id) ?? { kind: 'act' };
+        if (verdict.kind === 'healed') healed.push({ job, reason: verdict.reason });
+        return {
+          id: job.id,
+          from: 'EXECUTING' as const,
+          change: await this.afterLooking(job, verdict),
+        };
+      }),
     );
-    await this.recordAll(outcomes);
+    if (healed.length === 0) {
+      await this.recordAll(outcomes);
+      return jobs.length;
+    }
+    // A discrepancy gone by itself: the finding closes as healed, announced, with its job.
+    await this.deps.transactions.run(async ({ log, repairs }) => {
+      const closed = await log.closeAsHealed(
+        healed.map(({ job, reason }) => ({ id: job.syncEventId, reason })),
+      );
+      const now = this.now();
+      await this.deps.publisher.publishMany(
+        Topics.BridgeSyncRepaired,
+        closed.map((finding) => {
+          const event = healedEventFor(finding, now);
+          return { event, key: event.run_id ?? event.sync_event_id };
+        }),
+      );
+      this.warnDropped(outcomes, await repairs.recordMany(this.deps.owner, outcomes));
+    });
     return jobs.length;
+  }
+
+  /**
+   * Looks at each claimed job's finding and the components again just before acting: whether
+   * the finding is still open, its discrepancy still there, and a resubmitted pipeline still
+   * idempotent. A component that cannot be read makes the verdict a failed attempt (retried).
+   */
+  private async revalidate(jobs: RepairJob[]): Promise<Map<string, Revalidation | StepFailure>> {
+    const verdicts = new Map<string, Revalidation | StepFailure>();
+    const findings = await this.deps.log.findByIds(jobs.map((job) => job.syncEventId));
+    const open = jobs.flatMap((job) => {
+      const finding = findings.get(job.syncEventId);
+      return finding?.state === 'open' ? [finding] : [];
+    });
+    let healing: Map<string, HealingDecision>;
+    const pipelines = new Map<string, Pipeline | null>();
+    try {
+      const observation = await readHealingObservation(this.deps.reader, open);
+      healing = new Map(open.map((finding) => [finding.id, decideHealing(finding, observation)]));
+      const pipelineIds = new Set(
+        jobs.flatMap((job) =>
+          job.plan?.kind === 'resubmit_run' && job.plan.idempotent && job.decidedBy === null
+            ? [job.plan.pipeline_id]
+            : [],
+        ),
+      );
+      await Promise.all(
+        [...pipelineIds].map(async (id) => {
+          pipelines.set(id, await this.deps.components.cappella.getPipeline(id));
+        }),
+      );
+    } catch (error) {
+      const failure = stepFailureOf(error, 'repeatable');
+      for (const job of jobs) verdicts.set(job.id, failure);
+      return verdicts;
+    }
+    for (const job of jobs) {
+      const pipelineId = job.plan?.kind === 'resubmit_run' ? job.plan.pipeline_id : null;
+      verdicts.set(
+        job.id,
+        revalidatePlan(
+          job,
+          findings.get(job.syncEventId),
+          healing.get(job.syncEventId) ?? { kind: 'holds' },
+          pipelineId === null ? null : (pipelines.get(pipelineId) ?? null),
+        ),
+      );
+    }
+    return verdicts;
+  }
+
+  /** What a claimed job does once it has looked again. */
+  private async afterLooking(
+    job: RepairJob,
+    verdict: Revalidation | StepFailure,
+  ): Promise<RepairJobChange> {
+    switch (verdict.kind) {
+      case 'act':
+        return this.executeTimed(job);
+      case 'closed':
+        return { state: 'DONE', lastError: verdict.note };
+      case 'healed':
+        return { state: 'DONE', lastError: `not needed: the finding healed (${verdict.reason})` };
+      case 'needs_approval':
+        this.logger.warn(`repair ${job.id} goes back to approval: ${verdict.reason}`);
+        return {
+          state: 'AWAITING_APPROVAL',
+          plan: job.plan?.kind === 'resubmit_run' ? { ...job.plan, idempotent: false } : job.plan,
+          lastError: verdict.reason,
+          expiresInMs: this.deps.settings.approvalTimeoutMs,
+        };
+      default:
+        // The components could not be read: nothing was done, try again later.
+        return this.afterFailure(job, job.attempts, verdict, {
+          state: 'PLANNED',
+          clearSubmission: true,
+        });
+    }
   }
 
   /** `executeOne`, timed for the repair latency histogram with the state it leads to. */
@@ -459,6 +579,17 @@ export class RepairWorker {
       }
     }
     return observations;
+  }
+
+  // ---- approvals that waited too long ----------------------------------------------------
+
+  /** Ends the approval waits that are over as EXPIRED; returns how many. */
+  async expireApprovals(): Promise<number> {
+    const expired = await this.deps.jobs.expireApprovals();
+    for (const job of expired) {
+      this.logger.warn(`repair ${job.id} of finding ${job.syncEventId} expired awaiting approval`);
+    }
+    return expired.length;
   }
 
   // ---- 4. announcement --------------------------------------------------------------------

@@ -58,7 +58,10 @@ export {
   type RepairJobOutcome,
 } from './repair-jobs';
 export {
+  ACTIVE_REPAIR_STATES,
+  FINISHED_REPAIR_STATES,
   REPAIR_STATES,
+  RETRYABLE_REPAIR_STATES,
   type EvictPlan,
   type NewRepairJob,
   type RepairJob,

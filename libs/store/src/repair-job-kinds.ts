@@ -4,9 +4,11 @@
  * types, and every row read is parsed with them, so the repair service, the API and the console
  * get typed jobs.
  *
- * States (SPEC §4): PENDING → PLANNED → EXECUTING → DONE / FAILED, with AWAITING_APPROVAL
- * between PLANNED and EXECUTING for a non-idempotent pipeline, and REJECTED when an operator
- * says no. The rules for moving between them live in `@bridge/repair`.
+ * States: PENDING → PLANNED → EXECUTING → DONE / FAILED, with AWAITING_APPROVAL between
+ * PLANNED and EXECUTING for a non-idempotent pipeline, REJECTED when an operator says no, and
+ * EXPIRED when nobody decided in time (it may still be approved). A finding may have several
+ * jobs over time (retries), at most one of them active. The rules for moving between states
+ * live in `@bridge/repair`.
  */
 import { z } from 'zod';
 import { MISMATCH_TYPES, REPAIR_STRATEGIES } from '@bridge/contracts';
@@ -19,9 +21,33 @@ export const REPAIR_STATES = [
   'DONE',
   'FAILED',
   'REJECTED',
+  'EXPIRED',
 ] as const;
 
 export type RepairState = (typeof REPAIR_STATES)[number];
+
+/** States of a job still in progress: a finding has at most one job in them. */
+export const ACTIVE_REPAIR_STATES = [
+  'PENDING',
+  'PLANNED',
+  'AWAITING_APPROVAL',
+  'EXECUTING',
+] as const satisfies readonly RepairState[];
+
+/** States a job ends in (EXPIRED may still be approved, which starts it again). */
+export const FINISHED_REPAIR_STATES = [
+  'DONE',
+  'FAILED',
+  'REJECTED',
+  'EXPIRED',
+] as const satisfies readonly RepairState[];
+
+/** The finished states from which an operator may start the repair again. */
+export const RETRYABLE_REPAIR_STATES = [
+  'FAILED',
+  'REJECTED',
+  'EXPIRED',
+] as const satisfies readonly RepairState[];
 
 const entityKey = z.object({ entity_type: z.string(), external_id: z.string() });
 
@@ -72,8 +98,14 @@ export const RepairJobKindSchema = z.object({
 
 export interface RepairJob extends z.infer<typeof RepairJobKindSchema> {
   id: string;
-  /** The finding this job repairs (one job per finding). */
+  /** The finding this job repairs (it may have had earlier jobs; one active at a time). */
   syncEventId: string;
+  /** The job this one retries, if an operator started it again. */
+  retryOf: string | null;
+  /** The operator who started the job; null when the finding's strategy did. */
+  requestedBy: string | null;
+  /** While awaiting approval: when the job stops waiting and becomes EXPIRED. */
+  expiresAt: Date | null;
   /** Higher runs first; ties go to the oldest finding. */
   priority: number;
   /** Runs and entities the repair touches: a job waits for earlier unfinished jobs sharing one. */
@@ -114,4 +146,8 @@ export interface NewRepairJob {
   priority: number;
   subjectKeys: string[];
   findingCreatedAt: Date;
+  /** The job this one retries (an operator's retry). */
+  retryOf?: string | null;
+  /** The operator who starts the job (absent: the finding's strategy). */
+  requestedBy?: string | null;
 }

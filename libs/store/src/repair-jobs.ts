@@ -15,6 +15,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { InvalidRecordError } from '@bridge/errors';
 import {
+  ACTIVE_REPAIR_STATES,
+  FINISHED_REPAIR_STATES,
   REPAIR_STATES,
   RepairJobKindSchema,
   type NewRepairJob,
@@ -48,6 +50,9 @@ interface RepairJobRow {
   finished_at: Date | null;
   outbound_event_id: string | null;
   published_at: Date | null;
+  retry_of?: string | null;
+  requested_by?: string | null;
+  expires_at?: Date | null;
   subject_keys: string[] | null;
 }
 
@@ -77,6 +82,8 @@ export interface RepairJobChange {
   decisionReason?: string | null;
   /** Owes a `bridge.sync.repaired` with this event id. */
   outboundEventId?: string;
+  /** With AWAITING_APPROVAL: the job stops waiting (EXPIRED) this many milliseconds from now. */
+  expiresInMs?: number;
   /** Marks the repaired event as already sent (someone else announced the repair). */
   published?: boolean;
 }
@@ -93,6 +100,10 @@ export interface RepairJobFilter {
   limit?: number;
 }
 
+/** The states as SQL lists (constants, never input). */
+const ACTIVE_LIST = ACTIVE_REPAIR_STATES.map((state) => `'${state}'`).join(', ');
+const FINISHED_LIST = FINISHED_REPAIR_STATES.map((state) => `'${state}'`).join(', ');
+
 /** A job's subject keys, as a column of a query over `repair_jobs` aliased `alias`. */
 const subjectKeysOf = (alias: string) =>
   `(SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = ${alias}.id) AS subject_keys`;
@@ -105,16 +116,38 @@ export class RepairJobStore {
   }
 
   /**
-   * Creates a job per entry unless its finding already has one (a redelivered or re-recorded
-   * finding); returns the jobs created.
+   * Creates the first job of each entry's finding, unless it has had one already (a redelivered
+   * or re-recorded finding creates nothing); returns the jobs created. Operators start later
+   * jobs with `createAnother`.
    */
-  async create(entries: NewRepairJob[]): Promise<RepairJob[]> {
+  create(entries: NewRepairJob[]): Promise<RepairJob[]> {
+    return this.insert(entries, 'first');
+  }
+
+  /**
+   * Creates another job for each entry's finding, whatever jobs it had, unless one is active
+   * (at most one is, which a unique index holds); returns the jobs created.
+   */
+  createAnother(entries: NewRepairJob[]): Promise<RepairJob[]> {
+    return this.insert(entries, 'another');
+  }
+
+  private async insert(entries: NewRepairJob[], which: 'first' | 'another'): Promise<RepairJob[]> {
     if (entries.length === 0) return [];
+    const unseen =
+      which === 'first'
+        ? `WHERE NOT EXISTS (SELECT 1 FROM repair_jobs j WHERE j.sync_event_id = n.sync_event_id)`
+        : '';
     return this.em.transaction(async (manager) => {
       const rows = await manager.query<RepairJobRow[]>(
-        `INSERT INTO repair_jobs (id, sync_event_id, mismatch_type, strategy, priority, finding_created_at)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::timestamptz[])
-         ON CONFLICT (sync_event_id) DO NOTHING
+        `INSERT INTO repair_jobs (id, sync_event_id, mismatch_type, strategy, priority,
+                                  finding_created_at, retry_of, requested_by)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[],
+                              $6::timestamptz[], $7::uuid[], $8::text[])
+                AS n(id, sync_event_id, mismatch_type, strategy, priority, finding_created_at,
+                     retry_of, requested_by)
+         ${unseen}
+         ON CONFLICT (sync_event_id) WHERE state IN (${ACTIVE_LIST}) DO NOTHING
          RETURNING *`,
         [
           entries.map(() => randomUUID()),
@@ -123,6 +156,8 @@ export class RepairJobStore {
           entries.map((e) => e.strategy),
           entries.map((e) => e.priority),
           entries.map((e) => e.findingCreatedAt),
+          entries.map((e) => e.retryOf ?? null),
+          entries.map((e) => e.requestedBy ?? null),
         ],
       );
       const keysByFinding = new Map(entries.map((e) => [e.syncEventId, e.subjectKeys]));
@@ -161,7 +196,7 @@ export class RepairJobStore {
              ON other.subject_key = mine.subject_key AND other.job_id <> mine.job_id
            JOIN repair_jobs earlier ON earlier.id = other.job_id
           WHERE mine.job_id = j.id
-            AND earlier.state NOT IN ('DONE', 'FAILED', 'REJECTED')
+            AND earlier.state IN (${ACTIVE_LIST})
             AND (earlier.finding_created_at, earlier.id) < (j.finding_created_at, j.id))`,
       claim,
       `, state = 'EXECUTING', attempts = repair_jobs.attempts + 1`,
@@ -257,7 +292,11 @@ export class RepairJobStore {
     const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
       `UPDATE repair_jobs j SET
          state = COALESCE(o.state, j.state),
-         finished_at = CASE WHEN o.state IN ('DONE', 'FAILED', 'REJECTED') THEN now() ELSE j.finished_at END,
+         finished_at = CASE WHEN o.state IN (${FINISHED_LIST}) THEN now()
+                            WHEN o.state IS NOT NULL THEN NULL ELSE j.finished_at END,
+         expires_at = CASE WHEN o.expires_ms IS NOT NULL
+                             THEN now() + o.expires_ms * interval '1 millisecond'
+                           WHEN o.state IS NOT NULL THEN NULL ELSE j.expires_at END,
          plan = CASE WHEN o.set_plan THEN o.plan ELSE j.plan END,
          last_error = CASE WHEN o.set_error THEN o.last_error ELSE j.last_error END,
          next_attempt_at = CASE WHEN o.retry_ms IS NULL THEN j.next_attempt_at
@@ -275,10 +314,11 @@ export class RepairJobStore {
          lease_owner = NULL, lease_until = NULL, updated_at = now()
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::jsonb[], $6::bool[],
                    $7::text[], $8::int[], $9::bool[], $10::bool[], $11::text[], $12::bool[],
-                   $13::int[], $14::text[], $15::bool[], $16::text[], $17::uuid[], $18::bool[])
+                   $13::int[], $14::text[], $15::bool[], $16::text[], $17::uuid[], $18::bool[],
+                   $20::bigint[])
          AS o(id, from_states, state, set_plan, plan, set_error, last_error, retry_ms,
               reset_attempts, count_attempt, submitted_run_id, clear_submission, confirm_ms,
-              decided_by, set_reason, decision_reason, outbound_event_id, published)
+              decided_by, set_reason, decision_reason, outbound_event_id, published, expires_ms)
        WHERE j.id = o.id AND j.state = ANY(string_to_array(o.from_states, ','))
          AND ($19::text IS NULL OR j.lease_owner = $19 OR j.lease_owner IS NULL OR j.lease_until < now())
        RETURNING j.id`,
@@ -302,6 +342,7 @@ export class RepairJobStore {
         column((_, c) => c.outboundEventId ?? null),
         column((_, c) => c.published ?? false),
         owner,
+        column((_, c) => c.expiresInMs ?? null),
       ],
     );
     return new Set(rows.map((row) => row.id));
@@ -364,8 +405,45 @@ export class RepairJobStore {
     return this.findOneWhere('id = $1', id);
   }
 
+  /** The finding's latest job (its active one, if it has one), or null. */
   findBySyncEventId(syncEventId: string): Promise<RepairJob | null> {
-    return this.findOneWhere('sync_event_id = $1', syncEventId);
+    return this.findOneWhere(
+      'sync_event_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
+      syncEventId,
+    );
+  }
+
+  /** Every job of the finding, first one first. */
+  async listBySyncEventId(syncEventId: string): Promise<RepairJob[]> {
+    const rows = await this.em.query<RepairJobRow[]>(
+      `SELECT *, ${subjectKeysOf('j')} FROM repair_jobs j WHERE sync_event_id = $1
+        ORDER BY created_at, id`,
+      [syncEventId],
+    );
+    return rows.map(repairJobFromRow);
+  }
+
+  /**
+   * Ends the jobs whose approval wait is over as EXPIRED; returns them. An operator may still
+   * approve one (the worker then checks the plan against the components before it acts).
+   */
+  async expireApprovals(): Promise<RepairJob[]> {
+    const [rows] = await this.em.query<[RepairJobRow[], number]>(
+      `UPDATE repair_jobs SET state = 'EXPIRED', finished_at = now(), updated_at = now()
+        WHERE state = 'AWAITING_APPROVAL' AND expires_at <= now()
+        RETURNING *, NULL AS subject_keys`,
+    );
+    return rows.map(repairJobFromRow);
+  }
+
+  /** Sets the priority of an active job; false when there is no such active job. */
+  async setPriority(id: string, priority: number): Promise<boolean> {
+    const [, affected] = await this.em.query<[unknown, number]>(
+      `UPDATE repair_jobs SET priority = $2, updated_at = now()
+        WHERE id = $1 AND state IN (${ACTIVE_LIST})`,
+      [id, priority],
+    );
+    return affected > 0;
   }
 
   private async findOneWhere(condition: string, value: string): Promise<RepairJob | null> {
@@ -420,6 +498,9 @@ function repairJobFromRow(row: RepairJobRow): RepairJob {
     ...kind.data,
     id: row.id,
     syncEventId: row.sync_event_id,
+    retryOf: row.retry_of ?? null,
+    requestedBy: row.requested_by ?? null,
+    expiresAt: date(row.expires_at ?? null),
     priority: row.priority,
     subjectKeys: row.subject_keys ?? [],
     findingCreatedAt: new Date(row.finding_created_at),

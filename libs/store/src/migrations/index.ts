@@ -10,6 +10,7 @@ import { ServiceStatus1764600000000 } from './1764600000000-service-status';
 import { AuditLog1764700000000 } from './1764700000000-audit-log';
 import { FindingStates1764800000000 } from './1764800000000-finding-states';
 import { FindingRechecks1764900000000 } from './1764900000000-finding-rechecks';
+import { RepairRetries1765000000000 } from './1765000000000-repair-retries';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AuditLog1764700000000,
   FindingStates1764800000000,
   FindingRechecks1764900000000,
+  RepairRetries1765000000000,
 ];

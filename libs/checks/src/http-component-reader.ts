@@ -1,9 +1,10 @@
 /**
- * The checker's `ComponentReader`: the check runner's reads answered by the real Cappella,
- * Hippo and Canon HTTP clients (bulk Hippo lookup or single GETs, as the manifest says).
+ * The `ComponentReader` over the real Cappella, Hippo and Canon HTTP clients (bulk Hippo
+ * lookup or single GETs, as the manifest says): what the checker's checks and re-checks read,
+ * and what the repair worker reads to check a plan again before it acts.
  */
 import { Injectable } from '@nestjs/common';
-import { ComponentReader } from '@bridge/checks';
+import { ComponentReader } from './component-reader';
 import { CanonClient, CappellaClient, HippoClient, type Artifact } from '@bridge/components';
 import { entityKeyId, type EntityKey } from '@bridge/contracts';
 
