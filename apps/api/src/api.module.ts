@@ -13,9 +13,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
-import { RepairApprovals } from '@bridge/repair';
+import { OperatorRepairs, RepairApprovals } from '@bridge/repair';
 import { ServiceRuntimeModule } from '@bridge/runtime';
-import { RepairJobStore } from '@bridge/store';
+import { RepairJobStore, SyncEventLog } from '@bridge/store';
 import { AdminAudit } from './audit/admin-audit';
 import { AdminAuditInterceptor } from './audit/admin-audit.interceptor';
 import { AuditController } from './audit/audit.controller';
@@ -25,12 +25,14 @@ import { WhoAmIController } from './auth/whoami.controller';
 import { DeadLetterArchiveController } from './dead-letters/dead-letter-archive.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { EventsController } from './events/events.controller';
+import { FindingActionsController } from './events/finding-actions.controller';
 import { RepairsController } from './repairs/repairs.controller';
 import { ScansController } from './scans/scans.controller';
 import { SummaryController } from './summary/summary.controller';
 
 @Module({
   controllers: [
+    FindingActionsController,
     EventsController,
     ScansController,
     RepairsController,
@@ -61,6 +63,12 @@ import { SummaryController } from './summary/summary.controller';
       provide: RepairApprovals,
       inject: [RepairJobStore],
       useFactory: (jobs: RepairJobStore) => new RepairApprovals(jobs),
+    },
+    {
+      provide: OperatorRepairs,
+      inject: [RepairJobStore, SyncEventLog, BRIDGE_CONFIG],
+      useFactory: (jobs: RepairJobStore, log: SyncEventLog, config: BridgeConfig) =>
+        new OperatorRepairs(jobs, log, config.repair),
     },
   ],
 })

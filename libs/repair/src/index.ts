@@ -1,4 +1,7 @@
-/** Repairs: which findings get a job, plans, execution, confirmation and operator approvals. */
+/**
+ * Repairs: which findings get a job, plans, a last look before acting, execution,
+ * confirmation, and what operators do (approvals, repairs started by hand, retries).
+ */
 export {
   APPROVAL_MOVES,
   REPAIR_RESOLVER,
@@ -8,9 +11,11 @@ export {
   planRepair,
   priorityOf,
   repairJobFor,
+  operatorRepairJobFor,
   operatorResolutionEvent,
   repairedEventFor,
   retryAfterFailure,
+  revalidatePlan,
   subjectKeysOf,
   type ConfirmationDecision,
   type ConfirmationObservation,
@@ -18,9 +23,11 @@ export {
   type RepairableFinding,
   type ResubmitFacts,
   type RetryDecision,
+  type Revalidation,
   type StepFailure,
 } from './repair-decisions';
 export { RepairApprovals, type RepairDecision } from './repair-approvals';
+export { OperatorRepairs } from './operator-repairs';
 export {
   RepairWorker,
   stepFailureOf,

@@ -42,6 +42,9 @@ const common = {
   recheckCount: 0,
   nextRecheckAt: null,
   lastCheckedAt: null,
+  snoozedUntil: null,
+  snoozedBy: null,
+  snoozeReason: null,
 };
 
 function mismatch(

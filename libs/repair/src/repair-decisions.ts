@@ -398,7 +398,10 @@ export function operatorRepairJobFor(
     return { kind: 'refused', reason: `a ${finding.eventType} row has nothing to repair` };
   }
   if (finding.state !== 'open') {
-    return { kind: 'refused', reason: `the finding is ${finding.state}: there is nothing to repair` };
+    return {
+      kind: 'refused',
+      reason: `the finding is ${finding.state}: there is nothing to repair`,
+    };
   }
   const allowed: readonly RepairStrategy[] = ALLOWED_STRATEGIES[finding.mismatchType].filter(
     (strategy) => strategy !== 'alert_only',

@@ -17,6 +17,7 @@ export {
   type RecheckOutcome,
   type SyncEventPage,
   type SyncEventPosition,
+  type FindingFilter,
   type SyncEventQuery,
   type RecordedSyncEvent,
   type SyncEventRow,

@@ -150,6 +150,9 @@ export function sampleStoredEvent(
     recheckCount: 0,
     nextRecheckAt: null,
     lastCheckedAt: null,
+    snoozedUntil: null,
+    snoozedBy: null,
+    snoozeReason: null,
     ...overrides,
   };
   return { ...row, ...common };

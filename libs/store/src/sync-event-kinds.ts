@@ -202,6 +202,10 @@ export interface SyncEventCommon {
   nextRecheckAt: Date | null;
   /** When Bridge last looked at the finding again. */
   lastCheckedAt: Date | null;
+  /** An operator snoozed the open finding until then: out of the default view, still counted. */
+  snoozedUntil: Date | null;
+  snoozedBy: string | null;
+  snoozeReason: string | null;
   createdAt: Date;
   /** Natural identity of the finding (e.g. `post_run:<run id>`): one row per key. */
   dedupeKey: string;

@@ -41,11 +41,21 @@ export interface HourlyFindingCount {
 }
 
 /**
- * A filtered page of the log (see `SyncEventLog.page`). `unresolved` is the open findings,
- * `resolved` the closed ones (resolved or healed), `all` every row, records included.
+ * A filtered page of the log (see `SyncEventLog.page`). `unresolved` is the open findings that
+ * are not snoozed (all open ones with `includeSnoozed`), `snoozed` the open findings an operator
+ * snoozed, `resolved` the closed ones (resolved or healed), `all` every row, records included.
  */
-export interface SyncEventQuery {
-  status: 'unresolved' | 'resolved' | 'all';
+export interface SyncEventQuery extends FindingFilter {
+  status: 'unresolved' | 'snoozed' | 'resolved' | 'all';
+  /** With `unresolved`: snoozed findings too. */
+  includeSnoozed?: boolean;
+  /** Position of the last row of the previous page. */
+  after?: SyncEventPosition | null;
+  limit: number;
+}
+
+/** Which rows a listing or a bulk action is about, beyond their state. */
+export interface FindingFilter {
   eventType?: string;
   mismatchType?: string;
   source?: string;
@@ -56,9 +66,6 @@ export interface SyncEventQuery {
   since?: Date;
   /** Created before. */
   until?: Date;
-  /** Position of the last row of the previous page. */
-  after?: SyncEventPosition | null;
-  limit: number;
 }
 
 /** Where a row stands in the newest-first order: its exact `created_at` (as text) and id. */
@@ -71,6 +78,34 @@ export interface SyncEventPage {
   items: SyncEvent[];
   /** Position to ask the next page after; null on the last page. */
   next: SyncEventPosition | null;
+}
+
+/**
+ * The filter columns of a listing as SQL over seven parameters from `$first` on (event type,
+ * mismatch type, source, source id, since, until, scan id), given in `filterParams` order.
+ */
+function filterConditions(first: number): string {
+  const $ = (offset: number) => `$${first + offset}`;
+  return `(${$(0)}::text IS NULL OR event_type = ${$(0)})
+          AND (${$(1)}::text IS NULL OR mismatch_type = ${$(1)})
+          AND (${$(2)}::text IS NULL OR source = ${$(2)})
+          AND (${$(3)}::text IS NULL OR source_id = ${$(3)})
+          AND (${$(4)}::timestamptz IS NULL OR created_at >= ${$(4)})
+          AND (${$(5)}::timestamptz IS NULL OR created_at < ${$(5)})
+          AND (${$(6)}::text IS NULL OR details ->> 'scan_id' = ${$(6)})`;
+}
+
+/** The parameters of `filterConditions`. */
+function filterParams(filter: FindingFilter): unknown[] {
+  return [
+    filter.eventType ?? null,
+    filter.mismatchType ?? null,
+    filter.source ?? null,
+    filter.sourceId ?? null,
+    filter.since ?? null,
+    filter.until ?? null,
+    filter.scanId ?? null,
+  ];
 }
 
 /** What a finding is about: a mismatch type at one record (`source_id`) of a component. */
@@ -485,30 +520,21 @@ export class SyncEventLog {
     const rows = await this.em.query<Array<SyncEventRow & { position_at: string }>>(
       `SELECT *, created_at::text AS position_at FROM sync_events
         WHERE ($1::text = 'all'
-               OR ($1::text = 'unresolved' AND state = 'open')
+               OR ($1::text = 'unresolved' AND state = 'open'
+                   AND ($12::bool OR snoozed_until IS NULL OR snoozed_until <= now()))
+               OR ($1::text = 'snoozed' AND state = 'open' AND snoozed_until > now())
                OR ($1::text = 'resolved' AND state IN ('resolved', 'healed')))
-          AND ($2::text IS NULL OR event_type = $2)
-          AND ($3::text IS NULL OR mismatch_type = $3)
-          AND ($4::text IS NULL OR source = $4)
-          AND ($5::text IS NULL OR source_id = $5)
-          AND ($6::timestamptz IS NULL OR created_at >= $6)
-          AND ($7::timestamptz IS NULL OR created_at < $7)
-          AND ($8::timestamptz IS NULL OR (created_at, id) < ($8::timestamptz, $9::uuid))
-          AND ($11::text IS NULL OR details ->> 'scan_id' = $11)
+          AND ${filterConditions(2)}
+          AND ($9::timestamptz IS NULL OR (created_at, id) < ($9::timestamptz, $10::uuid))
         ORDER BY created_at DESC, id DESC
-        LIMIT $10`,
+        LIMIT $11`,
       [
         query.status,
-        query.eventType ?? null,
-        query.mismatchType ?? null,
-        query.source ?? null,
-        query.sourceId ?? null,
-        query.since ?? null,
-        query.until ?? null,
+        ...filterParams(query),
         query.after?.createdAt ?? null,
         query.after?.id ?? null,
         query.limit + 1,
-        query.scanId ?? null,
+        query.includeSnoozed ?? false,
       ],
     );
     const items = rows.slice(0, query.limit);
@@ -517,6 +543,56 @@ export class SyncEventLog {
       items: items.map(syncEventFromRow),
       next: rows.length > query.limit && last ? { createdAt: last.position_at, id: last.id } : null,
     };
+  }
+
+  /**
+   * The open findings a filter selects (snoozed ones too), oldest first, at most `limit`, and
+   * how many there are in all: what a bulk action would touch, and its preview.
+   */
+  async openFindings(
+    filter: FindingFilter,
+    limit: number,
+  ): Promise<{ total: number; items: SyncEvent[] }> {
+    const rows = await this.em.query<Array<SyncEventRow & { total: string }>>(
+      `SELECT *, count(*) OVER () AS total FROM sync_events
+        WHERE state = 'open' AND ${filterConditions(1)}
+        ORDER BY created_at, id
+        LIMIT $8`,
+      [...filterParams(filter), limit],
+    );
+    return { total: Number(rows[0]?.total ?? 0), items: rows.map(syncEventFromRow) };
+  }
+
+  /**
+   * Snoozes an open finding until `until` (an operator's), or wakes it (`until` null). Throws
+   * `NotFoundError` for an unknown id and `StateConflictError` for a record or a closed finding.
+   */
+  async snooze(
+    id: string,
+    snooze: { until: Date; by: string; reason: string | null } | null,
+  ): Promise<SyncEvent> {
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events SET snoozed_until = $2, snoozed_by = $3, snooze_reason = $4
+        WHERE id = $1 AND state = 'open'
+        RETURNING *`,
+      [id, snooze?.until ?? null, snooze?.by ?? null, snooze?.reason ?? null],
+    );
+    if (rows.length > 0) return syncEventFromRow(rows[0]);
+    throw await this.notOpen(id, snooze ? 'snooze' : 'wake');
+  }
+
+  /** The error for an action on a row that is not an open finding. */
+  async notOpen(id: string, action: string): Promise<Error> {
+    const existing = await this.findById(id);
+    if (!existing) return new NotFoundError(`no sync event ${id}`);
+    if (existing.state === 'record') {
+      return new StateConflictError(
+        `sync event ${id} is a record (${existing.eventType}), not a finding: there is nothing to ${action}`,
+      );
+    }
+    return new StateConflictError(
+      `sync event ${id} was ${existing.state} already, by ${existing.resolvedBy ?? 'someone'}: there is nothing to ${action}`,
+    );
   }
 
   /**
@@ -532,16 +608,23 @@ export class SyncEventLog {
       [id, by, note],
     );
     if (rows.length > 0) return syncEventFromRow(rows[0]);
-    const existing = await this.findById(id);
-    if (!existing) throw new NotFoundError(`no sync event ${id}`);
-    if (existing.state === 'record') {
-      throw new StateConflictError(
-        `sync event ${id} is a record (${existing.eventType}), not a finding: there is nothing to resolve`,
-      );
-    }
-    throw new StateConflictError(
-      `sync event ${id} was ${existing.state} already, by ${existing.resolvedBy ?? 'someone'}`,
+    throw await this.notOpen(id, 'resolve');
+  }
+
+  /** An operator resolves the open findings among `ids`; returns the rows it resolved. */
+  async resolveManyByOperator(
+    ids: string[],
+    by: string,
+    note: string | null,
+  ): Promise<SyncEvent[]> {
+    if (ids.length === 0) return [];
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
+        WHERE id = ANY($1::uuid[]) AND state = 'open'
+        RETURNING *`,
+      [ids, by, note],
     );
+    return rows.map(syncEventFromRow);
   }
 
   /** Findings recorded per hour (UTC) and kind over `[since, until)`, oldest hour first. */
@@ -609,6 +692,9 @@ export interface SyncEventRow {
   recheck_count?: number;
   next_recheck_at?: Date | null;
   last_checked_at?: Date | null;
+  snoozed_until?: Date | null;
+  snoozed_by?: string | null;
+  snooze_reason?: string | null;
 }
 
 const countKey = z.object({
@@ -650,6 +736,9 @@ export function syncEventFromRow(row: SyncEventRow): SyncEvent {
     recheckCount: row.recheck_count ?? 0,
     nextRecheckAt: row.next_recheck_at ? new Date(row.next_recheck_at) : null,
     lastCheckedAt: row.last_checked_at ? new Date(row.last_checked_at) : null,
+    snoozedUntil: row.snoozed_until ? new Date(row.snoozed_until) : null,
+    snoozedBy: row.snoozed_by ?? null,
+    snoozeReason: row.snooze_reason ?? null,
     ...kind.data,
   };
 }

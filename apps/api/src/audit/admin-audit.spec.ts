@@ -84,7 +84,22 @@ describe('AdminAudit', () => {
       }
     }
     expect(actions.sort()).toEqual(
-      ['approve', 'reject', 'requeue', 'requeue_many', 'resolve', 'scan_request'].sort(),
+      [
+        'approve',
+        'bulk_decide',
+        'bulk_findings',
+        'recheck',
+        'reject',
+        'requeue',
+        'requeue_many',
+        'resolve',
+        'retry',
+        'scan_request',
+        'set_priority',
+        'snooze',
+        'start_repair',
+        'wake',
+      ].sort(),
     );
     // Admin-only reads change nothing: listing the audit log is not itself audited.
     expect(audit.actionOf(contextOf(AuditController, 'list', { method: 'GET' }))).toBeNull();

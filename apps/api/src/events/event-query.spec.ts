@@ -17,6 +17,8 @@ describe('event query', () => {
   it('defaults to every event, 50 at a time, and maps filters to the store query', () => {
     expect(storeQueryOf(EventQuerySchema.parse({}))).toEqual({
       status: 'all',
+      includeSnoozed: false,
+      scanId: undefined,
       eventType: undefined,
       mismatchType: undefined,
       source: undefined,

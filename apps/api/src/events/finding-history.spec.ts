@@ -25,6 +25,9 @@ function finding(overrides: Partial<SyncEvent> = {}): SyncEvent {
     recheckCount: 0,
     nextRecheckAt: null,
     lastCheckedAt: null,
+    snoozedUntil: null,
+    snoozedBy: null,
+    snoozeReason: null,
     ...overrides,
   } as SyncEvent;
 }

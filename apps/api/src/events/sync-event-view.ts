@@ -20,6 +20,14 @@ export interface SyncEventView {
   resolved_by: string | null;
   resolution_note: string | null;
   created_at: string;
+  /** How many times Bridge looked at the open finding again, when last, and when next. */
+  recheck_count: number;
+  last_checked_at: string | null;
+  next_recheck_at: string | null;
+  /** Set while an operator snoozed the open finding: out of the default view until then. */
+  snoozed_until: string | null;
+  snoozed_by: string | null;
+  snooze_reason: string | null;
   /** True once the transport acknowledged its `bridge.sync.*` event; null if it owes none. */
   published: boolean | null;
 }
@@ -40,6 +48,12 @@ export function syncEventView(event: SyncEvent): SyncEventView {
     resolved_by: event.resolvedBy,
     resolution_note: event.resolutionNote,
     created_at: event.createdAt.toISOString(),
+    recheck_count: event.recheckCount,
+    last_checked_at: event.lastCheckedAt?.toISOString() ?? null,
+    next_recheck_at: event.nextRecheckAt?.toISOString() ?? null,
+    snoozed_until: event.snoozedUntil?.toISOString() ?? null,
+    snoozed_by: event.snoozedBy,
+    snooze_reason: event.snoozeReason,
     published: event.outboundEventId === null ? null : event.publishedAt !== null,
   };
 }

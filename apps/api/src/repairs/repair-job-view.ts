@@ -20,6 +20,11 @@ export interface RepairJobView {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The job this one retries; who started it (null: the finding's strategy). */
+  retry_of: string | null;
+  requested_by: string | null;
+  /** While awaiting approval: when it becomes EXPIRED. */
+  expires_at: string | null;
 }
 
 export function repairJobView(job: RepairJob): RepairJobView {
@@ -42,5 +47,8 @@ export function repairJobView(job: RepairJob): RepairJobView {
     created_at: job.createdAt.toISOString(),
     updated_at: job.updatedAt.toISOString(),
     finished_at: job.finishedAt?.toISOString() ?? null,
+    retry_of: job.retryOf,
+    requested_by: job.requestedBy,
+    expires_at: job.expiresAt?.toISOString() ?? null,
   };
 }

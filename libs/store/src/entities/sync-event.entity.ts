@@ -81,6 +81,16 @@ export class SyncEventEntity {
   @Column({ name: 'last_checked_at', type: 'timestamptz', nullable: true })
   lastCheckedAt!: Date | null;
 
+  /** An open finding an operator snoozed is left out of the default view until then. */
+  @Column({ name: 'snoozed_until', type: 'timestamptz', nullable: true })
+  snoozedUntil!: Date | null;
+
+  @Column({ name: 'snoozed_by', type: 'text', nullable: true })
+  snoozedBy!: string | null;
+
+  @Column({ name: 'snooze_reason', type: 'text', nullable: true })
+  snoozeReason!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 

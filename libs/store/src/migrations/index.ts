@@ -11,6 +11,7 @@ import { AuditLog1764700000000 } from './1764700000000-audit-log';
 import { FindingStates1764800000000 } from './1764800000000-finding-states';
 import { FindingRechecks1764900000000 } from './1764900000000-finding-rechecks';
 import { RepairRetries1765000000000 } from './1765000000000-repair-retries';
+import { FindingSnoozes1765100000000 } from './1765100000000-finding-snoozes';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   FindingStates1764800000000,
   FindingRechecks1764900000000,
   RepairRetries1765000000000,
+  FindingSnoozes1765100000000,
 ];
