@@ -1,7 +1,8 @@
 /**
- * `/api/v1/bridge/sync/events` (SPEC §7): the sync event log, filtered and paged newest first,
- * one event by id, its history (with its repair job), and an operator's resolution of a
- * finding (admin; who and why recorded, and announced on `bridge.sync.repaired`).
+ * `/api/v1/bridge/sync/events`: the sync event log, filtered and paged newest first, one event
+ * by id, its history (its repair jobs, re-checks and what operators did), and an operator's
+ * resolution of a finding (admin; who and why recorded, and announced on
+ * `bridge.sync.repaired`). Other operator actions on findings are `FindingActionsController`'s.
  */
 import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery } from '@nestjs/swagger';
@@ -11,7 +12,7 @@ import { NotFoundError } from '@bridge/errors';
 import { EventPublisher } from '@bridge/messaging';
 import { operatorResolutionEvent } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
-import { RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
+import { AuditLog, RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
 import { AdminAction } from '../audit/admin-action';
 import { encodeCursor } from '../page-cursor';
@@ -27,11 +28,15 @@ import { syncEventView, type SyncEventView } from './sync-event-view';
 import { IdSchema } from '../request-fields';
 import { QueryApiController } from '../query-api-controller';
 
+/** Most audit entries per object a finding's history shows (its newest). */
+const HISTORY_AUDIT_LIMIT = 200;
+
 @QueryApiController('events', 'events')
 export class EventsController {
   constructor(
     private readonly log: SyncEventLog,
     private readonly jobs: RepairJobStore,
+    private readonly audit: AuditLog,
     private readonly transactions: StoreTransactions,
     private readonly publisher: EventPublisher,
   ) {}
@@ -69,16 +74,32 @@ export class EventsController {
   @Get(':id/history')
   @ApiOperation({
     summary:
-      'What happened to a finding: detected, repair planned, approved or rejected, executed, confirmed or failed, resolved (who and when)',
+      "A finding's story: detected, looked at again, every repair job (started, approved, rejected or expired, executed, confirmed or failed), what operators did, and how it closed (resolved or healed, who and why)",
   })
   async history(@Param('id', new ZodPipe(IdSchema, 'event id')) id: string) {
     const event = await this.log.findById(id);
     if (!event) throw new NotFoundError(`no sync event ${id}`);
-    const job = await this.jobs.findBySyncEventId(id);
+    const jobs = await this.jobs.listBySyncEventId(id);
+    // What operators did to the finding and to each of its jobs, as the audit log keeps it.
+    const objects = [
+      { objectType: 'sync_event', objectId: id },
+      ...jobs.map((job) => ({ objectType: 'repair_job', objectId: job.id })),
+    ];
+    const audit = (
+      await Promise.all(
+        objects.map(
+          async (filter) => (await this.audit.page(filter, null, HISTORY_AUDIT_LIMIT)).items,
+        ),
+      )
+    ).flat();
+    const latest = jobs.at(-1);
     return {
       event: syncEventView(event),
-      repair: job ? repairJobView(job) : null,
-      steps: findingHistory(event, job),
+      /** The latest repair job (the active one, if any). */
+      repair: latest ? repairJobView(latest) : null,
+      /** Every repair job of the finding, first one first. */
+      repairs: jobs.map(repairJobView),
+      steps: findingHistory(event, jobs, audit),
     };
   }
 

@@ -1,4 +1,9 @@
-import { sampleMismatchFinding, type RepairJob, type SyncEvent } from '@bridge/store';
+import {
+  sampleMismatchFinding,
+  type AuditEntry,
+  type RepairJob,
+  type SyncEvent,
+} from '@bridge/store';
 import { findingHistory } from './finding-history';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 12, minute));
@@ -58,23 +63,25 @@ function job(overrides: Partial<RepairJob>): RepairJob {
 
 describe('findingHistory', () => {
   it('is only the detection for a finding without a repair', () => {
-    expect(findingHistory(finding(), null)).toEqual([
+    expect(findingHistory(finding(), [])).toEqual([
       { at: at(0).toISOString(), step: 'detected', by: 'checker', note: null },
     ]);
   });
 
   it('follows an approved resubmission to its confirmation and the resolution', () => {
     const steps = findingHistory(
-      finding({ resolved: true, resolvedAt: at(9), resolvedBy: 'repair' }),
-      job({
-        state: 'DONE',
-        decidedBy: 'alice',
-        decisionReason: 'pipeline is safe to rerun',
-        submittedRunId: 'run-2',
-        confirmBy: at(30),
-        updatedAt: at(4),
-        finishedAt: at(8),
-      }),
+      finding({ state: 'resolved', resolved: true, resolvedAt: at(9), resolvedBy: 'repair' }),
+      [
+        job({
+          state: 'DONE',
+          decidedBy: 'alice',
+          decisionReason: 'pipeline is safe to rerun',
+          submittedRunId: 'run-2',
+          confirmBy: at(30),
+          updatedAt: at(4),
+          finishedAt: at(8),
+        }),
+      ],
     );
     expect(steps.map((s) => [s.step, s.by])).toEqual([
       ['detected', 'checker'],
@@ -89,19 +96,87 @@ describe('findingHistory', () => {
 
   it('shows a job waiting for approval and a rejected one with its reason', () => {
     expect(
-      findingHistory(finding(), job({ state: 'AWAITING_APPROVAL', updatedAt: at(2) })).map(
+      findingHistory(finding(), [job({ state: 'AWAITING_APPROVAL', updatedAt: at(2) })]).map(
         (s) => s.step,
       ),
     ).toEqual(['detected', 'repair_planned', 'awaiting_approval']);
-    const rejected = findingHistory(
-      finding(),
+    const rejected = findingHistory(finding(), [
       job({ state: 'REJECTED', decidedBy: 'bob', decisionReason: 'not now', updatedAt: at(3) }),
-    );
+    ]);
     expect(rejected[rejected.length - 1]).toEqual({
       at: at(3).toISOString(),
       step: 'rejected',
       by: 'bob',
       note: 'not now',
+      job_id: 'j-1',
     });
+  });
+
+  it('tells a retried repair, the re-checks, an operator action and the healing in order', () => {
+    const failed = job({ state: 'FAILED', lastError: 'bad inputs', finishedAt: at(2) });
+    const retry = job({
+      id: 'j-2',
+      createdAt: at(3),
+      updatedAt: at(3),
+      state: 'EXPIRED',
+      finishedAt: at(5),
+      requestedBy: 'carol',
+      retryOf: 'j-1',
+    });
+    const audit: AuditEntry[] = [
+      {
+        id: 'a-1',
+        at: at(3),
+        actor: 'carol',
+        role: 'admin',
+        action: 'retry',
+        objectType: 'repair_job',
+        objectId: 'j-1',
+        reason: null,
+        clientAddress: null,
+        outcome: 'ok',
+        details: {},
+      },
+      {
+        id: 'a-2',
+        at: at(6),
+        actor: 'dave',
+        role: 'admin',
+        action: 'recheck',
+        objectType: 'sync_event',
+        objectId: 'f-1',
+        reason: 'Hippo restored',
+        clientAddress: null,
+        outcome: 'ok',
+        details: {},
+      },
+    ];
+    const steps = findingHistory(
+      finding({
+        state: 'healed',
+        resolved: true,
+        resolvedAt: at(7),
+        resolvedBy: 'bridge',
+        resolutionNote: 'Hippo now has the missing entity',
+        recheckCount: 3,
+        lastCheckedAt: at(7),
+      }),
+      [failed, retry],
+      audit,
+    );
+    expect(steps.map((s) => [s.step, s.by, s.job_id ?? null])).toEqual([
+      ['detected', 'checker', null],
+      ['repair_planned', null, 'j-1'],
+      ['repair_failed', null, 'j-1'],
+      ['repair_planned', 'carol', 'j-2'],
+      ['operator_action', 'carol', 'j-1'],
+      ['expired', null, 'j-2'],
+      ['operator_action', 'dave', null],
+      ['healed', 'bridge', null],
+    ]);
+    expect(steps.find((s) => s.step === 'operator_action' && s.by === 'dave')?.note).toBe(
+      'recheck: Hippo restored',
+    );
+    expect(steps.at(-1)?.note).toBe('Hippo now has the missing entity');
   });
 });
