@@ -821,12 +821,243 @@ describe('query API on the real database', () => {
     });
   });
 
+  describe('operator actions on findings and repairs', () => {
+    const admin = as(ADMIN);
+    const open = async (runId: string, options: Parameters<typeof sampleMismatchFinding>[1] = {}) =>
+      (await log.record(sampleMismatchFinding(runId, options))).event;
+    const row = async (id: string) => {
+      const found = await log.findById(id);
+      if (!found) throw new Error(`no row ${id}`);
+      return found;
+    };
+
+    it('makes an open finding due for a re-check now, and refuses records, closed and unknown ones', async () => {
+      const finding = await open(`run-recheck-${randomUUID()}`);
+      expect((await row(finding.id)).nextRecheckAt).toBeNull();
+      await http.post(`${BASE}/events/${finding.id}/recheck`).set(as(READER)).expect(403);
+      const answer = await http.post(`${BASE}/events/${finding.id}/recheck`).set(admin).expect(202);
+      expect(answer.body).toMatchObject({ id: finding.id, state: 'open', recheck_count: 0 });
+      const due = (await row(finding.id)).nextRecheckAt;
+      expect(due?.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+
+      const refused = await http
+        .post(`${BASE}/events/${recorded[1].id}/recheck`)
+        .set(admin)
+        .expect(409);
+      expect(refused.body.message).toMatch(/is a record .*nothing to re-check/);
+      await http.post(`${BASE}/events/${randomUUID()}/recheck`).set(admin).expect(404);
+    });
+
+    it('snoozes an open finding out of the default view until a time, and wakes it', async () => {
+      const finding = await open(`run-snooze-${randomUUID()}`, {
+        mismatchType: 'orphan_provenance',
+      });
+      const until = new Date(Date.now() + 3_600_000).toISOString();
+      const listed = async (query: string) =>
+        ids((await http.get(`${BASE}/events?${query}`).set(as(READER)).expect(200)).body);
+      const filter = 'mismatch_type=orphan_provenance';
+      expect(await listed(`status=unresolved&${filter}`)).toContain(finding.id);
+
+      await http
+        .post(`${BASE}/events/${finding.id}/snooze`)
+        .set(admin)
+        .send({ until: 'tomorrow' })
+        .expect(400);
+      const snoozed = await http
+        .post(`${BASE}/events/${finding.id}/snooze`)
+        .set(admin)
+        .send({ until, reason: 'known Hippo migration' })
+        .expect(200);
+      expect(snoozed.body).toMatchObject({
+        state: 'open',
+        snoozed_until: until,
+        snoozed_by: 'alice',
+        snooze_reason: 'known Hippo migration',
+      });
+      expect(await listed(`status=unresolved&${filter}`)).not.toContain(finding.id);
+      expect(await listed(`status=snoozed&${filter}`)).toEqual([finding.id]);
+      expect(await listed(`status=unresolved&include_snoozed=true&${filter}`)).toContain(
+        finding.id,
+      );
+      // Still counted as open.
+      const summary = await http.get(`${BASE}/summary/open-mismatches`).set(as(READER)).expect(200);
+      expect(JSON.stringify(summary.body)).toContain('orphan_provenance');
+
+      await http.delete(`${BASE}/events/${finding.id}/snooze`).set(admin).expect(200);
+      expect(await listed(`status=unresolved&${filter}`)).toContain(finding.id);
+      await http
+        .post(`${BASE}/events/${recorded[1].id}/snooze`)
+        .set(admin)
+        .send({ until })
+        .expect(409);
+    });
+
+    it('starts a repair on an alert_only finding with an allowed strategy, one active at a time', async () => {
+      const finding = await open(`run-by-hand-${randomUUID()}`, { repairStrategy: 'alert_only' });
+      const start = (strategy: string) =>
+        http.post(`${BASE}/events/${finding.id}/repair`).set(admin).send({ strategy });
+      const refused = await start('evict_immediately').expect(409);
+      expect(refused.body.message).toBe(
+        'a missing_entity finding can be repaired with resubmit_run, not evict_immediately',
+      );
+      await start('reboot_everything').expect(400);
+      const started = await start('resubmit_run').expect(201);
+      expect(started.body).toMatchObject({
+        sync_event_id: finding.id,
+        strategy: 'resubmit_run',
+        state: 'PENDING',
+        requested_by: 'alice',
+        retry_of: null,
+      });
+      const again = await start('resubmit_run').expect(409);
+      expect(again.body.message).toMatch(/already has an active repair/);
+    });
+
+    it('retries a failed repair as a new job, changes the priority of an active one, and tells it all in the history', async () => {
+      const finding = await open(`run-retry-${randomUUID()}`, { repairStrategy: 'resubmit_run' });
+      const repairs = app.get(RepairJobStore);
+      const entry = repairJobFor(finding, { priorityByType: {}, priorityBySource: {} });
+      if (!entry) throw new Error('expected a repair job');
+      const [first] = await repairs.create([entry]);
+      await http.post(`${BASE}/repairs/${first.id}/retry`).set(admin).expect(409);
+      await repairs.record(first.id, 'PENDING', null, { state: 'FAILED', lastError: 'bad inputs' });
+      await http
+        .post(`${BASE}/repairs/${first.id}/priority`)
+        .set(admin)
+        .send({ priority: 9 })
+        .expect(409);
+
+      const retried = await http.post(`${BASE}/repairs/${first.id}/retry`).set(admin).expect(201);
+      expect(retried.body).toMatchObject({
+        state: 'PENDING',
+        retry_of: first.id,
+        requested_by: 'alice',
+      });
+      await http.post(`${BASE}/repairs/${first.id}/retry`).set(admin).expect(409);
+      const raised = await http
+        .post(`${BASE}/repairs/${retried.body.id as string}/priority`)
+        .set(admin)
+        .send({ priority: 9 })
+        .expect(200);
+      expect(raised.body.priority).toBe(9);
+      await http
+        .post(`${BASE}/repairs/${retried.body.id as string}/priority`)
+        .set(admin)
+        .send({ priority: 'high' })
+        .expect(400);
+
+      const history = await http
+        .get(`${BASE}/events/${finding.id}/history`)
+        .set(as(READER))
+        .expect(200);
+      const body = history.body as {
+        repair: { id: string };
+        repairs: Array<{ id: string; state: string }>;
+        steps: Array<{ step: string; by: string | null; note: string | null; job_id?: string }>;
+      };
+      expect(body.repairs.map((job) => job.state)).toEqual(['FAILED', 'PENDING']);
+      expect(body.repair.id).toBe(retried.body.id);
+      expect(body.steps.map((step) => step.step)).toEqual(
+        expect.arrayContaining(['detected', 'repair_planned', 'repair_failed', 'operator_action']),
+      );
+      expect(body.steps).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            step: 'operator_action',
+            by: 'alice',
+            note: 'retry',
+            job_id: first.id,
+          }),
+          expect.objectContaining({ step: 'operator_action', by: 'alice', note: 'set priority' }),
+        ]),
+      );
+    });
+
+    it('previews a bulk resolution by filter, then resolves exactly what it previewed', async () => {
+      const findings = await Promise.all(
+        [1, 2, 3].map((n) =>
+          open(`run-bulk-${n}-${randomUUID()}`, { mismatchType: 'dangling_reference' }),
+        ),
+      );
+      const body = {
+        action: 'resolve',
+        filter: { mismatch_type: 'dangling_reference' },
+        reason: 'references fixed upstream',
+      };
+      await http.post(`${BASE}/events/bulk`).set(as(READER)).send(body).expect(403);
+      await http
+        .post(`${BASE}/events/bulk`)
+        .set(admin)
+        .send({ ...body, filter: { colour: 'red' } })
+        .expect(400);
+      const preview = await http
+        .post(`${BASE}/events/bulk`)
+        .set(admin)
+        .send({ ...body, dry_run: true, max: 2 })
+        .expect(200);
+      expect(preview.body).toMatchObject({ dry_run: true, matched: 3, selected: 2, acted: 0 });
+      expect((await row(findings[0].id)).state).toBe('open');
+
+      const acted = await http.post(`${BASE}/events/bulk`).set(admin).send(body).expect(200);
+      expect(acted.body).toMatchObject({ dry_run: false, matched: 3, selected: 3, acted: 3 });
+      for (const finding of findings) {
+        expect(await row(finding.id)).toMatchObject({
+          state: 'resolved',
+          resolvedBy: 'alice',
+          resolutionNote: 'references fixed upstream',
+        });
+      }
+      const nothingLeft = await http.post(`${BASE}/events/bulk`).set(admin).send(body).expect(200);
+      expect(nothingLeft.body).toMatchObject({ matched: 0, acted: 0 });
+    });
+
+    it('bulk-approves awaiting repairs with a preview, and approves one that expired', async () => {
+      const [first, second] = await jobsAwaitingApproval([
+        `run-bulk-approve-1-${randomUUID()}`,
+        `run-bulk-approve-2-${randomUUID()}`,
+      ]);
+      const repairs = app.get(RepairJobStore);
+      await repairs.record(second, 'AWAITING_APPROVAL', null, { state: 'EXPIRED' });
+      const preview = await http
+        .post(`${BASE}/repairs/bulk`)
+        .set(admin)
+        .send({ action: 'approve', filter: { state: 'EXPIRED' }, dry_run: true })
+        .expect(200);
+      expect(preview.body).toMatchObject({ matched: 1, selected: 1, acted: 0, ids: [second] });
+      const approved = await http
+        .post(`${BASE}/repairs/bulk`)
+        .set(admin)
+        .send({ action: 'approve', filter: { state: 'EXPIRED' }, reason: 'late but fine' })
+        .expect(200);
+      expect(approved.body).toMatchObject({ acted: 1, ids: [second] });
+      expect(await repairs.findById(second)).toMatchObject({
+        state: 'PLANNED',
+        decidedBy: 'alice',
+        decisionReason: 'late but fine',
+      });
+      expect((await repairs.findById(first))?.state).toBe('AWAITING_APPROVAL');
+    });
+  });
+
   describe('auth', () => {
     const someId = randomUUID();
-    const endpoints: Array<{ method: 'get' | 'post'; path: string; role: 'reader' | 'admin' }> = [
+    const endpoints: Array<{
+      method: 'get' | 'post' | 'delete';
+      path: string;
+      role: 'reader' | 'admin';
+    }> = [
       { method: 'get', path: `${BASE}/events`, role: 'reader' },
       { method: 'get', path: `${BASE}/events/${someId}`, role: 'reader' },
+      { method: 'get', path: `${BASE}/events/${someId}/history`, role: 'reader' },
       { method: 'post', path: `${BASE}/events/${someId}/resolve`, role: 'admin' },
+      { method: 'post', path: `${BASE}/events/${someId}/recheck`, role: 'admin' },
+      { method: 'post', path: `${BASE}/events/${someId}/repair`, role: 'admin' },
+      { method: 'post', path: `${BASE}/events/${someId}/snooze`, role: 'admin' },
+      { method: 'delete', path: `${BASE}/events/${someId}/snooze`, role: 'admin' },
+      { method: 'post', path: `${BASE}/events/bulk`, role: 'admin' },
+      { method: 'post', path: `${BASE}/repairs/${someId}/retry`, role: 'admin' },
+      { method: 'post', path: `${BASE}/repairs/${someId}/priority`, role: 'admin' },
+      { method: 'post', path: `${BASE}/repairs/bulk`, role: 'admin' },
       { method: 'get', path: `${BASE}/scan/latest`, role: 'reader' },
       { method: 'get', path: `${BASE}/scans/${someId}`, role: 'reader' },
       { method: 'get', path: `${BASE}/scans/${someId}/findings`, role: 'reader' },
