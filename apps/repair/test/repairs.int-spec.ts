@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
-import { RepairApprovals } from '@bridge/repair';
+import { OperatorRepairs, RepairApprovals } from '@bridge/repair';
 import type { DataSource } from 'typeorm';
 import {
   createDataSource,
@@ -193,6 +193,111 @@ describe('repairs through the real stack', () => {
     expect(
       pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id),
     ).toHaveLength(1);
+  });
+
+  it("retries a repair that FAILED on an operator's word: a new job, the failed one kept", async () => {
+    const run = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
+    const waiting = await jobOf(run.runId, ['AWAITING_APPROVAL']);
+    // Cappella refuses the submission (a 4xx): the repair ends FAILED, nothing was resubmitted.
+    pipeline.sim.setFaults('cappella', { outage: { status: 422 } });
+    try {
+      await pipeline.repairs[0].get(RepairApprovals).approve(waiting.id, { by: 'alice' });
+      const failed = await eventually(
+        async () => {
+          const job = await jobs.findById(waiting.id);
+          return job?.state === 'FAILED' ? job : undefined;
+        },
+        20_000,
+        'the refused repair to fail',
+      );
+      expect(failed.lastError).toMatch(/422/);
+    } finally {
+      pipeline.sim.clearFaults();
+    }
+    expect(resubmissionsOf(run.runId)).toHaveLength(0);
+
+    const operator = new OperatorRepairs(jobs, log, { priorityByType: {}, priorityBySource: {} });
+    const retry = await operator.retry(waiting.id, 'alice');
+    expect(retry).toMatchObject({ retryOf: waiting.id, requestedBy: 'alice', state: 'PENDING' });
+    const again = await eventually(
+      async () => {
+        const job = await jobs.findById(retry.id);
+        return job?.state === 'AWAITING_APPROVAL' ? job : undefined;
+      },
+      20_000,
+      'the retry to wait for approval',
+    );
+    await pipeline.repairs[0].get(RepairApprovals).approve(again.id, { by: 'alice' });
+    await submitted(jobs, again.id);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(resubmissionsOf(run.runId)).toHaveLength(1);
+    expect((await jobs.listBySyncEventId(waiting.syncEventId)).map((job) => job.state)).toEqual([
+      'FAILED',
+      'EXECUTING',
+    ]);
+  });
+
+  it('expires an approval nobody gave; approved late, it still resubmits once', async () => {
+    const run = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
+    const waiting = await jobOf(run.runId, ['AWAITING_APPROVAL']);
+    expect(waiting.expiresAt?.getTime()).toBeGreaterThan(Date.now());
+    // The wait is a day by default: move its end to now, and the worker expires it.
+    await pipeline.pool.query(`UPDATE repair_jobs SET expires_at = now() WHERE id = $1`, [
+      waiting.id,
+    ]);
+    const expired = await eventually(
+      async () => {
+        const job = await jobs.findById(waiting.id);
+        return job?.state === 'EXPIRED' ? job : undefined;
+      },
+      20_000,
+      'the approval to expire',
+    );
+    expect(expired.finishedAt).not.toBeNull();
+    expect(resubmissionsOf(run.runId)).toHaveLength(0);
+
+    await pipeline.repairs[0]
+      .get(RepairApprovals)
+      .approve(waiting.id, { by: 'bob', reason: 'late, still wanted' });
+    const executed = await submitted(jobs, waiting.id);
+    expect(executed).toMatchObject({ state: 'EXECUTING', decidedBy: 'bob' });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(resubmissionsOf(run.runId)).toHaveLength(1);
+  });
+
+  it('looks again after the approval wait: a discrepancy gone meanwhile is healed, nothing resubmitted', async () => {
+    const run = await pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false });
+    const waiting = await jobOf(run.runId, ['AWAITING_APPROVAL']);
+    const finding = await log.findById(waiting.syncEventId);
+    if (finding?.eventType !== 'bridge.sync.mismatch') throw new Error('expected the mismatch');
+    // The missing output reaches Hippo while the repair waits for its approval.
+    pipeline.sim.writeEntities(finding.details.missing_entities, run.runId);
+    await pipeline.repairs[0].get(RepairApprovals).approve(waiting.id, { by: 'alice' });
+    const done = await eventually(
+      async () => {
+        const job = await jobs.findById(waiting.id);
+        return job?.state === 'DONE' ? job : undefined;
+      },
+      20_000,
+      'the job to end without acting',
+    );
+    expect(done.lastError).toMatch(/^not needed: the finding healed/);
+    expect(done.submittedRunId).toBeNull();
+    expect(await log.findById(finding.id)).toMatchObject({ state: 'healed', resolvedBy: 'bridge' });
+    const [announced] = await eventually(
+      () => {
+        const seen = pipeline.seen(
+          Topics.BridgeSyncRepaired,
+          (e) => e.sync_event_id === finding.id,
+        );
+        return seen.length > 0 ? seen : undefined;
+      },
+      20_000,
+      'the healing announced',
+    );
+    expect(announced).toMatchObject({ resolution: 'healed', resolved_by: 'bridge' });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(resubmissionsOf(run.runId)).toHaveLength(0);
   });
 });
 
