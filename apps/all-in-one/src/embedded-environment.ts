@@ -44,6 +44,11 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   REPAIR_CONFIRM_MAX_INTERVAL_MS: '10000',
   REPAIR_CONFIRM_DEADLINE_MS: '120000',
   REPAIR_RETRY_INITIAL_MS: '1000',
+  // Open findings looked at again within seconds (outputs that lagged past the grace delay heal
+  // on screen), and approvals that expire within ten minutes.
+  FINDING_RECHECK_DELAYS_MS: '15000,60000,300000',
+  FINDING_RECHECK_INTERVAL_MS: '2000',
+  REPAIR_APPROVAL_TIMEOUT_MS: '600000',
   // A scan every minute (a full re-scan every ten), so that a newcomer soon sees one complete.
   SCAN_SCHEDULE: '* * * * *',
   SCAN_FULL_INTERVAL_MS: '600000',

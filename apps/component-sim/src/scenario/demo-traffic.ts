@@ -4,7 +4,8 @@
  *
  * - a few percent of runs lose an output in Hippo (a `missing_entity` to find);
  * - some runs' outputs lag in Hippo for less than Bridge's grace delay (must stay ok), a few
- *   for longer (reported, then visible later: the price of a grace delay);
+ *   for longer (reported, then healed when Bridge looks again; on a pipeline that is not
+ *   idempotent its repair waits for approval, and ends unneeded once the finding healed);
  * - a failed run with a partial batch every so often (`partial_output`);
  * - Hippo deletions that leave Canon artifacts behind (`stale_cache`);
  * - short Hippo and Cappella outages (retries and delayed re-checks at work).
@@ -40,7 +41,10 @@ const LONG_LAG_RATE = 0.02;
 const FAILED_RUN_RATE = 0.1;
 const DELETION_RATE = 1 / 15;
 const OUTAGE_RATE = 1 / 90;
-/** Runs that lose an output on a pipeline Cappella does not call idempotent (repairs wait for approval). */
+/**
+ * Runs that lose or delay an output on a pipeline Cappella does not call idempotent (repairs
+ * wait for approval).
+ */
 const NON_IDEMPOTENT_SHARE = 0.25;
 
 /** What one second of demo traffic consists of. */
@@ -51,8 +55,10 @@ export function planDemoTick(random: Random, settings: DemoSettings): DemoAction
     if (draw < MISSING_RATE) {
       const idempotent = random() >= NON_IDEMPOTENT_SHARE;
       actions.push({ kind: 'run', missing: 1, lagMs: 0, idempotent });
-    } else if (draw < MISSING_RATE + LONG_LAG_RATE)
-      actions.push({ kind: 'run', missing: 0, lagMs: settings.longLagMs, idempotent: true });
+    } else if (draw < MISSING_RATE + LONG_LAG_RATE) {
+      const idempotent = random() >= NON_IDEMPOTENT_SHARE;
+      actions.push({ kind: 'run', missing: 0, lagMs: settings.longLagMs, idempotent });
+    }
     else if (draw < MISSING_RATE + LONG_LAG_RATE + SHORT_LAG_RATE) {
       const lagMs = 500 + Math.floor(random() * 2_000);
       actions.push({ kind: 'run', missing: 0, lagMs, idempotent: true });
