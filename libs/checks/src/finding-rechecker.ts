@@ -20,6 +20,7 @@ import type { RecheckConfig } from '@bridge/config';
 import { entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
 import type { EventPublisher } from '@bridge/messaging';
+import { BridgeMetrics } from '@bridge/metrics';
 import type { RecheckOutcome, StoreTransactions, SyncEvent, SyncEventLog } from '@bridge/store';
 import { partitionKeyOf } from './check-work';
 import type { ComponentReader } from './component-reader';
@@ -94,6 +95,15 @@ export class FindingRechecker {
     summary.rerun = await this.runChecksAgain(rerun);
     summary.healed = await this.heal(healings);
     await this.deps.log.recordRechecks(outcomes);
+    const counts = {
+      healed: summary.healed,
+      rerun: summary.rerun,
+      unobserved: summary.unobserved,
+      holds: claimed.length - summary.healed - summary.rerun - summary.unobserved,
+    };
+    for (const [outcome, count] of Object.entries(counts)) {
+      if (count > 0) BridgeMetrics.findingRechecks.inc({ outcome }, count);
+    }
     return summary;
   }
 

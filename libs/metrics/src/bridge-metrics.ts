@@ -136,6 +136,17 @@ export const BridgeMetrics = {
     labelNames: ['event_type', 'mismatch_type'] as const,
     registers: [metricsRegistry],
   }),
+  findingRechecks: new Counter({
+    name: 'bridge_finding_rechecks_total',
+    help: 'Open findings looked at again, by outcome: healed, holds, rerun (a failed check run again) or unobserved (a component could not be read).',
+    labelNames: ['outcome'] as const,
+    registers: [metricsRegistry],
+  }),
+  approvalsExpired: new Counter({
+    name: 'bridge_repair_approvals_expired_total',
+    help: 'Repairs whose approval wait ran out (EXPIRED).',
+    registers: [metricsRegistry],
+  }),
   checkDuration: new Histogram({
     name: 'bridge_check_duration_seconds',
     help: 'Time to observe the components and decide a consistency check, by type and decision.',

@@ -586,6 +586,7 @@ export class RepairWorker {
   /** Ends the approval waits that are over as EXPIRED; returns how many. */
   async expireApprovals(): Promise<number> {
     const expired = await this.deps.jobs.expireApprovals();
+    if (expired.length > 0) BridgeMetrics.approvalsExpired.inc(expired.length);
     for (const job of expired) {
       this.logger.warn(`repair ${job.id} of finding ${job.syncEventId} expired awaiting approval`);
     }
