@@ -1,8 +1,9 @@
 /**
  * The CLI's one way to the query API: a request with the bearer token, its JSON answer, and
  * every failure turned into a `CliError` with the exit code scripts can rely on (see
- * `EXIT_CODES`). The CLI holds no logic of its own beyond this: requeueing, resolving and
- * approving are the API's, so the API and the CLI always do the same thing.
+ * `EXIT_CODES`). The CLI holds no logic of its own beyond this: requeueing, resolving,
+ * approving, re-checking, snoozing and starting repairs are the API's, so the API and the CLI
+ * always do the same thing.
  */
 
 /** Exit codes: what a script can tell apart without reading the message. */
@@ -54,6 +55,11 @@ export class ApiClient {
 
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.call<T>('POST', path, body);
+  }
+
+  /** A DELETE, which sends no body (e.g. waking a snoozed finding). */
+  delete<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
   }
 
   /** `GET /health`, which needs no token. */
