@@ -4,8 +4,10 @@
  * on the real stack (PostgreSQL, Kafka, the schema registry): an admin logs in, filters the
  * findings, opens one and resolves it, approves a repair after seeing its plan, requeues a
  * dead letter, asks for a scan and watches its progress, and reads those actions back on the
- * Audit page; an entity id made of markup is shown as text and never runs; a reader sees no
- * action (nor the Audit page) and the API refuses one all the same.
+ * Audit page; an entity id made of markup is shown as text and never runs; on a finding's page
+ * re-checks it now, snoozes and wakes it, starts a repair with a strategy its type allows, and
+ * on the lists resolves every finding a filter selects (preview first) and retries a failed
+ * repair; a reader sees no action (nor the Audit page) and the API refuses one all the same.
  * Screenshots go to `test-output/console/`.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +23,7 @@ import { buildDeadLetter, EventPublisher } from '@bridge/messaging';
 import { repairJobFor } from '@bridge/repair';
 import { initialCheckpoint } from '@bridge/scan';
 import {
+  AuditLog,
   RepairJobStore,
   sampleMismatchFinding,
   sampleOkFinding,
@@ -51,6 +54,8 @@ describe('operator console in a browser', () => {
   let mismatch: SyncEvent;
   let hostile: SyncEvent;
   let waitingJob: string;
+  /** The FAILED job the retry test retries; still FAILED when the reader looks at it. */
+  let failedJob: string;
   const group = `console-dlq-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
@@ -325,6 +330,247 @@ describe('operator console in a browser', () => {
     await page.close();
   });
 
+  it('re-checks a finding now from its page: the log has it due at once, the audit log says who', async () => {
+    const finding = (await log.record(sampleMismatchFinding('run-console-recheck'))).event;
+    expect(finding.nextRecheckAt).toBeNull();
+    const page = await logIn(ADMIN);
+    await page.goto(`${url}/console/#/findings/${finding.id}`);
+    await page.waitForSelector(
+      '[data-testid=finding-rechecks] >> text=looked at again 0 time(s), next at the next scan',
+    );
+    const before = Date.now();
+    await page.click('[data-testid=recheck]');
+    await page.waitForSelector('[data-testid=finding-action-note] >> text=again within seconds');
+    await page.waitForSelector('[data-testid=finding-rechecks] >> text=next due now');
+    const stored = await log.findById(finding.id);
+    expect(stored?.state).toBe('open');
+    expect(stored?.nextRecheckAt?.getTime()).toBeGreaterThanOrEqual(before - 5_000);
+    expect(stored?.nextRecheckAt?.getTime()).toBeLessThanOrEqual(Date.now());
+    const audit = await app
+      .get(AuditLog)
+      .page({ objectType: 'sync_event', objectId: finding.id }, null, 10);
+    expect(audit.items.map(({ action, actor, outcome }) => ({ action, actor, outcome }))).toEqual([
+      { action: 'recheck', actor: 'alice', outcome: 'ok' },
+    ]);
+    // The finding's story tells it too, once the page loads it again.
+    await page.waitForSelector('[data-testid=history] >> text=recheck', { timeout: 15_000 });
+    await page.close();
+  });
+
+  it('snoozes a finding out of the open list, lists it under Snoozed, and wakes it', async () => {
+    const finding = (await log.record(sampleMismatchFinding('run-console-snooze'))).event;
+    const rows = (page: Page) => page.locator('[data-testid=finding-row]');
+    const page = await logIn(ADMIN);
+    await page.goto(`${url}/console/#/findings?status=unresolved&source_id=run-console-snooze`);
+    await rows(page).first().waitFor();
+    expect(await rows(page).count()).toBe(1);
+
+    await page.click('[data-testid=finding-row] a');
+    await page.click('[data-testid=snooze-open]');
+    await page.click('[data-testid=snooze] [data-preset="1 week"]');
+    await page.fill('[data-testid=snooze] input[name=reason]', 'waiting for the Hippo migration');
+    await page.screenshot({ path: join(SHOTS, 'finding-snooze.png'), fullPage: true });
+    const asked = Date.now();
+    await page.click('[data-testid=snooze] button[type=submit]');
+    await page.waitForSelector(
+      '[data-testid=finding-snooze] >> text=waiting for the Hippo migration',
+    );
+    const snoozed = await log.findById(finding.id);
+    expect(snoozed).toMatchObject({ state: 'open', snoozedBy: 'alice' });
+    // A week from the click, to the minute the input shows.
+    const week = 7 * 24 * 3_600_000;
+    expect(snoozed?.snoozedUntil?.getTime()).toBeGreaterThan(asked + week - 90_000);
+    expect(snoozed?.snoozedUntil?.getTime()).toBeLessThan(asked + week + 90_000);
+
+    // Out of the default list of open findings...
+    await page.goto(`${url}/console/#/findings?status=unresolved&source_id=run-console-snooze`);
+    await page.waitForSelector('text=Nothing matches these filters.');
+    expect(await rows(page).count()).toBe(0);
+    // ...and in the Snoozed view, marked so.
+    await page.click('[data-testid=finding-views] >> text=snoozed');
+    await page.waitForURL(/status=snoozed/);
+    expect(page.url()).toContain('source_id=run-console-snooze');
+    await rows(page).first().waitFor();
+    expect(await rows(page).count()).toBe(1);
+    expect(await rows(page).first().textContent()).toContain('snoozed');
+
+    await page.click('[data-testid=finding-row] a');
+    await page.click('[data-testid=wake]');
+    await page.waitForSelector('[data-testid=finding-action-note] >> text=Woken');
+    await eventually(
+      async () => ((await page.locator('[data-testid=wake]').count()) === 0 ? true : undefined),
+      10_000,
+      'no Wake button once awake',
+    );
+    expect(await log.findById(finding.id)).toMatchObject({ snoozedUntil: null, snoozedBy: null });
+    await page.goto(`${url}/console/#/findings?status=unresolved&source_id=run-console-snooze`);
+    await rows(page).first().waitFor();
+    expect(await rows(page).count()).toBe(1);
+    await page.close();
+  });
+
+  it('starts a repair of an alert-only finding with a strategy its type allows, and lists the job on its page', async () => {
+    const finding = (await log.record(sampleMismatchFinding('run-console-start'))).event;
+    expect(finding.repairStrategy).toBe('alert_only');
+    const page = await logIn(ADMIN);
+    await page.goto(`${url}/console/#/findings/${finding.id}`);
+    await page.waitForSelector('[data-testid=finding-detail] >> text=No repair job so far.');
+    await page.click('[data-testid=repair-open]');
+    const strategies = await page
+      .locator('[data-testid=repair] select[name=strategy] option')
+      .allTextContents();
+    expect(strategies).toEqual(['resubmit_run']);
+    await page.fill('[data-testid=repair] input[name=priority]', '7');
+    await page.fill('[data-testid=repair] input[name=reason]', 'the run can be resubmitted');
+    await page.click('[data-testid=repair] button[type=submit]');
+
+    const row = page.locator('[data-testid=finding-repair]');
+    await row.first().waitFor();
+    const text = await row.first().textContent();
+    expect(text).toContain('resubmit_run');
+    expect(text).toContain('PENDING');
+    expect(text).toContain('alice');
+    const jobs = await app.get(RepairJobStore).listBySyncEventId(finding.id);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({
+      strategy: 'resubmit_run',
+      state: 'PENDING',
+      priority: 7,
+      requestedBy: 'alice',
+      retryOf: null,
+    });
+    expect(await row.first().getAttribute('data-job-id')).toBe(jobs[0].id);
+    await page.waitForSelector('[data-testid=history] >> text=the run can be resubmitted', {
+      timeout: 15_000,
+    });
+    await page.screenshot({ path: join(SHOTS, 'finding-repair.png'), fullPage: true });
+
+    // A second one while the first is active: the API's refusal, shown as it says it.
+    await page.click('[data-testid=repair-open]');
+    await page.click('[data-testid=repair] button[type=submit]');
+    await page.waitForSelector(
+      '[data-testid=finding-actions] ~ [role=alert] >> text=active repair',
+    );
+    expect(await app.get(RepairJobStore).listBySyncEventId(finding.id)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('resolves every open finding a filter selects, acting only once the preview is confirmed', async () => {
+    const dangling = await Promise.all(
+      ['run-console-dangling-1', 'run-console-dangling-2'].map(
+        async (run) =>
+          (await log.record(sampleMismatchFinding(run, { mismatchType: 'dangling_reference' })))
+            .event,
+      ),
+    );
+    const orphan = (
+      await log.record(
+        sampleMismatchFinding('run-console-orphan', { mismatchType: 'orphan_provenance' }),
+      )
+    ).event;
+    const page = await logIn(ADMIN);
+
+    // A type only resolved by hand offers no repair; the other actions are there.
+    await page.goto(`${url}/console/#/findings/${dangling[0].id}`);
+    await page.waitForSelector('[data-testid=recheck]');
+    expect(await page.locator('[data-testid=snooze-open]').count()).toBe(1);
+    expect(await page.locator('[data-testid=repair-open]').count()).toBe(0);
+
+    await page.goto(`${url}/console/#/findings?status=unresolved&mismatch_type=dangling_reference`);
+    const rows = page.locator('[data-testid=finding-row]');
+    await eventually(
+      async () => ((await rows.count()) === 2 ? true : undefined),
+      10_000,
+      'the two dangling references',
+    );
+    await page.click('[data-testid=bulk-resolve-ask]');
+    await page.waitForSelector(
+      '[data-testid=bulk-resolve-preview] >> text=This will resolve 2 of 2 open findings',
+    );
+    // The preview acted on nothing.
+    for (const { id } of dangling) expect((await log.findById(id))?.state).toBe('open');
+
+    await page.fill('[data-testid=bulk-resolve] input', 'fixed with the Hippo clean-up');
+    await page.screenshot({ path: join(SHOTS, 'findings-bulk.png'), fullPage: true });
+    await page.click('[data-testid=bulk-resolve-confirm]');
+    await page.waitForSelector('[data-testid=bulk-resolve-done] >> text=Resolved 2 open findings.');
+    for (const { id } of dangling) {
+      expect(await log.findById(id)).toMatchObject({
+        state: 'resolved',
+        resolvedBy: 'alice',
+        resolutionNote: 'fixed with the Hippo clean-up',
+      });
+    }
+    // Nothing outside the filter.
+    expect((await log.findById(orphan.id))?.state).toBe('open');
+    expect((await log.findById(hostile.id))?.state).toBe('open');
+    await eventually(
+      async () => ((await rows.count()) === 0 ? true : undefined),
+      10_000,
+      'the list empty once they are resolved',
+    );
+
+    // Nothing left to resolve: no confirm to press.
+    await page.click('[data-testid=bulk-resolve-ask]');
+    await page.waitForSelector('[data-testid=bulk-resolve-preview] >> text=nothing to resolve');
+    expect(await page.locator('[data-testid=bulk-resolve-confirm]').count()).toBe(0);
+    await page.close();
+  });
+
+  it('retries a FAILED repair from the Repairs page as a new PENDING job, and sets its priority', async () => {
+    const finding = (
+      await log.record(
+        sampleMismatchFinding('run-console-failed', { repairStrategy: 'resubmit_run' }),
+      )
+    ).event;
+    const jobs = app.get(RepairJobStore);
+    const job = repairJobFor(finding, { priorityByType: {}, priorityBySource: {} });
+    if (!job) throw new Error('no repair job for the finding');
+    const [created] = await jobs.create([job]);
+    failedJob = created.id;
+    expect(
+      await jobs.record(created.id, 'PENDING', null, {
+        state: 'FAILED',
+        lastError: 'Cappella refused the resubmission',
+      }),
+    ).toBe(true);
+
+    const page = await logIn(ADMIN);
+    await page.goto(`${url}/console/#/repairs`);
+    await page.click('.tabs button[data-group=finished]');
+    const card = page.locator(`[data-job-id="${failedJob}"]`);
+    await card.waitFor();
+    expect(await card.textContent()).toContain('Cappella refused the resubmission');
+    expect(await card.locator('[data-testid=approve]').count()).toBe(0);
+    await card.locator('[data-testid=retry]').click();
+    await card.locator('[data-testid=retry-note] >> text=PENDING').waitFor();
+
+    const [first, retry] = await jobs.listBySyncEventId(finding.id);
+    expect(first).toMatchObject({ id: failedJob, state: 'FAILED' });
+    expect(retry).toMatchObject({ state: 'PENDING', retryOf: failedJob, requestedBy: 'alice' });
+
+    // A second retry while the first is active: refused, and the refusal shown.
+    await card.locator('[data-testid=retry]').click();
+    await card.locator('[role=alert] >> text=active repair').waitFor();
+    expect(await jobs.listBySyncEventId(finding.id)).toHaveLength(2);
+    await page.screenshot({ path: join(SHOTS, 'repairs-retry.png'), fullPage: true });
+
+    await page.click('.tabs button[data-group=active]');
+    const active = page.locator(`[data-job-id="${retry.id}"]`);
+    await active.waitFor();
+    expect(await active.locator('[data-testid=repair-origin]').textContent()).toContain(
+      `retry of ${failedJob}`,
+    );
+    await active.locator('[data-testid=priority] input').fill('250');
+    await active.locator('[data-testid=priority] button').click();
+    await eventually(
+      async () => ((await jobs.findById(retry.id))?.priority === 250 ? true : undefined),
+      10_000,
+      'the new priority stored',
+    );
+    await page.close();
+  });
+
   it('fits a phone screen: navigation and overview without sideways scrolling', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     await page.goto(`${url}/console/`);
@@ -346,7 +592,22 @@ describe('operator console in a browser', () => {
     const open = (await log.findById(hostile.id)) as SyncEvent;
     await page.goto(`${url}/console/#/findings/${open.id}`);
     await page.waitForSelector('[data-testid=finding-detail]');
+    // The page is whole (its re-checks are shown), with none of the actions on an open finding.
+    await page.waitForSelector('[data-testid=finding-rechecks]');
     expect(await page.locator('[data-testid=resolve]').count()).toBe(0);
+    expect(await page.locator('[data-testid=finding-actions]').count()).toBe(0);
+    expect(await page.locator('[data-testid=recheck]').count()).toBe(0);
+    expect(await page.locator('[data-testid=snooze-open]').count()).toBe(0);
+    await page.goto(`${url}/console/#/findings?status=unresolved`);
+    await page.waitForSelector('[data-testid=finding-row]');
+    expect(await page.locator('[data-testid=findings-bulk]').count()).toBe(0);
+    await page.goto(`${url}/console/#/repairs`);
+    await page.click('.tabs button[data-group=finished]');
+    await page.locator(`[data-job-id="${failedJob}"]`).waitFor();
+    expect(await page.locator('[data-testid=retry]').count()).toBe(0);
+    await page.click('.tabs button[data-group=active]');
+    await page.locator('[data-testid=repair-job]').first().waitFor();
+    expect(await page.locator('[data-testid=priority]').count()).toBe(0);
     await page.goto(`${url}/console/#/scans`);
     await page.waitForSelector('[data-testid=latest-scan]');
     expect(await page.locator('[data-testid=scan-full]').count()).toBe(0);

@@ -6,6 +6,7 @@
 
 import type {
   AuditEntry,
+  BulkOutcome,
   DeadLetter,
   Finding,
   FindingHistory,
@@ -48,12 +49,66 @@ export class ConsoleApi {
     return this.post(`/events/${encodeURIComponent(id)}/resolve`, { reason });
   }
 
+  /** Asks the checker to look at an open finding again now. */
+  recheck(id: string): Promise<Finding> {
+    return this.post(`/events/${encodeURIComponent(id)}/recheck`, {});
+  }
+
+  startRepair(
+    id: string,
+    request: { strategy: string; priority?: number; reason?: string },
+  ): Promise<RepairJob> {
+    return this.post(`/events/${encodeURIComponent(id)}/repair`, withoutBlanks(request));
+  }
+
+  /** Snoozes an open finding until `until` (ISO 8601 with its offset). */
+  snooze(id: string, until: string, reason: string): Promise<Finding> {
+    return this.post(`/events/${encodeURIComponent(id)}/snooze`, withoutBlanks({ until, reason }));
+  }
+
+  wake(id: string): Promise<Finding> {
+    return this.call('DELETE', `/events/${encodeURIComponent(id)}/snooze`);
+  }
+
+  /** Resolves or re-checks the open findings a filter selects, or (`dryRun`) counts them. */
+  bulkFindings(request: {
+    action: 'resolve' | 'recheck';
+    filter: Record<string, string>;
+    reason?: string;
+    dryRun: boolean;
+    max?: number;
+  }): Promise<BulkOutcome> {
+    const { dryRun, ...rest } = request;
+    return this.post('/events/bulk', withoutBlanks({ ...rest, dry_run: dryRun }));
+  }
+
   repairs(states: string): Promise<Page<RepairJob>> {
     return this.get(`/repairs${query({ state: states, limit: '200' })}`);
   }
 
   decide(id: string, decision: 'approve' | 'reject', reason: string): Promise<RepairJob> {
     return this.post(`/repairs/${encodeURIComponent(id)}/${decision}`, reason ? { reason } : {});
+  }
+
+  /** Starts a FAILED, REJECTED or EXPIRED job again; the answer is the new job. */
+  retry(id: string): Promise<RepairJob> {
+    return this.post(`/repairs/${encodeURIComponent(id)}/retry`, {});
+  }
+
+  setPriority(id: string, priority: number): Promise<RepairJob> {
+    return this.post(`/repairs/${encodeURIComponent(id)}/priority`, { priority });
+  }
+
+  /** Approves or rejects the jobs a filter selects, or (`dryRun`) counts them. */
+  bulkDecide(request: {
+    action: 'approve' | 'reject';
+    filter: { state: 'AWAITING_APPROVAL' | 'EXPIRED' };
+    reason?: string;
+    dryRun: boolean;
+    max?: number;
+  }): Promise<BulkOutcome> {
+    const { dryRun, ...rest } = request;
+    return this.post('/repairs/bulk', withoutBlanks({ ...rest, dry_run: dryRun }));
   }
 
   scans(): Promise<Page<Scan>> {
@@ -119,6 +174,16 @@ export class ConsoleApi {
     if (!response.ok) throw new ApiError(response.status, messageOf(parsed, response.status));
     return parsed as T;
   }
+}
+
+/**
+ * A request body without its empty optional fields: the API refuses an empty reason (a reason
+ * is either given or absent) and knows nothing of `undefined`.
+ */
+function withoutBlanks<T extends object>(body: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(body).filter(([, value]) => value !== undefined && value !== ''),
+  ) as Partial<T>;
 }
 
 function query(params: Record<string, string>): string {

@@ -6,6 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { asJson, failureText } from './format';
+import type { BulkOutcome } from './wire-types';
 
 export function ErrorNote({ error }: { error: string | null }) {
   return error ? (
@@ -88,6 +89,97 @@ export function ReasonAction({
       </button>
       <ErrorNote error={error} />
     </form>
+  );
+}
+
+/**
+ * An admin action on many objects at once, in two steps: the API's dry run first says how many
+ * it would touch, and only the confirm that follows acts, on at most that many (so a set that
+ * grew meanwhile is not acted on beyond what the operator saw); then it says how many it acted
+ * on. Give it a `key` of what it acts on, so a preview never outlives the filter it counted.
+ */
+export function BulkAction({
+  label,
+  testId,
+  preview,
+  act,
+  describe,
+  report,
+}: {
+  label: string;
+  testId: string;
+  /** The dry run. */
+  preview: () => Promise<BulkOutcome>;
+  /** The action, on at most `max` (the dry run's selection), with the operator's reason. */
+  act: (max: number, reason: string) => Promise<BulkOutcome>;
+  /** The dry run's answer as a sentence ("This will resolve 3 of 3 open findings."). */
+  describe: (outcome: BulkOutcome) => string;
+  /** The action's answer as a sentence. */
+  report: (outcome: BulkOutcome) => string;
+}) {
+  const [pending, setPending] = useState<BulkOutcome | null>(null);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const run = (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    work()
+      .catch((failure: unknown) => setError(failureText(failure)))
+      .finally(() => setBusy(false));
+  };
+  const ask = () =>
+    run(async () => {
+      setNote(null);
+      setPending(await preview());
+    });
+  const confirm = (event: Event) => {
+    event.preventDefault();
+    if (!pending || pending.selected === 0) return;
+    const max = pending.selected;
+    run(async () => {
+      const outcome = await act(max, reason.trim());
+      setPending(null);
+      setReason('');
+      setNote(report(outcome));
+    });
+  };
+  return (
+    <div class="bulk" data-testid={testId}>
+      <button type="button" data-testid={`${testId}-ask`} disabled={busy} onClick={ask}>
+        {label}
+      </button>
+      {pending ? (
+        <form class="action confirm" onSubmit={confirm}>
+          <span data-testid={`${testId}-preview`}>{describe(pending)}</span>
+          {pending.selected > 0 ? (
+            <>
+              <input
+                type="text"
+                value={reason}
+                placeholder="reason (optional)"
+                maxLength={2000}
+                onInput={(event) => setReason(event.currentTarget.value)}
+                aria-label="reason (optional)"
+              />
+              <button type="submit" data-testid={`${testId}-confirm`} disabled={busy}>
+                Confirm
+              </button>
+            </>
+          ) : null}
+          <button type="button" class="secondary" onClick={() => setPending(null)}>
+            Cancel
+          </button>
+        </form>
+      ) : null}
+      {note ? (
+        <p class="note" role="status" data-testid={`${testId}-done`}>
+          {note}
+        </p>
+      ) : null}
+      <ErrorNote error={error} />
+    </div>
   );
 }
 

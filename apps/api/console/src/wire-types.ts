@@ -24,6 +24,14 @@ export interface Finding {
   resolved_by: string | null;
   resolution_note: string | null;
   created_at: string;
+  /** How often Bridge looked at the open finding again, when last, and when it looks next. */
+  recheck_count: number;
+  last_checked_at: string | null;
+  next_recheck_at: string | null;
+  /** Set while an operator snoozed the open finding (out of the default list until then). */
+  snoozed_until: string | null;
+  snoozed_by: string | null;
+  snooze_reason: string | null;
   published: boolean | null;
 }
 
@@ -33,6 +41,8 @@ export interface RepairJob {
   mismatch_type: string;
   strategy: string;
   state: string;
+  /** Higher runs first; an operator may change it while the job is active. */
+  priority: number;
   plan: unknown;
   attempts: number;
   last_error: string | null;
@@ -43,6 +53,11 @@ export interface RepairJob {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The job this one retries, and who started it (null: the finding's own strategy). */
+  retry_of: string | null;
+  requested_by: string | null;
+  /** While awaiting approval: when it becomes EXPIRED. */
+  expires_at: string | null;
 }
 
 export interface HistoryStep {
@@ -50,6 +65,21 @@ export interface HistoryStep {
   step: string;
   by: string | null;
   note: string | null;
+  /** The repair job the step belongs to, if any. */
+  job_id?: string;
+}
+
+/** The answer of a bulk action on findings or repair jobs (also of its dry run). */
+export interface BulkOutcome {
+  action: string;
+  dry_run: boolean;
+  /** How many the filter selects. */
+  matched: number;
+  /** How many the action touches (would touch, in a dry run): `matched` up to its maximum. */
+  selected: number;
+  /** How many it acted on: 0 in a dry run. */
+  acted: number;
+  ids: string[];
 }
 
 export interface Scan {
@@ -135,7 +165,10 @@ export interface Page<T> {
 
 export interface FindingHistory {
   event: Finding;
+  /** The latest repair job (the active one, if any). */
   repair: RepairJob | null;
+  /** Every repair job of the finding, first one first. */
+  repairs: RepairJob[];
   steps: HistoryStep[];
 }
 

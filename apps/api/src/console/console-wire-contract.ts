@@ -12,12 +12,14 @@
 import type { AuditController } from '../audit/audit.controller';
 import type { DeadLettersController } from '../dead-letters/dead-letters.controller';
 import type { EventsController } from '../events/events.controller';
+import type { FindingActionsController } from '../events/finding-actions.controller';
 import type { RepairsController } from '../repairs/repairs.controller';
 import type { ScansController } from '../scans/scans.controller';
 import type { SummaryController } from '../summary/summary.controller';
 import type { WhoAmIController } from '../auth/whoami.controller';
 import type {
   AuditEntry,
+  BulkOutcome,
   DeadLetter,
   Finding,
   FindingHistory,
@@ -42,6 +44,14 @@ export const CONSOLE_READS_WHAT_THE_API_SERVES: {
   findings: Accepts<Page<Finding>, Answer<EventsController['list']>>;
   history: Accepts<FindingHistory, Answer<EventsController['history']>>;
   resolve: Accepts<Finding, Answer<EventsController['resolve']>>;
+  recheck: Accepts<Finding, Answer<FindingActionsController['recheck']>>;
+  startRepair: Accepts<RepairJob, Answer<FindingActionsController['startRepair']>>;
+  snooze: Accepts<Finding, Answer<FindingActionsController['snooze']>>;
+  wake: Accepts<Finding, Answer<FindingActionsController['wake']>>;
+  bulkFindings: Accepts<BulkOutcome, Answer<FindingActionsController['bulk']>>;
+  retry: Accepts<RepairJob, Answer<RepairsController['retry']>>;
+  setPriority: Accepts<RepairJob, Answer<RepairsController['setPriority']>>;
+  bulkRepairs: Accepts<BulkOutcome, Answer<RepairsController['bulk']>>;
   repairs: Accepts<Page<RepairJob>, Answer<RepairsController['list']>>;
   approve: Accepts<RepairJob, Answer<RepairsController['approve']>>;
   reject: Accepts<RepairJob, Answer<RepairsController['reject']>>;
@@ -59,6 +69,14 @@ export const CONSOLE_READS_WHAT_THE_API_SERVES: {
   findings: true,
   history: true,
   resolve: true,
+  recheck: true,
+  startRepair: true,
+  snooze: true,
+  wake: true,
+  bulkFindings: true,
+  retry: true,
+  setPriority: true,
+  bulkRepairs: true,
   repairs: true,
   approve: true,
   reject: true,
