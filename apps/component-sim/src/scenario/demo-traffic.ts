@@ -58,8 +58,7 @@ export function planDemoTick(random: Random, settings: DemoSettings): DemoAction
     } else if (draw < MISSING_RATE + LONG_LAG_RATE) {
       const idempotent = random() >= NON_IDEMPOTENT_SHARE;
       actions.push({ kind: 'run', missing: 0, lagMs: settings.longLagMs, idempotent });
-    }
-    else if (draw < MISSING_RATE + LONG_LAG_RATE + SHORT_LAG_RATE) {
+    } else if (draw < MISSING_RATE + LONG_LAG_RATE + SHORT_LAG_RATE) {
       const lagMs = 500 + Math.floor(random() * 2_000);
       actions.push({ kind: 'run', missing: 0, lagMs, idempotent: true });
     } else actions.push({ kind: 'run', missing: 0, lagMs: 0, idempotent: true });
