@@ -16,6 +16,29 @@ describe('loadConfig', () => {
     });
   });
 
+  it('keeps processed-event ids at least as long as the inbound topics keep events', () => {
+    expect(loadConfig({}).maintenance).toEqual({
+      retention: {
+        processedEventsDays: 14,
+        requeuedDeadLettersDays: 30,
+        pendingDeadLettersDays: 90,
+        repairJobsDays: 90,
+        scansDays: 30,
+        auditDays: 400,
+      },
+      intervalMs: 3_600_000,
+    });
+    expect(() =>
+      loadConfig({ RETENTION_PROCESSED_EVENTS_DAYS: '3', INBOUND_TOPIC_RETENTION_DAYS: '7' }),
+    ).toThrow(
+      /RETENTION_PROCESSED_EVENTS_DAYS \(3\) is shorter than INBOUND_TOPIC_RETENTION_DAYS \(7\)/,
+    );
+    expect(
+      loadConfig({ RETENTION_PROCESSED_EVENTS_DAYS: '30', INBOUND_TOPIC_RETENTION_DAYS: '30' })
+        .maintenance.retention.processedEventsDays,
+    ).toBe(30);
+  });
+
   it('builds the distributed configuration from the environment', () => {
     const config = loadConfig({
       BRIDGE_TRANSPORT: 'kafka',

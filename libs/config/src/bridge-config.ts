@@ -146,6 +146,14 @@ const EnvSchema = z.object({
     )
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(1_000),
+  RETENTION_PROCESSED_EVENTS_DAYS: positiveInt.default(14),
+  RETENTION_REQUEUED_DEAD_LETTERS_DAYS: positiveInt.default(30),
+  RETENTION_PENDING_DEAD_LETTERS_DAYS: positiveInt.default(90),
+  RETENTION_REPAIR_JOBS_DAYS: positiveInt.default(90),
+  RETENTION_SCANS_DAYS: positiveInt.default(30),
+  RETENTION_AUDIT_DAYS: positiveInt.default(400),
+  INBOUND_TOPIC_RETENTION_DAYS: positiveInt.default(7),
+  STORE_MAINTENANCE_INTERVAL_MS: positiveInt.default(3_600_000),
   FINDING_RECHECK_DELAYS_MS: commaList
     .pipe(z.array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number)))
     .default([60_000, 600_000, 3_600_000]),
@@ -429,6 +437,31 @@ export interface ChecksConfig {
   leaseMs: number;
 }
 
+/**
+ * How long the store keeps each kind of row, in days (see `StoreMaintenance`). Processed-event
+ * ids must outlive the inbound topics' retention, which start-up checks.
+ */
+export interface RetentionConfig {
+  /** Ids of inbound events already handled. */
+  processedEventsDays: number;
+  /** Dead letters, counted from their requeue. */
+  requeuedDeadLettersDays: number;
+  /** Dead letters never requeued, counted from their recording. */
+  pendingDeadLettersDays: number;
+  /** Finished repair jobs (never those of a finding still open), from when they finished. */
+  repairJobsDays: number;
+  /** Finished scans (never the ones the next scans build on), from when they finished. */
+  scansDays: number;
+  /** Admin actions, from when they were tried. */
+  auditDays: number;
+}
+
+export interface StoreMaintenanceConfig {
+  retention: RetentionConfig;
+  /** How often each process tries to run store maintenance (one runs at a time). */
+  intervalMs: number;
+}
+
 export interface RecheckConfig {
   /**
    * When open findings are looked at again: the first entry after detection, each next one
@@ -597,6 +630,7 @@ export interface BridgeConfig {
   components: Record<ComponentName, ComponentManifest>;
   checks: ChecksConfig;
   recheck: RecheckConfig;
+  maintenance: StoreMaintenanceConfig;
   repairStrategies: Record<MismatchType, RepairStrategy>;
   repair: RepairConfig;
   scan: ScanConfig;
@@ -635,6 +669,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   };
   for (const name of COMPONENTS) {
     components[name].baseUrl = urlOverrides[name] ?? components[name].baseUrl;
+  }
+  if (e.RETENTION_PROCESSED_EVENTS_DAYS < e.INBOUND_TOPIC_RETENTION_DAYS) {
+    throw new ConfigError(
+      `invalid configuration:\n  RETENTION_PROCESSED_EVENTS_DAYS (${e.RETENTION_PROCESSED_EVENTS_DAYS}) is shorter than INBOUND_TOPIC_RETENTION_DAYS (${e.INBOUND_TOPIC_RETENTION_DAYS}): an event replayed from a topic after its id was pruned would be handled again`,
+    );
   }
   const inClear =
     e.ALLOW_INSECURE_CREDENTIALS === 'true' ? [] : componentCredentialsInClear(components);
@@ -711,6 +750,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       retryDelaysMs: e.CHECK_RETRY_DELAYS_MS,
       batchSize: e.CHECK_BATCH_SIZE,
       leaseMs: e.CHECK_LEASE_MS,
+    },
+    maintenance: {
+      retention: {
+        processedEventsDays: e.RETENTION_PROCESSED_EVENTS_DAYS,
+        requeuedDeadLettersDays: e.RETENTION_REQUEUED_DEAD_LETTERS_DAYS,
+        pendingDeadLettersDays: e.RETENTION_PENDING_DEAD_LETTERS_DAYS,
+        repairJobsDays: e.RETENTION_REPAIR_JOBS_DAYS,
+        scansDays: e.RETENTION_SCANS_DAYS,
+        auditDays: e.RETENTION_AUDIT_DAYS,
+      },
+      intervalMs: e.STORE_MAINTENANCE_INTERVAL_MS,
     },
     recheck: {
       delaysMs: e.FINDING_RECHECK_DELAYS_MS,

@@ -8,6 +8,8 @@ export {
   type BridgeConfig,
   type ChecksConfig,
   type RecheckConfig,
+  type RetentionConfig,
+  type StoreMaintenanceConfig,
   type ComponentManifest,
   type ComponentName,
   type DecodeLimits,

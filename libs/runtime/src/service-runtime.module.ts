@@ -1,7 +1,8 @@
 /**
  * What every Bridge service process contains besides its own handlers: validated
- * configuration, the store, the messaging transport, the health and metrics endpoints, and (in-process
- * transport only) the keeper of the bus's unfinished work across restarts. An app module
+ * configuration, the store (and its maintenance, one process at a time), the messaging
+ * transport, the health and metrics endpoints, and (in-process transport only) the keeper of
+ * the bus's unfinished work across restarts. An app module
  * imports `ServiceRuntimeModule.forService('<name>')` and adds its handlers.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
@@ -14,6 +15,7 @@ import { HealthController } from './health.controller';
 import { InProcessBacklogKeeper } from './in-process-backlog-keeper';
 import { MetricsController } from './metrics.controller';
 import { ServiceStatusReporter } from './service-status-reporter';
+import { StoreMaintenanceScheduler } from './store-maintenance.scheduler';
 import { SERVICE_NAME } from './service-name';
 
 @Module({})
@@ -29,6 +31,7 @@ export class ServiceRuntimeModule {
         { provide: SERVICE_NAME, useValue: name },
         InProcessBacklogKeeper,
         ServiceStatusReporter,
+        StoreMaintenanceScheduler,
       ],
       exports: [SERVICE_NAME],
     };

@@ -107,3 +107,9 @@ export {
   type AuditSettlement,
   type NewAuditEntry,
 } from './audit-log';
+export { retentionCutoffs, type RetentionCutoffs, type RetentionPolicy } from './store-retention';
+export {
+  STORE_MAINTENANCE_LOCK,
+  StoreMaintenance,
+  type MaintenanceReport,
+} from './store-maintenance';

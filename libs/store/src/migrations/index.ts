@@ -12,6 +12,7 @@ import { FindingStates1764800000000 } from './1764800000000-finding-states';
 import { FindingRechecks1764900000000 } from './1764900000000-finding-rechecks';
 import { RepairRetries1765000000000 } from './1765000000000-repair-retries';
 import { FindingSnoozes1765100000000 } from './1765100000000-finding-snoozes';
+import { StoreRetention1765200000000 } from './1765200000000-store-retention';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   FindingRechecks1764900000000,
   RepairRetries1765000000000,
   FindingSnoozes1765100000000,
+  StoreRetention1765200000000,
 ];
