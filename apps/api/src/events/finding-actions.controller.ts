@@ -13,6 +13,7 @@ import { OperatorRepairs, operatorResolutionEvent } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
 import { StoreTransactions, SyncEventLog } from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
+import type { BulkOutcome } from '../bulk-outcome';
 import { AdminAction } from '../audit/admin-action';
 import { repairJobView, type RepairJobView } from '../repairs/repair-job-view';
 import { IdSchema, InstantSchema, textOf } from '../request-fields';
@@ -46,18 +47,6 @@ export const BulkFindingsBodySchema = z
     max: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK),
   })
   .strict();
-
-export interface BulkOutcome {
-  action: string;
-  dry_run: boolean;
-  /** Open findings the filter selects. */
-  matched: number;
-  /** Findings the action touches (would touch, in a dry run): `matched` up to `max`. */
-  selected: number;
-  /** Findings it acted on (0 in a dry run; fewer than `selected` if some closed meanwhile). */
-  acted: number;
-  ids: string[];
-}
 
 const schemaOf = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;

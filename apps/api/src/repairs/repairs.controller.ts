@@ -14,6 +14,7 @@ import { OperatorRepairs, RepairApprovals } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
 import { REPAIR_STATES, RepairJobStore } from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
+import type { BulkOutcome } from '../bulk-outcome';
 import { AdminAction } from '../audit/admin-action';
 import { repairJobView, type RepairJobView } from './repair-job-view';
 import { IdSchema } from '../request-fields';
@@ -180,14 +181,7 @@ export class RepairsController {
   async bulk(
     @Body(new ZodPipe(BulkDecisionBodySchema)) body: z.output<typeof BulkDecisionBodySchema>,
     @Req() request: AuthenticatedRequest,
-  ): Promise<{
-    action: string;
-    dry_run: boolean;
-    matched: number;
-    selected: number;
-    acted: number;
-    ids: string[];
-  }> {
+  ): Promise<BulkOutcome> {
     const states = body.filter.state
       ? [body.filter.state]
       : (['AWAITING_APPROVAL', 'EXPIRED'] as const);
