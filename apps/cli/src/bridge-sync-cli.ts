@@ -44,6 +44,29 @@ interface FindingFilterOptions {
   until?: string;
 }
 
+/** Adds the filters `events list` and `events bulk` share (beside their event-type option). */
+function withFindingFilters(command: Command): Command {
+  return command
+    .option('--mismatch-type <type>')
+    .option('--source <component>')
+    .option('--source-id <id>')
+    .option('--scan-id <id>', 'only the findings of this scan')
+    .option('--since <iso>')
+    .option('--until <iso>');
+}
+
+/** Those filters as the API's fields. */
+function findingFilterOf(options: FindingFilterOptions) {
+  return {
+    mismatch_type: options.mismatchType,
+    source: options.source,
+    source_id: options.sourceId,
+    scan_id: options.scanId,
+    since: options.since,
+    until: options.until,
+  };
+}
+
 /** The options every bulk command shares: how many at most, preview only, and go ahead. */
 interface BulkOptions {
   reason?: string;
@@ -141,7 +164,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
 
   const events = program.command('events').description('the sync event log');
-  events
+  const eventsList = events
     .command('list')
     .description('events, newest first')
     .addOption(
@@ -153,13 +176,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         .default('unresolved'),
     )
     .option('--include-snoozed', 'with --status unresolved: the snoozed findings too')
-    .option('--type <eventType>', 'event type, e.g. bridge.sync.mismatch')
-    .option('--mismatch-type <type>')
-    .option('--source <component>')
-    .option('--source-id <id>')
-    .option('--scan-id <id>', 'only the findings of this scan')
-    .option('--since <iso>')
-    .option('--until <iso>')
+    .option('--type <eventType>', 'event type, e.g. bridge.sync.mismatch');
+  withFindingFilters(eventsList)
     .option('--limit <n>')
     .option('--cursor <cursor>')
     .action(
@@ -179,12 +197,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           status: options.status,
           include_snoozed: options.includeSnoozed ? 'true' : undefined,
           event_type: options.type,
-          mismatch_type: options.mismatchType,
-          source: options.source,
-          source_id: options.sourceId,
-          scan_id: options.scanId,
-          since: options.since,
-          until: options.until,
+          ...findingFilterOf(options),
           limit: options.limit,
           cursor: options.cursor,
         });
@@ -298,7 +311,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const event = await client().delete<Row>(`/events/${encodeURIComponent(id)}/snooze`);
       print(event, () => `woke ${String(event.id)}: it is listed among the open findings again`);
     });
-  withBulkOptions(
+  const eventsBulk = withBulkOptions(
     events
       .command('bulk')
       .description(
@@ -307,36 +320,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       .addArgument(
         new Argument('<action>', 'what to do with them').choices(['resolve', 'recheck']),
       ),
-  )
-    .option('--event-type <eventType>', 'event type, e.g. bridge.sync.mismatch')
-    .option('--mismatch-type <type>')
-    .option('--source <component>')
-    .option('--source-id <id>')
-    .option('--scan-id <id>', 'only the findings of this scan')
-    .option('--since <iso>')
-    .option('--until <iso>')
-    .action(
-      async (
-        action: string,
-        options: FindingFilterOptions & BulkOptions & { eventType?: string },
-      ) => {
-        await runBulk(
-          '/events/bulk',
-          action,
-          {
-            event_type: options.eventType,
-            mismatch_type: options.mismatchType,
-            source: options.source,
-            source_id: options.sourceId,
-            scan_id: options.scanId,
-            since: options.since,
-            until: options.until,
-          },
-          options,
-          'open findings',
-        );
-      },
-    );
+  ).option('--event-type <eventType>', 'event type, e.g. bridge.sync.mismatch');
+  withFindingFilters(eventsBulk).action(
+    async (
+      action: string,
+      options: FindingFilterOptions & BulkOptions & { eventType?: string },
+    ) => {
+      await runBulk(
+        '/events/bulk',
+        action,
+        { event_type: options.eventType, ...findingFilterOf(options) },
+        options,
+        'open findings',
+      );
+    },
+  );
 
   const scan = program.command('scan').description('full consistency scans');
   scan
