@@ -2,6 +2,7 @@
 import type { LatencySummary, Score } from './bench-scoring';
 import type { RepairBenchResult } from './repair-phase';
 import { SCANNER_NODE_ARGS, type ScanBenchResult } from './scan-phase';
+import type { StoreBenchResult } from './store-phase';
 
 export interface BenchResult {
   date: string;
@@ -23,6 +24,7 @@ export interface BenchResult {
   score: Score;
   repair: RepairBenchResult;
   scan: ScanBenchResult;
+  store: StoreBenchResult;
   ceiling: { messages: number; perSecond: number };
   /** The all-in-one process (`npm start`), started on its built files. */
   allInOne: {
@@ -126,6 +128,8 @@ confirmation against Hippo.
 
 ${renderScans(r.scan)}
 
+${renderStore(r.store)}
+
 ## The all-in-one process (\`npm start\`, built, in-process bus, PGlite on disk)
 
 | measure | result | target |
@@ -174,4 +178,45 @@ simulator's scan oracle, which computes from its state what a correct scan repor
 | kind | expected | reported | precision | recall |
 |---|---|---|---|---|
 ${scoreRows}`;
+}
+
+/** Where the store phase's section starts and ends, so `BENCH_ONLY=store` can replace it alone. */
+export const STORE_SECTION_START = '<!-- store phase -->';
+export const STORE_SECTION_END = '<!-- end of store phase -->';
+
+export function renderStore(s: StoreBenchResult): string {
+  const n = (value: number) => value.toLocaleString('en');
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const rows = (timings: StoreBenchResult['listings'], target: number) =>
+    timings
+      .map(
+        (t) => `| ${t.name} | ${t.p50Ms} ms | **${t.p99Ms} ms** | ${n(t.rows)} | < ${target} ms |`,
+      )
+      .join('\n');
+  const change = s.writesPerSecondLarge / s.writesPerSecondEmpty - 1;
+  return `${STORE_SECTION_START}
+## The store at ${n(s.rows)} rows (\`BENCH_ONLY=store\`)
+
+${n(s.rows)} sync event log rows over 30 days in daily and monthly partitions, seeded in
+${n(s.seedSeconds)} s: 99.5% ok records, ${n(s.findings)} mismatches of which ${n(s.openFindings)}
+open, a tenth found by scans, repair jobs and audit entries on 200 open findings. Each read is
+the store call behind the API route or dashboard named, repeated (the first calls not counted);
+p50 and p99 over the repetitions.
+
+| listing (50 rows a page) | p50 | p99 | rows | target (p99) |
+|---|---|---|---|---|
+${rows(s.listings, 50)}
+
+| dashboard | p50 | p99 | rows | target (p99) |
+|---|---|---|---|---|
+${rows(s.dashboards, 200)}
+
+| maintenance and writes | result | target |
+|---|---|---|
+| drop one day's records partition (${n(s.droppedPartitionRows)} rows) | ${n(s.dropPartitionMs)} ms | — |
+| ingest and check writes (claim ids, record outcomes; batches of 500), empty store | ${n(s.writesPerSecondEmpty)} rows/s | — |
+| the same on the ${n(s.rows)}-row store | ${n(s.writesPerSecondLarge)} rows/s (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%) | within 5% |
+| table size per million rows (heap and TOAST) | ${mib(s.tableBytesPerMillion)} | — |
+| index size per million rows (all ten indexes) | ${mib(s.indexBytesPerMillion)} | — |
+${STORE_SECTION_END}`;
 }

@@ -17,11 +17,13 @@
  *    simulator's scan oracle, against the floor of paging through both listings), then 1,000
  *    new runs and an incremental scan;
  * 7. the all-in-one process (`npm start`): time to healthy on fresh and on existing data, to
- *    its first finding, and to stop.
+ *    its first finding, and to stop;
+ * 8. the store (`store-phase.ts`): a 20-million-row sync event log over 30 days, and what each
+ *    listing and dashboard read, a partition drop and the pipeline's writes cost on it.
  * Results go to docs/benchmarks.md and to stdout as JSON.
  */
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import {
@@ -33,7 +35,14 @@ import {
   type ServiceProcess,
 } from './bench-processes';
 import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
-import { renderReport, type BenchResult } from './bench-report';
+import {
+  STORE_SECTION_END,
+  STORE_SECTION_START,
+  renderReport,
+  renderStore,
+  type BenchResult,
+} from './bench-report';
+import { storePhase } from './store-phase';
 import {
   benchDatabase,
   restartStack,
@@ -58,11 +67,12 @@ const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
 /**
  * `BENCH_ONLY=throughput`, `BENCH_ONLY=repair` or `BENCH_ONLY=scan` runs that phase alone
  * (after a warm-up), for work on it: it prints its figures and leaves docs/benchmarks.md as it
- * is.
+ * is. `BENCH_ONLY=store` runs the store phase alone (it needs no services) and replaces its
+ * section of docs/benchmarks.md.
  */
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && !['throughput', 'repair', 'scan'].includes(ONLY)) {
-  throw new Error(`BENCH_ONLY=${ONLY}: only "throughput", "repair" and "scan" are known`);
+if (ONLY !== undefined && !['throughput', 'repair', 'scan', 'store'].includes(ONLY)) {
+  throw new Error(`BENCH_ONLY=${ONLY}: only "throughput", "repair", "scan" and "store" are known`);
 }
 const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
@@ -181,8 +191,26 @@ async function allInOneTimings(): Promise<BenchResult['allInOne']> {
   }
 }
 
+/** The store phase alone: its figures to stdout and its section of docs/benchmarks.md. */
+async function storeOnly(stack: Record<string, string>): Promise<void> {
+  const store = await storePhase(stack);
+  console.log(JSON.stringify(store, null, 2));
+  const file = join(ROOT, 'docs', 'benchmarks.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const start = current.indexOf(STORE_SECTION_START);
+  const end = current.indexOf(STORE_SECTION_END);
+  const section = renderStore(store);
+  writeFileSync(
+    file,
+    start >= 0 && end > start
+      ? current.slice(0, start) + section + current.slice(end + STORE_SECTION_END.length)
+      : `${current.trimEnd()}\n\n${section}\n`,
+  );
+}
+
 async function main(): Promise<void> {
   const stack = stackEnv();
+  if (ONLY === 'store') return storeOnly(stack);
   const stamp = Date.now().toString(36);
   const db = await benchDatabase(stack, `bridge_bench_${stamp}`);
   const dbUrl = db.url;
@@ -368,6 +396,8 @@ async function main(): Promise<void> {
 
     console.log('all-in-one: start, first finding, stop, resume');
     const allInOne = await allInOneTimings();
+    console.log('store: a 30-day sync event log');
+    const store = await storePhase(stack);
 
     const throughputAll = (RUNS * 1000) / (lastAny - firstPublish);
     const throughputOk = (RUNS * 1000) / (lastOk - firstPublish);
@@ -391,6 +421,7 @@ async function main(): Promise<void> {
       score,
       repair,
       scan,
+      store,
       ceiling,
       allInOne,
     };

@@ -20,6 +20,8 @@ describe('loadConfig', () => {
     expect(loadConfig({}).maintenance).toEqual({
       retention: {
         processedEventsDays: 14,
+        recordsDays: 7,
+        closedFindingsDays: 90,
         requeuedDeadLettersDays: 30,
         pendingDeadLettersDays: 90,
         repairJobsDays: 90,

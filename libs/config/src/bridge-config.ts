@@ -147,6 +147,8 @@ const EnvSchema = z.object({
     .default([5_000, 30_000, 120_000]),
   CHECK_BATCH_SIZE: positiveInt.max(5_000).default(1_000),
   RETENTION_PROCESSED_EVENTS_DAYS: positiveInt.default(14),
+  RETENTION_RECORDS_DAYS: positiveInt.default(7),
+  RETENTION_CLOSED_FINDINGS_DAYS: positiveInt.default(90),
   RETENTION_REQUEUED_DEAD_LETTERS_DAYS: positiveInt.default(30),
   RETENTION_PENDING_DEAD_LETTERS_DAYS: positiveInt.default(90),
   RETENTION_REPAIR_JOBS_DAYS: positiveInt.default(90),
@@ -444,6 +446,10 @@ export interface ChecksConfig {
 export interface RetentionConfig {
   /** Ids of inbound events already handled. */
   processedEventsDays: number;
+  /** Rows of the sync event log that are not findings (ok checks, clean caches, component events). */
+  recordsDays: number;
+  /** Findings closed (resolved or healed), from when they closed; open findings are kept. */
+  closedFindingsDays: number;
   /** Dead letters, counted from their requeue. */
   requeuedDeadLettersDays: number;
   /** Dead letters never requeued, counted from their recording. */
@@ -754,6 +760,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     maintenance: {
       retention: {
         processedEventsDays: e.RETENTION_PROCESSED_EVENTS_DAYS,
+        recordsDays: e.RETENTION_RECORDS_DAYS,
+        closedFindingsDays: e.RETENTION_CLOSED_FINDINGS_DAYS,
         requeuedDeadLettersDays: e.RETENTION_REQUEUED_DEAD_LETTERS_DAYS,
         pendingDeadLettersDays: e.RETENTION_PENDING_DEAD_LETTERS_DAYS,
         repairJobsDays: e.RETENTION_REPAIR_JOBS_DAYS,

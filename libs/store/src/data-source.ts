@@ -6,11 +6,12 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { StoreConfig } from '@bridge/config';
 import { ProcessedInboundEventEntity } from './entities/processed-inbound-event.entity';
+import { SyncEventCountEntity } from './entities/sync-event-count.entity';
 import { SyncEventEntity } from './entities/sync-event.entity';
 import { MIGRATIONS } from './migrations';
 import { pgliteDriver } from './pglite-pool';
 
-export const STORE_ENTITIES = [SyncEventEntity, ProcessedInboundEventEntity];
+export const STORE_ENTITIES = [SyncEventEntity, ProcessedInboundEventEntity, SyncEventCountEntity];
 
 /** Arbitrary constant naming Bridge's migration lock among PostgreSQL advisory locks. */
 const MIGRATION_LOCK_ID = 472_019_551;

@@ -1,5 +1,6 @@
 export { ProcessedInboundEventEntity } from './entities/processed-inbound-event.entity';
 export { SyncEventEntity } from './entities/sync-event.entity';
+export { SyncEventCountEntity } from './entities/sync-event-count.entity';
 export { STORE_ENTITIES, createDataSource, dataSourceOptions, migrateStore } from './data-source';
 export { ProcessedInboundEvents } from './processed-inbound-events';
 export { StoreHealth, StoreModule } from './store.module';
@@ -108,6 +109,15 @@ export {
   type NewAuditEntry,
 } from './audit-log';
 export { retentionCutoffs, type RetentionCutoffs, type RetentionPolicy } from './store-retention';
+export {
+  FINDING_PARTITIONS,
+  PROCESSED_EVENT_PARTITIONS,
+  RECORD_PARTITIONS,
+  StorePartitions,
+  partitionFor,
+  type PartitionRange,
+  type TimePartitionedTable,
+} from './store-partitions';
 export {
   STORE_MAINTENANCE_LOCK,
   StoreMaintenance,

@@ -30,10 +30,16 @@ export class ProcessedInboundEvents {
     events: Array<{ eventId: string; topic: string }>,
   ): Promise<Set<string>> {
     if (events.length === 0) return new Set();
-    // Plain SQL over `unnest`: ingest calls this once per batch of hundreds of events.
+    // Plain SQL over `unnest`: ingest calls this once per batch of hundreds of events. The
+    // table is split by day and its key holds the day, so an id is looked up in every day's
+    // partition before it is claimed; concurrent claims of one id on the same day meet on the
+    // key, and one group's claims of one event are serialised by Kafka's partition ownership.
     const rows = await this.em.query<Array<{ event_id: string }>>(
-      `INSERT INTO processed_inbound_events (consumer_group, event_id, topic)
-       SELECT $1, event_id, topic FROM unnest($2::uuid[], $3::text[]) AS e(event_id, topic)
+      `INSERT INTO processed_inbound_events (consumer_group, event_id, topic, processed_day)
+       SELECT $1, e.event_id, e.topic, (now() AT TIME ZONE 'UTC')::date
+         FROM unnest($2::uuid[], $3::text[]) AS e(event_id, topic)
+        WHERE NOT EXISTS (SELECT 1 FROM processed_inbound_events p
+                           WHERE p.consumer_group = $1 AND p.event_id = e.event_id)
        ON CONFLICT DO NOTHING
        RETURNING event_id`,
       [consumerGroup, events.map((e) => e.eventId), events.map((e) => e.topic)],

@@ -1,7 +1,15 @@
 /**
- * Keeps the store bounded: deletes, kind by kind, what `store-retention.ts` says is old, and
- * never what something still active needs (the finished repair jobs of a finding still open,
- * the scans the scan cursors and the next scan's choice of mode build on, pending work).
+ * Keeps the store bounded: creates the time partitions the next days need, drops those whose
+ * rows are all past retention, deletes, kind by kind, the rows `store-retention.ts` says are
+ * old in the tables that are not split, and never what something still active needs (an open
+ * finding, the repair jobs of one, an outbound event not yet published, the scans the scan
+ * cursors and the next scan's choice of mode build on, pending work).
+ *
+ * Time-split tables (`store-partitions.ts`) lose whole partitions: a day of records, a day of
+ * processed-event ids, a month of findings once none in it is open, recently closed, under
+ * repair or owed to the outbox (otherwise its expired closed findings go row by row, and the
+ * partition follows once the rest close). Their default partitions, normally empty, are
+ * pruned row by row.
  *
  * Every service runs it (`StoreMaintenanceScheduler`), and exactly one does at a time: a run
  * holds a PostgreSQL advisory lock on its own connection for its whole length, and a run that
@@ -9,7 +17,17 @@
  * backlog never holds locks on a busy table for long.
  */
 import type { DataSource, QueryRunner } from 'typeorm';
-import { retentionCutoffs, type RetentionPolicy } from './store-retention';
+import { ACTIVE_REPAIR_STATES } from './repair-job-kinds';
+import {
+  FINDING_PARTITIONS,
+  PROCESSED_EVENT_PARTITIONS,
+  RECORD_PARTITIONS,
+  StorePartitions,
+  TIME_PARTITIONED_TABLES,
+  defaultPartitionOf,
+  partitionsBefore,
+} from './store-partitions';
+import { retentionCutoffs, type RetentionCutoffs, type RetentionPolicy } from './store-retention';
 
 /** The advisory lock key of store maintenance (any fixed number no other lock uses). */
 export const STORE_MAINTENANCE_LOCK = 7_420_190_001;
@@ -17,15 +35,32 @@ export const STORE_MAINTENANCE_LOCK = 7_420_190_001;
 /** Rows deleted per statement. */
 const BATCH = 5_000;
 
-/** Rows deleted per kind in one run. */
+/** What one run did: partitions created and dropped, and rows deleted one by one per kind. */
 export interface MaintenanceReport {
+  partitionsCreated: string[];
+  partitionsDropped: string[];
   processedEvents: number;
+  records: number;
+  closedFindings: number;
   deadLetters: number;
   repairJobs: number;
   scans: number;
   audit: number;
   checkLeases: number;
+  /** Hourly rollup rows older than the audit log's retention. */
+  counts: number;
 }
+
+/** Rows whose outbound event is still owed: the outbox relay needs them, whatever their age. */
+const OWED = `(outbound_event_id IS NOT NULL AND published_at IS NULL)`;
+
+const ACTIVE_REPAIRS = ACTIVE_REPAIR_STATES.map((state) => `'${state}'`).join(', ');
+
+/** A finding some repair is still working on. */
+const UNDER_REPAIR = `EXISTS (SELECT 1 FROM repair_jobs j
+                               WHERE j.sync_event_id = f.id AND j.state IN (${ACTIVE_REPAIRS}))`;
+
+type InBatches = (table: string, where: string, params: unknown[]) => Promise<number>;
 
 export class StoreMaintenance {
   constructor(
@@ -57,20 +92,24 @@ export class StoreMaintenance {
 
   private async prune(runner: QueryRunner, now: Date): Promise<MaintenanceReport> {
     const cut = retentionCutoffs(this.policy, now);
-    const inBatches = async (table: string, where: string, params: unknown[]) => {
+    const inBatches: InBatches = async (table, where, params) => {
       let total = 0;
       for (;;) {
         const [, deleted] = await runner.manager.query<[unknown, number]>(
-          `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${BATCH})`,
+          `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} AS f WHERE ${where} LIMIT ${BATCH})`,
           params,
         );
         total += deleted;
         if (deleted < BATCH) return total;
       }
     };
-    const processedEvents = await inBatches('processed_inbound_events', 'processed_at < $1', [
-      cut.processedEventsDays,
-    ]);
+    const partitions = new StorePartitions(runner.manager);
+    const partitionsCreated: string[] = [];
+    for (const table of TIME_PARTITIONED_TABLES) {
+      partitionsCreated.push(...(await partitions.createAhead(table, now)));
+    }
+    const { partitionsDropped, processedEvents, records, closedFindings } =
+      await this.expirePartitions(runner, partitions, cut, inBatches);
     const deadLetters = await inBatches(
       'dead_letters',
       `(requeued_at IS NOT NULL AND requeued_at < $1)
@@ -82,7 +121,7 @@ export class StoreMaintenance {
       'repair_jobs',
       `state IN ('DONE', 'FAILED', 'REJECTED', 'EXPIRED') AND finished_at < $1
        AND NOT EXISTS (SELECT 1 FROM sync_events e
-                        WHERE e.id = repair_jobs.sync_event_id AND e.state = 'open')`,
+                        WHERE e.tier = 'finding' AND e.id = f.sync_event_id AND e.state = 'open')`,
       [cut.repairJobsDays],
     );
     const scans = await this.pruneScans(runner, cut.scansDays, inBatches);
@@ -91,7 +130,98 @@ export class StoreMaintenance {
     const checkLeases = await inBatches('check_leases', `expires_at < $1`, [
       new Date(now.getTime() - 86_400_000),
     ]);
-    return { processedEvents, deadLetters, repairJobs, scans, audit, checkLeases };
+    const counts = await inBatches('sync_event_counts', 'hour < $1', [cut.auditDays]);
+    return {
+      partitionsCreated,
+      partitionsDropped,
+      processedEvents,
+      records,
+      closedFindings,
+      deadLetters,
+      repairJobs,
+      scans,
+      audit,
+      checkLeases,
+      counts,
+    };
+  }
+
+  /**
+   * Drops the partitions of the split tables whose rows are all past retention and not needed,
+   * and deletes row by row what is expired in the default partitions and in finding partitions
+   * that something still holds.
+   */
+  private async expirePartitions(
+    runner: QueryRunner,
+    partitions: StorePartitions,
+    cut: RetentionCutoffs,
+    inBatches: InBatches,
+  ): Promise<{
+    partitionsDropped: string[];
+    processedEvents: number;
+    records: number;
+    closedFindings: number;
+  }> {
+    const dropped: string[] = [];
+    const query = <T>(sql: string, params: unknown[] = []) => runner.manager.query<T>(sql, params);
+
+    for (const range of partitionsBefore(
+      PROCESSED_EVENT_PARTITIONS,
+      await partitions.existing(PROCESSED_EVENT_PARTITIONS),
+      cut.processedEventsDays,
+    )) {
+      await partitions.drop(range.name);
+      dropped.push(range.name);
+    }
+    const processedEvents = await inBatches(
+      defaultPartitionOf(PROCESSED_EVENT_PARTITIONS),
+      'processed_at < $1',
+      [cut.processedEventsDays],
+    );
+
+    for (const range of partitionsBefore(
+      RECORD_PARTITIONS,
+      await partitions.existing(RECORD_PARTITIONS),
+      cut.recordsDays,
+    )) {
+      const [{ held }] = await query<Array<{ held: boolean }>>(
+        `SELECT EXISTS (SELECT 1 FROM "${range.name}" WHERE ${OWED}) AS held`,
+      );
+      if (held) continue;
+      await partitions.drop(range.name);
+      dropped.push(range.name);
+    }
+    const records = await inBatches(
+      defaultPartitionOf(RECORD_PARTITIONS),
+      `created_at < $1 AND NOT ${OWED}`,
+      [cut.recordsDays],
+    );
+
+    const expiredFinding = `state IN ('resolved', 'healed') AND resolved_at < $1
+                            AND NOT ${OWED} AND NOT ${UNDER_REPAIR}`;
+    let closedFindings = 0;
+    for (const range of partitionsBefore(
+      FINDING_PARTITIONS,
+      await partitions.existing(FINDING_PARTITIONS),
+      cut.closedFindingsDays,
+    )) {
+      const [{ held }] = await query<Array<{ held: boolean }>>(
+        `SELECT EXISTS (SELECT 1 FROM "${range.name}" f WHERE NOT (${expiredFinding})) AS held`,
+        [cut.closedFindingsDays],
+      );
+      if (held) {
+        closedFindings += await inBatches(`"${range.name}"`, expiredFinding, [
+          cut.closedFindingsDays,
+        ]);
+        continue;
+      }
+      await partitions.drop(range.name);
+      dropped.push(range.name);
+    }
+    closedFindings += await inBatches(defaultPartitionOf(FINDING_PARTITIONS), expiredFinding, [
+      cut.closedFindingsDays,
+    ]);
+    return { partitionsDropped: dropped, processedEvents, records, closedFindings };
   }
 
   /**
@@ -102,7 +232,7 @@ export class StoreMaintenance {
   private async pruneScans(
     runner: QueryRunner,
     cutoff: Date,
-    inBatches: (table: string, where: string, params: unknown[]) => Promise<number>,
+    inBatches: InBatches,
   ): Promise<number> {
     const prunable = `SELECT s.id FROM scans s
        WHERE s.status IN ('completed', 'failed') AND s.finished_at < $1

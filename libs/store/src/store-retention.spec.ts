@@ -6,6 +6,8 @@ describe('retentionCutoffs', () => {
     const cutoffs = retentionCutoffs(
       {
         processedEventsDays: 14,
+        recordsDays: 7,
+        closedFindingsDays: 90,
         requeuedDeadLettersDays: 30,
         pendingDeadLettersDays: 90,
         repairJobsDays: 90,

@@ -22,6 +22,8 @@ export function retentionCutoffs(policy: RetentionPolicy, now: Date): RetentionC
   const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
   return {
     processedEventsDays: before(policy.processedEventsDays),
+    recordsDays: before(policy.recordsDays),
+    closedFindingsDays: before(policy.closedFindingsDays),
     requeuedDeadLettersDays: before(policy.requeuedDeadLettersDays),
     pendingDeadLettersDays: before(policy.pendingDeadLettersDays),
     repairJobsDays: before(policy.repairJobsDays),

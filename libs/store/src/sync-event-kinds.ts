@@ -43,6 +43,16 @@ export const FINDING_EVENT_TYPES: readonly SyncEventType[] = [
   SyncEventTypes.CheckFailed,
 ];
 
+/**
+ * Which partitions a row lives in: records and findings are kept for very different times, so
+ * they are stored apart (see `store-partitions.ts`).
+ */
+export type SyncEventTier = 'record' | 'finding';
+
+export function tierOf(state: SyncEventState): SyncEventTier {
+  return state === 'record' ? 'record' : 'finding';
+}
+
 /** The state a new row of `eventType` starts in. */
 export function initialStateOf(eventType: SyncEventType): SyncEventState {
   return FINDING_EVENT_TYPES.includes(eventType) ? 'open' : 'record';

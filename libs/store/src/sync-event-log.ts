@@ -17,6 +17,7 @@ import {
   SyncEventTypes,
   BRIDGE_HEALER,
   initialStateOf,
+  tierOf,
   type DetailsOf,
   type NewSyncEvent,
   type SyncEvent,
@@ -126,6 +127,36 @@ export interface RecordedSyncEvent {
   created: boolean;
 }
 
+/** The UTC day of the statement's time: the day column of every time-split table. */
+const TODAY_UTC = `(now() AT TIME ZONE 'UTC')::date`;
+
+/**
+ * Restricts a statement to the findings' partitions. Every statement about open or closed
+ * findings says so, because `state` alone does not let PostgreSQL skip the records' partitions.
+ */
+const FINDINGS = `tier = 'finding'`;
+
+/** Rollup shards (see `SyncEventCountEntity`). */
+const COUNT_SHARDS = 8;
+
+function countShard(): number {
+  return Math.floor(Math.random() * COUNT_SHARDS);
+}
+
+/**
+ * SQL adding rows to the hourly rollup: `rows` is a query with `created_at`, `event_type`,
+ * `mismatch_type` and `delta` (1 for a row recorded, -1 for a row replaced away).
+ */
+function addToCounts(rows: string, shardParam: string): string {
+  return `INSERT INTO sync_event_counts (hour, event_type, mismatch_type, shard, total)
+          SELECT date_trunc('hour', d.created_at, 'UTC'), d.event_type,
+                 COALESCE(d.mismatch_type, ''), ${shardParam}::smallint, sum(d.delta)
+            FROM (${rows}) AS d
+           GROUP BY 1, 2, 3
+          ON CONFLICT (hour, event_type, mismatch_type, shard)
+          DO UPDATE SET total = sync_event_counts.total + EXCLUDED.total`;
+}
+
 /**
  * The columns that close a finding as resolved: its state and the resolved flag with its time,
  * which the table's checks hold together.
@@ -180,14 +211,24 @@ export class SyncEventLog {
   }
 
   /**
-   * Records findings with one multi-row insert; entries whose key already exists are returned
-   * as they are stored, with `created: false`. Results are in input order; an entry repeating
-   * an earlier entry's key gets that entry's row and `created: false`.
+   * Records findings; entries whose key already exists (in any partition, whatever the day)
+   * are returned as they are stored, with `created: false`. Results are in input order; an
+   * entry repeating an earlier entry's key gets that entry's row and `created: false`.
+   *
+   * One row per key across partitions: the keys are looked up in every partition first, and
+   * only the missing ones are inserted. The unique key `(dedupe_key, tier, created_day)` makes
+   * concurrent writers of one key on the same day agree (the loser's insert does nothing and it
+   * reads the winner's row); writers of one key are serialised upstream anyway (the checker's
+   * check lease, the consumer group's partition ownership, the scan lock), which is what keeps
+   * two writers from ever racing across midnight.
    *
    * `replaceable` names an event type that is not a final answer (a check that failed for good
    * may be requeued and succeed): a stored row of that type is replaced by a new finding of
    * another type, keeping its id, with a new outbound event and the new finding's state (a
-   * resolution of the old one does not carry over); the result then says `created`.
+   * resolution of the old one does not carry over), recorded today; the result then says
+   * `created`.
+   *
+   * Each write adds to the hourly rollup (`sync_event_counts`) in the same statement.
    *
    * Plain SQL over `unnest` rather than the query builder: this is the checker's hot path (one
    * call per batch of hundreds of findings) and the builder's per-row work dominated it.
@@ -197,52 +238,40 @@ export class SyncEventLog {
     options: { replaceable?: SyncEventType } = {},
   ): Promise<RecordedSyncEvent[]> {
     if (entries.length === 0) return [];
-    const em = this.em;
     const firstIndex = new Map<string, number>();
     entries.forEach((entry, index) => {
       if (!firstIndex.has(entry.dedupeKey)) firstIndex.set(entry.dedupeKey, index);
     });
     const unique = [...firstIndex.values()].map((index) => entries[index]);
-    const returned = await em.query<SyncEventRow[]>(
-      `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, actor, details,
-                                mismatch_type, repair_strategy, outbound_event_id, state)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                            $6::text[], $7::jsonb[], $8::text[], $9::text[], $10::uuid[],
-                            $12::text[])
-       ON CONFLICT (dedupe_key) DO UPDATE SET
-         event_type = EXCLUDED.event_type, source = EXCLUDED.source,
-         source_id = EXCLUDED.source_id, actor = EXCLUDED.actor, details = EXCLUDED.details,
-         mismatch_type = EXCLUDED.mismatch_type, repair_strategy = EXCLUDED.repair_strategy,
-         outbound_event_id = EXCLUDED.outbound_event_id, published_at = NULL, created_at = now(),
-         state = EXCLUDED.state, resolved = false, resolved_at = NULL, resolved_by = NULL,
-         resolution_note = NULL
-       WHERE sync_events.event_type = $11 AND EXCLUDED.event_type <> $11
-       RETURNING *`,
-      [
-        unique.map(() => randomUUID()),
-        unique.map((e) => e.eventType),
-        unique.map((e) => e.source),
-        unique.map((e) => e.sourceId),
-        unique.map((e) => e.dedupeKey),
-        unique.map((e) => e.actor ?? null),
-        unique.map((e) => JSON.stringify(e.details)),
-        unique.map((e) => e.mismatchType),
-        unique.map((e) => e.repairStrategy),
-        unique.map((e) => (e.publishes ? randomUUID() : null)),
-        // A value no event type has when nothing is replaceable.
-        options.replaceable ?? '',
-        unique.map((e) => initialStateOf(e.eventType)),
-      ],
-    );
-    const byKey = new Map(returned.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
-    const written = new Set(byKey.keys());
-    const storedKeys = unique.map((e) => e.dedupeKey).filter((key) => !byKey.has(key));
-    if (storedKeys.length > 0) {
-      const stored = await em.query<SyncEventRow[]>(
-        `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
-        [storedKeys],
+    const byKey = await this.findByDedupeKeys(unique.map((e) => e.dedupeKey));
+    const written = new Set<string>();
+    const replaceable = options.replaceable;
+    const toReplace = unique.filter((e) => {
+      const stored = byKey.get(e.dedupeKey);
+      return (
+        stored !== undefined && stored.eventType === replaceable && e.eventType !== replaceable
       );
-      for (const row of stored) byKey.set(row.dedupe_key, syncEventFromRow(row));
+    });
+    const toInsert = unique.filter((e) => !byKey.has(e.dedupeKey));
+    for (const row of await this.insertNew(toInsert)) {
+      byKey.set(row.dedupeKey, row);
+      written.add(row.dedupeKey);
+    }
+    if (replaceable !== undefined) {
+      for (const row of await this.replace(toReplace, byKey, replaceable)) {
+        byKey.set(row.dedupeKey, row);
+        written.add(row.dedupeKey);
+      }
+    }
+    // Keys another writer recorded (or replaced) between the look-up and the write.
+    const lost = unique
+      .map((e) => e.dedupeKey)
+      .filter(
+        (key) =>
+          !written.has(key) && (!byKey.has(key) || toReplace.some((e) => e.dedupeKey === key)),
+      );
+    if (lost.length > 0) {
+      for (const [key, row] of await this.findByDedupeKeys(lost)) byKey.set(key, row);
     }
     return entries.map((entry, index) => {
       const event = byKey.get(entry.dedupeKey);
@@ -252,6 +281,101 @@ export class SyncEventLog {
         created: written.has(entry.dedupeKey) && firstIndex.get(entry.dedupeKey) === index,
       };
     });
+  }
+
+  /** Inserts rows for keys that had none; returns those it wrote (not those a racer did). */
+  private async insertNew(entries: NewSyncEvent[]): Promise<SyncEvent[]> {
+    if (entries.length === 0) return [];
+    const rows = await this.em.query<SyncEventRow[]>(
+      `WITH inserted AS (
+         INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, actor, details,
+                                  mismatch_type, repair_strategy, outbound_event_id, state, tier,
+                                  created_day)
+         SELECT e.*, ${TODAY_UTC}
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                       $6::text[], $7::jsonb[], $8::text[], $9::text[], $10::uuid[],
+                       $11::text[], $12::text[]) AS e
+         ON CONFLICT DO NOTHING
+         RETURNING *),
+       counted AS (${addToCounts(`SELECT created_at, event_type, mismatch_type, 1 AS delta FROM inserted`, '$13')})
+       SELECT * FROM inserted`,
+      [
+        entries.map(() => randomUUID()),
+        entries.map((e) => e.eventType),
+        entries.map((e) => e.source),
+        entries.map((e) => e.sourceId),
+        entries.map((e) => e.dedupeKey),
+        entries.map((e) => e.actor ?? null),
+        entries.map((e) => JSON.stringify(e.details)),
+        entries.map((e) => e.mismatchType),
+        entries.map((e) => e.repairStrategy),
+        entries.map((e) => (e.publishes ? randomUUID() : null)),
+        entries.map((e) => initialStateOf(e.eventType)),
+        entries.map((e) => tierOf(initialStateOf(e.eventType))),
+        countShard(),
+      ],
+    );
+    return rows.map(syncEventFromRow);
+  }
+
+  /**
+   * Replaces stored rows of the `replaceable` type by these entries, keeping their ids; the
+   * row moves to today's partition of its new tier. Returns the rows it replaced (a row
+   * replaced meanwhile by another writer is left alone).
+   */
+  private async replace(
+    entries: NewSyncEvent[],
+    stored: Map<string, SyncEvent>,
+    replaceable: SyncEventType,
+  ): Promise<SyncEvent[]> {
+    if (entries.length === 0) return [];
+    const old = entries.map((e) => stored.get(e.dedupeKey)).filter((row) => row !== undefined);
+    const rows = await this.em.query<SyncEventRow[]>(
+      `WITH replaced AS (
+         UPDATE sync_events e SET
+           event_type = o.event_type, source = o.source, source_id = o.source_id,
+           actor = o.actor, details = o.details, mismatch_type = o.mismatch_type,
+           repair_strategy = o.repair_strategy, outbound_event_id = o.outbound_event_id,
+           published_at = NULL, created_at = now(), created_day = ${TODAY_UTC},
+           state = o.state, tier = o.tier, resolved = false, resolved_at = NULL,
+           resolved_by = NULL, resolution_note = NULL
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                       $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[])
+                AS o(dedupe_key, event_type, source, source_id, actor, details, mismatch_type,
+                     repair_strategy, outbound_event_id, state, tier)
+          WHERE e.dedupe_key = o.dedupe_key AND e.event_type = $12
+         RETURNING e.*),
+       gone AS (
+         SELECT g.* FROM unnest($13::uuid[], $14::timestamptz[], $15::text[], $16::text[])
+                       AS g(id, created_at, event_type, mismatch_type)
+          WHERE g.id IN (SELECT id FROM replaced)),
+       counted AS (${addToCounts(
+         `SELECT created_at, event_type, mismatch_type, 1 AS delta FROM replaced
+          UNION ALL SELECT created_at, event_type, mismatch_type, -1 FROM gone`,
+         '$17',
+       )})
+       SELECT * FROM replaced`,
+      [
+        entries.map((e) => e.dedupeKey),
+        entries.map((e) => e.eventType),
+        entries.map((e) => e.source),
+        entries.map((e) => e.sourceId),
+        entries.map((e) => e.actor ?? null),
+        entries.map((e) => JSON.stringify(e.details)),
+        entries.map((e) => e.mismatchType),
+        entries.map((e) => e.repairStrategy),
+        entries.map((e) => (e.publishes ? randomUUID() : null)),
+        entries.map((e) => initialStateOf(e.eventType)),
+        entries.map((e) => tierOf(initialStateOf(e.eventType))),
+        replaceable,
+        old.map((row) => row.id),
+        old.map((row) => row.createdAt),
+        old.map((row) => row.eventType),
+        old.map((row) => row.mismatchType),
+        countShard(),
+      ],
+    );
+    return rows.map(syncEventFromRow);
   }
 
   /** Marks the outbound events of these rows as sent. */
@@ -319,7 +443,7 @@ export class SyncEventLog {
     const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
       `UPDATE sync_events
           SET ${CLOSE_AS_RESOLVED}, resolved_by = $2
-        WHERE id = ANY($1::uuid[]) AND state = 'open'
+        WHERE ${FINDINGS} AND id = ANY($1::uuid[]) AND state = 'open'
         RETURNING id`,
       [ids, resolvedBy],
     );
@@ -338,7 +462,7 @@ export class SyncEventLog {
           SET next_recheck_at = now() + make_interval(secs => $2::double precision / 1000)
         WHERE id IN (
           SELECT id FROM sync_events
-           WHERE state = 'open'
+           WHERE ${FINDINGS} AND state = 'open'
              AND ((next_recheck_at IS NOT NULL AND next_recheck_at <= now())
                   OR ($3::double precision IS NOT NULL AND next_recheck_at IS NULL
                       AND recheck_count = 0
@@ -348,7 +472,7 @@ export class SyncEventLog {
            ORDER BY COALESCE(next_recheck_at, created_at), id
            LIMIT $1
            FOR UPDATE SKIP LOCKED)
-          AND state = 'open'
+          AND ${FINDINGS} AND state = 'open'
         RETURNING *`,
       [claim.limit, claim.leaseMs, claim.firstDelayMs],
     );
@@ -365,7 +489,7 @@ export class SyncEventLog {
               next_recheck_at = CASE WHEN o.next_ms IS NULL THEN NULL
                                      ELSE now() + make_interval(secs => o.next_ms / 1000) END
          FROM unnest($1::uuid[], $2::double precision[], $3::bool[]) AS o(id, next_ms, counted)
-        WHERE e.id = o.id AND e.state = 'open'`,
+        WHERE e.${FINDINGS} AND e.id = o.id AND e.state = 'open'`,
       [outcomes.map((o) => o.id), outcomes.map((o) => o.nextInMs), outcomes.map((o) => o.counted)],
     );
   }
@@ -382,7 +506,7 @@ export class SyncEventLog {
               resolution_note = o.reason, last_checked_at = now(),
               recheck_count = e.recheck_count + 1, next_recheck_at = NULL
          FROM unnest($1::uuid[], $2::text[]) AS o(id, reason)
-        WHERE e.id = o.id AND e.state = 'open'
+        WHERE e.${FINDINGS} AND e.id = o.id AND e.state = 'open'
         RETURNING e.*`,
       [healings.map((h) => h.id), healings.map((h) => h.reason), BRIDGE_HEALER],
     );
@@ -397,7 +521,7 @@ export class SyncEventLog {
   async makeRechecksDue(filter: { ids?: string[]; createdBefore?: Date }): Promise<number> {
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE sync_events SET next_recheck_at = now()
-        WHERE state = 'open'
+        WHERE ${FINDINGS} AND state = 'open'
           AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
           AND ($2::timestamptz IS NULL OR created_at < $2)`,
       [filter.ids ?? null, filter.createdBefore ?? null],
@@ -418,7 +542,8 @@ export class SyncEventLog {
       `SELECT DISTINCT e.mismatch_type, e.source, e.source_id
          FROM unnest($1::text[], $2::text[], $3::text[]) AS s(mismatch_type, source, source_id)
          JOIN sync_events e ON e.source = s.source AND e.source_id = s.source_id
-                           AND e.mismatch_type = s.mismatch_type AND e.state = 'open'`,
+                           AND e.mismatch_type = s.mismatch_type
+                           AND e.${FINDINGS} AND e.state = 'open'`,
       [
         subjects.map((s) => s.mismatchType),
         subjects.map((s) => s.source),
@@ -458,7 +583,8 @@ export class SyncEventLog {
     const inTransaction = this.em.queryRunner?.isTransactionActive ?? false;
     const rows = await this.em.query<SyncEventRow[]>(
       `SELECT * FROM sync_events
-        WHERE event_type = $1 AND state = 'open' AND details -> 'artifact_ids' ?| $2::text[]
+        WHERE ${FINDINGS} AND event_type = $1 AND state = 'open'
+          AND details -> 'artifact_ids' ?| $2::text[]
         ORDER BY id${inTransaction ? ' FOR UPDATE' : ''}`,
       [SyncEventTypes.StaleCache, artifactIds],
     );
@@ -485,7 +611,7 @@ export class SyncEventLog {
           : `, state = 'healed', resolved = true, resolved_at = now(), resolved_by = '${BRIDGE_HEALER}', resolution_note = $4`;
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE sync_events SET details = $3::jsonb${close}
-        WHERE id = $1 AND event_type = $2 AND state = 'open'`,
+        WHERE ${FINDINGS} AND id = $1 AND event_type = $2 AND state = 'open'`,
       [
         id,
         eventType,
@@ -496,13 +622,25 @@ export class SyncEventLog {
     return affected > 0;
   }
 
-  /** Rows per event type and mismatch type, open findings apart (for status lines). */
+  /**
+   * Rows recorded per event type and mismatch type (from the rollup: rows recorded since the
+   * log began, including those retention has since dropped), with the findings of each kind
+   * open now (for status lines and dashboards).
+   */
   async countByKind(): Promise<FindingCount[]> {
     const rows = await this.em.query<
       Array<{ event_type: unknown; mismatch_type: unknown; total: string; open: string }>
     >(
-      `SELECT event_type, mismatch_type, count(*) AS total, count(*) FILTER (WHERE state = 'open') AS open
-         FROM sync_events GROUP BY event_type, mismatch_type ORDER BY event_type, mismatch_type`,
+      `SELECT c.event_type, NULLIF(c.mismatch_type, '') AS mismatch_type, c.total,
+              COALESCE(o.open, 0) AS open
+         FROM (SELECT event_type, mismatch_type, sum(total) AS total FROM sync_event_counts
+                GROUP BY event_type, mismatch_type HAVING sum(total) > 0) c
+         LEFT JOIN (SELECT event_type, COALESCE(mismatch_type, '') AS mismatch_type,
+                           count(*) AS open
+                      FROM sync_events WHERE ${FINDINGS} AND state = 'open'
+                     GROUP BY 1, 2) o
+           ON o.event_type = c.event_type AND o.mismatch_type = c.mismatch_type
+        ORDER BY c.event_type, c.mismatch_type`,
     );
     return rows.map((row) => ({
       ...countKey.parse({ eventType: row.event_type, mismatchType: row.mismatch_type }),
@@ -520,10 +658,11 @@ export class SyncEventLog {
     const rows = await this.em.query<Array<SyncEventRow & { position_at: string }>>(
       `SELECT *, created_at::text AS position_at FROM sync_events
         WHERE ($1::text = 'all'
-               OR ($1::text = 'unresolved' AND state = 'open'
+               OR ($1::text = 'unresolved' AND ${FINDINGS} AND state = 'open'
                    AND ($12::bool OR snoozed_until IS NULL OR snoozed_until <= now()))
-               OR ($1::text = 'snoozed' AND state = 'open' AND snoozed_until > now())
-               OR ($1::text = 'resolved' AND state IN ('resolved', 'healed')))
+               OR ($1::text = 'snoozed' AND ${FINDINGS} AND state = 'open'
+                   AND snoozed_until > now())
+               OR ($1::text = 'resolved' AND ${FINDINGS} AND state IN ('resolved', 'healed')))
           AND ${filterConditions(2)}
           AND ($9::timestamptz IS NULL OR (created_at, id) < ($9::timestamptz, $10::uuid))
         ORDER BY created_at DESC, id DESC
@@ -555,7 +694,7 @@ export class SyncEventLog {
   ): Promise<{ total: number; items: SyncEvent[] }> {
     const rows = await this.em.query<Array<SyncEventRow & { total: string }>>(
       `SELECT *, count(*) OVER () AS total FROM sync_events
-        WHERE state = 'open' AND ${filterConditions(1)}
+        WHERE ${FINDINGS} AND state = 'open' AND ${filterConditions(1)}
         ORDER BY created_at, id
         LIMIT $8`,
       [...filterParams(filter), limit],
@@ -573,7 +712,7 @@ export class SyncEventLog {
   ): Promise<SyncEvent> {
     const [rows] = await this.em.query<[SyncEventRow[], number]>(
       `UPDATE sync_events SET snoozed_until = $2, snoozed_by = $3, snooze_reason = $4
-        WHERE id = $1 AND state = 'open'
+        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
         RETURNING *`,
       [id, snooze?.until ?? null, snooze?.by ?? null, snooze?.reason ?? null],
     );
@@ -603,7 +742,7 @@ export class SyncEventLog {
   async resolveByOperator(id: string, by: string, note: string | null): Promise<SyncEvent> {
     const [rows] = await this.em.query<[SyncEventRow[], number]>(
       `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
-        WHERE id = $1 AND state = 'open'
+        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
         RETURNING *`,
       [id, by, note],
     );
@@ -620,22 +759,26 @@ export class SyncEventLog {
     if (ids.length === 0) return [];
     const [rows] = await this.em.query<[SyncEventRow[], number]>(
       `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
-        WHERE id = ANY($1::uuid[]) AND state = 'open'
+        WHERE ${FINDINGS} AND id = ANY($1::uuid[]) AND state = 'open'
         RETURNING *`,
       [ids, by, note],
     );
     return rows.map(syncEventFromRow);
   }
 
-  /** Findings recorded per hour (UTC) and kind over `[since, until)`, oldest hour first. */
+  /**
+   * Rows recorded per hour (UTC) and kind over the hours that overlap `[since, until)`, oldest
+   * hour first, from the rollup (whole hours: the first hour counts from its start).
+   */
   async countsPerHour(since: Date, until: Date): Promise<HourlyFindingCount[]> {
     const rows = await this.em.query<
       Array<{ hour: Date; event_type: string; mismatch_type: string | null; total: string }>
     >(
-      `SELECT date_trunc('hour', created_at, 'UTC') AS hour, event_type, mismatch_type,
-              count(*) AS total
-         FROM sync_events WHERE created_at >= $1 AND created_at < $2
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      `SELECT hour, event_type, NULLIF(mismatch_type, '') AS mismatch_type, sum(total) AS total
+         FROM sync_event_counts
+        WHERE hour >= date_trunc('hour', $1::timestamptz, 'UTC') AND hour < $2
+        GROUP BY hour, event_type, mismatch_type HAVING sum(total) > 0
+        ORDER BY hour, event_type, mismatch_type`,
       [since, until],
     );
     return rows.map((row) => ({
@@ -652,7 +795,7 @@ export class SyncEventLog {
       Array<{ mismatch_type: string; source: string; open: string }>
     >(
       `SELECT mismatch_type, source, count(*) AS open FROM sync_events
-        WHERE mismatch_type IS NOT NULL AND state = 'open'
+        WHERE ${FINDINGS} AND mismatch_type IS NOT NULL AND state = 'open'
         GROUP BY mismatch_type, source ORDER BY count(*) DESC, mismatch_type, source`,
     );
     return rows.map((row) => ({

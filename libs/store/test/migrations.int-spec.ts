@@ -152,7 +152,8 @@ describe.each(engines)('store on %s', (_engine, provision) => {
   it('refuses a resolved row without a resolution time', async () => {
     await expect(
       dataSource.query(
-        `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, resolved, state) VALUES ($1, 'x', 'y', 'z', $2, true, 'resolved')`,
+        `INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, resolved, state, tier, created_day)
+         VALUES ($1, 'x', 'y', 'z', $2, true, 'resolved', 'finding', current_date)`,
         [randomUUID(), `bad:${randomUUID()}`],
       ),
     ).rejects.toThrow(/ck_sync_events_resolution/);

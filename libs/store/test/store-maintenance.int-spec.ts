@@ -21,6 +21,8 @@ import { freshDatabase } from '../../../test/stack-config';
 
 const POLICY: RetentionConfig = {
   processedEventsDays: 14,
+  recordsDays: 7,
+  closedFindingsDays: 90,
   requeuedDeadLettersDays: 30,
   pendingDeadLettersDays: 90,
   repairJobsDays: 90,
@@ -78,9 +80,10 @@ describe.each(engines)('store maintenance on %s', (engine, provision) => {
       [oldEvent, 20],
       [newEvent, 10],
     ] as const) {
+      // Older than any partition: these land in the default partition.
       await dataSource.query(
-        `INSERT INTO processed_inbound_events (consumer_group, event_id, topic, processed_at)
-         VALUES ('ingest', $1, 'cappella.run.completed', $2)`,
+        `INSERT INTO processed_inbound_events (consumer_group, event_id, topic, processed_at, processed_day)
+         VALUES ('ingest', $1, 'cappella.run.completed', $2, $2::timestamptz::date)`,
         [id, daysAgo(age)],
       );
     }
@@ -199,13 +202,16 @@ describe.each(engines)('store maintenance on %s', (engine, provision) => {
     const [oldAudit, newAudit] = [await audit(500), await audit(10)];
 
     const report = await new StoreMaintenance(dataSource, POLICY).runOnce();
-    expect(report).toEqual({
+    expect(report).toMatchObject({
       processedEvents: 1,
+      records: 0,
+      closedFindings: 0,
       deadLetters: 2,
       repairJobs: 1,
       scans: 2,
       audit: 1,
       checkLeases: 0,
+      partitionsDropped: [],
     });
 
     expect(await exists('processed_inbound_events', 'event_id', oldEvent)).toBe(false);
@@ -231,12 +237,17 @@ describe.each(engines)('store maintenance on %s', (engine, provision) => {
 
     // A second run finds nothing more to do.
     expect(await new StoreMaintenance(dataSource, POLICY).runOnce()).toEqual({
+      partitionsCreated: [],
+      partitionsDropped: [],
       processedEvents: 0,
+      records: 0,
+      closedFindings: 0,
       deadLetters: 0,
       repairJobs: 0,
       scans: 0,
       audit: 0,
       checkLeases: 0,
+      counts: 0,
     });
   });
 

@@ -3,10 +3,13 @@
  * that makes Kafka redelivery and replays harmless. Kept `RETENTION_PROCESSED_EVENTS_DAYS`, at
  * least as long as the inbound topics keep their events.
  */
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+/**
+ * Split by `processed_day` (see `store-partitions.ts`), which is therefore part of the key;
+ * `ProcessedInboundEvents` looks an id up across all days before claiming it.
+ */
 @Entity({ name: 'processed_inbound_events' })
-@Index('ix_processed_inbound_events_at', ['processedAt'])
 export class ProcessedInboundEventEntity {
   @PrimaryColumn({ name: 'consumer_group', type: 'text' })
   consumerGroup!: string;
@@ -19,4 +22,7 @@ export class ProcessedInboundEventEntity {
 
   @Column({ name: 'processed_at', type: 'timestamptz', default: () => 'now()' })
   processedAt!: Date;
+
+  @PrimaryColumn({ name: 'processed_day', type: 'date' })
+  processedDay!: string;
 }

@@ -1,36 +1,54 @@
 /**
- * One row of the sync event log (SPEC §6): a finding or a recorded component event.
+ * One row of the sync event log: a finding or a recorded component event.
  *
- * `dedupe_key` is the natural identity of a finding (e.g. `post_run:<run id>`); it is unique,
- * so recording the same finding twice (redelivery, a replay, two scans) keeps one row.
+ * `dedupe_key` is the natural identity of a finding (e.g. `post_run:<run id>`): recording the
+ * same finding twice (redelivery, a replay, two scans) keeps one row. The table is split by
+ * `tier` and `created_day` (see `store-partitions.ts`), and a split table's unique keys must
+ * hold its partition keys, so the database enforces the key per tier and day; `SyncEventLog`
+ * looks keys up across all partitions before writing, which keeps it unique overall.
  *
  * This class is the table's mapping (for migrations and the schema check); code reads and
- * writes rows through `SyncEventLog`, which types them by kind (`SyncEvent`).
+ * writes rows through `SyncEventLog`, which types them by kind (`SyncEvent`). The partitioning
+ * itself is the migration's: TypeORM has no word for it.
  */
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 import type { MismatchType, RepairStrategy } from '@bridge/contracts';
 import type { SyncEventKind, SyncEventState, SyncEventType } from '../sync-event-kinds';
 
 @Entity({ name: 'sync_events' })
-@Index('ix_sync_events_resolved_created', ['resolved', 'createdAt'])
-@Index('ix_sync_events_type_created', ['eventType', 'createdAt'])
-@Index('ix_sync_events_source', ['source', 'sourceId'])
+@Unique('uq_sync_events_dedupe_key', ['dedupeKey', 'tier', 'createdDay'])
+@Index('ix_sync_events_type_created', ['eventType', 'createdAt', 'id'])
+@Index('ix_sync_events_source', ['source', 'sourceId', 'createdAt'])
 @Index('ix_sync_events_created_id', ['createdAt', 'id'])
+@Index('ix_sync_events_mismatch_created', ['mismatchType', 'createdAt', 'id'], {
+  where: '"mismatch_type" IS NOT NULL',
+})
+// An expression index, which TypeORM cannot declare: the migration owns it.
+@Index('ix_sync_events_scan', { synchronize: false })
 @Index('ix_sync_events_unpublished', ['createdAt'], {
   where: '"outbound_event_id" IS NOT NULL AND "published_at" IS NULL',
 })
 @Index('ix_sync_events_mismatch_open', ['mismatchType'], { where: 'NOT "resolved"' })
-@Index('ix_sync_events_state_created', ['state', 'createdAt'])
+@Index('ix_sync_events_state_created', ['state', 'createdAt', 'id'])
 @Index('ix_sync_events_open_recheck', ['nextRecheckAt'], { where: `"state" = 'open'` })
 @Check('ck_sync_events_resolution', '"resolved" = ("resolved_at" IS NOT NULL)')
 @Check(
   'ck_sync_events_state',
   `"state" IN ('record', 'open', 'resolved', 'healed') AND "resolved" = ("state" IN ('resolved', 'healed'))`,
 )
+@Check('ck_sync_events_tier', `("tier" = 'record') = ("state" = 'record')`)
 export class SyncEventEntity {
   /** Generated in application code (PGlite has no uuid extension). */
   @PrimaryColumn('uuid')
   id!: string;
+
+  /** `record` or `finding`, following the state: the first partition key. */
+  @PrimaryColumn({ type: 'text' })
+  tier!: 'record' | 'finding';
+
+  /** The UTC day the row was recorded (`created_at`'s): the second partition key. */
+  @PrimaryColumn({ name: 'created_day', type: 'date' })
+  createdDay!: string;
 
   @Column({ name: 'event_type', type: 'text' })
   eventType!: SyncEventType;
@@ -94,7 +112,7 @@ export class SyncEventEntity {
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 
-  @Column({ name: 'dedupe_key', type: 'text', unique: true })
+  @Column({ name: 'dedupe_key', type: 'text' })
   dedupeKey!: string;
 
   @Column({ name: 'mismatch_type', type: 'text', nullable: true })

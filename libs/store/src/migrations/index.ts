@@ -13,6 +13,7 @@ import { FindingRechecks1764900000000 } from './1764900000000-finding-rechecks';
 import { RepairRetries1765000000000 } from './1765000000000-repair-retries';
 import { FindingSnoozes1765100000000 } from './1765100000000-finding-snoozes';
 import { StoreRetention1765200000000 } from './1765200000000-store-retention';
+import { TimePartitions1765300000000 } from './1765300000000-time-partitions';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   RepairRetries1765000000000,
   FindingSnoozes1765100000000,
   StoreRetention1765200000000,
+  TimePartitions1765300000000,
 ];

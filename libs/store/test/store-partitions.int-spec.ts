@@ -1,0 +1,272 @@
+/**
+ * The time-split tables on both engines the store supports (real PostgreSQL and embedded
+ * PGlite): uniqueness the pipeline relies on holds across partitions (one row per
+ * de-duplication key, one claim per inbound event id, whatever day the first was written),
+ * maintenance creates partitions ahead (moving stray rows out of the default partition) and
+ * drops whole partitions behind, and never one that holds an open finding, a finding under
+ * repair or an outbound event still owed.
+ *
+ * Each test gets a database of its own, since maintenance acts on every partition there is.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { RetentionConfig, StoreConfig } from '@bridge/config';
+import {
+  FINDING_PARTITIONS,
+  PROCESSED_EVENT_PARTITIONS,
+  ProcessedInboundEvents,
+  RECORD_PARTITIONS,
+  RepairJobStore,
+  StoreMaintenance,
+  StorePartitions,
+  SyncEventLog,
+  SyncEventTypes,
+  createDataSource,
+  migrateStore,
+  partitionFor,
+  sampleCheckFailedFinding,
+  sampleMismatchFinding,
+  sampleOkFinding,
+  type TimePartitionedTable,
+} from '@bridge/store';
+import { freshDatabase } from '../../../test/stack-config';
+
+const POLICY: RetentionConfig = {
+  processedEventsDays: 14,
+  recordsDays: 7,
+  closedFindingsDays: 90,
+  requeuedDeadLettersDays: 30,
+  pendingDeadLettersDays: 90,
+  repairJobsDays: 90,
+  scansDays: 30,
+  auditDays: 400,
+};
+
+const DAY_MS = 86_400_000;
+const daysFromNow = (days: number) => new Date(Date.now() + days * DAY_MS);
+
+const engines: Array<
+  [string, () => Promise<{ store: StoreConfig; cleanup: () => Promise<void> }>]
+> = [
+  [
+    'PostgreSQL',
+    async () => {
+      const db = await freshDatabase();
+      return { store: { kind: 'postgres', url: db.url }, cleanup: db.drop };
+    },
+  ],
+  [
+    'PGlite',
+    () => Promise.resolve({ store: { kind: 'pglite' }, cleanup: () => Promise.resolve() }),
+  ],
+];
+
+describe.each(engines)('time partitions on %s', (_engine, provision) => {
+  let dataSource: DataSource;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    const provisioned = await provision();
+    cleanup = provisioned.cleanup;
+    dataSource = createDataSource(provisioned.store);
+    await dataSource.initialize();
+    await migrateStore(dataSource);
+  });
+
+  afterEach(async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await cleanup();
+  });
+
+  /** Moves a row to the partition of a day `days` from today, creating it if need be. */
+  const moveToDay = async (
+    table: TimePartitionedTable,
+    column: string,
+    where: string,
+    params: unknown[],
+    days: number,
+  ) => {
+    const range = partitionFor(table, daysFromNow(days));
+    const partitions = new StorePartitions(dataSource.manager);
+    if (!(await partitions.existing(table)).includes(range.name)) {
+      await partitions.create(table, range);
+    }
+    await dataSource.query(
+      `UPDATE ${table.parent} SET ${column} = $${params.length + 1} WHERE ${where}`,
+      [...params, range.from],
+    );
+    return range.name;
+  };
+
+  const partitionOf = async (table: string, where: string, params: unknown[]) => {
+    const rows = await dataSource.query<Array<{ partition: string }>>(
+      `SELECT tableoid::regclass::text AS partition FROM ${table} WHERE ${where}`,
+      params,
+    );
+    return rows.map((row) => row.partition);
+  };
+
+  it('keeps one row per de-duplication key even when the first was recorded on another day', async () => {
+    const log = new SyncEventLog(dataSource);
+    const runId = `r-${randomUUID()}`;
+    const first = await log.record(sampleMismatchFinding(runId));
+    const oldPartition = await moveToDay(
+      FINDING_PARTITIONS,
+      'created_day',
+      'id = $1',
+      [first.event.id],
+      -40,
+    );
+
+    const again = await log.record(sampleMismatchFinding(runId));
+    expect(again).toMatchObject({ created: false, event: { id: first.event.id } });
+    expect(await partitionOf('sync_events', 'dedupe_key = $1', [first.event.dedupeKey])).toEqual([
+      oldPartition,
+    ]);
+  });
+
+  it('replaces a failed check recorded on an earlier day by its real outcome, in place of it', async () => {
+    const log = new SyncEventLog(dataSource);
+    const runId = `r-${randomUUID()}`;
+    const failed = await log.record(sampleCheckFailedFinding(runId));
+    await moveToDay(FINDING_PARTITIONS, 'created_day', 'id = $1', [failed.event.id], -40);
+
+    const [ok] = await log.recordMany([sampleOkFinding(runId)], {
+      replaceable: SyncEventTypes.CheckFailed,
+    });
+    expect(ok).toMatchObject({ created: true, event: { id: failed.event.id, state: 'record' } });
+    // The row moved to today's records partition: one row for the key, in the records' tier.
+    expect(await partitionOf('sync_events', 'dedupe_key = $1', [failed.event.dedupeKey])).toEqual([
+      partitionFor(RECORD_PARTITIONS, new Date()).name,
+    ]);
+    const counts = await log.countByKind();
+    expect(counts.find((c) => c.eventType === SyncEventTypes.CheckFailed)).toBeUndefined();
+    expect(counts.find((c) => c.eventType === SyncEventTypes.Ok)).toMatchObject({ total: 1 });
+  });
+
+  it('claims an inbound event once even when its first claim was on another day', async () => {
+    const processed = new ProcessedInboundEvents(dataSource);
+    const eventId = randomUUID();
+    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(true);
+    await moveToDay(PROCESSED_EVENT_PARTITIONS, 'processed_day', 'event_id = $1', [eventId], -3);
+    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(false);
+    expect(await processed.claim('checker', eventId, 'cappella.run.completed')).toBe(true);
+    const claimed = await processed.claimMany('ingest', [
+      { eventId, topic: 'cappella.run.completed' },
+      { eventId: randomUUID(), topic: 'cappella.run.completed' },
+    ]);
+    expect(claimed.has(eventId)).toBe(false);
+    expect(claimed.size).toBe(1);
+  });
+
+  it('creates partitions ahead, moving rows written meanwhile to the default partition into theirs', async () => {
+    const eventId = randomUUID();
+    const inTenDays = daysFromNow(10);
+    await dataSource.query(
+      `INSERT INTO processed_inbound_events (consumer_group, event_id, topic, processed_at, processed_day)
+       VALUES ('ingest', $1, 'cappella.run.completed', $2, $3)`,
+      [eventId, inTenDays, partitionFor(PROCESSED_EVENT_PARTITIONS, inTenDays).from],
+    );
+    expect(await partitionOf('processed_inbound_events', 'event_id = $1', [eventId])).toEqual([
+      'processed_inbound_events_default',
+    ]);
+
+    const report = await new StoreMaintenance(dataSource, POLICY).runOnce(inTenDays);
+    const expected = partitionFor(PROCESSED_EVENT_PARTITIONS, inTenDays).name;
+    expect(report?.partitionsCreated).toContain(expected);
+    expect(report?.partitionsCreated).toContain(partitionFor(RECORD_PARTITIONS, inTenDays).name);
+    expect(await partitionOf('processed_inbound_events', 'event_id = $1', [eventId])).toEqual([
+      expected,
+    ]);
+  });
+
+  it('drops whole partitions past retention, and never one an open finding, a repair or the outbox needs', async () => {
+    const log = new SyncEventLog(dataSource);
+    const jobs = new RepairJobStore(dataSource);
+    const partitions = new StorePartitions(dataSource.manager);
+    const maintenance = new StoreMaintenance(dataSource, POLICY);
+
+    const ok = (await log.record(sampleOkFinding(`r-${randomUUID()}`))).event;
+    const owed = (await log.record(sampleOkFinding(`r-${randomUUID()}`, { publishes: true })))
+      .event;
+    const open = (await log.record(sampleMismatchFinding(`r-${randomUUID()}`))).event;
+    const closed = (await log.record(sampleMismatchFinding(`r-${randomUUID()}`))).event;
+    await log.resolveMany([closed.id], 'tester');
+    const repaired = (
+      await log.record(
+        sampleMismatchFinding(`r-${randomUUID()}`, { repairStrategy: 'resubmit_run' }),
+      )
+    ).event;
+    await jobs.createAnother([
+      {
+        syncEventId: repaired.id,
+        mismatchType: 'missing_entity',
+        strategy: 'resubmit_run',
+        priority: 0,
+        subjectKeys: [],
+        findingCreatedAt: repaired.createdAt,
+      },
+    ]);
+    await log.resolveMany([repaired.id], 'tester');
+    const eventId = randomUUID();
+    await new ProcessedInboundEvents(dataSource).claim('ingest', eventId, 'x');
+
+    const today = partitionFor(RECORD_PARTITIONS, new Date()).name;
+    const thisMonth = partitionFor(FINDING_PARTITIONS, new Date()).name;
+    const processedToday = partitionFor(PROCESSED_EVENT_PARTITIONS, new Date()).name;
+
+    // A year on: every partition of today is past retention. The records' partition holds an
+    // event the outbox still owes, the findings' an open finding and one under repair.
+    const later = daysFromNow(365);
+    const first = await maintenance.runOnce(later);
+    expect(first?.partitionsDropped).toContain(processedToday);
+    expect(first?.partitionsDropped).not.toContain(today);
+    expect(first?.partitionsDropped).not.toContain(thisMonth);
+    expect(first?.closedFindings).toBe(1);
+    expect(await log.findById(closed.id)).toBeNull();
+    expect(await log.findById(open.id)).not.toBeNull();
+    expect(await log.findById(repaired.id)).not.toBeNull();
+    expect(await log.findById(ok.id)).not.toBeNull();
+
+    // Once the outbox has sent its event, the records' day goes whole.
+    await log.markPublished([owed.id]);
+    const second = await maintenance.runOnce(later);
+    expect(second?.partitionsDropped).toEqual([today]);
+    expect(await log.findById(ok.id)).toBeNull();
+    expect(await partitions.existing(RECORD_PARTITIONS)).not.toContain(today);
+
+    // Once the open finding is closed and the repair has finished, the month goes whole.
+    await log.resolveMany([open.id], 'tester');
+    await dataSource.query(`UPDATE repair_jobs SET state = 'DONE', finished_at = now()`);
+    const third = await maintenance.runOnce(later);
+    expect(third?.partitionsDropped).toEqual([thisMonth]);
+    expect(await log.findById(open.id)).toBeNull();
+
+    // What was counted stays counted: the rollup is history, not the rows.
+    const counts = await log.countByKind();
+    expect(counts.find((c) => c.eventType === SyncEventTypes.Ok)).toMatchObject({
+      total: 2,
+      open: 0,
+    });
+    expect(counts.find((c) => c.eventType === SyncEventTypes.Mismatch)).toMatchObject({
+      total: 3,
+      open: 0,
+    });
+    // And recording goes on into the partitions kept ahead.
+    expect((await log.record(sampleOkFinding(`r-${randomUUID()}`))).created).toBe(true);
+  });
+
+  it('records into the default partition when no partition exists yet, and never fails an insert', async () => {
+    const partitions = new StorePartitions(dataSource.manager);
+    const today = partitionFor(RECORD_PARTITIONS, new Date()).name;
+    await partitions.drop(today);
+    const log = new SyncEventLog(dataSource);
+    const recorded = await log.record(sampleOkFinding(`r-${randomUUID()}`));
+    expect(await partitionOf('sync_events', 'id = $1', [recorded.event.id])).toEqual([
+      'sync_events_record_default',
+    ]);
+    // Maintenance creates today's partition again and moves the row into it.
+    await new StoreMaintenance(dataSource, POLICY).runOnce();
+    expect(await partitionOf('sync_events', 'id = $1', [recorded.event.id])).toEqual([today]);
+  });
+});
