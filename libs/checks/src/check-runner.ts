@@ -127,7 +127,8 @@ export class CheckRunner {
       summary.failed = failed.length;
       const recorded = await this.deps.log.recordMany(
         finals.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
-        { replaceable: SyncEventTypes.CheckFailed },
+        // The keys were looked up above, and this checker holds their leases since.
+        { replaceable: SyncEventTypes.CheckFailed, existing },
       );
       await this.publishOwed(recorded.map((r) => r.event));
       summary.findings = recorded.filter((r) => r.created).length;

@@ -16,9 +16,9 @@ export class FindingPublisher {
 
   /**
    * Publishes what the rows owe (rows already published or announcing nothing are skipped);
-   * resolves once the transport acknowledged every event, with the ids of the rows sent.
+   * resolves once the transport acknowledged every event, with the rows sent.
    */
-  async publishOwed(rows: SyncEvent[]): Promise<string[]> {
+  async publishOwed(rows: SyncEvent[]): Promise<SyncEvent[]> {
     const owed = rows
       .filter((row) => row.outboundEventId && !row.publishedAt)
       .map((row) => ({ row, outbound: outboundEventFor(row) }))
@@ -45,6 +45,6 @@ export class FindingPublisher {
         mismatch_type: row.mismatchType ?? 'none',
       });
     }
-    return owed.map(({ row }) => row.id);
+    return owed.map(({ row }) => row);
   }
 }

@@ -142,6 +142,23 @@ export const BridgeMetrics = {
     labelNames: ['outcome'] as const,
     registers: [metricsRegistry],
   }),
+  storeRowsPruned: new Counter({
+    name: 'bridge_store_rows_pruned_total',
+    help: 'Rows store maintenance deleted one by one past their retention, by kind (whole partitions dropped are counted in bridge_store_partitions_total).',
+    labelNames: ['kind'] as const,
+    registers: [metricsRegistry],
+  }),
+  storePartitions: new Counter({
+    name: 'bridge_store_partitions_total',
+    help: 'Time partitions store maintenance created ahead or dropped behind, by action.',
+    labelNames: ['action'] as const,
+    registers: [metricsRegistry],
+  }),
+  storeMaintenanceLastRun: new Gauge({
+    name: 'bridge_store_maintenance_last_success_timestamp_seconds',
+    help: 'When this process last completed a store maintenance run (0 until it has; one process runs it at a time, so watch the most recent across processes).',
+    registers: [metricsRegistry],
+  }),
   approvalsExpired: new Counter({
     name: 'bridge_repair_approvals_expired_total',
     help: 'Repairs whose approval wait ran out (EXPIRED).',

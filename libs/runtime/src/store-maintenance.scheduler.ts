@@ -5,6 +5,7 @@
  * work each time; the others find it taken and wait for their next turn. A failed run (the
  * database down) is logged and tried again at the next turn.
  */
+import { BridgeMetrics } from '@bridge/metrics';
 import {
   Inject,
   Injectable,
@@ -65,10 +66,19 @@ export class StoreMaintenanceScheduler implements OnApplicationBootstrap, OnModu
 
   private log(report: MaintenanceReport | null): void {
     if (!report) return;
-    const deleted = Object.entries(report).filter(([, count]) => count > 0);
-    if (deleted.length === 0) return;
-    this.logger.log(
-      `deleted what retention let go: ${deleted.map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
-    );
+    BridgeMetrics.storeMaintenanceLastRun.set(Date.now() / 1000);
+    const { partitionsCreated, partitionsDropped, ...rows } = report;
+    BridgeMetrics.storePartitions.inc({ action: 'created' }, partitionsCreated.length);
+    BridgeMetrics.storePartitions.inc({ action: 'dropped' }, partitionsDropped.length);
+    const deleted = Object.entries(rows).filter(([, count]) => count > 0);
+    for (const [kind, count] of deleted) BridgeMetrics.storeRowsPruned.inc({ kind }, count);
+    const said = [
+      ...(partitionsCreated.length > 0 ? [`created ${partitionsCreated.join(', ')}`] : []),
+      ...(partitionsDropped.length > 0 ? [`dropped ${partitionsDropped.join(', ')}`] : []),
+      ...(deleted.length > 0
+        ? [`deleted ${deleted.map(([kind, count]) => `${kind} ${count}`).join(', ')}`]
+        : []),
+    ];
+    if (said.length > 0) this.logger.log(`store maintenance: ${said.join('; ')}`);
   }
 }

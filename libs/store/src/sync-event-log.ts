@@ -93,7 +93,7 @@ function filterConditions(first: number): string {
           AND (${$(3)}::text IS NULL OR source_id = ${$(3)})
           AND (${$(4)}::timestamptz IS NULL OR created_at >= ${$(4)})
           AND (${$(5)}::timestamptz IS NULL OR created_at < ${$(5)})
-          AND (${$(6)}::text IS NULL OR details ->> 'scan_id' = ${$(6)})`;
+          AND (${$(6)}::text IS NULL OR (details ? 'scan_id' AND details ->> 'scan_id' = ${$(6)}))`;
 }
 
 /** The parameters of `filterConditions`. */
@@ -228,6 +228,10 @@ export class SyncEventLog {
    * resolution of the old one does not carry over), recorded today; the result then says
    * `created`.
    *
+   * `existing` is what the caller found looking these keys up itself (`findByDedupeKeys`,
+   * under whatever serialises its writers of a key, as the checker does under its check lease):
+   * the look-up is then not done twice.
+   *
    * Each write adds to the hourly rollup (`sync_event_counts`) in the same statement.
    *
    * Plain SQL over `unnest` rather than the query builder: this is the checker's hot path (one
@@ -235,7 +239,7 @@ export class SyncEventLog {
    */
   async recordMany(
     entries: NewSyncEvent[],
-    options: { replaceable?: SyncEventType } = {},
+    options: { replaceable?: SyncEventType; existing?: ReadonlyMap<string, SyncEvent> } = {},
   ): Promise<RecordedSyncEvent[]> {
     if (entries.length === 0) return [];
     const firstIndex = new Map<string, number>();
@@ -243,7 +247,14 @@ export class SyncEventLog {
       if (!firstIndex.has(entry.dedupeKey)) firstIndex.set(entry.dedupeKey, index);
     });
     const unique = [...firstIndex.values()].map((index) => entries[index]);
-    const byKey = await this.findByDedupeKeys(unique.map((e) => e.dedupeKey));
+    const byKey = new Map(
+      options.existing
+        ? unique.flatMap((e) => {
+            const row = options.existing?.get(e.dedupeKey);
+            return row ? [[e.dedupeKey, row] as const] : [];
+          })
+        : await this.findByDedupeKeys(unique.map((e) => e.dedupeKey)),
+    );
     const written = new Set<string>();
     const replaceable = options.replaceable;
     const toReplace = unique.filter((e) => {
@@ -378,12 +389,17 @@ export class SyncEventLog {
     return rows.map(syncEventFromRow);
   }
 
-  /** Marks the outbound events of these rows as sent. */
-  async markPublished(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /**
+   * Marks the outbound events of these rows as sent. The rows' days narrow the update to their
+   * partitions (an id alone would be looked for in every partition).
+   */
+  async markPublished(rows: ReadonlyArray<Pick<SyncEvent, 'id' | 'createdAt'>>): Promise<void> {
+    if (rows.length === 0) return;
+    const days = [...new Set(rows.map((row) => row.createdAt.toISOString().slice(0, 10)))];
     await this.em.query(
-      `UPDATE sync_events SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL`,
-      [ids],
+      `UPDATE sync_events SET published_at = now()
+        WHERE created_day = ANY($2::date[]) AND id = ANY($1::uuid[]) AND published_at IS NULL`,
+      [rows.map((row) => row.id), days],
     );
   }
 
@@ -413,7 +429,7 @@ export class SyncEventLog {
       if (rows.length === 0) return 0;
       const owed = rows.map(syncEventFromRow);
       await send(owed);
-      await new SyncEventLog(manager).markPublished(owed.map((row) => row.id));
+      await new SyncEventLog(manager).markPublished(owed);
       return owed.length;
     });
   }

@@ -226,7 +226,7 @@ describe.each(engines)('store on %s', (_engine, provision) => {
     expect(event.outboundEventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(event.publishedAt).toBeNull();
     expect(event.details).toEqual(quoted.details);
-    await log.markPublished([event.id]);
+    await log.markPublished([event]);
     const [again] = await log.recordMany([
       sampleOkFinding('r-outbox', { dedupeKey: event.dedupeKey }),
     ]);

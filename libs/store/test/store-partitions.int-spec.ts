@@ -29,6 +29,7 @@ import {
   sampleOkFinding,
   type TimePartitionedTable,
 } from '@bridge/store';
+import { TimePartitions1765300000000 } from '../src/migrations/1765300000000-time-partitions';
 import { freshDatabase } from '../../../test/stack-config';
 
 const POLICY: RetentionConfig = {
@@ -229,7 +230,7 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     expect(await log.findById(ok.id)).not.toBeNull();
 
     // Once the outbox has sent its event, the records' day goes whole.
-    await log.markPublished([owed.id]);
+    await log.markPublished([owed]);
     const second = await maintenance.runOnce(later);
     expect(second?.partitionsDropped).toEqual([today]);
     expect(await log.findById(ok.id)).toBeNull();
@@ -268,5 +269,49 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     // Maintenance creates today's partition again and moves the row into it.
     await new StoreMaintenance(dataSource, POLICY).runOnce();
     expect(await partitionOf('sync_events', 'id = $1', [recorded.event.id])).toEqual([today]);
+  });
+
+  it('moves the rows of a store written before partitioning into partitions, and back on down', async () => {
+    const log = new SyncEventLog(dataSource);
+    const open = (await log.record(sampleMismatchFinding(`r-${randomUUID()}`))).event;
+    const ok = (await log.record(sampleOkFinding(`r-${randomUUID()}`))).event;
+    const eventId = randomUUID();
+    const processed = new ProcessedInboundEvents(dataSource);
+    await processed.claim('ingest', eventId, 'cappella.run.completed');
+    // PGlite has one connection: while the runner holds it, ask through the runner.
+    const runner = dataSource.createQueryRunner();
+    const kindOf = async (table: string) =>
+      (
+        (await runner.query(`SELECT relkind FROM pg_class WHERE relname = $1`, [table])) as Array<{
+          relkind: string;
+        }>
+      )[0]?.relkind;
+
+    const migration = new TimePartitions1765300000000();
+    try {
+      await migration.down(runner);
+      expect(await kindOf('sync_events')).toBe('r');
+      expect(await kindOf('processed_inbound_events')).toBe('r');
+      await migration.up(runner);
+      expect(await kindOf('sync_events')).toBe('p');
+    } finally {
+      await runner.release();
+    }
+
+    expect(await partitionOf('sync_events', 'id = $1', [open.id])).toEqual([
+      partitionFor(FINDING_PARTITIONS, open.createdAt).name,
+    ]);
+    expect(await partitionOf('sync_events', 'id = $1', [ok.id])).toEqual([
+      partitionFor(RECORD_PARTITIONS, ok.createdAt).name,
+    ]);
+    expect(await log.findById(open.id)).toMatchObject({ state: 'open', dedupeKey: open.dedupeKey });
+    // The rollup is filled from the rows there were.
+    const counts = await log.countByKind();
+    expect(counts.find((c) => c.eventType === SyncEventTypes.Mismatch)).toMatchObject({
+      total: 1,
+      open: 1,
+    });
+    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(false);
+    expect((await log.record(sampleMismatchFinding(open.sourceId))).created).toBe(false);
   });
 });

@@ -18,7 +18,7 @@ import type { SyncEventKind, SyncEventState, SyncEventType } from '../sync-event
 @Entity({ name: 'sync_events' })
 @Unique('uq_sync_events_dedupe_key', ['dedupeKey', 'tier', 'createdDay'])
 @Index('ix_sync_events_type_created', ['eventType', 'createdAt', 'id'])
-@Index('ix_sync_events_source', ['source', 'sourceId', 'createdAt'])
+@Index('ix_sync_events_source', ['sourceId', 'createdAt'])
 @Index('ix_sync_events_created_id', ['createdAt', 'id'])
 @Index('ix_sync_events_mismatch_created', ['mismatchType', 'createdAt', 'id'], {
   where: '"mismatch_type" IS NOT NULL',

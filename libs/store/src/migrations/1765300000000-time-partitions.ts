@@ -230,7 +230,7 @@ const SYNC_EVENT_INDEXES = [
   `CREATE INDEX "ix_sync_events_created_id" ON "sync_events" ("created_at", "id")`,
   `CREATE INDEX "ix_sync_events_state_created" ON "sync_events" ("state", "created_at", "id")`,
   `CREATE INDEX "ix_sync_events_type_created" ON "sync_events" ("event_type", "created_at", "id")`,
-  `CREATE INDEX "ix_sync_events_source" ON "sync_events" ("source", "source_id", "created_at")`,
+  `CREATE INDEX "ix_sync_events_source" ON "sync_events" ("source_id", "created_at")`,
   `CREATE INDEX "ix_sync_events_mismatch_created" ON "sync_events" ("mismatch_type", "created_at", "id") WHERE "mismatch_type" IS NOT NULL`,
   `CREATE INDEX "ix_sync_events_scan" ON "sync_events" (("details" ->> 'scan_id')) WHERE "details" ? 'scan_id'`,
   `CREATE INDEX "ix_sync_events_unpublished" ON "sync_events" ("created_at") WHERE "outbound_event_id" IS NOT NULL AND "published_at" IS NULL`,
