@@ -194,6 +194,9 @@ export function renderStore(s: StoreBenchResult): string {
       )
       .join('\n');
   const change = s.writesPerSecondLarge / s.writesPerSecondEmpty - 1;
+  const lookupShare =
+    (s.keyLookupMsLarge - s.keyLookupMsEmpty) /
+    Math.max(1e-9, (500 * 1000) / s.writesPerSecondLarge - (500 * 1000) / s.writesPerSecondEmpty);
   return `${STORE_SECTION_START}
 ## The store at ${n(s.rows)} rows (\`BENCH_ONLY=store\`)
 
@@ -216,6 +219,7 @@ ${rows(s.dashboards, 200)}
 | drop one day's records partition (${n(s.droppedPartitionRows)} rows) | ${n(s.dropPartitionMs)} ms | — |
 | ingest and check writes (claim ids, record outcomes; batches of 500), empty store | ${n(s.writesPerSecondEmpty)} rows/s | — |
 | the same on the ${n(s.rows)}-row store | ${n(s.writesPerSecondLarge)} rows/s (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%) | within 5% |
+| of which: looking 500 new keys up in every partition (p50), empty / ${n(s.rows)} rows (${s.partitions} partitions holding rows) | ${s.keyLookupMsEmpty} ms / ${s.keyLookupMsLarge} ms (${(lookupShare * 100).toFixed(0)}% of the difference per batch) | — |
 | table size per million rows (heap and TOAST) | ${mib(s.tableBytesPerMillion)} | — |
 | index size per million rows (all ten indexes) | ${mib(s.indexBytesPerMillion)} | — |
 ${STORE_SECTION_END}`;

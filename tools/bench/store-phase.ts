@@ -60,6 +60,11 @@ export interface StoreBenchResult {
   /** Rows per second claimed and recorded in batches of 500, on this store and on an empty one. */
   writesPerSecondLarge: number;
   writesPerSecondEmpty: number;
+  /** Looking 500 new de-duplication keys up across every partition (p50), on each store. */
+  keyLookupMsLarge: number;
+  keyLookupMsEmpty: number;
+  /** Partitions of the sync event log holding rows, in the large store. */
+  partitions: number;
   tableBytesPerMillion: number;
   indexBytesPerMillion: number;
 }
@@ -223,6 +228,16 @@ async function seedRepairs(dataSource: DataSource): Promise<string> {
   return open.items[0].id;
 }
 
+/** The p50 of looking 500 keys nobody recorded up, as the checker does for each batch. */
+async function keyLookupMs(dataSource: DataSource): Promise<number> {
+  const log = new SyncEventLog(dataSource);
+  const timing = await time('key look-up', async () => {
+    const keys = Array.from({ length: WRITE_BATCH }, () => `post_run:bench-lookup-${randomUUID()}`);
+    return (await log.findByDedupeKeys(keys)).size;
+  });
+  return timing.p50Ms;
+}
+
 /**
  * Rows per second through the store writes of the ingest and check path, batch after batch, as
  * the services make them: ingest claims the events' ids; the checker looks its check keys up,
@@ -238,7 +253,7 @@ async function writeRate(dataSource: DataSource): Promise<number> {
     const ids = Array.from({ length: WRITE_BATCH }, () => randomUUID());
     await processed.claimMany(
       'bench-ingest',
-      ids.map((eventId) => ({ eventId, topic: 'cappella.run.completed' })),
+      ids.map((eventId) => ({ eventId, topic: 'cappella.run.completed', occurredAt: Date.now() })),
     );
     const entries = ids.map((id) => sampleOkFinding(`bench-write-${id}`, { publishes: true }));
     const existing = await log.findByDedupeKeys(entries.map((e) => e.dedupeKey));
@@ -270,14 +285,10 @@ export async function storePhase(stack: Record<string, string>): Promise<StoreBe
   const rows = Number(process.env.BENCH_STORE_ROWS ?? 20_000_000);
   const stamp = Date.now().toString(36);
   // The empty store has the same partitions: the comparison is of the rows underneath.
-  const writesPerSecondEmpty = await withStore(
-    stack,
-    `bridge_bench_store_empty_${stamp}`,
-    async (ds) => {
-      await createMonthOfPartitions(ds, new Date());
-      return writeRate(ds);
-    },
-  );
+  const empty = await withStore(stack, `bridge_bench_store_empty_${stamp}`, async (ds) => {
+    await createMonthOfPartitions(ds, new Date());
+    return { rate: await writeRate(ds), lookup: await keyLookupMs(ds) };
+  });
   return withStore(stack, `bridge_bench_store_${stamp}`, async (dataSource) => {
     const now = new Date();
     const seedStarted = performance.now();
@@ -372,6 +383,11 @@ export async function storePhase(stack: Record<string, string>): Promise<StoreBe
     const millions = rows / 1_000_000;
 
     const writesPerSecondLarge = await writeRate(dataSource);
+    const keyLookupMsLarge = await keyLookupMs(dataSource);
+    const [{ partitions }] = await dataSource.query<Array<{ partitions: string }>>(
+      `SELECT count(*) AS partitions FROM pg_class
+        WHERE relkind = 'r' AND relname LIKE 'sync_events_%' AND reltuples > 0`,
+    );
 
     const oldest = partitionFor(RECORD_PARTITIONS, new Date(now.getTime() - (DAYS - 1) * DAY_MS));
     const [{ count }] = await dataSource.query<Array<{ count: string }>>(
@@ -391,7 +407,10 @@ export async function storePhase(stack: Record<string, string>): Promise<StoreBe
       dropPartitionMs,
       droppedPartitionRows: Number(count),
       writesPerSecondLarge,
-      writesPerSecondEmpty,
+      writesPerSecondEmpty: empty.rate,
+      keyLookupMsLarge,
+      keyLookupMsEmpty: empty.lookup,
+      partitions: Number(partitions),
       tableBytesPerMillion: Math.round(Number(sizes.table_bytes) / millions),
       indexBytesPerMillion: Math.round(Number(sizes.index_bytes) / millions),
     };

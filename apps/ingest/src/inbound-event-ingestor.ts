@@ -56,7 +56,11 @@ export class InboundEventIngestor {
     await this.transactions.run(async ({ log, processed, repairs }) => {
       const fresh = await processed.claimMany(
         this.group,
-        unique.map((e) => ({ eventId: e.event.event_id, topic: e.topic })),
+        unique.map((e) => ({
+          eventId: e.event.event_id,
+          topic: e.topic,
+          occurredAt: e.event.occurred_at,
+        })),
       );
       const accepted = unique.filter((e) => fresh.has(e.event.event_id));
       if (accepted.length === 0) return;

@@ -2,7 +2,11 @@ export { ProcessedInboundEventEntity } from './entities/processed-inbound-event.
 export { SyncEventEntity } from './entities/sync-event.entity';
 export { SyncEventCountEntity } from './entities/sync-event-count.entity';
 export { STORE_ENTITIES, createDataSource, dataSourceOptions, migrateStore } from './data-source';
-export { ProcessedInboundEvents } from './processed-inbound-events';
+export {
+  ProcessedInboundEvents,
+  claimDayOf,
+  type InboundEventClaim,
+} from './processed-inbound-events';
 export { StoreHealth, StoreModule } from './store.module';
 export { StoreTransactions, type StoreTransaction } from './store-transactions';
 export {

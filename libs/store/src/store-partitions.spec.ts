@@ -1,3 +1,4 @@
+import { claimDayOf } from './processed-inbound-events';
 import {
   FINDING_PARTITIONS,
   RECORD_PARTITIONS,
@@ -78,5 +79,15 @@ describe('store partitions', () => {
         at('2026-11-30T23:00:00Z'),
       ),
     ).toHaveLength(0);
+  });
+});
+
+describe('claimDayOf', () => {
+  it('files an event under the UTC day it occurred, and an impossible time under one fixed day', () => {
+    expect(claimDayOf(Date.UTC(2026, 11, 6, 23, 59, 59))).toBe('2026-12-06');
+    expect(claimDayOf(Date.UTC(2026, 11, 7))).toBe('2026-12-07');
+    for (const impossible of [Number.NaN, -1, 8.64e15, Number.POSITIVE_INFINITY]) {
+      expect(claimDayOf(impossible)).toBe('1970-01-01');
+    }
   });
 });

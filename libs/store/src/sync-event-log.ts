@@ -275,12 +275,10 @@ export class SyncEventLog {
       }
     }
     // Keys another writer recorded (or replaced) between the look-up and the write.
+    const meantToReplace = new Set(toReplace.map((e) => e.dedupeKey));
     const lost = unique
       .map((e) => e.dedupeKey)
-      .filter(
-        (key) =>
-          !written.has(key) && (!byKey.has(key) || toReplace.some((e) => e.dedupeKey === key)),
-      );
+      .filter((key) => !written.has(key) && (!byKey.has(key) || meantToReplace.has(key)));
     if (lost.length > 0) {
       for (const [key, row] of await this.findByDedupeKeys(lost)) byKey.set(key, row);
     }

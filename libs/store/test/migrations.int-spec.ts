@@ -25,6 +25,12 @@ import { MIGRATIONS } from '../src/migrations';
 import { FindingStates1764800000000 } from '../src/migrations/1764800000000-finding-states';
 import { freshDatabase } from '../../../test/stack-config';
 
+const claimOf = (eventId: string) => ({
+  eventId,
+  topic: 'cappella.run.completed',
+  occurredAt: Date.now(),
+});
+
 const engines: Array<
   [string, () => Promise<{ store: StoreConfig; cleanup: () => Promise<void> }>]
 > = [
@@ -328,9 +334,9 @@ describe.each(engines)('store on %s', (_engine, provision) => {
   it('claims an inbound event once per consumer group', async () => {
     const processed = new ProcessedInboundEvents(dataSource);
     const eventId = randomUUID();
-    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(true);
-    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(false);
-    expect(await processed.claim('audit', eventId, 'cappella.run.completed')).toBe(true);
+    expect(await processed.claim('ingest', claimOf(eventId))).toBe(true);
+    expect(await processed.claim('ingest', claimOf(eventId))).toBe(false);
+    expect(await processed.claim('audit', claimOf(eventId))).toBe(true);
   });
 
   it('appends audit entries, settles a pending one once, and pages them newest first', async () => {

@@ -145,19 +145,42 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     expect(counts.find((c) => c.eventType === SyncEventTypes.Ok)).toMatchObject({ total: 1 });
   });
 
-  it('claims an inbound event once even when its first claim was on another day', async () => {
+  it('claims an inbound event once: a redelivery meets its first claim in the partition of the day it occurred', async () => {
     const processed = new ProcessedInboundEvents(dataSource);
-    const eventId = randomUUID();
-    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(true);
-    await moveToDay(PROCESSED_EVENT_PARTITIONS, 'processed_day', 'event_id = $1', [eventId], -3);
-    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(false);
-    expect(await processed.claim('checker', eventId, 'cappella.run.completed')).toBe(true);
-    const claimed = await processed.claimMany('ingest', [
-      { eventId, topic: 'cappella.run.completed' },
-      { eventId: randomUUID(), topic: 'cappella.run.completed' },
+    const partitions = new StorePartitions(dataSource.manager);
+    const threeDaysAgo = partitionFor(PROCESSED_EVENT_PARTITIONS, daysFromNow(-3));
+    await partitions.create(PROCESSED_EVENT_PARTITIONS, threeDaysAgo);
+    const late = {
+      eventId: randomUUID(),
+      topic: 'cappella.run.completed',
+      occurredAt: daysFromNow(-3).getTime(),
+    };
+    const ancient = {
+      eventId: randomUUID(),
+      topic: 'cappella.run.completed',
+      occurredAt: Date.UTC(2001, 0, 1),
+    };
+    const undated = { eventId: randomUUID(), topic: 'cappella.run.completed', occurredAt: 8.64e15 };
+
+    for (const event of [late, ancient, undated]) {
+      expect(await processed.claim('ingest', event)).toBe(true);
+    }
+    expect(await partitionOf('processed_inbound_events', 'event_id = $1', [late.eventId])).toEqual([
+      threeDaysAgo.name,
     ]);
-    expect(claimed.has(eventId)).toBe(false);
-    expect(claimed.size).toBe(1);
+    expect(
+      await partitionOf('processed_inbound_events', 'event_id = $1', [ancient.eventId]),
+    ).toEqual(['processed_inbound_events_default']);
+    // Redelivered (the same event, so the same occurred_at), in a batch with a new one.
+    const fresh = {
+      eventId: randomUUID(),
+      topic: 'cappella.run.completed',
+      occurredAt: Date.now(),
+    };
+    const claimed = await processed.claimMany('ingest', [late, ancient, undated, fresh]);
+    expect([...claimed]).toEqual([fresh.eventId]);
+    // Another consumer group claims for itself.
+    expect(await processed.claim('checker', late)).toBe(true);
   });
 
   it('creates partitions ahead, moving rows written meanwhile to the default partition into theirs', async () => {
@@ -210,7 +233,11 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     ]);
     await log.resolveMany([repaired.id], 'tester');
     const eventId = randomUUID();
-    await new ProcessedInboundEvents(dataSource).claim('ingest', eventId, 'x');
+    await new ProcessedInboundEvents(dataSource).claim('ingest', {
+      eventId,
+      topic: 'x',
+      occurredAt: Date.now(),
+    });
 
     const today = partitionFor(RECORD_PARTITIONS, new Date()).name;
     const thisMonth = partitionFor(FINDING_PARTITIONS, new Date()).name;
@@ -275,9 +302,13 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     const log = new SyncEventLog(dataSource);
     const open = (await log.record(sampleMismatchFinding(`r-${randomUUID()}`))).event;
     const ok = (await log.record(sampleOkFinding(`r-${randomUUID()}`))).event;
-    const eventId = randomUUID();
+    const claim = {
+      eventId: randomUUID(),
+      topic: 'cappella.run.completed',
+      occurredAt: Date.now(),
+    };
     const processed = new ProcessedInboundEvents(dataSource);
-    await processed.claim('ingest', eventId, 'cappella.run.completed');
+    await processed.claim('ingest', claim);
     // PGlite has one connection: while the runner holds it, ask through the runner.
     const runner = dataSource.createQueryRunner();
     const kindOf = async (table: string) =>
@@ -311,7 +342,7 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
       total: 1,
       open: 1,
     });
-    expect(await processed.claim('ingest', eventId, 'cappella.run.completed')).toBe(false);
+    expect(await processed.claim('ingest', claim)).toBe(false);
     expect((await log.record(sampleMismatchFinding(open.sourceId))).created).toBe(false);
   });
 });

@@ -6,8 +6,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * Split by `processed_day` (see `store-partitions.ts`), which is therefore part of the key;
- * `ProcessedInboundEvents` looks an id up across all days before claiming it.
+ * Split by `processed_day`, the day the event occurred (see `store-partitions.ts`), which is
+ * therefore part of the key: a redelivered event has the same day, so it meets its first claim.
  */
 @Entity({ name: 'processed_inbound_events' })
 export class ProcessedInboundEventEntity {

@@ -11,8 +11,9 @@
  *   looks a key up across every partition before it writes, which is what keeps one row per
  *   key across days (see its `recordMany`). The foreign keys from `repair_jobs` and
  *   `scan_findings` go: a partitioned table's `id` alone cannot be referenced.
- * - `processed_inbound_events` is split by `processed_day`, with the same lookup across
- *   partitions in `ProcessedInboundEvents.claimMany`.
+ * - `processed_inbound_events` is split by `processed_day`, the day the event occurred (see
+ *   `ProcessedInboundEvents`); ids claimed before this step are filed under the day they were
+ *   handled, which is the day they occurred for all but events handled late.
  * - `sync_event_counts` holds rows recorded per hour and kind, written with each insert.
  *
  * Existing rows are copied over; rows older than the first partitions land in the default
