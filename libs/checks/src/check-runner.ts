@@ -34,7 +34,7 @@ import {
   type CheckDecision,
   type CheckObservation,
 } from './check-decision';
-import { checkWorkOf, partitionKeyOf, type CheckWork } from './check-work';
+import { checkWorkOf, partitionKeyOf, recordLookupSince, type CheckWork } from './check-work';
 import type { ComponentReader } from './component-reader';
 import { FindingPublisher } from './finding-publisher';
 import { findingFor, isFinal, type FinalDecision } from './finding';
@@ -83,7 +83,10 @@ export class CheckRunner {
     // An item of a check type this build does not know throws here, before any side effect:
     // the loop then handles the batch item by item and dead-letters that one.
     const works = latestPerCheck(items.map(checkWorkOf));
-    const existing = await this.deps.log.findByDedupeKeys(works.map((w) => w.check_key));
+    const existing = await this.deps.log.findByDedupeKeys(
+      works.map((w) => w.check_key),
+      { recordsSince: recordLookupSince(works) },
+    );
     // A finding exists: the check is done, and only an outbound event still owed goes out.
     // A `check_failed` row is not an answer: a requeued or redelivered item runs again.
     const done = new Map(

@@ -47,6 +47,24 @@ export function isCheckTrigger(received: { topic: Topic }): received is CheckTri
   );
 }
 
+/** A day: how far a check's row may precede its work item, for clocks and delays. */
+const RECORD_LOOKUP_MARGIN_MS = 86_400_000;
+
+/**
+ * From when a batch's existing records need looking up (`SyncEventLog.findByDedupeKeys`): a
+ * check's row is recorded after its work item was made, and a work item keeps its
+ * `occurred_at` (Bridge's clock) however often it is delivered or replayed, so rows older than
+ * the batch's oldest item, less a margin, cannot be this work's. Bounding the look-up keeps its
+ * cost from growing with the days of records kept. A different work item for the same key (a
+ * trigger event sent again, days later, under a new id) may then record a second ok record;
+ * findings are always looked up in full.
+ */
+export function recordLookupSince(works: readonly CheckWork[]): Date | undefined {
+  if (works.length === 0) return undefined;
+  const oldest = Math.min(...works.map((work) => work.occurred_at));
+  return Number.isFinite(oldest) ? new Date(oldest - RECORD_LOOKUP_MARGIN_MS) : undefined;
+}
+
 /** The natural identity of a check: one finding per key, whatever the number of deliveries. */
 export function checkKeyOf(checkType: CheckType, sourceId: string): string {
   return `${checkType}:${sourceId}`;

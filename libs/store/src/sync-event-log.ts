@@ -575,12 +575,23 @@ export class SyncEventLog {
     );
   }
 
-  /** Existing rows for these de-duplication keys, by key. */
-  async findByDedupeKeys(keys: string[]): Promise<Map<string, SyncEvent>> {
+  /**
+   * Existing rows for these de-duplication keys, by key, looked for in every partition; with
+   * `recordsSince`, records only in the partitions of that day on (findings still in every
+   * partition), which keeps the look-up from growing with the days of records kept.
+   */
+  async findByDedupeKeys(
+    keys: string[],
+    options: { recordsSince?: Date } = {},
+  ): Promise<Map<string, SyncEvent>> {
     if (keys.length === 0) return new Map();
+    const since = options.recordsSince?.toISOString().slice(0, 10) ?? null;
     const rows = await this.em.query<SyncEventRow[]>(
-      `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`,
-      [keys],
+      since === null
+        ? `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`
+        : `SELECT * FROM sync_events
+            WHERE dedupe_key = ANY($1::text[]) AND (${FINDINGS} OR created_day >= $2::date)`,
+      since === null ? [keys] : [keys, since],
     );
     return new Map(rows.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
   }

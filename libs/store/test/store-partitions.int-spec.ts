@@ -126,6 +126,28 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     ]);
   });
 
+  it('looks records up from a given day on, and findings in every partition, skipping the older days', async () => {
+    const log = new SyncEventLog(dataSource);
+    const oldOk = (await log.record(sampleOkFinding(`r-${randomUUID()}`))).event;
+    const oldFinding = (await log.record(sampleMismatchFinding(`r-${randomUUID()}`))).event;
+    const oldDay = await moveToDay(RECORD_PARTITIONS, 'created_day', 'id = $1', [oldOk.id], -10);
+    await moveToDay(FINDING_PARTITIONS, 'created_day', 'id = $1', [oldFinding.id], -40);
+    const keys = [oldOk.dedupeKey, oldFinding.dedupeKey];
+
+    expect([...(await log.findByDedupeKeys(keys)).keys()].sort()).toEqual([...keys].sort());
+    const bounded = await log.findByDedupeKeys(keys, { recordsSince: daysFromNow(-2) });
+    expect([...bounded.keys()]).toEqual([oldFinding.dedupeKey]);
+    // The older days' partitions are not even read: PostgreSQL leaves them out of the plan.
+    const plan = await dataSource.query<Array<Record<string, string>>>(
+      `EXPLAIN SELECT * FROM sync_events
+        WHERE dedupe_key = ANY($1::text[]) AND (tier = 'finding' OR created_day >= $2::date)`,
+      [keys, partitionFor(RECORD_PARTITIONS, daysFromNow(-2)).from],
+    );
+    const text = plan.map((row) => Object.values(row).join(' ')).join('\n');
+    expect(text).not.toContain(oldDay);
+    expect(text).toContain(partitionFor(RECORD_PARTITIONS, new Date()).name);
+  });
+
   it('replaces a failed check recorded on an earlier day by its real outcome, in place of it', async () => {
     const log = new SyncEventLog(dataSource);
     const runId = `r-${randomUUID()}`;
