@@ -37,8 +37,10 @@ describe('open findings looked at again, on the real stack', () => {
   const row = (id: string): Promise<SyncEvent> => pipeline.row(id);
 
   it('heals a missing entity that reaches Hippo after the grace delay, and announces it once', async () => {
-    // Hippo writes the outputs 3.5 s after the run: past the 1.5 s grace, so a mismatch first.
-    const run = await pipeline.sim.completeRun({ outputs: 3, lagMs: 3_500 });
+    // Hippo writes the outputs 4.5 s after the run: past the 1.5 s grace, so a mismatch first.
+    // Detected between 1.5 s and 3.5 s after the run (a loaded machine is slow), its first
+    // re-check (1 s later) comes before the outputs and its last (3.5 s later) after them.
+    const run = await pipeline.sim.completeRun({ outputs: 3, lagMs: 4_500 });
     const finding = await pipeline.finding(run.runId, ['bridge.sync.mismatch', 'bridge.sync.ok']);
     expectKind(finding, 'bridge.sync.mismatch');
     expect(finding.state).toBe('open');
