@@ -103,6 +103,12 @@ export class CheckRunner {
     try {
       const busy = open.filter((work) => !held.has(work.check_key));
       const mine = open.filter((work) => held.has(work.check_key));
+      // Looked up again now that this checker holds the keys: another may have recorded one
+      // between the first look-up and the lease. What is stored now is what recording builds on.
+      const stored = await this.deps.log.findByDedupeKeys(
+        mine.map((work) => work.check_key),
+        { recordsSince: recordLookupSince(mine) },
+      );
       const observing = performance.now();
       const observations = await this.observe(mine);
       // The batch's checks share their component calls: each waited the batch's time.
@@ -130,8 +136,7 @@ export class CheckRunner {
       summary.failed = failed.length;
       const recorded = await this.deps.log.recordMany(
         finals.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
-        // The keys were looked up above, and this checker holds their leases since.
-        { replaceable: SyncEventTypes.CheckFailed, existing },
+        { replaceable: SyncEventTypes.CheckFailed, existing: stored },
       );
       await this.publishOwed(recorded.map((r) => r.event));
       summary.findings = recorded.filter((r) => r.created).length;
@@ -158,7 +163,9 @@ export class CheckRunner {
    * Renews the batch's leases every third of the lease time while the batch runs, so that a
    * batch slowed down by a component (a long lookup, retries) keeps its checks instead of
    * letting another checker take them half-way. A lease lost anyway (this process stalled past
-   * it) only means another checker may run the same check: recording is idempotent.
+   * it) only means another checker may run the same check: recording keeps one row per key
+   * when both write on the same day (the loser reads the winner's row), and a row left from
+   * another day is found by the look-up made once the lease is held.
    */
   private keepLeases(keys: string[]): { stop: () => Promise<void> } {
     if (keys.length === 0) return { stop: () => Promise.resolve() };

@@ -67,7 +67,10 @@ export class StoreMaintenanceScheduler implements OnApplicationBootstrap, OnModu
   private log(report: MaintenanceReport | null): void {
     if (!report) return;
     BridgeMetrics.storeMaintenanceLastRun.set(Date.now() / 1000);
-    const { partitionsCreated, partitionsDropped, ...rows } = report;
+    const { partitionsCreated, partitionsDropped, partitionsDeferred, ...rows } = report;
+    for (const { name, reason } of partitionsDeferred) {
+      this.logger.warn(`store maintenance put ${name} off to its next run: ${reason}`);
+    }
     BridgeMetrics.storePartitions.inc({ action: 'created' }, partitionsCreated.length);
     BridgeMetrics.storePartitions.inc({ action: 'dropped' }, partitionsDropped.length);
     const deleted = Object.entries(rows).filter(([, count]) => count > 0);

@@ -119,6 +119,7 @@ export {
   RECORD_PARTITIONS,
   StorePartitions,
   partitionFor,
+  type DeferredPartition,
   type PartitionRange,
   type TimePartitionedTable,
 } from './store-partitions';

@@ -17,6 +17,7 @@
  * backlog never holds locks on a busy table for long.
  */
 import type { DataSource, QueryRunner } from 'typeorm';
+import { errorMessage } from '@bridge/errors';
 import { ACTIVE_REPAIR_STATES } from './repair-job-kinds';
 import {
   FINDING_PARTITIONS,
@@ -25,6 +26,7 @@ import {
   StorePartitions,
   TIME_PARTITIONED_TABLES,
   defaultPartitionOf,
+  type DeferredPartition,
   partitionsBefore,
 } from './store-partitions';
 import { retentionCutoffs, type RetentionCutoffs, type RetentionPolicy } from './store-retention';
@@ -39,6 +41,8 @@ const BATCH = 5_000;
 export interface MaintenanceReport {
   partitionsCreated: string[];
   partitionsDropped: string[];
+  /** Partition changes whose lock was not to be had: tried again at the next run. */
+  partitionsDeferred: DeferredPartition[];
   processedEvents: number;
   records: number;
   closedFindings: number;
@@ -105,11 +109,14 @@ export class StoreMaintenance {
     };
     const partitions = new StorePartitions(runner.manager);
     const partitionsCreated: string[] = [];
+    const partitionsDeferred: DeferredPartition[] = [];
     for (const table of TIME_PARTITIONED_TABLES) {
-      partitionsCreated.push(...(await partitions.createAhead(table, now)));
+      const { created, deferred } = await partitions.createAhead(table, now);
+      partitionsCreated.push(...created);
+      partitionsDeferred.push(...deferred);
     }
     const { partitionsDropped, processedEvents, records, closedFindings } =
-      await this.expirePartitions(runner, partitions, cut, inBatches);
+      await this.expirePartitions(runner, partitions, cut, inBatches, partitionsDeferred);
     const deadLetters = await inBatches(
       'dead_letters',
       `(requeued_at IS NOT NULL AND requeued_at < $1)
@@ -134,6 +141,7 @@ export class StoreMaintenance {
     return {
       partitionsCreated,
       partitionsDropped,
+      partitionsDeferred,
       processedEvents,
       records,
       closedFindings,
@@ -156,6 +164,7 @@ export class StoreMaintenance {
     partitions: StorePartitions,
     cut: RetentionCutoffs,
     inBatches: InBatches,
+    deferred: DeferredPartition[],
   ): Promise<{
     partitionsDropped: string[];
     processedEvents: number;
@@ -163,6 +172,15 @@ export class StoreMaintenance {
     closedFindings: number;
   }> {
     const dropped: string[] = [];
+    // A drop whose lock is not to be had waits for the next run; the rest of the run goes on.
+    const drop = async (name: string) => {
+      try {
+        await partitions.drop(name);
+        dropped.push(name);
+      } catch (error) {
+        deferred.push({ name, reason: errorMessage(error) });
+      }
+    };
     const query = <T>(sql: string, params: unknown[] = []) => runner.manager.query<T>(sql, params);
 
     for (const range of partitionsBefore(
@@ -170,8 +188,7 @@ export class StoreMaintenance {
       await partitions.existing(PROCESSED_EVENT_PARTITIONS),
       cut.processedEventsDays,
     )) {
-      await partitions.drop(range.name);
-      dropped.push(range.name);
+      await drop(range.name);
     }
     const processedEvents = await inBatches(
       defaultPartitionOf(PROCESSED_EVENT_PARTITIONS),
@@ -188,8 +205,7 @@ export class StoreMaintenance {
         `SELECT EXISTS (SELECT 1 FROM "${range.name}" WHERE ${OWED}) AS held`,
       );
       if (held) continue;
-      await partitions.drop(range.name);
-      dropped.push(range.name);
+      await drop(range.name);
     }
     const records = await inBatches(
       defaultPartitionOf(RECORD_PARTITIONS),
@@ -215,8 +231,7 @@ export class StoreMaintenance {
         ]);
         continue;
       }
-      await partitions.drop(range.name);
-      dropped.push(range.name);
+      await drop(range.name);
     }
     closedFindings += await inBatches(defaultPartitionOf(FINDING_PARTITIONS), expiredFinding, [
       cut.closedFindingsDays,

@@ -19,6 +19,7 @@
  * below is the I/O.
  */
 import type { EntityManager } from 'typeorm';
+import { errorMessage } from '@bridge/errors';
 
 export type PartitionUnit = 'day' | 'month';
 
@@ -59,6 +60,12 @@ export const TIME_PARTITIONED_TABLES = [
   FINDING_PARTITIONS,
   PROCESSED_EVENT_PARTITIONS,
 ] as const;
+
+/** A partition change put off to the next run, and why. */
+export interface DeferredPartition {
+  name: string;
+  reason: string;
+}
 
 /** One range partition: `[from, to)` as ISO dates. */
 export interface PartitionRange {
@@ -134,8 +141,11 @@ export function defaultPartitionOf(table: TimePartitionedTable): string {
   return `${table.parent}_default`;
 }
 
-/** How long DDL on a split table may wait for its lock before giving up until the next run. */
-const DDL_LOCK_TIMEOUT = '5s';
+/**
+ * How long DDL on a split table may wait for its lock before giving up until the next run:
+ * short, because writers of the table queue behind a DDL statement waiting for its lock.
+ */
+const DDL_LOCK_TIMEOUT = '1s';
 
 /**
  * Partition DDL. Creating or dropping a partition locks its parent briefly; each change runs
@@ -158,16 +168,27 @@ export class StorePartitions {
     return rows.map((row) => row.name);
   }
 
-  /** Creates the partitions `partitionsToHave` names that are missing; returns their names. */
-  async createAhead(table: TimePartitionedTable, now: Date): Promise<string[]> {
+  /**
+   * Creates the partitions `partitionsToHave` names that are missing; returns their names, and
+   * those it could not create this time (their lock was not to be had), with why.
+   */
+  async createAhead(
+    table: TimePartitionedTable,
+    now: Date,
+  ): Promise<{ created: string[]; deferred: DeferredPartition[] }> {
     const have = new Set(await this.existing(table));
     const created: string[] = [];
+    const deferred: DeferredPartition[] = [];
     for (const range of partitionsToHave(table, now)) {
       if (have.has(range.name)) continue;
-      await this.create(table, range);
-      created.push(range.name);
+      try {
+        await this.create(table, range);
+        created.push(range.name);
+      } catch (error) {
+        deferred.push({ name: range.name, reason: errorMessage(error) });
+      }
     }
-    return created;
+    return { created, deferred };
   }
 
   /**
@@ -179,6 +200,8 @@ export class StorePartitions {
     const fallback = defaultPartitionOf(table);
     await this.em.transaction(async (tx) => {
       await tx.query(`SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`);
+      // No row may reach the default partition between the look at it and the new partition.
+      await tx.query(`LOCK TABLE "${fallback}" IN SHARE ROW EXCLUSIVE MODE`);
       const [{ stray }] = await tx.query<Array<{ stray: boolean }>>(
         `SELECT EXISTS (SELECT 1 FROM "${fallback}"
                          WHERE "${table.column}" >= $1 AND "${table.column}" < $2) AS stray`,

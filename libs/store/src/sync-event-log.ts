@@ -281,6 +281,24 @@ export class SyncEventLog {
       .filter((key) => !written.has(key) && (!byKey.has(key) || meantToReplace.has(key)));
     if (lost.length > 0) {
       for (const [key, row] of await this.findByDedupeKeys(lost)) byKey.set(key, row);
+      // A racer's row may itself be the replaceable kind: this outcome still replaces it.
+      const lostKeys = new Set(lost);
+      const late = unique.filter((e) => {
+        const stored = byKey.get(e.dedupeKey);
+        return (
+          lostKeys.has(e.dedupeKey) &&
+          !meantToReplace.has(e.dedupeKey) &&
+          stored !== undefined &&
+          stored.eventType === replaceable &&
+          e.eventType !== replaceable
+        );
+      });
+      if (replaceable !== undefined) {
+        for (const row of await this.replace(late, byKey, replaceable)) {
+          byKey.set(row.dedupeKey, row);
+          written.add(row.dedupeKey);
+        }
+      }
     }
     return entries.map((entry, index) => {
       const event = byKey.get(entry.dedupeKey);
@@ -328,17 +346,22 @@ export class SyncEventLog {
   }
 
   /**
-   * Replaces stored rows of the `replaceable` type by these entries, keeping their ids; the
-   * row moves to today's partition of its new tier. Returns the rows it replaced (a row
+   * Replaces stored rows of the `replaceable` type by these entries, keeping their ids (the
+   * stored row is matched by its id); the row moves to today's partition of its new tier. Returns the rows it replaced (a row
    * replaced meanwhile by another writer is left alone).
    */
   private async replace(
-    entries: NewSyncEvent[],
+    candidates: NewSyncEvent[],
     stored: Map<string, SyncEvent>,
     replaceable: SyncEventType,
   ): Promise<SyncEvent[]> {
-    if (entries.length === 0) return [];
-    const old = entries.map((e) => stored.get(e.dedupeKey)).filter((row) => row !== undefined);
+    const pairs = candidates.flatMap((entry) => {
+      const row = stored.get(entry.dedupeKey);
+      return row ? [{ entry, row }] : [];
+    });
+    if (pairs.length === 0) return [];
+    const old = pairs.map((pair) => pair.row);
+    const entries = pairs.map((pair) => pair.entry);
     const rows = await this.em.query<SyncEventRow[]>(
       `WITH replaced AS (
          UPDATE sync_events e SET
@@ -348,11 +371,11 @@ export class SyncEventLog {
            published_at = NULL, created_at = now(), created_day = ${TODAY_UTC},
            state = o.state, tier = o.tier, resolved = false, resolved_at = NULL,
            resolved_by = NULL, resolution_note = NULL
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
                        $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[])
-                AS o(dedupe_key, event_type, source, source_id, actor, details, mismatch_type,
+                AS o(id, event_type, source, source_id, actor, details, mismatch_type,
                      repair_strategy, outbound_event_id, state, tier)
-          WHERE e.dedupe_key = o.dedupe_key AND e.event_type = $12
+          WHERE e.id = o.id AND e.event_type = $12
          RETURNING e.*),
        gone AS (
          SELECT g.* FROM unnest($13::uuid[], $14::timestamptz[], $15::text[], $16::text[])
@@ -365,7 +388,7 @@ export class SyncEventLog {
        )})
        SELECT * FROM replaced`,
       [
-        entries.map((e) => e.dedupeKey),
+        old.map((row) => row.id),
         entries.map((e) => e.eventType),
         entries.map((e) => e.source),
         entries.map((e) => e.sourceId),

@@ -239,6 +239,7 @@ describe.each(engines)('store maintenance on %s', (engine, provision) => {
     expect(await new StoreMaintenance(dataSource, POLICY).runOnce()).toEqual({
       partitionsCreated: [],
       partitionsDropped: [],
+      partitionsDeferred: [],
       processedEvents: 0,
       records: 0,
       closedFindings: 0,

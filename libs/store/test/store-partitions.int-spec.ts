@@ -9,6 +9,7 @@
  * Each test gets a database of its own, since maintenance acts on every partition there is.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { RetentionConfig, StoreConfig } from '@bridge/config';
 import {
@@ -65,10 +66,12 @@ const engines: Array<
 describe.each(engines)('time partitions on %s', (_engine, provision) => {
   let dataSource: DataSource;
   let cleanup: () => Promise<void>;
+  let url: string | undefined;
 
   beforeEach(async () => {
     const provisioned = await provision();
     cleanup = provisioned.cleanup;
+    url = provisioned.store.kind === 'postgres' ? provisioned.store.url : undefined;
     dataSource = createDataSource(provisioned.store);
     await dataSource.initialize();
     await migrateStore(dataSource);
@@ -366,5 +369,34 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     });
     expect(await processed.claim('ingest', claim)).toBe(false);
     expect((await log.record(sampleMismatchFinding(open.sourceId))).created).toBe(false);
+  });
+
+  it('puts a partition it cannot lock off to the next run, and goes on with the rest of the run', async () => {
+    const partitions = new StorePartitions(dataSource.manager);
+    const old = partitionFor(RECORD_PARTITIONS, daysFromNow(-20));
+    await partitions.create(RECORD_PARTITIONS, old);
+    const maintenance = new StoreMaintenance(dataSource, POLICY);
+    if (!url) {
+      // PGlite is one process with one connection: nobody else can hold a lock on it.
+      expect((await maintenance.runOnce())?.partitionsDropped).toContain(old.name);
+      return;
+    }
+    const reader = new Client({ connectionString: url });
+    await reader.connect();
+    try {
+      // A long reader of the old day: dropping it must wait for its lock, and gives up.
+      await reader.query('BEGIN');
+      await reader.query(`LOCK TABLE "${old.name}" IN ACCESS SHARE MODE`);
+      const blocked = await maintenance.runOnce();
+      expect(blocked?.partitionsDeferred.map((d) => d.name)).toEqual([old.name]);
+      expect(blocked?.partitionsDeferred[0].reason).toMatch(/lock timeout/);
+      expect(blocked?.partitionsDropped).not.toContain(old.name);
+      await reader.query('ROLLBACK');
+      const next = await maintenance.runOnce();
+      expect(next?.partitionsDropped).toEqual([old.name]);
+      expect(next?.partitionsDeferred).toEqual([]);
+    } finally {
+      await reader.end();
+    }
   });
 });
