@@ -144,6 +144,26 @@ function countShard(): number {
 }
 
 /**
+ * The columns of new rows, one array per column, as the `unnest` of a multi-row write takes
+ * them; a row announcing itself gets its outbound event id now, so a re-publish reuses it.
+ */
+function newRowColumns(entries: readonly NewSyncEvent[]) {
+  return {
+    eventType: entries.map((e) => e.eventType),
+    source: entries.map((e) => e.source),
+    sourceId: entries.map((e) => e.sourceId),
+    dedupeKey: entries.map((e) => e.dedupeKey),
+    actor: entries.map((e) => e.actor ?? null),
+    details: entries.map((e) => JSON.stringify(e.details)),
+    mismatchType: entries.map((e) => e.mismatchType),
+    repairStrategy: entries.map((e) => e.repairStrategy),
+    outboundEventId: entries.map((e) => (e.publishes ? randomUUID() : null)),
+    state: entries.map((e) => initialStateOf(e.eventType)),
+    tier: entries.map((e) => tierOf(initialStateOf(e.eventType))),
+  };
+}
+
+/**
  * SQL adding rows to the hourly rollup: `rows` is a query with `created_at`, `event_type`,
  * `mismatch_type` and `delta` (1 for a row recorded, -1 for a row replaced away).
  */
@@ -313,6 +333,7 @@ export class SyncEventLog {
   /** Inserts rows for keys that had none; returns those it wrote (not those a racer did). */
   private async insertNew(entries: NewSyncEvent[]): Promise<SyncEvent[]> {
     if (entries.length === 0) return [];
+    const columns = newRowColumns(entries);
     const rows = await this.em.query<SyncEventRow[]>(
       `WITH inserted AS (
          INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, actor, details,
@@ -328,17 +349,17 @@ export class SyncEventLog {
        SELECT * FROM inserted`,
       [
         entries.map(() => randomUUID()),
-        entries.map((e) => e.eventType),
-        entries.map((e) => e.source),
-        entries.map((e) => e.sourceId),
-        entries.map((e) => e.dedupeKey),
-        entries.map((e) => e.actor ?? null),
-        entries.map((e) => JSON.stringify(e.details)),
-        entries.map((e) => e.mismatchType),
-        entries.map((e) => e.repairStrategy),
-        entries.map((e) => (e.publishes ? randomUUID() : null)),
-        entries.map((e) => initialStateOf(e.eventType)),
-        entries.map((e) => tierOf(initialStateOf(e.eventType))),
+        columns.eventType,
+        columns.source,
+        columns.sourceId,
+        columns.dedupeKey,
+        columns.actor,
+        columns.details,
+        columns.mismatchType,
+        columns.repairStrategy,
+        columns.outboundEventId,
+        columns.state,
+        columns.tier,
         countShard(),
       ],
     );
@@ -362,6 +383,7 @@ export class SyncEventLog {
     if (pairs.length === 0) return [];
     const old = pairs.map((pair) => pair.row);
     const entries = pairs.map((pair) => pair.entry);
+    const columns = newRowColumns(entries);
     const rows = await this.em.query<SyncEventRow[]>(
       `WITH replaced AS (
          UPDATE sync_events e SET
@@ -389,16 +411,16 @@ export class SyncEventLog {
        SELECT * FROM replaced`,
       [
         old.map((row) => row.id),
-        entries.map((e) => e.eventType),
-        entries.map((e) => e.source),
-        entries.map((e) => e.sourceId),
-        entries.map((e) => e.actor ?? null),
-        entries.map((e) => JSON.stringify(e.details)),
-        entries.map((e) => e.mismatchType),
-        entries.map((e) => e.repairStrategy),
-        entries.map((e) => (e.publishes ? randomUUID() : null)),
-        entries.map((e) => initialStateOf(e.eventType)),
-        entries.map((e) => tierOf(initialStateOf(e.eventType))),
+        columns.eventType,
+        columns.source,
+        columns.sourceId,
+        columns.actor,
+        columns.details,
+        columns.mismatchType,
+        columns.repairStrategy,
+        columns.outboundEventId,
+        columns.state,
+        columns.tier,
         replaceable,
         old.map((row) => row.id),
         old.map((row) => row.createdAt),

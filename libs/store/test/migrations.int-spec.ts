@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { StoreConfig } from '@bridge/config';
 import { InvalidRecordError } from '@bridge/errors';
 import {
   AuditLog,
@@ -23,7 +22,7 @@ import {
 } from '@bridge/store';
 import { MIGRATIONS } from '../src/migrations';
 import { FindingStates1764800000000 } from '../src/migrations/1764800000000-finding-states';
-import { freshDatabase } from '../../../test/stack-config';
+import { STORE_ENGINES } from './store-engines';
 
 const claimOf = (eventId: string) => ({
   eventId,
@@ -31,23 +30,7 @@ const claimOf = (eventId: string) => ({
   occurredAt: Date.now(),
 });
 
-const engines: Array<
-  [string, () => Promise<{ store: StoreConfig; cleanup: () => Promise<void> }>]
-> = [
-  [
-    'PostgreSQL',
-    async () => {
-      const db = await freshDatabase();
-      return { store: { kind: 'postgres', url: db.url }, cleanup: db.drop };
-    },
-  ],
-  [
-    'PGlite',
-    () => Promise.resolve({ store: { kind: 'pglite' }, cleanup: () => Promise.resolve() }),
-  ],
-];
-
-describe.each(engines)('store on %s', (_engine, provision) => {
+describe.each(STORE_ENGINES)('store on %s', (_engine, provision) => {
   let dataSource: DataSource;
   let cleanup: () => Promise<void>;
 

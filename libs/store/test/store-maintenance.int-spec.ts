@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { RetentionConfig, StoreConfig } from '@bridge/config';
 import {
   createDataSource,
   migrateStore,
@@ -17,36 +16,9 @@ import {
   StoreMaintenance,
   SyncEventLog,
 } from '@bridge/store';
-import { freshDatabase } from '../../../test/stack-config';
+import { STORE_ENGINES, TEST_RETENTION } from './store-engines';
 
-const POLICY: RetentionConfig = {
-  processedEventsDays: 14,
-  recordsDays: 7,
-  closedFindingsDays: 90,
-  requeuedDeadLettersDays: 30,
-  pendingDeadLettersDays: 90,
-  repairJobsDays: 90,
-  scansDays: 30,
-  auditDays: 400,
-};
-
-const engines: Array<
-  [string, () => Promise<{ store: StoreConfig; url?: string; cleanup: () => Promise<void> }>]
-> = [
-  [
-    'PostgreSQL',
-    async () => {
-      const db = await freshDatabase();
-      return { store: { kind: 'postgres', url: db.url }, url: db.url, cleanup: db.drop };
-    },
-  ],
-  [
-    'PGlite',
-    () => Promise.resolve({ store: { kind: 'pglite' }, cleanup: () => Promise.resolve() }),
-  ],
-];
-
-describe.each(engines)('store maintenance on %s', (engine, provision) => {
+describe.each(STORE_ENGINES)('store maintenance on %s', (engine, provision) => {
   let dataSource: DataSource;
   let url: string | undefined;
   let cleanup: () => Promise<void>;
@@ -201,7 +173,7 @@ describe.each(engines)('store maintenance on %s', (engine, provision) => {
     };
     const [oldAudit, newAudit] = [await audit(500), await audit(10)];
 
-    const report = await new StoreMaintenance(dataSource, POLICY).runOnce();
+    const report = await new StoreMaintenance(dataSource, TEST_RETENTION).runOnce();
     expect(report).toMatchObject({
       processedEvents: 1,
       records: 0,
@@ -236,7 +208,7 @@ describe.each(engines)('store maintenance on %s', (engine, provision) => {
     expect(await log.findById(closedDone.finding.id)).not.toBeNull();
 
     // A second run finds nothing more to do.
-    expect(await new StoreMaintenance(dataSource, POLICY).runOnce()).toEqual({
+    expect(await new StoreMaintenance(dataSource, TEST_RETENTION).runOnce()).toEqual({
       partitionsCreated: [],
       partitionsDropped: [],
       partitionsDeferred: [],
@@ -256,16 +228,16 @@ describe.each(engines)('store maintenance on %s', (engine, provision) => {
     if (!url) {
       // PGlite is one process with one connection: there is nobody else to exclude.
       expect(engine).toBe('PGlite');
-      expect(await new StoreMaintenance(dataSource, POLICY).runOnce()).not.toBeNull();
+      expect(await new StoreMaintenance(dataSource, TEST_RETENTION).runOnce()).not.toBeNull();
       return;
     }
     const other = new Client({ connectionString: url });
     await other.connect();
     try {
       await other.query(`SELECT pg_advisory_lock($1::bigint)`, [STORE_MAINTENANCE_LOCK]);
-      expect(await new StoreMaintenance(dataSource, POLICY).runOnce()).toBeNull();
+      expect(await new StoreMaintenance(dataSource, TEST_RETENTION).runOnce()).toBeNull();
       await other.query(`SELECT pg_advisory_unlock($1::bigint)`, [STORE_MAINTENANCE_LOCK]);
-      expect(await new StoreMaintenance(dataSource, POLICY).runOnce()).not.toBeNull();
+      expect(await new StoreMaintenance(dataSource, TEST_RETENTION).runOnce()).not.toBeNull();
     } finally {
       await other.end();
     }

@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { RetentionConfig, StoreConfig } from '@bridge/config';
 import {
   FINDING_PARTITIONS,
   PROCESSED_EVENT_PARTITIONS,
@@ -31,39 +30,12 @@ import {
   type TimePartitionedTable,
 } from '@bridge/store';
 import { TimePartitions1765300000000 } from '../src/migrations/1765300000000-time-partitions';
-import { freshDatabase } from '../../../test/stack-config';
-
-const POLICY: RetentionConfig = {
-  processedEventsDays: 14,
-  recordsDays: 7,
-  closedFindingsDays: 90,
-  requeuedDeadLettersDays: 30,
-  pendingDeadLettersDays: 90,
-  repairJobsDays: 90,
-  scansDays: 30,
-  auditDays: 400,
-};
+import { STORE_ENGINES, TEST_RETENTION } from './store-engines';
 
 const DAY_MS = 86_400_000;
 const daysFromNow = (days: number) => new Date(Date.now() + days * DAY_MS);
 
-const engines: Array<
-  [string, () => Promise<{ store: StoreConfig; cleanup: () => Promise<void> }>]
-> = [
-  [
-    'PostgreSQL',
-    async () => {
-      const db = await freshDatabase();
-      return { store: { kind: 'postgres', url: db.url }, cleanup: db.drop };
-    },
-  ],
-  [
-    'PGlite',
-    () => Promise.resolve({ store: { kind: 'pglite' }, cleanup: () => Promise.resolve() }),
-  ],
-];
-
-describe.each(engines)('time partitions on %s', (_engine, provision) => {
+describe.each(STORE_ENGINES)('time partitions on %s', (_engine, provision) => {
   let dataSource: DataSource;
   let cleanup: () => Promise<void>;
   let url: string | undefined;
@@ -71,7 +43,7 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
   beforeEach(async () => {
     const provisioned = await provision();
     cleanup = provisioned.cleanup;
-    url = provisioned.store.kind === 'postgres' ? provisioned.store.url : undefined;
+    url = provisioned.url;
     dataSource = createDataSource(provisioned.store);
     await dataSource.initialize();
     await migrateStore(dataSource);
@@ -220,7 +192,7 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
       'processed_inbound_events_default',
     ]);
 
-    const report = await new StoreMaintenance(dataSource, POLICY).runOnce(inTenDays);
+    const report = await new StoreMaintenance(dataSource, TEST_RETENTION).runOnce(inTenDays);
     const expected = partitionFor(PROCESSED_EVENT_PARTITIONS, inTenDays).name;
     expect(report?.partitionsCreated).toContain(expected);
     expect(report?.partitionsCreated).toContain(partitionFor(RECORD_PARTITIONS, inTenDays).name);
@@ -233,7 +205,7 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     const log = new SyncEventLog(dataSource);
     const jobs = new RepairJobStore(dataSource);
     const partitions = new StorePartitions(dataSource.manager);
-    const maintenance = new StoreMaintenance(dataSource, POLICY);
+    const maintenance = new StoreMaintenance(dataSource, TEST_RETENTION);
 
     const ok = (await log.record(sampleOkFinding(`r-${randomUUID()}`))).event;
     const owed = (await log.record(sampleOkFinding(`r-${randomUUID()}`, { publishes: true })))
@@ -319,7 +291,7 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
       'sync_events_record_default',
     ]);
     // Maintenance creates today's partition again and moves the row into it.
-    await new StoreMaintenance(dataSource, POLICY).runOnce();
+    await new StoreMaintenance(dataSource, TEST_RETENTION).runOnce();
     expect(await partitionOf('sync_events', 'id = $1', [recorded.event.id])).toEqual([today]);
   });
 
@@ -375,7 +347,7 @@ describe.each(engines)('time partitions on %s', (_engine, provision) => {
     const partitions = new StorePartitions(dataSource.manager);
     const old = partitionFor(RECORD_PARTITIONS, daysFromNow(-20));
     await partitions.create(RECORD_PARTITIONS, old);
-    const maintenance = new StoreMaintenance(dataSource, POLICY);
+    const maintenance = new StoreMaintenance(dataSource, TEST_RETENTION);
     if (!url) {
       // PGlite is one process with one connection: nobody else can hold a lock on it.
       expect((await maintenance.runOnce())?.partitionsDropped).toContain(old.name);
