@@ -200,6 +200,9 @@ describe('fault suite', () => {
           `broker-side lag ${JSON.stringify(Object.fromEntries([...lagging].slice(0, 6)))}${lagging.size > 6 ? ` and ${lagging.size - 6} more` : ''}`,
           `reported lag ${JSON.stringify(Object.fromEntries(reported))}`,
           `repairs not done ${JSON.stringify(await world.repairsNotDone())}`,
+          // A lost event is most often a dead letter: say which, since the test that checks
+          // for dead letters runs only after every fault.
+          `dead letters so far ${world.deadLetters.length}${world.deadLetters.length > 0 ? ` (${world.deadLetters.slice(-3).join('; ')})` : ''}`,
         ].join(', ');
         const quiet =
           backlog.findings === 0 && backlog.repairs === 0 && backlog.openRepairs === 0 && lag === 0;

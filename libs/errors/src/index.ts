@@ -142,21 +142,29 @@ export class ComponentCredentialsError extends PermanentError {
  * True when the error says a piece of infrastructure (the database, the broker, the network to
  * them) is down, rather than that this message or call is wrong: connection refused or reset,
  * PostgreSQL connection exceptions (SQLSTATE class 08), shutdown or start-up (57P01–57P03), a
- * database refusing connections, kafkajs connection errors. The consumer loop waits out such an
- * outage instead of dead-lettering one message after another, since every message would fail
- * the same way. Looks through `cause` and TypeORM's `driverError` chains.
+ * database refusing connections, kafkajs connection and request-timeout errors, and any answer
+ * a Kafka broker marks retriable (a leader or coordinator moving or loading, too few in-sync
+ * replicas: the state of a broker restarting). The consumer loop waits out such an outage
+ * instead of dead-lettering one message after another, since every message would fail the same
+ * way. Looks through `cause` (kafkajs's "retries exceeded" wraps the last error there) and
+ * TypeORM's `driverError` chains.
  */
 export function isInfrastructureOutage(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 6; depth += 1) {
     if (typeof current !== 'object') return false;
     if (current instanceof InfrastructureUnavailableError) return true;
-    const { code, name, message } = current as {
+    const { code, name, message, retriable, type } = current as {
       code?: unknown;
       name?: unknown;
       message?: unknown;
+      retriable?: unknown;
+      type?: unknown;
     };
     if (typeof code === 'string' && OUTAGE_CODES.test(code)) return true;
     if (typeof name === 'string' && OUTAGE_KAFKA_ERRORS.has(name)) return true;
+    if (name === 'KafkaJSProtocolError' && retriable === true && type !== 'CORRUPT_MESSAGE') {
+      return true;
+    }
     if (typeof message === 'string' && OUTAGE_MESSAGES.test(message)) return true;
     const next = current as { cause?: unknown; driverError?: unknown };
     current = next.driverError ?? next.cause;
@@ -166,7 +174,21 @@ export function isInfrastructureOutage(error: unknown): boolean {
 
 const OUTAGE_CODES =
   /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|08\w{3}|57P0[123])$/;
-const OUTAGE_KAFKA_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSBrokerNotFound']);
+/**
+ * kafkajs's errors for a broker out of reach. Named here rather than imported: this library
+ * stays free of transport packages.
+ */
+const OUTAGE_KAFKA_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSLockTimeout',
+]);
 const OUTAGE_MESSAGES =
   /Connection terminated|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error/i;
 

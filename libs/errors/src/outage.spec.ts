@@ -29,6 +29,35 @@ describe('isInfrastructureOutage', () => {
     ).toBe(true);
   });
 
+  it('counts what a restarting Kafka broker answers as an outage, also after kafkajs gave up retrying', () => {
+    const kafkaError = (name: string, extra: object = {}) =>
+      Object.assign(new Error(name), { name, retriable: true, ...extra });
+    const notLeader = kafkaError('KafkaJSProtocolError', { type: 'NOT_LEADER_OR_FOLLOWER' });
+    expect(isInfrastructureOutage(notLeader)).toBe(true);
+    expect(isInfrastructureOutage(kafkaError('KafkaJSConnectionClosedError'))).toBe(true);
+    expect(isInfrastructureOutage(kafkaError('KafkaJSRequestTimeoutError'))).toBe(true);
+    const exhausted = Object.assign(new Error('retries exceeded', { cause: notLeader }), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      retriable: false,
+    });
+    expect(isInfrastructureOutage(exhausted)).toBe(true);
+  });
+
+  it('does not hold a message for a Kafka answer that no retry changes', () => {
+    const tooLarge = Object.assign(new Error('message too large'), {
+      name: 'KafkaJSProtocolError',
+      type: 'MESSAGE_TOO_LARGE',
+      retriable: false,
+    });
+    expect(isInfrastructureOutage(tooLarge)).toBe(false);
+    const corrupt = Object.assign(new Error('corrupt'), {
+      name: 'KafkaJSProtocolError',
+      type: 'CORRUPT_MESSAGE',
+      retriable: true,
+    });
+    expect(isInfrastructureOutage(corrupt)).toBe(false);
+  });
+
   it('counts a dependency said to be unavailable (the schema registry timing out) as an outage', () => {
     const timedOut = new InfrastructureUnavailableError('schema registry unavailable', {
       cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
