@@ -11,7 +11,7 @@ import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { API_PREFIX } from './api-prefix';
-import { mountConsole } from './console/operator-console';
+import { consoleAssetsDir, mountConsole } from './console/operator-console';
 import { mountApiDocs } from './openapi';
 
 /** Largest JSON body the query API reads (a 413 beyond): its bodies are a reason or a filter. */
@@ -20,7 +20,8 @@ export const API_JSON_BODY_LIMIT = '100kb';
 export function configureApiHttp(app: NestExpressApplication): void {
   app.useBodyParser('json', { limit: API_JSON_BODY_LIMIT });
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
-  const { rateLimitPerMinute } = app.get<BridgeConfig>(BRIDGE_CONFIG).api;
+  const config = app.get<BridgeConfig>(BRIDGE_CONFIG);
+  const { rateLimitPerMinute } = config.api;
   if (rateLimitPerMinute > 0) {
     app.use(
       `/${API_PREFIX}`,
@@ -39,5 +40,5 @@ export function configureApiHttp(app: NestExpressApplication): void {
     );
   }
   mountApiDocs(app);
-  mountConsole(app);
+  mountConsole(app, consoleAssetsDir(config.http.consoleDir));
 }

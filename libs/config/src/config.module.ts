@@ -3,7 +3,8 @@
  * `BridgeConfig` to every module of the process under the `BridgeConfig` token.
  */
 import { Global, Module } from '@nestjs/common';
-import { loadConfig, type BridgeConfig } from './bridge-config';
+import type { BridgeConfig } from './bridge-config';
+import { loadConfig } from './load-config';
 
 export const BRIDGE_CONFIG = Symbol('BridgeConfig');
 

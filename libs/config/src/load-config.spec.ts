@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@bridge/errors';
-import { loadConfig } from './bridge-config';
+import { loadConfig } from './load-config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded mode: in-process bus and PGlite', () => {

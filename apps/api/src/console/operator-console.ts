@@ -25,12 +25,12 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ');
 
-/** Where the built console is: `CONSOLE_DIR`, or `dist/console` below the working directory. */
-export function consoleAssetsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.CONSOLE_DIR ?? join(process.cwd(), 'dist', 'console'));
+/** Where the built console is: `dir` (`CONSOLE_DIR`), or `dist/console` below the working directory. */
+export function consoleAssetsDir(dir?: string): string {
+  return resolve(dir ?? join(process.cwd(), 'dist', 'console'));
 }
 
-export function mountConsole(app: NestExpressApplication, dir: string = consoleAssetsDir()): void {
+export function mountConsole(app: NestExpressApplication, dir: string): void {
   if (!existsSync(join(dir, 'index.html'))) {
     new Logger('OperatorConsole').warn(
       `no console build in ${dir}: run \`npm run build\` (the API works without it)`,
