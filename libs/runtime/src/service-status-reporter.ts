@@ -18,6 +18,7 @@ import { errorMessage } from '@bridge/errors';
 import { readMetrics, snapshotBetween, type MetricsReading } from '@bridge/metrics';
 import { ServiceStatusStore } from '@bridge/store';
 import { SERVICE_NAME } from './service-name';
+import { WorkLoop } from './work-loop';
 
 /** Reports of processes silent for this long are deleted (a day of history for the crashed). */
 const FORGET_AFTER_MS = 24 * 3_600_000;
@@ -28,29 +29,32 @@ export class ServiceStatusReporter implements OnApplicationBootstrap, OnApplicat
   readonly instance: string;
   private readonly startedAt = new Date();
   private previous?: MetricsReading;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly loop: WorkLoop;
   private failing = false;
 
   constructor(
-    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    @Inject(BRIDGE_CONFIG) config: BridgeConfig,
     @Inject(SERVICE_NAME) private readonly service: string,
     private readonly store: ServiceStatusStore,
   ) {
     this.instance = `${service}#${randomUUID().slice(0, 8)}`;
+    this.loop = new WorkLoop({
+      name: 'status report',
+      idleMs: config.statusReportIntervalMs,
+      pass: async () => {
+        await this.report();
+        return false;
+      },
+      logger: this.logger,
+    });
   }
 
   onApplicationBootstrap(): void {
-    this.running = this.report();
-    this.timer = setInterval(() => {
-      this.running ??= this.report();
-    }, this.config.statusReportIntervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.store.stopped(this.instance, new Date()).catch(() => undefined);
   }
 
@@ -75,8 +79,6 @@ export class ServiceStatusReporter implements OnApplicationBootstrap, OnApplicat
         this.logger.warn(`status report not written, trying again: ${errorMessage(error)}`);
       }
       this.failing = true;
-    } finally {
-      this.running = undefined;
     }
   }
 }

@@ -1,9 +1,9 @@
 /**
- * Runs `StoreMaintenance` in every service process: a first run a little after start-up (a
- * random part of a minute, so processes started together do not all try at once), then every
- * `STORE_MAINTENANCE_INTERVAL_MS`. The advisory lock inside makes exactly one process do the
- * work each time; the others find it taken and wait for their next turn. A failed run (the
- * database down) is logged and tried again at the next turn.
+ * Runs `StoreMaintenance` in every service process, on a `WorkLoop`: a first run a little after
+ * start-up (a random part of a minute, so processes started together do not all try at once),
+ * then every `STORE_MAINTENANCE_INTERVAL_MS`. The advisory lock inside makes exactly one process
+ * do the work each time; the others find it taken and wait for their next turn. A failed run
+ * (the database down) is logged and tried again at the next turn.
  */
 import { BridgeMetrics } from '@bridge/metrics';
 import {
@@ -15,8 +15,8 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
-import { errorMessage } from '@bridge/errors';
 import { StoreMaintenance, type MaintenanceReport } from '@bridge/store';
+import { WorkLoop } from './work-loop';
 
 /** The first run comes within this long after start-up. */
 const FIRST_RUN_WITHIN_MS = 60_000;
@@ -24,44 +24,34 @@ const FIRST_RUN_WITHIN_MS = 60_000;
 @Injectable()
 export class StoreMaintenanceScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('StoreMaintenance');
-  private readonly maintenance: StoreMaintenance;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly loop: WorkLoop;
 
   constructor(
-    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    @Inject(BRIDGE_CONFIG) config: BridgeConfig,
     @Inject(DataSource) dataSource: DataSource,
   ) {
-    this.maintenance = new StoreMaintenance(dataSource, config.maintenance.retention);
+    const maintenance = new StoreMaintenance(dataSource, config.maintenance.retention);
+    this.loop = new WorkLoop({
+      name: 'store maintenance',
+      idleMs: config.maintenance.intervalMs,
+      startAfterMs: Math.floor(
+        Math.random() * Math.min(FIRST_RUN_WITHIN_MS, config.maintenance.intervalMs),
+      ),
+      // One run per interval, whatever it found.
+      pass: async () => {
+        this.log(await maintenance.runOnce());
+        return false;
+      },
+      logger: this.logger,
+    });
   }
 
   onApplicationBootstrap(): void {
-    const first = Math.floor(
-      Math.random() * Math.min(FIRST_RUN_WITHIN_MS, this.config.maintenance.intervalMs),
-    );
-    this.timer = setTimeout(() => this.tick(), first);
-    this.timer.unref();
+    this.loop.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private tick(): void {
-    this.running = this.maintenance
-      .runOnce()
-      .then((report) => this.log(report))
-      .catch((error: unknown) => {
-        this.logger.warn(
-          `store maintenance failed, trying at the next turn: ${errorMessage(error)}`,
-        );
-      })
-      .finally(() => {
-        this.running = undefined;
-        this.timer = setTimeout(() => this.tick(), this.config.maintenance.intervalMs);
-        this.timer.unref();
-      });
+    await this.loop.stop();
   }
 
   private log(report: MaintenanceReport | null): void {

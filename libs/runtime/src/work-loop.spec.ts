@@ -44,6 +44,35 @@ describe('WorkLoop', () => {
     await loop.stop();
   });
 
+  it('waits startAfterMs before its first pass, and a stop during that wait runs no pass', async () => {
+    const script = scriptedPass([false]);
+    const { logger } = silentLogger();
+    const began = Date.now();
+    const loop = new WorkLoop({
+      name: 'test pass',
+      idleMs: 60_000,
+      startAfterMs: 150,
+      pass: script.pass,
+      logger,
+    });
+    loop.start();
+    await script.passes(1);
+    expect(script.started[0] - began).toBeGreaterThanOrEqual(140);
+    await loop.stop();
+
+    const never = scriptedPass([false]);
+    const stopped = new WorkLoop({
+      name: 'test pass',
+      idleMs: 60_000,
+      startAfterMs: 60_000,
+      pass: never.pass,
+      logger,
+    });
+    stopped.start();
+    await stopped.stop();
+    expect(never.started).toHaveLength(0);
+  });
+
   it('ends the pause at once when nudged', async () => {
     const script = scriptedPass([false, false]);
     const { logger } = silentLogger();

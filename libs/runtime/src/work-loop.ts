@@ -1,7 +1,9 @@
 /**
- * The loop behind a service's background worker (the repair worker, the scanner's poll for an
- * active scan): pass after pass while passes find work, and a pause of `idleMs` after a pass
- * that found none, so the loop neither spins nor sleeps through work. `nudge` (new work
+ * The loop behind every background job of a service (the repair worker, the scanner's poll for
+ * an active scan, the finding re-checks, the outbox relay, store maintenance, status reports):
+ * pass after pass while passes find work, and a pause of `idleMs` after a pass that found none,
+ * so the loop neither spins nor sleeps through work. A periodic job whose passes always answer
+ * false runs once per `idleMs`. `nudge` (new work
  * arrived) ends the pause at once, or, when it comes during a pass, skips the pause after it.
  * A failed pass (the database or a component down) is logged and tried again after the pause.
  * `stop` ends the pause, signals the pass in progress through its `AbortSignal` and waits for
@@ -16,6 +18,11 @@ export interface WorkLoopOptions {
   name: string;
   /** The pause after a pass that found nothing to do (or failed), in milliseconds. */
   idleMs: number;
+  /**
+   * A pause before the first pass (default none): processes started together then do not all
+   * run a job that only one of them can do at a time at the same moment.
+   */
+  startAfterMs?: number;
   /** One pass; resolves true when it found work, so the next pass follows at once. */
   pass: (signal: AbortSignal) => Promise<boolean>;
   logger: Pick<LoggerService, 'warn'>;
@@ -50,6 +57,7 @@ export class WorkLoop {
 
   private async run(): Promise<void> {
     const { signal } = this.stopping;
+    if ((this.options.startAfterMs ?? 0) > 0) await this.idle.wait(this.options.startAfterMs ?? 0);
     while (!signal.aborted) {
       this.nudged = false;
       let foundWork = false;
