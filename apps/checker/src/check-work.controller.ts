@@ -1,6 +1,6 @@
 /**
- * The checker service's consumers: five topics, each its own consumer group feeding its own
- * `CheckRunner`.
+ * The checker service's consumer: one handler for five topics, each read by its own consumer
+ * group feeding its own `CheckRunner`.
  *
  * - `bridge.internal.checks`: fresh check work from ingest, in batches.
  * - `bridge.internal.checks.recheck`: grace-delay re-checks (and checks another checker held),
@@ -16,7 +16,12 @@ import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { CheckRunner, ComponentReader } from '@bridge/checks';
-import { Topics, type CheckRequested, type RetryTierTopic } from '@bridge/contracts';
+import {
+  RETRY_TIER_TOPICS,
+  Topics,
+  type CheckRequested,
+  type RetryTierTopic,
+} from '@bridge/contracts';
 import {
   BridgeEventContext,
   ConsumeEvents,
@@ -28,13 +33,26 @@ import { CheckLeases, SyncEventLog } from '@bridge/store';
 type CheckTopic =
   typeof Topics.BridgeInternalChecks | typeof Topics.BridgeInternalChecksRecheck | RetryTierTopic;
 
+const CHECK_TOPICS: readonly CheckTopic[] = [
+  Topics.BridgeInternalChecks,
+  Topics.BridgeInternalChecksRecheck,
+  ...RETRY_TIER_TOPICS,
+];
+
 /**
  * Consumer group of fresh check work, before the deployment's prefix; the delayed topics'
  * groups are named after it (`checker-recheck`, `checker-retry-1` to `-3`).
  */
 export const CHECKER_GROUP = 'checker';
 
-/** Delayed topics hold each item until its `not_before`. */
+/** The consumer group that reads `topic` (before the deployment's prefix). */
+export function checkerGroupOf(topic: CheckTopic): string {
+  if (topic === Topics.BridgeInternalChecks) return CHECKER_GROUP;
+  if (topic === Topics.BridgeInternalChecksRecheck) return `${CHECKER_GROUP}-recheck`;
+  return `${CHECKER_GROUP}-retry-${RETRY_TIER_TOPICS.indexOf(topic) + 1}`;
+}
+
+/** Delayed topics hold each item until its `not_before`; fresh work has none. */
 const notBefore = (event: CheckRequested) => event.not_before;
 
 @Controller()
@@ -50,65 +68,10 @@ export class CheckWorkController {
     private readonly leases: CheckLeases,
   ) {}
 
-  @ConsumeEvents(Topics.BridgeInternalChecks, { group: CHECKER_GROUP, batch: true })
-  fresh(
+  @ConsumeEvents(CHECK_TOPICS, { group: checkerGroupOf, batch: true, notBefore })
+  async check(
     @Payload() events: Array<ReceivedEvent<CheckTopic>>,
     @Ctx() context: BridgeEventContext,
-  ): Promise<void> {
-    return this.run(events, context);
-  }
-
-  @ConsumeEvents(Topics.BridgeInternalChecksRecheck, {
-    group: `${CHECKER_GROUP}-recheck`,
-    batch: true,
-    notBefore,
-  })
-  recheck(
-    @Payload() events: Array<ReceivedEvent<CheckTopic>>,
-    @Ctx() context: BridgeEventContext,
-  ): Promise<void> {
-    return this.run(events, context);
-  }
-
-  @ConsumeEvents(Topics.BridgeInternalChecksRetry1, {
-    group: `${CHECKER_GROUP}-retry-1`,
-    batch: true,
-    notBefore,
-  })
-  retryTier1(
-    @Payload() events: Array<ReceivedEvent<CheckTopic>>,
-    @Ctx() context: BridgeEventContext,
-  ): Promise<void> {
-    return this.run(events, context);
-  }
-
-  @ConsumeEvents(Topics.BridgeInternalChecksRetry2, {
-    group: `${CHECKER_GROUP}-retry-2`,
-    batch: true,
-    notBefore,
-  })
-  retryTier2(
-    @Payload() events: Array<ReceivedEvent<CheckTopic>>,
-    @Ctx() context: BridgeEventContext,
-  ): Promise<void> {
-    return this.run(events, context);
-  }
-
-  @ConsumeEvents(Topics.BridgeInternalChecksRetry3, {
-    group: `${CHECKER_GROUP}-retry-3`,
-    batch: true,
-    notBefore,
-  })
-  retryTier3(
-    @Payload() events: Array<ReceivedEvent<CheckTopic>>,
-    @Ctx() context: BridgeEventContext,
-  ): Promise<void> {
-    return this.run(events, context);
-  }
-
-  private async run(
-    events: Array<ReceivedEvent<CheckTopic>>,
-    context: BridgeEventContext,
   ): Promise<void> {
     const started = Date.now();
     const summary = await this.runnerFor(context.getGroupId()).runBatch(
@@ -131,6 +94,7 @@ export class CheckWorkController {
         publisher: this.publisher,
         checks: this.config.checks,
         strategies: this.config.repairStrategies,
+        consumerGroup: group,
         holder: `${group}#${randomUUID()}`,
       });
       this.runners.set(group, runner);

@@ -125,6 +125,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
       publisher,
       checks: CHECKS,
       strategies: STRATEGIES,
+      consumerGroup: 'checker-test',
       holder: HOLDER,
       now: () => clock,
     });
@@ -476,6 +477,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
       publisher,
       checks: { ...CHECKS, leaseMs: 150 },
       strategies: STRATEGIES,
+      consumerGroup: 'checker-test',
       holder: HOLDER,
       now: () => clock,
     });

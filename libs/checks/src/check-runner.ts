@@ -49,6 +49,8 @@ export interface CheckRunnerDeps {
   publisher: EventPublisher;
   checks: ChecksConfig;
   strategies: Readonly<Record<MismatchType, RepairStrategy>>;
+  /** The consumer group whose work this runner does: what its dead letters name. */
+  consumerGroup: string;
   /** Lease holder identity: unique per consumer, so two consumers never share a lease. */
   holder: string;
   now?: () => number;
@@ -327,8 +329,16 @@ export class CheckRunner {
           key: Buffer.from(key),
           value: payload,
         };
-        const group = this.deps.holder.split('#')[0];
-        return { key, event: buildDeadLetter(message, group, reason, work.attempt, this.now()) };
+        return {
+          key,
+          event: buildDeadLetter(
+            message,
+            this.deps.consumerGroup,
+            reason,
+            work.attempt,
+            this.now(),
+          ),
+        };
       }),
     );
     await this.deps.publisher.publishMany(DEAD_LETTER_TOPIC, deadLetters);

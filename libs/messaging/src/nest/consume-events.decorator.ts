@@ -19,9 +19,11 @@ export const CONSUMER_EXTRAS_KEY = 'bridgeConsumer';
 export interface ConsumerOptions<T extends Topic = Topic> {
   /**
    * Consumer group, without the deployment's prefix (`CONSUMER_GROUP_PREFIX`): `ingest`
-   * becomes `bridge-ingest`. Every handler with the same group shares one subscription.
+   * becomes `bridge-ingest`. Every handler with the same group shares one subscription. A
+   * function gives each topic of the handler a group of its own, so that one handler can
+   * serve topics that must not wait for each other (the checker's fresh and delayed work).
    */
-  group: string;
+  group: string | ((topic: T) => string);
   /**
    * Batch handler: the method receives `ReceivedEvent[]` (all of one topic) instead of one
    * `ReceivedEvent`, and must be correct per event (a failing batch is re-run event by event).

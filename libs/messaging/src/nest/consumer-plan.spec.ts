@@ -30,6 +30,21 @@ describe('planConsumers', () => {
     expect(plans[0].handlers.get(Topics.CappellaRunFailed)).toBe('failed');
   });
 
+  it('gives each topic of one handler the group its function names', () => {
+    const delayed: ConsumerOptions = {
+      group: (topic) => (topic === Topics.BridgeInternalChecks ? 'checker' : 'checker-recheck'),
+      batch: true,
+    };
+    const plans = planConsumers([
+      declared(Topics.BridgeInternalChecks, 'checks', delayed),
+      declared(Topics.BridgeInternalChecksRecheck, 'checks', delayed),
+    ]);
+    expect(plans.map((plan) => [plan.group, plan.topics])).toEqual([
+      ['checker', [Topics.BridgeInternalChecks]],
+      ['checker-recheck', [Topics.BridgeInternalChecksRecheck]],
+    ]);
+  });
+
   it('lets two groups consume the same topic independently', () => {
     const plans = planConsumers([
       declared(Topics.BridgeSyncMismatch, 'repair', { group: 'repair' }),

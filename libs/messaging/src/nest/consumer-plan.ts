@@ -40,10 +40,11 @@ export function planConsumers<H>(declared: readonly DeclaredHandler<H>[]): Consu
       problems.push(`${pattern}: not a topic of the event contracts`);
       continue;
     }
-    const plan = plans.get(options.group);
+    const group = typeof options.group === 'function' ? options.group(pattern) : options.group;
+    const plan = plans.get(group);
     if (!plan) {
-      plans.set(options.group, {
-        group: options.group,
+      plans.set(group, {
+        group,
         topics: [pattern],
         options,
         handlers: new Map([[pattern, handler]]),
@@ -51,10 +52,10 @@ export function planConsumers<H>(declared: readonly DeclaredHandler<H>[]): Consu
       continue;
     }
     if (plan.handlers.has(pattern)) {
-      problems.push(`${pattern}: two handlers in consumer group ${options.group}`);
+      problems.push(`${pattern}: two handlers in consumer group ${group}`);
     } else if (!sameDelivery(plan.options, options)) {
       problems.push(
-        `${pattern}: consumer group ${options.group} mixes delivery options (batch, batch size, delay, start)`,
+        `${pattern}: consumer group ${group} mixes delivery options (batch, batch size, delay, start)`,
       );
     } else {
       plan.topics.push(pattern);
