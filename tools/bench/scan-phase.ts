@@ -19,7 +19,7 @@ const NEW_RUNS = Number(process.env.SCAN_BENCH_NEW_RUNS ?? 1_000);
 export const SCAN_PAGE_SIZE = Number(process.env.SCAN_BENCH_PAGE_SIZE ?? 1_000);
 const OUTPUTS_PER_RUN = 10;
 /**
- * The scanner runs as it is deployed (docker-compose.yml, README "Operations"): with a capped
+ * The scanner runs as it is deployed (docker-compose.yml, docs/operations.md): with a capped
  * old space, so that V8 collects the pages a scan is done with before its heap grows past need.
  */
 export const SCANNER_NODE_ARGS = ['--max-old-space-size=128'];

@@ -495,7 +495,7 @@ const api = {
             .string()
             .regex(
               /^(reader|admin):[A-Za-z0-9._@-]+:[0-9a-f]{64}$/,
-              'role:name:sha256-hex, the role reader or admin (see docs/api.md, "Authentication")',
+              'role:name:sha256-hex, the role reader or admin (see docs/api.md, "API tokens")',
             ),
         ),
       )
