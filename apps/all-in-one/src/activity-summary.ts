@@ -30,7 +30,7 @@ import {
   type Scan,
 } from '@bridge/store';
 import { CHECKER_GROUP } from '../../checker/src/check-work.controller';
-import { INGEST_GROUP } from '../../ingest/src/inbound-event-ingestor';
+import { INGEST_GROUP } from '@bridge/ingest';
 
 export const ACTIVITY_INTERVAL_MS = 5_000;
 

@@ -3,13 +3,13 @@
  * consumer loop), drops duplicates, records fact events and turns the rest into check work.
  *
  * `IngestModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
- * service runtime for the standalone process. Wiring only: the decisions live in
- * `@bridge/checks`.
+ * service runtime for the standalone process. Wiring only: the orchestration lives in
+ * `@bridge/ingest`, the decisions in `@bridge/checks` and `@bridge/repair`.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
 import { ServiceRuntimeModule } from '@bridge/runtime';
-import { InboundEventIngestor } from './inbound-event-ingestor';
+import { InboundEventIngestor } from '@bridge/ingest';
 import { InboundEventsController } from './inbound-events.controller';
 
 @Module({

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_STRATEGIES, validateEvent } from '@bridge/contracts';
 import { initialStateOf, syncEventFromRow, type SyncEvent } from '@bridge/store';
 import type { CheckWork } from './check-work';
-import { findingFor, outboundEventFor, stableEventId } from './finding';
+import { stableEventId } from '@bridge/contracts';
+import { findingFor, outboundEventFor } from './finding';
 
 const work: CheckWork = {
   event_id: randomUUID(),

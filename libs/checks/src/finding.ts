@@ -6,7 +6,6 @@
  * work: after a crash between recording and publishing, the row is enough to publish the same
  * event, with the same `event_id`, again.
  */
-import { v5 as uuidv5 } from 'uuid';
 import {
   evictionModeFor,
   Topics,
@@ -166,15 +165,4 @@ export function outboundEventFor(row: SyncEvent): OutboundFinding | null {
     default:
       return null;
   }
-}
-
-/** Namespace of Bridge's name-based event ids; fixed forever, or every id would change. */
-const BRIDGE_EVENT_NAMESPACE = 'e0bdd8e1-af20-4d18-8aef-00fb413bfa15';
-
-/**
- * A name-based (version 5) UUID: the same every time for the same name, for events re-sent
- * after a crash, so consumers de-duplicating on `event_id` see one event.
- */
-export function stableEventId(name: string): string {
-  return uuidv5(name, BRIDGE_EVENT_NAMESPACE);
 }

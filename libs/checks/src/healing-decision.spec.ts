@@ -15,7 +15,7 @@ import {
   rerunWorkFor,
   type HealingObservation,
 } from './healing-decision';
-import { repairedEventIdFor } from './inbound-log-entry';
+import { repairedEventIdFor } from '@bridge/contracts';
 
 const key = (id: string): EntityKey => ({ entity_type: 'sample', external_id: id });
 

@@ -17,7 +17,7 @@ import {
   type SyncRepaired,
 } from '@bridge/contracts';
 import { BRIDGE_HEALER, SyncEventTypes, type SyncEvent } from '@bridge/store';
-import { repairedEventIdFor } from './inbound-log-entry';
+import { repairedEventIdFor } from '@bridge/contracts';
 
 /** What the components showed for a batch of findings. */
 export interface HealingObservation {

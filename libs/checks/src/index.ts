@@ -30,11 +30,5 @@ export {
 } from './healing-decision';
 export { OutboxRelay } from './outbox-relay';
 export { OutboxRelayScheduler } from './outbox-relay.scheduler';
-export { findingFor, outboundEventFor, stableEventId, type OutboundFinding } from './finding';
-export {
-  confirmEviction,
-  evictionClosureFor,
-  evictionRepairedEvent,
-  inboundLogEntryFor,
-  repairedEventIdFor,
-} from './inbound-log-entry';
+export { findingFor, outboundEventFor, type OutboundFinding } from './finding';
+export { inboundLogEntryFor } from './inbound-log-entry';

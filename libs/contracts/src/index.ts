@@ -7,6 +7,7 @@ export {
   type CheckType,
 } from './check-types';
 export { entityKeyId } from './entity-key-id';
+export { repairedEventIdFor, stableEventId } from './event-ids';
 export {
   DEAD_LETTER_TOPIC,
   INBOUND_TOPICS,

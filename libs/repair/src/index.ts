@@ -26,6 +26,13 @@ export {
   type Revalidation,
   type StepFailure,
 } from './repair-decisions';
+export {
+  confirmEviction,
+  evictionClosureFor,
+  evictionRepairedEvent,
+  type EvictionConfirmation,
+} from './eviction-confirmation';
+export { settleEvictedStaleCaches } from './stale-cache-settlement';
 export { RepairApprovals, type RepairDecision } from './repair-approvals';
 export { OperatorRepairs } from './operator-repairs';
 export {

@@ -23,7 +23,8 @@ import type {
   SyncEvent,
   SyncEventOf,
 } from '@bridge/store';
-import { repairedEventIdFor, type HealingDecision } from '@bridge/checks';
+import type { HealingDecision } from '@bridge/checks';
+import { repairedEventIdFor } from '@bridge/contracts';
 
 /** Findings a repair can act on: mismatches and stale caches. */
 export type RepairableFinding = SyncEventOf<'bridge.sync.mismatch' | 'bridge.sync.stale_cache'>;

@@ -24,7 +24,7 @@
 import { Logger } from '@nestjs/common';
 import type { RepairConfig } from '@bridge/config';
 import type { CanonClient, CappellaClient, HippoClient, Pipeline } from '@bridge/components';
-import { entityKeyId, Topics, type SyncRepaired } from '@bridge/contracts';
+import { entityKeyId, repairedEventIdFor, Topics, type SyncRepaired } from '@bridge/contracts';
 import {
   ComponentRequestError,
   ComponentUnavailableError,
@@ -63,7 +63,6 @@ import {
   decideHealing,
   healedEventFor,
   readHealingObservation,
-  repairedEventIdFor,
   type ComponentReader,
   type HealingDecision,
 } from '@bridge/checks';

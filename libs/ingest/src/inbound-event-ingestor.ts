@@ -1,33 +1,21 @@
 /**
- * The ingest service's handler: every inbound component event enters Bridge here.
+ * Ingest: every inbound component event enters Bridge here.
  *
  * Events arrive in batches from the six inbound topics (already decoded and checked against
  * their Avro schema by the consumer loop, which dead-letters what is unreadable). In one
  * database transaction per batch it claims the event ids (a redelivered or replayed event is
  * dropped), records the events that are facts (reconciliations, batch completions, evictions),
- * settles stale-cache findings that an eviction closes, and publishes check work for the
- * events that call for a check. The transaction commits only after the check work is
+ * settles stale-cache findings that an eviction closes (the repair library's rule), and
+ * publishes check work for the events that call for a check. The transaction commits only after the check work is
  * acknowledged, so a crash anywhere in between replays the whole batch and nothing is lost.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
-import {
-  checkWorkFor,
-  confirmEviction,
-  evictionClosureFor,
-  evictionRepairedEvent,
-  inboundLogEntryFor,
-  isCheckTrigger,
-  partitionKeyOf,
-} from '@bridge/checks';
-import { INBOUND_TOPICS, Topics, type CheckRequested, type SyncRepaired } from '@bridge/contracts';
+import { checkWorkFor, inboundLogEntryFor, isCheckTrigger, partitionKeyOf } from '@bridge/checks';
+import { INBOUND_TOPICS, Topics, type CheckRequested } from '@bridge/contracts';
 import { EventPublisher, type ReceivedEvent } from '@bridge/messaging';
-import {
-  StoreTransactions,
-  type NewSyncEvent,
-  type RepairJobStore,
-  type SyncEventLog,
-} from '@bridge/store';
+import { settleEvictedStaleCaches } from '@bridge/repair';
+import { StoreTransactions, type NewSyncEvent } from '@bridge/store';
 
 export type InboundTopic = (typeof INBOUND_TOPICS)[number];
 
@@ -76,7 +64,10 @@ export class InboundEventIngestor {
         if (fact) facts.push(fact);
       }
       await log.recordMany(facts);
-      const repaired = await confirmEvictions(accepted, log, repairs);
+      const repaired = await settleEvictedStaleCaches(
+        accepted.flatMap((e) => (e.topic === Topics.CanonCacheEvicted ? e.event.artifact_ids : [])),
+        { log, repairs },
+      );
       await this.publisher.publishMany(
         Topics.BridgeInternalChecks,
         work.map((item) => ({ event: item, key: partitionKeyOf(item) })),
@@ -90,40 +81,4 @@ export class InboundEventIngestor {
       );
     });
   }
-}
-
-/**
- * Settles stale-cache findings whose artifacts Canon has now evicted (within the batch's
- * transaction): resolved when their repair asked for it, healed when Canon did it by itself.
- */
-async function confirmEvictions(
-  accepted: Array<ReceivedEvent<InboundTopic>>,
-  log: SyncEventLog,
-  repairs: RepairJobStore,
-): Promise<SyncRepaired[]> {
-  const evictedIds = accepted.flatMap((e) =>
-    e.topic === Topics.CanonCacheEvicted ? e.event.artifact_ids : [],
-  );
-  if (evictedIds.length === 0) return [];
-  const open = await log.findOpenStaleCaches(evictedIds);
-  const repaired: SyncRepaired[] = [];
-  for (const finding of open) {
-    const confirmation = confirmEviction(finding.details, evictedIds);
-    const closure = confirmation.complete
-      ? evictionClosureFor(
-          await repairs.findBySyncEventId(finding.id),
-          confirmation.details.artifact_ids.length,
-        )
-      : null;
-    const closedNow = await log.updateDetails(
-      finding.id,
-      finding.eventType,
-      confirmation.details,
-      closure,
-    );
-    if (closedNow && closure) {
-      repaired.push(evictionRepairedEvent(finding.id, Date.now(), closure));
-    }
-  }
-  return repaired;
 }
