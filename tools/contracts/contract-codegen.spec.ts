@@ -20,7 +20,7 @@ describe('generated event contracts', () => {
     expect(run.status).toBe(0);
   }, 30_000);
 
-  it('declare every SPEC §2 topic with its event type', () => {
+  it('declare every inbound and outbound topic with its event type', () => {
     const source = renderContracts(SCHEMAS_DIR);
     for (const [topic, type] of [
       ['cappella.run.completed', 'RunCompleted'],

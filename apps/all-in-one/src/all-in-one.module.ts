@@ -1,7 +1,7 @@
 /**
- * The whole system in one process (SPEC §8): the service runtime once (configuration, store,
- * messaging, health), every service's feature module, and the component simulator serving the
- * components' APIs on the same HTTP server.
+ * The whole system in one process (`npm start`, see docs/design.md, One-process mode): the
+ * service runtime once (configuration, store, messaging, health), every service's feature
+ * module, and the component simulator serving the components' APIs on the same HTTP server.
  *
  * A service joins the all-in-one process by adding its feature module to `SERVICE_MODULES`;
  * its `@ConsumeEvents` handlers then subscribe on the same in-process bus as everyone else.

@@ -1,2 +1,2 @@
-/** Where the query API lives (SPEC §7); its OpenAPI document and page are under it too. */
+/** Where the query API lives (docs/design.md, Query API); its OpenAPI document and page too. */
 export const API_PREFIX = 'api/v1/bridge/sync';

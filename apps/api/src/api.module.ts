@@ -1,7 +1,7 @@
 /**
- * API service: the query and admin REST API of SPEC §7 under `/api/v1/bridge/sync`, behind
- * bearer-token or JWT auth with the roles `reader` and `admin`, and its OpenAPI document
- * (`openapi.ts`).
+ * API service: the query and admin REST API under `/api/v1/bridge/sync` (see docs/design.md,
+ * Query API), behind bearer-token or JWT auth with the roles `reader` and `admin`, and its
+ * OpenAPI document (`openapi.ts`).
  *
  * `ApiModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
  * service runtime for the standalone process. Wiring and the API's own handlers only: the
@@ -50,7 +50,7 @@ import { SummaryController } from './summary/summary.controller';
         const credentials = new ApiCredentials(config.api);
         if (!credentials.configured) {
           throw new ConfigError(
-            'invalid configuration:\n  API_TOKENS or API_JWT_SECRET / API_JWT_PUBLIC_KEY: the API needs at least one credential (see README "API tokens")',
+            'invalid configuration:\n  API_TOKENS or API_JWT_SECRET / API_JWT_PUBLIC_KEY: the API needs at least one credential (see docs/api.md, "API tokens")',
           );
         }
         return credentials;

@@ -17,7 +17,7 @@ export function mountApiDocs(app: INestApplication): void {
     new DocumentBuilder()
       .setTitle('Bridge Sync query and admin API')
       .setDescription(
-        'The sync event log, scans and repairs (SPEC §7). Reads need a reader token, writes an admin one.',
+        'The sync event log, scans and repairs. Reads need a reader token, writes an admin one.',
       )
       .setVersion('1')
       .addBearerAuth()

@@ -1,5 +1,5 @@
 /**
- * The simulator over HTTP, booted with the in-process transport: the SPEC §5 endpoints, fault
+ * The simulator over HTTP, booted with the in-process transport: the component endpoints, fault
  * injection in front of them, the admin API, and the events it publishes.
  */
 import type { NestExpressApplication } from '@nestjs/platform-express';

@@ -4,7 +4,7 @@
  *
  * `forRoot` builds the standalone process (configuration, messaging and `/health` included);
  * `embedded` adds the simulator to a process that already provides configuration and messaging
- * (the all-in-one process of SPEC §8). It has no store: the simulator keeps its world in memory.
+ * (the all-in-one process, `npm start`). It has no store: the simulator keeps its world in memory.
  */
 import {
   Module,

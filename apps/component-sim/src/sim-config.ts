@@ -37,7 +37,7 @@ const SimEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32')
     .optional(),
-  /** Hippo offers `POST /hippo/entities/lookup` (SPEC §5 optional capability). */
+  /** Hippo offers `POST /hippo/entities/lookup` (an optional capability of a real Hippo). */
   SIM_HIPPO_BULK_LOOKUP: z.stringbool().default(true),
   /** How long a request picked for a timeout is held before it is answered 504. */
   SIM_HANG_MS: z.coerce.number().int().positive().default(DEFAULT_HANG_MS),

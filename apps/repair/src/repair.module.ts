@@ -2,7 +2,7 @@
  * Repair service: turns findings whose strategy is not `alert_only` into repair jobs, plans
  * them (what to resubmit or evict, persisted), executes the plans (exactly once for a
  * resubmission), confirms them against the components and publishes `bridge.sync.repaired`
- * (SPEC §4).
+ * (see docs/design.md, Repairs).
  *
  * `RepairModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
  * service runtime for the standalone process. Wiring only: the rules and the worker live in

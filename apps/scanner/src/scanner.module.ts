@@ -1,7 +1,7 @@
 /**
- * Scanner service: scheduled and on-demand full consistency scans in both directions (SPEC §3
- * "Full scan"), recorded in the sync event log like the checker's findings, announced on
- * `bridge.sync.mismatch`, and so repaired by the same repair service.
+ * Scanner service: scheduled and on-demand full consistency scans in both directions (see
+ * docs/design.md, Scans), recorded in the sync event log like the checker's findings, announced
+ * on `bridge.sync.mismatch`, and so repaired by the same repair service.
  *
  * `ScannerModule` is the feature (it joins the all-in-one process as it is, where the checker's
  * outbox relay also covers the scanner's findings); `forRoot` adds the service runtime and an

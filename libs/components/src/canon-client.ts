@@ -1,7 +1,7 @@
 /**
- * Typed client of Canon, the artifact cache (SPEC §5). The checker's staleness check asks which
- * artifacts remain for entities Hippo deleted or made unavailable; the repair service evicts
- * them.
+ * Typed client of Canon, the artifact cache (see docs/design.md, Component APIs). The checker's
+ * staleness check asks which artifacts remain for entities Hippo deleted or made unavailable;
+ * the repair service evicts them.
  */
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';

@@ -1,7 +1,7 @@
 /**
- * Typed client of Cappella, the pipeline runner (SPEC §5). The checker reads a run's outputs
- * for the post-run and failed-run checks, the scanner pages through the run history, and the
- * repair service reads pipeline metadata and resubmits runs.
+ * Typed client of Cappella, the pipeline runner (see docs/design.md, Component APIs). The
+ * checker reads a run's outputs for the post-run and failed-run checks, the scanner pages
+ * through the run history, and the repair service reads pipeline metadata and resubmits runs.
  */
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';

@@ -178,7 +178,7 @@ export class ComponentHttp {
     private readonly credentials: ComponentCredentials = credentialsFor(component, manifest),
   ) {
     const url = new URL(manifest.baseUrl);
-    // A base URL may carry a path (behind a gateway); SPEC paths are appended to it.
+    // A base URL may carry a path (behind a gateway); the API's paths are appended to it.
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: manifest.maxConcurrency,

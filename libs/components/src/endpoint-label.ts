@@ -4,7 +4,7 @@
  * becomes a label value (one time series per run would swamp Prometheus).
  */
 
-/** The component routes (SPEC §4) that carry path parameters; other paths are fixed. */
+/** The component API routes that carry path parameters; other paths are fixed. */
 const PARAMETERISED_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/cappella\/runs\/[^/]+\/outputs$/, '/cappella/runs/{run_id}/outputs'],
   [/^\/cappella\/runs\/[^/]+$/, '/cappella/runs/{run_id}'],

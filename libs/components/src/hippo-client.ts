@@ -1,6 +1,7 @@
 /**
- * Typed client of Hippo, the entity and provenance store (SPEC §5). The checker asks whether a
- * run's outputs exist; the scanner pages through all entities and their provenance.
+ * Typed client of Hippo, the entity and provenance store (see docs/design.md, Component APIs).
+ * The checker asks whether a run's outputs exist; the scanner pages through all entities and
+ * their provenance.
  *
  * Whether Hippo offers bulk lookup is read from its manifest, not assumed: with it, a batch of
  * keys costs one request per `bulkLookupMax` keys; without it, one GET per key.
@@ -135,7 +136,7 @@ function entityPath(key: EntityKey): string {
 }
 
 /**
- * Bulk results are matched to keys by position (SPEC §5: "in request order"); a reply that
+ * Bulk results are matched to keys by position (Hippo answers in request order); a reply that
  * breaks that promise would silently attribute presence to the wrong entity, so it is refused.
  */
 export function firstOrderMismatch(

@@ -1,6 +1,7 @@
 /**
  * Public surface of the component clients library: typed, resilient HTTP clients of Cappella,
- * Hippo and Canon (SPEC §5) for the checker, the scanner and the repair service.
+ * Hippo and Canon (see docs/design.md, Component APIs) for the checker, the scanner and the
+ * repair service.
  */
 export { CanonClient, type Artifact, type EvictionMode } from './canon-client';
 export {

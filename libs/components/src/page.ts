@@ -1,6 +1,6 @@
 /**
- * One page of a component listing (SPEC §5: `{items, next_cursor}`), as read by the scanner's
- * incremental full scans through the Cappella and Hippo clients.
+ * One page of a component listing (`{items, next_cursor}`, oldest change first), as read by the
+ * scanner's incremental full scans through the Cappella and Hippo clients.
  */
 import { z } from 'zod';
 

@@ -27,7 +27,7 @@ export type CallFailure = 'status' | 'timeout' | 'unreached' | 'connection' | 'c
  */
 export type RetryMode = 'transient' | 'unprocessed';
 
-/** SPEC §5: any call may answer 429 or a 5xx, and both mean "try again later". */
+/** Any component call may answer 429 or a 5xx, and both mean "try again later". */
 export function isTransientStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
 }

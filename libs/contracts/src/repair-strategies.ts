@@ -1,5 +1,6 @@
 /**
- * The mismatch types Bridge records and the repair strategies each one allows (SPEC §4).
+ * The mismatch types Bridge records and the repair strategies each one allows (see
+ * docs/design.md, Mismatch types and repair strategies).
  *
  * Configuration validates the operator's choice against `ALLOWED_STRATEGIES` at start-up, and
  * the checker stamps the chosen strategy on every finding, so the table lives here, next to the

@@ -1,6 +1,6 @@
 /**
- * Which Hippo entities a Cappella run's inputs refer to. SPEC §5 leaves a run's `inputs`
- * open; Bridge reads a reference to a Hippo entity wherever a top-level input is an entity key
+ * Which Hippo entities a Cappella run's inputs refer to. Cappella's API leaves a run's `inputs`
+ * free-form; Bridge reads a reference to a Hippo entity wherever a top-level input is an entity key
  * (`{"entity_type", "external_id"}`, both strings) or an array of them, e.g.
  * `{"reference_genome": {"entity_type": "genome", "external_id": "GRCh38"}}`.
  *

@@ -3,8 +3,9 @@
  *
  * BACKWARD: a consumer on the new schema reads data written with the old one.
  * FORWARD: a consumer still on the old schema reads data written with the new one.
- * FULL: both. The project check uses FULL because SPEC §2 requires v1 and v2 consumers to read
- * each other's events; BACKWARD alone would let a required field disappear under v1 readers.
+ * FULL: both. The project check uses FULL because consumers on v1 and on v2 of an event must
+ * each read what the other version writes (docs/design.md, Compatibility rules); BACKWARD alone
+ * would let a required field disappear under v1 readers.
  */
 import { Type, type Schema } from 'avsc';
 

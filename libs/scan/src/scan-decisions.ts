@@ -1,8 +1,8 @@
 /**
- * The pure core of the full scan (SPEC §3): which runs a scan may judge yet, what a page of
- * runs or entities reveals, what each discrepancy is recorded as, how a listing's checkpoint
- * moves, which mode a scheduled scan takes, and how far along a scan is. No I/O: `ScanRunner`
- * reads the pages and the store and carries out what these functions decide.
+ * The pure core of the full scan (see docs/design.md, Scans): which runs a scan may judge yet,
+ * what a page of runs or entities reveals, what each discrepancy is recorded as, how a
+ * listing's checkpoint moves, which mode a scheduled scan takes, and how far along a scan is.
+ * No I/O: `ScanRunner` reads the pages and the store and carries out what these functions decide.
  *
  * The three discrepancies, both directions:
  * - `missing_entity`: a completed run lists an output that Hippo does not have, or lists

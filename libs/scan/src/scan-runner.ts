@@ -395,7 +395,7 @@ function isOutage(error: unknown): boolean {
   return error instanceof ComponentUnavailableError || isInfrastructureOutage(error);
 }
 
-/** A listing refused the cursor the scan resumed with (SPEC §5: 400 bad cursor). */
+/** A listing refused the cursor the scan resumed with (a component answers 400 to a bad one). */
 function isRejectedCursor(error: unknown, cursor: string | null): boolean {
   return cursor !== null && error instanceof ComponentRequestError && error.status === 400;
 }

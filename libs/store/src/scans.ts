@@ -1,6 +1,6 @@
 /**
- * The scanner's persistent state (SPEC §3 "Full scan"): scan records, the per-component cursors
- * that make scans incremental, and the set of run ids Cappella listed.
+ * The scanner's persistent state (see docs/design.md, Scans): scan records, the per-component
+ * cursors that make scans incremental, and the set of run ids Cappella listed.
  *
  * A scan is asked for by inserting a `requested` row (by the schedule, an operator or the API,
  * in any process), and carried out by whichever scanner holds the scan lock: it takes the row

@@ -1,5 +1,5 @@
 /**
- * Dead letters (SPEC §7 "dead letters and requeue"): listed with filters, newest first; one
+ * Dead letters, for operators to inspect and requeue: listed with filters, newest first; one
  * with its payload decoded where it decodes; and requeued (admin), one or a filtered set, by
  * `DeadLetterRequeue`.
  */

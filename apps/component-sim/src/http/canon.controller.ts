@@ -1,6 +1,7 @@
 /**
- * Canon's HTTP API (SPEC §5): artifacts by entity, and eviction (immediate, or at the next
- * sweep). Faults are applied before the handlers by `ComponentGateMiddleware`.
+ * Canon's HTTP API (see docs/design.md, Component APIs): artifacts by entity, and eviction
+ * (immediate, or at the next sweep). Faults are applied before the handlers by
+ * `ComponentGateMiddleware`.
  */
 import type { z } from 'zod';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';

@@ -1,7 +1,8 @@
 /**
- * Cappella's HTTP API (SPEC §5): runs, their outputs, the run listing, pipelines, and run
- * submission (what Bridge's `resubmit_run` repair calls). Handlers are Map lookups that return
- * the stored objects as they are; faults are applied before them by `ComponentGateMiddleware`.
+ * Cappella's HTTP API (see docs/design.md, Component APIs): runs, their outputs, the run
+ * listing, pipelines, and run submission (what Bridge's `resubmit_run` repair calls). Handlers
+ * are Map lookups that return the stored objects as they are; faults are applied before them by
+ * `ComponentGateMiddleware`.
  */
 import type { z } from 'zod';
 import {

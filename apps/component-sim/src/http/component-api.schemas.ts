@@ -1,11 +1,11 @@
 /**
- * Request shapes of the component endpoints of SPEC §5, as zod schemas. Listing limits follow
- * the component manifests (page size at most 10,000).
+ * Request shapes of the component endpoints (see docs/design.md, Component APIs), as zod
+ * schemas. Listing limits follow the component manifests (page size at most 10,000).
  */
 import { z } from 'zod';
 import { EntityKeySchema } from '../scenario/scenario-specs';
 
-/** The bulk lookup limit of SPEC §5: more keys are answered 413. */
+/** The most keys one Hippo bulk lookup may name: more are answered 413. */
 export const LOOKUP_MAX_KEYS = 1_000;
 
 export const ListingQuerySchema = z.object({

@@ -1,7 +1,8 @@
 /**
- * Hippo's HTTP API (SPEC §5): single entity, bulk lookup (an optional capability, switched off
- * with `SIM_HIPPO_BULK_LOOKUP=false`), and the entity listing. Entities still inside their lag
- * are invisible to all three. Faults are applied before the handlers by `ComponentGateMiddleware`.
+ * Hippo's HTTP API (see docs/design.md, Component APIs): single entity, bulk lookup (an
+ * optional capability, switched off with `SIM_HIPPO_BULK_LOOKUP=false`), and the entity
+ * listing. Entities still inside their lag are invisible to all three. Faults are applied before
+ * the handlers by `ComponentGateMiddleware`.
  */
 import type { z } from 'zod';
 import {

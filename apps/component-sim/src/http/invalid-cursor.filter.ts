@@ -1,4 +1,4 @@
-/** Answers a listing cursor the simulator never issued with 400, as SPEC §5 requires. */
+/** Answers a listing cursor the simulator never issued with 400, as a component must. */
 import {
   BadRequestException,
   Catch,

@@ -1,7 +1,8 @@
 /**
  * The scenario API of the simulator: each method changes the simulated components' state the
- * way a real incident would, publishes the inbound event the component would publish (SPEC §2),
- * and records in the ground truth what Bridge should find.
+ * way a real incident would, publishes the inbound event the component would publish (on its
+ * inbound topic, see docs/design.md, Topics), and records in the ground truth what Bridge
+ * should find.
  *
  * Used in-process by tests (`app.get(ComponentSimulator)`) and over HTTP through the admin API
  * (`/sim/*`). State is always written before the event is published, as a real component

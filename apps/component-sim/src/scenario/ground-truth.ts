@@ -1,6 +1,6 @@
 /**
  * The ground truth: which discrepancies the simulator injected, so that tests and benchmarks can
- * score Bridge's findings exactly (SPEC §9).
+ * score Bridge's findings exactly (nothing missed, nothing extra, nothing wrong).
  *
  * Every scenario records here what Bridge should conclude: per run the expected finding of the
  * post-run or failed-run check and the exact entities, per availability event whether Canon was

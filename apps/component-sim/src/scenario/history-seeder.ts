@@ -1,6 +1,6 @@
 /**
  * History that predates Bridge: completed runs written straight into Cappella and Hippo with
- * no event published, so only a full scan (SPEC §3, seed §5.4.3) can find what is wrong with
+ * no event published, so only a full scan (docs/design.md, Scans) can find what is wrong with
  * them. This is what a scanner's tests and benchmarks start from.
  *
  * Each run's `inputs` are `{source: <run id>, upstream: <an output of the previous run>}`

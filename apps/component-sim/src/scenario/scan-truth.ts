@@ -1,7 +1,7 @@
 /**
- * The scan oracle: exactly what a correct full consistency scan (SPEC §3 "Full scan", seed
- * §5.4.3) must report for the simulated Cappella and Hippo as they are now, so that a scanner's
- * tests and benchmarks can score its findings exactly. It is computed from the state, not from
+ * The scan oracle: exactly what a correct full consistency scan (see docs/design.md, Scans) must
+ * report for the simulated Cappella and Hippo as they are now, so that a scanner's tests and
+ * benchmarks can score its findings exactly. It is computed from the state, not from
  * a record of injections, so it follows every later change too (entities deleted or made
  * unavailable, runs deleted from Cappella, reruns that wrote the missing outputs).
  *

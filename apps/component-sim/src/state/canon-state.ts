@@ -1,6 +1,6 @@
 /**
  * Canon's in-memory state: cached artifacts by entity, and the evictions waiting for the next
- * sweep (SPEC §5 `POST /canon/artifacts/evict` with mode `next_sweep`).
+ * sweep (`POST /canon/artifacts/evict` with mode `next_sweep`).
  *
  * An artifact scheduled for the next sweep is still cached, so `GET /canon/artifacts` keeps
  * returning it until the sweep runs: that is what Canon's real sweep does, and what lets a test

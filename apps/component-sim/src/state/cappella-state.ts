@@ -1,5 +1,5 @@
 /**
- * Cappella's in-memory state: pipelines and runs, in the shapes of SPEC §5.
+ * Cappella's in-memory state: pipelines and runs, in the shapes of its API.
  *
  * Runs are stored as the exact objects the API returns, so `GET /cappella/runs/{id}` and the
  * listing serialise them without copying. A run's pipeline and inputs are also indexed, so a

@@ -1,11 +1,11 @@
 /**
- * Items kept in change order, for the paged listings of SPEC §5 (`GET /cappella/runs`,
+ * Items kept in change order, for the components' paged listings (`GET /cappella/runs`,
  * `GET /hippo/entities`).
  *
  * Every change appends the item with a new, ever-increasing sequence number and retires its
  * previous position, so a listing returns the oldest change first and a cursor (the sequence of
- * the last item seen) resumes exactly at what changed after it: the incremental scans of SPEC §3
- * depend on that. Retired positions are skipped, then compacted away in bulk, so a change is
+ * the last item seen) resumes exactly at what changed after it: incremental scans depend on
+ * that. Retired positions are skipped, then compacted away in bulk, so a change is
  * O(1) and a page is a binary search plus the page itself. The log holds no index of its own:
  * owners keep an item's position next to the item (one Map entry per item, not two).
  */

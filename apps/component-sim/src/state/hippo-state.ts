@@ -1,5 +1,5 @@
 /**
- * Hippo's in-memory state: entities with availability and provenance, in the shapes of SPEC §5.
+ * Hippo's in-memory state: entities with availability and provenance, in the shapes of its API.
  *
  * Lag is modelled by a visibility time: an entity written with lag waits in a queue and is
  * invisible to every read (404, `exists: false`, absent from the listing) until its time has
@@ -76,7 +76,7 @@ export class HippoState {
     return record?.position ? view(record) : undefined;
   }
 
-  /** SPEC §5 bulk lookup: one result per key, in request order. */
+  /** Bulk lookup: one result per key, in request order (Bridge matches them by position). */
   lookup(keys: readonly EntityKey[]): LookupResult[] {
     this.promoteDue();
     const results = new Array<LookupResult>(keys.length);

@@ -1,5 +1,6 @@
 /**
- * The embedded mode's event bus (seed §5.7 v0.1): publish and subscribe inside one process.
+ * The embedded mode's event bus (docs/design.md, One-process mode): publish and subscribe
+ * inside one process.
  *
  * It behaves like the Kafka transport where it matters to services: every event is validated and
  * Avro-encoded with the same schemas, each consumer group gets every event once, a group handles

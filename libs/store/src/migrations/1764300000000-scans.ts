@@ -1,5 +1,5 @@
 /**
- * Fifth schema step, for the scanner (SPEC §3 "Full scan"):
+ * Fifth schema step, for the scanner (see docs/design.md, Scans):
  * - `scans`: one row per scan, from request to completion, with its checkpoint (where to read
  *   next in each component's listing, and where the next scan should start), its counts and
  *   its errors. A partial unique index allows one active scan (requested, running or paused)
