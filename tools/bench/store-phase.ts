@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { type StoreConfig } from '@bridge/config';
 import {
+  SyncEventQueries,
   AuditLog,
   FINDING_PARTITIONS,
   ProcessedInboundEvents,
@@ -193,10 +194,9 @@ async function seed(dataSource: DataSource, rows: number, now: Date): Promise<vo
 
 /** Repair jobs and audit entries on the open findings, for the history and the counts. */
 async function seedRepairs(dataSource: DataSource): Promise<string> {
-  const log = new SyncEventLog(dataSource);
   const jobs = new RepairJobStore(dataSource);
   const audit = new AuditLog(dataSource);
-  const open = await log.openFindings({}, 200);
+  const open = await new SyncEventQueries(dataSource).openFindings({}, 200);
   for (const finding of open.items) {
     const [job] = await jobs.createAnother([
       {
@@ -314,6 +314,7 @@ async function measureStore(
   const findingId = await seedRepairs(dataSource);
   const seedSeconds = Math.round((performance.now() - seedStarted) / 1000);
   const log = new SyncEventLog(dataSource);
+  const queries = new SyncEventQueries(dataSource);
   const jobs = new RepairJobStore(dataSource);
   const audit = new AuditLog(dataSource);
 
@@ -330,15 +331,16 @@ async function measureStore(
           WHERE tier = 'finding' AND details ? 'scan_id' LIMIT 1`,
     )
   ).map((row) => row.scan_id);
-  const page = (query: Partial<Parameters<SyncEventLog['page']>[0]>) => async () =>
-    (await log.page({ status: 'all', limit: 50, ...query })).items.length;
+  const page = (query: Partial<Parameters<SyncEventQueries['page']>[0]>) => async () =>
+    (await queries.page({ status: 'all', limit: 50, ...query })).items.length;
   const day = (daysAgo: number) => new Date(now.getTime() - daysAgo * DAY_MS);
 
   const listings = [
     await time('open findings, first page', page({ status: 'unresolved' })),
     await time('open findings, second page', async () => {
-      const first = await log.page({ status: 'unresolved', limit: 50 });
-      return (await log.page({ status: 'unresolved', limit: 50, after: first.next })).items.length;
+      const first = await queries.page({ status: 'unresolved', limit: 50 });
+      return (await queries.page({ status: 'unresolved', limit: 50, after: first.next })).items
+        .length;
     }),
     await time('everything, first page', page({})),
     await time('everything, deep cursor page (25 days back)', page({ after: deepPosition })),
@@ -375,18 +377,18 @@ async function measureStore(
     }),
   ];
   const dashboards = [
-    await time('counts by kind (status line)', async () => (await log.countByKind()).length),
+    await time('counts by kind (status line)', async () => (await queries.countByKind()).length),
     await time(
       'findings per hour, last 24 h',
-      async () => (await log.countsPerHour(day(1), now)).length,
+      async () => (await queries.countsPerHour(day(1), now)).length,
     ),
     await time(
       'findings per hour, last 31 days',
-      async () => (await log.countsPerHour(day(31), now)).length,
+      async () => (await queries.countsPerHour(day(31), now)).length,
     ),
     await time(
       'open mismatches by type and source',
-      async () => (await log.openMismatches()).length,
+      async () => (await queries.openMismatches()).length,
     ),
     await time('repair jobs by state', async () => Object.keys(await jobs.countByState()).length),
     await time('outbox backlog', async () => log.countOwed()),

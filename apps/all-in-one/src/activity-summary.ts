@@ -24,7 +24,7 @@ import {
   RepairJobStore,
   REPAIR_STATES,
   ScanStore,
-  SyncEventLog,
+  SyncEventQueries,
   type FindingCount,
   type RepairState,
   type Scan,
@@ -117,7 +117,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     @Inject(TRANSPORT) private readonly transport: Transport,
     private readonly processed: ProcessedInboundEvents,
-    private readonly log: SyncEventLog,
+    private readonly queries: SyncEventQueries,
     private readonly repairs: RepairJobStore,
     private readonly scans: ScanStore,
   ) {}
@@ -144,7 +144,7 @@ export class ActivitySummary implements OnApplicationBootstrap, OnModuleDestroy 
   async gather(): Promise<Activity> {
     const [eventsIn, findings, repairs, latestScan] = await Promise.all([
       this.processed.count(`${this.config.consumerGroupPrefix}-${INGEST_GROUP}`),
-      this.log.countByKind(),
+      this.queries.countByKind(),
       this.repairs.countByState(),
       this.scans.latest(),
     ]);

@@ -25,6 +25,7 @@ import {
   ServiceStatusStore,
   SyncEventLog,
   type SyncEvent,
+  SyncEventQueries,
 } from '@bridge/store';
 import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
@@ -440,7 +441,7 @@ describe('query API on the real database', () => {
         perHour.body as { items: Array<{ hour: string; event_type: string; count: number }> }
       ).items;
       const total = items.reduce((sum, item) => sum + item.count, 0);
-      const all = await log.page({ status: 'all', limit: 500 });
+      const all = await app.get(SyncEventQueries).page({ status: 'all', limit: 500 });
       expect(total).toBe(all.items.length);
       expect(items.every((item) => item.hour.endsWith(':00:00.000Z'))).toBe(true);
       const open = await http.get(`${BASE}/summary/open-mismatches`).set(as(READER)).expect(200);

@@ -30,6 +30,7 @@ import {
   ScanStore,
   SyncEventLog,
   type SyncEvent,
+  SyncEventQueries,
 } from '@bridge/store';
 import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
@@ -169,7 +170,7 @@ describe('operator console in a browser', () => {
     await page.click('nav >> text=Findings');
     await page.waitForURL(/#\/findings\?status=unresolved$/);
     await page.waitForSelector('[data-testid=finding-row]');
-    const open = await log.page({ status: 'unresolved', limit: 500 });
+    const open = await app.get(SyncEventQueries).page({ status: 'unresolved', limit: 500 });
     await eventually(
       async () =>
         (await page.locator('[data-testid=finding-row]').count()) === open.items.length

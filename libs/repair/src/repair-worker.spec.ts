@@ -19,6 +19,7 @@ import {
   SyncEventLog,
   type RepairJob,
   type SyncEvent,
+  FindingOperatorActions,
 } from '@bridge/store';
 import type { ComponentReader } from '@bridge/checks';
 import { RepairApprovals } from './repair-approvals';
@@ -522,7 +523,11 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     const { finding, job } = await mismatchWithJob('run-by-hand', missing);
     await settle();
     await new RepairApprovals(jobs).approve(job.id, { by: 'dave' });
-    await log.resolveByOperator(finding.id, 'erin', 'fixed in Hippo by hand');
+    await new FindingOperatorActions(dataSource).resolveByOperator(
+      finding.id,
+      'erin',
+      'fixed in Hippo by hand',
+    );
     await settle();
     expect(components.submissions).toEqual([]);
     expect(await jobs.findById(job.id)).toMatchObject({

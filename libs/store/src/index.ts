@@ -12,21 +12,24 @@ export { StoreTransactions, type StoreTransaction } from './store-transactions';
 export {
   SyncEventLog,
   openSubjectKey,
-  syncEventFromRow,
   type FindingClosure,
-  type FindingCount,
   type FindingSubject,
   type Healing,
-  type HourlyFindingCount,
   type RecheckClaim,
   type RecheckOutcome,
+  type RecordedSyncEvent,
+} from './sync-event-log';
+export {
+  SyncEventQueries,
+  type FindingCount,
+  type FindingFilter,
+  type HourlyFindingCount,
   type SyncEventPage,
   type SyncEventPosition,
-  type FindingFilter,
   type SyncEventQuery,
-  type RecordedSyncEvent,
-  type SyncEventRow,
-} from './sync-event-log';
+} from './sync-event-queries';
+export { FindingOperatorActions } from './finding-operator-actions';
+export { syncEventFromRow, type SyncEventRow } from './sync-event-rows';
 export {
   BRIDGE_HEALER,
   FINDING_EVENT_TYPES,

@@ -5,6 +5,7 @@
  * repair service to close a job and resolve its finding together.
  */
 import type { DataSource } from 'typeorm';
+import { FindingOperatorActions } from './finding-operator-actions';
 import { ProcessedInboundEvents } from './processed-inbound-events';
 import { RepairJobStore } from './repair-jobs';
 import { KnownRunIds, ScanCursorStore, ScanStore } from './scans';
@@ -13,6 +14,7 @@ import { SyncEventLog } from './sync-event-log';
 /** The repositories of one transaction: every call on them belongs to it. */
 export interface StoreTransaction {
   log: SyncEventLog;
+  findingActions: FindingOperatorActions;
   processed: ProcessedInboundEvents;
   repairs: RepairJobStore;
   scans: ScanStore;
@@ -28,6 +30,7 @@ export class StoreTransactions {
     return this.dataSource.transaction((manager) =>
       work({
         log: new SyncEventLog(manager),
+        findingActions: new FindingOperatorActions(manager),
         processed: new ProcessedInboundEvents(manager),
         repairs: new RepairJobStore(manager),
         scans: new ScanStore(manager),

@@ -17,7 +17,9 @@ import { ScanLock } from './scan-lock';
 import { KnownRunIds, ScanCursorStore, ScanStore } from './scans';
 import { ServiceStatusStore } from './service-status';
 import { StoreTransactions } from './store-transactions';
+import { FindingOperatorActions } from './finding-operator-actions';
 import { SyncEventLog } from './sync-event-log';
+import { SyncEventQueries } from './sync-event-queries';
 
 async function openStore(config: BridgeConfig): Promise<DataSource> {
   const dataSource = createDataSource(config.store);
@@ -49,6 +51,16 @@ export class StoreHealth {
       provide: SyncEventLog,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new SyncEventLog(ds),
+    },
+    {
+      provide: SyncEventQueries,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new SyncEventQueries(ds),
+    },
+    {
+      provide: FindingOperatorActions,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new FindingOperatorActions(ds),
     },
     {
       provide: ProcessedInboundEvents,
@@ -100,6 +112,8 @@ export class StoreHealth {
     ScanLock,
     DataSource,
     SyncEventLog,
+    SyncEventQueries,
+    FindingOperatorActions,
     ProcessedInboundEvents,
     CheckLeases,
     InProcessBacklog,

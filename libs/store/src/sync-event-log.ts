@@ -1,19 +1,16 @@
 /**
- * Reads and writes of the sync event log. Recording is idempotent by `dedupe_key`: the first
+ * The pipeline's side of the sync event log: what ingest, the checker, the re-checker, the
+ * scanner and repair write and look up. Recording is idempotent by `dedupe_key`: the first
  * writer creates the row, later writers of the same finding get the existing row back and
- * `created: false`, which is how callers know not to publish the finding a second time.
+ * `created: false`, which is how callers know not to publish the finding a second time. What
+ * the API reads is `SyncEventQueries`; what operators do, `FindingOperatorActions`.
  *
  * Rows go in and come out typed by kind (`sync-event-kinds.ts`): every read parses the row with
  * `syncEventFromRow`, so callers never cast `details`.
  */
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { z } from 'zod';
-import { MISMATCH_TYPES, type MismatchType } from '@bridge/contracts';
-import { InvalidRecordError, NotFoundError, StateConflictError } from '@bridge/errors';
 import {
-  SYNC_EVENT_STATES,
-  SyncEventKindSchema,
   SyncEventTypes,
   BRIDGE_HEALER,
   initialStateOf,
@@ -22,92 +19,14 @@ import {
   type NewSyncEvent,
   type SyncEvent,
   type SyncEventOf,
-  type SyncEventState,
   type SyncEventType,
 } from './sync-event-kinds';
-
-export interface FindingCount {
-  eventType: SyncEventType;
-  mismatchType: MismatchType | null;
-  total: number;
-  open: number;
-}
-
-/** Findings of one kind recorded within one hour. */
-export interface HourlyFindingCount {
-  hour: Date;
-  eventType: string;
-  mismatchType: string | null;
-  total: number;
-}
-
-/**
- * A filtered page of the log (see `SyncEventLog.page`). `unresolved` is the open findings that
- * are not snoozed (all open ones with `includeSnoozed`), `snoozed` the open findings an operator
- * snoozed, `resolved` the closed ones (resolved or healed), `all` every row, records included.
- */
-export interface SyncEventQuery extends FindingFilter {
-  status: 'unresolved' | 'snoozed' | 'resolved' | 'all';
-  /** With `unresolved`: snoozed findings too. */
-  includeSnoozed?: boolean;
-  /** Position of the last row of the previous page. */
-  after?: SyncEventPosition | null;
-  limit: number;
-}
-
-/** Which rows a listing or a bulk action is about, beyond their state. */
-export interface FindingFilter {
-  eventType?: string;
-  mismatchType?: string;
-  source?: string;
-  sourceId?: string;
-  /** Only the findings of this scan. */
-  scanId?: string;
-  /** Created at or after. */
-  since?: Date;
-  /** Created before. */
-  until?: Date;
-}
-
-/** Where a row stands in the newest-first order: its exact `created_at` (as text) and id. */
-export interface SyncEventPosition {
-  createdAt: string;
-  id: string;
-}
-
-export interface SyncEventPage {
-  items: SyncEvent[];
-  /** Position to ask the next page after; null on the last page. */
-  next: SyncEventPosition | null;
-}
-
-/**
- * The filter columns of a listing as SQL over seven parameters from `$first` on (event type,
- * mismatch type, source, source id, since, until, scan id), given in `filterParams` order.
- */
-function filterConditions(first: number): string {
-  const $ = (offset: number) => `$${first + offset}`;
-  return `(${$(0)}::text IS NULL OR event_type = ${$(0)})
-          AND (${$(1)}::text IS NULL OR mismatch_type = ${$(1)})
-          AND (${$(2)}::text IS NULL OR source = ${$(2)})
-          AND (${$(3)}::text IS NULL OR source_id = ${$(3)})
-          AND (${$(4)}::timestamptz IS NULL OR created_at >= ${$(4)})
-          AND (${$(5)}::timestamptz IS NULL OR created_at < ${$(5)})
-          AND (${$(6)}::text IS NULL OR (details ? 'scan_id' AND details ->> 'scan_id' = ${$(6)}))`;
-}
-
-/** The parameters of `filterConditions`. */
-function filterParams(filter: FindingFilter): unknown[] {
-  return [
-    filter.eventType ?? null,
-    filter.mismatchType ?? null,
-    filter.source ?? null,
-    filter.sourceId ?? null,
-    filter.since ?? null,
-    filter.until ?? null,
-    filter.scanId ?? null,
-  ];
-}
+import {
+  CLOSE_AS_RESOLVED,
+  FINDINGS,
+  syncEventFromRow,
+  type SyncEventRow,
+} from './sync-event-rows';
 
 /** What a finding is about: a mismatch type at one record (`source_id`) of a component. */
 export interface FindingSubject {
@@ -129,12 +48,6 @@ export interface RecordedSyncEvent {
 
 /** The UTC day of the statement's time: the day column of every time-split table. */
 const TODAY_UTC = `(now() AT TIME ZONE 'UTC')::date`;
-
-/**
- * Restricts a statement to the findings' partitions. Every statement about open or closed
- * findings says so, because `state` alone does not let PostgreSQL skip the records' partitions.
- */
-const FINDINGS = `tier = 'finding'`;
 
 /** Rollup shards (see `SyncEventCountEntity`). */
 const COUNT_SHARDS = 8;
@@ -176,12 +89,6 @@ function addToCounts(rows: string, shardParam: string): string {
           ON CONFLICT (hour, event_type, mismatch_type, shard)
           DO UPDATE SET total = sync_event_counts.total + EXCLUDED.total`;
 }
-
-/**
- * The columns that close a finding as resolved: its state and the resolved flag with its time,
- * which the table's checks hold together.
- */
-const CLOSE_AS_RESOLVED = `state = 'resolved', resolved = true, resolved_at = now()`;
 
 /** How the re-checker claims findings: how many, for how long, and the schedule's first step. */
 export interface RecheckClaim {
@@ -692,272 +599,10 @@ export class SyncEventLog {
     return affected > 0;
   }
 
-  /**
-   * Rows recorded per event type and mismatch type (from the rollup: rows recorded since the
-   * log began, including those retention has since dropped), with the findings of each kind
-   * open now (for status lines and dashboards).
-   */
-  async countByKind(): Promise<FindingCount[]> {
-    const rows = await this.em.query<
-      Array<{ event_type: unknown; mismatch_type: unknown; total: string; open: string }>
-    >(
-      `SELECT c.event_type, NULLIF(c.mismatch_type, '') AS mismatch_type, c.total,
-              COALESCE(o.open, 0) AS open
-         FROM (SELECT event_type, mismatch_type, sum(total) AS total FROM sync_event_counts
-                GROUP BY event_type, mismatch_type HAVING sum(total) > 0) c
-         LEFT JOIN (SELECT event_type, COALESCE(mismatch_type, '') AS mismatch_type,
-                           count(*) AS open
-                      FROM sync_events WHERE ${FINDINGS} AND state = 'open'
-                     GROUP BY 1, 2) o
-           ON o.event_type = c.event_type AND o.mismatch_type = c.mismatch_type
-        ORDER BY c.event_type, c.mismatch_type`,
-    );
-    return rows.map((row) => ({
-      ...countKey.parse({ eventType: row.event_type, mismatchType: row.mismatch_type }),
-      total: Number(row.total),
-      open: Number(row.open),
-    }));
-  }
-
-  /**
-   * One page of the log, newest first, filtered; `after` is the position of the previous
-   * page's last row. Paging by `(created_at, id)` keeps pages stable while rows are inserted:
-   * new rows come before the first page, never between two pages already read.
-   */
-  async page(query: SyncEventQuery): Promise<SyncEventPage> {
-    const rows = await this.em.query<Array<SyncEventRow & { position_at: string }>>(
-      `SELECT *, created_at::text AS position_at FROM sync_events
-        WHERE ($1::text = 'all'
-               OR ($1::text = 'unresolved' AND ${FINDINGS} AND state = 'open'
-                   AND ($12::bool OR snoozed_until IS NULL OR snoozed_until <= now()))
-               OR ($1::text = 'snoozed' AND ${FINDINGS} AND state = 'open'
-                   AND snoozed_until > now())
-               OR ($1::text = 'resolved' AND ${FINDINGS} AND state IN ('resolved', 'healed')))
-          AND ${filterConditions(2)}
-          AND ($9::timestamptz IS NULL OR (created_at, id) < ($9::timestamptz, $10::uuid))
-        ORDER BY created_at DESC, id DESC
-        LIMIT $11`,
-      [
-        query.status,
-        ...filterParams(query),
-        query.after?.createdAt ?? null,
-        query.after?.id ?? null,
-        query.limit + 1,
-        query.includeSnoozed ?? false,
-      ],
-    );
-    const items = rows.slice(0, query.limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(syncEventFromRow),
-      next: rows.length > query.limit && last ? { createdAt: last.position_at, id: last.id } : null,
-    };
-  }
-
-  /**
-   * The open findings a filter selects (snoozed ones too), oldest first, at most `limit`, and
-   * how many there are in all: what a bulk action would touch, and its preview.
-   */
-  async openFindings(
-    filter: FindingFilter,
-    limit: number,
-  ): Promise<{ total: number; items: SyncEvent[] }> {
-    const rows = await this.em.query<Array<SyncEventRow & { total: string }>>(
-      `SELECT *, count(*) OVER () AS total FROM sync_events
-        WHERE ${FINDINGS} AND state = 'open' AND ${filterConditions(1)}
-        ORDER BY created_at, id
-        LIMIT $8`,
-      [...filterParams(filter), limit],
-    );
-    return { total: Number(rows[0]?.total ?? 0), items: rows.map(syncEventFromRow) };
-  }
-
-  /**
-   * Snoozes an open finding until `until` (an operator's), or wakes it (`until` null). Throws
-   * `NotFoundError` for an unknown id and `StateConflictError` for a record or a closed finding.
-   */
-  async snooze(
-    id: string,
-    snooze: { until: Date; by: string; reason: string | null } | null,
-  ): Promise<SyncEvent> {
-    const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET snoozed_until = $2, snoozed_by = $3, snooze_reason = $4
-        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
-        RETURNING *`,
-      [id, snooze?.until ?? null, snooze?.by ?? null, snooze?.reason ?? null],
-    );
-    if (rows.length > 0) return syncEventFromRow(rows[0]);
-    throw await this.notOpen(id, snooze ? 'snooze' : 'wake');
-  }
-
-  /** The error for an action on a row that is not an open finding. */
-  async notOpen(id: string, action: string): Promise<Error> {
-    const existing = await this.findById(id);
-    if (!existing) return new NotFoundError(`no sync event ${id}`);
-    if (existing.state === 'record') {
-      return new StateConflictError(
-        `sync event ${id} is a record (${existing.eventType}), not a finding: there is nothing to ${action}`,
-      );
-    }
-    return new StateConflictError(
-      `sync event ${id} was ${existing.state} already, by ${existing.resolvedBy ?? 'someone'}: there is nothing to ${action}`,
-    );
-  }
-
-  /**
-   * An operator resolves an open finding, saying who and, optionally, why. Throws
-   * `NotFoundError` for an unknown id and `StateConflictError` for a finding closed already or
-   * a record, which has nothing to resolve.
-   */
-  async resolveByOperator(id: string, by: string, note: string | null): Promise<SyncEvent> {
-    const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
-        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
-        RETURNING *`,
-      [id, by, note],
-    );
-    if (rows.length > 0) return syncEventFromRow(rows[0]);
-    throw await this.notOpen(id, 'resolve');
-  }
-
-  /** An operator resolves the open findings among `ids`; returns the rows it resolved. */
-  async resolveManyByOperator(
-    ids: string[],
-    by: string,
-    note: string | null,
-  ): Promise<SyncEvent[]> {
-    if (ids.length === 0) return [];
-    const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
-        WHERE ${FINDINGS} AND id = ANY($1::uuid[]) AND state = 'open'
-        RETURNING *`,
-      [ids, by, note],
-    );
-    return rows.map(syncEventFromRow);
-  }
-
-  /**
-   * Rows recorded per hour (UTC) and kind over the hours that overlap `[since, until)`, oldest
-   * hour first, from the rollup (whole hours: the first hour counts from its start).
-   */
-  async countsPerHour(since: Date, until: Date): Promise<HourlyFindingCount[]> {
-    const rows = await this.em.query<
-      Array<{ hour: Date; event_type: string; mismatch_type: string | null; total: string }>
-    >(
-      `SELECT hour, event_type, NULLIF(mismatch_type, '') AS mismatch_type, sum(total) AS total
-         FROM sync_event_counts
-        WHERE hour >= date_trunc('hour', $1::timestamptz, 'UTC') AND hour < $2
-        GROUP BY hour, event_type, mismatch_type HAVING sum(total) > 0
-        ORDER BY hour, event_type, mismatch_type`,
-      [since, until],
-    );
-    return rows.map((row) => ({
-      hour: new Date(row.hour),
-      eventType: row.event_type,
-      mismatchType: row.mismatch_type,
-      total: Number(row.total),
-    }));
-  }
-
-  /** Open mismatches and stale caches per mismatch type and source, most first. */
-  async openMismatches(): Promise<Array<{ mismatchType: string; source: string; open: number }>> {
-    const rows = await this.em.query<
-      Array<{ mismatch_type: string; source: string; open: string }>
-    >(
-      `SELECT mismatch_type, source, count(*) AS open FROM sync_events
-        WHERE ${FINDINGS} AND mismatch_type IS NOT NULL AND state = 'open'
-        GROUP BY mismatch_type, source ORDER BY count(*) DESC, mismatch_type, source`,
-    );
-    return rows.map((row) => ({
-      mismatchType: row.mismatch_type,
-      source: row.source,
-      open: Number(row.open),
-    }));
-  }
-
   async findById(id: string): Promise<SyncEvent | null> {
     const rows = await this.em.query<SyncEventRow[]>(`SELECT * FROM sync_events WHERE id = $1`, [
       id,
     ]);
     return rows.length === 0 ? null : syncEventFromRow(rows[0]);
   }
-}
-
-/** A `sync_events` row as the driver returns it from plain SQL (`SELECT *`). */
-export interface SyncEventRow {
-  id: string;
-  event_type: string;
-  source: string;
-  source_id: string;
-  actor: string | null;
-  details: unknown;
-  state: string;
-  resolved: boolean;
-  resolved_at: Date | null;
-  resolved_by: string | null;
-  resolution_note: string | null;
-  created_at: Date;
-  dedupe_key: string;
-  mismatch_type: string | null;
-  repair_strategy: string | null;
-  outbound_event_id: string | null;
-  published_at: Date | null;
-  recheck_count?: number;
-  next_recheck_at?: Date | null;
-  last_checked_at?: Date | null;
-  snoozed_until?: Date | null;
-  snoozed_by?: string | null;
-  snooze_reason?: string | null;
-}
-
-const countKey = z.object({
-  eventType: z.enum(Object.values(SyncEventTypes)),
-  mismatchType: z.enum(MISMATCH_TYPES).nullable(),
-});
-
-/**
- * The typed finding a raw row holds. The kind-dependent columns are parsed against the schema
- * of the row's event type, so a row written by a buggy or older writer is refused here, by id
- * and field, rather than read as a finding it is not.
- */
-export function syncEventFromRow(row: SyncEventRow): SyncEvent {
-  const kind = SyncEventKindSchema.safeParse({
-    eventType: row.event_type,
-    mismatchType: row.mismatch_type,
-    repairStrategy: row.repair_strategy,
-    details: row.details,
-  });
-  if (!kind.success) {
-    throw new InvalidRecordError(
-      `sync event ${row.id} (${row.event_type}) does not fit its kind: ${z.prettifyError(kind.error)}`,
-    );
-  }
-  return {
-    id: row.id,
-    source: row.source,
-    sourceId: row.source_id,
-    actor: row.actor,
-    state: stateOf(row),
-    resolved: row.resolved,
-    resolvedAt: row.resolved_at === null ? null : new Date(row.resolved_at),
-    resolvedBy: row.resolved_by,
-    resolutionNote: row.resolution_note ?? null,
-    createdAt: new Date(row.created_at),
-    dedupeKey: row.dedupe_key,
-    outboundEventId: row.outbound_event_id,
-    publishedAt: row.published_at === null ? null : new Date(row.published_at),
-    recheckCount: row.recheck_count ?? 0,
-    nextRecheckAt: row.next_recheck_at ? new Date(row.next_recheck_at) : null,
-    lastCheckedAt: row.last_checked_at ? new Date(row.last_checked_at) : null,
-    snoozedUntil: row.snoozed_until ? new Date(row.snoozed_until) : null,
-    snoozedBy: row.snoozed_by ?? null,
-    snoozeReason: row.snooze_reason ?? null,
-    ...kind.data,
-  };
-}
-
-function stateOf(row: SyncEventRow): SyncEventState {
-  const state = SYNC_EVENT_STATES.find((known) => known === row.state);
-  if (!state) throw new InvalidRecordError(`sync event ${row.id} has no known state: ${row.state}`);
-  return state;
 }

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { InvalidRecordError } from '@bridge/errors';
 import {
+  FindingOperatorActions,
+  SyncEventQueries,
   AuditLog,
   CheckLeases,
   ProcessedInboundEvents,
@@ -154,14 +156,18 @@ describe.each(STORE_ENGINES)('store on %s', (_engine, provision) => {
     const mismatch = (await log.record(sampleMismatchFinding(`r-state-${randomUUID()}`))).event;
     expect(ok.state).toBe('record');
     expect(mismatch.state).toBe('open');
-    const open = await log.page({ status: 'unresolved', limit: 500 });
+    const open = await new SyncEventQueries(dataSource).page({ status: 'unresolved', limit: 500 });
     expect(open.items.every((item) => item.state === 'open')).toBe(true);
     expect(open.items.map((item) => item.id)).toContain(mismatch.id);
     expect(open.items.map((item) => item.id)).not.toContain(ok.id);
-    await expect(log.resolveByOperator(ok.id, 'alice', null)).rejects.toThrow(
-      /is a record \(bridge.sync.ok\), not a finding/,
+    await expect(
+      new FindingOperatorActions(dataSource).resolveByOperator(ok.id, 'alice', null),
+    ).rejects.toThrow(/is a record \(bridge.sync.ok\), not a finding/);
+    const resolved = await new FindingOperatorActions(dataSource).resolveByOperator(
+      mismatch.id,
+      'alice',
+      null,
     );
-    const resolved = await log.resolveByOperator(mismatch.id, 'alice', null);
     expect(resolved).toMatchObject({ state: 'resolved', resolved: true, resolutionNote: null });
     await expect(
       dataSource.query(`UPDATE sync_events SET state = 'open' WHERE id = $1`, [mismatch.id]),

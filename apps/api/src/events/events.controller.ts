@@ -12,7 +12,13 @@ import { NotFoundError } from '@bridge/errors';
 import { EventPublisher } from '@bridge/messaging';
 import { operatorResolutionEvent } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
-import { AuditLog, RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
+import {
+  AuditLog,
+  RepairJobStore,
+  StoreTransactions,
+  SyncEventLog,
+  SyncEventQueries,
+} from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
 import { AdminAction } from '../audit/admin-action';
 import { encodeCursor } from '../page-cursor';
@@ -35,6 +41,7 @@ const HISTORY_AUDIT_LIMIT = 200;
 export class EventsController {
   constructor(
     private readonly log: SyncEventLog,
+    private readonly queries: SyncEventQueries,
     private readonly jobs: RepairJobStore,
     private readonly audit: AuditLog,
     private readonly transactions: StoreTransactions,
@@ -56,7 +63,7 @@ export class EventsController {
   async list(
     @Query(new ZodPipe(EventQuerySchema, 'query')) params: EventQueryParams,
   ): Promise<{ items: SyncEventView[]; next_cursor: string | null }> {
-    const page = await this.log.page(storeQueryOf(params));
+    const page = await this.queries.page(storeQueryOf(params));
     return {
       items: page.items.map(syncEventView),
       next_cursor: page.next ? encodeCursor({ at: page.next.createdAt, id: page.next.id }) : null,
@@ -119,8 +126,12 @@ export class EventsController {
     // Announced before the resolution commits: if the broker cannot take the event, the finding
     // stays open and the operator gets a 5xx to try again, rather than a resolution nobody
     // downstream hears of. The event's id is the finding's, so a second try is the same event.
-    const resolved = await this.transactions.run(async ({ log }) => {
-      const finding = await log.resolveByOperator(id, request.principal.name, body.reason);
+    const resolved = await this.transactions.run(async ({ findingActions }) => {
+      const finding = await findingActions.resolveByOperator(
+        id,
+        request.principal.name,
+        body.reason,
+      );
       const event = operatorResolutionEvent(finding, Date.now());
       await this.publisher.publish(
         Topics.BridgeSyncRepaired,

@@ -11,7 +11,12 @@ import { REPAIR_STRATEGIES, Topics } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
 import { OperatorRepairs, operatorResolutionEvent } from '@bridge/repair';
 import { ZodPipe } from '@bridge/runtime';
-import { StoreTransactions, SyncEventLog } from '@bridge/store';
+import {
+  FindingOperatorActions,
+  StoreTransactions,
+  SyncEventLog,
+  SyncEventQueries,
+} from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
 import type { BulkOutcome } from '../bulk-outcome';
 import { AdminAction } from '../audit/admin-action';
@@ -55,6 +60,8 @@ const schemaOf = (schema: z.ZodType) =>
 export class FindingActionsController {
   constructor(
     private readonly log: SyncEventLog,
+    private readonly queries: SyncEventQueries,
+    private readonly actions: FindingOperatorActions,
     private readonly transactions: StoreTransactions,
     private readonly publisher: EventPublisher,
     private readonly repairs: OperatorRepairs,
@@ -71,10 +78,10 @@ export class FindingActionsController {
     @Param('id', new ZodPipe(IdSchema, 'event id')) id: string,
   ): Promise<SyncEventView> {
     if ((await this.log.makeRechecksDue({ ids: [id] })) === 0) {
-      throw await this.log.notOpen(id, 're-check');
+      throw await this.actions.notOpen(id, 're-check');
     }
     const event = await this.log.findById(id);
-    if (!event) throw await this.log.notOpen(id, 're-check');
+    if (!event) throw await this.actions.notOpen(id, 're-check');
     return syncEventView(event);
   }
 
@@ -123,7 +130,7 @@ export class FindingActionsController {
     @Body(new ZodPipe(SnoozeBodySchema)) body: z.output<typeof SnoozeBodySchema>,
     @Req() request: AuthenticatedRequest,
   ): Promise<SyncEventView> {
-    const event = await this.log.snooze(id, {
+    const event = await this.actions.snooze(id, {
       until: body.until,
       by: request.principal.name,
       reason: body.reason ?? null,
@@ -136,7 +143,7 @@ export class FindingActionsController {
   @AdminAction({ action: 'wake', objectType: 'sync_event', objectId: { param: 'id' } })
   @ApiOperation({ summary: 'End the snooze of an open finding (admin)' })
   async wake(@Param('id', new ZodPipe(IdSchema, 'event id')) id: string): Promise<SyncEventView> {
-    return syncEventView(await this.log.snooze(id, null));
+    return syncEventView(await this.actions.snooze(id, null));
   }
 
   @Post('bulk')
@@ -156,7 +163,7 @@ export class FindingActionsController {
     @Body(new ZodPipe(BulkFindingsBodySchema)) body: z.output<typeof BulkFindingsBodySchema>,
     @Req() request: AuthenticatedRequest,
   ): Promise<BulkOutcome> {
-    const { total, items } = await this.log.openFindings(storeFilterOf(body.filter), body.max);
+    const { total, items } = await this.queries.openFindings(storeFilterOf(body.filter), body.max);
     const ids = items.map((item) => item.id);
     const outcome = {
       action: body.action,
@@ -170,8 +177,8 @@ export class FindingActionsController {
       return { ...outcome, acted: await this.log.makeRechecksDue({ ids }) };
     }
     // As one resolution: each announced on bridge.sync.repaired before the batch commits.
-    const resolved = await this.transactions.run(async ({ log }) => {
-      const rows = await log.resolveManyByOperator(
+    const resolved = await this.transactions.run(async ({ findingActions }) => {
+      const rows = await findingActions.resolveManyByOperator(
         ids,
         request.principal.name,
         body.reason ?? null,

@@ -9,7 +9,7 @@ import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
-import { SCAN_MODES, ScanStore, SyncEventLog } from '@bridge/store';
+import { SCAN_MODES, ScanStore, SyncEventQueries } from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
 import { AdminAction } from '../audit/admin-action';
 import { EventQuerySchema, storeQueryOf } from '../events/event-query';
@@ -34,7 +34,7 @@ export const ScanListQuerySchema = z
 export class ScansController {
   constructor(
     private readonly scans: ScanStore,
-    private readonly log: SyncEventLog,
+    private readonly queries: SyncEventQueries,
   ) {}
 
   @Get('scan/latest')
@@ -74,7 +74,7 @@ export class ScansController {
     params: z.output<typeof ScanFindingsQuerySchema>,
   ): Promise<{ items: SyncEventView[]; next_cursor: string | null }> {
     if (!(await this.scans.findById(id))) throw new NotFoundError(`no scan ${id}`);
-    const page = await this.log.page({ ...storeQueryOf(params), scanId: id });
+    const page = await this.queries.page({ ...storeQueryOf(params), scanId: id });
     return {
       items: page.items.map(syncEventView),
       next_cursor: page.next ? encodeCursor({ at: page.next.createdAt, id: page.next.id }) : null,

@@ -9,7 +9,7 @@ import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { ZodPipe } from '@bridge/runtime';
-import { RepairJobStore, ServiceStatusStore, SyncEventLog } from '@bridge/store';
+import { RepairJobStore, ServiceStatusStore, SyncEventLog, SyncEventQueries } from '@bridge/store';
 import { InstantSchema as instant } from '../request-fields';
 import { QueryApiController } from '../query-api-controller';
 import { operationsOverview } from './operations-overview';
@@ -42,6 +42,7 @@ export const HourlyQuerySchema = z
 export class SummaryController {
   constructor(
     private readonly log: SyncEventLog,
+    private readonly queries: SyncEventQueries,
     private readonly repairs: RepairJobStore,
     private readonly statuses: ServiceStatusStore,
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -54,7 +55,7 @@ export class SummaryController {
   async perHour(
     @Query(new ZodPipe(HourlyQuerySchema, 'query')) query: z.output<typeof HourlyQuerySchema>,
   ) {
-    const counts = await this.log.countsPerHour(query.since, query.until);
+    const counts = await this.queries.countsPerHour(query.since, query.until);
     return {
       since: query.since.toISOString(),
       until: query.until.toISOString(),
@@ -70,7 +71,7 @@ export class SummaryController {
   @Get('open-mismatches')
   @ApiOperation({ summary: 'Unresolved mismatches and stale caches by mismatch type and source' })
   async openMismatches() {
-    const rows = await this.log.openMismatches();
+    const rows = await this.queries.openMismatches();
     return {
       items: rows.map((row) => ({
         mismatch_type: row.mismatchType,

@@ -1,0 +1,93 @@
+/**
+ * What operators do to findings through the API: snooze and wake, resolve one with a note, or
+ * resolve many at once. Each acts only on an open finding and says precisely why it did not
+ * (`notOpen`: unknown id, a record, or closed already and by whom).
+ */
+import { DataSource, type EntityManager } from 'typeorm';
+import { NotFoundError, StateConflictError } from '@bridge/errors';
+import type { SyncEvent } from './sync-event-kinds';
+import {
+  CLOSE_AS_RESOLVED,
+  FINDINGS,
+  syncEventFromRow,
+  type SyncEventRow,
+} from './sync-event-rows';
+
+export class FindingOperatorActions {
+  private readonly em: EntityManager;
+
+  /**
+   * @param db the data source, or a transaction's manager (see `StoreTransactions`), so that
+   *   an action and its audit entry commit together.
+   */
+  constructor(db: DataSource | EntityManager) {
+    this.em = db instanceof DataSource ? db.manager : db;
+  }
+
+  /**
+   * Snoozes an open finding until `until` (an operator's), or wakes it (`until` null). Throws
+   * `NotFoundError` for an unknown id and `StateConflictError` for a record or a closed finding.
+   */
+  async snooze(
+    id: string,
+    snooze: { until: Date; by: string; reason: string | null } | null,
+  ): Promise<SyncEvent> {
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events SET snoozed_until = $2, snoozed_by = $3, snooze_reason = $4
+        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
+        RETURNING *`,
+      [id, snooze?.until ?? null, snooze?.by ?? null, snooze?.reason ?? null],
+    );
+    if (rows.length > 0) return syncEventFromRow(rows[0]);
+    throw await this.notOpen(id, snooze ? 'snooze' : 'wake');
+  }
+
+  /** The error for an action on a row that is not an open finding. */
+  async notOpen(id: string, action: string): Promise<Error> {
+    const rows = await this.em.query<SyncEventRow[]>(`SELECT * FROM sync_events WHERE id = $1`, [
+      id,
+    ]);
+    const existing = rows.length === 0 ? null : syncEventFromRow(rows[0]);
+    if (!existing) return new NotFoundError(`no sync event ${id}`);
+    if (existing.state === 'record') {
+      return new StateConflictError(
+        `sync event ${id} is a record (${existing.eventType}), not a finding: there is nothing to ${action}`,
+      );
+    }
+    return new StateConflictError(
+      `sync event ${id} was ${existing.state} already, by ${existing.resolvedBy ?? 'someone'}: there is nothing to ${action}`,
+    );
+  }
+
+  /**
+   * An operator resolves an open finding, saying who and, optionally, why. Throws
+   * `NotFoundError` for an unknown id and `StateConflictError` for a finding closed already or
+   * a record, which has nothing to resolve.
+   */
+  async resolveByOperator(id: string, by: string, note: string | null): Promise<SyncEvent> {
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
+        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
+        RETURNING *`,
+      [id, by, note],
+    );
+    if (rows.length > 0) return syncEventFromRow(rows[0]);
+    throw await this.notOpen(id, 'resolve');
+  }
+
+  /** An operator resolves the open findings among `ids`; returns the rows it resolved. */
+  async resolveManyByOperator(
+    ids: string[],
+    by: string,
+    note: string | null,
+  ): Promise<SyncEvent[]> {
+    if (ids.length === 0) return [];
+    const [rows] = await this.em.query<[SyncEventRow[], number]>(
+      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
+        WHERE ${FINDINGS} AND id = ANY($1::uuid[]) AND state = 'open'
+        RETURNING *`,
+      [ids, by, note],
+    );
+    return rows.map(syncEventFromRow);
+  }
+}
