@@ -78,14 +78,14 @@ export {
   type RepairState,
   type ResubmitPlan,
 } from './repair-job-kinds';
+export { KnownRunIds } from './known-run-ids';
+export { ScanCursorStore } from './scan-cursors';
 export {
-  KnownRunIds,
   SCANNED_COMPONENTS,
   SCAN_MODES,
   SCAN_PHASES,
   SCAN_STATUSES,
   SCAN_TRIGGERS,
-  ScanCursorStore,
   ScanStore,
   type ListingCheckpoint,
   type PerComponent,
@@ -97,7 +97,7 @@ export {
   type ScanStatus,
   type ScanTrigger,
   type ScannedComponent,
-} from './scans';
+} from './scan-store';
 export { ScanLock, type LockedOutcome } from './scan-lock';
 export {
   DeadLetterStore,

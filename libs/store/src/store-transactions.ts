@@ -8,7 +8,9 @@ import type { DataSource } from 'typeorm';
 import { FindingOperatorActions } from './finding-operator-actions';
 import { ProcessedInboundEvents } from './processed-inbound-events';
 import { RepairJobStore } from './repair-jobs';
-import { KnownRunIds, ScanCursorStore, ScanStore } from './scans';
+import { KnownRunIds } from './known-run-ids';
+import { ScanCursorStore } from './scan-cursors';
+import { ScanStore } from './scan-store';
 import { SyncEventLog } from './sync-event-log';
 
 /** The repositories of one transaction: every call on them belongs to it. */

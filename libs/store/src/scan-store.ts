@@ -1,6 +1,7 @@
 /**
- * The scanner's persistent state (see docs/design.md, Scans): scan records, the per-component
- * cursors that make scans incremental, and the set of run ids Cappella listed.
+ * The scan records (see docs/design.md, Scans). The rest of the scanner's persistent state is
+ * `ScanCursorStore` (the cursors that make scans incremental) and `KnownRunIds` (the run ids
+ * Cappella listed).
  *
  * A scan is asked for by inserting a `requested` row (by the schedule, an operator or the API,
  * in any process), and carried out by whichever scanner holds the scan lock: it takes the row
@@ -346,87 +347,6 @@ function appendedError(param: string): string {
               jsonb_build_object('at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'message', ${param}::text)))
               WITH ORDINALITY AS a(e, n)
             ORDER BY n DESC LIMIT ${KEPT_ERRORS}) AS kept)`;
-}
-
-/**
- * Where each listing's last completed scan stopped, so that the next incremental scan reads
- * only what changed after it.
- */
-export class ScanCursorStore {
-  private readonly em: EntityManager;
-
-  constructor(db: DataSource | EntityManager) {
-    this.em = db instanceof DataSource ? db.manager : db;
-  }
-
-  /** The saved cursor per listing; a listing never scanned to its end is absent. */
-  async load(): Promise<Partial<Record<ScannedComponent, string | null>>> {
-    const rows = await this.em.query<Array<{ component: string; cursor: string | null }>>(
-      `SELECT component, cursor FROM scan_cursors`,
-    );
-    const cursors: Partial<Record<ScannedComponent, string | null>> = {};
-    for (const row of rows) {
-      const component = z.enum(SCANNED_COMPONENTS).safeParse(row.component);
-      if (component.success) cursors[component.data] = row.cursor;
-    }
-    return cursors;
-  }
-
-  async save(scanId: string, cursors: Record<ScannedComponent, string | null>): Promise<void> {
-    await this.em.query(
-      `INSERT INTO scan_cursors (component, cursor, scan_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[])
-       ON CONFLICT (component) DO UPDATE SET cursor = EXCLUDED.cursor,
-         scan_id = EXCLUDED.scan_id, updated_at = now()`,
-      [
-        [...SCANNED_COMPONENTS],
-        SCANNED_COMPONENTS.map((component) => cursors[component]),
-        SCANNED_COMPONENTS.map(() => scanId),
-      ],
-    );
-  }
-}
-
-/**
- * The run ids Cappella listed to the scans: the set the Hippo side checks provenance against,
- * in the database rather than in memory. A full scan marks every run it lists and then forgets
- * the runs it did not list (deleted from Cappella); an incremental scan adds the new ones.
- */
-export class KnownRunIds {
-  private readonly em: EntityManager;
-
-  constructor(db: DataSource | EntityManager) {
-    this.em = db instanceof DataSource ? db.manager : db;
-  }
-
-  async add(scanId: string, runIds: readonly string[]): Promise<void> {
-    if (runIds.length === 0) return;
-    await this.em.query(
-      `INSERT INTO scan_known_runs (run_id, seen_by)
-       SELECT DISTINCT r, $1::uuid FROM unnest($2::text[]) AS ids(r)
-       ON CONFLICT (run_id) DO UPDATE SET seen_by = EXCLUDED.seen_by`,
-      [scanId, runIds],
-    );
-  }
-
-  /** The ids among `runIds` that are known. */
-  async known(runIds: readonly string[]): Promise<Set<string>> {
-    if (runIds.length === 0) return new Set();
-    const rows = await this.em.query<Array<{ run_id: string }>>(
-      `SELECT run_id FROM scan_known_runs WHERE run_id = ANY($1::text[])`,
-      [runIds],
-    );
-    return new Set(rows.map((row) => row.run_id));
-  }
-
-  /** Forgets every run the scan did not list; returns how many. */
-  async forgetUnseen(scanId: string): Promise<number> {
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `DELETE FROM scan_known_runs WHERE seen_by <> $1::uuid`,
-      [scanId],
-    );
-    return affected;
-  }
 }
 
 function scanFromRow(row: ScanRow): Scan {
