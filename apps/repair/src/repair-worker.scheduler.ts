@@ -44,7 +44,7 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
       reader: new HttpComponentReader(components.cappella, components.hippo, components.canon),
       publisher,
       settings: config.repair,
-      owner: `repair#${randomUUID()}`,
+      holder: `repair#${randomUUID()}`,
     });
     this.loop = new WorkLoop({
       name: 'repair pass',

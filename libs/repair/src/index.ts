@@ -35,9 +35,9 @@ export {
 export { settleEvictedStaleCaches } from './stale-cache-settlement';
 export { RepairApprovals, type RepairDecision } from './repair-approvals';
 export { OperatorRepairs } from './operator-repairs';
+export { stepFailureOf } from './repair-job-steps';
 export {
   RepairWorker,
-  stepFailureOf,
   type PassSummary,
   type RepairComponents,
   type RepairWorkerDeps,

@@ -159,7 +159,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       reader: components.reader,
       publisher,
       settings: SETTINGS,
-      owner,
+      holder: owner,
     });
 
   beforeEach(() => {
@@ -365,7 +365,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       reader: components.reader,
       publisher,
       settings: { ...SETTINGS, confirmDeadlineMs: 1 },
-      owner: 'hurried',
+      holder: 'hurried',
     });
     await settle(hurried);
     expect(await jobs.findById(late.job.id)).toMatchObject({
@@ -483,7 +483,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       reader: components.reader,
       publisher,
       settings: { ...SETTINGS, approvalTimeoutMs: 1 },
-      owner: 'impatient',
+      holder: 'impatient',
     });
     await settle(impatient);
     await new Promise((resolve) => setTimeout(resolve, 20));
