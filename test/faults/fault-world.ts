@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AssignerProtocol } from 'kafkajs';
 import { Pool } from 'pg';
-import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS } from '@bridge/contracts';
+import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, RETRY_TIER_TOPICS } from '@bridge/contracts';
 import { EventSubscriber, type Subscription } from '@bridge/messaging';
 import { partitionLag } from '../../libs/messaging/src/kafka/consumer-lag';
 import { tokenDigest } from '../../apps/api/src/auth/api-credentials';
@@ -502,6 +502,108 @@ export class FaultWorld {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /**
+   * Where a run's event got to, for the failure message of an event without its outcome: every
+   * copy of its inbound event and of its check work on Kafka (topic, partition, offset) with
+   * each group's committed offset there, and the rows and leases the store holds for it. Tells
+   * the stage that dropped it (never published, never claimed, consumed past, or decided without
+   * a row).
+   */
+  async traceRun(runId: string): Promise<string> {
+    const topics = [
+      'cappella.run.completed',
+      'bridge.internal.checks',
+      'bridge.internal.checks.recheck',
+      ...RETRY_TIER_TOPICS,
+    ];
+    const kafka = this.broker.kafka(`${this.components.prefix}-trace`);
+    const admin = kafka.admin();
+    await admin.connect();
+    const found: Array<{ topic: string; partition: number; offset: string; attempt?: unknown }> =
+      [];
+    const committed: string[] = [];
+    try {
+      const ends = new Map<string, Map<number, string>>();
+      for (const topic of topics) {
+        ends.set(
+          topic,
+          new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high])),
+        );
+      }
+      const consumer = kafka.consumer({ groupId: `${this.components.prefix}-trace-${Date.now()}` });
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      const left = new Set(
+        [...ends].flatMap(([topic, highs]) =>
+          [...highs]
+            .filter(([, high]) => high !== '0')
+            .map(([partition]) => `${topic}/${partition}`),
+        ),
+      );
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`trace read ${left.size} partitions short`)),
+          60_000,
+        );
+        if (left.size === 0) {
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+        void consumer
+          .run({
+            eachMessage: ({ topic, partition, message }) => {
+              if (message.key?.toString() === runId) {
+                found.push({ topic, partition, offset: message.offset });
+              }
+              const high = ends.get(topic)?.get(partition);
+              if (high !== undefined && BigInt(message.offset) + 1n >= BigInt(high)) {
+                left.delete(`${topic}/${partition}`);
+                if (left.size === 0) {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              }
+              return Promise.resolve();
+            },
+          })
+          .catch(reject);
+      });
+      await consumer.disconnect();
+      const { groups } = await admin.listGroups();
+      const ours = groups
+        .map((group) => group.groupId)
+        .filter((id) => id.startsWith(`${this.components.prefix}-`) && !id.includes('-trace'));
+      for (const groupId of ours) {
+        for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+          for (const { partition, offset } of partitions) {
+            if (found.some((f) => f.topic === topic && f.partition === partition)) {
+              committed.push(`${groupId} ${topic}/${partition}@${offset}`);
+            }
+          }
+        }
+      }
+    } catch (error) {
+      committed.push(`(trace incomplete: ${(error as Error).message})`);
+    } finally {
+      await admin.disconnect();
+    }
+    const { rows } = await this.pool.query<{ dedupe_key: string; event_type: string }>(
+      `SELECT dedupe_key, event_type FROM sync_events WHERE source_id = $1`,
+      [runId],
+    );
+    const leases = await this.pool.query<{ check_key: string; holder: string; expires_at: Date }>(
+      `SELECT check_key, holder, expires_at FROM check_leases WHERE check_key LIKE $1`,
+      [`%${runId}%`],
+    );
+    return [
+      `on Kafka: ${found.map((f) => `${f.topic}/${f.partition}@${f.offset}`).join(', ') || 'nowhere'}`,
+      `committed: ${committed.join(', ') || 'none'}`,
+      `rows: ${rows.map((r) => `${r.event_type} ${r.dedupe_key}`).join(', ') || 'none'}`,
+      `leases: ${leases.rows.map((l) => `${l.holder} until ${l.expires_at.toISOString()}`).join(', ') || 'none'}`,
+    ].join('; ');
   }
 
   /** The same lag as the services report it on `/metrics`; a service that does not answer fails. */

@@ -211,6 +211,9 @@ describe('fault suite', () => {
         last = `not readable yet: ${(error as Error).message}`;
       }
       if (Date.now() > deadline) {
+        const lost = /([\w-]+-run-\d+): no finding/.exec(last)?.[1];
+        if (lost)
+          last += `; trace of ${lost}: ${await world.traceRun(lost).catch((e: Error) => e.message)}`;
         // The state comes last as well, so that a log cut to its tail still shows it.
         unsettled.push(`${fault}: ${last}`);
         throw new Error(
