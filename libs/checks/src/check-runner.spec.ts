@@ -9,7 +9,8 @@ import {
   type EntityKey,
 } from '@bridge/contracts';
 import { InvalidEventError } from '@bridge/errors';
-import { LocalAvroCodec, RecordingEventPublisher } from '@bridge/messaging';
+import { LocalAvroCodec } from '@bridge/messaging';
+import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import {
   CheckLeases,
   createDataSource,
@@ -19,7 +20,7 @@ import {
 } from '@bridge/store';
 import { CheckRunner } from './check-runner';
 import { checkWorkFor } from './check-work';
-import { InMemoryComponentReader } from './in-memory-component-reader';
+import { InMemoryComponentReader } from './testing';
 
 const codec = new LocalAvroCodec();
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { RecheckConfig } from '@bridge/config';
 import { Topics, type EntityKey } from '@bridge/contracts';
-import { RecordingEventPublisher } from '@bridge/messaging';
+import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import {
   createDataSource,
   migrateStore,
@@ -14,7 +14,7 @@ import {
   type SyncEvent,
 } from '@bridge/store';
 import { FindingRechecker } from './finding-rechecker';
-import { InMemoryComponentReader } from './in-memory-component-reader';
+import { InMemoryComponentReader } from './testing';
 
 const SETTINGS: RecheckConfig = {
   delaysMs: [0, 0],

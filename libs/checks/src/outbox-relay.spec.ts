@@ -1,7 +1,7 @@
 import { createDataSource, migrateStore, sampleOkFinding, SyncEventLog } from '@bridge/store';
 import type { DataSource } from 'typeorm';
 import { Topics } from '@bridge/contracts';
-import { RecordingEventPublisher } from '@bridge/messaging';
+import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import { OutboxRelay } from './outbox-relay';
 
 describe('OutboxRelay (embedded PGlite)', () => {

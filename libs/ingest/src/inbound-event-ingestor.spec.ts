@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '@bridge/config';
 import { Topics, type EntityKey } from '@bridge/contracts';
-import { RecordingEventPublisher, type ReceivedEvent } from '@bridge/messaging';
+import { type ReceivedEvent } from '@bridge/messaging';
+import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import {
   StoreTransactions,
   SyncEventLog,

@@ -19,7 +19,6 @@ export {
 export { buildDeadLetter, failureKindOf, type FailureKind } from './dead-letter';
 export { LocalAvroCodec, RegistryAvroCodec, type EventCodec } from './event-codec';
 export { InProcessBus } from './in-process/in-process-bus';
-export { RecordingEventPublisher } from './recording-publisher';
 export { KafkaConnection } from './kafka/kafka-connection';
 export {
   ConsumeEvents,

@@ -8,7 +8,7 @@ import {
   ComponentUnavailableError,
   StateConflictError,
 } from '@bridge/errors';
-import { RecordingEventPublisher } from '@bridge/messaging';
+import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import {
   createDataSource,
   migrateStore,

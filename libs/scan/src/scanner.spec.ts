@@ -5,7 +5,7 @@ import type { CappellaRun, ComponentHttpStats, HippoEntity, Page } from '@bridge
 import { DEFAULT_STRATEGIES, entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
 import { ComponentUnavailableError, ScanInProgressError } from '@bridge/errors';
 import { FindingPublisher } from '@bridge/checks';
-import { RecordingEventPublisher } from '@bridge/messaging';
+import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import {
   createDataSource,
   KnownRunIds,

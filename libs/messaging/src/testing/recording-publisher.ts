@@ -4,8 +4,8 @@
  * named in `failNextOn` reject, like a broker that did not acknowledge.
  */
 import { validateEvent, type EventOf, type Topic } from '@bridge/contracts';
-import { EventPublisher, type OutgoingEvent } from './event-bus';
-import { LocalAvroCodec } from './event-codec';
+import { EventPublisher, type OutgoingEvent } from '../event-bus';
+import { LocalAvroCodec } from '../event-codec';
 
 export class RecordingEventPublisher extends EventPublisher {
   readonly sent: Array<{ topic: Topic; key: string | undefined; event: unknown }> = [];

@@ -11,7 +11,7 @@ import type { ComponentName } from '@bridge/config';
 import { entityKeyId, type EntityKey } from '@bridge/contracts';
 import { ComponentRequestError, ComponentUnavailableError } from '@bridge/errors';
 import type { Artifact } from '@bridge/components';
-import { ComponentReader } from './component-reader';
+import { ComponentReader } from '../component-reader';
 
 interface Failure {
   kind: 'unavailable' | 'refused';
