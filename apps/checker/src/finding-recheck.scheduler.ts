@@ -48,6 +48,11 @@ export class FindingRecheckScheduler implements OnApplicationBootstrap, OnModule
     this.loop.start();
   }
 
+  /** Resolves once `count` passes begun from now have ended (see `WorkLoop.afterPasses`). */
+  afterPasses(count: number): Promise<void> {
+    return this.loop.afterPasses(count);
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.loop.stop();
   }

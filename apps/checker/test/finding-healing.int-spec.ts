@@ -8,6 +8,7 @@
 import { Topics } from '@bridge/contracts';
 import type { SyncEvent } from '@bridge/store';
 import { ScanScheduler } from '../../scanner/src/scan-scheduler';
+import { FindingRecheckScheduler } from '../src/finding-recheck.scheduler';
 import { ScannerModule } from '../../scanner/src/scanner.module';
 import { bootApp, expectKind, startPipeline, type Pipeline } from '../../../test/pipeline-harness';
 import { eventually, stackConfig } from '../../../test/stack-config';
@@ -85,7 +86,8 @@ describe('open findings looked at again, on the real stack', () => {
 
     // The entity arrives with nothing announcing it: no schedule step is left to notice.
     pipeline.sim.writeEntities(finding.details.missing_entities, run.runId);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    if (!pipeline.checker) throw new Error('this test needs the checker in process');
+    await pipeline.checker.get(FindingRecheckScheduler).afterPasses(2);
     expect(await row(finding.id)).toMatchObject({ state: 'open', recheckCount: 3 });
 
     const scanner = await bootApp(ScannerModule.forRoot(stackConfig(pipeline.env)));

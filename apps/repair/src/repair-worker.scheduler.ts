@@ -61,6 +61,11 @@ export class RepairWorkerScheduler implements OnApplicationBootstrap, OnModuleDe
     this.loop.start();
   }
 
+  /** Resolves once `count` passes begun from now have ended (see `WorkLoop.afterPasses`). */
+  afterPasses(count: number): Promise<void> {
+    return this.loop.afterPasses(count);
+  }
+
   /** New work arrived (a finding, a run confirmed): pass now instead of after the pause. */
   nudge(): void {
     this.loop.nudge();

@@ -17,6 +17,7 @@ import {
 } from '@bridge/store';
 import { eventually } from '../../../test/stack-config';
 import { startPipeline, type Pipeline } from '../../../test/pipeline-harness';
+import { RepairWorkerScheduler } from '../src/repair-worker.scheduler';
 import {
   cleanUp,
   freePorts,
@@ -31,6 +32,14 @@ const FAST_REPAIRS = {
   REPAIR_CONFIRM_INTERVAL_MS: '200',
   REPAIR_CONFIRM_MAX_INTERVAL_MS: '1000',
 };
+
+/**
+ * Lets every repair worker of the pipeline run two whole passes: whatever it would do by now it
+ * has done, so an assertion that nothing more happened means something.
+ */
+async function afterRepairPasses(pipeline: Pipeline): Promise<void> {
+  await Promise.all(pipeline.repairs.map((app) => app.get(RepairWorkerScheduler).afterPasses(2)));
+}
 
 describe('repairs through the real stack', () => {
   let pipeline: Pipeline;
@@ -93,7 +102,7 @@ describe('repairs through the real stack', () => {
     const waiting = await jobOf(approved.runId, ['AWAITING_APPROVAL']);
     const refused = await jobOf(rejected.runId, ['AWAITING_APPROVAL']);
     expect(waiting.plan).toMatchObject({ kind: 'resubmit_run', idempotent: false });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await afterRepairPasses(pipeline);
     expect(resubmissionsOf(approved.runId)).toHaveLength(0);
 
     const approvals = pipeline.repairs[0].get(RepairApprovals);
@@ -106,7 +115,7 @@ describe('repairs through the real stack', () => {
     );
     // A non-idempotent rerun writes new entities, so the original outputs stay missing: the job
     // waits for confirmation (and would fail at its deadline), but never resubmits again.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await afterRepairPasses(pipeline);
     expect(resubmissionsOf(approved.runId)).toHaveLength(1);
     expect(await jobs.findById(refused.id)).toMatchObject({ state: 'REJECTED', decidedBy: 'bob' });
     expect((await log.findById(refused.syncEventId))?.resolved).toBe(false);
@@ -131,7 +140,7 @@ describe('repairs through the real stack', () => {
       const executed = await submitted(jobs, job.id);
       expect(executed.submittedRunId).toEqual(expect.any(String));
       expect(executed.attempts).toBeGreaterThan(1);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await afterRepairPasses(pipeline);
       expect(resubmissionsOf(run.runId)).toHaveLength(1);
     } finally {
       pipeline.sim.clearFaults();
@@ -159,7 +168,7 @@ describe('repairs through the real stack', () => {
     }
     const job = await jobOf(run.runId, ['DONE', 'FAILED']);
     expect(job.state).toBe('DONE');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await afterRepairPasses(pipeline);
     expect(resubmissionsOf(run.runId)).toHaveLength(1);
   });
 
@@ -229,7 +238,7 @@ describe('repairs through the real stack', () => {
     );
     await pipeline.repairs[0].get(RepairApprovals).approve(again.id, { by: 'alice' });
     await submitted(jobs, again.id);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await afterRepairPasses(pipeline);
     expect(resubmissionsOf(run.runId)).toHaveLength(1);
     expect((await jobs.listBySyncEventId(waiting.syncEventId)).map((job) => job.state)).toEqual([
       'FAILED',
@@ -261,7 +270,7 @@ describe('repairs through the real stack', () => {
       .approve(waiting.id, { by: 'bob', reason: 'late, still wanted' });
     const executed = await submitted(jobs, waiting.id);
     expect(executed).toMatchObject({ state: 'EXECUTING', decidedBy: 'bob' });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await afterRepairPasses(pipeline);
     expect(resubmissionsOf(run.runId)).toHaveLength(1);
   });
 
@@ -296,7 +305,7 @@ describe('repairs through the real stack', () => {
       'the healing announced',
     );
     expect(announced).toMatchObject({ resolution: 'healed', resolved_by: 'bridge' });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await afterRepairPasses(pipeline);
     expect(resubmissionsOf(run.runId)).toHaveLength(0);
   });
 });
@@ -427,7 +436,7 @@ describe('a stale cache evicted on Canon’s next sweep', () => {
     );
     expect(requested).toMatchObject({ state: 'EXECUTING', plan: { mode: 'next_sweep' } });
     // Until Canon sweeps, the artifacts are still there and the finding stays open.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await afterRepairPasses(pipeline);
     expect((await jobs.findById(requested.id))?.state).toBe('EXECUTING');
     expect((await pipeline.rows([deletion.eventId]))[0]?.resolved).toBe(false);
 
@@ -450,7 +459,7 @@ describe('a stale cache evicted on Canon’s next sweep', () => {
       20_000,
       'bridge.sync.repaired',
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await afterRepairPasses(pipeline);
     expect(
       pipeline.seen(Topics.BridgeSyncRepaired, (e) => e.sync_event_id === stale.id),
     ).toHaveLength(1);

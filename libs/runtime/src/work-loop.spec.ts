@@ -73,6 +73,32 @@ describe('WorkLoop', () => {
     expect(never.started).toHaveLength(0);
   });
 
+  it('tells when passes begun after the question have ended, not counting the pass under way', async () => {
+    let release: (() => void) | undefined;
+    let passes = 0;
+    const { logger } = silentLogger();
+    const loop = new WorkLoop({
+      name: 'test pass',
+      idleMs: 10,
+      pass: async () => {
+        passes += 1;
+        if (passes === 1) await new Promise<void>((resolve) => (release = resolve));
+        return false;
+      },
+      logger,
+    });
+    loop.start(); // the first pass has begun once start returns
+    const twoMore = loop.afterPasses(2);
+    let done = false;
+    void twoMore.then(() => (done = true));
+    release?.();
+    await twoMore;
+    expect(done).toBe(true);
+    // The first pass was under way when asked: two whole passes came after it.
+    expect(passes).toBeGreaterThanOrEqual(3);
+    await loop.stop();
+  });
+
   it('ends the pause at once when nudged', async () => {
     const script = scriptedPass([false, false]);
     const { logger } = silentLogger();

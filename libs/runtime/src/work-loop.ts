@@ -34,8 +34,21 @@ export class WorkLoop {
   /** Set when work arrived during a pass, so the loop does not pause after it. */
   private nudged = false;
   private running?: Promise<void>;
+  private completed = 0;
+  private readonly waiters: Array<{ at: number; resolve: () => void }> = [];
 
   constructor(private readonly options: WorkLoopOptions) {}
+
+  /**
+   * Resolves once at least `count` passes begun after this call have ended (a pass under way
+   * now does not count): what a test waits for to say that nothing more happens, instead of
+   * sleeping for a guessed time.
+   */
+  afterPasses(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ at: this.completed + count + 1, resolve });
+    });
+  }
 
   /** Starts the loop (once; later calls do nothing). */
   start(): void {
@@ -67,6 +80,11 @@ export class WorkLoop {
         this.options.logger.warn(
           `${this.options.name} failed, trying again shortly: ${errorMessage(error)}`,
         );
+      }
+      this.completed += 1;
+      for (const waiter of this.waiters.filter((w) => w.at <= this.completed)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
       }
       if (!foundWork && !this.nudged && !signal.aborted) {
         await this.idle.wait(this.options.idleMs);
