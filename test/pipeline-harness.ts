@@ -31,9 +31,9 @@ import { ComponentSimModule } from '../apps/component-sim/src/component-sim.modu
 import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
 import { loadSimSettings } from '../apps/component-sim/src/sim-config';
 import { configureSimHttp, SIM_HTTP_OPTIONS } from '../apps/component-sim/src/sim-http';
-import { CheckerModule } from '../apps/checker/src/checker.module';
-import { IngestModule } from '../apps/ingest/src/ingest.module';
-import { RepairModule } from '../apps/repair/src/repair.module';
+import { CheckerModule } from '@bridge/checks';
+import { IngestModule } from '@bridge/ingest';
+import { RepairModule } from '@bridge/repair';
 import { eventually, freshDatabase, stackConfig, stackEnv } from './stack-config';
 
 /** Fails the test unless the row is of `eventType`; past it, the row's details are typed. */

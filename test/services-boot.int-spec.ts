@@ -10,10 +10,10 @@ import request from 'supertest';
 import type { BridgeConfig } from '@bridge/config';
 import { startConsumers } from '@bridge/runtime';
 import { ApiModule } from '../apps/api/src/api.module';
-import { CheckerModule } from '../apps/checker/src/checker.module';
-import { IngestModule } from '../apps/ingest/src/ingest.module';
-import { RepairModule } from '../apps/repair/src/repair.module';
-import { ScannerModule } from '../apps/scanner/src/scanner.module';
+import { CheckerModule } from '@bridge/checks';
+import { IngestModule } from '@bridge/ingest';
+import { RepairModule } from '@bridge/repair';
+import { ScannerModule } from '@bridge/scan';
 import { freshDatabase, stackConfig } from './stack-config';
 
 const services: Array<[string, (config: BridgeConfig) => DynamicModule]> = [

@@ -14,6 +14,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { CHECKER_GROUP } from '@bridge/checks';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { TRANSPORT, type Transport } from '@bridge/messaging';
@@ -29,7 +30,6 @@ import {
   type RepairState,
   type Scan,
 } from '@bridge/store';
-import { CHECKER_GROUP } from '../../checker/src/check-work.controller';
 import { INGEST_GROUP } from '@bridge/ingest';
 
 export const ACTIVITY_INTERVAL_MS = 5_000;

@@ -8,14 +8,14 @@
  */
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
+import { CheckerModule } from '@bridge/checks';
+import { IngestModule } from '@bridge/ingest';
+import { RepairModule } from '@bridge/repair';
 import { ServiceRuntimeModule } from '@bridge/runtime';
+import { ScannerModule } from '@bridge/scan';
 import { ApiModule } from '../../api/src/api.module';
-import { CheckerModule } from '../../checker/src/checker.module';
 import { ComponentSimModule } from '../../component-sim/src/component-sim.module';
 import type { SimSettings } from '../../component-sim/src/sim-config';
-import { IngestModule } from '../../ingest/src/ingest.module';
-import { RepairModule } from '../../repair/src/repair.module';
-import { ScannerModule } from '../../scanner/src/scanner.module';
 import { ActivityController } from './activity.controller';
 import { ActivitySummary } from './activity-summary';
 import { DATA_DIR_UNLOCK, DataDirLockRelease } from './data-dir-lock';

@@ -7,9 +7,8 @@
  */
 import { Topics } from '@bridge/contracts';
 import type { SyncEvent } from '@bridge/store';
-import { ScanScheduler } from '../../scanner/src/scan-scheduler';
-import { FindingRecheckScheduler } from '../src/finding-recheck.scheduler';
-import { ScannerModule } from '../../scanner/src/scanner.module';
+import { ScanScheduler, ScannerModule } from '@bridge/scan';
+import { FindingRecheckScheduler } from '@bridge/checks';
 import { bootApp, expectKind, startPipeline, type Pipeline } from '../../../test/pipeline-harness';
 import { eventually, stackConfig } from '../../../test/stack-config';
 

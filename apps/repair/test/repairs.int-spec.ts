@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
-import { OperatorRepairs, RepairApprovals } from '@bridge/repair';
+import { OperatorRepairs, RepairApprovals, RepairWorkerScheduler } from '@bridge/repair';
 import type { DataSource } from 'typeorm';
 import {
   createDataSource,
@@ -17,7 +17,6 @@ import {
 } from '@bridge/store';
 import { eventually } from '../../../test/stack-config';
 import { startPipeline, type Pipeline } from '../../../test/pipeline-harness';
-import { RepairWorkerScheduler } from '../src/repair-worker.scheduler';
 import {
   cleanUp,
   freePorts,

@@ -18,9 +18,8 @@ import {
   type Scan,
   type SyncEvent,
 } from '@bridge/store';
-import { ScanScheduler } from '../src/scan-scheduler';
-import { ScannerModule } from '../src/scanner.module';
-import { RepairModule } from '../../repair/src/repair.module';
+import { ScanScheduler, ScannerModule } from '@bridge/scan';
+import { RepairModule } from '@bridge/repair';
 import {
   bootApp,
   startSimulatedComponents,

@@ -32,3 +32,6 @@ export { OutboxRelay } from './outbox-relay';
 export { OutboxRelayScheduler } from './outbox-relay.scheduler';
 export { findingFor, outboundEventFor, type OutboundFinding } from './finding';
 export { inboundLogEntryFor } from './inbound-log-entry';
+export { CheckerModule } from './checker.module';
+export { CHECKER_GROUP, checkerGroupOf } from './check-work.controller';
+export { FindingRecheckScheduler } from './finding-recheck.scheduler';

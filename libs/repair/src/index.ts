@@ -42,3 +42,5 @@ export {
   type RepairComponents,
   type RepairWorkerDeps,
 } from './repair-worker';
+export { RepairModule } from './repair.module';
+export { RepairWorkerScheduler } from './repair-worker.scheduler';

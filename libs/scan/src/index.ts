@@ -19,3 +19,5 @@ export {
   type ScanRunnerDeps,
 } from './scan-runner';
 export { Scanner, type ActiveScanOutcome, type ScanRequest, type ScannerDeps } from './scanner';
+export { SCANNER_COMPONENTS, ScannerModule } from './scanner.module';
+export { ScanScheduler } from './scan-scheduler';

@@ -9,7 +9,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
 import { ServiceRuntimeModule } from '@bridge/runtime';
-import { InboundEventIngestor } from '@bridge/ingest';
+import { InboundEventIngestor } from './inbound-event-ingestor';
 import { InboundEventsController } from './inbound-events.controller';
 
 @Module({

@@ -15,7 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
-import { CheckRunner, ComponentReader } from '@bridge/checks';
+import { CheckRunner } from './check-runner';
+import { ComponentReader } from './component-reader';
 import {
   RETRY_TIER_TOPICS,
   Topics,

@@ -11,7 +11,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
 import { ComponentClientsModule } from '@bridge/components';
-import { RepairApprovals } from '@bridge/repair';
+import { RepairApprovals } from './repair-approvals';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { RepairJobStore } from '@bridge/store';
 import { RepairFindingsController } from './repair-findings.controller';

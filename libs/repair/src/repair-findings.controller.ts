@@ -13,7 +13,7 @@ import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { Topics } from '@bridge/contracts';
 import { InvalidEventError } from '@bridge/errors';
 import { ConsumeEvents, type ReceivedEvent } from '@bridge/messaging';
-import { repairJobFor } from '@bridge/repair';
+import { repairJobFor } from './repair-decisions';
 import { RepairJobStore, SyncEventLog, type NewRepairJob } from '@bridge/store';
 import { RepairWorkerScheduler } from './repair-worker.scheduler';
 

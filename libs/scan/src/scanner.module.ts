@@ -23,7 +23,7 @@ import { FindingPublisher, OutboxRelayScheduler } from '@bridge/checks';
 import { ComponentClients } from '@bridge/components';
 import { EventPublisher } from '@bridge/messaging';
 import { ServiceRuntimeModule } from '@bridge/runtime';
-import { Scanner } from '@bridge/scan';
+import { Scanner } from './scanner';
 import {
   KnownRunIds,
   ScanCursorStore,

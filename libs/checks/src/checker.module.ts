@@ -9,7 +9,9 @@
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BridgeConfig } from '@bridge/config';
-import { ComponentReader, HttpComponentReader, OutboxRelayScheduler } from '@bridge/checks';
+import { ComponentReader } from './component-reader';
+import { HttpComponentReader } from './http-component-reader';
+import { OutboxRelayScheduler } from './outbox-relay.scheduler';
 import { ComponentClientsModule } from '@bridge/components';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { CheckWorkController } from './check-work.controller';

@@ -18,7 +18,7 @@ import { HttpComponentReader } from '@bridge/checks';
 import { ComponentClients } from '@bridge/components';
 import { EventPublisher } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
-import { RepairWorker } from '@bridge/repair';
+import { RepairWorker } from './repair-worker';
 import { WorkLoop } from '@bridge/runtime';
 import { RepairJobStore, StoreTransactions, SyncEventLog } from '@bridge/store';
 

@@ -12,7 +12,8 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
-import { ComponentReader, FindingRechecker } from '@bridge/checks';
+import { ComponentReader } from './component-reader';
+import { FindingRechecker } from './finding-rechecker';
 import { EventPublisher } from '@bridge/messaging';
 import { WorkLoop } from '@bridge/runtime';
 import { StoreTransactions, SyncEventLog } from '@bridge/store';

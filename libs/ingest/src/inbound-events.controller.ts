@@ -7,7 +7,7 @@ import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { INBOUND_TOPICS } from '@bridge/contracts';
 import { ConsumeEvents, type ReceivedEvent } from '@bridge/messaging';
-import { INGEST_GROUP, InboundEventIngestor, type InboundTopic } from '@bridge/ingest';
+import { INGEST_GROUP, InboundEventIngestor, type InboundTopic } from './inbound-event-ingestor';
 
 @Controller()
 export class InboundEventsController {

@@ -21,7 +21,8 @@ import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { errorMessage } from '@bridge/errors';
 import { WorkLoop } from '@bridge/runtime';
 import { BridgeMetrics } from '@bridge/metrics';
-import { Scanner, scanProgressSamples, type ScanRequest } from '@bridge/scan';
+import { scanProgressSamples } from './scan-decisions';
+import { Scanner, type ScanRequest } from './scanner';
 import { ScanStore, type Scan } from '@bridge/store';
 
 @Injectable()
