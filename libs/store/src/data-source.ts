@@ -5,13 +5,40 @@
  */
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { StoreConfig } from '@bridge/config';
+import { AuditLogEntity } from './entities/audit-log.entity';
+import { CheckLeaseEntity } from './entities/check-lease.entity';
+import { DeadLetterEntity } from './entities/dead-letter.entity';
+import { InProcessBacklogEntity } from './entities/in-process-backlog.entity';
 import { ProcessedInboundEventEntity } from './entities/processed-inbound-event.entity';
+import { RepairJobSubjectEntity } from './entities/repair-job-subject.entity';
+import { RepairJobEntity } from './entities/repair-job.entity';
+import { ScanCursorEntity } from './entities/scan-cursor.entity';
+import { ScanFindingEntity } from './entities/scan-finding.entity';
+import { ScanKnownRunEntity } from './entities/scan-known-run.entity';
+import { ScanEntity } from './entities/scan.entity';
+import { ServiceStatusEntity } from './entities/service-status.entity';
 import { SyncEventCountEntity } from './entities/sync-event-count.entity';
 import { SyncEventEntity } from './entities/sync-event.entity';
 import { MIGRATIONS } from './migrations';
 import { pgliteDriver } from './pglite-pool';
 
-export const STORE_ENTITIES = [SyncEventEntity, ProcessedInboundEventEntity, SyncEventCountEntity];
+/** One entity per table the migrations create; the migrations test holds them to the schema. */
+export const STORE_ENTITIES = [
+  SyncEventEntity,
+  ProcessedInboundEventEntity,
+  SyncEventCountEntity,
+  CheckLeaseEntity,
+  InProcessBacklogEntity,
+  RepairJobEntity,
+  RepairJobSubjectEntity,
+  ScanEntity,
+  ScanCursorEntity,
+  ScanKnownRunEntity,
+  ScanFindingEntity,
+  DeadLetterEntity,
+  ServiceStatusEntity,
+  AuditLogEntity,
+];
 
 /** Arbitrary constant naming Bridge's migration lock among PostgreSQL advisory locks. */
 const MIGRATION_LOCK_ID = 472_019_551;
