@@ -26,10 +26,9 @@ import {
   createDataSource,
   migrateStore,
   partitionFor,
-  sampleMismatchFinding,
-  sampleOkFinding,
   type SyncEventPosition,
 } from '@bridge/store';
+import { sampleMismatchFinding, sampleOkFinding } from '@bridge/store/testing';
 import { benchDatabase } from './bench-stack';
 
 const DAY_MS = 86_400_000;

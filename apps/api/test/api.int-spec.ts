@@ -18,15 +18,17 @@ import { initialCheckpoint } from '@bridge/scan';
 import {
   DeadLetterStore,
   RepairJobStore,
-  sampleMismatchFinding,
-  sampleOkFinding,
-  sampleStaleCacheFinding,
   ScanStore,
   ServiceStatusStore,
   SyncEventLog,
   type SyncEvent,
   SyncEventQueries,
 } from '@bridge/store';
+import {
+  sampleMismatchFinding,
+  sampleOkFinding,
+  sampleStaleCacheFinding,
+} from '@bridge/store/testing';
 import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 import { ApiModule } from '../src/api.module';

@@ -25,13 +25,12 @@ import { initialCheckpoint } from '@bridge/scan';
 import {
   AuditLog,
   RepairJobStore,
-  sampleMismatchFinding,
-  sampleOkFinding,
   ScanStore,
   SyncEventLog,
   type SyncEvent,
   SyncEventQueries,
 } from '@bridge/store';
+import { sampleMismatchFinding, sampleOkFinding } from '@bridge/store/testing';
 import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 import { configureApiHttp } from '../src/api-http';

@@ -7,12 +7,11 @@ import {
   createDataSource,
   migrateStore,
   RepairJobStore,
-  sampleCheckFailedFinding,
-  sampleMismatchFinding,
   StoreTransactions,
   SyncEventLog,
   type SyncEvent,
 } from '@bridge/store';
+import { sampleCheckFailedFinding, sampleMismatchFinding } from '@bridge/store/testing';
 import { FindingRechecker } from './finding-rechecker';
 import { InMemoryComponentReader } from './testing';
 

@@ -1,12 +1,12 @@
 import { entityKeyId, type EntityKey } from '@bridge/contracts';
+import { type SyncEvent } from '@bridge/store';
 import {
   sampleCheckFailedFinding,
   sampleMismatchFinding,
   sampleOkFinding,
   sampleStaleCacheFinding,
   sampleStoredEvent,
-  type SyncEvent,
-} from '@bridge/store';
+} from '@bridge/store/testing';
 import {
   decideHealing,
   healedEventFor,

@@ -1,4 +1,5 @@
-import { createDataSource, migrateStore, sampleOkFinding, SyncEventLog } from '@bridge/store';
+import { createDataSource, migrateStore, SyncEventLog } from '@bridge/store';
+import { sampleOkFinding } from '@bridge/store/testing';
 import type { DataSource } from 'typeorm';
 import { Topics } from '@bridge/contracts';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';

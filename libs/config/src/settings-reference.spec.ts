@@ -30,7 +30,9 @@ describe('the settings reference', () => {
       '- **`BRIDGE_TRANSPORT`** (default: `in-process`; one of `kafka`, `in-process`):',
     );
     expect(reference).toContain('- **`CHECK_RETRY_DELAYS_MS`** (default: `5000,30000,120000`):');
-    expect(reference).toContain('- **`STRATEGY_STALE_CACHE`** (default: `evict_on_next_sweep`; one of');
+    expect(reference).toContain(
+      '- **`STRATEGY_STALE_CACHE`** (default: `evict_on_next_sweep`; one of',
+    );
     expect(reference).toContain('- **`DATABASE_URL`** (default: none):');
   });
 

@@ -13,14 +13,13 @@ import {
   createDataSource,
   migrateStore,
   RepairJobStore,
-  sampleMismatchFinding,
-  sampleStaleCacheFinding,
   StoreTransactions,
   SyncEventLog,
   type RepairJob,
   type SyncEvent,
   FindingOperatorActions,
 } from '@bridge/store';
+import { sampleMismatchFinding, sampleStaleCacheFinding } from '@bridge/store/testing';
 import type { ComponentReader } from '@bridge/checks';
 import { RepairApprovals } from './repair-approvals';
 import { repairJobFor } from './repair-decisions';

@@ -10,7 +10,6 @@ import {
   createDataSource,
   KnownRunIds,
   migrateStore,
-  sampleMismatchFinding,
   ScanCursorStore,
   ScanLock,
   ScanStore,
@@ -18,6 +17,7 @@ import {
   SyncEventLog,
   type SyncEvent,
 } from '@bridge/store';
+import { sampleMismatchFinding } from '@bridge/store/testing';
 import { Scanner } from './scanner';
 import type { ScanComponents } from './scan-runner';
 

@@ -53,13 +53,6 @@ export {
 export { CheckLeases } from './check-leases';
 export { InProcessBacklog, type BacklogMessage, type GroupBacklog } from './in-process-backlog';
 export {
-  sampleCheckFailedFinding,
-  sampleMismatchFinding,
-  sampleOkFinding,
-  sampleStaleCacheFinding,
-  sampleStoredEvent,
-} from './sample-findings';
-export {
   RepairJobStore,
   type Claim,
   type RepairJobChange,

@@ -16,12 +16,14 @@ import {
   SyncEventTypes,
   createDataSource,
   migrateStore,
+  type AuditPosition,
+} from '@bridge/store';
+import {
   sampleCheckFailedFinding,
   sampleMismatchFinding,
   sampleOkFinding,
   sampleStaleCacheFinding,
-  type AuditPosition,
-} from '@bridge/store';
+} from '@bridge/store/testing';
 import { MIGRATIONS } from '../src/migrations';
 import { FindingStates1764800000000 } from '../src/migrations/1764800000000-finding-states';
 import { STORE_ENGINES } from './store-engines';

@@ -11,11 +11,11 @@ import {
   createDataSource,
   migrateStore,
   RepairJobStore,
-  sampleMismatchFinding,
   STORE_MAINTENANCE_LOCK,
   StoreMaintenance,
   SyncEventLog,
 } from '@bridge/store';
+import { sampleMismatchFinding } from '@bridge/store/testing';
 import { STORE_ENGINES, TEST_RETENTION } from './store-engines';
 
 describe.each(STORE_ENGINES)('store maintenance on %s', (engine, provision) => {

@@ -25,11 +25,13 @@ import {
   createDataSource,
   migrateStore,
   partitionFor,
+  type TimePartitionedTable,
+} from '@bridge/store';
+import {
   sampleCheckFailedFinding,
   sampleMismatchFinding,
   sampleOkFinding,
-  type TimePartitionedTable,
-} from '@bridge/store';
+} from '@bridge/store/testing';
 import { TimePartitions1765300000000 } from '../src/migrations/1765300000000-time-partitions';
 import { STORE_ENGINES, TEST_RETENTION } from './store-engines';
 

@@ -1,9 +1,5 @@
-import {
-  sampleMismatchFinding,
-  type AuditEntry,
-  type RepairJob,
-  type SyncEvent,
-} from '@bridge/store';
+import { type AuditEntry, type RepairJob, type SyncEvent } from '@bridge/store';
+import { sampleMismatchFinding } from '@bridge/store/testing';
 import { findingHistory } from './finding-history';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 12, minute));

@@ -12,7 +12,7 @@ import {
   type SyncEvent,
   type SyncEventCommon,
   type SyncEventType,
-} from './sync-event-kinds';
+} from '../sync-event-kinds';
 
 type NewOf<T extends SyncEventType> = Extract<NewSyncEvent, { eventType: T }>;
 
