@@ -19,8 +19,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AssignerProtocol } from 'kafkajs';
 import { Pool } from 'pg';
-import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, RETRY_TIER_TOPICS } from '@bridge/contracts';
-import { EventSubscriber, type Subscription } from '@bridge/messaging';
+import {
+  DEAD_LETTER_TOPIC,
+  OUTBOUND_TOPICS,
+  RETRY_TIER_TOPICS,
+  type Topic,
+} from '@bridge/contracts';
+import { EventPublisher, EventSubscriber, type Subscription } from '@bridge/messaging';
 import { partitionLag } from '../../libs/messaging/src/kafka/consumer-lag';
 import { tokenDigest } from '../../apps/api/src/auth/api-credentials';
 import type { GenerationResult } from '../../apps/component-sim/src/scenario/component-simulator';
@@ -604,6 +609,69 @@ export class FaultWorld {
       `rows: ${rows.map((r) => `${r.event_type} ${r.dedupe_key}`).join(', ') || 'none'}`,
       `leases: ${leases.rows.map((l) => `${l.holder} until ${l.expires_at.toISOString()}`).join(', ') || 'none'}`,
     ].join('; ');
+  }
+
+  /**
+   * What holds a lagging partition up, for the failure message of a fault that never settles:
+   * the messages between the group's committed offset and the end (their keys, attempt, delay
+   * and due time), and the check leases held now, per holder.
+   */
+  async describeLag(lagging: ReadonlyMap<string, number>): Promise<string> {
+    const said: string[] = [];
+    const kafka = this.broker.kafka(`${this.components.prefix}-lag-trace`);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const name of [...lagging.keys()].slice(0, 3)) {
+        const match = /^(\S+) (\S+)\[(\d+)\]$/.exec(name);
+        if (!match) continue;
+        const [, groupId, topic, partitionText] = match;
+        const partition = Number(partitionText);
+        const [committed] = (
+          await admin.fetchOffsets({ groupId, topics: [topic] })
+        )[0].partitions.filter((p) => p.partition === partition);
+        const consumer = kafka.consumer({
+          groupId: `${this.components.prefix}-lag-trace-${Date.now()}`,
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        const end = (await admin.fetchTopicOffsets(topic)).find((e) => e.partition === partition);
+        const from = BigInt(committed?.offset === '-1' ? '0' : (committed?.offset ?? '0'));
+        const pending: string[] = [];
+        const publisher = this.components.simApp.get(EventPublisher);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 20_000);
+          void consumer.run({
+            eachMessage: async ({ partition: p, message }) => {
+              if (p !== partition || BigInt(message.offset) < from || !message.value) return;
+              const event = (await publisher
+                .decode(topic as Topic, message.value)
+                .catch(() => ({}))) as Record<string, unknown>;
+              pending.push(
+                `@${message.offset} key ${message.key?.toString()} attempt ${String(event.attempt)} ${String(event.delay_reason)} due in ${typeof event.not_before === 'number' ? event.not_before - Date.now() : '?'} ms`,
+              );
+              if (end && BigInt(message.offset) + 1n >= BigInt(end.high)) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          });
+        });
+        await consumer.disconnect();
+        said.push(`${name} from ${from}: ${pending.slice(0, 5).join('; ') || 'nothing read'}`);
+      }
+    } catch (error) {
+      said.push(`(lag trace incomplete: ${(error as Error).message})`);
+    } finally {
+      await admin.disconnect();
+    }
+    const leases = await this.pool.query<{ holder: string; held: string; until: Date }>(
+      `SELECT holder, count(*) AS held, max(expires_at) AS until FROM check_leases GROUP BY holder`,
+    );
+    said.push(
+      `leases: ${leases.rows.map((l) => `${l.holder} ${l.held} until ${l.until.toISOString()}`).join(', ') || 'none'} (now ${new Date().toISOString()})`,
+    );
+    return said.join(' | ');
   }
 
   /** The same lag as the services report it on `/metrics`; a service that does not answer fails. */

@@ -214,6 +214,10 @@ describe('fault suite', () => {
         const lost = /([\w-]+-run-\d+): no finding/.exec(last)?.[1];
         if (lost)
           last += `; trace of ${lost}: ${await world.traceRun(lost).catch((e: Error) => e.message)}`;
+        const lagging = await world.consumerLagByPartition().catch(() => new Map<string, number>());
+        if (lagging.size > 0) {
+          last += `; what holds the lag: ${await world.describeLag(lagging).catch((e: Error) => e.message)}`;
+        }
         // The state comes last as well, so that a log cut to its tail still shows it.
         unsettled.push(`${fault}: ${last}`);
         throw new Error(
