@@ -24,6 +24,7 @@ import {
   type RepairPlan,
   type RepairState,
 } from './repair-job-kinds';
+import { OWED, countOwedRows, relayOwedRows } from './outbox';
 
 /** A `repair_jobs` row as the driver returns it. */
 interface RepairJobRow {
@@ -373,32 +374,28 @@ export class RepairJobStore {
    * `send`, and marks them published once it resolves (rows locked meanwhile, locked rows
    * skipped, as the sync event log's outbox does).
    */
-  async relayOwed(limit: number, send: (jobs: RepairJob[]) => Promise<void>): Promise<number> {
-    return this.em.transaction(async (manager) => {
-      const rows = await manager.query<RepairJobRow[]>(
-        `SELECT *, NULL AS subject_keys FROM repair_jobs
-          WHERE outbound_event_id IS NOT NULL AND published_at IS NULL
-          ORDER BY finished_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit],
-      );
-      if (rows.length === 0) return 0;
-      const jobs = rows.map(repairJobFromRow);
-      await send(jobs);
-      await manager.query(
-        `UPDATE repair_jobs SET published_at = now() WHERE id = ANY($1::uuid[])`,
-        [jobs.map((job) => job.id)],
-      );
-      return jobs.length;
-    });
+  relayOwed(limit: number, send: (jobs: RepairJob[]) => Promise<void>): Promise<number> {
+    return relayOwedRows(
+      this.em,
+      {
+        select: `SELECT *, NULL AS subject_keys FROM repair_jobs WHERE ${OWED}
+                  ORDER BY finished_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        params: [limit],
+        fromRow: repairJobFromRow,
+        markPublished: async (manager, jobs) => {
+          await manager.query(
+            `UPDATE repair_jobs SET published_at = now() WHERE id = ANY($1::uuid[])`,
+            [jobs.map((job) => job.id)],
+          );
+        },
+      },
+      send,
+    );
   }
 
   /** Finished jobs whose `bridge.sync.repaired` is owed; served by a partial index. */
-  async countOwed(): Promise<number> {
-    const [row] = await this.em.query<Array<{ owed: string }>>(
-      `SELECT count(*) AS owed FROM repair_jobs
-        WHERE outbound_event_id IS NOT NULL AND published_at IS NULL`,
-    );
-    return Number(row?.owed ?? 0);
+  countOwed(): Promise<number> {
+    return countOwedRows(this.em, 'repair_jobs');
   }
 
   findById(id: string): Promise<RepairJob | null> {

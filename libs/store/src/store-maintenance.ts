@@ -30,6 +30,8 @@ import {
   partitionsBefore,
 } from './store-partitions';
 import { retentionCutoffs, type RetentionCutoffs, type RetentionPolicy } from './store-retention';
+// Rows whose outbound event is still owed: the outbox relay needs them, whatever their age.
+import { OWED } from './outbox';
 
 /** The advisory lock key of store maintenance (any fixed number no other lock uses). */
 export const STORE_MAINTENANCE_LOCK = 7_420_190_001;
@@ -54,9 +56,6 @@ export interface MaintenanceReport {
   /** Hourly rollup rows older than the audit log's retention. */
   counts: number;
 }
-
-/** Rows whose outbound event is still owed: the outbox relay needs them, whatever their age. */
-const OWED = `(outbound_event_id IS NOT NULL AND published_at IS NULL)`;
 
 const ACTIVE_REPAIRS = ACTIVE_REPAIR_STATES.map((state) => `'${state}'`).join(', ');
 

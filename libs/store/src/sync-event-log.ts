@@ -27,6 +27,7 @@ import {
   syncEventFromRow,
   type SyncEventRow,
 } from './sync-event-rows';
+import { OWED, countOwedRows, relayOwedRows } from './outbox';
 
 /** What a finding is about: a mismatch type at one record (`source_id`) of a component. */
 export interface FindingSubject {
@@ -361,36 +362,32 @@ export class SyncEventLog {
    * A row `send` finds nothing to announce for is marked too: nothing ever will, and it must
    * not be picked again at every pass. Returns how many rows were taken.
    */
-  async relayOwed(
+  relayOwed(
     minAgeMs: number,
     limit: number,
     send: (rows: SyncEvent[]) => Promise<void>,
   ): Promise<number> {
-    return this.em.transaction(async (manager) => {
-      const rows = await manager.query<SyncEventRow[]>(
-        `SELECT * FROM sync_events
-          WHERE outbound_event_id IS NOT NULL AND published_at IS NULL
-            AND created_at < now() - make_interval(secs => $1::double precision / 1000)
-          ORDER BY created_at
-          LIMIT $2
-          FOR UPDATE SKIP LOCKED`,
-        [minAgeMs, limit],
-      );
-      if (rows.length === 0) return 0;
-      const owed = rows.map(syncEventFromRow);
-      await send(owed);
-      await new SyncEventLog(manager).markPublished(owed);
-      return owed.length;
-    });
+    return relayOwedRows(
+      this.em,
+      {
+        select: `SELECT * FROM sync_events
+                  WHERE ${OWED}
+                    AND created_at < now() - make_interval(secs => $1::double precision / 1000)
+                  ORDER BY created_at
+                  LIMIT $2
+                  FOR UPDATE SKIP LOCKED`,
+        params: [minAgeMs, limit],
+        fromRow: syncEventFromRow,
+        markPublished: (manager, owed: SyncEvent[]) =>
+          new SyncEventLog(manager).markPublished(owed),
+      },
+      send,
+    );
   }
 
   /** Rows whose outbound event is owed (the outbox backlog); served by a partial index. */
-  async countOwed(): Promise<number> {
-    const [row] = await this.em.query<Array<{ owed: string }>>(
-      `SELECT count(*) AS owed FROM sync_events
-        WHERE outbound_event_id IS NOT NULL AND published_at IS NULL`,
-    );
-    return Number(row?.owed ?? 0);
+  countOwed(): Promise<number> {
+    return countOwedRows(this.em, 'sync_events');
   }
 
   /** Rows with these ids, by id (unknown ids are absent from the map). */
