@@ -27,10 +27,13 @@ import {
   type SyncEventType,
 } from '@bridge/store';
 import { startConsumers } from '@bridge/runtime';
-import { ComponentSimModule } from '../apps/component-sim/src/component-sim.module';
-import { ComponentSimulator } from '../apps/component-sim/src/scenario/component-simulator';
-import { loadSimSettings } from '../apps/component-sim/src/sim-config';
-import { configureSimHttp, SIM_HTTP_OPTIONS } from '../apps/component-sim/src/sim-http';
+import {
+  ComponentSimModule,
+  ComponentSimulator,
+  loadSimSettings,
+  configureSimHttp,
+  SIM_HTTP_OPTIONS,
+} from '@bridge/simulator';
 import { CheckerModule } from '@bridge/checks';
 import { IngestModule } from '@bridge/ingest';
 import { RepairModule } from '@bridge/repair';

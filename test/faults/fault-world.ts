@@ -28,8 +28,7 @@ import {
 import { EventPublisher, EventSubscriber, type Subscription } from '@bridge/messaging';
 import { partitionLag } from '../../libs/messaging/src/kafka/consumer-lag';
 import { tokenDigest } from '../../apps/api/src/auth/api-credentials';
-import type { GenerationResult } from '../../apps/component-sim/src/scenario/component-simulator';
-import type { ScanTruth } from '../../apps/component-sim/src/scenario/scan-truth';
+import type { GenerationResult, ScanTruth } from '@bridge/simulator';
 import { startSimulatedComponents, type SimulatedComponents } from '../pipeline-harness';
 import { PrivateBroker } from '../private-broker';
 import {

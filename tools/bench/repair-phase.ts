@@ -28,7 +28,7 @@ import {
   type LatencySummary,
   type ResubmissionScore,
 } from './bench-scoring';
-import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
+import type { GenerationResult } from '@bridge/simulator';
 
 /** CPU spent over a window of the backlog, per job of the backlog. */
 export interface CpuWindow {

@@ -34,7 +34,7 @@ import {
   stopService,
   type ServiceProcess,
 } from './bench-processes';
-import type { GenerationResult } from '../../apps/component-sim/src/scenario/load-generator';
+import type { GenerationResult } from '@bridge/simulator';
 import {
   STORE_SECTION_END,
   STORE_SECTION_START,

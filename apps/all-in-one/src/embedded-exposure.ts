@@ -18,7 +18,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { COMPONENTS } from '@bridge/config';
 import { ApiCredentials, roleAllows } from '../../api/src/auth/api-credentials';
-import { SIM_JSON_BODY_LIMIT } from '../../component-sim/src/sim-http';
+import { SIM_JSON_BODY_LIMIT } from '@bridge/simulator';
 
 const COMPONENT_PREFIXES = COMPONENTS.map((name) => `/${name}`);
 const SIM_ADMIN_PREFIX = '/sim';

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@bridge/config';
 import { bootstrapService, exitOnFailure } from '@bridge/runtime';
-import { loadSimSettings } from '../../component-sim/src/sim-config';
+import { loadSimSettings } from '@bridge/simulator';
 import { configureApiHttp } from '../../api/src/api-http';
 import { ApiCredentials } from '../../api/src/auth/api-credentials';
 import { CONSOLE_PATH } from '../../api/src/console/operator-console';

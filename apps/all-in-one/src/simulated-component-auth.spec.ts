@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadConfig } from '@bridge/config';
-import { loadSimSettings } from '../../component-sim/src/sim-config';
+import { loadSimSettings } from '@bridge/simulator';
 import { SIM_CLIENT_SECRET_VARIABLE, withSimulatedComponentAuth } from './simulated-component-auth';
 
 describe('withSimulatedComponentAuth', () => {

@@ -9,9 +9,12 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@bridge/config';
 import { serviceLoggerFor } from '@bridge/runtime';
-import { ComponentSimModule } from './component-sim.module';
-import { loadSimSettings } from './sim-config';
-import { configureSimHttp, SIM_HTTP_OPTIONS } from './sim-http';
+import {
+  ComponentSimModule,
+  configureSimHttp,
+  loadSimSettings,
+  SIM_HTTP_OPTIONS,
+} from '@bridge/simulator';
 
 async function main(): Promise<void> {
   const config = loadConfig();

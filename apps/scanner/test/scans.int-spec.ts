@@ -27,7 +27,7 @@ import {
 } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 import { freePorts, spawnService, type ServiceProcess } from '../../../test/service-processes';
-import type { ScanTruth } from '../../component-sim/src/scenario/scan-truth';
+import type { ScanTruth } from '@bridge/simulator';
 
 const PAGE_SIZE = 50;
 const RATE_LIMIT = 25;
