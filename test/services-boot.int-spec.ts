@@ -9,7 +9,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { BridgeConfig } from '@bridge/config';
 import { startConsumers } from '@bridge/runtime';
-import { ApiModule } from '../apps/api/src/api.module';
+import { ApiModule } from '@bridge/query-api';
 import { CheckerModule } from '@bridge/checks';
 import { IngestModule } from '@bridge/ingest';
 import { RepairModule } from '@bridge/repair';

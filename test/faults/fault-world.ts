@@ -27,7 +27,7 @@ import {
 } from '@bridge/contracts';
 import { EventPublisher, EventSubscriber, type Subscription } from '@bridge/messaging';
 import { partitionLag } from '../../libs/messaging/src/kafka/consumer-lag';
-import { tokenDigest } from '../../apps/api/src/auth/api-credentials';
+import { tokenDigest } from '@bridge/query-api';
 import type { GenerationResult, ScanTruth } from '@bridge/simulator';
 import { startSimulatedComponents, type SimulatedComponents } from '../pipeline-harness';
 import { PrivateBroker } from '../private-broker';

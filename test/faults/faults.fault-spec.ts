@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComponentName } from '@bridge/config';
-import type { ScanView } from '../../apps/api/src/scans/scan-view';
+import type { ScanView } from '@bridge/query-api';
 import type { ComponentFaults, GenerationResult, ScanTruth } from '@bridge/simulator';
 import { ROOT } from '../service-processes';
 import { eventually } from '../stack-config';

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tokenDigest } from '../../apps/api/src/auth/api-credentials';
+import { tokenDigest } from '@bridge/query-api';
 import type { GenerationResult, GroundTruth } from '@bridge/simulator';
 import { ROOT, startService, stopService, type ServiceProcess } from './bench-processes';
 import { scrapeConsumerLag } from '../../test/service-processes';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@bridge/errors';
-import { tokenDigest } from '../../api/src/auth/api-credentials';
+import { tokenDigest } from '@bridge/query-api';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 

@@ -13,7 +13,7 @@ import { IngestModule } from '@bridge/ingest';
 import { RepairModule } from '@bridge/repair';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { ScannerModule } from '@bridge/scan';
-import { ApiModule } from '../../api/src/api.module';
+import { ApiModule } from '@bridge/query-api';
 import { ComponentSimModule, type SimSettings } from '@bridge/simulator';
 import { ActivityController } from './activity.controller';
 import { ActivitySummary } from './activity-summary';

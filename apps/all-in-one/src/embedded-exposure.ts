@@ -17,7 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { COMPONENTS } from '@bridge/config';
-import { ApiCredentials, roleAllows } from '../../api/src/auth/api-credentials';
+import { ApiCredentials, roleAllows } from '@bridge/query-api';
 import { SIM_JSON_BODY_LIMIT } from '@bridge/simulator';
 
 const COMPONENT_PREFIXES = COMPONENTS.map((name) => `/${name}`);

@@ -9,11 +9,13 @@ import { Logger } from '@nestjs/common';
 import { loadConfig } from '@bridge/config';
 import { bootstrapService, exitOnFailure } from '@bridge/runtime';
 import { loadSimSettings } from '@bridge/simulator';
-import { configureApiHttp } from '../../api/src/api-http';
-import { ApiCredentials } from '../../api/src/auth/api-credentials';
-import { CONSOLE_PATH } from '../../api/src/console/operator-console';
-import { OPENAPI_PAGE_PATH } from '../../api/src/openapi';
-import { API_PREFIX } from '../../api/src/api-prefix';
+import {
+  configureApiHttp,
+  ApiCredentials,
+  CONSOLE_PATH,
+  OPENAPI_PAGE_PATH,
+  API_PREFIX,
+} from '@bridge/query-api';
 import { ensureAdminToken, prepareDataDir, withAdminToken } from './admin-token';
 import { AllInOneModule } from './all-in-one.module';
 import { lockDataDir } from './data-dir-lock';

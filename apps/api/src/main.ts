@@ -1,7 +1,6 @@
 /** Process entry point of the api service. */
 import 'reflect-metadata';
 import { runService } from '@bridge/runtime';
-import { ApiModule } from './api.module';
-import { configureApiHttp } from './api-http';
+import { ApiModule, configureApiHttp } from '@bridge/query-api';
 
 runService('api', (config) => ApiModule.forRoot(config), configureApiHttp);

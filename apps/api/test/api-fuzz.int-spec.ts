@@ -18,9 +18,7 @@ import { RepairJobStore, SyncEventLog } from '@bridge/store';
 import { sampleMismatchFinding } from '@bridge/store/testing';
 import { bootApp } from '../../../test/pipeline-harness';
 import { freshDatabase, stackConfig } from '../../../test/stack-config';
-import { configureApiHttp } from '../src/api-http';
-import { ApiModule } from '../src/api.module';
-import { tokenDigest } from '../src/auth/api-credentials';
+import { configureApiHttp, ApiModule, tokenDigest } from '@bridge/query-api';
 
 const BASE = '/api/v1/bridge/sync';
 const READER = `reader-${randomUUID()}`;

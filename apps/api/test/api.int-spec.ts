@@ -31,11 +31,13 @@ import {
 } from '@bridge/store/testing';
 import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
-import { ApiModule } from '../src/api.module';
-import { tokenDigest } from '../src/auth/api-credentials';
-import { OPENAPI_JSON_PATH } from '../src/openapi';
-import { configureApiHttp } from '../src/api-http';
-import type { AuditEntryView } from '../src/audit/audit-entry-view';
+import {
+  ApiModule,
+  tokenDigest,
+  OPENAPI_JSON_PATH,
+  configureApiHttp,
+  type AuditEntryView,
+} from '@bridge/query-api';
 
 const BASE = '/api/v1/bridge/sync';
 const READER = 'reader-token-for-the-api-tests';

@@ -33,10 +33,7 @@ import {
 import { sampleMismatchFinding, sampleOkFinding } from '@bridge/store/testing';
 import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
-import { configureApiHttp } from '../src/api-http';
-import { ApiModule } from '../src/api.module';
-import { tokenDigest } from '../src/auth/api-credentials';
-import { consoleAssetsDir } from '../src/console/operator-console';
+import { configureApiHttp, ApiModule, tokenDigest, consoleAssetsDir } from '@bridge/query-api';
 
 const ADMIN = `admin-${randomUUID()}`;
 const READER = `reader-${randomUUID()}`;

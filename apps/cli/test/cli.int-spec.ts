@@ -17,8 +17,7 @@ import { RepairJobStore, SyncEventLog, type SyncEvent } from '@bridge/store';
 import { sampleMismatchFinding } from '@bridge/store/testing';
 import { bootApp } from '../../../test/pipeline-harness';
 import { freshDatabase, stackConfig } from '../../../test/stack-config';
-import { ApiModule } from '../../api/src/api.module';
-import { tokenDigest } from '../../api/src/auth/api-credentials';
+import { ApiModule, tokenDigest } from '@bridge/query-api';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'bridge-sync.js');
 const READER = 'cli-reader-token-for-the-tests';

@@ -9,14 +9,16 @@
  * Nothing imports it and its one value is a row of `true`s: the type check reads it because it
  * is under `apps/`, and a failing entry is reported on its own line.
  */
-import type { AuditController } from '../audit/audit.controller';
-import type { DeadLettersController } from '../dead-letters/dead-letters.controller';
-import type { EventsController } from '../events/events.controller';
-import type { FindingActionsController } from '../events/finding-actions.controller';
-import type { RepairsController } from '../repairs/repairs.controller';
-import type { ScansController } from '../scans/scans.controller';
-import type { SummaryController } from '../summary/summary.controller';
-import type { WhoAmIController } from '../auth/whoami.controller';
+import type {
+  AuditController,
+  DeadLettersController,
+  EventsController,
+  FindingActionsController,
+  RepairsController,
+  ScansController,
+  SummaryController,
+  WhoAmIController,
+} from '@bridge/query-api';
 import type {
   AuditEntry,
   BulkOutcome,
