@@ -13,7 +13,7 @@
  * 120 s) instead of the short ones (10 s; 1, 3 and 8 s), to measure recovery as deployed.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,7 @@ import type { GenerationResult, ScanTruth } from '@bridge/simulator';
 import { startSimulatedComponents, type SimulatedComponents } from '../pipeline-harness';
 import { PrivateBroker } from '../private-broker';
 import {
+  ROOT,
   cleanUp,
   freePorts,
   scrapeConsumerLag,
@@ -527,6 +528,7 @@ export class FaultWorld {
     await admin.connect();
     const found: Array<{ topic: string; partition: number; offset: string; attempt?: unknown }> =
       [];
+    const inboundKeys = new Set<string>();
     const committed: string[] = [];
     try {
       const ends = new Map<string, Map<number, string>>();
@@ -561,6 +563,9 @@ export class FaultWorld {
             eachMessage: ({ topic, partition, message }) => {
               if (message.key?.toString() === runId) {
                 found.push({ topic, partition, offset: message.offset });
+              }
+              if (topic === 'cappella.run.completed' && message.key) {
+                inboundKeys.add(message.key.toString());
               }
               const high = ends.get(topic)?.get(partition);
               if (high !== undefined && BigInt(message.offset) + 1n >= BigInt(high)) {
@@ -602,7 +607,13 @@ export class FaultWorld {
       `SELECT check_key, holder, expires_at FROM check_leases WHERE check_key LIKE $1`,
       [`%${runId}%`],
     );
+    // Every run the simulator says it announced, against what the inbound topic holds.
+    const announced = Object.entries(this.sim.truth().runs)
+      .filter(([, run]) => run.eventId !== null && run.origin !== 'scenario')
+      .map(([id]) => id);
+    const absent = announced.filter((id) => !inboundKeys.has(id));
     return [
+      `inbound topic: ${inboundKeys.size} run keys, ${announced.length} runs announced, absent: ${absent.slice(0, 10).join(' ') || 'none'}${absent.length > 10 ? ` and ${absent.length - 10} more` : ''}`,
       `on Kafka: ${found.map((f) => `${f.topic}/${f.partition}@${f.offset}`).join(', ') || 'nowhere'}`,
       `committed: ${committed.join(', ') || 'none'}`,
       `rows: ${rows.map((r) => `${r.event_type} ${r.dedupe_key}`).join(', ') || 'none'}`,
@@ -729,8 +740,20 @@ export class FaultWorld {
       () => this.pool.end(),
       () => this.components.db.drop(),
       () => this.registryLink.close(),
+      () => this.keepBrokerLogs(),
       () => this.broker.remove(),
     ]);
+  }
+
+  /** The broker's own logs (this start's and the one before a restart), kept for a failed run. */
+  private keepBrokerLogs(): Promise<void> {
+    const into = join(ROOT, 'test-output', 'fault-kafka-logs');
+    mkdirSync(into, { recursive: true });
+    for (const name of ['kafka.log', 'kafka.log.previous']) {
+      const from = join(this.broker.dir, 'logs', name);
+      if (existsSync(from)) copyFileSync(from, join(into, name));
+    }
+    return Promise.resolve();
   }
 }
 
