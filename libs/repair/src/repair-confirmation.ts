@@ -27,7 +27,7 @@ import {
 } from './repair-decisions';
 import type { RepairExecution } from './repair-execution';
 import type { RepairJobSteps } from './repair-job-steps';
-import type { RepairComponents } from './repair-worker';
+import type { RepairComponents } from './repair-components';
 
 export class RepairConfirmation {
   private readonly logger = new Logger('RepairWorker');

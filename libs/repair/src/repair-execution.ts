@@ -40,7 +40,7 @@ import {
   type StepFailure,
 } from './repair-decisions';
 import { stepFailureOf, type RepairJobSteps } from './repair-job-steps';
-import type { RepairComponents } from './repair-worker';
+import type { RepairComponents } from './repair-components';
 
 export class RepairExecution {
   private readonly logger = new Logger('RepairWorker');

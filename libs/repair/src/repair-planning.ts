@@ -15,7 +15,7 @@ import type {
 } from '@bridge/store';
 import { isRepairable, planRepair, type ResubmitFacts } from './repair-decisions';
 import { stepFailureOf, type RepairJobSteps } from './repair-job-steps';
-import type { RepairComponents } from './repair-worker';
+import type { RepairComponents } from './repair-components';
 
 export class RepairPlanning {
   constructor(

@@ -10,7 +10,6 @@
  */
 import { Logger } from '@nestjs/common';
 import type { RepairConfig } from '@bridge/config';
-import type { CanonClient, CappellaClient, HippoClient } from '@bridge/components';
 import { Topics, type SyncRepaired } from '@bridge/contracts';
 import type { EventPublisher } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
@@ -21,13 +20,9 @@ import { RepairConfirmation } from './repair-confirmation';
 import { RepairExecution } from './repair-execution';
 import { RepairJobSteps } from './repair-job-steps';
 import { RepairPlanning } from './repair-planning';
+import type { RepairComponents } from './repair-components';
 
-/** The component calls a repair makes (`ComponentClients` has them; tests give fakes). */
-export interface RepairComponents {
-  cappella: Pick<CappellaClient, 'getRun' | 'getPipeline' | 'submitRun'>;
-  hippo: Pick<HippoClient, 'lookup'>;
-  canon: Pick<CanonClient, 'evict' | 'artifactsFor'>;
-}
+export type { RepairComponents } from './repair-components';
 
 export interface RepairWorkerDeps {
   jobs: RepairJobStore;

@@ -17,8 +17,7 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuditLog } from '@bridge/store';
-import type { AuthenticatedRequest } from '../auth/api-auth.guard';
-import type { Principal } from '../auth/api-credentials';
+import type { AuthenticatedRequest, Principal } from '../auth/api-credentials';
 import { requiredRoleOf } from '../auth/required-role';
 import { declaredActionOf } from './admin-action';
 import { auditEntryOf, type AdminCall, type AuditedAction } from './admin-audit-entry';

@@ -20,7 +20,7 @@ import { requiredRoleOf } from './required-role';
 export { RequiresRole } from './required-role';
 
 /** The request as the API's handlers see it, with its caller. */
-export type AuthenticatedRequest = Request & { principal: Principal };
+export type { AuthenticatedRequest } from './api-credentials';
 
 @Injectable()
 export class ApiAuthGuard implements CanActivate {

@@ -20,12 +20,16 @@ import {
 import { jwtVerify } from 'jose';
 import type { ApiAuthConfig, ApiRole } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
+import type { Request } from 'express';
 
 export interface Principal {
   /** The token's name, or the JWT's subject: recorded as who resolved or approved. */
   name: string;
   role: ApiRole;
 }
+
+/** A request the API guard let through, with who made it. */
+export type AuthenticatedRequest = Request & { principal: Principal };
 
 /** The bearer credential of an `Authorization` header, or null when there is none. */
 export function bearerOf(header: string | undefined): string | null {
