@@ -24,6 +24,7 @@ import {
 import type { ComponentName } from '@bridge/config';
 import { entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
+import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { FaultInjector } from '../faults/fault-injector';
 import { ComponentFaultsSchema, type ComponentFaults } from '../faults/fault-plan';
 import { HitCounter, type HitCounts } from '../faults/hit-counter';
@@ -54,6 +55,12 @@ import type {
   ReconciliationCompletedSpec,
   SeedHistorySpec,
 } from './scenario-specs';
+
+/** Tries to publish a finished run's event for about three minutes, backing off up to 5 s. */
+const UNTIL_SENT = retry(handleAll, {
+  maxAttempts: 40,
+  backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 5_000 }),
+});
 
 export type { GenerationResult } from './load-generator';
 export type { SeededHistory } from './history-seeder';
@@ -90,6 +97,8 @@ const DEFAULT_ERROR = 'simulated failure: Hippo refused the rest of the batch';
 @Injectable()
 export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ComponentSimulator');
+  /** Ends the retries of events still waiting for the broker when the simulator stops. */
+  private readonly stopping = new AbortController();
   private readonly recorder: GroundTruthRecorder;
   private readonly ids: IdSource;
   private readonly events: ScenarioPublisher;
@@ -144,6 +153,7 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
 
   /** First in a graceful stop: no new events while Bridge finishes what it has. */
   async onModuleDestroy(): Promise<void> {
+    this.stopping.abort();
     clearInterval(this.sweepTimer);
     this.load.reset();
     this.runsInProgress.clear();
@@ -228,7 +238,13 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     // A run deleted from Cappella while it was RUNNING never completes.
     if (!this.state.cappella.run(submitted.runId)) return;
     const { run, event } = this.runs.finishSubmitted(submitted, this.faults.lagMs(), Date.now());
-    await this.events.publishRuns(Topics.CappellaRunCompleted, [{ event, key: run.runId }]);
+    // Like a component with an outbox, Cappella keeps a finished run's event until its broker
+    // takes it: a broker outage delays the event, it does not lose it.
+    await UNTIL_SENT.execute(
+      () => this.events.publishRuns(Topics.CappellaRunCompleted, [{ event, key: run.runId }]),
+      this.stopping.signal,
+    );
+    this.recorder.runPublished(run.runId, event.event_id, Date.now());
   }
 
   /**
