@@ -9,7 +9,7 @@ function scan(fields: Partial<Scan>): Scan {
     status: 'completed',
     phase: 'done',
     requestedBy: null,
-    owner: 'scanner#1',
+    holder: 'scanner#1',
     requestedAt: new Date(0),
     startedAt: new Date(0),
     finishedAt: new Date(1_000),

@@ -296,7 +296,7 @@ describe('full scans through the real stack', () => {
     const second = spawnService('scanner', port2, env, 'scanner-2');
     cleanups.push(() => second.stop());
     const done = await completed(watch.scans, scan.id, 120_000);
-    expect(done.owner).not.toBe(halfway?.owner);
+    expect(done.holder).not.toBe(halfway?.holder);
     expect(asTruth(await findingsOf(watch, scan.id))).toEqual(expected(oracle));
     expect(done.counts).toEqual({
       missing_entity: oracle.counts.missing_entity,

@@ -22,7 +22,7 @@ export class RepairJobSteps {
 
   /** The claim each step makes: this worker's, for a lease's time, a batch at most. */
   get claim() {
-    return { owner: this.holder, leaseMs: this.settings.leaseMs, limit: this.settings.batchSize };
+    return { holder: this.holder, leaseMs: this.settings.leaseMs, limit: this.settings.batchSize };
   }
 
   afterFailure(

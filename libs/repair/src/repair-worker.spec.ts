@@ -149,7 +149,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     await dataSource?.destroy();
   });
 
-  const newWorker = (owner: string) =>
+  const newWorker = (holder: string) =>
     new RepairWorker({
       jobs,
       log,
@@ -158,7 +158,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       reader: components.reader,
       publisher,
       settings: SETTINGS,
-      holder: owner,
+      holder: holder,
     });
 
   beforeEach(() => {
@@ -312,7 +312,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     const unsentMissing = components.addRun('run-claimed', true);
     const claimed = await mismatchWithJob('run-claimed', unsentMissing);
     await worker.planDue();
-    const [taken] = await jobs.claimForExecution({ owner: 'killed', leaseMs: 1, limit: 10 });
+    const [taken] = await jobs.claimForExecution({ holder: 'killed', leaseMs: 1, limit: 10 });
     expect(taken).toMatchObject({
       id: claimed.job.id,
       state: 'EXECUTING',
@@ -337,8 +337,8 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     const missing = components.addRun('run-lost-lease', true);
     const { job } = await mismatchWithJob('run-lost-lease', missing);
     await worker.planDue();
-    await jobs.claimForExecution({ owner: 'other', leaseMs: 60_000, limit: 10 });
-    expect(await jobs.markSubmissionSent(job.id, 'not-the-owner')).toBe(false);
+    await jobs.claimForExecution({ holder: 'other', leaseMs: 60_000, limit: 10 });
+    expect(await jobs.markSubmissionSent(job.id, 'not-the-holder')).toBe(false);
     expect(await jobs.markSubmissionSent(job.id, 'other')).toBe(true);
     expect(await jobs.markSubmissionSent(job.id, 'other')).toBe(false); // sent once only
     expect(components.submissions).toHaveLength(0);

@@ -72,8 +72,8 @@ export interface ScanRunnerDeps {
   findings: FindingPublisher;
   settings: ScanConfig;
   strategies: Readonly<Record<MismatchType, RepairStrategy>>;
-  /** The scanner carrying the scan out (the scan row's owner). */
-  owner: string;
+  /** The scanner carrying the scan out (the scan row's holder). */
+  holder: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -120,7 +120,7 @@ export class ScanRunner {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Runs the scan (taken over by this owner) from its checkpoint until it ends or `stop`. */
+  /** Runs the scan (taken over by this holder) from its checkpoint until it ends or `stop`. */
   async run(scan: Scan, stop: AbortSignal): Promise<ScanRunOutcome> {
     if (!scan.checkpoint || !scan.graceCutoff) throw new Error(`scan ${scan.id} has not started`);
     let checkpoint = scan.checkpoint;
@@ -146,7 +146,7 @@ export class ScanRunner {
             cappella: checkpoint.cappella.resumeAt,
             hippo: checkpoint.hippo.resumeAt,
           });
-          if (!(await scans.complete(scan.id, this.deps.owner))) throw new ScanTakenOverError();
+          if (!(await scans.complete(scan.id, this.deps.holder))) throw new ScanTakenOverError();
         }),
       );
       if (completed === 'stopped') return 'stopped';
@@ -159,7 +159,7 @@ export class ScanRunner {
       }
       const reason = errorMessage(error);
       this.logger.error(`scan ${scan.id} failed: ${reason}`);
-      await this.deps.scans.fail(scan.id, this.deps.owner, reason).catch(() => undefined);
+      await this.deps.scans.fail(scan.id, this.deps.holder, reason).catch(() => undefined);
       return 'failed';
     }
   }
@@ -179,7 +179,7 @@ export class ScanRunner {
       try {
         const result = await step();
         if (pausedSince !== null) {
-          await this.deps.scans.setPaused(scan.id, this.deps.owner, null);
+          await this.deps.scans.setPaused(scan.id, this.deps.holder, null);
           this.logger.log(`scan ${scan.id} resumed`);
         }
         return result;
@@ -195,7 +195,7 @@ export class ScanRunner {
         const reason = `waiting for an outage to end: ${errorMessage(error)}`;
         this.logger.warn(`scan ${scan.id} paused, ${reason}`);
         // The database may be the thing that is down: the pause is shown when it can be.
-        await this.deps.scans.setPaused(scan.id, this.deps.owner, reason).catch(() => undefined);
+        await this.deps.scans.setPaused(scan.id, this.deps.holder, reason).catch(() => undefined);
         if (stop.aborted) return 'stopped';
         await this.sleep(wait);
         if (stop.aborted) return 'stopped';
@@ -347,7 +347,7 @@ export class ScanRunner {
         recorded.map((r) => r.event.id),
       );
       const created = recorded.filter((r) => r.created).map((r) => r.event);
-      const saved = await scans.saveProgress(scan.id, this.deps.owner, {
+      const saved = await scans.saveProgress(scan.id, this.deps.holder, {
         phase: page.phase,
         checkpoint: page.checkpoint,
         counts: countByType(

@@ -93,5 +93,5 @@ export class ScanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** Identity of this process's scanner as a scan row's owner. */
-export const scannerOwner = (): string => `scanner#${randomUUID()}`;
+/** Identity of this process's scanner as a scan row's holder. */
+export const scannerHolder = (): string => `scanner#${randomUUID()}`;

@@ -32,7 +32,7 @@ import {
   StoreTransactions,
   SyncEventLog,
 } from '@bridge/store';
-import { ScanScheduler, scannerOwner } from './scan-scheduler';
+import { ScanScheduler, scannerHolder } from './scan-scheduler';
 
 /** The scanner's own component clients. */
 export const SCANNER_COMPONENTS = Symbol('SCANNER_COMPONENTS');
@@ -89,7 +89,7 @@ class ScannerComponentsShutdown implements OnApplicationShutdown {
           findings: new FindingPublisher(publisher),
           settings: config.scan,
           strategies: config.repairStrategies,
-          owner: scannerOwner(),
+          holder: scannerHolder(),
         }),
     },
     ScanScheduler,

@@ -151,8 +151,8 @@ describe('Scanner (PGlite, components in memory)', () => {
     }
   });
 
-  function scanner(owner = 'scanner#1'): Scanner {
-    return new Scanner({ ...scannerDeps(), owner, sleep: () => Promise.resolve() });
+  function scanner(holder = 'scanner#1'): Scanner {
+    return new Scanner({ ...scannerDeps(), holder, sleep: () => Promise.resolve() });
   }
 
   async function findingsOf(scanId: string): Promise<SyncEvent[]> {
@@ -275,7 +275,7 @@ describe('Scanner (PGlite, components in memory)', () => {
     const done = await scans.findById(scan.id);
     expect(done).toMatchObject({
       status: 'completed',
-      owner: 'scanner#2',
+      holder: 'scanner#2',
       counts: { missing_entity: 1, dangling_reference: 1, orphan_provenance: 1 },
     });
     expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
@@ -365,7 +365,7 @@ describe('Scanner (PGlite, components in memory)', () => {
       findings: new FindingPublisher(publisher),
       settings: SETTINGS,
       strategies: DEFAULT_STRATEGIES,
-      owner: 'scanner#1',
+      holder: 'scanner#1',
     };
   }
 });

@@ -103,7 +103,7 @@ export class Scanner {
         fullIntervalMs: this.deps.settings.fullIntervalMs,
       });
       const comparable = await this.deps.scans.latestCompleted(mode);
-      const scan = await this.deps.scans.takeOver(this.deps.owner, {
+      const scan = await this.deps.scans.takeOver(this.deps.holder, {
         mode,
         graceCutoff: new Date(this.now() - this.deps.settings.graceDelayMs),
         checkpoint: initialCheckpoint(mode, cursors),

@@ -116,7 +116,7 @@ export interface RepairJob extends z.infer<typeof RepairJobKindSchema> {
   /** Not worked on before this time (backoff after a failed attempt). */
   nextAttemptAt: Date;
   /** The repair instance working on the job, until `leaseUntil`. */
-  leaseOwner: string | null;
+  leaseHolder: string | null;
   leaseUntil: Date | null;
   /**
    * Set, and committed, as the request asking Cappella to run leaves: a job with it is never

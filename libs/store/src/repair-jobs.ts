@@ -39,7 +39,7 @@ interface RepairJobRow {
   attempts: number;
   last_error: string | null;
   next_attempt_at: Date;
-  lease_owner: string | null;
+  lease_holder: string | null;
   lease_until: Date | null;
   submission_started_at: Date | null;
   submitted_run_id: string | null;
@@ -59,7 +59,7 @@ interface RepairJobRow {
 
 /** How a claim is made: who claims, for how long, and how many jobs at most. */
 export interface Claim {
-  owner: string;
+  holder: string;
   leaseMs: number;
   limit: number;
 }
@@ -178,7 +178,7 @@ export class RepairJobStore {
     });
   }
 
-  /** PENDING jobs that are due, highest priority and oldest finding first, leased to `claim.owner`. */
+  /** PENDING jobs that are due, highest priority and oldest finding first, leased to `claim.holder`. */
   claimForPlanning(claim: Claim): Promise<RepairJob[]> {
     return this.claimWhere(`j.state = 'PENDING'`, claim, '');
   }
@@ -206,20 +206,20 @@ export class RepairJobStore {
 
   /**
    * Marks the submission of an EXECUTING job as sent, just before its request leaves, while
-   * `owner` still holds the job; false (send nothing) when the lease was lost or it was sent.
+   * `holder` still holds the job; false (send nothing) when the lease was lost or it was sent.
    */
-  async markSubmissionSent(id: string, owner: string): Promise<boolean> {
+  async markSubmissionSent(id: string, holder: string): Promise<boolean> {
     const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
       `UPDATE repair_jobs SET submission_started_at = now(), updated_at = now()
-        WHERE id = $1 AND state = 'EXECUTING' AND lease_owner = $2 AND lease_until > now()
+        WHERE id = $1 AND state = 'EXECUTING' AND lease_holder = $2 AND lease_until > now()
           AND submission_started_at IS NULL AND submitted_run_id IS NULL
         RETURNING id`,
-      [id, owner],
+      [id, holder],
     );
     return rows.length === 1;
   }
 
-  /** EXECUTING jobs whose confirmation is due (their lease free), leased to `claim.owner`. */
+  /** EXECUTING jobs whose confirmation is due (their lease free), leased to `claim.holder`. */
   claimForConfirmation(claim: Claim): Promise<RepairJob[]> {
     return this.claimWhere(`j.state = 'EXECUTING'`, claim, '');
   }
@@ -227,7 +227,7 @@ export class RepairJobStore {
   private async claimWhere(condition: string, claim: Claim, alsoSet: string): Promise<RepairJob[]> {
     // TypeORM answers an UPDATE with [rows, affected count].
     const [rows] = await this.em.query<[RepairJobRow[], number]>(
-      `UPDATE repair_jobs SET lease_owner = $1,
+      `UPDATE repair_jobs SET lease_holder = $1,
               lease_until = now() + ($2::int * interval '1 millisecond'),
               updated_at = now()${alsoSet}
         WHERE id IN (
@@ -239,7 +239,7 @@ export class RepairJobStore {
            LIMIT $3
            FOR UPDATE OF j SKIP LOCKED)
         RETURNING *, ${subjectKeysOf('repair_jobs')}`,
-      [claim.owner, claim.leaseMs, claim.limit],
+      [claim.holder, claim.leaseMs, claim.limit],
     );
     return rows
       .map(repairJobFromRow)
@@ -267,18 +267,18 @@ export class RepairJobStore {
   }
 
   /**
-   * Records an outcome of a job this owner holds in state `from`, and releases its lease.
-   * Returns false when the job was no longer in that state or held by another owner (its lease
-   * expired and someone else took it): the outcome is then dropped, as the other owner decides.
-   * An owner of null records whoever holds the job (an operator's decision).
+   * Records an outcome of a job this holder holds in state `from`, and releases its lease.
+   * Returns false when the job was no longer in that state or held by another holder (its lease
+   * expired and someone else took it): the outcome is then dropped, as the other holder decides.
+   * An holder of null records whoever holds the job (an operator's decision).
    */
   async record(
     id: string,
     from: RepairState | readonly RepairState[],
-    owner: string | null,
+    holder: string | null,
     change: RepairJobChange,
   ): Promise<boolean> {
-    const applied = await this.recordMany(owner, [{ id, from, change }]);
+    const applied = await this.recordMany(holder, [{ id, from, change }]);
     return applied.has(id);
   }
 
@@ -286,7 +286,7 @@ export class RepairJobStore {
    * Records the outcomes of a batch with one statement (see `record`); returns the ids whose
    * outcome was applied.
    */
-  async recordMany(owner: string | null, outcomes: RepairJobOutcome[]): Promise<Set<string>> {
+  async recordMany(holder: string | null, outcomes: RepairJobOutcome[]): Promise<Set<string>> {
     if (outcomes.length === 0) return new Set();
     const column = <T>(pick: (outcome: RepairJobOutcome, change: RepairJobChange) => T) =>
       outcomes.map((outcome) => pick(outcome, outcome.change));
@@ -312,7 +312,7 @@ export class RepairJobStore {
          decision_reason = CASE WHEN o.set_reason THEN o.decision_reason ELSE j.decision_reason END,
          outbound_event_id = COALESCE(o.outbound_event_id, j.outbound_event_id),
          published_at = CASE WHEN o.published THEN now() ELSE j.published_at END,
-         lease_owner = NULL, lease_until = NULL, updated_at = now()
+         lease_holder = NULL, lease_until = NULL, updated_at = now()
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::jsonb[], $6::bool[],
                    $7::text[], $8::int[], $9::bool[], $10::bool[], $11::text[], $12::bool[],
                    $13::int[], $14::text[], $15::bool[], $16::text[], $17::uuid[], $18::bool[],
@@ -321,7 +321,7 @@ export class RepairJobStore {
               reset_attempts, count_attempt, submitted_run_id, clear_submission, confirm_ms,
               decided_by, set_reason, decision_reason, outbound_event_id, published, expires_ms)
        WHERE j.id = o.id AND j.state = ANY(string_to_array(o.from_states, ','))
-         AND ($19::text IS NULL OR j.lease_owner = $19 OR j.lease_owner IS NULL OR j.lease_until < now())
+         AND ($19::text IS NULL OR j.lease_holder = $19 OR j.lease_holder IS NULL OR j.lease_until < now())
        RETURNING j.id`,
       [
         column((o) => o.id),
@@ -342,7 +342,7 @@ export class RepairJobStore {
         column((_, c) => c.decisionReason ?? null),
         column((_, c) => c.outboundEventId ?? null),
         column((_, c) => c.published ?? false),
-        owner,
+        holder,
         column((_, c) => c.expiresInMs ?? null),
       ],
     );
@@ -360,7 +360,7 @@ export class RepairJobStore {
     const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
       `UPDATE repair_jobs
           SET state = 'DONE', finished_at = now(), last_error = $2,
-              lease_owner = NULL, lease_until = NULL, updated_at = now()
+              lease_holder = NULL, lease_until = NULL, updated_at = now()
         WHERE sync_event_id = ANY($1::uuid[])
           AND state IN ('PENDING', 'PLANNED', 'AWAITING_APPROVAL')
         RETURNING id`,
@@ -504,7 +504,7 @@ function repairJobFromRow(row: RepairJobRow): RepairJob {
     attempts: row.attempts,
     lastError: row.last_error,
     nextAttemptAt: new Date(row.next_attempt_at),
-    leaseOwner: row.lease_owner,
+    leaseHolder: row.lease_holder,
     leaseUntil: date(row.lease_until),
     submissionStartedAt: date(row.submission_started_at),
     submittedRunId: row.submitted_run_id,

@@ -5,9 +5,9 @@
  *
  * A scan is asked for by inserting a `requested` row (by the schedule, an operator or the API,
  * in any process), and carried out by whichever scanner holds the scan lock: it takes the row
- * over as its `owner`, and every page it reads ends in one transaction that records the page's
- * findings and moves the checkpoint, guarded by that ownership. A scanner killed mid-page
- * leaves the previous checkpoint behind, so the next owner re-reads that page and no more; a
+ * over as its `holder`, and every page it reads ends in one transaction that records the page's
+ * findings and moves the checkpoint, guarded by that holding. A scanner killed mid-page
+ * leaves the previous checkpoint behind, so the next holder re-reads that page and no more; a
  * scanner whose row was taken over (it lost the lock) finds its transaction refused and stops.
  */
 import { randomUUID } from 'node:crypto';
@@ -73,7 +73,7 @@ export interface Scan {
   phase: ScanPhase;
   requestedBy: string | null;
   /** The scanner carrying the scan out (its last one, once it ended). */
-  owner: string | null;
+  holder: string | null;
   requestedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -117,7 +117,7 @@ interface ScanRow {
   status: string;
   phase: string;
   requested_by: string | null;
-  owner: string | null;
+  holder: string | null;
   requested_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -197,12 +197,12 @@ export class ScanStore {
   }
 
   /**
-   * Takes the active scan over for `owner` (the holder of the scan lock): a requested scan
+   * Takes the active scan over for `holder` (the holder of the scan lock): a requested scan
    * starts with the given settings; a running or paused one (its scanner died or gave up the
    * lock) keeps its own and continues from its checkpoint. Null when no scan is active.
    */
   async takeOver(
-    owner: string,
+    holder: string,
     start: {
       mode: ScanMode;
       graceCutoff: Date;
@@ -211,7 +211,7 @@ export class ScanStore {
     },
   ): Promise<Scan | null> {
     const [rows] = await this.em.query<[ScanRow[], number]>(
-      `UPDATE scans SET owner = $1, status = 'running', updated_at = now(),
+      `UPDATE scans SET holder = $1, status = 'running', updated_at = now(),
               started_at = COALESCE(started_at, now()),
               mode = CASE WHEN started_at IS NULL THEN $2 ELSE mode END,
               grace_cutoff = COALESCE(grace_cutoff, $3),
@@ -220,7 +220,7 @@ export class ScanStore {
         WHERE ${ACTIVE}
         RETURNING *`,
       [
-        owner,
+        holder,
         start.mode,
         start.graceCutoff,
         JSON.stringify(start.checkpoint),
@@ -231,10 +231,10 @@ export class ScanStore {
   }
 
   /**
-   * Adds a page's progress to the scan `owner` carries out; false when the scan is no longer
+   * Adds a page's progress to the scan `holder` carries out; false when the scan is no longer
    * its own (taken over, or ended), in which case the caller's transaction must roll back.
    */
-  async saveProgress(id: string, owner: string, progress: ScanProgress): Promise<boolean> {
+  async saveProgress(id: string, holder: string, progress: ScanProgress): Promise<boolean> {
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE scans SET phase = $3, checkpoint = $4::jsonb, updated_at = now(),
               counts = (SELECT COALESCE(jsonb_object_agg(k, v), '{}'::jsonb) FROM (
@@ -245,10 +245,10 @@ export class ScanStore {
               pages = jsonb_build_object('cappella', COALESCE((pages->>'cappella')::int, 0) + $6, 'hippo', COALESCE((pages->>'hippo')::int, 0) + $7),
               items = jsonb_build_object('cappella', COALESCE((items->>'cappella')::int, 0) + $8, 'hippo', COALESCE((items->>'hippo')::int, 0) + $9),
               requests = jsonb_build_object('cappella', COALESCE((requests->>'cappella')::int, 0) + $10, 'hippo', COALESCE((requests->>'hippo')::int, 0) + $11)
-        WHERE id = $1 AND owner = $2 AND status IN ('running', 'paused')`,
+        WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
       [
         id,
-        owner,
+        holder,
         progress.phase,
         JSON.stringify(progress.checkpoint),
         JSON.stringify(progress.counts),
@@ -264,34 +264,34 @@ export class ScanStore {
   }
 
   /** Marks the scan paused (waiting out an outage) or running again, recording why. */
-  async setPaused(id: string, owner: string, reason: string | null): Promise<boolean> {
+  async setPaused(id: string, holder: string, reason: string | null): Promise<boolean> {
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE scans SET status = $3, updated_at = now(),
               last_error = COALESCE($4, last_error),
               errors = CASE WHEN $4::text IS NULL THEN errors ELSE ${appendedError('$4')} END
-        WHERE id = $1 AND owner = $2 AND status IN ('running', 'paused')`,
-      [id, owner, reason === null ? 'running' : 'paused', reason],
+        WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
+      [id, holder, reason === null ? 'running' : 'paused', reason],
     );
     return affected > 0;
   }
 
-  /** Ends the scan as completed; false when it is not this owner's to end. */
-  async complete(id: string, owner: string): Promise<boolean> {
+  /** Ends the scan as completed; false when it is not this holder's to end. */
+  async complete(id: string, holder: string): Promise<boolean> {
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE scans SET status = 'completed', phase = 'done', finished_at = now(), updated_at = now()
-        WHERE id = $1 AND owner = $2 AND status IN ('running', 'paused')`,
-      [id, owner],
+        WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
+      [id, holder],
     );
     return affected > 0;
   }
 
   /** Ends the scan as failed, keeping its checkpoint so that it can be resumed. */
-  async fail(id: string, owner: string, reason: string): Promise<boolean> {
+  async fail(id: string, holder: string, reason: string): Promise<boolean> {
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE scans SET status = 'failed', finished_at = now(), updated_at = now(), last_error = $3,
               errors = ${appendedError('$3')}
-        WHERE id = $1 AND owner = $2 AND status IN ('running', 'paused')`,
-      [id, owner, reason],
+        WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
+      [id, holder, reason],
     );
     return affected > 0;
   }
@@ -372,7 +372,7 @@ function scanFromRow(row: ScanRow): Scan {
     ...kind.data,
     id: row.id,
     requestedBy: row.requested_by,
-    owner: row.owner,
+    holder: row.holder,
     requestedAt: new Date(row.requested_at),
     startedAt: date(row.started_at),
     finishedAt: date(row.finished_at),

@@ -70,8 +70,8 @@ export class RepairJobEntity {
   @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
   nextAttemptAt!: Date;
 
-  @Column({ name: 'lease_owner', type: 'text', nullable: true })
-  leaseOwner!: string | null;
+  @Column({ name: 'lease_holder', type: 'text', nullable: true })
+  leaseHolder!: string | null;
 
   @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
   leaseUntil!: Date | null;

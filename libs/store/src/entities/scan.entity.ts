@@ -1,7 +1,7 @@
 /**
  * The scans: one row per scan, from request to completion (`ScanStore`). The schedule, an
  * operator or the API inserts a `requested` row; the scanner holding the scan lock takes it over
- * as its `owner` and moves its checkpoint, counts and errors page by page.
+ * as its `holder` and moves its checkpoint, counts and errors page by page.
  */
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { MismatchType } from '@bridge/contracts';
@@ -46,7 +46,7 @@ export class ScanEntity {
 
   /** The scanner carrying the scan out (its last one, once it ended). */
   @Column({ type: 'text', nullable: true })
-  owner!: string | null;
+  holder!: string | null;
 
   @Column({ name: 'requested_at', type: 'timestamptz', default: () => 'now()' })
   requestedAt!: Date;

@@ -14,6 +14,7 @@ import { RepairRetries1765000000000 } from './1765000000000-repair-retries';
 import { FindingSnoozes1765100000000 } from './1765100000000-finding-snoozes';
 import { StoreRetention1765200000000 } from './1765200000000-store-retention';
 import { TimePartitions1765300000000 } from './1765300000000-time-partitions';
+import { LeaseHolderNames1765400000000 } from './1765400000000-lease-holder-names';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   FindingSnoozes1765100000000,
   StoreRetention1765200000000,
   TimePartitions1765300000000,
+  LeaseHolderNames1765400000000,
 ];
