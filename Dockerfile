@@ -18,4 +18,4 @@ COPY package.json ./
 ARG SERVICE=api
 ENV SERVICE=${SERVICE}
 USER node
-CMD ["sh", "-c", "exec node dist/apps/${SERVICE}/apps/${SERVICE}/src/main.js"]
+CMD ["sh", "-c", "exec node dist/apps/${SERVICE}/main.js"]

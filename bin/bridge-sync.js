@@ -3,7 +3,7 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const entry = join(__dirname, '..', 'dist', 'apps', 'cli', 'apps', 'cli', 'src', 'main.js');
+const entry = join(__dirname, '..', 'dist', 'apps', 'cli', 'main.js');
 if (!existsSync(entry)) {
   process.stderr.write('bridge-sync: not built yet; run `npm run build` first\n');
   process.exit(2);

@@ -1,6 +1,6 @@
 /**
  * Bridge services as real processes for integration tests: the built entry points
- * (`dist/apps/<service>/apps/<service>/src/main.js`, from `npm run build`) started with `node`,
+ * (`dist/apps/<service>/main.js`, from `npm run build`) started with `node`,
  * their output kept in memory so a failing test can show it, waited for on `GET /health`, and
  * stopped gracefully (SIGTERM) or killed like a crash (SIGKILL). Also what such tests ask Kafka
  * about consumer groups: which member holds which partitions, and what each group committed.
@@ -129,7 +129,7 @@ export class ServiceProcess {
 
 /** The built entry point of a service; fails with a hint when `npm run build` has not run. */
 export function distMain(app: BuiltApp): string {
-  const entry = join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
+  const entry = join(ROOT, 'dist', 'apps', app, 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   return entry;
 }

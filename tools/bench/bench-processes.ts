@@ -17,7 +17,7 @@ export interface ServiceProcess {
 }
 
 export function distEntry(app: string): string {
-  const entry = join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
+  const entry = join(ROOT, 'dist', 'apps', app, 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   return entry;
 }
