@@ -387,13 +387,13 @@ describe('a repair service killed between planning and execution', () => {
     await first.kill();
     // Approved while no repair service runs: the job is planned, nothing is submitted yet.
     await new RepairApprovals(jobs).approve(planned.id, { by: 'alice' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(resubmissionsIn(pipeline, run.runId)).toEqual([]);
 
     await startRepairProcess();
     const executed = await submitted(jobs, planned.id);
     expect(executed.submittedRunId).toEqual(expect.any(String));
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Once the job is done (its rerun confirmed), nothing can submit it again.
+    await repairOf(pipeline, jobs, run.runId, ['DONE']);
     expect(resubmissionsIn(pipeline, run.runId)).toHaveLength(1);
   });
 });

@@ -367,7 +367,17 @@ describe('full scans through the real stack', () => {
       'the scan to pause',
     );
     expect(paused.lastError).toMatch(/waiting for an outage to end: hippo/);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The scanner keeps probing Hippo through the outage; after two more refused probes it
+    // has had its chance to move on and must still be paused.
+    const hitsWhenPaused = components.sim.hitCounts().components.hippo;
+    await eventually(
+      () =>
+        Promise.resolve(
+          components.sim.hitCounts().components.hippo >= hitsWhenPaused + 2 ? true : undefined,
+        ),
+      30_000,
+      'two more probes of Hippo during the outage',
+    );
     expect((await scanner.scans.findById(scan.id))?.status).toBe('paused');
 
     components.sim.clearFaults();
