@@ -5,8 +5,9 @@
  * writes it before the action runs, then settles its outcome; this is only what the database
  * keeps. Nothing here edits an entry once it is settled.
  */
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { AuditLogEntity } from './entities/audit-log.entity';
 
 /** An outcome not known yet: the action is running, or its process died before it ended. */
 export const AUDIT_PENDING = 'pending';
@@ -51,26 +52,8 @@ export interface AuditPosition {
   id: string;
 }
 
-interface AuditRow {
-  id: string;
-  at: Date;
-  actor: string;
-  role: string;
-  action: string;
-  object_type: string;
-  object_id: string | null;
-  reason: string | null;
-  client_address: string | null;
-  outcome: string;
-  details: Record<string, unknown>;
-}
-
-const FILTER = `($1::text IS NULL OR actor = $1)
-  AND ($2::text IS NULL OR action = $2)
-  AND ($3::text IS NULL OR object_type = $3)
-  AND ($4::text IS NULL OR object_id = $4)
-  AND ($5::timestamptz IS NULL OR "at" >= $5)
-  AND ($6::timestamptz IS NULL OR "at" < $6)`;
+/** How TypeORM types a written `jsonb` value: it cannot take the `unknown` members of one. */
+type WrittenDetails = QueryDeepPartialEntity<AuditLogEntity['details']>;
 
 export class AuditLog {
   private readonly em: EntityManager;
@@ -85,25 +68,18 @@ export class AuditLog {
    * millisecond (PGlite's clock resolution) still list in the order they were made.
    */
   async append(entry: NewAuditEntry): Promise<AuditEntry> {
-    const rows = await this.em.query<AuditRow[]>(
-      `INSERT INTO audit_log (id, actor, role, action, object_type, object_id, reason,
-                              client_address, outcome, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
-       RETURNING *`,
-      [
-        uuidv7(),
-        entry.actor,
-        entry.role,
-        entry.action,
-        entry.objectType,
-        entry.objectId,
-        entry.reason,
-        entry.clientAddress,
-        entry.outcome,
-        JSON.stringify(entry.details),
-      ],
-    );
-    return auditEntryFromRow(rows[0]);
+    const id = uuidv7();
+    const inserted = await this.em
+      .createQueryBuilder()
+      .insert()
+      .into(AuditLogEntity)
+      .values({ id, ...entry, details: entry.details as WrittenDetails })
+      // The time is the database's, and the details as `jsonb` keeps them.
+      .returning(['at', 'details'])
+      .updateEntity(false)
+      .execute();
+    const [stored] = inserted.raw as Array<Pick<AuditLogEntity, 'at' | 'details'>>;
+    return { ...entry, id, at: new Date(stored.at), details: stored.details };
   }
 
   /**
@@ -111,18 +87,16 @@ export class AuditLog {
    * that an outcome is never lost quietly (nor a settled entry rewritten).
    */
   async settle(id: string, settlement: AuditSettlement): Promise<void> {
-    // An UPDATE answers [rows, affected count] through TypeORM.
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE audit_log SET outcome = $2, object_id = $3, details = $4::jsonb
-        WHERE id = $1 AND outcome = $5`,
-      [
-        id,
-        settlement.outcome,
-        settlement.objectId,
-        JSON.stringify(settlement.details),
-        AUDIT_PENDING,
-      ],
-    );
+    const { affected } = await this.em
+      .createQueryBuilder()
+      .update(AuditLogEntity)
+      .set({
+        outcome: settlement.outcome,
+        objectId: settlement.objectId,
+        details: settlement.details as WrittenDetails,
+      })
+      .where({ id, outcome: AUDIT_PENDING })
+      .execute();
     if (affected === 0) throw new Error(`no pending audit entry ${id} to settle`);
   }
 
@@ -132,43 +106,56 @@ export class AuditLog {
     after: AuditPosition | null,
     limit: number,
   ): Promise<{ items: AuditEntry[]; next: AuditPosition | null }> {
-    const rows = await this.em.query<Array<AuditRow & { position_at: string }>>(
-      `SELECT *, "at"::text AS position_at FROM audit_log
-        WHERE ${FILTER}
-          AND ($7::timestamptz IS NULL OR ("at", id) < ($7::timestamptz, $8::uuid))
-        ORDER BY "at" DESC, id DESC LIMIT $9`,
-      [
-        filter.actor ?? null,
-        filter.action ?? null,
-        filter.objectType ?? null,
-        filter.objectId ?? null,
-        filter.since ?? null,
-        filter.until ?? null,
-        after?.at ?? null,
-        after?.id ?? null,
-        limit + 1,
-      ],
-    );
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
+    // The position keeps the time as PostgreSQL prints it: a Date would drop the microseconds.
+    const query = this.em
+      .createQueryBuilder(AuditLogEntity, 'a')
+      .addSelect('CAST(a.at AS text)', 'position_at');
+    if (filter.actor !== undefined) query.andWhere('a.actor = :actor', { actor: filter.actor });
+    if (filter.action !== undefined) {
+      query.andWhere('a.action = :action', { action: filter.action });
+    }
+    if (filter.objectType !== undefined) {
+      query.andWhere('a.objectType = :objectType', { objectType: filter.objectType });
+    }
+    if (filter.objectId !== undefined) {
+      query.andWhere('a.objectId = :objectId', { objectId: filter.objectId });
+    }
+    if (filter.since !== undefined) query.andWhere('a.at >= :since', { since: filter.since });
+    if (filter.until !== undefined) query.andWhere('a.at < :until', { until: filter.until });
+    if (after) {
+      query.andWhere('(a.at, a.id) < (:afterAt, :afterId)', {
+        afterAt: after.at,
+        afterId: after.id,
+      });
+    }
+    const { entities, raw } = await query
+      .orderBy('a.at', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(limit + 1)
+      .getRawAndEntities<{ position_at: string }>();
+    const items = entities.slice(0, limit);
+    const last = items.length - 1;
     return {
-      items: items.map(auditEntryFromRow),
-      next: rows.length > limit && last ? { at: last.position_at, id: last.id } : null,
+      items: items.map(auditEntryOf),
+      next:
+        entities.length > limit && last >= 0
+          ? { at: raw[last].position_at, id: items[last].id }
+          : null,
     };
   }
 }
 
-function auditEntryFromRow(row: AuditRow): AuditEntry {
+function auditEntryOf(row: AuditLogEntity): AuditEntry {
   return {
     id: row.id,
-    at: new Date(row.at),
+    at: row.at,
     actor: row.actor,
     role: row.role,
     action: row.action,
-    objectType: row.object_type,
-    objectId: row.object_id,
+    objectType: row.objectType,
+    objectId: row.objectId,
     reason: row.reason,
-    clientAddress: row.client_address,
+    clientAddress: row.clientAddress,
     outcome: row.outcome,
     details: row.details,
   };

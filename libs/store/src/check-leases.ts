@@ -5,6 +5,7 @@
  * delays its checks by the lease time; it never blocks them.
  */
 import type { DataSource } from 'typeorm';
+import { CheckLeaseEntity } from './entities/check-lease.entity';
 
 export class CheckLeases {
   constructor(private readonly dataSource: DataSource) {}
@@ -12,6 +13,7 @@ export class CheckLeases {
   /** Takes the leases that are free, expired or already ours; returns the keys now held. */
   async acquire(keys: string[], holder: string, leaseMs: number): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
+    // Raw SQL: ON CONFLICT DO UPDATE … WHERE over unnest, three parameters whatever the batch size
     const rows = await this.dataSource.query<Array<{ check_key: string }>>(
       `INSERT INTO check_leases (check_key, holder, expires_at)
        SELECT key, $2, now() + ($3::int * interval '1 millisecond') FROM unnest($1::text[]) AS key
@@ -26,9 +28,13 @@ export class CheckLeases {
 
   async release(keys: string[], holder: string): Promise<void> {
     if (keys.length === 0) return;
-    await this.dataSource.query(
-      `DELETE FROM check_leases WHERE check_key = ANY($1::text[]) AND holder = $2`,
-      [keys, holder],
-    );
+    await this.dataSource
+      .createQueryBuilder()
+      .delete()
+      .from(CheckLeaseEntity)
+      // One array parameter, where `IN` would take one per key.
+      .where('checkKey = ANY(:keys)', { keys })
+      .andWhere('holder = :holder', { holder })
+      .execute();
   }
 }

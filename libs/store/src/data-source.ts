@@ -81,6 +81,7 @@ export async function migrateStore(dataSource: DataSource): Promise<string[]> {
   const lockHolder = dataSource.createQueryRunner();
   await lockHolder.connect();
   try {
+    // Raw SQL: advisory locks are functions, not tables.
     await lockHolder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
   } finally {

@@ -4,8 +4,9 @@
  * operator requeues it. The requeue itself (the original bytes back to their topic) is the
  * API's `DeadLetterRequeue`; this is only what the database knows.
  */
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { DeadLetter } from '@bridge/contracts';
+import { DeadLetterEntity } from './entities/dead-letter.entity';
 
 export interface StoredDeadLetter {
   id: string;
@@ -41,31 +42,6 @@ export interface DeadLetterPosition {
   id: string;
 }
 
-interface DeadLetterRow {
-  id: string;
-  occurred_at: Date;
-  source_topic: string;
-  source_partition: number;
-  source_offset: string;
-  consumer_group: string;
-  key: Buffer | null;
-  payload: Buffer | null;
-  reason: string;
-  failure_kind: string;
-  attempts: number;
-  recorded_at: Date;
-  requeue_count: number;
-  requeued_at: Date | null;
-  requeued_by: string | null;
-}
-
-const FILTER = `($1::text IS NULL OR source_topic = $1)
-  AND ($2::text IS NULL OR failure_kind = $2)
-  AND ($3::text IS NULL OR consumer_group = $3)
-  AND ($4::text = 'all' OR (requeue_count > 0) = ($4::text = 'requeued'))
-  AND ($5::timestamptz IS NULL OR occurred_at >= $5)
-  AND ($6::timestamptz IS NULL OR occurred_at < $6)`;
-
 export class DeadLetterStore {
   private readonly em: EntityManager;
 
@@ -76,6 +52,7 @@ export class DeadLetterStore {
   /** Keeps the dead letters not kept yet; returns how many were new. */
   async recordMany(letters: readonly DeadLetter[]): Promise<number> {
     if (letters.length === 0) return 0;
+    // Raw SQL: unnest arrays keep one statement and eleven parameters whatever the batch size.
     const rows = await this.em.query<Array<{ id: string }>>(
       `INSERT INTO dead_letters (id, occurred_at, source_topic, source_partition, source_offset,
                                  consumer_group, key, payload, reason, failure_kind, attempts)
@@ -106,75 +83,98 @@ export class DeadLetterStore {
     after: DeadLetterPosition | null,
     limit: number,
   ): Promise<{ items: StoredDeadLetter[]; next: DeadLetterPosition | null }> {
-    const rows = await this.em.query<Array<DeadLetterRow & { position_at: string }>>(
-      `SELECT *, occurred_at::text AS position_at FROM dead_letters
-        WHERE ${FILTER}
-          AND ($7::timestamptz IS NULL OR (occurred_at, id) < ($7::timestamptz, $8::uuid))
-        ORDER BY occurred_at DESC, id DESC LIMIT $9`,
-      [...filterParams(filter), after?.occurredAt ?? null, after?.id ?? null, limit + 1],
-    );
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
+    // The position keeps the time as PostgreSQL prints it: a Date would drop the microseconds.
+    const query = this.filtered(filter).addSelect('CAST(d.occurredAt AS text)', 'position_at');
+    if (after) {
+      query.andWhere('(d.occurredAt, d.id) < (:afterAt, :afterId)', {
+        afterAt: after.occurredAt,
+        afterId: after.id,
+      });
+    }
+    const { entities, raw } = await query
+      .orderBy('d.occurredAt', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(limit + 1)
+      .getRawAndEntities<{ position_at: string }>();
+    const items = entities.slice(0, limit);
+    const last = items.length - 1;
     return {
-      items: items.map(deadLetterFromRow),
-      next: rows.length > limit && last ? { occurredAt: last.position_at, id: last.id } : null,
+      items: items.map(storedDeadLetter),
+      next:
+        entities.length > limit && last >= 0
+          ? { occurredAt: raw[last].position_at, id: items[last].id }
+          : null,
     };
   }
 
   /** Up to `limit` dead letters matching the filter, oldest first (the order to requeue in). */
   async matching(filter: DeadLetterFilter, limit: number): Promise<StoredDeadLetter[]> {
-    const rows = await this.em.query<DeadLetterRow[]>(
-      `SELECT * FROM dead_letters WHERE ${FILTER} ORDER BY occurred_at, id LIMIT $7`,
-      [...filterParams(filter), limit],
-    );
-    return rows.map(deadLetterFromRow);
+    const letters = await this.filtered(filter)
+      .orderBy('d.occurredAt', 'ASC')
+      .addOrderBy('d.id', 'ASC')
+      .limit(limit)
+      .getMany();
+    return letters.map(storedDeadLetter);
   }
 
   async findById(id: string): Promise<StoredDeadLetter | null> {
-    const rows = await this.em.query<DeadLetterRow[]>(`SELECT * FROM dead_letters WHERE id = $1`, [
-      id,
-    ]);
-    return rows.length === 0 ? null : deadLetterFromRow(rows[0]);
+    const letter = await this.em.findOneBy(DeadLetterEntity, { id });
+    return letter === null ? null : storedDeadLetter(letter);
   }
 
   /** Records that these were requeued, by whom. */
   async markRequeued(ids: readonly string[], by: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.em.query(
-      `UPDATE dead_letters SET requeue_count = requeue_count + 1, requeued_at = now(), requeued_by = $2
-        WHERE id = ANY($1::uuid[])`,
-      [ids, by],
-    );
+    await this.em
+      .createQueryBuilder()
+      .update(DeadLetterEntity)
+      .set({ requeueCount: () => 'requeueCount + 1', requeuedAt: () => 'now()', requeuedBy: by })
+      // One array parameter, where `IN` would take one per id.
+      .where('id = ANY(:ids)', { ids })
+      .execute();
+  }
+
+  /** The dead letters the filter lets through, as `d`; each condition only when it is set. */
+  private filtered(filter: DeadLetterFilter): SelectQueryBuilder<DeadLetterEntity> {
+    const query = this.em.createQueryBuilder(DeadLetterEntity, 'd');
+    if (filter.sourceTopic !== undefined) {
+      query.andWhere('d.sourceTopic = :sourceTopic', { sourceTopic: filter.sourceTopic });
+    }
+    if (filter.failureKind !== undefined) {
+      query.andWhere('d.failureKind = :failureKind', { failureKind: filter.failureKind });
+    }
+    if (filter.consumerGroup !== undefined) {
+      query.andWhere('d.consumerGroup = :consumerGroup', { consumerGroup: filter.consumerGroup });
+    }
+    if (filter.status !== 'all') {
+      query.andWhere(filter.status === 'requeued' ? 'd.requeueCount > 0' : 'd.requeueCount = 0');
+    }
+    if (filter.since !== undefined) {
+      query.andWhere('d.occurredAt >= :since', { since: filter.since });
+    }
+    if (filter.until !== undefined) {
+      query.andWhere('d.occurredAt < :until', { until: filter.until });
+    }
+    return query;
   }
 }
 
-function filterParams(filter: DeadLetterFilter): unknown[] {
-  return [
-    filter.sourceTopic ?? null,
-    filter.failureKind ?? null,
-    filter.consumerGroup ?? null,
-    filter.status,
-    filter.since ?? null,
-    filter.until ?? null,
-  ];
-}
-
-function deadLetterFromRow(row: DeadLetterRow): StoredDeadLetter {
+function storedDeadLetter(letter: DeadLetterEntity): StoredDeadLetter {
   return {
-    id: row.id,
-    occurredAt: new Date(row.occurred_at),
-    sourceTopic: row.source_topic,
-    sourcePartition: row.source_partition,
-    sourceOffset: row.source_offset,
-    consumerGroup: row.consumer_group,
-    key: row.key,
-    payload: row.payload,
-    reason: row.reason,
-    failureKind: row.failure_kind,
-    attempts: row.attempts,
-    recordedAt: new Date(row.recorded_at),
-    requeueCount: row.requeue_count,
-    requeuedAt: row.requeued_at === null ? null : new Date(row.requeued_at),
-    requeuedBy: row.requeued_by,
+    id: letter.id,
+    occurredAt: letter.occurredAt,
+    sourceTopic: letter.sourceTopic,
+    sourcePartition: letter.sourcePartition,
+    sourceOffset: letter.sourceOffset,
+    consumerGroup: letter.consumerGroup,
+    key: letter.key,
+    payload: letter.payload,
+    reason: letter.reason,
+    failureKind: letter.failureKind,
+    attempts: letter.attempts,
+    recordedAt: letter.recordedAt,
+    requeueCount: letter.requeueCount,
+    requeuedAt: letter.requeuedAt,
+    requeuedBy: letter.requeuedBy,
   };
 }

@@ -25,6 +25,7 @@ export class InProcessBacklog {
       messages.map((message) => ({ groupId, ...message })),
     );
     if (rows.length === 0) return 0;
+    // Raw SQL: unnest arrays keep one statement and four parameters whatever the backlog's size
     await this.dataSource.query(
       `INSERT INTO in_process_backlog (consumer_group, topic, message_key, message_value)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[])`,
@@ -40,6 +41,7 @@ export class InProcessBacklog {
 
   /** Removes and returns everything saved, per group, in the order it was saved. */
   async takeAll(): Promise<GroupBacklog[]> {
+    // Raw SQL: DELETE … RETURNING has no ORDER BY; the CTE removes and orders in one statement
     const rows = await this.dataSource.query<
       Array<{
         consumer_group: string;

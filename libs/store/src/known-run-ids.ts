@@ -1,7 +1,8 @@
 /**
  * The run ids Cappella listed to the scans (table `scan_known_runs`).
  */
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, Not, type EntityManager } from 'typeorm';
+import { ScanKnownRunEntity } from './entities/scan-known-run.entity';
 
 /**
  * The run ids Cappella listed to the scans: the set the Hippo side checks provenance against,
@@ -17,6 +18,7 @@ export class KnownRunIds {
 
   async add(scanId: string, runIds: readonly string[]): Promise<void> {
     if (runIds.length === 0) return;
+    // Raw SQL: unnest keeps one statement and two parameters however many runs a scan lists
     await this.em.query(
       `INSERT INTO scan_known_runs (run_id, seen_by)
        SELECT DISTINCT r, $1::uuid FROM unnest($2::text[]) AS ids(r)
@@ -28,19 +30,18 @@ export class KnownRunIds {
   /** The ids among `runIds` that are known. */
   async known(runIds: readonly string[]): Promise<Set<string>> {
     if (runIds.length === 0) return new Set();
-    const rows = await this.em.query<Array<{ run_id: string }>>(
-      `SELECT run_id FROM scan_known_runs WHERE run_id = ANY($1::text[])`,
-      [runIds],
-    );
-    return new Set(rows.map((row) => row.run_id));
+    const rows = await this.em
+      .createQueryBuilder(ScanKnownRunEntity, 'k')
+      .select('k.runId')
+      // One array parameter, where `IN` would take one per id.
+      .where('k.runId = ANY(:runIds)', { runIds })
+      .getMany();
+    return new Set(rows.map((row) => row.runId));
   }
 
   /** Forgets every run the scan did not list; returns how many. */
   async forgetUnseen(scanId: string): Promise<number> {
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `DELETE FROM scan_known_runs WHERE seen_by <> $1::uuid`,
-      [scanId],
-    );
-    return affected;
+    const { affected } = await this.em.delete(ScanKnownRunEntity, { seenBy: Not(scanId) });
+    return affected ?? 0;
   }
 }

@@ -3,6 +3,7 @@
  */
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
+import { ScanCursorEntity } from './entities/scan-cursor.entity';
 import { SCANNED_COMPONENTS, type ScannedComponent } from './scan-store';
 
 /**
@@ -18,9 +19,9 @@ export class ScanCursorStore {
 
   /** The saved cursor per listing; a listing never scanned to its end is absent. */
   async load(): Promise<Partial<Record<ScannedComponent, string | null>>> {
-    const rows = await this.em.query<Array<{ component: string; cursor: string | null }>>(
-      `SELECT component, cursor FROM scan_cursors`,
-    );
+    const rows = await this.em.find(ScanCursorEntity, {
+      select: { component: true, cursor: true },
+    });
     const cursors: Partial<Record<ScannedComponent, string | null>> = {};
     for (const row of rows) {
       const component = z.enum(SCANNED_COMPONENTS).safeParse(row.component);
@@ -30,16 +31,16 @@ export class ScanCursorStore {
   }
 
   async save(scanId: string, cursors: Record<ScannedComponent, string | null>): Promise<void> {
-    await this.em.query(
-      `INSERT INTO scan_cursors (component, cursor, scan_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[])
-       ON CONFLICT (component) DO UPDATE SET cursor = EXCLUDED.cursor,
-         scan_id = EXCLUDED.scan_id, updated_at = now()`,
-      [
-        [...SCANNED_COMPONENTS],
-        SCANNED_COMPONENTS.map((component) => cursors[component]),
-        SCANNED_COMPONENTS.map(() => scanId),
-      ],
-    );
+    await this.em
+      .createQueryBuilder()
+      .insert()
+      .into(ScanCursorEntity)
+      .values(
+        SCANNED_COMPONENTS.map((component) => ({ component, cursor: cursors[component], scanId })),
+      )
+      // `updated_at` is left to its default, so that EXCLUDED carries the time of this save.
+      .orUpdate(['cursor', 'scan_id', 'updated_at'], ['component'])
+      .updateEntity(false)
+      .execute();
   }
 }

@@ -26,6 +26,7 @@ export class ScanLock {
     const holder = this.dataSource.createQueryRunner();
     await holder.connect();
     try {
+      // Raw SQL: advisory locks are functions, not tables.
       const rows = (await holder.query('SELECT pg_try_advisory_lock($1) AS locked', [
         SCAN_LOCK_ID,
       ])) as Array<{ locked: boolean }>;
@@ -33,6 +34,7 @@ export class ScanLock {
       try {
         return { ran: true, value: await work() };
       } finally {
+        // Raw SQL: advisory locks are functions, not tables.
         await holder.query('SELECT pg_advisory_unlock($1)', [SCAN_LOCK_ID]).catch(() => undefined);
       }
     } finally {

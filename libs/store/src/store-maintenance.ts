@@ -76,6 +76,7 @@ export class StoreMaintenance {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
+      // Raw SQL: advisory locks are functions, not tables.
       const [{ locked }] = await runner.manager.query<Array<{ locked: boolean }>>(
         `SELECT pg_try_advisory_lock($1::bigint) AS locked`,
         [STORE_MAINTENANCE_LOCK],
@@ -98,6 +99,7 @@ export class StoreMaintenance {
     const inBatches: InBatches = async (table, where, params) => {
       let total = 0;
       for (;;) {
+        // Raw SQL: bounded batches by ctid, on whichever table and filter retention names.
         const [, deleted] = await runner.manager.query<[unknown, number]>(
           `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} AS f WHERE ${where} LIMIT ${BATCH})`,
           params,
@@ -180,6 +182,7 @@ export class StoreMaintenance {
         deferred.push({ name, reason: errorMessage(error) });
       }
     };
+    // Raw SQL: these statements name single partitions, which have no entities of their own.
     const query = <T>(sql: string, params: unknown[] = []) => runner.manager.query<T>(sql, params);
 
     for (const range of partitionsBefore(
@@ -254,6 +257,7 @@ export class StoreMaintenance {
          AND s.id NOT IN (SELECT DISTINCT ON (mode) id FROM scans WHERE status = 'completed'
                            ORDER BY mode, finished_at DESC)`;
     await inBatches('scan_findings', `scan_id IN (${prunable})`, [cutoff]);
+    // Raw SQL: DISTINCT ON (keep each mode's latest completed scan) is beyond the builder.
     const [, deleted] = await runner.manager.query<[unknown, number]>(
       `DELETE FROM scans WHERE id IN (${prunable})`,
       [cutoff],

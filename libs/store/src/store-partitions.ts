@@ -157,6 +157,7 @@ export class StorePartitions {
 
   /** The partitions of `table` that exist now, by name (the default one included). */
   async existing(table: TimePartitionedTable): Promise<string[]> {
+    // Raw SQL: the partitions are read from PostgreSQL's catalog, which has no entities.
     const rows = await this.em.query<Array<{ name: string }>>(
       `SELECT c.relname AS name FROM pg_inherits i
          JOIN pg_class c ON c.oid = i.inhrelid
@@ -198,6 +199,7 @@ export class StorePartitions {
    */
   async create(table: TimePartitionedTable, range: PartitionRange): Promise<void> {
     const fallback = defaultPartitionOf(table);
+    // Raw SQL: partitions are made with DDL and table locks, which the builder does not cover.
     await this.em.transaction(async (tx) => {
       await tx.query(`SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`);
       // No row may reach the default partition between the look at it and the new partition.
@@ -232,6 +234,7 @@ export class StorePartitions {
 
   /** Drops one partition with everything in it. */
   async drop(name: string): Promise<void> {
+    // Raw SQL: DDL.
     await this.em.transaction(async (tx) => {
       await tx.query(`SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`);
       await tx.query(`DROP TABLE IF EXISTS "${name}"`);

@@ -37,6 +37,7 @@ export class StoreHealth {
 
   async isReachable(): Promise<boolean> {
     try {
+      // Raw SQL: a reachability probe touches no table.
       await this.dataSource.query('SELECT 1');
       return true;
     } catch {
