@@ -392,8 +392,19 @@ describe('a repair service killed between planning and execution', () => {
     await startRepairProcess();
     const executed = await submitted(jobs, planned.id);
     expect(executed.submittedRunId).toEqual(expect.any(String));
-    // Once the job is done (its rerun confirmed), nothing can submit it again.
-    await repairOf(pipeline, jobs, run.runId, ['DONE']);
+    // The rerun of a non-idempotent pipeline writes new outputs, so the job stays unconfirmed
+    // and the restarted service keeps looking at it: after two more looks it has had every
+    // chance to submit the run again.
+    const looks = new Set([executed.nextAttemptAt.getTime()]);
+    await eventually(
+      async () => {
+        const job = await jobs.findById(planned.id);
+        if (job) looks.add(job.nextAttemptAt.getTime());
+        return looks.size >= 3 ? true : undefined;
+      },
+      30_000,
+      'two more confirmation looks at the job',
+    );
     expect(resubmissionsIn(pipeline, run.runId)).toHaveLength(1);
   });
 });
