@@ -5,10 +5,12 @@
  */
 import { DataSource, type EntityManager } from 'typeorm';
 import { NotFoundError, StateConflictError } from '@bridge/errors';
+import { SyncEventEntity } from './entities/sync-event.entity';
 import type { SyncEvent } from './sync-event-kinds';
 import {
-  CLOSE_AS_RESOLVED,
-  FINDINGS,
+  CLOSE_AS_RESOLVED_VALUES,
+  FINDINGS_WHERE,
+  syncEventFromEntity,
   syncEventFromRow,
   type SyncEventRow,
 } from './sync-event-rows';
@@ -32,22 +34,27 @@ export class FindingOperatorActions {
     id: string,
     snooze: { until: Date; by: string; reason: string | null } | null,
   ): Promise<SyncEvent> {
-    const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET snoozed_until = $2, snoozed_by = $3, snooze_reason = $4
-        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
-        RETURNING *`,
-      [id, snooze?.until ?? null, snooze?.by ?? null, snooze?.reason ?? null],
-    );
+    const result = await this.em
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set({
+        snoozedUntil: snooze?.until ?? null,
+        snoozedBy: snooze?.by ?? null,
+        snoozeReason: snooze?.reason ?? null,
+      })
+      .where({ ...FINDINGS_WHERE, id, state: 'open' })
+      .returning('*')
+      .execute();
+    // TypeORM hydrates entities from its selects only: `RETURNING *` gives raw rows.
+    const rows = result.raw as SyncEventRow[];
     if (rows.length > 0) return syncEventFromRow(rows[0]);
     throw await this.notOpen(id, snooze ? 'snooze' : 'wake');
   }
 
   /** The error for an action on a row that is not an open finding. */
   async notOpen(id: string, action: string): Promise<Error> {
-    const rows = await this.em.query<SyncEventRow[]>(`SELECT * FROM sync_events WHERE id = $1`, [
-      id,
-    ]);
-    const existing = rows.length === 0 ? null : syncEventFromRow(rows[0]);
+    const entity = await this.em.findOneBy(SyncEventEntity, { id });
+    const existing = entity === null ? null : syncEventFromEntity(entity);
     if (!existing) return new NotFoundError(`no sync event ${id}`);
     if (existing.state === 'record') {
       return new StateConflictError(
@@ -65,12 +72,14 @@ export class FindingOperatorActions {
    * a record, which has nothing to resolve.
    */
   async resolveByOperator(id: string, by: string, note: string | null): Promise<SyncEvent> {
-    const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
-        WHERE ${FINDINGS} AND id = $1 AND state = 'open'
-        RETURNING *`,
-      [id, by, note],
-    );
+    const result = await this.em
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set({ ...CLOSE_AS_RESOLVED_VALUES, resolvedBy: by, resolutionNote: note })
+      .where({ ...FINDINGS_WHERE, id, state: 'open' })
+      .returning('*')
+      .execute();
+    const rows = result.raw as SyncEventRow[];
     if (rows.length > 0) return syncEventFromRow(rows[0]);
     throw await this.notOpen(id, 'resolve');
   }
@@ -82,12 +91,15 @@ export class FindingOperatorActions {
     note: string | null,
   ): Promise<SyncEvent[]> {
     if (ids.length === 0) return [];
-    const [rows] = await this.em.query<[SyncEventRow[], number]>(
-      `UPDATE sync_events SET ${CLOSE_AS_RESOLVED}, resolved_by = $2, resolution_note = $3
-        WHERE ${FINDINGS} AND id = ANY($1::uuid[]) AND state = 'open'
-        RETURNING *`,
-      [ids, by, note],
-    );
-    return rows.map(syncEventFromRow);
+    const result = await this.em
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set({ ...CLOSE_AS_RESOLVED_VALUES, resolvedBy: by, resolutionNote: note })
+      .where({ ...FINDINGS_WHERE, state: 'open' })
+      // One array parameter, however many ids a bulk action holds.
+      .andWhere('id = ANY(CAST(:ids AS uuid[]))', { ids })
+      .returning('*')
+      .execute();
+    return (result.raw as SyncEventRow[]).map(syncEventFromRow);
   }
 }

@@ -8,9 +8,13 @@
  * acknowledged them.
  */
 import type { EntityManager } from 'typeorm';
+import { RepairJobEntity } from './entities/repair-job.entity';
+import { SyncEventEntity } from './entities/sync-event.entity';
 
 /** The tables with an outbox (each has a partial index on its owed rows). */
 export type OutboxTable = 'sync_events' | 'repair_jobs';
+
+const OUTBOX_ENTITIES = { sync_events: SyncEventEntity, repair_jobs: RepairJobEntity } as const;
 
 /** The condition of an owed row. */
 export const OWED = `(outbound_event_id IS NOT NULL AND published_at IS NULL)`;
@@ -41,9 +45,10 @@ export function relayOwedRows<R, T>(
 }
 
 /** How many rows of `table` owe their event (the outbox backlog). */
-export async function countOwedRows(em: EntityManager, table: OutboxTable): Promise<number> {
-  const [row] = await em.query<Array<{ owed: string }>>(
-    `SELECT count(*) AS owed FROM ${table} WHERE ${OWED}`,
-  );
-  return Number(row?.owed ?? 0);
+export function countOwedRows(em: EntityManager, table: OutboxTable): Promise<number> {
+  // `OWED`, as the partial index on owed rows reads it.
+  return em
+    .createQueryBuilder(OUTBOX_ENTITIES[table], 'o')
+    .where('o.outboundEventId IS NOT NULL AND o.publishedAt IS NULL')
+    .getCount();
 }

@@ -11,9 +11,18 @@
  * next worker, and only one that may have reached Cappella waits for Hippo to tell.
  */
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import {
+  DataSource,
+  IsNull,
+  type EntityManager,
+  type ObjectLiteral,
+  type QueryDeepPartialEntity,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import { z } from 'zod';
 import { InvalidRecordError } from '@bridge/errors';
+import { RepairJobSubjectEntity } from './entities/repair-job-subject.entity';
+import { RepairJobEntity } from './entities/repair-job.entity';
 import {
   ACTIVE_REPAIR_STATES,
   FINISHED_REPAIR_STATES,
@@ -26,36 +35,11 @@ import {
 } from './repair-job-kinds';
 import { OWED, countOwedRows, relayOwedRows } from './outbox';
 
-/** A `repair_jobs` row as the driver returns it. */
-interface RepairJobRow {
-  id: string;
-  sync_event_id: string;
-  mismatch_type: string;
-  strategy: string;
-  state: string;
-  priority: number;
-  finding_created_at: Date;
-  plan: unknown;
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: Date;
-  lease_holder: string | null;
-  lease_until: Date | null;
-  submission_started_at: Date | null;
-  submitted_run_id: string | null;
-  confirm_by: Date | null;
-  decided_by: string | null;
-  decision_reason: string | null;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-  outbound_event_id: string | null;
-  published_at: Date | null;
-  retry_of?: string | null;
-  requested_by?: string | null;
-  expires_at?: Date | null;
-  subject_keys: string[] | null;
-}
+/**
+ * A job's columns under the entity's property names: what TypeORM loads, and what the
+ * `RETURNING` clauses here name them (see `jobColumns`), so both map to a job the same way.
+ */
+type JobColumns = Omit<RepairJobEntity, 'retriedJob'>;
 
 /** How a claim is made: who claims, for how long, and how many jobs at most. */
 export interface Claim {
@@ -101,13 +85,19 @@ export interface RepairJobFilter {
   limit?: number;
 }
 
-/** The states as SQL lists (constants, never input). */
+/**
+ * The states as SQL lists (constants, never input), written out rather than bound so that a
+ * condition on them matches the predicates of the partial indexes.
+ */
 const ACTIVE_LIST = ACTIVE_REPAIR_STATES.map((state) => `'${state}'`).join(', ');
 const FINISHED_LIST = FINISHED_REPAIR_STATES.map((state) => `'${state}'`).join(', ');
 
-/** A job's subject keys, as a column of a query over `repair_jobs` aliased `alias`. */
-const subjectKeysOf = (alias: string) =>
-  `(SELECT array_agg(subject_key) FROM repair_job_subjects WHERE job_id = ${alias}.id) AS subject_keys`;
+/** `sub` as the sub-select of the subject keys of the job whose id is `jobId`. */
+const subjectKeysOf = <T extends ObjectLiteral>(sub: SelectQueryBuilder<T>, jobId: string) =>
+  sub
+    .select('array_agg(subject.subjectKey)')
+    .from(RepairJobSubjectEntity, 'subject')
+    .where(`subject.jobId = ${jobId}`);
 
 export class RepairJobStore {
   private readonly em: EntityManager;
@@ -140,7 +130,8 @@ export class RepairJobStore {
         ? `WHERE NOT EXISTS (SELECT 1 FROM repair_jobs j WHERE j.sync_event_id = n.sync_event_id)`
         : '';
     return this.em.transaction(async (manager) => {
-      const rows = await manager.query<RepairJobRow[]>(
+      // Raw SQL: INSERT … SELECT from unnest arrays with NOT EXISTS and a partial-index ON CONFLICT.
+      const rows = await manager.query<JobColumns[]>(
         `INSERT INTO repair_jobs (id, sync_event_id, mismatch_type, strategy, priority,
                                   finding_created_at, retry_of, requested_by)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[],
@@ -149,7 +140,7 @@ export class RepairJobStore {
                      retry_of, requested_by)
          ${unseen}
          ON CONFLICT (sync_event_id) WHERE state IN (${ACTIVE_LIST}) DO NOTHING
-         RETURNING *`,
+         RETURNING ${jobColumns(manager)}`,
         [
           entries.map(() => randomUUID()),
           entries.map((e) => e.syncEventId),
@@ -163,24 +154,23 @@ export class RepairJobStore {
       );
       const keysByFinding = new Map(entries.map((e) => [e.syncEventId, e.subjectKeys]));
       const subjects = rows.flatMap((row) =>
-        (keysByFinding.get(row.sync_event_id) ?? []).map((key) => ({ key, job: row.id })),
+        (keysByFinding.get(row.syncEventId) ?? []).map((key) => ({ key, job: row.id })),
       );
       if (subjects.length > 0) {
+        // Raw SQL: unnest keeps the parameters at two where VALUES could pass PostgreSQL's 65,535.
         await manager.query(
           `INSERT INTO repair_job_subjects (subject_key, job_id)
            SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`,
           [subjects.map((s) => s.key), subjects.map((s) => s.job)],
         );
       }
-      return rows.map((row) =>
-        repairJobFromRow({ ...row, subject_keys: keysByFinding.get(row.sync_event_id) ?? [] }),
-      );
+      return rows.map((row) => repairJobFrom(row, keysByFinding.get(row.syncEventId) ?? []));
     });
   }
 
   /** PENDING jobs that are due, highest priority and oldest finding first, leased to `claim.holder`. */
   claimForPlanning(claim: Claim): Promise<RepairJob[]> {
-    return this.claimWhere(`j.state = 'PENDING'`, claim, '');
+    return this.claimWhere(claim, (due) => due.andWhere(`job.state = 'PENDING'`));
   }
 
   /**
@@ -190,17 +180,24 @@ export class RepairJobStore {
    */
   claimForExecution(claim: Claim): Promise<RepairJob[]> {
     return this.claimWhere(
-      `j.state = 'PLANNED'
-       AND NOT EXISTS (
-         SELECT 1 FROM repair_job_subjects mine
-           JOIN repair_job_subjects other
-             ON other.subject_key = mine.subject_key AND other.job_id <> mine.job_id
-           JOIN repair_jobs earlier ON earlier.id = other.job_id
-          WHERE mine.job_id = j.id
-            AND earlier.state IN (${ACTIVE_LIST})
-            AND (earlier.finding_created_at, earlier.id) < (j.finding_created_at, j.id))`,
       claim,
-      `, state = 'EXECUTING', attempts = repair_jobs.attempts + 1`,
+      (due) => {
+        const heldBack = due
+          .subQuery()
+          .select('1')
+          .from(RepairJobSubjectEntity, 'mine')
+          .innerJoin(
+            RepairJobSubjectEntity,
+            'other',
+            'other.subjectKey = mine.subjectKey AND other.jobId <> mine.jobId',
+          )
+          .innerJoin(RepairJobEntity, 'earlier', 'earlier.id = other.jobId')
+          .where('mine.jobId = job.id')
+          .andWhere(`earlier.state IN (${ACTIVE_LIST})`)
+          .andWhere('(earlier.findingCreatedAt, earlier.id) < (job.findingCreatedAt, job.id)');
+        return due.andWhere(`job.state = 'PLANNED'`).andWhere(`NOT EXISTS ${heldBack.getQuery()}`);
+      },
+      { state: 'EXECUTING', attempts: () => 'attempts + 1' },
     );
   }
 
@@ -209,40 +206,69 @@ export class RepairJobStore {
    * `holder` still holds the job; false (send nothing) when the lease was lost or it was sent.
    */
   async markSubmissionSent(id: string, holder: string): Promise<boolean> {
-    const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
-      `UPDATE repair_jobs SET submission_started_at = now(), updated_at = now()
-        WHERE id = $1 AND state = 'EXECUTING' AND lease_holder = $2 AND lease_until > now()
-          AND submission_started_at IS NULL AND submitted_run_id IS NULL
-        RETURNING id`,
-      [id, holder],
-    );
-    return rows.length === 1;
+    const { affected } = await this.em
+      .createQueryBuilder()
+      .update(RepairJobEntity)
+      .set({ submissionStartedAt: () => 'now()', updatedAt: () => 'now()' })
+      .where({
+        id,
+        state: 'EXECUTING',
+        leaseHolder: holder,
+        submissionStartedAt: IsNull(),
+        submittedRunId: IsNull(),
+      })
+      .andWhere('leaseUntil > now()')
+      .execute();
+    return affected === 1;
   }
 
   /** EXECUTING jobs whose confirmation is due (their lease free), leased to `claim.holder`. */
   claimForConfirmation(claim: Claim): Promise<RepairJob[]> {
-    return this.claimWhere(`j.state = 'EXECUTING'`, claim, '');
+    return this.claimWhere(claim, (due) => due.andWhere(`job.state = 'EXECUTING'`));
   }
 
-  private async claimWhere(condition: string, claim: Claim, alsoSet: string): Promise<RepairJob[]> {
-    // TypeORM answers an UPDATE with [rows, affected count].
-    const [rows] = await this.em.query<[RepairJobRow[], number]>(
-      `UPDATE repair_jobs SET lease_holder = $1,
-              lease_until = now() + ($2::int * interval '1 millisecond'),
-              updated_at = now()${alsoSet}
-        WHERE id IN (
-          SELECT j.id FROM repair_jobs j
-           WHERE ${condition}
-             AND j.next_attempt_at <= now()
-             AND (j.lease_until IS NULL OR j.lease_until < now())
-           ORDER BY j.priority DESC, j.finding_created_at, j.id
-           LIMIT $3
-           FOR UPDATE OF j SKIP LOCKED)
-        RETURNING *, ${subjectKeysOf('repair_jobs')}`,
-      [claim.holder, claim.leaseMs, claim.limit],
-    );
-    return rows
-      .map(repairJobFromRow)
+  /**
+   * Leases the due jobs `narrow` selects in one UPDATE: the sub-select locks its candidates and
+   * skips those another claim has locked, so two claims never return the same job.
+   */
+  private async claimWhere(
+    claim: Claim,
+    narrow: (due: SelectQueryBuilder<RepairJobEntity>) => SelectQueryBuilder<RepairJobEntity>,
+    alsoSet: QueryDeepPartialEntity<RepairJobEntity> = {},
+  ): Promise<RepairJob[]> {
+    const due = narrow(
+      this.em
+        .createQueryBuilder(RepairJobEntity, 'job')
+        .select('job.id')
+        .where('job.nextAttemptAt <= now()')
+        .andWhere('(job.leaseUntil IS NULL OR job.leaseUntil < now())'),
+    )
+      .orderBy('job.priority', 'DESC')
+      .addOrderBy('job.findingCreatedAt')
+      .addOrderBy('job.id')
+      .limit(claim.limit)
+      .setLock('pessimistic_write', undefined, ['job'])
+      .setOnLocked('skip_locked');
+    // TypeORM writes an UPDATE without an alias: its conditions name bare properties, and the
+    // sub-select of the returned rows' subject keys names the table.
+    const subjectKeys = subjectKeysOf(this.em.createQueryBuilder().subQuery(), 'repair_jobs.id');
+    const updated = await this.em
+      .createQueryBuilder()
+      .update(RepairJobEntity)
+      .set({
+        leaseHolder: claim.holder,
+        leaseUntil: () => `now() + (:leaseMs::int * interval '1 millisecond')`,
+        updatedAt: () => 'now()',
+        ...alsoSet,
+      })
+      .where(`id IN (${due.getQuery()})`)
+      .setParameters(due.getParameters())
+      .setParameter('leaseMs', claim.leaseMs)
+      .returning(`${jobColumns(this.em)}, ${subjectKeys.getQuery()} AS "subjectKeys"`)
+      .execute();
+    // RETURNING keeps no order: the claim's order is restored here.
+    return (updated.raw as Array<JobColumns & { subjectKeys: string[] | null }>)
+      .map((row) => repairJobFrom(row, row.subjectKeys))
       .sort(
         (a, b) =>
           b.priority - a.priority ||
@@ -258,12 +284,15 @@ export class RepairJobStore {
    */
   async confirmSoon(submittedRunIds: string[]): Promise<number> {
     if (submittedRunIds.length === 0) return 0;
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE repair_jobs SET next_attempt_at = now()
-        WHERE state = 'EXECUTING' AND submitted_run_id = ANY($1::text[]) AND next_attempt_at > now()`,
-      [submittedRunIds],
-    );
-    return affected;
+    const { affected } = await this.em
+      .createQueryBuilder()
+      .update(RepairJobEntity)
+      .set({ nextAttemptAt: () => 'now()' })
+      .where(`state = 'EXECUTING'`)
+      .andWhere('submittedRunId = ANY(:submittedRunIds)', { submittedRunIds })
+      .andWhere('nextAttemptAt > now()')
+      .execute();
+    return affected ?? 0;
   }
 
   /**
@@ -290,6 +319,7 @@ export class RepairJobStore {
     if (outcomes.length === 0) return new Set();
     const column = <T>(pick: (outcome: RepairJobOutcome, change: RepairJobChange) => T) =>
       outcomes.map((outcome) => pick(outcome, outcome.change));
+    // Raw SQL: UPDATE … FROM unnest applies many guarded outcomes in one fixed-parameter statement.
     const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
       `UPDATE repair_jobs j SET
          state = COALESCE(o.state, j.state),
@@ -357,16 +387,22 @@ export class RepairJobStore {
    */
   async endUnstarted(syncEventIds: string[], note: string): Promise<string[]> {
     if (syncEventIds.length === 0) return [];
-    const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
-      `UPDATE repair_jobs
-          SET state = 'DONE', finished_at = now(), last_error = $2,
-              lease_holder = NULL, lease_until = NULL, updated_at = now()
-        WHERE sync_event_id = ANY($1::uuid[])
-          AND state IN ('PENDING', 'PLANNED', 'AWAITING_APPROVAL')
-        RETURNING id`,
-      [syncEventIds, note],
-    );
-    return rows.map((row) => row.id);
+    const updated = await this.em
+      .createQueryBuilder()
+      .update(RepairJobEntity)
+      .set({
+        state: 'DONE',
+        finishedAt: () => 'now()',
+        lastError: note,
+        leaseHolder: null,
+        leaseUntil: null,
+        updatedAt: () => 'now()',
+      })
+      .where('syncEventId = ANY(:syncEventIds)', { syncEventIds })
+      .andWhere(`state IN ('PENDING', 'PLANNED', 'AWAITING_APPROVAL')`)
+      .returning(['id'])
+      .execute();
+    return (updated.raw as Array<{ id: string }>).map((row) => row.id);
   }
 
   /**
@@ -375,18 +411,29 @@ export class RepairJobStore {
    * skipped, as the sync event log's outbox does).
    */
   relayOwed(limit: number, send: (jobs: RepairJob[]) => Promise<void>): Promise<number> {
+    // The outbox helper runs the select itself, in its transaction: the builder only writes it.
+    const [select, params] = this.em
+      .createQueryBuilder(RepairJobEntity, 'job')
+      .select(jobColumns(this.em))
+      .where(OWED)
+      .orderBy('job.finishedAt')
+      .limit(limit)
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .getQueryAndParameters();
     return relayOwedRows(
       this.em,
       {
-        select: `SELECT *, NULL AS subject_keys FROM repair_jobs WHERE ${OWED}
-                  ORDER BY finished_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        params: [limit],
-        fromRow: repairJobFromRow,
+        select,
+        params,
+        fromRow: (row: JobColumns) => repairJobFrom(row, null),
         markPublished: async (manager, jobs) => {
-          await manager.query(
-            `UPDATE repair_jobs SET published_at = now() WHERE id = ANY($1::uuid[])`,
-            [jobs.map((job) => job.id)],
-          );
+          await manager
+            .createQueryBuilder()
+            .update(RepairJobEntity)
+            .set({ publishedAt: () => 'now()' })
+            .where('id = ANY(:ids)', { ids: jobs.map((job) => job.id) })
+            .execute();
         },
       },
       send,
@@ -398,26 +445,31 @@ export class RepairJobStore {
     return countOwedRows(this.em, 'repair_jobs');
   }
 
-  findById(id: string): Promise<RepairJob | null> {
-    return this.findOneWhere('id = $1', id);
+  async findById(id: string): Promise<RepairJob | null> {
+    const [job] = await this.read(this.jobs().where('job.id = :id', { id }));
+    return job ?? null;
   }
 
   /** The finding's latest job (its active one, if it has one), or null. */
-  findBySyncEventId(syncEventId: string): Promise<RepairJob | null> {
-    return this.findOneWhere(
-      'sync_event_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
-      syncEventId,
+  async findBySyncEventId(syncEventId: string): Promise<RepairJob | null> {
+    const [job] = await this.read(
+      this.jobs()
+        .where('job.syncEventId = :syncEventId', { syncEventId })
+        .orderBy('job.createdAt', 'DESC')
+        .addOrderBy('job.id', 'DESC')
+        .limit(1),
     );
+    return job ?? null;
   }
 
   /** Every job of the finding, first one first. */
-  async listBySyncEventId(syncEventId: string): Promise<RepairJob[]> {
-    const rows = await this.em.query<RepairJobRow[]>(
-      `SELECT *, ${subjectKeysOf('j')} FROM repair_jobs j WHERE sync_event_id = $1
-        ORDER BY created_at, id`,
-      [syncEventId],
+  listBySyncEventId(syncEventId: string): Promise<RepairJob[]> {
+    return this.read(
+      this.jobs()
+        .where('job.syncEventId = :syncEventId', { syncEventId })
+        .orderBy('job.createdAt')
+        .addOrderBy('job.id'),
     );
-    return rows.map(repairJobFromRow);
   }
 
   /**
@@ -425,48 +477,48 @@ export class RepairJobStore {
    * approve one (the worker then checks the plan against the components before it acts).
    */
   async expireApprovals(): Promise<RepairJob[]> {
-    const [rows] = await this.em.query<[RepairJobRow[], number]>(
-      `UPDATE repair_jobs SET state = 'EXPIRED', finished_at = now(), updated_at = now()
-        WHERE state = 'AWAITING_APPROVAL' AND expires_at <= now()
-        RETURNING *, NULL AS subject_keys`,
-    );
-    return rows.map(repairJobFromRow);
+    const updated = await this.em
+      .createQueryBuilder()
+      .update(RepairJobEntity)
+      .set({ state: 'EXPIRED', finishedAt: () => 'now()', updatedAt: () => 'now()' })
+      .where(`state = 'AWAITING_APPROVAL'`)
+      .andWhere('expiresAt <= now()')
+      .returning(jobColumns(this.em))
+      .execute();
+    return (updated.raw as JobColumns[]).map((row) => repairJobFrom(row, null));
   }
 
   /** Sets the priority of an active job; false when there is no such active job. */
   async setPriority(id: string, priority: number): Promise<boolean> {
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE repair_jobs SET priority = $2, updated_at = now()
-        WHERE id = $1 AND state IN (${ACTIVE_LIST})`,
-      [id, priority],
-    );
-    return affected > 0;
-  }
-
-  private async findOneWhere(condition: string, value: string): Promise<RepairJob | null> {
-    const rows = await this.em.query<RepairJobRow[]>(
-      `SELECT *, ${subjectKeysOf('j')} FROM repair_jobs j WHERE ${condition}`,
-      [value],
-    );
-    return rows.length === 0 ? null : repairJobFromRow(rows[0]);
+    const { affected } = await this.em
+      .createQueryBuilder()
+      .update(RepairJobEntity)
+      .set({ priority, updatedAt: () => 'now()' })
+      .where('id = :id', { id })
+      .andWhere(`state IN (${ACTIVE_LIST})`)
+      .execute();
+    return (affected ?? 0) > 0;
   }
 
   /** Jobs in the given states (all when none), oldest finding first. */
-  async list(filter: RepairJobFilter = {}): Promise<RepairJob[]> {
-    const rows = await this.em.query<RepairJobRow[]>(
-      `SELECT *, ${subjectKeysOf('j')} FROM repair_jobs j
-        WHERE ($1::text[] IS NULL OR state = ANY($1::text[]))
-        ORDER BY finding_created_at, id LIMIT $2`,
-      [filter.states ?? null, filter.limit ?? 100],
-    );
-    return rows.map(repairJobFromRow);
+  list(filter: RepairJobFilter = {}): Promise<RepairJob[]> {
+    const query = this.jobs()
+      .orderBy('job.findingCreatedAt')
+      .addOrderBy('job.id')
+      .limit(filter.limit ?? 100);
+    // An empty list of states is a filter that matches nothing, not an absent one.
+    if (filter.states) query.where('job.state = ANY(:states)', { states: filter.states });
+    return this.read(query);
   }
 
   /** Jobs per state (for status lines and dashboards); states without jobs count 0. */
   async countByState(): Promise<Record<RepairState, number>> {
-    const rows = await this.em.query<Array<{ state: string; total: string }>>(
-      `SELECT state, count(*) AS total FROM repair_jobs GROUP BY state`,
-    );
+    const rows = await this.em
+      .createQueryBuilder(RepairJobEntity, 'job')
+      .select('job.state', 'state')
+      .addSelect('count(*)', 'total')
+      .groupBy('job.state')
+      .getRawMany<{ state: string; total: string }>();
     const counts = Object.fromEntries(REPAIR_STATES.map((state) => [state, 0])) as Record<
       RepairState,
       number
@@ -474,47 +526,73 @@ export class RepairJobStore {
     for (const row of rows) counts[stateSchema.parse(row.state)] = Number(row.total);
     return counts;
   }
+
+  /** Jobs with their subject keys, aggregated by a sub-select in the same query. */
+  private jobs(): SelectQueryBuilder<RepairJobEntity> {
+    return this.em
+      .createQueryBuilder(RepairJobEntity, 'job')
+      .addSelect((sub) => subjectKeysOf(sub, 'job.id'), 'subject_keys');
+  }
+
+  private async read(query: SelectQueryBuilder<RepairJobEntity>): Promise<RepairJob[]> {
+    const { entities, raw } = await query.getRawAndEntities<{
+      job_id: string;
+      subject_keys: string[] | null;
+    }>();
+    const keysByJob = new Map(raw.map((row) => [row.job_id, row.subject_keys]));
+    return entities.map((job) => repairJobFrom(job, keysByJob.get(job.id) ?? null));
+  }
 }
 
 const stateSchema = z.enum(REPAIR_STATES);
 
-function repairJobFromRow(row: RepairJobRow): RepairJob {
+/** The `RETURNING` (or select) list naming each of a job's columns as its entity property. */
+function jobColumns(em: EntityManager): string {
+  const { driver } = em.dataSource;
+  return em.dataSource
+    .getMetadata(RepairJobEntity)
+    .columns.map(
+      (column) => `${driver.escape(column.databaseName)} AS ${driver.escape(column.propertyName)}`,
+    )
+    .join(', ');
+}
+
+function repairJobFrom(job: JobColumns, subjectKeys: string[] | null): RepairJob {
   const kind = RepairJobKindSchema.safeParse({
-    state: row.state,
-    mismatchType: row.mismatch_type,
-    strategy: row.strategy,
-    plan: row.plan,
+    state: job.state,
+    mismatchType: job.mismatchType,
+    strategy: job.strategy,
+    plan: job.plan,
   });
   if (!kind.success) {
     throw new InvalidRecordError(
-      `repair job ${row.id} does not fit its kind: ${z.prettifyError(kind.error)}`,
+      `repair job ${job.id} does not fit its kind: ${z.prettifyError(kind.error)}`,
     );
   }
-  const date = (value: Date | null) => (value === null ? null : new Date(value));
   return {
     ...kind.data,
-    id: row.id,
-    syncEventId: row.sync_event_id,
-    retryOf: row.retry_of ?? null,
-    requestedBy: row.requested_by ?? null,
-    expiresAt: date(row.expires_at ?? null),
-    priority: row.priority,
-    subjectKeys: row.subject_keys ?? [],
-    findingCreatedAt: new Date(row.finding_created_at),
-    attempts: row.attempts,
-    lastError: row.last_error,
-    nextAttemptAt: new Date(row.next_attempt_at),
-    leaseHolder: row.lease_holder,
-    leaseUntil: date(row.lease_until),
-    submissionStartedAt: date(row.submission_started_at),
-    submittedRunId: row.submitted_run_id,
-    confirmBy: date(row.confirm_by),
-    decidedBy: row.decided_by,
-    decisionReason: row.decision_reason,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    finishedAt: date(row.finished_at),
-    outboundEventId: row.outbound_event_id,
-    publishedAt: date(row.published_at),
+    id: job.id,
+    syncEventId: job.syncEventId,
+    retryOf: job.retryOf,
+    requestedBy: job.requestedBy,
+    expiresAt: job.expiresAt,
+    priority: job.priority,
+    subjectKeys: subjectKeys ?? [],
+    findingCreatedAt: job.findingCreatedAt,
+    attempts: job.attempts,
+    lastError: job.lastError,
+    nextAttemptAt: job.nextAttemptAt,
+    leaseHolder: job.leaseHolder,
+    leaseUntil: job.leaseUntil,
+    submissionStartedAt: job.submissionStartedAt,
+    submittedRunId: job.submittedRunId,
+    confirmBy: job.confirmBy,
+    decidedBy: job.decidedBy,
+    decisionReason: job.decisionReason,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    finishedAt: job.finishedAt,
+    outboundEventId: job.outboundEventId,
+    publishedAt: job.publishedAt,
   };
 }

@@ -11,10 +11,12 @@
  * scanner whose row was taken over (it lost the lock) finds its transaction refused and stops.
  */
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { z } from 'zod';
 import { MISMATCH_TYPES, type MismatchType } from '@bridge/contracts';
 import { InvalidRecordError, ScanInProgressError } from '@bridge/errors';
+import { ScanFindingEntity } from './entities/scan-finding.entity';
+import { ScanEntity } from './entities/scan.entity';
 
 export const SCAN_STATUSES = ['requested', 'running', 'paused', 'completed', 'failed'] as const;
 export type ScanStatus = (typeof SCAN_STATUSES)[number];
@@ -110,30 +112,14 @@ export interface ScanProgress {
 /** Errors kept on a scan row; older ones are dropped. */
 const KEPT_ERRORS = 20;
 
-interface ScanRow {
-  id: string;
-  trigger: string;
-  mode: string;
-  status: string;
-  phase: string;
-  requested_by: string | null;
-  holder: string | null;
-  requested_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  updated_at: Date;
-  grace_cutoff: Date | null;
-  checkpoint: unknown;
-  counts: unknown;
-  pages: unknown;
-  items: unknown;
-  requests: unknown;
-  estimated_items: number | null;
-  errors: unknown;
-  last_error: string | null;
-}
+/** The scans that are requested, running or paused: at most one, which a unique index holds. */
+const ACTIVE = In<ScanStatus>(['requested', 'running', 'paused']);
 
-const ACTIVE = `status IN ('requested', 'running', 'paused')`;
+/** The scans a holder is carrying out: only these take its progress and its ending. */
+const CARRIED_OUT = In<ScanStatus>(['running', 'paused']);
+
+/** A `scans` row as `RETURNING *` gives it, by column name. */
+type ReturnedRow = Record<string, unknown>;
 
 export class ScanStore {
   private readonly em: EntityManager;
@@ -152,11 +138,20 @@ export class ScanStore {
     requestedBy?: string | null;
   }): Promise<Scan> {
     try {
-      const rows = await this.em.query<ScanRow[]>(
-        `INSERT INTO scans (id, trigger, mode, requested_by) VALUES ($1, $2, $3, $4) RETURNING *`,
-        [randomUUID(), spec.trigger, spec.mode, spec.requestedBy ?? null],
-      );
-      return scanFromRow(rows[0]);
+      const result = await this.em
+        .createQueryBuilder()
+        .insert()
+        .into(ScanEntity)
+        .values({
+          id: randomUUID(),
+          trigger: spec.trigger,
+          mode: spec.mode,
+          requestedBy: spec.requestedBy ?? null,
+        })
+        .returning('*')
+        .execute();
+      const [row] = result.raw as ReturnedRow[];
+      return scanFromEntity(this.returned(row));
     } catch (error) {
       const active = await this.active();
       if (active) throw new ScanInProgressError(active.id);
@@ -166,34 +161,33 @@ export class ScanStore {
 
   /** The requested, running or paused scan, if any. */
   async active(): Promise<Scan | null> {
-    return this.one(`SELECT * FROM scans WHERE ${ACTIVE}`);
+    return this.one(this.scans().where({ status: ACTIVE }));
   }
 
   findById(id: string): Promise<Scan | null> {
-    return this.one(`SELECT * FROM scans WHERE id = $1`, [id]);
+    return this.one(this.scans().where({ id }));
   }
 
   /** The most recently requested scan. */
   latest(): Promise<Scan | null> {
-    return this.one(`SELECT * FROM scans ORDER BY requested_at DESC, id LIMIT 1`);
+    return this.one(this.newestFirst().limit(1));
   }
 
   /** The most recently finished completed scan, of the given mode when one is given. */
   latestCompleted(mode?: ScanMode): Promise<Scan | null> {
     return this.one(
-      `SELECT * FROM scans WHERE status = 'completed' AND ($1::text IS NULL OR mode = $1)
-        ORDER BY finished_at DESC, id LIMIT 1`,
-      [mode ?? null],
+      this.scans()
+        .where(mode === undefined ? { status: 'completed' } : { status: 'completed', mode })
+        .orderBy('s.finishedAt', 'DESC')
+        .addOrderBy('s.id', 'ASC')
+        .limit(1),
     );
   }
 
   /** Scans, newest first. */
   async list(limit = 50): Promise<Scan[]> {
-    const rows = await this.em.query<ScanRow[]>(
-      `SELECT * FROM scans ORDER BY requested_at DESC, id LIMIT $1`,
-      [limit],
-    );
-    return rows.map(scanFromRow);
+    const scans = await this.newestFirst().limit(limit).getMany();
+    return scans.map(scanFromEntity);
   }
 
   /**
@@ -210,24 +204,33 @@ export class ScanStore {
       estimatedItems: number | null;
     },
   ): Promise<Scan | null> {
-    const [rows] = await this.em.query<[ScanRow[], number]>(
-      `UPDATE scans SET holder = $1, status = 'running', updated_at = now(),
-              started_at = COALESCE(started_at, now()),
-              mode = CASE WHEN started_at IS NULL THEN $2 ELSE mode END,
-              grace_cutoff = COALESCE(grace_cutoff, $3),
-              checkpoint = CASE WHEN started_at IS NULL THEN $4::jsonb ELSE checkpoint END,
-              estimated_items = CASE WHEN started_at IS NULL THEN $5 ELSE estimated_items END
-        WHERE ${ACTIVE}
-        RETURNING *`,
-      [
+    // Each expression reads the row as it was: a scan not started yet is one with no startedAt.
+    const result = await this.em
+      .createQueryBuilder()
+      .update(ScanEntity)
+      .set({
         holder,
-        start.mode,
-        start.graceCutoff,
-        JSON.stringify(start.checkpoint),
-        start.estimatedItems,
-      ],
-    );
-    return rows.length === 0 ? null : scanFromRow(rows[0]);
+        status: 'running',
+        updatedAt: () => 'now()',
+        startedAt: () => 'COALESCE(startedAt, now())',
+        mode: () => 'CASE WHEN startedAt IS NULL THEN :mode ELSE mode END',
+        graceCutoff: () => 'COALESCE(graceCutoff, :graceCutoff)',
+        checkpoint: () =>
+          'CASE WHEN startedAt IS NULL THEN CAST(:checkpoint AS jsonb) ELSE checkpoint END',
+        estimatedItems: () =>
+          'CASE WHEN startedAt IS NULL THEN :estimatedItems ELSE estimatedItems END',
+      })
+      .where({ status: ACTIVE })
+      .setParameters({
+        mode: start.mode,
+        graceCutoff: start.graceCutoff,
+        checkpoint: JSON.stringify(start.checkpoint),
+        estimatedItems: start.estimatedItems,
+      })
+      .returning('*')
+      .execute();
+    const [row] = result.raw as ReturnedRow[];
+    return row === undefined ? null : scanFromEntity(this.returned(row));
   }
 
   /**
@@ -235,6 +238,7 @@ export class ScanStore {
    * its own (taken over, or ended), in which case the caller's transaction must roll back.
    */
   async saveProgress(id: string, holder: string, progress: ScanProgress): Promise<boolean> {
+    // Raw SQL: the page's counts are added to the jsonb counters key by key, in the UPDATE itself.
     const [, affected] = await this.em.query<[unknown, number]>(
       `UPDATE scans SET phase = $3, checkpoint = $4::jsonb, updated_at = now(),
               counts = (SELECT COALESCE(jsonb_object_agg(k, v), '{}'::jsonb) FROM (
@@ -265,35 +269,57 @@ export class ScanStore {
 
   /** Marks the scan paused (waiting out an outage) or running again, recording why. */
   async setPaused(id: string, holder: string, reason: string | null): Promise<boolean> {
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE scans SET status = $3, updated_at = now(),
-              last_error = COALESCE($4, last_error),
-              errors = CASE WHEN $4::text IS NULL THEN errors ELSE ${appendedError('$4')} END
-        WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
-      [id, holder, reason === null ? 'running' : 'paused', reason],
-    );
-    return affected > 0;
+    const result = await this.em
+      .createQueryBuilder()
+      .update(ScanEntity)
+      .set(
+        reason === null
+          ? { status: 'running', updatedAt: () => 'now()' }
+          : {
+              status: 'paused',
+              updatedAt: () => 'now()',
+              lastError: reason,
+              errors: () => appendedError(':reason'),
+            },
+      )
+      .where({ id, holder, status: CARRIED_OUT })
+      .setParameters({ reason })
+      .execute();
+    return Boolean(result.affected);
   }
 
   /** Ends the scan as completed; false when it is not this holder's to end. */
   async complete(id: string, holder: string): Promise<boolean> {
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE scans SET status = 'completed', phase = 'done', finished_at = now(), updated_at = now()
-        WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
-      [id, holder],
-    );
-    return affected > 0;
+    const result = await this.em
+      .createQueryBuilder()
+      .update(ScanEntity)
+      .set({
+        status: 'completed',
+        phase: 'done',
+        finishedAt: () => 'now()',
+        updatedAt: () => 'now()',
+      })
+      .where({ id, holder, status: CARRIED_OUT })
+      .execute();
+    return Boolean(result.affected);
   }
 
   /** Ends the scan as failed, keeping its checkpoint so that it can be resumed. */
   async fail(id: string, holder: string, reason: string): Promise<boolean> {
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE scans SET status = 'failed', finished_at = now(), updated_at = now(), last_error = $3,
-              errors = ${appendedError('$3')}
-        WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
-      [id, holder, reason],
-    );
-    return affected > 0;
+    const result = await this.em
+      .createQueryBuilder()
+      .update(ScanEntity)
+      .set({
+        status: 'failed',
+        finishedAt: () => 'now()',
+        updatedAt: () => 'now()',
+        lastError: reason,
+        errors: () => appendedError(':reason'),
+      })
+      .where({ id, holder, status: CARRIED_OUT })
+      .setParameters({ reason })
+      .execute();
+    return Boolean(result.affected);
   }
 
   /**
@@ -302,12 +328,13 @@ export class ScanStore {
    */
   async resume(id: string): Promise<boolean> {
     try {
-      const [, affected] = await this.em.query<[unknown, number]>(
-        `UPDATE scans SET status = 'requested', finished_at = NULL, updated_at = now()
-          WHERE id = $1 AND status = 'failed'`,
-        [id],
-      );
-      return affected > 0;
+      const result = await this.em
+        .createQueryBuilder()
+        .update(ScanEntity)
+        .set({ status: 'requested', finishedAt: null, updatedAt: () => 'now()' })
+        .where({ id, status: 'failed' })
+        .execute();
+      return Boolean(result.affected);
     } catch (error) {
       const active = await this.active();
       if (active) throw new ScanInProgressError(active.id);
@@ -318,68 +345,91 @@ export class ScanStore {
   /** Links recorded findings to the scan that found them. */
   async linkFindings(scanId: string, syncEventIds: string[]): Promise<void> {
     if (syncEventIds.length === 0) return;
-    await this.em.query(
-      `INSERT INTO scan_findings (scan_id, sync_event_id)
-       SELECT $1, id FROM unnest($2::uuid[]) AS f(id) ON CONFLICT DO NOTHING`,
-      [scanId, syncEventIds],
-    );
+    await this.em
+      .createQueryBuilder()
+      .insert()
+      .into(ScanFindingEntity)
+      .values(syncEventIds.map((syncEventId) => ({ scanId, syncEventId })))
+      .orIgnore()
+      .execute();
   }
 
   /** Ids of the findings a scan recorded. */
   async findingIds(scanId: string): Promise<string[]> {
-    const rows = await this.em.query<Array<{ sync_event_id: string }>>(
-      `SELECT sync_event_id FROM scan_findings WHERE scan_id = $1 ORDER BY sync_event_id`,
-      [scanId],
-    );
-    return rows.map((row) => row.sync_event_id);
+    const links = await this.em
+      .createQueryBuilder(ScanFindingEntity, 'f')
+      .where({ scanId })
+      .orderBy('f.syncEventId', 'ASC')
+      .getMany();
+    return links.map((link) => link.syncEventId);
   }
 
-  private async one(sql: string, params: unknown[] = []): Promise<Scan | null> {
-    const rows = await this.em.query<ScanRow[]>(sql, params);
-    return rows.length === 0 ? null : scanFromRow(rows[0]);
+  private scans(): SelectQueryBuilder<ScanEntity> {
+    return this.em.createQueryBuilder(ScanEntity, 's');
+  }
+
+  private newestFirst(): SelectQueryBuilder<ScanEntity> {
+    return this.scans().orderBy('s.requestedAt', 'DESC').addOrderBy('s.id', 'ASC');
+  }
+
+  private async one(scans: SelectQueryBuilder<ScanEntity>): Promise<Scan | null> {
+    const scan = await scans.getOne();
+    return scan === null ? null : scanFromEntity(scan);
+  }
+
+  /**
+   * A row `RETURNING *` gave back, as the entity a select would have read: TypeORM hydrates
+   * entities from its selects only.
+   */
+  private returned(row: ReturnedRow): ScanEntity {
+    const { driver } = this.em.connection;
+    const scan = new ScanEntity();
+    for (const column of this.em.connection.getMetadata(ScanEntity).columns) {
+      column.setEntityValue(scan, driver.prepareHydratedValue(row[column.databaseName], column));
+    }
+    return scan;
   }
 }
 
-/** `errors` with one more entry (the message in parameter `param`), the oldest dropped. */
+/** `errors` with one more entry (the message in the named parameter `param`), the oldest dropped. */
 function appendedError(param: string): string {
   return `(SELECT COALESCE(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM (
             SELECT e, n FROM jsonb_array_elements(errors || jsonb_build_array(
-              jsonb_build_object('at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'message', ${param}::text)))
+              jsonb_build_object('at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'message', CAST(${param} AS text))))
               WITH ORDINALITY AS a(e, n)
             ORDER BY n DESC LIMIT ${KEPT_ERRORS}) AS kept)`;
 }
 
-function scanFromRow(row: ScanRow): Scan {
+function scanFromEntity(scan: ScanEntity): Scan {
   const kind = ScanKindSchema.safeParse({
-    trigger: row.trigger,
-    mode: row.mode,
-    status: row.status,
-    phase: row.phase,
-    checkpoint: row.started_at === null ? null : row.checkpoint,
-    counts: row.counts,
-    pages: withZeros(row.pages),
-    items: withZeros(row.items),
-    requests: withZeros(row.requests),
-    errors: row.errors,
+    trigger: scan.trigger,
+    mode: scan.mode,
+    status: scan.status,
+    phase: scan.phase,
+    checkpoint: scan.startedAt === null ? null : scan.checkpoint,
+    counts: scan.counts,
+    pages: withZeros(scan.pages),
+    items: withZeros(scan.items),
+    requests: withZeros(scan.requests),
+    errors: scan.errors,
   });
   if (!kind.success) {
     throw new InvalidRecordError(
-      `scan ${row.id} does not fit its kind: ${z.prettifyError(kind.error)}`,
+      `scan ${scan.id} does not fit its kind: ${z.prettifyError(kind.error)}`,
     );
   }
-  const date = (value: Date | null) => (value === null ? null : new Date(value));
   return {
     ...kind.data,
-    id: row.id,
-    requestedBy: row.requested_by,
-    holder: row.holder,
-    requestedAt: new Date(row.requested_at),
-    startedAt: date(row.started_at),
-    finishedAt: date(row.finished_at),
-    updatedAt: new Date(row.updated_at),
-    graceCutoff: date(row.grace_cutoff),
-    estimatedItems: row.estimated_items,
-    lastError: row.last_error,
+    id: scan.id,
+    requestedBy: scan.requestedBy,
+    holder: scan.holder,
+    requestedAt: scan.requestedAt,
+    startedAt: scan.startedAt,
+    finishedAt: scan.finishedAt,
+    updatedAt: scan.updatedAt,
+    graceCutoff: scan.graceCutoff,
+    estimatedItems: scan.estimatedItems,
+    lastError: scan.lastError,
   };
 }
 

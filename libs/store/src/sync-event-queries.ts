@@ -4,11 +4,21 @@
  * kind and per hour from the hourly rollup instead of counting rows. Read-only; the pipeline's
  * writes are `SyncEventLog`'s, operators' actions `FindingOperatorActions`'.
  */
-import { DataSource, type EntityManager } from 'typeorm';
+import {
+  DataSource,
+  In,
+  IsNull,
+  Not,
+  type EntityManager,
+  type ObjectLiteral,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import { z } from 'zod';
 import { MISMATCH_TYPES, type MismatchType } from '@bridge/contracts';
+import { SyncEventCountEntity } from './entities/sync-event-count.entity';
+import { SyncEventEntity } from './entities/sync-event.entity';
 import { SyncEventTypes, type SyncEvent, type SyncEventType } from './sync-event-kinds';
-import { FINDINGS, syncEventFromRow, type SyncEventRow } from './sync-event-rows';
+import { FINDINGS_WHERE, syncEventFromEntity } from './sync-event-rows';
 
 export interface FindingCount {
   eventType: SyncEventType;
@@ -66,31 +76,32 @@ export interface SyncEventPage {
 }
 
 /**
- * The filter columns of a listing as SQL over seven parameters from `$first` on (event type,
- * mismatch type, source, source id, since, until, scan id), given in `filterParams` order.
+ * Narrows a listing of `sync_events`, read as `e`, to the rows `filter` selects: a condition
+ * only for each filter that is set.
  */
-export function filterConditions(first: number): string {
-  const $ = (offset: number) => `$${first + offset}`;
-  return `(${$(0)}::text IS NULL OR event_type = ${$(0)})
-          AND (${$(1)}::text IS NULL OR mismatch_type = ${$(1)})
-          AND (${$(2)}::text IS NULL OR source = ${$(2)})
-          AND (${$(3)}::text IS NULL OR source_id = ${$(3)})
-          AND (${$(4)}::timestamptz IS NULL OR created_at >= ${$(4)})
-          AND (${$(5)}::timestamptz IS NULL OR created_at < ${$(5)})
-          AND (${$(6)}::text IS NULL OR (details ? 'scan_id' AND details ->> 'scan_id' = ${$(6)}))`;
-}
-
-/** The parameters of `filterConditions`. */
-export function filterParams(filter: FindingFilter): unknown[] {
-  return [
-    filter.eventType ?? null,
-    filter.mismatchType ?? null,
-    filter.source ?? null,
-    filter.sourceId ?? null,
-    filter.since ?? null,
-    filter.until ?? null,
-    filter.scanId ?? null,
-  ];
+function whereFilter<T extends ObjectLiteral>(
+  rows: SelectQueryBuilder<T>,
+  filter: FindingFilter,
+): SelectQueryBuilder<T> {
+  if (filter.eventType !== undefined) {
+    rows.andWhere('e.eventType = :eventType', { eventType: filter.eventType });
+  }
+  if (filter.mismatchType !== undefined) {
+    rows.andWhere('e.mismatchType = :mismatchType', { mismatchType: filter.mismatchType });
+  }
+  if (filter.source !== undefined) rows.andWhere('e.source = :source', { source: filter.source });
+  if (filter.sourceId !== undefined) {
+    rows.andWhere('e.sourceId = :sourceId', { sourceId: filter.sourceId });
+  }
+  if (filter.since !== undefined) rows.andWhere('e.createdAt >= :since', { since: filter.since });
+  if (filter.until !== undefined) rows.andWhere('e.createdAt < :until', { until: filter.until });
+  if (filter.scanId !== undefined) {
+    // Written as the partial expression index on scan ids is, so that it serves the filter.
+    rows.andWhere(`e.details ? 'scan_id' AND e.details ->> 'scan_id' = :scanId`, {
+      scanId: filter.scanId,
+    });
+  }
+  return rows;
 }
 
 const countKey = z.object({
@@ -112,20 +123,41 @@ export class SyncEventQueries {
    * open now (for status lines and dashboards).
    */
   async countByKind(): Promise<FindingCount[]> {
-    const rows = await this.em.query<
-      Array<{ event_type: unknown; mismatch_type: unknown; total: string; open: string }>
-    >(
-      `SELECT c.event_type, NULLIF(c.mismatch_type, '') AS mismatch_type, c.total,
-              COALESCE(o.open, 0) AS open
-         FROM (SELECT event_type, mismatch_type, sum(total) AS total FROM sync_event_counts
-                GROUP BY event_type, mismatch_type HAVING sum(total) > 0) c
-         LEFT JOIN (SELECT event_type, COALESCE(mismatch_type, '') AS mismatch_type,
-                           count(*) AS open
-                      FROM sync_events WHERE ${FINDINGS} AND state = 'open'
-                     GROUP BY 1, 2) o
-           ON o.event_type = c.event_type AND o.mismatch_type = c.mismatch_type
-        ORDER BY c.event_type, c.mismatch_type`,
-    );
+    const rows = await this.em
+      .createQueryBuilder()
+      .select('c.event_type', 'event_type')
+      .addSelect(`NULLIF(c.mismatch_type, '')`, 'mismatch_type')
+      .addSelect('c.total', 'total')
+      .addSelect('COALESCE(o.open, 0)', 'open')
+      .from(
+        (recorded) =>
+          recorded
+            .select('n.eventType', 'event_type')
+            .addSelect('n.mismatchType', 'mismatch_type')
+            .addSelect('sum(n.total)', 'total')
+            .from(SyncEventCountEntity, 'n')
+            .groupBy('n.eventType')
+            .addGroupBy('n.mismatchType')
+            .having('sum(n.total) > 0'),
+        'c',
+      )
+      .leftJoin(
+        // Keyed as the rollup is: no mismatch type is the empty one there.
+        (open) =>
+          open
+            .select('e.eventType', 'event_type')
+            .addSelect(`COALESCE(e.mismatchType, '')`, 'mismatch_type')
+            .addSelect('count(*)', 'open')
+            .from(SyncEventEntity, 'e')
+            .where({ ...FINDINGS_WHERE, state: 'open' })
+            .groupBy('e.eventType')
+            .addGroupBy(`COALESCE(e.mismatchType, '')`),
+        'o',
+        'o.event_type = c.event_type AND o.mismatch_type = c.mismatch_type',
+      )
+      .orderBy('c.event_type')
+      .addOrderBy('c.mismatch_type')
+      .getRawMany<{ event_type: unknown; mismatch_type: unknown; total: string; open: string }>();
     return rows.map((row) => ({
       ...countKey.parse({ eventType: row.event_type, mismatchType: row.mismatch_type }),
       total: Number(row.total),
@@ -139,32 +171,43 @@ export class SyncEventQueries {
    * new rows come before the first page, never between two pages already read.
    */
   async page(query: SyncEventQuery): Promise<SyncEventPage> {
-    const rows = await this.em.query<Array<SyncEventRow & { position_at: string }>>(
-      `SELECT *, created_at::text AS position_at FROM sync_events
-        WHERE ($1::text = 'all'
-               OR ($1::text = 'unresolved' AND ${FINDINGS} AND state = 'open'
-                   AND ($12::bool OR snoozed_until IS NULL OR snoozed_until <= now()))
-               OR ($1::text = 'snoozed' AND ${FINDINGS} AND state = 'open'
-                   AND snoozed_until > now())
-               OR ($1::text = 'resolved' AND ${FINDINGS} AND state IN ('resolved', 'healed')))
-          AND ${filterConditions(2)}
-          AND ($9::timestamptz IS NULL OR (created_at, id) < ($9::timestamptz, $10::uuid))
-        ORDER BY created_at DESC, id DESC
-        LIMIT $11`,
-      [
-        query.status,
-        ...filterParams(query),
-        query.after?.createdAt ?? null,
-        query.after?.id ?? null,
-        query.limit + 1,
-        query.includeSnoozed ?? false,
-      ],
-    );
-    const items = rows.slice(0, query.limit);
-    const last = items[items.length - 1];
+    // The position is PostgreSQL's text of `created_at`: a JS Date would drop its microseconds.
+    const rows = this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .addSelect('CAST(e.createdAt AS text)', 'position_at');
+    switch (query.status) {
+      case 'unresolved':
+        rows.where({ ...FINDINGS_WHERE, state: 'open' });
+        if (!query.includeSnoozed) {
+          rows.andWhere('(e.snoozedUntil IS NULL OR e.snoozedUntil <= now())');
+        }
+        break;
+      case 'snoozed':
+        rows.where({ ...FINDINGS_WHERE, state: 'open' }).andWhere('e.snoozedUntil > now()');
+        break;
+      case 'resolved':
+        rows.where({ ...FINDINGS_WHERE, state: In(['resolved', 'healed']) });
+        break;
+      case 'all':
+        break;
+    }
+    whereFilter(rows, query);
+    if (query.after) {
+      rows.andWhere(
+        '(e.createdAt, e.id) < (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))',
+        { afterAt: query.after.createdAt, afterId: query.after.id },
+      );
+    }
+    const { entities, raw } = await rows
+      .orderBy('e.createdAt', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .limit(query.limit + 1)
+      .getRawAndEntities<{ e_id: string; position_at: string }>();
+    const last = raw[query.limit - 1];
     return {
-      items: items.map(syncEventFromRow),
-      next: rows.length > query.limit && last ? { createdAt: last.position_at, id: last.id } : null,
+      items: entities.slice(0, query.limit).map(syncEventFromEntity),
+      next:
+        raw.length > query.limit && last ? { createdAt: last.position_at, id: last.e_id } : null,
     };
   }
 
@@ -176,14 +219,16 @@ export class SyncEventQueries {
     filter: FindingFilter,
     limit: number,
   ): Promise<{ total: number; items: SyncEvent[] }> {
-    const rows = await this.em.query<Array<SyncEventRow & { total: string }>>(
-      `SELECT *, count(*) OVER () AS total FROM sync_events
-        WHERE ${FINDINGS} AND state = 'open' AND ${filterConditions(1)}
-        ORDER BY created_at, id
-        LIMIT $8`,
-      [...filterParams(filter), limit],
-    );
-    return { total: Number(rows[0]?.total ?? 0), items: rows.map(syncEventFromRow) };
+    const rows = this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .addSelect('count(*) OVER ()', 'total')
+      .where({ ...FINDINGS_WHERE, state: 'open' });
+    const { entities, raw } = await whereFilter(rows, filter)
+      .orderBy('e.createdAt', 'ASC')
+      .addOrderBy('e.id', 'ASC')
+      .limit(limit)
+      .getRawAndEntities<{ total: string }>();
+    return { total: Number(raw[0]?.total ?? 0), items: entities.map(syncEventFromEntity) };
   }
 
   /**
@@ -191,16 +236,28 @@ export class SyncEventQueries {
    * hour first, from the rollup (whole hours: the first hour counts from its start).
    */
   async countsPerHour(since: Date, until: Date): Promise<HourlyFindingCount[]> {
-    const rows = await this.em.query<
-      Array<{ hour: Date; event_type: string; mismatch_type: string | null; total: string }>
-    >(
-      `SELECT hour, event_type, NULLIF(mismatch_type, '') AS mismatch_type, sum(total) AS total
-         FROM sync_event_counts
-        WHERE hour >= date_trunc('hour', $1::timestamptz, 'UTC') AND hour < $2
-        GROUP BY hour, event_type, mismatch_type HAVING sum(total) > 0
-        ORDER BY hour, event_type, mismatch_type`,
-      [since, until],
-    );
+    const rows = await this.em
+      .createQueryBuilder(SyncEventCountEntity, 'c')
+      .select('c.hour', 'hour')
+      .addSelect('c.eventType', 'event_type')
+      .addSelect(`NULLIF(c.mismatchType, '')`, 'mismatch_type')
+      .addSelect('sum(c.total)', 'total')
+      .where(`c.hour >= date_trunc('hour', CAST(:since AS timestamptz), 'UTC')`, { since })
+      .andWhere('c.hour < :until', { until })
+      .groupBy('c.hour')
+      .addGroupBy('c.eventType')
+      .addGroupBy('c.mismatchType')
+      .having('sum(c.total) > 0')
+      // By the selected columns: the kinds without a mismatch type (null) come last.
+      .orderBy('hour')
+      .addOrderBy('event_type')
+      .addOrderBy('mismatch_type')
+      .getRawMany<{
+        hour: Date;
+        event_type: string;
+        mismatch_type: string | null;
+        total: string;
+      }>();
     return rows.map((row) => ({
       hour: new Date(row.hour),
       eventType: row.event_type,
@@ -211,13 +268,18 @@ export class SyncEventQueries {
 
   /** Open mismatches and stale caches per mismatch type and source, most first. */
   async openMismatches(): Promise<Array<{ mismatchType: string; source: string; open: number }>> {
-    const rows = await this.em.query<
-      Array<{ mismatch_type: string; source: string; open: string }>
-    >(
-      `SELECT mismatch_type, source, count(*) AS open FROM sync_events
-        WHERE ${FINDINGS} AND mismatch_type IS NOT NULL AND state = 'open'
-        GROUP BY mismatch_type, source ORDER BY count(*) DESC, mismatch_type, source`,
-    );
+    const rows = await this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .select('e.mismatchType', 'mismatch_type')
+      .addSelect('e.source', 'source')
+      .addSelect('count(*)', 'open')
+      .where({ ...FINDINGS_WHERE, mismatchType: Not(IsNull()), state: 'open' })
+      .groupBy('e.mismatchType')
+      .addGroupBy('e.source')
+      .orderBy('count(*)', 'DESC')
+      .addOrderBy('e.mismatchType')
+      .addOrderBy('e.source')
+      .getRawMany<{ mismatch_type: string; source: string; open: string }>();
     return rows.map((row) => ({
       mismatchType: row.mismatch_type,
       source: row.source,

@@ -1,15 +1,20 @@
 /**
- * How rows of `sync_events` are read back, and the SQL every statement on the table shares:
- * `syncEventFromRow` parses a raw row into the typed finding of its kind (`sync-event-kinds.ts`),
- * so callers never cast `details`. Used by the pipeline's log (`SyncEventLog`), the API's reads
- * (`SyncEventQueries`) and operators' actions (`FindingOperatorActions`).
+ * How rows of `sync_events` are read back, and what every statement on the table shares:
+ * `syncEventFromEntity` (a row TypeORM read as `SyncEventEntity`) and `syncEventFromRow` (a raw
+ * row, as `RETURNING *` and plain SQL give it) parse it into the typed finding of its kind
+ * (`sync-event-kinds.ts`), so callers never cast `details`. Used by the pipeline's log
+ * (`SyncEventLog`), the API's reads (`SyncEventQueries`) and operators' actions
+ * (`FindingOperatorActions`).
  */
+import type { FindOptionsWhere, QueryDeepPartialEntity } from 'typeorm';
 import { z } from 'zod';
 import { InvalidRecordError } from '@bridge/errors';
+import type { SyncEventEntity } from './entities/sync-event.entity';
 import {
   SYNC_EVENT_STATES,
   SyncEventKindSchema,
   type SyncEvent,
+  type SyncEventKind,
   type SyncEventState,
 } from './sync-event-kinds';
 
@@ -19,11 +24,23 @@ import {
  */
 export const FINDINGS = `tier = 'finding'`;
 
+/** `FINDINGS` as a query builder's condition on `SyncEventEntity`. */
+export const FINDINGS_WHERE = {
+  tier: 'finding',
+} as const satisfies FindOptionsWhere<SyncEventEntity>;
+
 /**
  * The columns that close a finding as resolved: its state and the resolved flag with its time,
  * which the table's checks hold together.
  */
 export const CLOSE_AS_RESOLVED = `state = 'resolved', resolved = true, resolved_at = now()`;
+
+/** `CLOSE_AS_RESOLVED` as a query builder's `set` on `SyncEventEntity`. */
+export const CLOSE_AS_RESOLVED_VALUES = {
+  state: 'resolved',
+  resolved: true,
+  resolvedAt: () => 'now()',
+} as const satisfies QueryDeepPartialEntity<SyncEventEntity>;
 
 /** A `sync_events` row as the driver returns it from plain SQL (`SELECT *`). */
 export interface SyncEventRow {
@@ -58,23 +75,18 @@ export interface SyncEventRow {
  * and field, rather than read as a finding it is not.
  */
 export function syncEventFromRow(row: SyncEventRow): SyncEvent {
-  const kind = SyncEventKindSchema.safeParse({
+  const kind = kindOf(row.id, {
     eventType: row.event_type,
     mismatchType: row.mismatch_type,
     repairStrategy: row.repair_strategy,
     details: row.details,
   });
-  if (!kind.success) {
-    throw new InvalidRecordError(
-      `sync event ${row.id} (${row.event_type}) does not fit its kind: ${z.prettifyError(kind.error)}`,
-    );
-  }
   return {
     id: row.id,
     source: row.source,
     sourceId: row.source_id,
     actor: row.actor,
-    state: stateOf(row),
+    state: stateOf(row.id, row.state),
     resolved: row.resolved,
     resolvedAt: row.resolved_at === null ? null : new Date(row.resolved_at),
     resolvedBy: row.resolved_by,
@@ -89,12 +101,54 @@ export function syncEventFromRow(row: SyncEventRow): SyncEvent {
     snoozedUntil: row.snoozed_until ? new Date(row.snoozed_until) : null,
     snoozedBy: row.snoozed_by ?? null,
     snoozeReason: row.snooze_reason ?? null,
-    ...kind.data,
+    ...kind,
   };
 }
 
-function stateOf(row: SyncEventRow): SyncEventState {
-  const state = SYNC_EVENT_STATES.find((known) => known === row.state);
-  if (!state) throw new InvalidRecordError(`sync event ${row.id} has no known state: ${row.state}`);
+/** The typed finding an entity holds, parsed by kind as `syncEventFromRow` parses a raw row. */
+export function syncEventFromEntity(entity: SyncEventEntity): SyncEvent {
+  const kind = kindOf(entity.id, {
+    eventType: entity.eventType,
+    mismatchType: entity.mismatchType,
+    repairStrategy: entity.repairStrategy,
+    details: entity.details,
+  });
+  return {
+    id: entity.id,
+    source: entity.source,
+    sourceId: entity.sourceId,
+    actor: entity.actor,
+    state: stateOf(entity.id, entity.state),
+    resolved: entity.resolved,
+    resolvedAt: entity.resolvedAt,
+    resolvedBy: entity.resolvedBy,
+    resolutionNote: entity.resolutionNote,
+    createdAt: entity.createdAt,
+    dedupeKey: entity.dedupeKey,
+    outboundEventId: entity.outboundEventId,
+    publishedAt: entity.publishedAt,
+    recheckCount: entity.recheckCount,
+    nextRecheckAt: entity.nextRecheckAt,
+    lastCheckedAt: entity.lastCheckedAt,
+    snoozedUntil: entity.snoozedUntil,
+    snoozedBy: entity.snoozedBy,
+    snoozeReason: entity.snoozeReason,
+    ...kind,
+  };
+}
+
+function kindOf(id: string, columns: Record<keyof SyncEventKind, unknown>): SyncEventKind {
+  const kind = SyncEventKindSchema.safeParse(columns);
+  if (!kind.success) {
+    throw new InvalidRecordError(
+      `sync event ${id} (${String(columns.eventType)}) does not fit its kind: ${z.prettifyError(kind.error)}`,
+    );
+  }
+  return kind.data;
+}
+
+function stateOf(id: string, value: string): SyncEventState {
+  const state = SYNC_EVENT_STATES.find((known) => known === value);
+  if (!state) throw new InvalidRecordError(`sync event ${id} has no known state: ${value}`);
   return state;
 }
