@@ -130,7 +130,8 @@ export class RepairJobStore {
         ? `WHERE NOT EXISTS (SELECT 1 FROM repair_jobs j WHERE j.sync_event_id = n.sync_event_id)`
         : '';
     return this.em.transaction(async (manager) => {
-      // Raw SQL: INSERT … SELECT from unnest arrays with NOT EXISTS and a partial-index ON CONFLICT.
+      // Raw SQL: INSERT … SELECT from unnest arrays with NOT EXISTS and a partial-index
+      // ON CONFLICT.
       const rows = await manager.query<JobColumns[]>(
         `INSERT INTO repair_jobs (id, sync_event_id, mismatch_type, strategy, priority,
                                   finding_created_at, retry_of, requested_by)
@@ -168,7 +169,10 @@ export class RepairJobStore {
     });
   }
 
-  /** PENDING jobs that are due, highest priority and oldest finding first, leased to `claim.holder`. */
+  /**
+   * PENDING jobs that are due, highest priority and oldest finding first, leased to
+   * `claim.holder`.
+   */
   claimForPlanning(claim: Claim): Promise<RepairJob[]> {
     return this.claimWhere(claim, (due) => due.andWhere(`job.state = 'PENDING'`));
   }

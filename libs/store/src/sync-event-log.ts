@@ -9,7 +9,7 @@
  * `syncEventFromRow`, so callers never cast `details`.
  */
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import {
   SyncEventTypes,
   BRIDGE_HEALER,
@@ -21,9 +21,13 @@ import {
   type SyncEventOf,
   type SyncEventType,
 } from './sync-event-kinds';
+import { SyncEventEntity } from './entities/sync-event.entity';
 import {
-  CLOSE_AS_RESOLVED,
+  CLOSE_AS_HEALED_VALUES,
+  CLOSE_AS_RESOLVED_VALUES,
   FINDINGS,
+  FINDINGS_WHERE,
+  syncEventFromEntity,
   syncEventFromRow,
   type SyncEventRow,
 } from './sync-event-rows';
@@ -242,6 +246,8 @@ export class SyncEventLog {
   private async insertNew(entries: NewSyncEvent[]): Promise<SyncEvent[]> {
     if (entries.length === 0) return [];
     const columns = newRowColumns(entries);
+    // Raw SQL: INSERT from unnest arrays with ON CONFLICT, feeding the hourly rollup
+    // in the same statement.
     const rows = await this.em.query<SyncEventRow[]>(
       `WITH inserted AS (
          INSERT INTO sync_events (id, event_type, source, source_id, dedupe_key, actor, details,
@@ -292,6 +298,8 @@ export class SyncEventLog {
     const old = pairs.map((pair) => pair.row);
     const entries = pairs.map((pair) => pair.entry);
     const columns = newRowColumns(entries);
+    // Raw SQL: a CTE updates rows in place from unnest arrays and moves their counts in
+    // the rollup, all in one statement.
     const rows = await this.em.query<SyncEventRow[]>(
       `WITH replaced AS (
          UPDATE sync_events e SET
@@ -347,11 +355,14 @@ export class SyncEventLog {
   async markPublished(rows: ReadonlyArray<Pick<SyncEvent, 'id' | 'createdAt'>>): Promise<void> {
     if (rows.length === 0) return;
     const days = [...new Set(rows.map((row) => row.createdAt.toISOString().slice(0, 10)))];
-    await this.em.query(
-      `UPDATE sync_events SET published_at = now()
-        WHERE created_day = ANY($2::date[]) AND id = ANY($1::uuid[]) AND published_at IS NULL`,
-      [rows.map((row) => row.id), days],
-    );
+    await this.em
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set({ publishedAt: () => 'now()' })
+      .where('createdDay = ANY(CAST(:days AS date[]))', { days })
+      .andWhere('id = ANY(CAST(:ids AS uuid[]))', { ids: rows.map((row) => row.id) })
+      .andWhere('publishedAt IS NULL')
+      .execute();
   }
 
   /**
@@ -370,6 +381,7 @@ export class SyncEventLog {
     return relayOwedRows(
       this.em,
       {
+        // Raw SQL: the outbox helper runs the select it is given, in its own locked transaction.
         select: `SELECT * FROM sync_events
                   WHERE ${OWED}
                     AND created_at < now() - make_interval(secs => $1::double precision / 1000)
@@ -393,24 +405,25 @@ export class SyncEventLog {
   /** Rows with these ids, by id (unknown ids are absent from the map). */
   async findByIds(ids: string[]): Promise<Map<string, SyncEvent>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.em.query<SyncEventRow[]>(
-      `SELECT * FROM sync_events WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
-    return new Map(rows.map((row) => [row.id, syncEventFromRow(row)]));
+    const rows = await this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .where('e.id = ANY(CAST(:ids AS uuid[]))', { ids })
+      .getMany();
+    return new Map(rows.map((row) => [row.id, syncEventFromEntity(row)]));
   }
 
   /** Resolves the open findings among `ids`; returns the ids it resolved. */
   async resolveMany(ids: string[], resolvedBy: string): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const [rows] = await this.em.query<[Array<{ id: string }>, number]>(
-      `UPDATE sync_events
-          SET ${CLOSE_AS_RESOLVED}, resolved_by = $2
-        WHERE ${FINDINGS} AND id = ANY($1::uuid[]) AND state = 'open'
-        RETURNING id`,
-      [ids, resolvedBy],
-    );
-    return new Set(rows.map((row) => row.id));
+    const resolved = await this.em
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set({ ...CLOSE_AS_RESOLVED_VALUES, resolvedBy })
+      .where({ ...FINDINGS_WHERE, state: 'open' })
+      .andWhere('id = ANY(CAST(:ids AS uuid[]))', { ids })
+      .returning('id')
+      .execute();
+    return new Set((resolved.raw as Array<{ id: string }>).map((row) => row.id));
   }
 
   /**
@@ -420,6 +433,8 @@ export class SyncEventLog {
    * so are findings whose repair is executing: that repair's confirmation decides them.
    */
   async claimDueRechecks(claim: RecheckClaim): Promise<SyncEvent[]> {
+    // Raw SQL: one statement picks, locks (SKIP LOCKED) and leases; its due schedule and
+    // NOT EXISTS would be raw fragments in the builder anyway.
     const [rows] = await this.em.query<[SyncEventRow[], number]>(
       `UPDATE sync_events
           SET next_recheck_at = now() + make_interval(secs => $2::double precision / 1000)
@@ -445,6 +460,7 @@ export class SyncEventLog {
   /** Records re-checks of findings that still hold (closed ones are left as they are). */
   async recordRechecks(outcomes: RecheckOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
+    // Raw SQL: UPDATE … FROM unnest applies each finding's own outcome in one statement.
     await this.em.query(
       `UPDATE sync_events e
           SET recheck_count = e.recheck_count + CASE WHEN o.counted THEN 1 ELSE 0 END,
@@ -463,6 +479,7 @@ export class SyncEventLog {
    */
   async closeAsHealed(healings: Healing[]): Promise<SyncEvent[]> {
     if (healings.length === 0) return [];
+    // Raw SQL: UPDATE … FROM unnest closes each finding with its own reason in one statement.
     const [rows] = await this.em.query<[SyncEventRow[], number]>(
       `UPDATE sync_events e
           SET state = 'healed', resolved = true, resolved_at = now(), resolved_by = $3,
@@ -482,14 +499,19 @@ export class SyncEventLog {
    * operator's "re-check now"). Returns how many it made due.
    */
   async makeRechecksDue(filter: { ids?: string[]; createdBefore?: Date }): Promise<number> {
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE sync_events SET next_recheck_at = now()
-        WHERE ${FINDINGS} AND state = 'open'
-          AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
-          AND ($2::timestamptz IS NULL OR created_at < $2)`,
-      [filter.ids ?? null, filter.createdBefore ?? null],
-    );
-    return affected;
+    const update = this.em
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      .set({ nextRecheckAt: () => 'now()' })
+      .where({ ...FINDINGS_WHERE, state: 'open' });
+    if (filter.ids !== undefined) {
+      update.andWhere('id = ANY(CAST(:ids AS uuid[]))', { ids: filter.ids });
+    }
+    if (filter.createdBefore !== undefined) {
+      update.andWhere('createdAt < :createdBefore', { createdBefore: filter.createdBefore });
+    }
+    const { affected } = await update.execute();
+    return affected ?? 0;
   }
 
   /**
@@ -499,6 +521,7 @@ export class SyncEventLog {
    */
   async openSubjects(subjects: readonly FindingSubject[]): Promise<Set<string>> {
     if (subjects.length === 0) return new Set();
+    // Raw SQL: a join against unnest arrays asks about every subject in one statement.
     const rows = await this.em.query<
       Array<{ mismatch_type: string; source: string; source_id: string }>
     >(
@@ -534,15 +557,15 @@ export class SyncEventLog {
     options: { recordsSince?: Date } = {},
   ): Promise<Map<string, SyncEvent>> {
     if (keys.length === 0) return new Map();
-    const since = options.recordsSince?.toISOString().slice(0, 10) ?? null;
-    const rows = await this.em.query<SyncEventRow[]>(
-      since === null
-        ? `SELECT * FROM sync_events WHERE dedupe_key = ANY($1::text[])`
-        : `SELECT * FROM sync_events
-            WHERE dedupe_key = ANY($1::text[]) AND (${FINDINGS} OR created_day >= $2::date)`,
-      since === null ? [keys] : [keys, since],
-    );
-    return new Map(rows.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
+    const query = this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .where('e.dedupeKey = ANY(CAST(:keys AS text[]))', { keys });
+    if (options.recordsSince !== undefined) {
+      const since = options.recordsSince.toISOString().slice(0, 10);
+      query.andWhere(`(e.tier = 'finding' OR e.createdDay >= :since)`, { since });
+    }
+    const rows = await query.getMany();
+    return new Map(rows.map((row) => [row.dedupeKey, syncEventFromEntity(row)]));
   }
 
   /**
@@ -554,16 +577,15 @@ export class SyncEventLog {
     artifactIds: string[],
   ): Promise<Array<SyncEventOf<typeof SyncEventTypes.StaleCache>>> {
     if (artifactIds.length === 0) return [];
-    const inTransaction = this.em.queryRunner?.isTransactionActive ?? false;
-    const rows = await this.em.query<SyncEventRow[]>(
-      `SELECT * FROM sync_events
-        WHERE ${FINDINGS} AND event_type = $1 AND state = 'open'
-          AND details -> 'artifact_ids' ?| $2::text[]
-        ORDER BY id${inTransaction ? ' FOR UPDATE' : ''}`,
-      [SyncEventTypes.StaleCache, artifactIds],
-    );
+    const query = this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .where({ ...FINDINGS_WHERE, eventType: SyncEventTypes.StaleCache, state: 'open' })
+      .andWhere(`e.details -> 'artifact_ids' ?| CAST(:artifactIds AS text[])`, { artifactIds })
+      .orderBy('e.id');
+    if (this.em.queryRunner?.isTransactionActive ?? false) query.setLock('pessimistic_write');
+    const rows = await query.getMany();
     return rows
-      .map(syncEventFromRow)
+      .map(syncEventFromEntity)
       .flatMap((row) => (row.eventType === SyncEventTypes.StaleCache ? [row] : []));
   }
 
@@ -577,29 +599,25 @@ export class SyncEventLog {
     details: DetailsOf<T>,
     closing: FindingClosure | null,
   ): Promise<boolean> {
-    const close =
+    const close: QueryDeepPartialEntity<SyncEventEntity> =
       closing === null
-        ? ''
+        ? {}
         : closing.as === 'resolved'
-          ? `, ${CLOSE_AS_RESOLVED}, resolved_by = $4`
-          : `, state = 'healed', resolved = true, resolved_at = now(), resolved_by = '${BRIDGE_HEALER}', resolution_note = $4`;
-    const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE sync_events SET details = $3::jsonb${close}
-        WHERE ${FINDINGS} AND id = $1 AND event_type = $2 AND state = 'open'`,
-      [
-        id,
-        eventType,
-        JSON.stringify(details),
-        ...(closing === null ? [] : [closing.as === 'resolved' ? closing.by : closing.reason]),
-      ],
-    );
-    return affected > 0;
+          ? { ...CLOSE_AS_RESOLVED_VALUES, resolvedBy: closing.by }
+          : { ...CLOSE_AS_HEALED_VALUES, resolutionNote: closing.reason };
+    const { affected } = await this.em
+      .createQueryBuilder()
+      .update(SyncEventEntity)
+      // The details are one jsonb value, written whole (the builder would not know their shape).
+      .set({ details: () => 'CAST(:details AS jsonb)', ...close })
+      .setParameter('details', JSON.stringify(details))
+      .where({ ...FINDINGS_WHERE, id, eventType, state: 'open' })
+      .execute();
+    return (affected ?? 0) > 0;
   }
 
   async findById(id: string): Promise<SyncEvent | null> {
-    const rows = await this.em.query<SyncEventRow[]>(`SELECT * FROM sync_events WHERE id = $1`, [
-      id,
-    ]);
-    return rows.length === 0 ? null : syncEventFromRow(rows[0]);
+    const row = await this.em.findOneBy(SyncEventEntity, { id });
+    return row === null ? null : syncEventFromEntity(row);
   }
 }

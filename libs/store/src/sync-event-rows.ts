@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { InvalidRecordError } from '@bridge/errors';
 import type { SyncEventEntity } from './entities/sync-event.entity';
 import {
+  BRIDGE_HEALER,
   SYNC_EVENT_STATES,
   SyncEventKindSchema,
   type SyncEvent,
@@ -40,6 +41,14 @@ export const CLOSE_AS_RESOLVED_VALUES = {
   state: 'resolved',
   resolved: true,
   resolvedAt: () => 'now()',
+} as const satisfies QueryDeepPartialEntity<SyncEventEntity>;
+
+/** The columns that close a finding as healed by Bridge (the reason goes in `resolutionNote`). */
+export const CLOSE_AS_HEALED_VALUES = {
+  state: 'healed',
+  resolved: true,
+  resolvedAt: () => 'now()',
+  resolvedBy: BRIDGE_HEALER,
 } as const satisfies QueryDeepPartialEntity<SyncEventEntity>;
 
 /** A `sync_events` row as the driver returns it from plain SQL (`SELECT *`). */
