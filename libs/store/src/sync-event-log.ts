@@ -27,7 +27,6 @@ import {
   CLOSE_AS_RESOLVED_VALUES,
   FINDINGS,
   FINDINGS_WHERE,
-  syncEventFromEntity,
   syncEventFromRow,
   type SyncEventRow,
 } from './sync-event-rows';
@@ -407,9 +406,10 @@ export class SyncEventLog {
     if (ids.length === 0) return new Map();
     const rows = await this.em
       .createQueryBuilder(SyncEventEntity, 'e')
+      .select('*')
       .where('e.id = ANY(CAST(:ids AS uuid[]))', { ids })
-      .getMany();
-    return new Map(rows.map((row) => [row.id, syncEventFromEntity(row)]));
+      .getRawMany<SyncEventRow>();
+    return new Map(rows.map((row) => [row.id, syncEventFromRow(row)]));
   }
 
   /** Resolves the open findings among `ids`; returns the ids it resolved. */
@@ -557,15 +557,17 @@ export class SyncEventLog {
     options: { recordsSince?: Date } = {},
   ): Promise<Map<string, SyncEvent>> {
     if (keys.length === 0) return new Map();
+    // Raw rows (see `syncEventFromRow`): this is the checker's look-up for every batch.
     const query = this.em
       .createQueryBuilder(SyncEventEntity, 'e')
+      .select('*')
       .where('e.dedupeKey = ANY(CAST(:keys AS text[]))', { keys });
     if (options.recordsSince !== undefined) {
       const since = options.recordsSince.toISOString().slice(0, 10);
       query.andWhere(`(e.tier = 'finding' OR e.createdDay >= :since)`, { since });
     }
-    const rows = await query.getMany();
-    return new Map(rows.map((row) => [row.dedupeKey, syncEventFromEntity(row)]));
+    const rows = await query.getRawMany<SyncEventRow>();
+    return new Map(rows.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
   }
 
   /**
@@ -579,13 +581,14 @@ export class SyncEventLog {
     if (artifactIds.length === 0) return [];
     const query = this.em
       .createQueryBuilder(SyncEventEntity, 'e')
+      .select('*')
       .where({ ...FINDINGS_WHERE, eventType: SyncEventTypes.StaleCache, state: 'open' })
       .andWhere(`e.details -> 'artifact_ids' ?| CAST(:artifactIds AS text[])`, { artifactIds })
       .orderBy('e.id');
     if (this.em.queryRunner?.isTransactionActive ?? false) query.setLock('pessimistic_write');
-    const rows = await query.getMany();
+    const rows = await query.getRawMany<SyncEventRow>();
     return rows
-      .map(syncEventFromEntity)
+      .map(syncEventFromRow)
       .flatMap((row) => (row.eventType === SyncEventTypes.StaleCache ? [row] : []));
   }
 
@@ -617,7 +620,11 @@ export class SyncEventLog {
   }
 
   async findById(id: string): Promise<SyncEvent | null> {
-    const row = await this.em.findOneBy(SyncEventEntity, { id });
-    return row === null ? null : syncEventFromEntity(row);
+    const row = await this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .select('*')
+      .where({ id })
+      .getRawOne<SyncEventRow>();
+    return row === undefined ? null : syncEventFromRow(row);
   }
 }
