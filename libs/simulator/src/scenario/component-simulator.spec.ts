@@ -572,7 +572,14 @@ describe('ComponentSimulator with pipelines that take time (SIM_RUN_DURATION_MS)
     const inputs = state.cappella.run(original.runId)?.inputs ?? {};
     const runId = (await sim.submitRun(original.pipelineId, inputs)) ?? '';
     expect(sim.deleteRuns([runId]).deleted).toEqual([runId]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sim.runsInProgressCount).toBe(1);
+    // Once its time has come and gone, the run is no longer in progress: it ended without
+    // completing.
+    const deadline = Date.now() + 5_000;
+    while (sim.runsInProgressCount > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(sim.runsInProgressCount).toBe(0);
     expect(state.cappella.run(runId)).toBeUndefined();
     expect(state.hippo.get(original.missing[0])).toBeUndefined();
   });

@@ -234,6 +234,11 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     return submitted.runId;
   }
 
+  /** Resubmitted runs still RUNNING: each completes (or, deleted meanwhile, ends) when due. */
+  get runsInProgressCount(): number {
+    return this.runsInProgress.size;
+  }
+
   private async finishSubmitted(submitted: SubmittedRun): Promise<void> {
     // A run deleted from Cappella while it was RUNNING never completes.
     if (!this.state.cappella.run(submitted.runId)) return;
