@@ -7,7 +7,8 @@ export {
   claimDayOf,
   type InboundEventClaim,
 } from './processed-inbound-events';
-export { StoreHealth, StoreModule } from './store.module';
+export { StoreModule } from './store.module';
+export { StoreHealth } from './store-health';
 export { StoreTransactions, type StoreTransaction } from './store-transactions';
 export {
   SyncEventLog,

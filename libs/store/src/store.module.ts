@@ -3,7 +3,7 @@
  * migrations, and provides the repositories services use. The module owns the connection and
  * closes it on shutdown.
  */
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { createDataSource, migrateStore } from './data-source';
@@ -18,6 +18,7 @@ import { KnownRunIds } from './known-run-ids';
 import { ScanCursorStore } from './scan-cursors';
 import { ScanStore } from './scan-store';
 import { ServiceStatusStore } from './service-status';
+import { StoreHealth } from './store-health';
 import { StoreTransactions } from './store-transactions';
 import { FindingOperatorActions } from './finding-operator-actions';
 import { SyncEventLog } from './sync-event-log';
@@ -28,22 +29,6 @@ async function openStore(config: BridgeConfig): Promise<DataSource> {
   await dataSource.initialize();
   await migrateStore(dataSource);
   return dataSource;
-}
-
-/** Reachability of the database, for health endpoints. */
-@Injectable()
-export class StoreHealth {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
-
-  async isReachable(): Promise<boolean> {
-    try {
-      // Raw SQL: a reachability probe touches no table.
-      await this.dataSource.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }
 
 @Global()
