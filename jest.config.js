@@ -14,7 +14,7 @@ const { compilerOptions } = require('./tsconfig.json');
 module.exports = {
   rootDir: __dirname,
   // A green run prints nothing: logs are kept per test and shown only for one that fails.
-  testEnvironment: '<rootDir>/test/unit/quiet-test-environment.js',
+  testEnvironment: '<rootDir>/jest.quiet-environment.js',
   setupFilesAfterEnv: ['<rootDir>/test/unit/buffered-test-logger.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/{apps,libs,tools,test}/**/*.spec.ts'],

@@ -1,6 +1,6 @@
 /**
  * Set up before every unit test file (jest.config.js): Nest's logger writes into the buffer
- * that test/unit/quiet-test-environment.js prints only for a failing test. With
+ * that jest.quiet-environment.js prints only for a failing test. With
  * `BRIDGE_TEST_LOG_LEVEL=debug` (or `log`, `warn`, `error`) the logs go to the console as they
  * happen, from that level up, for working on a test.
  */
