@@ -10,7 +10,6 @@ import type { SyncEvent } from './sync-event-kinds';
 import {
   CLOSE_AS_RESOLVED_VALUES,
   FINDINGS_WHERE,
-  syncEventFromEntity,
   syncEventFromRow,
   type SyncEventRow,
 } from './sync-event-rows';
@@ -53,8 +52,12 @@ export class FindingOperatorActions {
 
   /** The error for an action on a row that is not an open finding. */
   async notOpen(id: string, action: string): Promise<Error> {
-    const entity = await this.em.findOneBy(SyncEventEntity, { id });
-    const existing = entity === null ? null : syncEventFromEntity(entity);
+    const row = await this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .select('*')
+      .where({ id })
+      .getRawOne<SyncEventRow>();
+    const existing = row === undefined ? null : syncEventFromRow(row);
     if (!existing) return new NotFoundError(`no sync event ${id}`);
     if (existing.state === 'record') {
       return new StateConflictError(

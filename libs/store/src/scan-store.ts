@@ -11,7 +11,13 @@
  * scanner whose row was taken over (it lost the lock) finds its transaction refused and stops.
  */
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import {
+  DataSource,
+  In,
+  type EntityManager,
+  type QueryDeepPartialEntity,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import { z } from 'zod';
 import { MISMATCH_TYPES, type MismatchType } from '@bridge/contracts';
 import { InvalidRecordError, ScanInProgressError } from '@bridge/errors';
@@ -268,56 +274,57 @@ export class ScanStore {
   }
 
   /** Marks the scan paused (waiting out an outage) or running again, recording why. */
-  async setPaused(id: string, holder: string, reason: string | null): Promise<boolean> {
-    const result = await this.em
-      .createQueryBuilder()
-      .update(ScanEntity)
-      .set(
-        reason === null
-          ? { status: 'running', updatedAt: () => 'now()' }
-          : {
-              status: 'paused',
-              updatedAt: () => 'now()',
-              lastError: reason,
-              errors: () => appendedError(':reason'),
-            },
-      )
-      .where({ id, holder, status: CARRIED_OUT })
-      .setParameters({ reason })
-      .execute();
-    return Boolean(result.affected);
+  setPaused(id: string, holder: string, reason: string | null): Promise<boolean> {
+    return this.moveCarriedOut(
+      id,
+      holder,
+      reason === null
+        ? { status: 'running' }
+        : { status: 'paused', lastError: reason, errors: () => appendedError(':reason') },
+      { reason },
+    );
   }
 
   /** Ends the scan as completed; false when it is not this holder's to end. */
-  async complete(id: string, holder: string): Promise<boolean> {
-    const result = await this.em
-      .createQueryBuilder()
-      .update(ScanEntity)
-      .set({
-        status: 'completed',
-        phase: 'done',
-        finishedAt: () => 'now()',
-        updatedAt: () => 'now()',
-      })
-      .where({ id, holder, status: CARRIED_OUT })
-      .execute();
-    return Boolean(result.affected);
+  complete(id: string, holder: string): Promise<boolean> {
+    return this.moveCarriedOut(id, holder, {
+      status: 'completed',
+      phase: 'done',
+      finishedAt: () => 'now()',
+    });
   }
 
   /** Ends the scan as failed, keeping its checkpoint so that it can be resumed. */
-  async fail(id: string, holder: string, reason: string): Promise<boolean> {
+  fail(id: string, holder: string, reason: string): Promise<boolean> {
+    return this.moveCarriedOut(
+      id,
+      holder,
+      {
+        status: 'failed',
+        finishedAt: () => 'now()',
+        lastError: reason,
+        errors: () => appendedError(':reason'),
+      },
+      { reason },
+    );
+  }
+
+  /**
+   * Applies `change` to the scan while `holder` carries it out (running or paused); false
+   * when it does not, so a scanner that lost the scan changes nothing.
+   */
+  private async moveCarriedOut(
+    id: string,
+    holder: string,
+    change: QueryDeepPartialEntity<ScanEntity>,
+    parameters: Record<string, unknown> = {},
+  ): Promise<boolean> {
     const result = await this.em
       .createQueryBuilder()
       .update(ScanEntity)
-      .set({
-        status: 'failed',
-        finishedAt: () => 'now()',
-        updatedAt: () => 'now()',
-        lastError: reason,
-        errors: () => appendedError(':reason'),
-      })
+      .set({ ...change, updatedAt: () => 'now()' })
       .where({ id, holder, status: CARRIED_OUT })
-      .setParameters({ reason })
+      .setParameters(parameters)
       .execute();
     return Boolean(result.affected);
   }

@@ -1,14 +1,13 @@
 /**
  * How rows of `sync_events` are read back, and what every statement on the table shares:
- * `syncEventFromEntity` (a row TypeORM read as `SyncEventEntity`) and `syncEventFromRow` (a raw
- * row, as `RETURNING *` and plain SQL give it) parse it into the typed finding of its kind
- * (`sync-event-kinds.ts`), so callers never cast `details`. Used by the pipeline's log
- * (`SyncEventLog`), the API's reads (`SyncEventQueries`) and operators' actions
- * (`FindingOperatorActions`).
+ * `syncEventFromRow` parses a row as stored (what `select('*')` with `getRawMany`, `RETURNING *`
+ * and plain SQL give) into the typed finding of its kind (`sync-event-kinds.ts`), so callers
+ * never cast `details`. Used by the pipeline's log (`SyncEventLog`), the API's reads
+ * (`SyncEventQueries`) and operators' actions (`FindingOperatorActions`).
  *
- * Reads on the API's and the checker's paths build their query with the builder but select the
- * columns as stored (`select('*')`, `getRawMany`) and parse them with `syncEventFromRow`:
- * TypeORM's entity hydration cost a 50-row page about a millisecond in the store benchmark.
+ * Reads build their query with the builder but select the columns as stored rather than
+ * entities: TypeORM's entity hydration cost a 50-row page about a millisecond in the store
+ * benchmark, and one parser means one place where a row is checked.
  */
 import type { FindOptionsWhere, QueryDeepPartialEntity } from 'typeorm';
 import { z } from 'zod';
@@ -114,38 +113,6 @@ export function syncEventFromRow(row: SyncEventRow): SyncEvent {
     snoozedUntil: row.snoozed_until ? new Date(row.snoozed_until) : null,
     snoozedBy: row.snoozed_by ?? null,
     snoozeReason: row.snooze_reason ?? null,
-    ...kind,
-  };
-}
-
-/** The typed finding an entity holds, parsed by kind as `syncEventFromRow` parses a raw row. */
-export function syncEventFromEntity(entity: SyncEventEntity): SyncEvent {
-  const kind = kindOf(entity.id, {
-    eventType: entity.eventType,
-    mismatchType: entity.mismatchType,
-    repairStrategy: entity.repairStrategy,
-    details: entity.details,
-  });
-  return {
-    id: entity.id,
-    source: entity.source,
-    sourceId: entity.sourceId,
-    actor: entity.actor,
-    state: stateOf(entity.id, entity.state),
-    resolved: entity.resolved,
-    resolvedAt: entity.resolvedAt,
-    resolvedBy: entity.resolvedBy,
-    resolutionNote: entity.resolutionNote,
-    createdAt: entity.createdAt,
-    dedupeKey: entity.dedupeKey,
-    outboundEventId: entity.outboundEventId,
-    publishedAt: entity.publishedAt,
-    recheckCount: entity.recheckCount,
-    nextRecheckAt: entity.nextRecheckAt,
-    lastCheckedAt: entity.lastCheckedAt,
-    snoozedUntil: entity.snoozedUntil,
-    snoozedBy: entity.snoozedBy,
-    snoozeReason: entity.snoozeReason,
     ...kind,
   };
 }
