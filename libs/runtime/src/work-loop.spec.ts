@@ -35,10 +35,10 @@ describe('WorkLoop', () => {
     const script = scriptedPass([true, true, false]);
     const { logger } = silentLogger();
     const loop = new WorkLoop({ name: 'test pass', idleMs: 60_000, pass: script.pass, logger });
+    const paused = loop.whenPaused();
     loop.start();
-    await script.passes(3);
     // The third pass found nothing: the loop now waits out its minute.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await paused;
     expect(script.started).toHaveLength(3);
     expect(script.started[2] - script.started[0]).toBeLessThan(1_000);
     await loop.stop();

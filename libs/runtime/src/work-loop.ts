@@ -36,6 +36,7 @@ export class WorkLoop {
   private running?: Promise<void>;
   private completed = 0;
   private readonly waiters: Array<{ at: number; resolve: () => void }> = [];
+  private readonly pauseWaiters: Array<() => void> = [];
 
   constructor(private readonly options: WorkLoopOptions) {}
 
@@ -48,6 +49,14 @@ export class WorkLoop {
     return new Promise((resolve) => {
       this.waiters.push({ at: this.completed + count + 1, resolve });
     });
+  }
+
+  /**
+   * Resolves when the loop next begins its idle pause, after a pass that found nothing: the
+   * state in which a test can say the loop has stopped passing, without guessing a time.
+   */
+  whenPaused(): Promise<void> {
+    return new Promise((resolve) => this.pauseWaiters.push(resolve));
   }
 
   /** Starts the loop (once; later calls do nothing). */
@@ -87,7 +96,9 @@ export class WorkLoop {
         waiter.resolve();
       }
       if (!foundWork && !this.nudged && !signal.aborted) {
-        await this.idle.wait(this.options.idleMs);
+        const pausing = this.idle.wait(this.options.idleMs);
+        for (const resolve of this.pauseWaiters.splice(0)) resolve();
+        await pausing;
       }
     }
   }
