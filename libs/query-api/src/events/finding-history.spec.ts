@@ -1,36 +1,21 @@
-import { type AuditEntry, type RepairJob, type SyncEvent } from '@bridge/store';
-import { sampleMismatchFinding } from '@bridge/store/testing';
+import {
+  type AuditEntry,
+  type RepairJob,
+  type SyncEvent,
+  type SyncEventCommon,
+} from '@bridge/store';
+import { sampleMismatchFinding, sampleStoredEvent } from '@bridge/store/testing';
 import { findingHistory } from './finding-history';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 12, minute));
 
-function finding(overrides: Partial<SyncEvent> = {}): SyncEvent {
-  const entry = sampleMismatchFinding('run-1');
-  return {
+function finding(overrides: Partial<SyncEventCommon> = {}): SyncEvent {
+  return sampleStoredEvent(sampleMismatchFinding('run-1', { repairStrategy: 'resubmit_run' }), {
     id: 'f-1',
-    eventType: 'bridge.sync.mismatch',
-    mismatchType: 'missing_entity',
-    repairStrategy: 'resubmit_run',
-    source: entry.source,
-    sourceId: entry.sourceId,
-    dedupeKey: entry.dedupeKey,
     actor: 'checker',
-    details: entry.details,
-    resolved: false,
-    resolvedAt: null,
-    resolvedBy: null,
-    resolutionNote: null,
     createdAt: at(0),
-    outboundEventId: null,
-    publishedAt: null,
-    recheckCount: 0,
-    nextRecheckAt: null,
-    lastCheckedAt: null,
-    snoozedUntil: null,
-    snoozedBy: null,
-    snoozeReason: null,
     ...overrides,
-  } as SyncEvent;
+  });
 }
 
 function job(overrides: Partial<RepairJob>): RepairJob {
