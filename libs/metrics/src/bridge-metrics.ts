@@ -201,6 +201,36 @@ export const BridgeMetrics = {
     'Recorded rows whose outbound event was not acknowledged yet (findings, repair outcomes).',
     ['kind'] as const,
   ),
+  openFindings: new ScrapedGauge(
+    'bridge_open_findings',
+    'Findings open now, by mismatch type and component (read from the store by the API).',
+    ['mismatch_type', 'source'] as const,
+  ),
+  oldestOpenFindingAge: new ScrapedGauge(
+    'bridge_oldest_open_finding_age_seconds',
+    'Age of the oldest open finding in seconds; 0 when none is open.',
+    [] as const,
+  ),
+  repairsAwaitingApproval: new ScrapedGauge(
+    'bridge_repairs_awaiting_approval',
+    'Repair jobs waiting for an operator to approve or reject them.',
+    [] as const,
+  ),
+  oldestAwaitingApprovalAge: new ScrapedGauge(
+    'bridge_oldest_awaiting_approval_age_seconds',
+    'Seconds since the oldest repair job awaiting approval was created; 0 when none waits.',
+    [] as const,
+  ),
+  deadLettersPending: new ScrapedGauge(
+    'bridge_dead_letters_pending',
+    'Dead letters never requeued: what still waits for an operator.',
+    [] as const,
+  ),
+  scanLastSuccess: new ScrapedGauge(
+    'bridge_scan_last_success_timestamp_seconds',
+    'When the latest completed scan of each mode finished (Unix seconds); absent before the first.',
+    ['mode'] as const,
+  ),
   scanProgress: new ScrapedGauge(
     'bridge_scan_progress',
     'The scan in progress: ratio done (0-1), items scanned, findings, ETA in seconds; none when idle.',

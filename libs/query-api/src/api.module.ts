@@ -28,6 +28,7 @@ import { EventsController } from './events/events.controller';
 import { FindingActionsController } from './events/finding-actions.controller';
 import { RepairsController } from './repairs/repairs.controller';
 import { ScansController } from './scans/scans.controller';
+import { StoreStateGauges } from './summary/store-state-gauges';
 import { SummaryController } from './summary/summary.controller';
 
 @Module({
@@ -57,6 +58,7 @@ import { SummaryController } from './summary/summary.controller';
       },
     },
     ApiAuthGuard,
+    StoreStateGauges,
     AdminAudit,
     AdminAuditInterceptor,
     {

@@ -122,6 +122,11 @@ export class DeadLetterStore {
     return letter === null ? null : storedDeadLetter(letter);
   }
 
+  /** Dead letters never requeued: what still waits for an operator. */
+  countPending(): Promise<number> {
+    return this.em.countBy(DeadLetterEntity, { requeueCount: 0 });
+  }
+
   /** Records that these were requeued, by whom. */
   async markRequeued(ids: readonly string[], by: string): Promise<void> {
     if (ids.length === 0) return;

@@ -510,6 +510,16 @@ export class RepairJobStore {
   }
 
   /** Jobs per state (for status lines and dashboards); states without jobs count 0. */
+  /** When the oldest job still in `state` was created; null when there is none. */
+  async oldestCreatedIn(state: RepairState): Promise<Date | null> {
+    const row = await this.em
+      .createQueryBuilder(RepairJobEntity, 'job')
+      .select('min(job.createdAt)', 'oldest')
+      .where({ state })
+      .getRawOne<{ oldest: Date | string | null }>();
+    return row?.oldest ? new Date(row.oldest) : null;
+  }
+
   async countByState(): Promise<Record<RepairState, number>> {
     const rows = await this.em
       .createQueryBuilder(RepairJobEntity, 'job')

@@ -269,6 +269,16 @@ export class SyncEventQueries {
   }
 
   /** Open mismatches and stale caches per mismatch type and source, most first. */
+  /** When the oldest open finding was recorded; null when none is open. */
+  async oldestOpenFindingAt(): Promise<Date | null> {
+    const row = await this.em
+      .createQueryBuilder(SyncEventEntity, 'e')
+      .select('min(e.createdAt)', 'oldest')
+      .where({ ...FINDINGS_WHERE, state: 'open' })
+      .getRawOne<{ oldest: Date | string | null }>();
+    return row?.oldest ? new Date(row.oldest) : null;
+  }
+
   async openMismatches(): Promise<Array<{ mismatchType: string; source: string; open: number }>> {
     const rows = await this.em
       .createQueryBuilder(SyncEventEntity, 'e')
