@@ -31,7 +31,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('requires the database password and the API tokens instead of defaulting them', () => {
+  it('requires the passwords and the API tokens instead of defaulting them', () => {
     const text = read('docker-compose.yml');
     expect(text).not.toMatch(/POSTGRES_PASSWORD:-/);
     expect(compose.services.postgres.environment?.POSTGRES_PASSWORD).toBe(
@@ -41,6 +41,9 @@ describe('docker-compose.yml', () => {
       '${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}',
     );
     expect(compose.services.api.environment?.API_TOKENS).toBe('${API_TOKENS:?set API_TOKENS}');
+    expect(compose.services.grafana.environment?.GF_SECURITY_ADMIN_PASSWORD).toBe(
+      '${GRAFANA_ADMIN_PASSWORD:?set GRAFANA_ADMIN_PASSWORD}',
+    );
   });
 });
 
