@@ -18,7 +18,8 @@ function exportedNames(): Set<string> {
   const names = new Set<string>();
   for (const metric of metricsRegistry.getMetricsAsArray()) {
     names.add(metric.name);
-    if (metric.type === 'histogram' || metric.type === 'summary') {
+    // prom-client's metric types are an enum of these strings.
+    if (['histogram', 'summary'].includes(String(metric.type))) {
       for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${metric.name}${suffix}`);
     }
   }
