@@ -40,6 +40,10 @@ describe('open findings looked at again, on the real stack', () => {
     // Hippo writes the outputs 4.5 s after the run: past the 1.5 s grace, so a mismatch first.
     // Detected between 1.5 s and 3.5 s after the run (a loaded machine is slow), its first
     // re-check (1 s later) comes before the outputs and its last (3.5 s later) after them.
+    // The timing below assumes a pipeline already consuming: a first run through it takes the
+    // consumer groups' start-up, which on a loaded machine can outlast the whole window.
+    const warmUp = await pipeline.sim.completeRun({ outputs: 1 });
+    await pipeline.finding(warmUp.runId, ['bridge.sync.ok']);
     const run = await pipeline.sim.completeRun({ outputs: 3, lagMs: 4_500 });
     const finding = await pipeline.finding(run.runId, ['bridge.sync.mismatch', 'bridge.sync.ok']);
     expectKind(finding, 'bridge.sync.mismatch');
