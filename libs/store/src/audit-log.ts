@@ -8,6 +8,7 @@
 import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditLogEntity } from './entities/audit-log.entity';
+import { newestFirstPage } from './newest-first-page';
 
 /** An outcome not known yet: the action is running, or its process died before it ended. */
 export const AUDIT_PENDING = 'pending';
@@ -106,10 +107,7 @@ export class AuditLog {
     after: AuditPosition | null,
     limit: number,
   ): Promise<{ items: AuditEntry[]; next: AuditPosition | null }> {
-    // The position keeps the time as PostgreSQL prints it: a Date would drop the microseconds.
-    const query = this.em
-      .createQueryBuilder(AuditLogEntity, 'a')
-      .addSelect('CAST(a.at AS text)', 'position_at');
+    const query = this.em.createQueryBuilder(AuditLogEntity, 'a');
     if (filter.actor !== undefined) query.andWhere('a.actor = :actor', { actor: filter.actor });
     if (filter.action !== undefined) {
       query.andWhere('a.action = :action', { action: filter.action });
@@ -122,26 +120,8 @@ export class AuditLog {
     }
     if (filter.since !== undefined) query.andWhere('a.at >= :since', { since: filter.since });
     if (filter.until !== undefined) query.andWhere('a.at < :until', { until: filter.until });
-    if (after) {
-      query.andWhere('(a.at, a.id) < (:afterAt, :afterId)', {
-        afterAt: after.at,
-        afterId: after.id,
-      });
-    }
-    const { entities, raw } = await query
-      .orderBy('a.at', 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities<{ position_at: string }>();
-    const items = entities.slice(0, limit);
-    const last = items.length - 1;
-    return {
-      items: items.map(auditEntryOf),
-      next:
-        entities.length > limit && last >= 0
-          ? { at: raw[last].position_at, id: items[last].id }
-          : null,
-    };
+    const page = await newestFirstPage(query, { time: 'a.at', id: 'a.id' }, after, limit);
+    return { items: page.items.map(auditEntryOf), next: page.next };
   }
 }
 

@@ -7,6 +7,7 @@
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { DeadLetter } from '@bridge/contracts';
 import { DeadLetterEntity } from './entities/dead-letter.entity';
+import { newestFirstPage } from './newest-first-page';
 
 export interface StoredDeadLetter {
   id: string;
@@ -83,27 +84,15 @@ export class DeadLetterStore {
     after: DeadLetterPosition | null,
     limit: number,
   ): Promise<{ items: StoredDeadLetter[]; next: DeadLetterPosition | null }> {
-    // The position keeps the time as PostgreSQL prints it: a Date would drop the microseconds.
-    const query = this.filtered(filter).addSelect('CAST(d.occurredAt AS text)', 'position_at');
-    if (after) {
-      query.andWhere('(d.occurredAt, d.id) < (:afterAt, :afterId)', {
-        afterAt: after.occurredAt,
-        afterId: after.id,
-      });
-    }
-    const { entities, raw } = await query
-      .orderBy('d.occurredAt', 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities<{ position_at: string }>();
-    const items = entities.slice(0, limit);
-    const last = items.length - 1;
+    const page = await newestFirstPage(
+      this.filtered(filter),
+      { time: 'd.occurredAt', id: 'd.id' },
+      after && { at: after.occurredAt, id: after.id },
+      limit,
+    );
     return {
-      items: items.map(storedDeadLetter),
-      next:
-        entities.length > limit && last >= 0
-          ? { occurredAt: raw[last].position_at, id: items[last].id }
-          : null,
+      items: page.items.map(storedDeadLetter),
+      next: page.next && { occurredAt: page.next.at, id: page.next.id },
     };
   }
 
