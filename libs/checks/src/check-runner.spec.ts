@@ -11,13 +11,8 @@ import {
 import { InvalidEventError } from '@bridge/errors';
 import { LocalAvroCodec } from '@bridge/messaging';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
-import {
-  CheckLeases,
-  createDataSource,
-  migrateStore,
-  SyncEventLog,
-  type SyncEventRow,
-} from '@bridge/store';
+import { CheckLeases, SyncEventLog, type SyncEventRow } from '@bridge/store';
+import { openEmbeddedStore } from '@bridge/store/testing';
 import { CheckRunner } from './check-runner';
 import { checkWorkFor } from './check-work';
 import { InMemoryComponentReader } from './testing';
@@ -104,9 +99,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
   let runner: CheckRunner;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
     log = new SyncEventLog(dataSource);
     leases = new CheckLeases(dataSource);
   });

@@ -3,15 +3,12 @@ import type { DataSource } from 'typeorm';
 import type { RecheckConfig } from '@bridge/config';
 import { Topics, type EntityKey } from '@bridge/contracts';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
+import { RepairJobStore, StoreTransactions, SyncEventLog, type SyncEvent } from '@bridge/store';
 import {
-  createDataSource,
-  migrateStore,
-  RepairJobStore,
-  StoreTransactions,
-  SyncEventLog,
-  type SyncEvent,
-} from '@bridge/store';
-import { sampleCheckFailedFinding, sampleMismatchFinding } from '@bridge/store/testing';
+  sampleCheckFailedFinding,
+  sampleMismatchFinding,
+  openEmbeddedStore,
+} from '@bridge/store/testing';
 import { FindingRechecker } from './finding-rechecker';
 import { InMemoryComponentReader } from './testing';
 
@@ -32,9 +29,7 @@ describe('FindingRechecker (in-memory components, embedded PGlite)', () => {
   let rechecker: FindingRechecker;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
     log = new SyncEventLog(dataSource);
     jobs = new RepairJobStore(dataSource);
   });

@@ -1,5 +1,5 @@
-import { createDataSource, migrateStore, SyncEventLog } from '@bridge/store';
-import { sampleOkFinding } from '@bridge/store/testing';
+import { SyncEventLog } from '@bridge/store';
+import { sampleOkFinding, openEmbeddedStore } from '@bridge/store/testing';
 import type { DataSource } from 'typeorm';
 import { Topics } from '@bridge/contracts';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
@@ -10,9 +10,7 @@ describe('OutboxRelay (embedded PGlite)', () => {
   let log: SyncEventLog;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
     log = new SyncEventLog(dataSource);
   });
 

@@ -4,13 +4,8 @@ import { loadConfig } from '@bridge/config';
 import { Topics, type EntityKey } from '@bridge/contracts';
 import { type ReceivedEvent } from '@bridge/messaging';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
-import {
-  StoreTransactions,
-  SyncEventLog,
-  SyncEventTypes,
-  createDataSource,
-  migrateStore,
-} from '@bridge/store';
+import { StoreTransactions, SyncEventLog, SyncEventTypes } from '@bridge/store';
+import { openEmbeddedStore } from '@bridge/store/testing';
 import { InboundEventIngestor, type InboundTopic } from './inbound-event-ingestor';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
@@ -52,9 +47,7 @@ describe('InboundEventIngestor (embedded PGlite)', () => {
   let ingestor: InboundEventIngestor;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
     log = new SyncEventLog(dataSource);
   });
 

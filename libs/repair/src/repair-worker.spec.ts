@@ -10,8 +10,6 @@ import {
 } from '@bridge/errors';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import {
-  createDataSource,
-  migrateStore,
   RepairJobStore,
   StoreTransactions,
   SyncEventLog,
@@ -19,7 +17,11 @@ import {
   type SyncEvent,
   FindingOperatorActions,
 } from '@bridge/store';
-import { sampleMismatchFinding, sampleStaleCacheFinding } from '@bridge/store/testing';
+import {
+  sampleMismatchFinding,
+  sampleStaleCacheFinding,
+  openEmbeddedStore,
+} from '@bridge/store/testing';
 import type { ComponentReader } from '@bridge/checks';
 import { RepairApprovals } from './repair-approvals';
 import { repairJobFor } from './repair-decisions';
@@ -138,9 +140,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
   let worker: RepairWorker;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
     log = new SyncEventLog(dataSource);
     jobs = new RepairJobStore(dataSource);
   });

@@ -7,9 +7,7 @@ import { ComponentUnavailableError, ScanInProgressError } from '@bridge/errors';
 import { FindingPublisher } from '@bridge/checks';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
 import {
-  createDataSource,
   KnownRunIds,
-  migrateStore,
   ScanCursorStore,
   ScanLock,
   ScanStore,
@@ -17,7 +15,7 @@ import {
   SyncEventLog,
   type SyncEvent,
 } from '@bridge/store';
-import { sampleMismatchFinding } from '@bridge/store/testing';
+import { sampleMismatchFinding, openEmbeddedStore } from '@bridge/store/testing';
 import { Scanner } from './scanner';
 import type { ScanComponents } from './scan-runner';
 
@@ -117,9 +115,7 @@ describe('Scanner (PGlite, components in memory)', () => {
   let publisher: RecordingEventPublisher;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
     log = new SyncEventLog(dataSource);
     scans = new ScanStore(dataSource);
   });

@@ -1,14 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { createDataSource, migrateStore } from './data-source';
+import { openEmbeddedStore } from './testing';
 import { InProcessBacklog } from './in-process-backlog';
 
 describe('InProcessBacklog (embedded PGlite)', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
   });
 
   afterAll(async () => {

@@ -8,10 +8,8 @@ import {
   ScanStore,
   SyncEventLog,
   SyncEventQueries,
-  createDataSource,
-  migrateStore,
 } from '@bridge/store';
-import { sampleMismatchFinding, sampleOkFinding } from '@bridge/store/testing';
+import { sampleMismatchFinding, sampleOkFinding, openEmbeddedStore } from '@bridge/store/testing';
 import { StoreStateGauges, ageInSeconds } from './store-state-gauges';
 
 describe('ageInSeconds', () => {
@@ -28,9 +26,7 @@ describe('StoreStateGauges', () => {
   let gauges: StoreStateGauges;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ kind: 'pglite' });
-    await dataSource.initialize();
-    await migrateStore(dataSource);
+    dataSource = await openEmbeddedStore();
     gauges = new StoreStateGauges(
       new SyncEventQueries(dataSource),
       new RepairJobStore(dataSource),

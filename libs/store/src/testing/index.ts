@@ -1,4 +1,8 @@
-/** Sample rows for the tests of other libraries and apps: never imported by services. */
+/**
+ * Sample rows and an embedded store for the tests of libraries and apps: never imported by
+ * services.
+ */
+export { openEmbeddedStore } from './embedded-store';
 export {
   sampleCheckFailedFinding,
   sampleMismatchFinding,
