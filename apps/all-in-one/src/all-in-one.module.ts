@@ -1,7 +1,8 @@
 /**
  * The whole system in one process (`npm start`, see docs/design.md, One-process mode): the
  * service runtime once (configuration, store, messaging, health), every service's feature
- * module, and the component simulator serving the components' APIs on the same HTTP server.
+ * module, and the component simulator serving the components' APIs on the same HTTP server
+ * (left out when Bridge watches real components).
  *
  * A service joins the all-in-one process by adding its feature module to `SERVICE_MODULES`;
  * its `@ConsumeEvents` handlers then subscribe on the same in-process bus as everyone else.
@@ -30,14 +31,17 @@ export const SERVICE_MODULES: Type[] = [
 
 @Module({})
 export class AllInOneModule {
-  /** @param unlock gives the data directory up once the application has shut down. */
-  static forRoot(config: BridgeConfig, sim: SimSettings, unlock: () => void): DynamicModule {
+  /**
+   * @param sim the simulator's settings, or null for real components (`BRIDGE_SIMULATOR=off`).
+   * @param unlock gives the data directory up once the application has shut down.
+   */
+  static forRoot(config: BridgeConfig, sim: SimSettings | null, unlock: () => void): DynamicModule {
     return {
       module: AllInOneModule,
       imports: [
         ServiceRuntimeModule.forService('all-in-one', config),
         ...SERVICE_MODULES,
-        ComponentSimModule.embedded(sim),
+        ...(sim ? [ComponentSimModule.embedded(sim)] : []),
       ],
       controllers: [ActivityController],
       providers: [

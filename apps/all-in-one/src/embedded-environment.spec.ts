@@ -45,4 +45,38 @@ describe('embeddedEnvironment', () => {
     expect(env.HIPPO_URL).toBe('http://hippo:8080');
     expect(env.CANON_URL).toBe('http://127.0.0.1:3000');
   });
+
+  it('with the simulator off: real components required, the services’ own delays kept', () => {
+    const { env, simulator } = embeddedEnvironment(
+      {
+        BRIDGE_SIMULATOR: 'off',
+        CAPPELLA_URL: 'https://cappella.lab',
+        HIPPO_URL: 'https://hippo.lab',
+        CANON_URL: 'https://canon.lab',
+      },
+      '/srv',
+    );
+    expect(simulator).toBe(false);
+    expect(env).toMatchObject({
+      BRIDGE_TRANSPORT: 'in-process',
+      BRIDGE_STORE: 'pglite',
+      PGLITE_DATA_DIR: '/srv/.data/pglite',
+      HIPPO_URL: 'https://hippo.lab',
+    });
+    expect(env.CHECK_GRACE_DELAY_MS).toBeUndefined();
+    expect(env.SIM_DEMO_RATE).toBeUndefined();
+    expect(env.STRATEGY_MISSING_ENTITY).toBeUndefined();
+  });
+
+  it('with the simulator off, refuses to start without the components’ addresses', () => {
+    expect(() =>
+      embeddedEnvironment({ BRIDGE_SIMULATOR: 'off', CAPPELLA_URL: 'https://c.lab' }, '/srv'),
+    ).toThrow(/HIPPO_URL, CANON_URL: BRIDGE_SIMULATOR=off checks real components/);
+    expect(
+      embeddedEnvironment(
+        { BRIDGE_SIMULATOR: 'off', COMPONENT_MANIFEST_FILE: '/etc/c.json' },
+        '/srv',
+      ).simulator,
+    ).toBe(false);
+  });
 });

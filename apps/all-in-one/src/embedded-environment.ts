@@ -6,8 +6,14 @@
  * an all-in-one default: the in-process bus, PGlite persisted under the data directory, the
  * component URLs pointing at the simulator served by this very process, demo traffic on, and
  * shorter delays than production so that findings show up within seconds.
+ *
+ * With `BRIDGE_SIMULATOR=off` the same process is a single-server deployment against real
+ * components: no simulator, no demo delays (the services' own defaults hold), the components'
+ * URLs required, and events arriving over HTTP ingestion.
  */
 import { isAbsolute, join, resolve } from 'node:path';
+import { COMPONENTS } from '@bridge/config';
+import { ConfigError } from '@bridge/errors';
 
 export interface EmbeddedEnvironment {
   /** The environment to validate with `loadConfig` and `loadSimSettings`. */
@@ -15,8 +21,10 @@ export interface EmbeddedEnvironment {
   /** Absolute data directory (PGlite lives in `pglite/` below it unless configured apart). */
   dataDir: string;
   port: number;
-  /** Where the simulated Cappella, Hippo and Canon answer (this process). */
+  /** This process's own address: the API, the console and, with the simulator, the components. */
   componentsUrl: string;
+  /** False with `BRIDGE_SIMULATOR=off`: real components, events over HTTP ingestion. */
+  simulator: boolean;
 }
 
 export const DEFAULT_DATA_DIR = '.data';
@@ -61,17 +69,46 @@ export function embeddedEnvironment(env: NodeJS.ProcessEnv, cwd: string): Embedd
   const port = env.HTTP_PORT ? Number(env.HTTP_PORT) : DEFAULT_PORT;
   const host = env.HTTP_HOST ?? '127.0.0.1';
   const componentsUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  const derived: Record<string, string> = {
-    ...EMBEDDED_DEFAULTS,
-    HTTP_PORT: String(port),
-    PGLITE_DATA_DIR: join(dataDir, 'pglite'),
-    CAPPELLA_URL: componentsUrl,
-    HIPPO_URL: componentsUrl,
-    CANON_URL: componentsUrl,
-  };
+  const simulator = env.BRIDGE_SIMULATOR !== 'off';
+  const derived: Record<string, string> = simulator
+    ? {
+        ...EMBEDDED_DEFAULTS,
+        HTTP_PORT: String(port),
+        PGLITE_DATA_DIR: join(dataDir, 'pglite'),
+        CAPPELLA_URL: componentsUrl,
+        HIPPO_URL: componentsUrl,
+        CANON_URL: componentsUrl,
+      }
+    : {
+        ...SINGLE_SERVER_DEFAULTS,
+        HTTP_PORT: String(port),
+        PGLITE_DATA_DIR: join(dataDir, 'pglite'),
+      };
   const merged: NodeJS.ProcessEnv = { ...env };
   for (const [name, value] of Object.entries(derived)) {
     if (merged[name] === undefined || merged[name] === '') merged[name] = value;
   }
-  return { env: merged, dataDir, port, componentsUrl };
+  if (!simulator) requireComponentAddresses(merged);
+  return { env: merged, dataDir, port, componentsUrl, simulator };
+}
+
+/** Without the simulator only the storage and transport defaults hold. */
+const SINGLE_SERVER_DEFAULTS: Readonly<Record<string, string>> = {
+  BRIDGE_TRANSPORT: 'in-process',
+  BRIDGE_STORE: 'pglite',
+  SHUTDOWN_DRAIN_MS: EMBEDDED_DEFAULTS.SHUTDOWN_DRAIN_MS,
+};
+
+/**
+ * Real components must be named: falling back to the default address would have Bridge check a
+ * simulator that is not there and report every run as unreachable.
+ */
+function requireComponentAddresses(env: NodeJS.ProcessEnv): void {
+  if (env.COMPONENT_MANIFEST_FILE) return;
+  const missing = COMPONENTS.map((name) => `${name.toUpperCase()}_URL`).filter((v) => !env[v]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${missing.join(', ')}: BRIDGE_SIMULATOR=off checks real components, so their addresses are required (or a COMPONENT_MANIFEST_FILE with their baseUrl)`,
+    );
+  }
 }

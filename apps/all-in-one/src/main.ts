@@ -1,8 +1,10 @@
 /**
  * `npm start`: Bridge Sync in one process with nothing else installed. Every service (ingest,
- * checker, repair, scanner, the query API with an admin token of its own) on the in-process bus, PGlite persisted in the data directory, and the component simulator producing
+ * checker, repair, scanner, the query API with admin and producer tokens of its own) on the
+ * in-process bus, PGlite persisted in the data directory, and the component simulator producing
  * a steady stream with faults. Ctrl-C stops it cleanly (queued work is finished first); started
- * again it resumes on the same data.
+ * again it resumes on the same data. With `BRIDGE_SIMULATOR=off` it watches real components
+ * instead, which hand their events in over HTTP ingestion.
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
@@ -15,8 +17,9 @@ import {
   CONSOLE_PATH,
   OPENAPI_PAGE_PATH,
   API_PREFIX,
+  INGEST_PATH,
 } from '@bridge/query-api';
-import { ensureAdminToken, prepareDataDir, withAdminToken } from './admin-token';
+import { ensureToken, prepareDataDir, withEmbeddedTokens } from './embedded-tokens';
 import { AllInOneModule } from './all-in-one.module';
 import { lockDataDir } from './data-dir-lock';
 import { withSimulatedComponentAuth } from './simulated-component-auth';
@@ -28,47 +31,55 @@ exitOnFailure('bridge', async () => {
   const embedded = embeddedEnvironment(process.env, process.cwd());
   const dataDir = prepareDataDir(embedded.dataDir);
   const unlock = lockDataDir(embedded.dataDir);
-  const admin = ensureAdminToken(embedded.dataDir);
-  const env = withSimulatedComponentAuth(
-    withAdminToken(embedded.env, admin.token),
-    embedded.dataDir,
-    embedded.componentsUrl,
-  );
+  const admin = ensureToken(embedded.dataDir, 'admin');
+  const producer = ensureToken(embedded.dataDir, 'producer');
+  const withTokens = withEmbeddedTokens(embedded.env, {
+    admin: admin.token,
+    producer: producer.token,
+  });
+  const env = embedded.simulator
+    ? withSimulatedComponentAuth(withTokens, embedded.dataDir, embedded.componentsUrl)
+    : withTokens;
   const config = loadConfig(env);
-  const sim = loadSimSettings(env);
+  const sim = embedded.simulator ? loadSimSettings(env) : null;
   await bootstrapService(
     'all-in-one',
     AllInOneModule.forRoot(config, sim, unlock),
     config,
     embedded.port,
     (app) => {
-      configureEmbeddedHttp(app, new ApiCredentials(config.api));
+      if (sim) configureEmbeddedHttp(app, new ApiCredentials(config.api));
       configureApiHttp(app);
     },
   );
   const logger = new Logger('bridge');
+  const here = embedded.componentsUrl;
   if (dataDir.tightened) {
     logger.warn(`${embedded.dataDir} was readable by others: now for its owner only (0700)`);
   }
   const store = config.store.kind === 'pglite' ? config.store.dataDir : 'PostgreSQL';
   logger.log(`data: ${store ?? 'in memory'} (delete it to start afresh)`);
-  logger.log(
-    `simulated Cappella, Hippo and Canon at ${embedded.componentsUrl}/{cappella,hippo,canon}; ` +
-      `demo traffic ${sim.demo.ratePerSecond} run(s)/s; Bridge authenticates to them with ${sim.auth.kind === 'none' ? 'no credentials' : sim.auth.kind === 'oauth2' ? 'OAuth2 tokens from their /oauth/token' : 'a bearer token'}`,
-  );
-  logger.log(
-    `health: ${embedded.componentsUrl}/health/ready, metrics: ${embedded.componentsUrl}/metrics, activity: ${embedded.componentsUrl}/status`,
-  );
-  logger.log(
-    `query API: ${embedded.componentsUrl}/${API_PREFIX}, its OpenAPI page: ${embedded.componentsUrl}/${OPENAPI_PAGE_PATH}`,
-  );
-  logger.log(
-    `operator console: ${embedded.componentsUrl}${CONSOLE_PATH}/ (log in with the admin token)`,
-  );
-  // The token itself is never logged: logs travel further than the data directory.
+  if (sim) {
+    logger.log(
+      `simulated Cappella, Hippo and Canon at ${here}/{cappella,hippo,canon}; ` +
+        `demo traffic ${sim.demo.ratePerSecond} run(s)/s; Bridge authenticates to them with ${sim.auth.kind === 'none' ? 'no credentials' : sim.auth.kind === 'oauth2' ? 'OAuth2 tokens from their /oauth/token' : 'a bearer token'}`,
+    );
+  } else {
+    const urls = Object.entries(config.components)
+      .map(([name, component]) => `${name} ${component.baseUrl}`)
+      .join(', ');
+    logger.log(`no simulator (BRIDGE_SIMULATOR=off): checking ${urls}`);
+  }
+  logger.log(`health: ${here}/health/ready, metrics: ${here}/metrics, activity: ${here}/status`);
+  logger.log(`query API: ${here}/${API_PREFIX}, its OpenAPI page: ${here}/${OPENAPI_PAGE_PATH}`);
+  logger.log(`operator console: ${here}${CONSOLE_PATH}/ (log in with the admin token)`);
+  // Tokens are never logged: logs travel further than the data directory.
   logger.log(
     `admin token${admin.created ? ' (new)' : ''}: kept in ${admin.file}, readable by you only; ` +
       `read it with \`cat ${admin.file}\` and send it as "Authorization: Bearer <token>"`,
+  );
+  logger.log(
+    `HTTP ingestion: components POST events to ${here}/${INGEST_PATH}/<topic> with the producer token kept in ${producer.file}`,
   );
   logger.log(`ready in ${Date.now() - started} ms; Ctrl-C stops`);
 });

@@ -159,7 +159,11 @@ export interface ScanConfig {
   outageToleranceMs: number;
 }
 
-export type ApiRole = 'reader' | 'admin';
+/**
+ * `reader` reads, `admin` also acts (resolve, approve, requeue, scan); `producer` may only hand
+ * events in over HTTP ingestion: a component's credential reads nothing and changes nothing.
+ */
+export type ApiRole = 'reader' | 'admin' | 'producer';
 
 /** A bearer token the API accepts, stored as the SHA-256 of the token, never the token. */
 export interface ApiTokenEntry {
@@ -185,6 +189,8 @@ export interface ApiAuthConfig {
   } | null;
   /** Requests per minute and client address before a 429; 0: no limit. */
   rateLimitPerMinute: number;
+  /** HTTP ingestion's own bounds, on top of the decoding limits every inbound record meets. */
+  ingest: { maxRecords: number; bodyLimitBytes: number };
 }
 
 export interface HttpConfig {

@@ -222,8 +222,12 @@ const store = {
   ),
   BRIDGE_DATA_DIR: setting(
     z.string().optional(),
-    '`npm start` only: its data directory (PGlite in `pglite/` below it, the admin token in `admin-token`).',
+    '`npm start` only: its data directory (PGlite in `pglite/` below it, the admin and producer tokens in `admin-token` and `producer-token`).',
     '`.data`',
+  ),
+  BRIDGE_SIMULATOR: setting(
+    z.enum(['on', 'off']).default('on'),
+    '`npm start` only: `off` serves no simulated components and makes no demo traffic. Bridge then checks the components at `CAPPELLA_URL`, `HIPPO_URL` and `CANON_URL` (required), and events come in over HTTP ingestion: the single-server deployment of [operations.md](operations.md).',
   ),
   RETENTION_PROCESSED_EVENTS_DAYS: setting(
     positiveInt.default(14),
@@ -494,13 +498,13 @@ const api = {
           z
             .string()
             .regex(
-              /^(reader|admin):[A-Za-z0-9._@-]+:[0-9a-f]{64}$/,
-              'role:name:sha256-hex, the role reader or admin (see docs/api.md, "API tokens")',
+              /^(reader|admin|producer):[A-Za-z0-9._@-]+:[0-9a-f]{64}$/,
+              'role:name:sha256-hex, the role reader, admin or producer (see docs/api.md, "API tokens")',
             ),
         ),
       )
       .default([]),
-    '`role:name:sha256-hex,…`: the bearer tokens the query API accepts, as the SHA-256 of each token; `role` is `reader` or `admin`, `name` is recorded as who resolved or asked for something. The api refuses to start without a credential; `npm start` makes an admin token.',
+    '`role:name:sha256-hex,…`: the bearer tokens the query API accepts, as the SHA-256 of each token; `role` is `reader`, `admin` or `producer` (HTTP ingestion only), `name` is recorded as who resolved or asked for something. The api refuses to start without a credential; `npm start` makes an admin token.',
     'none',
   ),
   API_JWT_SECRET: setting(
@@ -517,6 +521,14 @@ const api = {
   API_JWT_MAX_AGE_S: setting(
     positiveInt.default(86_400),
     'Longest life a JWT may have (from `iat` to `exp`, or from now without `iat`); `sub` and `exp` are required. The role is the `role` claim or the strongest of `roles`, the name the `sub`.',
+  ),
+  INGEST_HTTP_MAX_RECORDS: setting(
+    positiveInt.max(10_000).default(500),
+    'Most records one HTTP ingestion request may carry (a 413 beyond, nothing accepted).',
+  ),
+  INGEST_HTTP_BODY_LIMIT_BYTES: setting(
+    positiveInt.default(4_194_304),
+    'Largest HTTP ingestion body read, in bytes (a 413 beyond, unread). Each record is also held to `MAX_EVENT_BYTES` and `MAX_EVENT_ITEMS` once encoded, as on Kafka.',
   ),
   API_RATE_LIMIT_PER_MINUTE: setting(
     nonNegativeInt.default(1_200),

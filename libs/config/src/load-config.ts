@@ -194,6 +194,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
             }
           : null,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      ingest: {
+        maxRecords: e.INGEST_HTTP_MAX_RECORDS,
+        bodyLimitBytes: e.INGEST_HTTP_BODY_LIMIT_BYTES,
+      },
     },
   };
 }

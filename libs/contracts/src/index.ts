@@ -36,4 +36,5 @@ export {
   type MismatchType,
   type RepairStrategy,
 } from './repair-strategies';
+export { inboundPartitionKey } from './inbound-partition-key';
 export { runInputReferences } from './run-input-references';

@@ -8,6 +8,7 @@
  * would let a required field disappear under v1 readers.
  */
 import { Type, type Schema } from 'avsc';
+import { UuidLogicalType } from './uuid-logical-type';
 
 export type CompatibilityMode = 'BACKWARD' | 'FORWARD' | 'FULL';
 
@@ -16,9 +17,9 @@ export interface CompatibilityVerdict {
   problems: string[];
 }
 
-/** Parses a schema, turning avsc's exception into a readable message. */
+/** Parses a schema with unions unwrapped and the `uuid` logical type enforced. */
 export function parseSchema(schema: Schema): Type {
-  return Type.forSchema(schema, { wrapUnions: false });
+  return Type.forSchema(schema, { wrapUnions: false, logicalTypes: { uuid: UuidLogicalType } });
 }
 
 function canRead(reader: Type, writer: Type): string | null {

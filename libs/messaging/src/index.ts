@@ -16,6 +16,7 @@ export {
   type LoopContext,
   type ProcessOutcome,
 } from './consumer-loop';
+export { checkAvroBounds } from './avro-bounds';
 export { buildDeadLetter, failureKindOf, type FailureKind } from './dead-letter';
 export { LocalAvroCodec, RegistryAvroCodec, type EventCodec } from './event-codec';
 export { InProcessBus } from './in-process/in-process-bus';

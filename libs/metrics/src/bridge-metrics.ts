@@ -125,6 +125,12 @@ export const BridgeMetrics = {
     labelNames: ['topic', 'group', 'reason'] as const,
     registers: [metricsRegistry],
   }),
+  httpIngestRecords: new Counter({
+    name: 'bridge_http_ingest_records_total',
+    help: 'Records handed in over HTTP ingestion, by topic and outcome (accepted, duplicate, refused).',
+    labelNames: ['topic', 'outcome'] as const,
+    registers: [metricsRegistry],
+  }),
   consumerLag: new ScrapedGauge(
     'bridge_consumer_lag',
     'Messages on a partition that the consumer group has not finished yet.',

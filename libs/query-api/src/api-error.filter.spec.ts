@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException } from '@nestjs/common';
 import {
+  InfrastructureUnavailableError,
   InvalidEventError,
   InvalidRecordError,
   NotFoundError,
@@ -24,6 +25,7 @@ describe('errorAnswer', () => {
     });
     expect(errorAnswer(new InvalidEventError('bad')).status).toBe(400);
     expect(errorAnswer(new InvalidRecordError('row x broken')).status).toBe(500);
+    expect(errorAnswer(new InfrastructureUnavailableError('broker down')).status).toBe(503);
     expect(errorAnswer(new Error('connection string postgres://secret'))).toEqual({
       status: 500,
       body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' },

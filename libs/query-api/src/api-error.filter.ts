@@ -2,7 +2,8 @@
  * How the query API answers an error: Nest's own HTTP errors (a 400 from validation, 401, 403,
  * a body too large or not JSON) as they are; Bridge's errors by their class (`NotFoundError`
  * 404, `StateConflictError` 409, naming the scan in progress when that is the conflict, other
- * permanent errors 400); anything else 500 with nothing of its internals, logged here. Every
+ * permanent errors 400, `InfrastructureUnavailableError` 503 with `Retry-After`: the request
+ * may be sent again); anything else 500 with nothing of its internals, logged here. Every
  * answer has the same shape: `{ statusCode, error, message }`.
  */
 import {
@@ -15,12 +16,16 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import {
+  InfrastructureUnavailableError,
   InvalidRecordError,
   NotFoundError,
   PermanentError,
   ScanInProgressError,
   StateConflictError,
 } from '@bridge/errors';
+
+/** What a 503 asks the client to wait: a broker or database back within seconds is usual. */
+const RETRY_AFTER_SECONDS = 5;
 
 /** The status and body an error is answered with. */
 export function errorAnswer(error: unknown): { status: number; body: Record<string, unknown> } {
@@ -44,6 +49,9 @@ export function errorAnswer(error: unknown): { status: number; body: Record<stri
   if (error instanceof PermanentError && !(error instanceof InvalidRecordError)) {
     return answer(400, 'Bad Request', error.message);
   }
+  if (error instanceof InfrastructureUnavailableError) {
+    return answer(503, 'Service Unavailable', error.message);
+  }
   return answer(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal Server Error', 'internal error');
 }
 
@@ -53,9 +61,13 @@ export class ApiErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const { status, body } = errorAnswer(error);
-    if (status >= 500) {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (status === 503) {
+      this.logger.warn(String(body.message));
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    } else if (status >= 500) {
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     }
-    host.switchToHttp().getResponse<Response>().status(status).json(body);
+    response.status(status).json(body);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * API service: the query and admin REST API under `/api/v1/bridge/sync` (see docs/design.md,
- * Query API), behind bearer-token or JWT auth with the roles `reader` and `admin`, and its
- * OpenAPI document (`openapi.ts`).
+ * Query API), behind bearer-token or JWT auth with the roles `reader` and `admin`, HTTP
+ * ingestion for components (`producer`), and its OpenAPI document (`openapi.ts`).
  *
  * `ApiModule` is the feature (it joins the all-in-one process as it is); `forRoot` adds the
  * service runtime for the standalone process. Wiring and the API's own handlers only: the
@@ -13,6 +13,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
+import { HttpIngestion } from '@bridge/ingest';
 import { OperatorRepairs, RepairApprovals } from '@bridge/repair';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { RepairJobStore, SyncEventLog } from '@bridge/store';
@@ -26,6 +27,7 @@ import { DeadLetterArchiveController } from './dead-letters/dead-letter-archive.
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { EventsController } from './events/events.controller';
 import { FindingActionsController } from './events/finding-actions.controller';
+import { IngestController } from './ingest/ingest.controller';
 import { RepairsController } from './repairs/repairs.controller';
 import { ScansController } from './scans/scans.controller';
 import { StoreStateGauges } from './summary/store-state-gauges';
@@ -42,6 +44,7 @@ import { SummaryController } from './summary/summary.controller';
     DeadLetterArchiveController,
     AuditController,
     WhoAmIController,
+    IngestController,
   ],
   providers: [
     {
@@ -58,6 +61,7 @@ import { SummaryController } from './summary/summary.controller';
       },
     },
     ApiAuthGuard,
+    HttpIngestion,
     StoreStateGauges,
     AdminAudit,
     AdminAuditInterceptor,

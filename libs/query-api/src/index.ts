@@ -4,7 +4,7 @@
  * api service runs it on its own; `npm start` composes it with every other service.
  */
 export { ApiModule } from './api.module';
-export { API_JSON_BODY_LIMIT, configureApiHttp } from './api-http';
+export { API_JSON_BODY_LIMIT, INGEST_PATH, configureApiHttp } from './api-http';
 export { API_PREFIX } from './api-prefix';
 export { ApiCredentials, roleAllows, tokenDigest, type Principal } from './auth/api-credentials';
 export { CONSOLE_PATH, consoleAssetsDir } from './console/operator-console';

@@ -6,7 +6,8 @@
  * `npm run typecheck` instead of showing blank in the console.
  */
 
-export type Role = 'reader' | 'admin';
+// `producer` never gets a session (it may not read), but it is a role the API names.
+export type Role = 'reader' | 'admin' | 'producer';
 
 export interface Finding {
   id: string;

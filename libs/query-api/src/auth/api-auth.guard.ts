@@ -1,7 +1,8 @@
 /**
  * The query API's access rule: every route needs a credential (401 without one, with
- * `WWW-Authenticate: Bearer`), reads need `reader`, and routes marked `@RequiresRole('admin')`
- * need `admin` (403 for a reader, recorded in the audit log). The caller is put on the request
+ * `WWW-Authenticate: Bearer`), reads need `reader`, routes marked `@RequiresRole('admin')`
+ * need `admin` (403 for a reader, recorded in the audit log), and HTTP ingestion needs
+ * `producer` (a role that reads nothing). The caller is put on the request
  * for the handlers (who resolved, who approved).
  */
 import {
@@ -37,7 +38,11 @@ export class ApiAuthGuard implements CanActivate {
     const principal = await this.credentials.authenticate(request.headers.authorization);
     if (!principal) {
       http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
-      throw new UnauthorizedException('a bearer token (reader or admin) is required');
+      throw new UnauthorizedException(
+        needed === 'producer'
+          ? 'a bearer token with the producer role is required'
+          : 'a bearer token (reader or admin) is required',
+      );
     }
     if (!roleAllows(principal.role, needed)) {
       const refusal = new ForbiddenException(

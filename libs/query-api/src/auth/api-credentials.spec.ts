@@ -49,9 +49,19 @@ describe('the pure parts', () => {
     expect(roleAllows('reader', 'admin')).toBe(false);
   });
 
+  it('keeps producing apart: a producer only produces, and only a producer may', () => {
+    expect(roleAllows('producer', 'producer')).toBe(true);
+    expect(roleAllows('producer', 'reader')).toBe(false);
+    expect(roleAllows('producer', 'admin')).toBe(false);
+    expect(roleAllows('reader', 'producer')).toBe(false);
+    expect(roleAllows('admin', 'producer')).toBe(false);
+  });
+
   it('takes the strongest role a JWT claims', () => {
     expect(roleOfClaims({ role: 'reader' })).toBe('reader');
     expect(roleOfClaims({ roles: ['reader', 'admin'] })).toBe('admin');
+    expect(roleOfClaims({ roles: ['producer'] })).toBe('producer');
+    expect(roleOfClaims({ roles: ['producer', 'reader'] })).toBe('reader');
     expect(roleOfClaims({ roles: ['superuser'] })).toBeNull();
     expect(roleOfClaims({})).toBeNull();
   });

@@ -1,7 +1,9 @@
 /**
  * Who is calling the query API, from its `Authorization: Bearer …` header: a token configured as
  * the SHA-256 of its value (`API_TOKENS`), or a JWT verified with the configured key (jose).
- * Roles: `reader` may read, `admin` may also write (resolve, approve, ask for a scan).
+ * Roles: `reader` may read, `admin` may also write (resolve, approve, ask for a scan), and
+ * `producer` may only hand events in over HTTP ingestion (a component's credential reads no
+ * finding and changes none; neither may a reader or an admin pose as a component).
  *
  * Tokens are compared in constant time (`timingSafeEqual` on the digests, against every entry,
  * so the time taken says nothing about which entry came close). JWTs are verified with the
@@ -38,8 +40,12 @@ export function bearerOf(header: string | undefined): string | null {
   return match ? match[1] : null;
 }
 
-/** True when `role` may do what `needed` is required for (an admin may also read). */
+/**
+ * True when `role` may do what `needed` is required for: an admin may also read, and producing
+ * is a role of its own that neither includes nor is included in the others.
+ */
 export function roleAllows(role: ApiRole, needed: ApiRole): boolean {
+  if (role === 'producer' || needed === 'producer') return role === needed;
   return role === 'admin' || needed === 'reader';
 }
 
@@ -48,11 +54,15 @@ export function tokenDigest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** The role a JWT's claims grant: `role`, or the strongest of `roles`; null when none. */
+/**
+ * The role a JWT's claims grant: `role`, or the strongest of `roles` (admin, then reader, then
+ * producer); null when none.
+ */
 export function roleOfClaims(claims: Record<string, unknown>): ApiRole | null {
   const roles = Array.isArray(claims.roles) ? claims.roles : [claims.role];
   if (roles.includes('admin')) return 'admin';
   if (roles.includes('reader')) return 'reader';
+  if (roles.includes('producer')) return 'producer';
   return null;
 }
 

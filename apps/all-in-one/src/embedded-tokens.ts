@@ -1,6 +1,7 @@
 /**
- * The embedded mode's admin token for the query API: generated on the first start and kept in
- * the data directory (readable by its owner only) so that it survives restarts. It is never
+ * The embedded mode's tokens for the query API, an admin one for the operator and a producer
+ * one for components handing events in over HTTP: generated on the first start and kept in
+ * the data directory (readable by its owner only) so that they survive restarts. They are never
  * printed: the start-up log says where it is and how to read it, so that a log shipped
  * elsewhere or a shared terminal recording does not carry an admin credential.
  *
@@ -15,7 +16,13 @@ import { join } from 'node:path';
 import { ConfigError } from '@bridge/errors';
 import { tokenDigest } from '@bridge/query-api';
 
-export const ADMIN_TOKEN_FILE = 'admin-token';
+/** The tokens `npm start` keeps, by role: the file in the data directory and the holder's name. */
+export const EMBEDDED_TOKENS = {
+  admin: { file: 'admin-token', holder: 'operator' },
+  producer: { file: 'producer-token', holder: 'components' },
+} as const;
+
+export type EmbeddedTokenRole = keyof typeof EMBEDDED_TOKENS;
 
 /** Permission bits for group and others: none may be set on the data directory or the token. */
 const GROUP_OR_OTHER = 0o077;
@@ -60,13 +67,16 @@ export function tokenFileProblem(
   return null;
 }
 
-/** The data directory's admin token, created if it has none yet. */
-export function ensureAdminToken(dataDir: string): {
+/** The data directory's token for `role`, created if it has none yet. */
+export function ensureToken(
+  dataDir: string,
+  role: EmbeddedTokenRole,
+): {
   token: string;
   file: string;
   created: boolean;
 } {
-  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  const file = join(dataDir, EMBEDDED_TOKENS[role].file);
   let stats: Stats | undefined;
   try {
     stats = lstatSync(file);
@@ -75,7 +85,7 @@ export function ensureAdminToken(dataDir: string): {
   }
   if (stats) {
     const problem = tokenFileProblem(file, stats, process.getuid?.());
-    if (problem) throw new ConfigError(`admin token: ${problem}`);
+    if (problem) throw new ConfigError(`${role} token: ${problem}`);
     const token = readFileSync(file, 'utf8').trim();
     if (token.length >= 32) return { token, file, created: false };
   }
@@ -85,8 +95,14 @@ export function ensureAdminToken(dataDir: string): {
   return { token, file, created: true };
 }
 
-/** The environment with the admin token accepted, unless API tokens are configured already. */
-export function withAdminToken(env: NodeJS.ProcessEnv, token: string): NodeJS.ProcessEnv {
+/** The environment with the tokens accepted, unless API tokens are configured already. */
+export function withEmbeddedTokens(
+  env: NodeJS.ProcessEnv,
+  tokens: Record<EmbeddedTokenRole, string>,
+): NodeJS.ProcessEnv {
   if (env.API_TOKENS) return env;
-  return { ...env, API_TOKENS: `admin:operator:${tokenDigest(token)}` };
+  const entries = (Object.keys(EMBEDDED_TOKENS) as EmbeddedTokenRole[]).map(
+    (role) => `${role}:${EMBEDDED_TOKENS[role].holder}:${tokenDigest(tokens[role])}`,
+  );
+  return { ...env, API_TOKENS: entries.join(',') };
 }

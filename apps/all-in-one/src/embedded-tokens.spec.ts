@@ -9,11 +9,17 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@bridge/errors';
-import { ADMIN_TOKEN_FILE, ensureAdminToken, prepareDataDir } from './admin-token';
+import { loadConfig } from '@bridge/config';
+import {
+  EMBEDDED_TOKENS,
+  ensureToken,
+  prepareDataDir,
+  withEmbeddedTokens,
+} from './embedded-tokens';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'bridge-admin-token-'));
 
-describe('the data directory and its admin token', () => {
+describe('the data directory and its tokens', () => {
   it('creates the data directory for its owner only, and tightens a loose one', () => {
     const dir = join(scratch(), 'data');
     expect(prepareDataDir(dir)).toEqual({ tightened: false });
@@ -25,19 +31,19 @@ describe('the data directory and its admin token', () => {
 
   it('creates a token readable by its owner only, and finds it again', () => {
     const dir = scratch();
-    const first = ensureAdminToken(dir);
+    const first = ensureToken(dir, 'admin');
     expect(first.created).toBe(true);
     expect(first.token.length).toBeGreaterThanOrEqual(32);
     expect(statSync(first.file).mode & 0o777).toBe(0o600);
-    expect(ensureAdminToken(dir)).toEqual({ ...first, created: false });
+    expect(ensureToken(dir, 'admin')).toEqual({ ...first, created: false });
   });
 
   it('refuses a token file others can read, saying how to fix it', () => {
     const dir = scratch();
-    const { file } = ensureAdminToken(dir);
+    const { file } = ensureToken(dir, 'admin');
     chmodSync(file, 0o644);
-    expect(() => ensureAdminToken(dir)).toThrow(ConfigError);
-    expect(() => ensureAdminToken(dir)).toThrow(
+    expect(() => ensureToken(dir, 'admin')).toThrow(ConfigError);
+    expect(() => ensureToken(dir, 'admin')).toThrow(
       `can be read by others (mode 644); run \`chmod 600 ${file}\``,
     );
   });
@@ -46,8 +52,24 @@ describe('the data directory and its admin token', () => {
     const dir = scratch();
     const elsewhere = join(scratch(), 'planted');
     writeFileSync(elsewhere, `${'p'.repeat(40)}\n`, { mode: 0o600 });
-    symlinkSync(elsewhere, join(dir, ADMIN_TOKEN_FILE));
-    expect(() => ensureAdminToken(dir)).toThrow(/is a symbolic link/);
+    symlinkSync(elsewhere, join(dir, EMBEDDED_TOKENS.admin.file));
+    expect(() => ensureToken(dir, 'admin')).toThrow(/is a symbolic link/);
     expect(readFileSync(elsewhere, 'utf8')).toBe(`${'p'.repeat(40)}\n`);
+  });
+
+  it('keeps one token per role apart, and accepts each with its role', () => {
+    const dir = scratch();
+    const admin = ensureToken(dir, 'admin');
+    const producer = ensureToken(dir, 'producer');
+    expect(producer.file).toBe(join(dir, 'producer-token'));
+    expect(producer.token).not.toBe(admin.token);
+    const env = withEmbeddedTokens({}, { admin: admin.token, producer: producer.token });
+    expect(loadConfig(env).api.tokens.map((t) => [t.role, t.name])).toEqual([
+      ['admin', 'operator'],
+      ['producer', 'components'],
+    ]);
+    expect(withEmbeddedTokens({ API_TOKENS: 'x' }, { admin: 'a', producer: 'p' })).toEqual({
+      API_TOKENS: 'x',
+    });
   });
 });
