@@ -86,7 +86,12 @@ describe('admitHttpRecords', () => {
     }
     expect(attempt({ records: [] })).toThrow(/empty/);
     const tooMany = { records: Array.from({ length: 4 }, () => runCompleted()) };
-    expect(attempt(tooMany)).toThrow(expect.objectContaining({ httpStatus: 413 }));
+    expect(attempt(tooMany)).toThrow(/INGEST_HTTP_MAX_RECORDS/);
+    try {
+      attempt(tooMany)();
+    } catch (error) {
+      expect((error as IngestRequestError).httpStatus).toBe(413);
+    }
   });
 
   it('refuses a record that is not an object without reading more of it', () => {
