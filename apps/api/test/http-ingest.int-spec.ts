@@ -7,12 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
+import type { BridgeConfig } from '@bridge/config';
 import { Topics } from '@bridge/contracts';
+import { IngestModule } from '@bridge/ingest';
 import { EventSubscriber, type Subscription } from '@bridge/messaging';
 import { ApiModule, configureApiHttp, tokenDigest } from '@bridge/query-api';
+import { ServiceRuntimeModule } from '@bridge/runtime';
 import { bootApp } from '../../../test/pipeline-harness';
 import { eventually, freshDatabase, stackConfig } from '../../../test/stack-config';
 
@@ -33,8 +36,13 @@ function runCompleted(runId: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
+/**
+ * How each transport is set up: the API alone producing to Kafka (as the api service runs), or
+ * the API with ingest on the in-process bus (as `npm start` runs them, where an accepted record
+ * is one ingest has handled).
+ */
 const TRANSPORTS: Array<
-  [string, () => Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }>]
+  [string, () => Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }>, boolean]
 > = [
   [
     'Kafka',
@@ -42,6 +50,7 @@ const TRANSPORTS: Array<
       const db = await freshDatabase();
       return { env: { DATABASE_URL: db.url }, drop: db.drop };
     },
+    false,
   ],
   [
     'the in-process bus',
@@ -50,10 +59,20 @@ const TRANSPORTS: Array<
         env: { BRIDGE_TRANSPORT: 'in-process', BRIDGE_STORE: 'pglite' },
         drop: () => Promise.resolve(),
       }),
+    true,
   ],
 ];
 
-describe.each(TRANSPORTS)('HTTP ingestion on %s', (_name, storage) => {
+/** The API, with ingest beside it in one process when `withIngest`. */
+function apiModule(config: BridgeConfig, withIngest: boolean): DynamicModule {
+  if (!withIngest) return ApiModule.forRoot(config);
+  return {
+    module: class OneProcessApi {},
+    imports: [ServiceRuntimeModule.forService('all-in-one', config), ApiModule, IngestModule],
+  };
+}
+
+describe.each(TRANSPORTS)('HTTP ingestion on %s', (_name, storage, withIngest) => {
   let app: INestApplication;
   let http: ReturnType<typeof request>;
   let drop: () => Promise<void>;
@@ -84,7 +103,7 @@ describe.each(TRANSPORTS)('HTTP ingestion on %s', (_name, storage) => {
       INGEST_HTTP_BODY_LIMIT_BYTES: '65536',
       MAX_EVENT_BYTES: '8192',
     });
-    app = await bootApp(ApiModule.forRoot(config), (created) =>
+    app = await bootApp(apiModule(config, withIngest), (created) =>
       configureApiHttp(created as NestExpressApplication),
     );
     http = request(app.getHttpServer() as Server);

@@ -74,6 +74,22 @@ export class ProcessedInboundEvents {
     return new Set(rows.map((row) => row.event_id));
   }
 
+  /** The ids among `events` the group has claimed already (read only: nothing is claimed). */
+  async claimedAmong(consumerGroup: string, events: InboundEventClaim[]): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const rows = await this.em
+      .createQueryBuilder(ProcessedInboundEventEntity, 'claim')
+      .select('claim.eventId', 'event_id')
+      .where('claim.consumerGroup = :consumerGroup', { consumerGroup })
+      // The day narrows the look-up to the partitions the events were filed in.
+      .andWhere('claim.processedDay IN (:...days)', {
+        days: [...new Set(events.map((e) => claimDayOf(e.occurredAt)))],
+      })
+      .andWhere('claim.eventId IN (:...ids)', { ids: events.map((e) => e.eventId) })
+      .getRawMany<{ event_id: string }>();
+    return new Set(rows.map((row) => row.event_id));
+  }
+
   /** How many events the group has taken in so far (for status lines). */
   async count(consumerGroup: string): Promise<number> {
     return this.em.countBy(ProcessedInboundEventEntity, { consumerGroup });

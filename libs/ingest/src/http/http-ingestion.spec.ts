@@ -1,12 +1,22 @@
+import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '@bridge/config';
-import { Topics } from '@bridge/contracts';
+import { Topics, type Topic } from '@bridge/contracts';
+import type { OutgoingEvent } from '@bridge/messaging';
 import { InfrastructureUnavailableError, NotFoundError } from '@bridge/errors';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
-import { StoreTransactions } from '@bridge/store';
+import { ProcessedInboundEvents, StoreTransactions } from '@bridge/store';
 import { openEmbeddedStore } from '@bridge/store/testing';
 import { HttpIngestion } from './http-ingestion';
+
+/** The Kafka transport's settings: HTTP ingestion produces and claims in one transaction. */
+const KAFKA = {
+  BRIDGE_TRANSPORT: 'kafka',
+  KAFKA_BROKERS: '127.0.0.1:9',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9',
+  BRIDGE_STORE: 'pglite',
+};
 
 function runCompleted(runId: string, eventId: string = randomUUID()) {
   return {
@@ -19,7 +29,7 @@ function runCompleted(runId: string, eventId: string = randomUUID()) {
   };
 }
 
-describe('HttpIngestion (embedded PGlite)', () => {
+describe('HttpIngestion producing to Kafka (embedded PGlite)', () => {
   let dataSource: DataSource;
   let publisher: RecordingEventPublisher;
   let ingestion: HttpIngestion;
@@ -34,8 +44,13 @@ describe('HttpIngestion (embedded PGlite)', () => {
 
   beforeEach(() => {
     publisher = new RecordingEventPublisher();
-    const config = loadConfig({ CONSUMER_GROUP_PREFIX: `t-${randomUUID().slice(0, 8)}` });
-    ingestion = new HttpIngestion(config, publisher, new StoreTransactions(dataSource));
+    const config = loadConfig({ ...KAFKA, CONSUMER_GROUP_PREFIX: `t-${randomUUID().slice(0, 8)}` });
+    ingestion = new HttpIngestion(
+      config,
+      publisher,
+      new StoreTransactions(dataSource),
+      new ProcessedInboundEvents(dataSource),
+    );
   });
 
   it('produces the valid records keyed by run, and answers every record in order', async () => {
@@ -98,3 +113,100 @@ describe('HttpIngestion (embedded PGlite)', () => {
     expect(publisher.sent).toEqual([]);
   });
 });
+
+/**
+ * The in-process bus: the ingest consumer is played by a publisher that claims what it is
+ * handed under ingest's group, after a delay, as the bus's ingest handler would.
+ */
+describe('HttpIngestion feeding the in-process bus (embedded PGlite)', () => {
+  let dataSource: DataSource;
+  let processed: ProcessedInboundEvents;
+  const prefix = `t-${randomUUID().slice(0, 8)}`;
+
+  class IngestOnTheBus extends RecordingEventPublisher {
+    handles = true;
+
+    override async publishMany<T extends Topic>(
+      topic: T,
+      events: OutgoingEvent<T>[],
+    ): Promise<void> {
+      await super.publishMany(topic, events);
+      if (!this.handles) return;
+      setTimeout(() => {
+        void processed.claimMany(
+          `${prefix}-ingest`,
+          events.map(({ event }) => ({
+            eventId: event.event_id,
+            topic,
+            occurredAt: event.occurred_at,
+          })),
+        );
+      }, 50);
+    }
+  }
+
+  beforeAll(async () => {
+    dataSource = await openEmbeddedStore();
+    processed = new ProcessedInboundEvents(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  const ingestionWith = (publisher: RecordingEventPublisher) =>
+    new HttpIngestion(
+      loadConfig({ CONSUMER_GROUP_PREFIX: prefix }),
+      publisher,
+      new StoreTransactions(dataSource),
+      processed,
+    );
+
+  it('answers once ingest has handled the records, and duplicate for what ingest already has', async () => {
+    const bus = new IngestOnTheBus();
+    const ingestion = ingestionWith(bus);
+    const a = runCompleted('run-a');
+    const first = await ingestion.submit(Topics.CappellaRunCompleted, { records: [a] }, 'lab');
+    expect(first.records[0].status).toBe('accepted');
+    expect(await processed.claimedAmong(`${prefix}-ingest`, [claimOf(a)])).toEqual(
+      new Set([a.event_id]),
+    );
+    const b = runCompleted('run-b');
+    const again = await ingestion.submit(Topics.CappellaRunCompleted, { records: [a, b] }, 'lab');
+    expect(again.records.map((r) => r.status)).toEqual(['duplicate', 'accepted']);
+    expect(bus.on(Topics.CappellaRunCompleted).map((e) => e.run_id)).toEqual(['run-a', 'run-b']);
+  });
+
+  it('claims nothing of its own: a record queued but never handled is accepted when resent', async () => {
+    const lost = new IngestOnTheBus();
+    lost.handles = false;
+    const a = runCompleted('run-lost');
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const attempt = ingestionWith(lost).submit(
+        Topics.CappellaRunCompleted,
+        { records: [a] },
+        'lab',
+      );
+      const failed = expect(attempt).rejects.toThrow(InfrastructureUnavailableError);
+      for (let i = 0; i < 700; i += 1) await jest.advanceTimersByTimeAsync(25);
+      await failed;
+    } finally {
+      jest.useRealTimers();
+    }
+    const resent = await ingestionWith(new IngestOnTheBus()).submit(
+      Topics.CappellaRunCompleted,
+      { records: [a] },
+      'lab',
+    );
+    expect(resent.records[0].status).toBe('accepted');
+  });
+});
+
+function claimOf(event: { event_id: string; occurred_at: number }) {
+  return {
+    eventId: event.event_id,
+    topic: Topics.CappellaRunCompleted,
+    occurredAt: event.occurred_at,
+  };
+}

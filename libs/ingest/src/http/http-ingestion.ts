@@ -5,16 +5,18 @@
  * it: Avro-encoded by the transport, keyed by `inboundPartitionKey`. From there the ingest
  * service takes it like any other record.
  *
- * Idempotent by `event_id`. The ids are claimed for this way in (a consumer group of its own in
- * the processed-events table) in the same transaction that waits for the produce to be
- * acknowledged: a record sent again after it was accepted answers `duplicate` and is not
- * produced twice, and when the broker or the database fails nothing is claimed, the request
- * answers 503 and may be sent again as it is. Should a claim be lost after an acknowledged
- * produce (the process dies between the two), the resent record is produced once more and the
- * ingest service drops it by the same `event_id`.
+ * Idempotent by `event_id`, and an accepted record is never lost, on either transport:
  *
- * Both transports go through here: on Kafka the produce is acknowledged by the brokers, on the
- * in-process bus of `npm start` by the bus's durable backlog.
+ * - On Kafka the ids are claimed for this way in (a consumer group of its own in the
+ *   processed-events table) in the same transaction that waits for the brokers to acknowledge
+ *   the produce. A record sent again answers `duplicate` and is not produced twice; when the
+ *   broker or the database fails nothing is claimed, the request answers 503 and may be sent
+ *   again as it is. Should a claim be lost after an acknowledged produce (the process dies
+ *   between the two), the resent record is produced once more and ingest drops it by its id.
+ * - The in-process bus of `npm start` keeps what it queues in memory until a graceful stop, so
+ *   a claim of its own would answer `duplicate` to the resend of a record a crash had lost.
+ *   There the durable point is ingest's own claim: the request is answered once ingest has
+ *   handled its records, and a record ingest has claimed before is the duplicate.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BRIDGE_CONFIG, type BridgeConfig } from '@bridge/config';
@@ -22,12 +24,16 @@ import { INBOUND_TOPICS } from '@bridge/contracts';
 import { InfrastructureUnavailableError, NotFoundError } from '@bridge/errors';
 import { EventPublisher } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
-import { StoreTransactions } from '@bridge/store';
-import type { InboundTopic } from '../inbound-event-ingestor';
+import { ProcessedInboundEvents, StoreTransactions, type InboundEventClaim } from '@bridge/store';
+import { INGEST_GROUP, type InboundTopic } from '../inbound-event-ingestor';
 import { admitHttpRecords, type AdmittedRecord, type RefusedRecord } from './http-ingest-admission';
 
-/** The processed-events group of HTTP ingestion, before the deployment's prefix. */
+/** The processed-events group of HTTP ingestion on Kafka, before the deployment's prefix. */
 export const HTTP_INGEST_GROUP = 'http-ingest';
+
+/** How long a request on the in-process bus waits for ingest to handle its records. */
+const IN_PROCESS_HANDLING_TIMEOUT_MS = 15_000;
+const IN_PROCESS_POLL_MS = 25;
 
 /** What became of one record of the request, in the request's order. */
 export type IngestRecordOutcome =
@@ -51,13 +57,16 @@ export function isInboundTopic(topic: string): topic is InboundTopic {
 export class HttpIngestion {
   private readonly logger = new Logger('HttpIngestion');
   private readonly group: string;
+  private readonly ingestGroup: string;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly publisher: EventPublisher,
     private readonly transactions: StoreTransactions,
+    private readonly processed: ProcessedInboundEvents,
   ) {
     this.group = `${config.consumerGroupPrefix}-${HTTP_INGEST_GROUP}`;
+    this.ingestGroup = `${config.consumerGroupPrefix}-${INGEST_GROUP}`;
   }
 
   /** Produces what `body` holds for `topic`; `producer` is the caller, for the log. */
@@ -100,33 +109,62 @@ export class HttpIngestion {
     return answer;
   }
 
-  /** Claims the ids and produces the fresh records in one transaction; returns the fresh ids. */
+  /** Produces the records not seen before; returns their ids (the others are duplicates). */
   private async produce(topic: InboundTopic, records: AdmittedRecord[]): Promise<Set<string>> {
     if (records.length === 0) return new Set();
+    const claims = records.map(({ event }) => claimOf(topic, event));
     try {
-      return await this.transactions.run(async ({ processed }) => {
-        const fresh = await processed.claimMany(
-          this.group,
-          records.map(({ event }) => ({
-            eventId: event.event_id,
-            topic,
-            occurredAt: event.occurred_at,
-          })),
-        );
-        await this.publisher.publishMany(
-          topic,
-          records
-            .filter(({ event }) => fresh.has(event.event_id))
-            .map(({ event, key }) => ({ event, key })),
-        );
-        return fresh;
-      });
+      return this.config.transport.kind === 'kafka'
+        ? await this.claimAndProduce(topic, records, claims)
+        : await this.feedInProcessIngest(topic, records, claims);
     } catch (error) {
       throw new InfrastructureUnavailableError(
-        `nothing from this request was accepted (${(error as Error).message}); send it again as it is: records already accepted are recognised by their event_id`,
+        `the request was not accepted (${(error as Error).message}); send it again as it is: records already accepted are recognised by their event_id`,
         { cause: error },
       );
     }
+  }
+
+  /** Kafka: claims the ids and produces the fresh records in one transaction. */
+  private claimAndProduce(
+    topic: InboundTopic,
+    records: AdmittedRecord[],
+    claims: InboundEventClaim[],
+  ): Promise<Set<string>> {
+    return this.transactions.run(async ({ processed }) => {
+      const fresh = await processed.claimMany(this.group, claims);
+      await this.publisher.publishMany(
+        topic,
+        records.filter(({ event }) => fresh.has(event.event_id)),
+      );
+      return fresh;
+    });
+  }
+
+  /** In-process: publishes what ingest has not claimed, then waits until ingest claimed it. */
+  private async feedInProcessIngest(
+    topic: InboundTopic,
+    records: AdmittedRecord[],
+    claims: InboundEventClaim[],
+  ): Promise<Set<string>> {
+    const handled = await this.processed.claimedAmong(this.ingestGroup, claims);
+    const fresh = records.filter(({ event }) => !handled.has(event.event_id));
+    await this.publisher.publishMany(topic, fresh);
+    const waiting = claims.filter((claim) => !handled.has(claim.eventId));
+    const deadline = Date.now() + IN_PROCESS_HANDLING_TIMEOUT_MS;
+    while (waiting.length > 0) {
+      const claimed = await this.processed.claimedAmong(this.ingestGroup, waiting);
+      if (claimed.size === waiting.length) break;
+      if (Date.now() > deadline) {
+        // Queued, and handled later unless the process stops first: a resend is then safe,
+        // and recognised once ingest has claimed the first copy.
+        throw new Error(
+          `ingest has not handled ${waiting.length - claimed.size} of them within ${IN_PROCESS_HANDLING_TIMEOUT_MS / 1000} s`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, IN_PROCESS_POLL_MS));
+    }
+    return new Set(fresh.map(({ event }) => event.event_id));
   }
 
   private count(answer: IngestAnswer): void {
@@ -139,6 +177,10 @@ export class HttpIngestion {
     if (answer.refused > 0)
       counter.inc({ topic: answer.topic, outcome: 'refused' }, answer.refused);
   }
+}
+
+function claimOf(topic: InboundTopic, event: AdmittedRecord['event']): InboundEventClaim {
+  return { eventId: event.event_id, topic, occurredAt: event.occurred_at };
 }
 
 /** The first record of each event id, and the later ones that repeat an id in the same batch. */
