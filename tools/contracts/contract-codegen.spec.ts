@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderContracts } from './contract-codegen';
+import { renderContracts, renderSchemaVersions } from './contract-codegen';
 import { REPO_ROOT, SCHEMAS_DIR } from './paths';
 
 const tsx = join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 describe('generated event contracts', () => {
-  it('match the .avsc files in schemas/ (run `npm run contracts:generate` after changing a schema)', () => {
+  it('and docs/asyncapi.yaml match the .avsc files in schemas/ (run `npm run contracts:generate` after changing a schema)', () => {
     const run = spawnSync(
       process.execPath,
       [tsx, join(__dirname, 'generate-contracts.ts'), '--check'],
@@ -55,5 +55,9 @@ describe('generated event contracts', () => {
     const source = renderContracts(dir);
     expect(source).toContain('priority?: null | number;');
     expect(source).toContain("'cappella.run.completed': { version: 2,");
+    const history = renderSchemaVersions(dir);
+    expect(history).toMatch(
+      /'cappella\.run\.completed': \[\{ version: 1, .*\}, \{ version: 2, .*"priority".*\}\]/,
+    );
   });
 });

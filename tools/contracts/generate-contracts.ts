@@ -1,30 +1,30 @@
 /**
- * `npm run contracts:generate`: regenerates libs/contracts/src/generated/events.ts from
- * schemas/. With `--check` it writes nothing and exits 1 when the committed file has drifted
- * from the schemas (the unit tests run it that way).
+ * `npm run contracts:generate`: regenerates, from schemas/, libs/contracts/src/generated/
+ * (events.ts, schema-versions.ts) and then docs/asyncapi.yaml, which is built from them. With
+ * `--check` it writes nothing and exits 1 when a checked-in file has drifted (the unit tests run
+ * it that way; `npm run schemas:check` checks the same).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { format } from 'prettier';
-import { renderContracts } from './contract-codegen';
-import { GENERATED_CONTRACTS, REPO_ROOT, SCHEMAS_DIR } from './paths';
+import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { renderAsyncApiFile, renderContractSources, staleFiles } from './generated-files';
+import { REPO_ROOT } from './paths';
 
 async function main(): Promise<void> {
-  const prettierConfig = JSON.parse(readFileSync(join(REPO_ROOT, '.prettierrc'), 'utf8')) as object;
-  const source = await format(renderContracts(SCHEMAS_DIR), {
-    ...prettierConfig,
-    parser: 'typescript',
-  });
+  const sources = await renderContractSources();
   if (process.argv.includes('--check')) {
-    if (readFileSync(GENERATED_CONTRACTS, 'utf8') !== source) {
-      console.error(`${GENERATED_CONTRACTS} is out of date: run npm run contracts:generate`);
-      process.exit(1);
+    const stale = staleFiles([...sources, await renderAsyncApiFile()]);
+    for (const path of stale) {
+      console.error(`${relative(REPO_ROOT, path)} is out of date: run npm run contracts:generate`);
     }
-    console.log('generated contracts match schemas/');
+    if (stale.length > 0) process.exit(1);
+    console.log('generated contracts and docs/asyncapi.yaml match schemas/');
     return;
   }
-  writeFileSync(GENERATED_CONTRACTS, source);
-  console.log(`wrote ${GENERATED_CONTRACTS}`);
+  for (const file of sources) writeFileSync(file.path, file.content);
+  // Rendered only now, from the modules just written.
+  const asyncApi = await renderAsyncApiFile();
+  writeFileSync(asyncApi.path, asyncApi.content);
+  for (const file of [...sources, asyncApi]) console.log(`wrote ${relative(REPO_ROOT, file.path)}`);
 }
 
 main().catch((error: unknown) => {

@@ -3,15 +3,19 @@
  * service's transport): every filter of `GET /events`, pagination while rows are inserted, the
  * auth matrix of every endpoint (no credential, a wrong one, a reader, an admin, JWTs), bad
  * input of every kind answered with a 4xx naming the problem, scans asked for and shown, admin
- * actions (and refused attempts) read back from the audit log, and the OpenAPI document.
+ * actions (and refused attempts) read back from the audit log, and the OpenAPI and AsyncAPI
+ * documents.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SignJWT } from 'jose';
 import request from 'supertest';
-import { DEAD_LETTER_TOPIC, Topics } from '@bridge/contracts';
+import { parse as parseYaml } from 'yaml';
+import { DEAD_LETTER_TOPIC, Topics, asyncApiDocument } from '@bridge/contracts';
 import { buildDeadLetter, EventPublisher, EventSubscriber } from '@bridge/messaging';
 import { repairJobFor } from '@bridge/repair';
 import { initialCheckpoint } from '@bridge/scan';
@@ -35,6 +39,7 @@ import {
   ApiModule,
   tokenDigest,
   OPENAPI_JSON_PATH,
+  ASYNCAPI_JSON_PATH,
   configureApiHttp,
   type AuditEntryView,
 } from '@bridge/query-api';
@@ -1144,6 +1149,20 @@ describe('query API on the real database', () => {
       ]),
     );
     expect(paths.some((path) => path.startsWith('/health'))).toBe(false);
+  });
+
+  it('serves the AsyncAPI document of the topics next to it, as generated into docs/', async () => {
+    // No token, like the OpenAPI document.
+    const response = await http.get(`/${ASYNCAPI_JSON_PATH}`).expect(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.body).toEqual(asyncApiDocument());
+    const checkedIn: unknown = parseYaml(
+      readFileSync(join(__dirname, '../../../docs/asyncapi.yaml'), 'utf8'),
+    );
+    expect(response.body).toEqual(checkedIn);
+    expect(Object.keys((response.body as { channels: object }).channels)).toEqual(
+      expect.arrayContaining([Topics.CappellaRunCompleted, Topics.BridgeSyncMismatch]),
+    );
   });
 
   it('answers with security headers', async () => {

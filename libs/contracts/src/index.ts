@@ -1,4 +1,5 @@
 export * from './generated/events';
+export { asyncApiDocument, type AsyncApiDocument } from './asyncapi-document';
 export {
   CHECK_TYPES,
   FINDING_CHECK_TYPES,

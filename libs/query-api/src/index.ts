@@ -9,6 +9,7 @@ export { API_PREFIX } from './api-prefix';
 export { ApiCredentials, roleAllows, tokenDigest, type Principal } from './auth/api-credentials';
 export { CONSOLE_PATH, consoleAssetsDir } from './console/operator-console';
 export { OPENAPI_JSON_PATH, OPENAPI_PAGE_PATH } from './openapi';
+export { ASYNCAPI_JSON_PATH } from './openapi';
 export type { AuditEntryView } from './audit/audit-entry-view';
 export type { ScanView } from './scans/scan-view';
 // The controllers' types, for the compile-time contract with the console's wire types.
