@@ -16,6 +16,9 @@ module.exports = {
   // A green run prints nothing: logs are kept per test and shown only for one that fails.
   testEnvironment: '<rootDir>/jest.quiet-environment.js',
   setupFilesAfterEnv: ['<rootDir>/test/unit/buffered-test-logger.ts'],
+  // Hooks included: a spec's embedded store (PGlite, every migration) takes 3 to 12 s to open on a
+  // loaded two-core machine, past Jest's 5 s default.
+  testTimeout: 20_000,
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/{apps,libs,tools,test}/**/*.spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],

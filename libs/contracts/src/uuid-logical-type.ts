@@ -5,6 +5,7 @@
  * on every redelivery. Validated here, such an event is refused on its own (dead-lettered from
  * Kafka, answered 400 over HTTP) and names its field.
  */
+import { randomUUID } from 'node:crypto';
 import { Type, types } from 'avsc';
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -21,6 +22,14 @@ export class UuidLogicalType extends types.LogicalType {
   /** Undefined for what is not a UUID, which the underlying string type then refuses. */
   protected override _toValue(value: unknown): unknown {
     return typeof value === 'string' && UUID_TEXT.test(value) ? value : undefined;
+  }
+
+  /**
+   * A random value that is valid: avsc's would be a random string, which is not a UUID. (avsc's
+   * typings declare `random()` as returning a type; it returns a value.)
+   */
+  override random(): ReturnType<types.LogicalType['random']> {
+    return randomUUID() as unknown as ReturnType<types.LogicalType['random']>;
   }
 
   /** Reads data written as a plain string or as a uuid, as Avro's resolution rules allow. */

@@ -78,6 +78,7 @@ function smallSample(type: Type): unknown {
   if (name === 'map') return {};
   if (name === 'enum') return (type as unknown as { symbols: string[] }).symbols[0];
   if (name === 'int' || name === 'long') return 1;
+  if (name === 'logical:uuid') return '00000000-0000-4000-8000-000000000000';
   if (isString(type)) return 'x';
   return type.random();
 }

@@ -29,18 +29,20 @@ function runCompleted(runId: string, eventId: string = randomUUID()) {
   };
 }
 
+/** One embedded store for the file: opening it runs every migration. */
+let dataSource: DataSource;
+
+beforeAll(async () => {
+  dataSource = await openEmbeddedStore();
+});
+
+afterAll(async () => {
+  await dataSource?.destroy();
+});
+
 describe('HttpIngestion producing to Kafka (embedded PGlite)', () => {
-  let dataSource: DataSource;
   let publisher: RecordingEventPublisher;
   let ingestion: HttpIngestion;
-
-  beforeAll(async () => {
-    dataSource = await openEmbeddedStore();
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-  });
 
   beforeEach(() => {
     publisher = new RecordingEventPublisher();
@@ -119,7 +121,6 @@ describe('HttpIngestion producing to Kafka (embedded PGlite)', () => {
  * handed under ingest's group, after a delay, as the bus's ingest handler would.
  */
 describe('HttpIngestion feeding the in-process bus (embedded PGlite)', () => {
-  let dataSource: DataSource;
   let processed: ProcessedInboundEvents;
   const prefix = `t-${randomUUID().slice(0, 8)}`;
 
@@ -145,13 +146,8 @@ describe('HttpIngestion feeding the in-process bus (embedded PGlite)', () => {
     }
   }
 
-  beforeAll(async () => {
-    dataSource = await openEmbeddedStore();
+  beforeAll(() => {
     processed = new ProcessedInboundEvents(dataSource);
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
   });
 
   const ingestionWith = (publisher: RecordingEventPublisher) =>
