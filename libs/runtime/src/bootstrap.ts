@@ -13,6 +13,7 @@ import { loadConfig, type BridgeConfig } from '@bridge/config';
 import { ConfigError } from '@bridge/errors';
 import { BridgeTransportServer, enableMessageContext } from '@bridge/messaging';
 import { applyHttpExposure, gateManagementPaths, listenForManagement } from './http-exposure';
+import { routeProcessWarnings } from './process-warnings';
 import { serviceLoggerFor } from './service-logger';
 
 /** Default HTTP ports, so that the services can run side by side on one machine. */
@@ -54,9 +55,9 @@ export async function bootstrapService(
 ): Promise<INestApplication> {
   // The message context shows in JSON logs only; elsewhere it would cost CPU for nothing.
   if (config.logFormat === 'json') enableMessageContext();
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
-    logger: serviceLoggerFor(config, name),
-  });
+  const logger = serviceLoggerFor(config, name);
+  routeProcessWarnings(logger);
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, { logger });
   app.enableShutdownHooks();
   applyHttpExposure(app, config.http);
   gateManagementPaths(app, config.http);
