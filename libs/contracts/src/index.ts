@@ -38,4 +38,17 @@ export {
   type RepairStrategy,
 } from './repair-strategies';
 export { inboundPartitionKey } from './inbound-partition-key';
+export {
+  DIGEST_SLOTS,
+  MAX_DIGEST_BUCKETS,
+  addHashes,
+  bucketRanges,
+  digestSlot,
+  hashToHex,
+  pairHash,
+  slotRangeProblem,
+  subtractHashes,
+  type DigestBucket,
+  type SlotRange,
+} from './range-digest';
 export { runInputReferences } from './run-input-references';
