@@ -112,4 +112,25 @@ describe('CappellaClient', () => {
     await expect(client.getRun('run/1')).resolves.toEqual(run);
     expect(client.stats()).toMatchObject({ requests: 3, retries: 2 });
   });
+
+  it('asks for a digest of the registered outputs and lists a range of them', async () => {
+    const buckets = [
+      { from: 0, to: 10, count: 2, hash: '0123456789abcdef' },
+      { from: 10, to: 20, count: 0, hash: '0000000000000000' },
+    ];
+    const pair = { entity_type: 'sample', external_id: 'S1', run_id: 'run-1' };
+    await setUp((request) =>
+      request.path === '/cappella/slots/digest'
+        ? { status: 200, body: { buckets } }
+        : { status: 200, body: { items: [pair] } },
+    );
+    await expect(client.outputDigest({ from: 0, to: 20 }, 2)).resolves.toEqual(buckets);
+    expect(Object.fromEntries(server.requests[0].query)).toEqual({
+      from: '0',
+      to: '20',
+      buckets: '2',
+    });
+    await expect(client.outputsIn({ from: 0, to: 10 })).resolves.toEqual([pair]);
+    expect(server.requests[1].path).toBe('/cappella/slots/outputs');
+  });
 });

@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';
-import type { EntityKey } from '@bridge/contracts';
+import type { DigestBucket, EntityKey, SlotRange } from '@bridge/contracts';
 import { ComponentHttp, type ComponentHttpStats, type PostOptions } from './component-http';
 import { EntityKeySchema } from './entity-keys';
 import { pageQuery, pageSchema, type Page } from './page';
+import { DigestAnswerSchema, slotRangeQuery } from './range-digest-wire';
 
 export type CappellaRunStatus = 'COMPLETED' | 'FAILED' | 'RUNNING';
 
@@ -43,6 +44,14 @@ const PipelineSchema: z.ZodType<Pipeline> = z.object({
   idempotent: z.boolean(),
 });
 const SubmittedRunSchema = z.object({ run_id: z.string() });
+const OutputPairsSchema = z.object({
+  items: z.array(
+    z.object({ entity_type: z.string(), external_id: z.string(), run_id: z.string() }),
+  ),
+});
+
+/** One output a run registered, as the range listing gives it. */
+export type OutputPair = z.infer<typeof OutputPairsSchema>['items'][number];
 
 export class CappellaClient {
   constructor(
@@ -67,6 +76,18 @@ export class CappellaClient {
   listRuns(after?: string | null, limit?: number): Promise<Page<CappellaRun>> {
     const query = pageQuery(after, limit ?? this.manifest.pageSize);
     return this.http.getCollection(`/cappella/runs?${query}`, RunPageSchema);
+  }
+
+  /** Range digests: the registered outputs over `range`, counted and hashed per bucket. */
+  async outputDigest(range: SlotRange, buckets: number): Promise<DigestBucket[]> {
+    const path = `/cappella/slots/digest?${slotRangeQuery(range, buckets)}`;
+    return (await this.http.getCollection(path, DigestAnswerSchema)).buckets;
+  }
+
+  /** Range digests: the outputs registered in `range`, with their runs. */
+  async outputsIn(range: SlotRange): Promise<OutputPair[]> {
+    const path = `/cappella/slots/outputs?${slotRangeQuery(range)}`;
+    return (await this.http.getCollection(path, OutputPairsSchema)).items;
   }
 
   /** The pipeline's metadata, or null when Cappella does not know it. */

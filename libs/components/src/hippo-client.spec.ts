@@ -156,6 +156,26 @@ describe('HippoClient', () => {
     expect(server.requests[0].path).toBe('/hippo/entities');
     expect(Object.fromEntries(server.requests[0].query)).toEqual({ after: 'c1', limit: '7' });
   });
+
+  it('asks for a range digest and a range listing, and refuses a malformed digest', async () => {
+    const bucket = { from: 0, to: 32, count: 3, hash: '00000000000000ff' };
+    const entity = { ...key('2'), available: false, provenance: { run_id: 'r-2' } };
+    await setUp((request) =>
+      request.path === '/hippo/slots/digest'
+        ? { status: 200, body: { buckets: request.query.get('buckets') === '1' ? [bucket] : [{}] } }
+        : { status: 200, body: { items: [entity] } },
+    );
+    await expect(client.entityDigest({ from: 0, to: 32 }, 1)).resolves.toEqual([bucket]);
+    expect(Object.fromEntries(server.requests[0].query)).toEqual({
+      from: '0',
+      to: '32',
+      buckets: '1',
+    });
+    await expect(client.entitiesIn({ from: 5, to: 9 })).resolves.toEqual([entity]);
+    expect(server.requests[1].path).toBe('/hippo/slots/entities');
+    expect(Object.fromEntries(server.requests[1].query)).toEqual({ from: '5', to: '9' });
+    await expect(client.entityDigest({ from: 0, to: 32 }, 2)).rejects.toThrow();
+  });
 });
 
 describe('firstOrderMismatch', () => {

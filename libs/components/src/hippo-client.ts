@@ -8,11 +8,12 @@
  */
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';
-import { entityKeyId, type EntityKey } from '@bridge/contracts';
+import { entityKeyId, type DigestBucket, type EntityKey, type SlotRange } from '@bridge/contracts';
 import { ComponentUnavailableError } from '@bridge/errors';
 import { ComponentHttp, type ComponentHttpStats } from './component-http';
 import { chunk, uniqueKeys } from './entity-keys';
 import { pageQuery, pageSchema, type Page } from './page';
+import { DigestAnswerSchema, slotRangeQuery } from './range-digest-wire';
 
 export interface Provenance {
   run_id: string;
@@ -46,6 +47,7 @@ const HippoEntitySchema: z.ZodType<HippoEntity> = z.object({
 });
 
 const EntityPageSchema = pageSchema(HippoEntitySchema);
+const EntitiesSchema = z.object({ items: z.array(HippoEntitySchema) });
 
 const LookupResultSchema = z.object({
   results: z.array(
@@ -93,6 +95,22 @@ export class HippoClient {
   listEntities(after?: string | null, limit?: number): Promise<Page<HippoEntity>> {
     const query = pageQuery(after, limit ?? this.manifest.pageSize);
     return this.http.getCollection(`/hippo/entities?${query}`, EntityPageSchema);
+  }
+
+  /** Range digests: the entities with their provenance over `range`, per bucket. */
+  async entityDigest(range: SlotRange, buckets: number): Promise<DigestBucket[]> {
+    const path = `/hippo/slots/digest?${slotRangeQuery(range, buckets)}`;
+    return (await this.http.getCollection(path, DigestAnswerSchema)).buckets;
+  }
+
+  /** Range digests: the entities in `range`. */
+  async entitiesIn(range: SlotRange): Promise<HippoEntity[]> {
+    return (
+      await this.http.getCollection(
+        `/hippo/slots/entities?${slotRangeQuery(range)}`,
+        EntitiesSchema,
+      )
+    ).items;
   }
 
   stats(): ComponentHttpStats {

@@ -8,6 +8,7 @@ export {
   CappellaClient,
   type CappellaRun,
   type CappellaRunStatus,
+  type OutputPair,
   type Pipeline,
 } from './cappella-client';
 export { ComponentClients } from './component-clients';

@@ -154,7 +154,12 @@ export function testManifest(
       halfOpenAfterMs: 1_000,
       ...overrides.circuitBreaker,
     },
-    capabilities: { bulkLookup: false, bulkLookupMax: 1_000, ...overrides.capabilities },
+    capabilities: {
+      bulkLookup: false,
+      bulkLookupMax: 1_000,
+      rangeDigests: false,
+      ...overrides.capabilities,
+    },
     auth: overrides.auth ?? { kind: 'none' },
   };
 }

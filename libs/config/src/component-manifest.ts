@@ -40,6 +40,12 @@ const ManifestSchema = z.object({
       bulkLookup: z.boolean().default(false),
       /** Largest bulk lookup the component accepts. */
       bulkLookupMax: positiveInt.default(1_000),
+      /**
+       * Cappella and Hippo: range digests (`GET /<component>/slots/digest` and the range
+       * listings). The digest scan that reads them, and skips what agrees, is being built
+       * (`libs/scan/src/digest-step.ts`); no scan reads them yet.
+       */
+      rangeDigests: z.boolean().default(false),
     })
     .prefault({}),
   /** How Bridge authenticates to the component (docs/component-auth.md); names secrets only. */

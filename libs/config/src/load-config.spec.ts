@@ -203,6 +203,7 @@ describe('loadConfig: components and checks', () => {
     expect(config.components.hippo.capabilities).toEqual({
       bulkLookup: false,
       bulkLookupMax: 1000,
+      rangeDigests: false,
     });
   });
 

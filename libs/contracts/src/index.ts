@@ -45,6 +45,7 @@ export {
   bucketRanges,
   digestSlot,
   hashToHex,
+  hippoDigestRun,
   pairHash,
   slotRangeProblem,
   subtractHashes,

@@ -2,7 +2,8 @@
  * Range digests: an optional component capability that lets a full scan skip what agrees.
  *
  * Both sides of a comparison hold a set of (entity key, producing run) pairs: Cappella the
- * outputs of its completed runs, Hippo its available entities with their provenance. Each pair
+ * outputs its runs registered (all of a completed run's, the partial ones of a failed run),
+ * Hippo its entities with their provenance (`hippoDigestRun` marks the unavailable ones). Each pair
  * has a place in one shared key space, a 16-bit `slot` taken from a hash of the entity key, so
  * both sides put an entity in the same slot without agreeing on anything else, and the pairs
  * spread evenly over the slots whatever the keys look like. For a range of slots a component
@@ -62,6 +63,15 @@ export function pairHash(key: EntityKey, runId: string): bigint {
     .update(runId)
     .digest();
   return digest.readBigUInt64BE(0);
+}
+
+/**
+ * The run a Hippo entity is digested under: its provenance, marked when the entity is not
+ * available, so that an output Hippo holds but does not offer differs from Cappella's pair
+ * (and is listed, and found missing) while staying in the count.
+ */
+export function hippoDigestRun(runId: string, available: boolean): string {
+  return available ? runId : `${runId}\u0000unavailable`;
 }
 
 /** `a + b` modulo 2^64: the combination of pair hashes, in any order. */

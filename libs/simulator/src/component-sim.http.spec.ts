@@ -6,7 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { loadConfig } from '@bridge/config';
-import { Topics, type EntityKey, type RunCompleted } from '@bridge/contracts';
+import { DIGEST_SLOTS, Topics, type EntityKey, type RunCompleted } from '@bridge/contracts';
 import { EventSubscriber, TRANSPORT, type Subscription, type Transport } from '@bridge/messaging';
 import { ComponentSimModule } from './component-sim.module';
 import {
@@ -191,6 +191,44 @@ describe('component simulator over HTTP', () => {
         next_cursor: null,
       });
       await http.get('/hippo/entities?after=AAAA').expect(400);
+    });
+  });
+
+  describe('range digests', () => {
+    const whole = `from=0&to=${DIGEST_SLOTS}`;
+
+    it('agree while Hippo holds every output, differ once one is lost, and list both sides', async () => {
+      await sim.completeRun({ outputs: 3 });
+      const run = await sim.completeRun({ outputs: 2 });
+      const digest = async (path: string) =>
+        (await http.get(`${path}?${whole}&buckets=8`).expect(200)).body as {
+          buckets: Array<{ from: number; to: number; count: number; hash: string }>;
+        };
+      expect(await digest('/cappella/slots/digest')).toEqual(await digest('/hippo/slots/digest'));
+
+      await sim.deleteEntities({ keys: [run.outputs[0]] });
+      const cappella = await digest('/cappella/slots/digest');
+      const hippo = await digest('/hippo/slots/digest');
+      const differing = cappella.buckets.filter((b, i) => b.hash !== hippo.buckets[i].hash);
+      expect(differing).toHaveLength(1);
+      const [bucket] = differing;
+      const outputs = await http
+        .get(`/cappella/slots/outputs?from=${bucket.from}&to=${bucket.to}`)
+        .expect(200);
+      expect(outputs.body.items).toContainEqual({ ...run.outputs[0], run_id: run.runId });
+      const entities = await http
+        .get(`/hippo/slots/entities?from=${bucket.from}&to=${bucket.to}`)
+        .expect(200);
+      expect(entities.body.items).not.toContainEqual(
+        expect.objectContaining({ external_id: run.outputs[0].external_id }),
+      );
+    });
+
+    it('refuses a range outside the slots, upside down, or cut into too many buckets', async () => {
+      await http.get(`/cappella/slots/digest?from=0&to=${DIGEST_SLOTS + 1}`).expect(400);
+      await http.get('/hippo/slots/digest?from=9&to=3').expect(400);
+      await http.get(`/hippo/slots/digest?${whole}&buckets=257`).expect(400);
+      await http.get('/cappella/slots/outputs?from=a&to=3').expect(400);
     });
   });
 

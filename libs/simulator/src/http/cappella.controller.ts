@@ -1,6 +1,7 @@
 /**
  * Cappella's HTTP API (see docs/design.md, Component APIs): runs, their outputs, the run
- * listing, pipelines, and run submission (what Bridge's `resubmit_run` repair calls). Handlers
+ * listing, range digests of the registered outputs, pipelines, and run submission (what
+ * Bridge's `resubmit_run` repair calls). Handlers
  * are Map lookups that return the stored objects as they are; faults are applied before them by
  * `ComponentGateMiddleware`.
  */
@@ -12,20 +13,29 @@ import {
   HttpCode,
   NotFoundException,
   Param,
+  PayloadTooLargeException,
   Post,
   Query,
   UseFilters,
 } from '@nestjs/common';
-import type { EntityKey } from '@bridge/contracts';
+import type { DigestBucket, EntityKey } from '@bridge/contracts';
 import { ComponentSimulator } from '../scenario/component-simulator';
-import type { Page, PipelineView, RunView } from '../state/cappella-state';
+import type { OutputPairView, Page, PipelineView, RunView } from '../state/cappella-state';
 import { ComponentState } from '../state/component-state';
-import { ListingQuerySchema, SubmitRunBodySchema } from './component-api.schemas';
+import {
+  ListingQuerySchema,
+  RANGE_LISTING_MAX,
+  SlotRangeQuerySchema,
+  SubmitRunBodySchema,
+} from './component-api.schemas';
 import { InvalidCursorFilter } from './invalid-cursor.filter';
 import { ZodPipe } from '@bridge/runtime';
 
 type ListingQuery = z.output<typeof ListingQuerySchema>;
 type SubmitRunBody = z.output<typeof SubmitRunBodySchema>;
+type SlotRangeQuery = z.output<typeof SlotRangeQuerySchema>;
+
+const slotRangeQuery = new ZodPipe(SlotRangeQuerySchema, 'query');
 
 @Controller('cappella')
 @UseFilters(InvalidCursorFilter)
@@ -48,6 +58,24 @@ export class CappellaController {
   @Get('runs/:runId/outputs')
   outputs(@Param('runId') runId: string): EntityKey[] {
     return this.runOr404(runId).outputs;
+  }
+
+  /** Range digests: the outputs runs registered, counted and hashed per bucket of slots. */
+  @Get('slots/digest')
+  outputDigest(@Query(slotRangeQuery) query: SlotRangeQuery): { buckets: DigestBucket[] } {
+    return { buckets: this.state.cappella.outputDigest(query, query.buckets) };
+  }
+
+  /** Range digests: the outputs registered in a range of slots, with their runs. */
+  @Get('slots/outputs')
+  outputsIn(@Query(slotRangeQuery) query: SlotRangeQuery): { items: OutputPairView[] } {
+    const count = this.state.cappella.outputCountIn(query);
+    if (count > RANGE_LISTING_MAX) {
+      throw new PayloadTooLargeException(
+        `slots ${query.from} to ${query.to} hold ${count} outputs, more than ${RANGE_LISTING_MAX}: ask for a narrower range`,
+      );
+    }
+    return { items: this.state.cappella.outputsIn(query) };
   }
 
   @Get('pipelines/:pipelineId')

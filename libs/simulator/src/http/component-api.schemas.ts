@@ -3,10 +3,26 @@
  * schemas. Listing limits follow the component manifests (page size at most 10,000).
  */
 import { z } from 'zod';
+import { slotRangeProblem } from '@bridge/contracts';
 import { EntityKeySchema } from '../scenario/scenario-specs';
 
 /** The most keys one Hippo bulk lookup may name: more are answered 413. */
 export const LOOKUP_MAX_KEYS = 1_000;
+
+/** The most pairs one range listing answers: a wider range is refused (413), to be split. */
+export const RANGE_LISTING_MAX = 10_000;
+
+/** A slot range (`from` ≤ slot < `to`) and, for a digest, how many buckets to cut it into. */
+export const SlotRangeQuerySchema = z
+  .object({
+    from: z.coerce.number().int(),
+    to: z.coerce.number().int(),
+    buckets: z.coerce.number().int().default(1),
+  })
+  .superRefine((query, context) => {
+    const problem = slotRangeProblem(query, query.buckets);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
 
 export const ListingQuerySchema = z.object({
   after: z.string().optional(),

@@ -1,7 +1,7 @@
 /**
  * Hippo's HTTP API (see docs/design.md, Component APIs): single entity, bulk lookup (an
- * optional capability, switched off with `SIM_HIPPO_BULK_LOOKUP=false`), and the entity
- * listing. Entities still inside their lag are invisible to all three. Faults are applied before
+ * optional capability, switched off with `SIM_HIPPO_BULK_LOOKUP=false`), the entity listing,
+ * and range digests of the entities with their provenance. Entities still inside their lag are invisible to all three. Faults are applied before
  * the handlers by `ComponentGateMiddleware`.
  */
 import type { z } from 'zod';
@@ -22,11 +22,21 @@ import { SIM_SETTINGS, type SimSettings } from '../sim-config';
 import type { Page } from '../state/cappella-state';
 import { ComponentState } from '../state/component-state';
 import type { EntityView, LookupResult } from '../state/hippo-state';
-import { ListingQuerySchema, LOOKUP_MAX_KEYS, LookupBodySchema } from './component-api.schemas';
+import type { DigestBucket } from '@bridge/contracts';
+import {
+  ListingQuerySchema,
+  LOOKUP_MAX_KEYS,
+  LookupBodySchema,
+  RANGE_LISTING_MAX,
+  SlotRangeQuerySchema,
+} from './component-api.schemas';
 import { InvalidCursorFilter } from './invalid-cursor.filter';
 import { ZodPipe } from '@bridge/runtime';
 
 type ListingQuery = z.output<typeof ListingQuerySchema>;
+type SlotRangeQuery = z.output<typeof SlotRangeQuerySchema>;
+
+const slotRangeQuery = new ZodPipe(SlotRangeQuerySchema, 'query');
 
 const lookupBody = new ZodPipe(LookupBodySchema);
 
@@ -41,6 +51,24 @@ export class HippoController {
   @Get('entities')
   list(@Query(new ZodPipe(ListingQuerySchema, 'query')) query: ListingQuery): Page<EntityView> {
     return this.state.hippo.list(query.after, query.limit);
+  }
+
+  /** Range digests: the visible entities with their provenance, per bucket of slots. */
+  @Get('slots/digest')
+  entityDigest(@Query(slotRangeQuery) query: SlotRangeQuery): { buckets: DigestBucket[] } {
+    return { buckets: this.state.hippo.entityDigest(query, query.buckets) };
+  }
+
+  /** Range digests: the visible entities in a range of slots. */
+  @Get('slots/entities')
+  entitiesIn(@Query(slotRangeQuery) query: SlotRangeQuery): { items: EntityView[] } {
+    const count = this.state.hippo.entityCountIn(query);
+    if (count > RANGE_LISTING_MAX) {
+      throw new PayloadTooLargeException(
+        `slots ${query.from} to ${query.to} hold ${count} entities, more than ${RANGE_LISTING_MAX}: ask for a narrower range`,
+      );
+    }
+    return { items: this.state.hippo.entitiesIn(query) };
   }
 
   @Get('entities/:type/:externalId')

@@ -5,8 +5,9 @@
  * listing serialise them without copying. A run's pipeline and inputs are also indexed, so a
  * resubmission (`POST /cappella/runs` with the same pipeline and inputs) finds the run it repeats.
  */
-import type { EntityKey } from '@bridge/contracts';
+import type { DigestBucket, EntityKey, SlotRange } from '@bridge/contracts';
 import { ChangeLog, decodeCursor, nextCursor, type ChangePosition } from './change-log';
+import { SlotIndex, type FiledPair } from './slot-index';
 
 export type RunStatus = 'COMPLETED' | 'FAILED' | 'RUNNING';
 
@@ -26,6 +27,11 @@ export interface RunView {
   updated_at: string;
 }
 
+/** One output a run registered, as the range-digest listing gives it. */
+export interface OutputPairView extends EntityKey {
+  run_id: string;
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -36,6 +42,9 @@ export class CappellaState {
   private readonly runs = new Map<string, ChangePosition<RunView>>();
   private readonly changes = new ChangeLog<RunView>();
   private readonly runByInputs = new Map<string, string>();
+  /** The outputs runs registered, by digest slot, for the range-digest capability. */
+  private readonly outputs = new SlotIndex<RunView>();
+  private readonly filedOutputs = new Map<string, Array<FiledPair<RunView>>>();
 
   putPipeline(pipeline: PipelineView): void {
     this.pipelines.set(pipeline.pipeline_id, pipeline);
@@ -49,6 +58,13 @@ export class CappellaState {
   putRun(run: RunView): void {
     this.runs.set(run.run_id, this.changes.append(run, this.runs.get(run.run_id)));
     this.runByInputs.set(inputsFingerprint(run.pipeline_id, run.inputs), run.run_id);
+    this.unfileOutputs(run.run_id);
+    if (run.outputs.length > 0) {
+      this.filedOutputs.set(
+        run.run_id,
+        run.outputs.map((key) => this.outputs.add(key, run.run_id, run)),
+      );
+    }
   }
 
   run(runId: string): RunView | undefined {
@@ -65,6 +81,7 @@ export class CappellaState {
     if (!position) return false;
     this.changes.retire(position);
     this.runs.delete(runId);
+    this.unfileOutputs(runId);
     const fingerprint = inputsFingerprint(position.item.pipeline_id, position.item.inputs);
     if (this.runByInputs.get(fingerprint) === runId) this.runByInputs.delete(fingerprint);
     return true;
@@ -91,11 +108,43 @@ export class CappellaState {
     return { items: page.items, next_cursor: nextCursor(page) };
   }
 
+  /** The digest of the registered outputs over `range`, in `buckets` buckets. */
+  outputDigest(range: SlotRange, buckets: number): DigestBucket[] {
+    return this.outputs.digest(range, buckets);
+  }
+
+  /** How many registered outputs `range` holds (a listing refuses too many). */
+  outputCountIn(range: SlotRange): number {
+    return this.outputs.countIn(range);
+  }
+
+  /** The registered outputs in `range`. */
+  outputsIn(range: SlotRange): OutputPairView[] {
+    const views: OutputPairView[] = [];
+    for (const { key, item } of this.outputs.pairsIn(range)) {
+      views.push({
+        entity_type: key.entity_type,
+        external_id: key.external_id,
+        run_id: item.run_id,
+      });
+    }
+    return views;
+  }
+
   clear(): void {
     this.pipelines.clear();
     this.runs.clear();
     this.changes.clear();
     this.runByInputs.clear();
+    this.outputs.clear();
+    this.filedOutputs.clear();
+  }
+
+  private unfileOutputs(runId: string): void {
+    const filed = this.filedOutputs.get(runId);
+    if (!filed) return;
+    for (const pair of filed) this.outputs.remove(pair);
+    this.filedOutputs.delete(runId);
   }
 }
 

@@ -10,10 +10,16 @@
  * A stored entity is one small record sharing the run's key object; the API shapes are built
  * when asked for, which keeps a long benchmark's million entities affordable.
  */
-import type { EntityKey } from '@bridge/contracts';
+import {
+  hippoDigestRun,
+  type DigestBucket,
+  type EntityKey,
+  type SlotRange,
+} from '@bridge/contracts';
 import type { Page } from './cappella-state';
 import { ChangeLog, decodeCursor, nextCursor, type ChangePosition } from './change-log';
 import { EntityMap } from './entity-key';
+import { SlotIndex, type FiledPair } from './slot-index';
 
 export interface EntityView {
   entity_type: string;
@@ -44,6 +50,8 @@ interface EntityRecord {
   visibleAt: number;
   /** Position in the change order; absent while the entity is still lagging. */
   position?: ChangePosition<EntityRecord>;
+  /** Its filing for range digests, while it is visible. */
+  filed?: FiledPair<EntityRecord>;
 }
 
 export type AvailabilityChange = 'DELETED' | 'UNAVAILABLE';
@@ -54,6 +62,8 @@ export class HippoState {
   /** Every entity Hippo holds, visible or still lagging. */
   private readonly entities = new EntityMap<EntityRecord>();
   private readonly changes = new ChangeLog<EntityRecord>();
+  /** Visible entities by digest slot, for the range-digest capability. */
+  private readonly slots = new SlotIndex<EntityRecord>();
   /** Lagging records ordered by `visibleAt`; `pendingHead` skips the promoted ones. */
   private pending: EntityRecord[] = [];
   private pendingHead = 0;
@@ -135,7 +145,7 @@ export class HippoState {
     const record = this.entities.get(key);
     if (!record) return false;
     if (change === 'DELETED') {
-      this.changes.retire(record.position);
+      this.hide(record);
       this.entities.delete(key);
     } else {
       this.replace(record.key, {
@@ -153,19 +163,57 @@ export class HippoState {
     return this.changes.liveCount;
   }
 
+  /** The digest of the visible entities over `range`, in `buckets` buckets. */
+  entityDigest(range: SlotRange, buckets: number): DigestBucket[] {
+    this.promoteDue();
+    return this.slots.digest(range, buckets);
+  }
+
+  /** How many visible entities with provenance `range` holds. */
+  entityCountIn(range: SlotRange): number {
+    this.promoteDue();
+    return this.slots.countIn(range);
+  }
+
+  /** The visible entities in `range`. */
+  entitiesIn(range: SlotRange): EntityView[] {
+    this.promoteDue();
+    const views: EntityView[] = [];
+    for (const { item } of this.slots.pairsIn(range)) views.push(view(item));
+    return views;
+  }
+
   clear(): void {
     this.entities.clear();
     this.changes.clear();
+    this.slots.clear();
     this.pending = [];
     this.pendingHead = 0;
   }
 
   private replace(key: EntityKey, record: EntityRecord): void {
     const previous = this.entities.get(key);
-    this.changes.retire(previous?.position);
+    if (previous) this.hide(previous);
     this.entities.set(key, record);
-    if (record.visibleAt <= this.now()) record.position = this.changes.append(record);
+    if (record.visibleAt <= this.now()) this.show(record);
     else this.enqueue(record);
+  }
+
+  /** The record enters the change order and the digests. */
+  private show(record: EntityRecord): void {
+    record.position = this.changes.append(record);
+    record.filed = this.slots.add(
+      record.key,
+      hippoDigestRun(record.runId, record.available),
+      record,
+    );
+  }
+
+  /** The record leaves the change order and the digests (a no-op while it lags). */
+  private hide(record: EntityRecord): void {
+    this.changes.retire(record.position);
+    if (record.filed) this.slots.remove(record.filed);
+    record.filed = undefined;
   }
 
   private enqueue(record: EntityRecord): void {
@@ -193,7 +241,7 @@ export class HippoState {
       if (record.visibleAt > now) break;
       this.pendingHead += 1;
       // Skip a record that was deleted or rewritten while it was lagging.
-      if (this.entities.get(record.key) === record) record.position = this.changes.append(record);
+      if (this.entities.get(record.key) === record) this.show(record);
     }
     if (this.pendingHead === this.pending.length) {
       this.pending = [];

@@ -17,10 +17,14 @@ import {
   type SlotRange,
 } from '@bridge/contracts';
 
-/** A pair as filed: its slot and hash computed once, when it was added. */
+/**
+ * A pair as filed: its slot and hash computed once, when it was added, and the holder's own
+ * object for it (the run, the entity record), so filing copies nothing.
+ */
 export interface FiledPair<T> {
   readonly slot: number;
   readonly hash: bigint;
+  readonly key: EntityKey;
   readonly item: T;
 }
 
@@ -34,7 +38,7 @@ export class SlotIndex<T> {
 
   /** Files `item` as the pair (key, runId); returns the filing, needed to remove it again. */
   add(key: EntityKey, runId: string, item: T): FiledPair<T> {
-    const pair: FiledPair<T> = { slot: digestSlot(key), hash: pairHash(key, runId), item };
+    const pair: FiledPair<T> = { slot: digestSlot(key), hash: pairHash(key, runId), key, item };
     let slot = this.filed[pair.slot];
     if (!slot) {
       slot = new Set();
@@ -80,11 +84,11 @@ export class SlotIndex<T> {
     return count;
   }
 
-  /** The items filed in `range`, slot by slot. */
-  *itemsIn(range: SlotRange): IterableIterator<T> {
+  /** The pairs filed in `range`, slot by slot. */
+  *pairsIn(range: SlotRange): IterableIterator<FiledPair<T>> {
     for (let slot = range.from; slot < range.to; slot += 1) {
       const filed = this.filed[slot];
-      if (filed) for (const pair of filed) yield pair.item;
+      if (filed) yield* filed;
     }
   }
 
