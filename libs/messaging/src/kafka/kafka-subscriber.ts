@@ -7,12 +7,14 @@
  *
  * A consumer that kafkajs gives up on (a non-retriable crash, e.g. the group coordinator forgot
  * the member after a long pause) is replaced by a fresh one, so a subscription never dies
- * silently while its process still reports healthy.
+ * silently while its process still reports healthy. A broker out of reach while a subscription
+ * starts (a service starting, or restarted, during a broker restart) is waited out the same way
+ * rather than failing the process: its readiness says the broker is down meanwhile.
  */
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import type { RetryConfig } from '@bridge/config';
-import { errorMessage } from '@bridge/errors';
+import { errorMessage, isInfrastructureOutage } from '@bridge/errors';
 import { DEAD_LETTER_TOPIC, type Topic } from '@bridge/contracts';
 import { BridgeMetrics } from '@bridge/metrics';
 import { ConsumerLoop, SubscriptionStopped } from '../consumer-loop';
@@ -23,6 +25,7 @@ import type { KafkaEventPublisher } from './kafka-publisher';
 import { OffsetCommitter } from './offset-committer';
 
 const RESTART_DELAY_MS = 1_000;
+const START_RETRY_MAX_MS = 15_000;
 
 export class KafkaEventSubscriber extends EventSubscriber {
   private readonly logger = new Logger('KafkaEventSubscriber');
@@ -36,7 +39,6 @@ export class KafkaEventSubscriber extends EventSubscriber {
   }
 
   async subscribe<T extends Topic>(spec: SubscriptionSpec<T>): Promise<Subscription> {
-    await this.connection.ensureTopics([...spec.topics, DEAD_LETTER_TOPIC]);
     const loop = new ConsumerLoop(
       spec,
       this.connection.codec,
@@ -44,7 +46,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
       this.retryConfig,
     );
     const stopping = new AbortController();
-    let { consumer, committer } = await this.startConsumer(spec, loop, stopping.signal);
+    let { consumer, committer } = await this.firstStart(spec, loop, stopping.signal);
     let restarting: Promise<void> | undefined;
     const restart = (): Promise<void> => {
       // One restart at a time: overlapping crash events must not leave a second consumer behind.
@@ -91,6 +93,28 @@ export class KafkaEventSubscriber extends EventSubscriber {
     };
   }
 
+  /** Creates the topics and starts the consumer, waiting out a broker out of reach. */
+  private async firstStart<T extends Topic>(
+    spec: SubscriptionSpec<T>,
+    loop: ConsumerLoop<T>,
+    stopping: AbortSignal,
+  ): Promise<{ consumer: Consumer; committer: OffsetCommitter }> {
+    let wait = RESTART_DELAY_MS;
+    for (;;) {
+      try {
+        await this.connection.ensureTopics([...spec.topics, DEAD_LETTER_TOPIC]);
+        return await this.startConsumer(spec, loop, stopping);
+      } catch (error) {
+        if (!isInfrastructureOutage(error)) throw error;
+        this.logger.warn(
+          `consumer ${spec.groupId} could not start, trying again in ${wait} ms: ${errorMessage(error)}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, START_RETRY_MAX_MS);
+      }
+    }
+  }
+
   private async startConsumer<T extends Topic>(
     spec: SubscriptionSpec<T>,
     loop: ConsumerLoop<T>,
@@ -108,17 +132,23 @@ export class KafkaEventSubscriber extends EventSubscriber {
     const committer = new OffsetCommitter(consumer, this.connection.config.commitIntervalMs);
     // Partitions may move to another member: hand over what is finished before they do.
     consumer.on(consumer.events.REBALANCING, () => void committer.flush());
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [...spec.topics],
-      fromBeginning: spec.fromBeginning ?? true,
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.connection.config.topicPartitions,
-      eachBatch: (payload) => this.handleBatch(committer, loop, payload, stopping),
-    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({
+        topics: [...spec.topics],
+        fromBeginning: spec.fromBeginning ?? true,
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.connection.config.topicPartitions,
+        eachBatch: (payload) => this.handleBatch(committer, loop, payload, stopping),
+      });
+    } catch (error) {
+      // A consumer half started must not stay connected behind the one that replaces it.
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
     return { consumer, committer };
   }
 
