@@ -13,7 +13,6 @@ import {
   HttpCode,
   NotFoundException,
   Param,
-  PayloadTooLargeException,
   Post,
   Query,
   UseFilters,
@@ -24,7 +23,7 @@ import type { OutputPairView, Page, PipelineView, RunView } from '../state/cappe
 import { ComponentState } from '../state/component-state';
 import {
   ListingQuerySchema,
-  RANGE_LISTING_MAX,
+  refuseWideListing,
   SlotRangeQuerySchema,
   SubmitRunBodySchema,
 } from './component-api.schemas';
@@ -69,12 +68,7 @@ export class CappellaController {
   /** Range digests: the outputs registered in a range of slots, with their runs. */
   @Get('slots/outputs')
   outputsIn(@Query(slotRangeQuery) query: SlotRangeQuery): { items: OutputPairView[] } {
-    const count = this.state.cappella.outputCountIn(query);
-    if (count > RANGE_LISTING_MAX) {
-      throw new PayloadTooLargeException(
-        `slots ${query.from} to ${query.to} hold ${count} outputs, more than ${RANGE_LISTING_MAX}: ask for a narrower range`,
-      );
-    }
+    refuseWideListing(query, this.state.cappella.outputCountIn(query), 'outputs');
     return { items: this.state.cappella.outputsIn(query) };
   }
 

@@ -3,7 +3,8 @@
  * schemas. Listing limits follow the component manifests (page size at most 10,000).
  */
 import { z } from 'zod';
-import { slotRangeProblem } from '@bridge/contracts';
+import { PayloadTooLargeException } from '@nestjs/common';
+import { slotRangeProblem, type SlotRange } from '@bridge/contracts';
 import { EntityKeySchema } from '../scenario/scenario-specs';
 
 /** The most keys one Hippo bulk lookup may name: more are answered 413. */
@@ -11,6 +12,15 @@ export const LOOKUP_MAX_KEYS = 1_000;
 
 /** The most pairs one range listing answers: a wider range is refused (413), to be split. */
 export const RANGE_LISTING_MAX = 10_000;
+
+/** Refuses (413) a range listing of more than `RANGE_LISTING_MAX` pairs, naming what it holds. */
+export function refuseWideListing(range: SlotRange, count: number, what: string): void {
+  if (count > RANGE_LISTING_MAX) {
+    throw new PayloadTooLargeException(
+      `slots ${range.from} to ${range.to} hold ${count} ${what}, more than ${RANGE_LISTING_MAX}: ask for a narrower range`,
+    );
+  }
+}
 
 /** A slot range (`from` ≤ slot < `to`) and, for a digest, how many buckets to cut it into. */
 export const SlotRangeQuerySchema = z

@@ -27,7 +27,7 @@ import {
   ListingQuerySchema,
   LOOKUP_MAX_KEYS,
   LookupBodySchema,
-  RANGE_LISTING_MAX,
+  refuseWideListing,
   SlotRangeQuerySchema,
 } from './component-api.schemas';
 import { InvalidCursorFilter } from './invalid-cursor.filter';
@@ -62,12 +62,7 @@ export class HippoController {
   /** Range digests: the visible entities in a range of slots. */
   @Get('slots/entities')
   entitiesIn(@Query(slotRangeQuery) query: SlotRangeQuery): { items: EntityView[] } {
-    const count = this.state.hippo.entityCountIn(query);
-    if (count > RANGE_LISTING_MAX) {
-      throw new PayloadTooLargeException(
-        `slots ${query.from} to ${query.to} hold ${count} entities, more than ${RANGE_LISTING_MAX}: ask for a narrower range`,
-      );
-    }
+    refuseWideListing(query, this.state.hippo.entityCountIn(query), 'entities');
     return { items: this.state.hippo.entitiesIn(query) };
   }
 
