@@ -6,6 +6,7 @@ function scan(fields: Partial<Scan>): Scan {
     id: 'scan-1',
     trigger: 'schedule',
     mode: 'incremental',
+    method: 'listing',
     status: 'completed',
     phase: 'done',
     requestedBy: null,

@@ -734,6 +734,7 @@ describe('query API on the real database', () => {
       // The scan in the way ends, as a scanner would end it; the next request goes through.
       const taken = await scans.takeOver('audit-test-scanner', {
         mode: 'full',
+        method: 'listing',
         graceCutoff: new Date(),
         checkpoint: initialCheckpoint('full', {}),
         estimatedItems: null,

@@ -290,6 +290,7 @@ describe('operator console in a browser', () => {
     const scans = app.get(ScanStore);
     const scan = await scans.takeOver('console-test-scanner', {
       mode: 'full',
+      method: 'listing',
       graceCutoff: new Date(),
       checkpoint: initialCheckpoint('full', {}),
       estimatedItems: 1_000,

@@ -341,9 +341,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('run')
     .description('ask for a scan (admin)')
     .option('--full', 'a full re-scan instead of reading what changed')
-    .action(async (options: { full?: boolean }) => {
+    .option(
+      '--method <method>',
+      'a full scan by `listing` (the reference pass) or by `digest` (default: the scanner chooses)',
+    )
+    .action(async (options: { full?: boolean; method?: string }) => {
       const asked = await client().post<Row>('/scan', {
         mode: options.full ? 'full' : 'incremental',
+        ...(options.method ? { method: options.method } : {}),
       });
       print(asked, () => `scan ${String(asked.scan_id)} requested (${String(asked.mode)})`);
     });

@@ -15,15 +15,19 @@ const key = (external_id: string, entity_type = 'sample'): EntityKey => ({
 
 /** Hippo that knows the even-numbered samples, each produced by run `r-<id>`. */
 const knowsEven = (id: string) => Number(id.replace(/\D/g, '')) % 2 === 0;
+/** Sample 6 exists but is not offered. */
+const offers = (id: string) => knowsEven(id) && id !== '6';
 
 const bulkHippo: Script = (request) => {
   const { entities } = request.body as { entities: EntityKey[] };
   return {
     status: 200,
     body: {
+      // `available` is optional in a lookup answer: given for sample 6 only, the rest default.
       results: entities.map((k) => ({
         ...k,
         exists: knowsEven(k.external_id),
+        ...(k.external_id === '6' ? { available: false } : {}),
         provenance: knowsEven(k.external_id) ? { run_id: `r-${k.external_id}` } : null,
       })),
     },
@@ -38,7 +42,7 @@ const singleHippo: Script = (request) => {
         body: {
           entity_type: type,
           external_id: id,
-          available: true,
+          available: offers(id),
           provenance: { run_id: `r-${id}` },
         },
       }
@@ -63,6 +67,7 @@ describe('HippoClient', () => {
   const expected = asked.map((k) => ({
     ...k,
     exists: knowsEven(k.external_id),
+    available: offers(k.external_id),
     provenance: knowsEven(k.external_id) ? { run_id: `r-${k.external_id}` } : null,
   }));
 

@@ -31,6 +31,11 @@ export interface EntityPresence {
   entity_type: string;
   external_id: string;
   exists: boolean;
+  /**
+   * Whether Hippo offers it: an entity can exist yet be unavailable. A component whose lookup
+   * does not say (the field is optional) is taken to offer what exists.
+   */
+  available: boolean;
   provenance: Provenance | null;
 }
 
@@ -55,6 +60,7 @@ const LookupResultSchema = z.object({
       entity_type: z.string(),
       external_id: z.string(),
       exists: z.boolean(),
+      available: z.boolean().optional(),
       provenance: ProvenanceSchema,
     }),
   ),
@@ -135,7 +141,10 @@ export class HippoClient {
         `POST /hippo/entities/lookup: malformed response: ${mismatch}`,
       );
     }
-    return answer.results;
+    return answer.results.map((result) => ({
+      ...result,
+      available: result.available ?? result.exists,
+    }));
   }
 
   private async singleLookup(key: EntityKey): Promise<EntityPresence> {
@@ -144,6 +153,7 @@ export class HippoClient {
       entity_type: key.entity_type,
       external_id: key.external_id,
       exists: entity !== null,
+      available: entity?.available ?? false,
       provenance: entity?.provenance ?? null,
     };
   }

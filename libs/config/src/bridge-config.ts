@@ -151,6 +151,12 @@ export interface ScanConfig {
    * it reads what changed since the last completed scan.
    */
   fullIntervalMs: number;
+  /**
+   * With range digests on both components, a full scan compares digests, and lists (the
+   * reference pass, which alone finds dangling references of runs that did not change) when the
+   * last full scan by listing is older than this.
+   */
+  listingIntervalMs: number;
   /** How often a scanner looks for a requested scan, or one whose scanner died. */
   pollIntervalMs: number;
   /** Runs changed more recently than this before the scan started are left to the next scan. */

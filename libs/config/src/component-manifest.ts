@@ -42,8 +42,8 @@ const ManifestSchema = z.object({
       bulkLookupMax: positiveInt.default(1_000),
       /**
        * Cappella and Hippo: range digests (`GET /<component>/slots/digest` and the range
-       * listings). The digest scan that reads them, and skips what agrees, is being built
-       * (`libs/scan/src/digest-step.ts`); no scan reads them yet.
+       * listings). With both declaring them, a full scan compares digests and reads only the
+       * ranges that differ (docs/design.md, "Range digests").
        */
       rangeDigests: z.boolean().default(false),
     })

@@ -475,6 +475,10 @@ const scans = {
     positiveInt.default(7 * 24 * 3_600_000),
     'A scheduled scan is a full re-scan when the last completed full scan is older than this (7 days by default), otherwise incremental.',
   ),
+  SCAN_LISTING_INTERVAL_MS: setting(
+    positiveInt.default(28 * 24 * 3_600_000),
+    'When both component manifests offer range digests, a full scan compares digests and reads only what differs; it lists both components instead (the reference pass, which also finds dangling references of runs that did not change) when the last full scan by listing is older than this (28 days by default).',
+  ),
   SCAN_POLL_INTERVAL_MS: setting(
     positiveInt.default(5_000),
     'How often a scanner looks for a requested scan (from another process) or one whose scanner died.',

@@ -174,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       schedule: e.SCAN_SCHEDULE === 'off' ? null : e.SCAN_SCHEDULE,
       timezone: e.SCAN_TIMEZONE,
       fullIntervalMs: e.SCAN_FULL_INTERVAL_MS,
+      listingIntervalMs: e.SCAN_LISTING_INTERVAL_MS,
       pollIntervalMs: e.SCAN_POLL_INTERVAL_MS,
       graceDelayMs: e.SCAN_GRACE_DELAY_MS ?? e.CHECK_GRACE_DELAY_MS,
       outageToleranceMs: e.SCAN_OUTAGE_TOLERANCE_MS,

@@ -78,6 +78,7 @@ class FakeComponents implements RepairComponents {
         keys.map((key) => ({
           ...key,
           exists: this.present.has(entityKeyId(key)),
+          available: this.present.has(entityKeyId(key)),
           provenance: null,
         })),
       ),

@@ -1,92 +1,29 @@
 import type { CappellaRun, HippoEntity } from '@bridge/components';
-import {
-  DIGEST_SLOTS,
-  addHashes,
-  bucketRanges,
-  digestSlot,
-  entityKeyId,
-  hashToHex,
-  hippoDigestRun,
-  pairHash,
-  type EntityKey,
-  type SlotRange,
-} from '@bridge/contracts';
+import { DIGEST_SLOTS, type EntityKey, type SlotRange } from '@bridge/contracts';
 import { digestStep, type DigestScanComponents } from './digest-step';
+import { inMemoryRangeDigests } from './testing/in-memory-range-digests';
 import type { ScanDiscrepancy } from './scan-decisions';
 
 const OLD = '2026-01-01T00:00:00.000Z';
 const CUTOFF = new Date('2026-06-01T00:00:00Z');
 const sample = (id: string): EntityKey => ({ entity_type: 'sample', external_id: id });
 
-/**
- * Components in memory, answering digests by brute force over their whole state (the spec's
- * oracle for what an incremental index must say), and counting what the scan asked.
- */
-function lab(runs: CappellaRun[], entities: HippoEntity[]) {
-  const calls = { digests: 0, listings: 0, runs: 0 };
-  const inRange = (key: EntityKey, range: SlotRange) => {
-    const slot = digestSlot(key);
-    return range.from <= slot && slot < range.to;
-  };
-  const digest = (pairs: Array<[EntityKey, string]>, range: SlotRange, buckets: number) => {
-    calls.digests += 1;
-    return bucketRanges(range, buckets).map((bucket) => {
-      const inside = pairs.filter(([key]) => inRange(key, bucket));
-      return {
-        ...bucket,
-        count: inside.length,
-        hash: hashToHex(inside.reduce((sum, [key, run]) => addHashes(sum, pairHash(key, run)), 0n)),
-      };
-    });
-  };
-  const outputs = runs.flatMap((run) =>
-    run.outputs.map((key) => [key, run.run_id] as [EntityKey, string]),
-  );
-  const hippoPairs = entities
-    .filter((e) => e.provenance)
-    .map((e) => [e, hippoDigestRun(e.provenance!.run_id, e.available)] as [EntityKey, string]);
-  const components: DigestScanComponents = {
-    cappella: {
-      outputDigest: (range, buckets) => Promise.resolve(digest(outputs, range, buckets)),
-      outputsIn: (range) => {
-        calls.listings += 1;
-        return Promise.resolve(
-          outputs
-            .filter(([key]) => inRange(key, range))
-            .map(([key, run_id]) => ({ ...key, run_id })),
-        );
-      },
-      getRun: (id) => {
-        calls.runs += 1;
-        return Promise.resolve(runs.find((run) => run.run_id === id) ?? null);
-      },
-    },
-    hippo: {
-      entityDigest: (range, buckets) => Promise.resolve(digest(hippoPairs, range, buckets)),
-      entitiesIn: (range) => {
-        calls.listings += 1;
-        return Promise.resolve(entities.filter((e) => inRange(e, range)));
-      },
-      lookup: (keys) =>
-        Promise.resolve(
-          keys.map((key) => {
-            const found = entities.find((e) => entityKeyId(e) === entityKeyId(key));
-            return { ...key, exists: !!found, provenance: found?.provenance ?? null };
-          }),
-        ),
-    },
-  };
-  return { components, calls };
+/** Components in memory whose digests are computed by brute force (the oracle). */
+function lab(runs: CappellaRun[], entities: HippoEntity[], listingMax = Infinity) {
+  return inMemoryRangeDigests(() => ({ runs, entities }), listingMax);
 }
 
-async function scanAll(components: DigestScanComponents): Promise<ScanDiscrepancy[]> {
+async function scanAll(
+  components: DigestScanComponents,
+  listLimit = 8,
+): Promise<ScanDiscrepancy[]> {
   let pending: SlotRange[] = [{ from: 0, to: DIGEST_SLOTS }];
   const found: ScanDiscrepancy[] = [];
   while (pending.length > 0) {
     const step = await digestStep(
       components,
       pending,
-      { buckets: 16, listLimit: 8, rangesPerStep: 4 },
+      { buckets: 16, listLimit, rangesPerStep: 4 },
       CUTOFF,
     );
     pending = step.pending;
@@ -119,7 +56,7 @@ describe('digestStep', () => {
     const { runs, entities } = history(500);
     const { components, calls } = lab(runs, entities);
     expect(await scanAll(components)).toEqual([]);
-    expect(calls).toEqual({ digests: 2, listings: 0, runs: 0 });
+    expect(calls).toEqual({ digests: 2, listings: 0, runs: 0, lookups: 0 });
   });
 
   it('finds a lost output, an unavailable one and an orphan, listing only around them', async () => {
@@ -173,5 +110,43 @@ describe('digestStep', () => {
     );
     const { components } = lab(runs, entities);
     expect(await scanAll(components)).toEqual([]);
+  });
+
+  it('names every output a judged run lost, also those in ranges listed at another step', async () => {
+    const { runs, entities } = history(500);
+    // S42-a and S42-b sit in different slots: a digest step lists only the range around one.
+    entities.find((e) => e.external_id === 'S42-a')!.available = false;
+    entities.find((e) => e.external_id === 'S42-b')!.available = false;
+    const { components } = lab(runs, entities);
+
+    const found = await scanAll(components);
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    for (const discrepancy of found) {
+      expect(discrepancy).toMatchObject({
+        type: 'missing_entity',
+        runId: 'run-42',
+        entities: [sample('S42-a'), sample('S42-b')],
+      });
+    }
+  });
+
+  it('cuts a range that grew past what a component lists at once, and still finds the lost output', async () => {
+    const { runs, entities } = history(500);
+    entities.splice(
+      entities.findIndex((e) => e.external_id === 'S11-a'),
+      1,
+    );
+    // The plan lists ranges of up to 400 pairs; the components refuse more than 20 at once.
+    const { components, calls } = lab(runs, entities, 20);
+
+    const found = await scanAll(components, 400);
+    expect(found).toEqual([
+      expect.objectContaining({
+        type: 'missing_entity',
+        runId: 'run-11',
+        entities: [sample('S11-a')],
+      }),
+    ]);
+    expect(calls.digests).toBeGreaterThan(2);
   });
 });

@@ -9,9 +9,13 @@
  * bucket and nothing more.
  *
  * A step holds at most `rangesPerStep` ranges' listings in memory, and what it returns (the
- * ranges left, the discrepancies found) is what the scanner commits with its checkpoint.
+ * ranges left, the discrepancies found) is what the scanner commits with its checkpoint. Data
+ * changes while a scan runs: a range that grew past what a component lists at once (413) goes
+ * back to be cut narrower, and what moved between the two sides' answers is judged afresh, by
+ * the runs and entities as they are when judged.
  */
 import type { CappellaRun, EntityPresence, HippoEntity, OutputPair } from '@bridge/components';
+import { ComponentRequestError } from '@bridge/errors';
 import {
   entityKeyId,
   runInputReferences,
@@ -52,9 +56,12 @@ export interface DigestStepResult {
   discrepancies: ScanDiscrepancy[];
   /** Ranges this step listed (for progress and the benchmark's figures). */
   listed: SlotRange[];
-  /** Pairs the listings returned, both sides. */
-  pairsRead: number;
+  /** Pairs each side's listings returned. */
+  pairsRead: { cappella: number; hippo: number };
 }
+
+/** The two sides of a listed range, or `tooWide` when a component would not list it at once. */
+type RangeListing = { outputs: OutputPair[]; entities: HippoEntity[] } | 'tooWide';
 
 export async function digestStep(
   components: DigestScanComponents,
@@ -74,43 +81,62 @@ export async function digestStep(
     }),
   );
   const plan = planBisection(compared.flat(), settings.listLimit);
-  const listings = await Promise.all(
-    plan.list.map(async (range) => {
-      const [outputs, entities] = await Promise.all([
-        components.cappella.outputsIn(range),
-        components.hippo.entitiesIn(range),
-      ]);
-      return { outputs, entities };
-    }),
-  );
-  const suspects = suspectsIn(
-    listings.flatMap((l) => l.outputs),
-    listings.flatMap((l) => l.entities),
-  );
-  const listedUnavailable = new Set(
-    listings.flatMap((l) => l.entities.filter((e) => !e.available).map((e) => entityKeyId(e))),
-  );
+  const listed: SlotRange[] = [];
+  const narrower: SlotRange[] = [];
+  const listings: Array<{ outputs: OutputPair[]; entities: HippoEntity[] }> = [];
+  const answers = await Promise.all(plan.list.map((range) => listRange(components, range)));
+  plan.list.forEach((range, i) => {
+    const answer = answers[i];
+    if (answer === 'tooWide') narrower.push(range);
+    else {
+      listed.push(range);
+      listings.push(answer);
+    }
+  });
+  const outputs = listings.flatMap((l) => l.outputs);
+  const entities = listings.flatMap((l) => l.entities);
+  const suspects = suspectsIn(outputs, entities);
   const discrepancies = [
-    ...(await judgeRuns(components, suspects.runsToJudge, listedUnavailable, graceCutoff)),
+    ...(await judgeRuns(components, suspects.runsToJudge, graceCutoff)),
     ...(await confirmProvenance(components, suspects.provenanceToConfirm)),
   ];
   return {
-    pending: [...plan.split, ...later],
+    pending: [...narrower, ...plan.split, ...later],
     discrepancies,
-    listed: plan.list,
-    pairsRead: listings.reduce((sum, l) => sum + l.outputs.length + l.entities.length, 0),
+    listed,
+    pairsRead: { cappella: outputs.length, hippo: entities.length },
   };
 }
 
 /**
- * Each suspect run whole: fetched, its outputs and references looked up, judged as always. A
- * look-up says only whether Hippo holds an entity; the ones the listings showed unavailable
- * count as missing, as in a listing scan.
+ * Both sides of `range`. A side that refuses it as too wide (it grew since its digest) sends it
+ * back to be cut; a single slot cannot be cut, so that refusal stands as the error it is.
+ */
+async function listRange(
+  components: DigestScanComponents,
+  range: SlotRange,
+): Promise<RangeListing> {
+  try {
+    const [outputs, entities] = await Promise.all([
+      components.cappella.outputsIn(range),
+      components.hippo.entitiesIn(range),
+    ]);
+    return { outputs, entities };
+  } catch (error) {
+    const tooWide = error instanceof ComponentRequestError && error.status === 413;
+    if (tooWide && range.to - range.from > 1) return 'tooWide';
+    throw error;
+  }
+}
+
+/**
+ * Each suspect run whole: fetched, its outputs and references looked up, judged as always (an
+ * entity Hippo holds but does not offer counts as missing), so a finding names every output
+ * the run lost, in this range or any other.
  */
 async function judgeRuns(
   components: DigestScanComponents,
   runIds: readonly string[],
-  unavailable: ReadonlySet<string>,
   graceCutoff: Date,
 ): Promise<ScanDiscrepancy[]> {
   if (runIds.length === 0) return [];
@@ -119,12 +145,7 @@ async function judgeRuns(
   );
   const keys = runs.flatMap((run) => [...run.outputs, ...runInputReferences(run.inputs)]);
   const presence = keys.length > 0 ? await components.hippo.lookup(keys) : [];
-  const available = new Set(
-    presence
-      .filter((p) => p.exists)
-      .map((p) => entityKeyId(p))
-      .filter((id) => !unavailable.has(id)),
-  );
+  const available = new Set(presence.filter((p) => p.available).map((p) => entityKeyId(p)));
   return runDiscrepancies(runs, graceCutoff, available);
 }
 

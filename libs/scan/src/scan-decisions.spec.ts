@@ -12,6 +12,7 @@ import {
   provenanceRunIds,
   runDiscrepancies,
   scanFindingFor,
+  scanMethodFor,
   scanModeFor,
   subjectOf,
   unavailableByRun,
@@ -267,7 +268,71 @@ describe('scanModeFor', () => {
   });
 });
 
+describe('initialCheckpoint of a digest scan', () => {
+  it('starts with the whole slot space to compare and carries the saved cursors through', () => {
+    expect(initialCheckpoint('full', { cappella: 'x', hippo: 'y' }, 'digest')).toEqual({
+      cappella: { after: 'x', resumeAt: 'x', resumeFixed: false },
+      hippo: { after: 'y', resumeAt: 'y', resumeFixed: false },
+      digest: { pending: [{ from: 0, to: 65_536 }] },
+    });
+  });
+});
+
+describe('scanMethodFor', () => {
+  const day = 24 * 3_600_000;
+  const now = Date.parse('2026-12-01T00:00:00Z');
+  const base = {
+    mode: 'full' as const,
+    asked: null,
+    digestsOffered: true,
+    lastListingFullScanAt: new Date(now - day),
+    now,
+    listingIntervalMs: 28 * day,
+  };
+
+  it('compares digests for a full scan while the reference pass is not due', () => {
+    expect(scanMethodFor(base)).toBe('digest');
+  });
+
+  it('lists when the reference pass is due, or has never run', () => {
+    expect(scanMethodFor({ ...base, lastListingFullScanAt: new Date(now - 28 * day) })).toBe(
+      'listing',
+    );
+    expect(scanMethodFor({ ...base, lastListingFullScanAt: null })).toBe('listing');
+  });
+
+  it('lists for an incremental scan, without the capability, or when listing is asked for', () => {
+    expect(scanMethodFor({ ...base, mode: 'incremental' })).toBe('listing');
+    expect(scanMethodFor({ ...base, digestsOffered: false, asked: 'digest' })).toBe('listing');
+    expect(scanMethodFor({ ...base, asked: 'listing' })).toBe('listing');
+  });
+
+  it('compares digests when asked, even with the reference pass due', () => {
+    expect(scanMethodFor({ ...base, asked: 'digest', lastListingFullScanAt: null })).toBe('digest');
+  });
+});
+
 describe('progressOf', () => {
+  it('measures a digest scan by the share of the slot space settled', () => {
+    const startedAt = new Date(Date.parse('2026-12-01T10:00:00Z'));
+    const progress = progressOf(
+      {
+        status: 'running',
+        items: { cappella: 10, hippo: 10 },
+        estimatedItems: null,
+        startedAt,
+        checkpoint: {
+          cappella: { after: null, resumeAt: null, resumeFixed: false },
+          hippo: { after: null, resumeAt: null, resumeFixed: false },
+          digest: { pending: [{ from: 0, to: 16_384 }] },
+        },
+      },
+      startedAt.getTime() + 3_000,
+    );
+    expect(progress.fraction).toBe(0.75);
+    expect(progress.estimatedCompletionAt).toEqual(new Date(startedAt.getTime() + 4_000));
+  });
+
   it('estimates the share done and the completion time from the previous comparable scan', () => {
     const startedAt = new Date(0);
     expect(

@@ -12,6 +12,7 @@
  * - `orphan_provenance`: a Hippo entity's provenance names a run Cappella does not have.
  */
 import {
+  DIGEST_SLOTS,
   entityKeyId,
   runInputReferences,
   SCAN_CHECK_TYPE,
@@ -27,6 +28,7 @@ import {
   type NewSyncEvent,
   type Scan,
   type ScanCheckpoint,
+  type ScanMethod,
   type ScanMode,
   type ScannedComponent,
 } from '@bridge/store';
@@ -261,16 +263,25 @@ export function checkpointAfterPage(
   };
 }
 
-/** Where a scan starts reading: from the beginning (full) or from the saved cursors. */
+/**
+ * Where a scan starts reading: from the beginning (a full scan by listing), from the saved
+ * cursors (incremental), or over the whole slot space (a digest scan). A digest scan carries
+ * the saved cursors through unchanged: it lists nothing in change order, so the next
+ * incremental scan goes on from where the last listing left off.
+ */
 export function initialCheckpoint(
   mode: ScanMode,
   cursors: Partial<Record<ScannedComponent, string | null>>,
+  method: ScanMethod = 'listing',
 ): ScanCheckpoint {
+  const keepCursors = mode === 'incremental' || method === 'digest';
   const start = (component: ScannedComponent): ListingCheckpoint => {
-    const after = mode === 'incremental' ? (cursors[component] ?? null) : null;
+    const after = keepCursors ? (cursors[component] ?? null) : null;
     return { after, resumeAt: after, resumeFixed: false };
   };
-  return { cappella: start('cappella'), hippo: start('hippo') };
+  const checkpoint: ScanCheckpoint = { cappella: start('cappella'), hippo: start('hippo') };
+  if (method === 'digest') checkpoint.digest = { pending: [{ from: 0, to: DIGEST_SLOTS }] };
+  return checkpoint;
 }
 
 /**
@@ -294,6 +305,31 @@ export function scanModeFor(input: {
   return fullDue ? 'full' : 'incremental';
 }
 
+/**
+ * How a scan reads. Only a full scan can compare digests, and only when both components offer
+ * them. Asked for, a method is honoured where it can be. Otherwise a full scan compares digests
+ * while a full scan by listing (the reference pass: digests cannot show a dangling reference
+ * of a run that did not change) completed less than `listingIntervalMs` ago, and lists when
+ * that pass is due.
+ */
+export function scanMethodFor(input: {
+  mode: ScanMode;
+  asked: ScanMethod | null;
+  digestsOffered: boolean;
+  lastListingFullScanAt: Date | null;
+  now: number;
+  listingIntervalMs: number;
+}): ScanMethod {
+  if (input.mode !== 'full' || !input.digestsOffered || input.asked === 'listing') {
+    return 'listing';
+  }
+  if (input.asked === 'digest') return 'digest';
+  const referencePassDue =
+    input.lastListingFullScanAt === null ||
+    input.now - input.lastListingFullScanAt.getTime() >= input.listingIntervalMs;
+  return referencePassDue ? 'listing' : 'digest';
+}
+
 export interface ScanProgressEstimate {
   /** Items read so far (runs and entities). */
   itemsRead: number;
@@ -303,27 +339,36 @@ export interface ScanProgressEstimate {
   estimatedCompletionAt: Date | null;
 }
 
-/** How far along a running scan is, and when it should end. */
+/**
+ * How far along a running scan is, and when it should end. A listing scan measures against
+ * what the previous comparable scan read; a digest scan by the share of the slot space that is
+ * settled (agreed, or listed and judged).
+ */
 export function progressOf(
-  scan: Pick<Scan, 'status' | 'items' | 'estimatedItems' | 'startedAt'>,
+  scan: Pick<Scan, 'status' | 'items' | 'estimatedItems' | 'startedAt'> &
+    Partial<Pick<Scan, 'checkpoint'>>,
   now: number,
 ): ScanProgressEstimate {
   const itemsRead = scan.items.cappella + scan.items.hippo;
   if (scan.status === 'completed') {
     return { itemsRead, fraction: 1, estimatedCompletionAt: null };
   }
-  if (!scan.estimatedItems || scan.estimatedItems <= 0 || !scan.startedAt) {
+  const digest = scan.checkpoint?.digest;
+  const [done, total] = digest
+    ? [DIGEST_SLOTS - digest.pending.reduce((sum, r) => sum + (r.to - r.from), 0), DIGEST_SLOTS]
+    : [itemsRead, scan.estimatedItems ?? 0];
+  if (total <= 0 || !scan.startedAt) {
     return { itemsRead, fraction: null, estimatedCompletionAt: null };
   }
   // Capped below 1: a history that grew since the previous scan is not done at its size.
-  const fraction = Math.min(0.99, itemsRead / scan.estimatedItems);
-  if (itemsRead === 0) return { itemsRead, fraction, estimatedCompletionAt: null };
+  const fraction = Math.min(0.99, done / total);
+  if (done === 0) return { itemsRead, fraction, estimatedCompletionAt: null };
   const elapsed = now - scan.startedAt.getTime();
-  const remaining = Math.max(0, scan.estimatedItems - itemsRead);
+  const remaining = Math.max(0, total - done);
   return {
     itemsRead,
     fraction,
-    estimatedCompletionAt: new Date(now + (elapsed * remaining) / itemsRead),
+    estimatedCompletionAt: new Date(now + (elapsed * remaining) / done),
   };
 }
 
@@ -338,7 +383,8 @@ export interface ScanProgressSample {
  * the seconds left once the previous scan gives an estimate. An idle scanner shows none.
  */
 export function scanProgressSamples(
-  scan: Pick<Scan, 'mode' | 'status' | 'items' | 'estimatedItems' | 'startedAt' | 'counts'>,
+  scan: Pick<Scan, 'mode' | 'status' | 'items' | 'estimatedItems' | 'startedAt' | 'counts'> &
+    Partial<Pick<Scan, 'checkpoint'>>,
   now: number,
 ): ScanProgressSample[] {
   if (scan.status !== 'running') return [];

@@ -10,6 +10,10 @@
  *    (only unknown ids are asked of Cappella, one by one), and entities listed unavailable are
  *    checked against the runs that produced them.
  *
+ * A digest scan (a full scan whose components both offer range digests) has one phase instead:
+ * `digestStep` compares slot ranges, lists only those whose digests differ, and judges what they
+ * call into question by the same rules; its checkpoint is the list of ranges still to compare.
+ *
  * Memory stays flat whatever the history: one page of each listing is held at a time, and the
  * set the two sides share (the run ids) lives in the database. Every page ends in one
  * transaction that records its new findings, links them to the scan and moves the checkpoint,
@@ -21,7 +25,12 @@
 import { Logger } from '@nestjs/common';
 import type { ScanConfig } from '@bridge/config';
 import type { CappellaClient, CappellaRun, HippoClient } from '@bridge/components';
-import { entityKeyId, type MismatchType, type RepairStrategy } from '@bridge/contracts';
+import {
+  entityKeyId,
+  MAX_DIGEST_BUCKETS,
+  type MismatchType,
+  type RepairStrategy,
+} from '@bridge/contracts';
 import {
   ComponentRequestError,
   ComponentUnavailableError,
@@ -42,6 +51,7 @@ import {
   type SyncEvent,
   type SyncEventLog,
 } from '@bridge/store';
+import { digestStep, type DigestScanComponents, type DigestStepSettings } from './digest-step';
 import {
   checkpointAfterPage,
   countByType,
@@ -61,7 +71,21 @@ import {
 export interface ScanComponents {
   cappella: Pick<CappellaClient, 'listRuns' | 'getRun' | 'stats'>;
   hippo: Pick<HippoClient, 'listEntities' | 'lookup' | 'stats'>;
+  /** The range-digest calls, when both components' manifests offer them; else null. */
+  digests: DigestScanComponents | null;
 }
+
+/**
+ * How a digest scan cuts and lists. Each compared range is cut into as many buckets as a
+ * request may ask for; a differing bucket is listed once it holds at most 200 pairs a side (a
+ * listing that small costs about what one more digest request would, and a slot holds about 15
+ * pairs per million); 16 ranges are compared at once, within the clients' concurrency.
+ */
+const DIGEST_STEP: DigestStepSettings = {
+  buckets: MAX_DIGEST_BUCKETS,
+  listLimit: 200,
+  rangesPerStep: 16,
+};
 
 export interface ScanRunnerDeps {
   components: ScanComponents;
@@ -74,6 +98,8 @@ export interface ScanRunnerDeps {
   strategies: Readonly<Record<MismatchType, RepairStrategy>>;
   /** The scanner carrying the scan out (the scan row's holder). */
   holder: string;
+  /** How a digest scan cuts and lists (`DIGEST_STEP` unless given). */
+  digestSettings?: DigestStepSettings;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -86,15 +112,14 @@ class ScanTakenOverError extends Error {}
 
 /** What a page's transaction writes. */
 interface PageCommit {
-  listing: ScannedComponent;
-  /** The phase after the page: the next listing, or done. */
+  /** The phase after the page: the next listing (or digest step), or done. */
   phase: ScanPhase;
   checkpoint: ScanCheckpoint;
   discrepancies: ScanDiscrepancy[];
   /** Runs the page showed to exist (listed, or fetched to check provenance). */
   listedRunIds: string[];
-  itemsRead: number;
-  pagesRead: number;
+  pages: PerComponent;
+  items: PerComponent;
   requestsBefore: PerComponent;
   /** The last page of a full scan's Cappella side: runs it did not list no longer exist. */
   forgetUnseenRuns?: boolean;
@@ -142,10 +167,13 @@ export class ScanRunner {
           // Every open finding older than the scan is looked at again now (the re-check
           // schedule's "at every scan"): those whose discrepancy is gone are closed as healed.
           await log.makeRechecksDue({ createdBefore: scan.startedAt ?? scan.requestedAt });
-          await scanCursors.save(scan.id, {
-            cappella: checkpoint.cappella.resumeAt,
-            hippo: checkpoint.hippo.resumeAt,
-          });
+          // A digest scan read nothing in change order: the cursors stay where listing left them.
+          if (scan.method !== 'digest') {
+            await scanCursors.save(scan.id, {
+              cappella: checkpoint.cappella.resumeAt,
+              hippo: checkpoint.hippo.resumeAt,
+            });
+          }
           if (!(await scans.complete(scan.id, this.deps.holder))) throw new ScanTakenOverError();
         }),
       );
@@ -206,9 +234,11 @@ export class ScanRunner {
 
   private async readPage(
     scan: Scan,
-    listing: Exclude<ScanPhase, 'done'>,
+    phase: Exclude<ScanPhase, 'done'>,
     checkpoint: ScanCheckpoint,
   ): Promise<PageResult> {
+    if (phase === 'digest') return this.readDigestStep(scan, checkpoint);
+    const listing: ScannedComponent = phase;
     const fetchedWith = checkpoint[listing].after;
     const before = this.requestCounts();
     try {
@@ -224,13 +254,12 @@ export class ScanRunner {
         [listing]: { after: null, resumeAt: null, resumeFixed: false },
       };
       await this.commit(scan, {
-        listing,
         phase: listing,
         checkpoint: restarted,
         discrepancies: [],
         listedRunIds: [],
-        itemsRead: 0,
-        pagesRead: 0,
+        pages: onListing(listing, 0),
+        items: onListing(listing, 0),
         requestsBefore: before,
       });
       return { phase: listing, checkpoint: restarted, created: [] };
@@ -252,13 +281,12 @@ export class ScanRunner {
     const next: ScanCheckpoint = { ...checkpoint, cappella: step.checkpoint };
     const phase: ScanPhase = step.done ? 'hippo' : 'cappella';
     const created = await this.commit(scan, {
-      listing: 'cappella',
       phase,
       checkpoint: next,
       discrepancies,
       listedRunIds: page.items.map((run) => run.run_id),
-      itemsRead: page.items.length,
-      pagesRead: 1,
+      pages: onListing('cappella', 1),
+      items: onListing('cappella', page.items.length),
       requestsBefore: before,
       forgetUnseenRuns: step.done && scan.mode === 'full',
     });
@@ -307,13 +335,47 @@ export class ScanRunner {
     const next: ScanCheckpoint = { ...checkpoint, hippo: step.checkpoint };
     const phase: ScanPhase = step.done ? 'done' : 'hippo';
     const created = await this.commit(scan, {
-      listing: 'hippo',
       phase,
       checkpoint: next,
       discrepancies,
       listedRunIds: [...fetched.keys()],
-      itemsRead: page.items.length,
-      pagesRead: 1,
+      pages: onListing('hippo', 1),
+      items: onListing('hippo', page.items.length),
+      requestsBefore: before,
+    });
+    return { phase, checkpoint: next, created };
+  }
+
+  /**
+   * One step of a digest scan: the next ranges compared, those that differ listed and judged,
+   * and the ranges left saved as the checkpoint. The known runs are left alone: a digest scan
+   * sees no run it did not judge.
+   */
+  private async readDigestStep(scan: Scan, checkpoint: ScanCheckpoint): Promise<PageResult> {
+    const { digests } = this.deps.components;
+    if (!digests) {
+      throw new Error(
+        'a digest scan needs range digests, which the component manifests no longer offer',
+      );
+    }
+    const before = this.requestCounts();
+    const cutoff = scan.graceCutoff ?? new Date(this.now());
+    const step = await digestStep(
+      digests,
+      checkpoint.digest?.pending ?? [],
+      this.deps.digestSettings ?? DIGEST_STEP,
+      cutoff,
+    );
+    const next: ScanCheckpoint = { ...checkpoint, digest: { pending: step.pending } };
+    const phase: ScanPhase = step.pending.length === 0 ? 'done' : 'digest';
+    const listings = step.listed.length;
+    const created = await this.commit(scan, {
+      phase,
+      checkpoint: next,
+      discrepancies: step.discrepancies,
+      listedRunIds: [],
+      pages: { cappella: listings, hippo: listings },
+      items: step.pairsRead,
       requestsBefore: before,
     });
     return { phase, checkpoint: next, created };
@@ -353,8 +415,8 @@ export class ScanRunner {
         counts: countByType(
           created.flatMap((event) => (event.mismatchType ? [event.mismatchType] : [])),
         ),
-        pages: onListing(page.listing, page.pagesRead),
-        items: onListing(page.listing, page.itemsRead),
+        pages: page.pages,
+        items: page.items,
         requests: {
           cappella: after.cappella - page.requestsBefore.cappella,
           hippo: after.hippo - page.requestsBefore.hippo,

@@ -24,6 +24,7 @@ import { ComponentClients } from '@bridge/components';
 import { EventPublisher } from '@bridge/messaging';
 import { ServiceRuntimeModule } from '@bridge/runtime';
 import { Scanner } from './scanner';
+import type { ScanComponents } from './scan-runner';
 import {
   KnownRunIds,
   ScanCursorStore,
@@ -36,6 +37,17 @@ import { ScanScheduler, scannerHolder } from './scan-scheduler';
 
 /** The scanner's own component clients. */
 export const SCANNER_COMPONENTS = Symbol('SCANNER_COMPONENTS');
+
+/** What scans may call: the listings always, the range digests when both manifests offer them. */
+function scanComponentsOf(clients: ComponentClients, config: BridgeConfig): ScanComponents {
+  const { cappella, hippo } = config.components;
+  const digests = cappella.capabilities.rangeDigests && hippo.capabilities.rangeDigests;
+  return {
+    cappella: clients.cappella,
+    hippo: clients.hippo,
+    digests: digests ? { cappella: clients.cappella, hippo: clients.hippo } : null,
+  };
+}
 
 @Injectable()
 class ScannerComponentsShutdown implements OnApplicationShutdown {
@@ -79,7 +91,7 @@ class ScannerComponentsShutdown implements OnApplicationShutdown {
         publisher: EventPublisher,
       ) =>
         new Scanner({
-          components,
+          components: scanComponentsOf(components, config),
           transactions,
           scans,
           cursors,

@@ -18,11 +18,13 @@ import {
 import { sampleMismatchFinding, openEmbeddedStore } from '@bridge/store/testing';
 import { Scanner } from './scanner';
 import type { ScanComponents } from './scan-runner';
+import { inMemoryRangeDigests, type DigestCalls } from './testing/in-memory-range-digests';
 
 const SETTINGS: ScanConfig = {
   schedule: null,
   timezone: 'UTC',
   fullIntervalMs: 7 * 24 * 3_600_000,
+  listingIntervalMs: 28 * 24 * 3_600_000,
   pollIntervalMs: 10,
   graceDelayMs: 60_000,
   outageToleranceMs: 60_000,
@@ -66,11 +68,32 @@ class FakeComponents implements ScanComponents {
       this.hippoRequests += 1;
       const present = new Set(this.entities.map(entityKeyId));
       return Promise.resolve(
-        keys.map((k) => ({ ...k, exists: present.has(entityKeyId(k)), provenance: null })),
+        keys.map((k) => ({
+          ...k,
+          exists: present.has(entityKeyId(k)),
+          available: present.has(entityKeyId(k)),
+          provenance: null,
+        })),
       );
     },
     stats: () => stats(this.hippoRequests),
   };
+
+  /** Range digests over the same state, once `offerDigests` was called. */
+  digests: ScanComponents['digests'] = null;
+  digestCalls: DigestCalls | null = null;
+  /** Called before each digest answer. */
+  onDigest: (calls: DigestCalls) => void = () => undefined;
+
+  offerDigests(): void {
+    const offered = inMemoryRangeDigests(
+      () => ({ runs: this.runs, entities: this.entities }),
+      Number.POSITIVE_INFINITY,
+      (calls) => this.onDigest(calls),
+    );
+    this.digests = offered.components;
+    this.digestCalls = offered.calls;
+  }
 
   run(id: string, outputs: string[], inputs: Record<string, unknown> = {}): void {
     this.runs.push({
@@ -148,7 +171,13 @@ describe('Scanner (PGlite, components in memory)', () => {
   });
 
   function scanner(holder = 'scanner#1'): Scanner {
-    return new Scanner({ ...scannerDeps(), holder, sleep: () => Promise.resolve() });
+    return new Scanner({
+      ...scannerDeps(),
+      holder,
+      sleep: () => Promise.resolve(),
+      // Narrow cuts, so that a few hundred pairs take several digest steps.
+      digestSettings: { buckets: 16, listLimit: 4, rangesPerStep: 2 },
+    });
   }
 
   async function findingsOf(scanId: string): Promise<SyncEvent[]> {
@@ -347,6 +376,108 @@ describe('Scanner (PGlite, components in memory)', () => {
     };
     expect(await one.runActive(new AbortController().signal)).toBe('completed');
     expect(second).toBe('busy');
+  });
+
+  describe('with range digests', () => {
+    const DIGESTS_FIND = EXPECTED.filter(([type]) => type !== 'dangling_reference');
+
+    beforeEach(() => {
+      components.offerDigests();
+      // Enough healthy history around the discrepancies that agreeing ranges are the rule.
+      for (let i = 0; i < 200; i += 1) {
+        components.run(`h${i}`, [`h${i}-x`, `h${i}-y`]);
+        components.entity(`h${i}-x`, `h${i}`);
+        components.entity(`h${i}-y`, `h${i}`);
+      }
+    });
+
+    it('lists first (the reference pass), then compares digests, reading only what differs', async () => {
+      const subject = scanner();
+      const first = await subject.request({ trigger: 'manual', mode: 'full' });
+      await subject.runActive(new AbortController().signal);
+      expect(await scans.findById(first.id)).toMatchObject({
+        method: 'listing',
+        status: 'completed',
+      });
+      const cursors = await new ScanCursorStore(dataSource).load();
+      await log.resolveMany(
+        (await findingsOf(first.id)).map((f) => f.id),
+        'test',
+      );
+      components.pagesServed.cappella = 0;
+      components.pagesServed.hippo = 0;
+
+      const second = await subject.request({ trigger: 'manual', mode: 'full' });
+      expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+      const scan = await scans.findById(second.id);
+      expect(scan).toMatchObject({ method: 'digest', status: 'completed', phase: 'done' });
+      expect(summary(await findingsOf(second.id))).toEqual(DIGESTS_FIND);
+      // No listing page in change order, a few small range listings, the cursors untouched.
+      expect(components.pagesServed).toEqual({ cappella: 0, hippo: 0 });
+      expect(scan!.items.cappella + scan!.items.hippo).toBeLessThan(40);
+      expect(await new ScanCursorStore(dataSource).load()).toEqual(cursors);
+    });
+
+    it('compares digests when asked, and lists when the components do not offer them', async () => {
+      const subject = scanner();
+      const asked = await subject.request({ trigger: 'manual', mode: 'full', method: 'digest' });
+      await subject.runActive(new AbortController().signal);
+      expect(await scans.findById(asked.id)).toMatchObject({ method: 'digest', phase: 'done' });
+      expect(summary(await findingsOf(asked.id))).toEqual(DIGESTS_FIND);
+
+      components.digests = null;
+      await dataSource.query(`TRUNCATE scan_findings, scans, sync_events CASCADE`);
+      const fallback = await subject.request({ trigger: 'manual', mode: 'full', method: 'digest' });
+      await subject.runActive(new AbortController().signal);
+      expect(await scans.findById(fallback.id)).toMatchObject({ method: 'listing', phase: 'done' });
+      expect(summary(await findingsOf(fallback.id))).toEqual(EXPECTED);
+    });
+
+    it("judges data that changed between the two sides' answers by how it is when judged", async () => {
+      const subject = scanner();
+      const scan = await subject.request({ trigger: 'manual', mode: 'full', method: 'digest' });
+      components.onDigest = (calls) => {
+        if (calls.digests !== 2) return;
+        // Between Cappella's digest and Hippo's: a run completes whose outputs are still in
+        // flight to Hippo (too recent to judge), and Hippo loses an old run's output.
+        components.runs.push({
+          run_id: 'r-new',
+          pipeline_id: 'align',
+          status: 'COMPLETED',
+          inputs: {},
+          outputs: [key('n1'), key('n2')],
+          updated_at: new Date().toISOString(),
+        });
+        const lost = components.entities.findIndex((e) => e.external_id === 'h7-y');
+        components.entities.splice(lost, 1);
+      };
+      expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+      expect(summary(await findingsOf(scan.id))).toEqual([
+        ['missing_entity', 'h7', ['h7-y']],
+        ...DIGESTS_FIND,
+      ]);
+    });
+
+    it('resumes a digest scan stopped mid-way from the ranges it had left, with the same findings', async () => {
+      const first = scanner('scanner#1');
+      const scan = await first.request({ trigger: 'manual', mode: 'full', method: 'digest' });
+      const stop = new AbortController();
+      components.onDigest = (calls) => {
+        if (calls.digests === 2) stop.abort();
+      };
+      expect(await first.runActive(stop.signal)).toBe('stopped');
+      const stopped = await scans.findById(scan.id);
+      expect(stopped).toMatchObject({ status: 'running', phase: 'digest' });
+      expect(stopped?.checkpoint?.digest?.pending.length).toBeGreaterThan(0);
+
+      components.onDigest = () => undefined;
+      expect(await scanner('scanner#2').runActive(new AbortController().signal)).toBe('completed');
+      expect(await scans.findById(scan.id)).toMatchObject({
+        status: 'completed',
+        holder: 'scanner#2',
+      });
+      expect(summary(await findingsOf(scan.id))).toEqual(DIGESTS_FIND);
+    });
   });
 
   function scannerDeps() {

@@ -11,8 +11,15 @@
 import { Logger } from '@nestjs/common';
 import type { ScanConfig } from '@bridge/config';
 import { NotFoundError, ScanInProgressError, StateConflictError } from '@bridge/errors';
-import type { Scan, ScanCursorStore, ScanLock, ScanMode, ScanTrigger } from '@bridge/store';
-import { initialCheckpoint, scanModeFor } from './scan-decisions';
+import type {
+  Scan,
+  ScanCursorStore,
+  ScanLock,
+  ScanMethod,
+  ScanMode,
+  ScanTrigger,
+} from '@bridge/store';
+import { initialCheckpoint, scanMethodFor, scanModeFor } from './scan-decisions';
 import { ScanRunner, type ScanRunOutcome, type ScanRunnerDeps } from './scan-runner';
 
 export interface ScannerDeps extends ScanRunnerDeps {
@@ -25,6 +32,11 @@ export interface ScanRequest {
   trigger: ScanTrigger;
   /** Absent: the schedule's choice (a full re-scan when one is due, else incremental). */
   mode?: ScanMode;
+  /**
+   * Absent: the scanner's choice (digests for a full scan when both components offer them and
+   * the reference pass is not due). Asked for, `digest` falls back to listing where it cannot be.
+   */
+  method?: ScanMethod;
   requestedBy?: string | null;
 }
 
@@ -49,6 +61,7 @@ export class Scanner {
     const scan = await this.deps.scans.request({
       trigger: request.trigger,
       mode: request.mode ?? (await this.scheduledMode()),
+      method: request.method ?? null,
       requestedBy: request.requestedBy ?? null,
     });
     this.logger.log(`scan ${scan.id} requested (${scan.mode}, ${scan.trigger})`);
@@ -102,18 +115,28 @@ export class Scanner {
         now: this.now(),
         fullIntervalMs: this.deps.settings.fullIntervalMs,
       });
-      const comparable = await this.deps.scans.latestCompleted(mode);
+      const lastListingFull = await this.deps.scans.latestCompleted('full', 'listing');
+      const method = scanMethodFor({
+        mode,
+        asked: active.method,
+        digestsOffered: this.deps.components.digests !== null,
+        lastListingFullScanAt: lastListingFull?.finishedAt ?? null,
+        now: this.now(),
+        listingIntervalMs: this.deps.settings.listingIntervalMs,
+      });
+      const comparable = await this.deps.scans.latestCompleted(mode, method);
       const scan = await this.deps.scans.takeOver(this.deps.holder, {
         mode,
+        method,
         graceCutoff: new Date(this.now() - this.deps.settings.graceDelayMs),
-        checkpoint: initialCheckpoint(mode, cursors),
+        checkpoint: initialCheckpoint(mode, cursors, method),
         estimatedItems: comparable ? comparable.items.cappella + comparable.items.hippo : null,
       });
       if (!scan) return 'none';
       this.logger.log(
         active.startedAt !== null
           ? `scan ${scan.id} (${scan.mode}) continues from its checkpoint (${scan.phase})`
-          : `scan ${scan.id} (${scan.mode}) started`,
+          : `scan ${scan.id} (${scan.mode}, by ${scan.method ?? method}) started`,
       );
       return this.runner.run(scan, stop);
     });

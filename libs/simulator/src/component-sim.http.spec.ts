@@ -144,9 +144,9 @@ describe('component simulator over HTTP', () => {
         .expect(200);
       expect(response.body).toEqual({
         results: [
-          { ...missing, exists: false, provenance: null },
-          { ...key('x:y'), exists: false, provenance: null },
-          { ...present, exists: true, provenance: { run_id: run.runId } },
+          { ...missing, exists: false, available: false, provenance: null },
+          { ...key('x:y'), exists: false, available: false, provenance: null },
+          { ...present, exists: true, available: true, provenance: { run_id: run.runId } },
         ],
       });
     });

@@ -76,6 +76,7 @@ export { KnownRunIds } from './known-run-ids';
 export { ScanCursorStore } from './scan-cursors';
 export {
   SCANNED_COMPONENTS,
+  SCAN_METHODS,
   SCAN_MODES,
   SCAN_PHASES,
   SCAN_STATUSES,
@@ -85,6 +86,7 @@ export {
   type PerComponent,
   type Scan,
   type ScanCheckpoint,
+  type ScanMethod,
   type ScanMode,
   type ScanPhase,
   type ScanProgress,

@@ -30,8 +30,15 @@ export const SCAN_MODES = ['full', 'incremental'] as const;
 export type ScanMode = (typeof SCAN_MODES)[number];
 export const SCAN_TRIGGERS = ['schedule', 'manual'] as const;
 export type ScanTrigger = (typeof SCAN_TRIGGERS)[number];
-export const SCAN_PHASES = ['cappella', 'hippo', 'done'] as const;
+export const SCAN_PHASES = ['cappella', 'hippo', 'digest', 'done'] as const;
 export type ScanPhase = (typeof SCAN_PHASES)[number];
+/**
+ * How a full scan reads the components: `listing` pages through both (the only way for an
+ * incremental scan, and the reference pass that finds dangling references); `digest` compares
+ * range digests and lists only where they differ (docs/design.md, "Range digests").
+ */
+export const SCAN_METHODS = ['listing', 'digest'] as const;
+export type ScanMethod = (typeof SCAN_METHODS)[number];
 
 /** The listings a scan pages through, in the order it reads them. */
 export const SCANNED_COMPONENTS = ['cappella', 'hippo'] as const;
@@ -51,7 +58,14 @@ const listingCheckpoint = z.object({
 
 export type ListingCheckpoint = z.infer<typeof listingCheckpoint>;
 
-const checkpointSchema = z.object({ cappella: listingCheckpoint, hippo: listingCheckpoint });
+const slotRange = z.object({ from: z.number().int(), to: z.number().int() });
+
+const checkpointSchema = z.object({
+  cappella: listingCheckpoint,
+  hippo: listingCheckpoint,
+  /** A digest scan's slot ranges still to compare (the rest agreed or were judged). */
+  digest: z.object({ pending: z.array(slotRange) }).optional(),
+});
 export type ScanCheckpoint = z.infer<typeof checkpointSchema>;
 
 const perComponent = z.object({ cappella: z.number().int(), hippo: z.number().int() });
@@ -63,6 +77,7 @@ const errorsSchema = z.array(z.object({ at: z.string(), message: z.string() }));
 const ScanKindSchema = z.object({
   trigger: z.enum(SCAN_TRIGGERS),
   mode: z.enum(SCAN_MODES),
+  method: z.enum(SCAN_METHODS).nullable(),
   status: z.enum(SCAN_STATUSES),
   phase: z.enum(SCAN_PHASES),
   checkpoint: checkpointSchema.nullable(),
@@ -77,6 +92,8 @@ export interface Scan {
   id: string;
   trigger: ScanTrigger;
   mode: ScanMode;
+  /** How the scan reads: the one asked for until it starts (null: the scanner's choice). */
+  method: ScanMethod | null;
   status: ScanStatus;
   phase: ScanPhase;
   requestedBy: string | null;
@@ -92,9 +109,9 @@ export interface Scan {
   checkpoint: ScanCheckpoint | null;
   /** Findings recorded, per mismatch type. */
   counts: Partial<Record<MismatchType, number>>;
-  /** Pages read per listing. */
+  /** Pages read per listing (a digest scan: range listings). */
   pages: PerComponent;
-  /** Runs (Cappella) and entities (Hippo) read. */
+  /** Runs (Cappella) and entities (Hippo) read; a digest scan: the pairs its listings held. */
   items: PerComponent;
   /** Requests made per component (listings, lookups and single reads). */
   requests: PerComponent;
@@ -141,6 +158,7 @@ export class ScanStore {
   async request(spec: {
     trigger: ScanTrigger;
     mode: ScanMode;
+    method?: ScanMethod | null;
     requestedBy?: string | null;
   }): Promise<Scan> {
     try {
@@ -152,6 +170,7 @@ export class ScanStore {
           id: randomUUID(),
           trigger: spec.trigger,
           mode: spec.mode,
+          method: spec.method ?? null,
           requestedBy: spec.requestedBy ?? null,
         })
         .returning('*')
@@ -179,11 +198,17 @@ export class ScanStore {
     return this.one(this.newestFirst().limit(1));
   }
 
-  /** The most recently finished completed scan, of the given mode when one is given. */
-  latestCompleted(mode?: ScanMode): Promise<Scan | null> {
+  /**
+   * The most recently finished completed scan, of the given mode (and method) when given.
+   */
+  latestCompleted(mode?: ScanMode, method?: ScanMethod): Promise<Scan | null> {
     return this.one(
       this.scans()
-        .where(mode === undefined ? { status: 'completed' } : { status: 'completed', mode })
+        .where({
+          status: 'completed',
+          ...(mode === undefined ? {} : { mode }),
+          ...(method === undefined ? {} : { method }),
+        })
         .orderBy('s.finishedAt', 'DESC')
         .addOrderBy('s.id', 'ASC')
         .limit(1),
@@ -205,6 +230,7 @@ export class ScanStore {
     holder: string,
     start: {
       mode: ScanMode;
+      method: ScanMethod;
       graceCutoff: Date;
       checkpoint: ScanCheckpoint;
       estimatedItems: number | null;
@@ -220,6 +246,9 @@ export class ScanStore {
         updatedAt: () => 'now()',
         startedAt: () => 'COALESCE(startedAt, now())',
         mode: () => 'CASE WHEN startedAt IS NULL THEN :mode ELSE mode END',
+        method: () => 'CASE WHEN startedAt IS NULL THEN :method ELSE method END',
+        phase: () =>
+          `CASE WHEN startedAt IS NULL THEN (CASE WHEN :method = 'digest' THEN 'digest' ELSE 'cappella' END) ELSE phase END`,
         graceCutoff: () => 'COALESCE(graceCutoff, :graceCutoff)',
         checkpoint: () =>
           'CASE WHEN startedAt IS NULL THEN CAST(:checkpoint AS jsonb) ELSE checkpoint END',
@@ -229,6 +258,7 @@ export class ScanStore {
       .where({ status: ACTIVE })
       .setParameters({
         mode: start.mode,
+        method: start.method,
         graceCutoff: start.graceCutoff,
         checkpoint: JSON.stringify(start.checkpoint),
         estimatedItems: start.estimatedItems,
@@ -411,6 +441,7 @@ function scanFromEntity(scan: ScanEntity): Scan {
   const kind = ScanKindSchema.safeParse({
     trigger: scan.trigger,
     mode: scan.mode,
+    method: scan.method,
     status: scan.status,
     phase: scan.phase,
     checkpoint: scan.startedAt === null ? null : scan.checkpoint,

@@ -6,6 +6,8 @@ export interface ScanView {
   id: string;
   trigger: string;
   mode: string;
+  /** `listing` or `digest`; null while a scan requested without one waits for a scanner. */
+  method: string | null;
   status: string;
   phase: string;
   requested_by: string | null;
@@ -18,7 +20,10 @@ export interface ScanView {
   requests: Scan['requests'];
   progress: {
     items_read: number;
-    /** Share done (0 to 1), from what the previous comparable scan read; null without one. */
+    /**
+     * Share done (0 to 1): of the slot space for a digest scan, else from what the previous
+     * comparable scan read; null without one.
+     */
     fraction: number | null;
     estimated_completion_at: string | null;
   };
@@ -32,6 +37,7 @@ export function scanView(scan: Scan, now: number): ScanView {
     id: scan.id,
     trigger: scan.trigger,
     mode: scan.mode,
+    method: scan.method,
     status: scan.status,
     phase: scan.phase,
     requested_by: scan.requestedBy,

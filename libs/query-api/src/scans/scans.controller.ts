@@ -9,7 +9,7 @@ import { ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@bridge/errors';
 import { ZodPipe } from '@bridge/runtime';
-import { SCAN_MODES, ScanStore, SyncEventQueries } from '@bridge/store';
+import { SCAN_METHODS, SCAN_MODES, ScanStore, SyncEventQueries } from '@bridge/store';
 import type { AuthenticatedRequest } from '../auth/api-auth.guard';
 import { AdminAction } from '../audit/admin-action';
 import { EventQuerySchema, storeQueryOf } from '../events/event-query';
@@ -20,7 +20,11 @@ import { IdSchema } from '../request-fields';
 import { QueryApiController } from '../query-api-controller';
 
 export const ScanRequestSchema = z
-  .object({ mode: z.enum(SCAN_MODES).default('incremental') })
+  .object({
+    mode: z.enum(SCAN_MODES).default('incremental'),
+    /** Absent: digests for a full scan when both components offer them, unless the reference pass is due. */
+    method: z.enum(SCAN_METHODS).optional(),
+  })
   .strict();
 
 /** The query of a scan's findings: that of `GET /events`, the scan given by the path. */
@@ -97,6 +101,7 @@ export class ScansController {
     const scan = await this.scans.request({
       trigger: 'manual',
       mode: body.mode,
+      method: body.method,
       requestedBy: request.principal.name,
     });
     return { scan_id: scan.id, status: scan.status, mode: scan.mode };

@@ -144,15 +144,31 @@ describe('Hippo entities', () => {
     expect(state.hippo.list(cursor, 10).items.map((e) => e.external_id)).toEqual(['after', 'late']);
   });
 
-  it('answers a bulk lookup in request order with exists and provenance', () => {
+  it('answers a bulk lookup in request order with exists, availability and provenance', () => {
     const { state } = clock();
     state.hippo.write(key('a'), 'r1');
     state.hippo.write(key('b', 'sample'), 'r2');
-    const results = state.hippo.lookup([key('b', 'sample'), key('zz'), key('a')]);
+    state.hippo.write(key('c'), 'r3');
+    state.hippo.changeAvailability(key('c'), 'UNAVAILABLE');
+    const results = state.hippo.lookup([key('b', 'sample'), key('zz'), key('a'), key('c')]);
+    const found = (id: string, type: string, runId: string, available = true) => ({
+      entity_type: type,
+      external_id: id,
+      exists: true,
+      available,
+      provenance: { run_id: runId },
+    });
     expect(results).toEqual([
-      { entity_type: 'sample', external_id: 'b', exists: true, provenance: { run_id: 'r2' } },
-      { entity_type: 'dataset', external_id: 'zz', exists: false, provenance: null },
-      { entity_type: 'dataset', external_id: 'a', exists: true, provenance: { run_id: 'r1' } },
+      found('b', 'sample', 'r2'),
+      {
+        entity_type: 'dataset',
+        external_id: 'zz',
+        exists: false,
+        available: false,
+        provenance: null,
+      },
+      found('a', 'dataset', 'r1'),
+      found('c', 'dataset', 'r3', false),
     ]);
   });
 

@@ -32,6 +32,8 @@ export interface LookupResult {
   entity_type: string;
   external_id: string;
   exists: boolean;
+  /** Whether Hippo offers the entity (an addition to the lookup contract; absent means `exists`). */
+  available: boolean;
   provenance: { run_id: string } | null;
 }
 
@@ -94,8 +96,14 @@ export class HippoState {
       const { entity_type, external_id } = keys[i];
       const record = this.entities.get(keys[i]);
       results[i] = record?.position
-        ? { entity_type, external_id, exists: true, provenance: { run_id: record.runId } }
-        : { entity_type, external_id, exists: false, provenance: null };
+        ? {
+            entity_type,
+            external_id,
+            exists: true,
+            available: record.available,
+            provenance: { run_id: record.runId },
+          }
+        : { entity_type, external_id, exists: false, available: false, provenance: null };
     }
     return results;
   }

@@ -8,6 +8,7 @@ import type { MismatchType } from '@bridge/contracts';
 import type {
   PerComponent,
   ScanCheckpoint,
+  ScanMethod,
   ScanMode,
   ScanPhase,
   ScanStatus,
@@ -17,7 +18,8 @@ import type {
 @Entity({ name: 'scans' })
 @Check('ck_scans_status', `"status" IN ('requested', 'running', 'paused', 'completed', 'failed')`)
 @Check('ck_scans_mode', `"mode" IN ('full', 'incremental')`)
-@Check('ck_scans_phase', `"phase" IN ('cappella', 'hippo', 'done')`)
+@Check('ck_scans_method', `"method" IN ('listing', 'digest')`)
+@Check('ck_scans_phase', `"phase" IN ('cappella', 'hippo', 'digest', 'done')`)
 // One active scan (requested, running or paused) at a time, however many scanners run: a unique
 // index on a constant, `((true))`, over the active rows. TypeORM cannot declare an expression
 // index, so the migration owns it.
@@ -34,10 +36,14 @@ export class ScanEntity {
   @Column({ type: 'text' })
   mode!: ScanMode;
 
+  /** `listing` or `digest`: the one asked for until the scan starts, null for the scanner's choice. */
+  @Column({ type: 'text', nullable: true })
+  method!: ScanMethod | null;
+
   @Column({ type: 'text', default: 'requested' })
   status!: ScanStatus;
 
-  /** The listing being read: Cappella's runs, then Hippo's entities. */
+  /** The listing being read (Cappella's runs, then Hippo's entities), or `digest`. */
   @Column({ type: 'text', default: 'cappella' })
   phase!: ScanPhase;
 

@@ -15,6 +15,7 @@ import { FindingSnoozes1765100000000 } from './1765100000000-finding-snoozes';
 import { StoreRetention1765200000000 } from './1765200000000-store-retention';
 import { TimePartitions1765300000000 } from './1765300000000-time-partitions';
 import { LeaseHolderNames1765400000000 } from './1765400000000-lease-holder-names';
+import { DigestScans1765500000000 } from './1765500000000-digest-scans';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   StoreRetention1765200000000,
   TimePartitions1765300000000,
   LeaseHolderNames1765400000000,
+  DigestScans1765500000000,
 ];
