@@ -22,7 +22,7 @@ import {
 import { ensureToken, prepareDataDir, withEmbeddedTokens } from './embedded-tokens';
 import { AllInOneModule } from './all-in-one.module';
 import { lockDataDir } from './data-dir-lock';
-import { withSimulatedComponentAuth } from './simulated-component-auth';
+import { withSimulatedComponentManifest } from './simulated-component-manifest';
 import { embeddedEnvironment } from './embedded-environment';
 import { configureEmbeddedHttp } from './embedded-exposure';
 
@@ -38,7 +38,7 @@ exitOnFailure('bridge', async () => {
     producer: producer.token,
   });
   const env = embedded.simulator
-    ? withSimulatedComponentAuth(withTokens, embedded.dataDir, embedded.componentsUrl)
+    ? withSimulatedComponentManifest(withTokens, embedded.dataDir, embedded.componentsUrl)
     : withTokens;
   const config = loadConfig(env);
   const sim = embedded.simulator ? loadSimSettings(env) : null;

@@ -3,7 +3,8 @@
  * component simulator over HTTP, its seeded history scored by its scan oracle
  * (`GET /sim/truth/scan`), which computes from the simulated state what a correct scan must
  * report. Scanners run in this process (`ScannerModule`), or as built processes where a test
- * kills one or runs two.
+ * kills one or runs two. The last tests give the scanner manifests that declare range digests
+ * (the simulator serves them), on both components or only one.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,8 +34,11 @@ const PAGE_SIZE = 50;
 const RATE_LIMIT = 25;
 const GRACE_MS = 1_000;
 
-/** Component manifests for the scans: small pages, and a rate limit on Hippo. */
-function manifestFile(): string {
+/**
+ * Component manifests for the scans: small pages, and a rate limit on Hippo; or, with
+ * `rangeDigests`, no rate limit and the digest capability on the components named.
+ */
+function manifestFile(rangeDigests?: { cappella: boolean; hippo: boolean }): string {
   const client = {
     timeoutMs: 2_000,
     retry: { maxAttempts: 2, initialDelayMs: 20, maxDelayMs: 50 },
@@ -44,11 +48,26 @@ function manifestFile(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'scan-manifest-')), 'components.json');
   writeFileSync(
     file,
-    JSON.stringify({
-      cappella: client,
-      hippo: { ...client, rateLimitPerSecond: RATE_LIMIT, capabilities: { bulkLookup: true } },
-      canon: client,
-    }),
+    JSON.stringify(
+      rangeDigests
+        ? {
+            cappella: { ...client, capabilities: { rangeDigests: rangeDigests.cappella } },
+            hippo: {
+              ...client,
+              capabilities: { bulkLookup: true, rangeDigests: rangeDigests.hippo },
+            },
+            canon: client,
+          }
+        : {
+            cappella: client,
+            hippo: {
+              ...client,
+              rateLimitPerSecond: RATE_LIMIT,
+              capabilities: { bulkLookup: true },
+            },
+            canon: client,
+          },
+    ),
   );
   return file;
 }
@@ -427,5 +446,98 @@ describe('full scans through the real stack', () => {
       .resubmissions.filter((r) => r.repeatsRunId === lost.run_id);
     expect(resubmitted).toHaveLength(1);
     expect((await truth()).missing_entity).toEqual([]);
+  });
+
+  describe('with range digests', () => {
+    const digestsOn = (hippo = true) => ({
+      env: { COMPONENT_MANIFEST_FILE: manifestFile({ cappella: true, hippo }) },
+    });
+    const digestFound = (oracle: ScanTruth) => ({
+      ...expected(oracle),
+      dangling_reference: [],
+    });
+    const listingHits = (hits: Record<string, number>) =>
+      (hits['GET /cappella/runs'] ?? 0) + (hits['GET /hippo/entities'] ?? 0);
+
+    it('lists first (the reference pass), then compares digests and reads only what differs', async () => {
+      await seed(2_000, 0.005);
+      const oracle = await truth();
+      const scanner = await scannerInProcess(digestsOn());
+      const first = await scanner.scheduler.requestScan({ mode: 'full' });
+      expect(await completed(scanner.scans, first.id)).toMatchObject({ method: 'listing' });
+      expect(asTruth(await findingsOf(scanner, first.id))).toEqual(expected(oracle));
+      // Cleared, as if repaired elsewhere, so that the next scan may record them again.
+      await scanner.log.resolveMany(
+        (await findingsOf(scanner, first.id)).map((f) => f.id),
+        'test',
+      );
+
+      const hitsBefore = components.sim.hitCounts().endpoints;
+      const second = await scanner.scheduler.requestScan({ mode: 'full' });
+      const done = await completed(scanner.scans, second.id);
+      expect(done).toMatchObject({ method: 'digest', phase: 'done' });
+      expect(asTruth(await findingsOf(scanner, second.id))).toEqual(digestFound(oracle));
+      const hitsAfter = components.sim.hitCounts().endpoints;
+      expect(listingHits(hitsAfter) - listingHits(hitsBefore)).toBe(0);
+      // 8,000 pairs a side, about 31 in each of the first cut's 256 buckets: the 20 that differ
+      // are listed (cheaper than cutting again), about 1,250 pairs of the 16,000.
+      expect(done.items.cappella + done.items.hippo).toBeLessThan(2_000);
+      expect(done.requests.cappella + done.requests.hippo).toBeLessThan(300);
+    });
+
+    it('lists when only one component offers digests, even if asked to compare them', async () => {
+      await seed(300);
+      const oracle = await truth();
+      const scanner = await scannerInProcess(digestsOn(false));
+      const scan = await scanner.scheduler.requestScan({ mode: 'full', method: 'digest' });
+      const done = await completed(scanner.scans, scan.id);
+      expect(done).toMatchObject({ method: 'listing' });
+      expect(asTruth(await findingsOf(scanner, scan.id))).toEqual(expected(oracle));
+    });
+
+    it('records only true findings, and all the old ones, while the data changes under the scan', async () => {
+      await seed(2_000, 0.005);
+      const before = await truth();
+      const scanner = await scannerInProcess(digestsOn());
+      // Slow components stretch the scan over the changes below.
+      components.sim.setFaults('cappella', { slowMs: 150 });
+      components.sim.setFaults('hippo', { slowMs: 150 });
+      const scan = await scanner.scheduler.requestScan({ mode: 'full', method: 'digest' });
+      await eventually(
+        async () => ((await scanner.scans.findById(scan.id))?.startedAt ? true : undefined),
+        30_000,
+        'the scan to start',
+      );
+      // Between the two sides' answers and the listings: runs complete (some losing outputs,
+      // some entities orphaned), and some old entities become unavailable.
+      for (let round = 0; round < 5; round += 1) {
+        components.sim.seedHistory({
+          runs: 40,
+          outputsPerRun: 4,
+          missingEntityRate: 0.05,
+          orphanProvenanceRate: 0.05,
+          ageMs: 60_000,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        if (round === 0) {
+          expect((await scanner.scans.findById(scan.id))?.status).toBe('running');
+        }
+      }
+      const done = await completed(scanner.scans, scan.id);
+      components.sim.clearFaults();
+      expect(done.method).toBe('digest');
+      const after = await truth();
+      const found = asTruth(await findingsOf(scanner, scan.id));
+      // Every finding is true of the data as it ended; every discrepancy older than the scan
+      // is among them.
+      const key = (item: unknown) => JSON.stringify(item);
+      const truthNow = new Set([...after.missing_entity, ...after.orphan_provenance].map(key));
+      const foundNow = [...found.missing_entity, ...found.orphan_provenance];
+      expect(foundNow.filter((item) => !truthNow.has(key(item)))).toEqual([]);
+      const foundKeys = new Set(foundNow.map(key));
+      const old = [...digestFound(before).missing_entity, ...digestFound(before).orphan_provenance];
+      expect(old.filter((item) => !foundKeys.has(key(item)))).toEqual([]);
+      expect(found.dangling_reference).toEqual([]);
+    });
   });
 });
