@@ -85,8 +85,15 @@ const SCANNER_PORT = 4515;
 type Generation = GenerationResult;
 
 /** Extra `node` flags for a service, e.g. BENCH_CHECKER_NODE_ARGS="--cpu-prof" to profile it. */
+/**
+ * Node options of a benchmarked process (`BENCH_<SERVICE>_NODE_ARGS`). The simulator gets a
+ * heap large enough for the scan phase's largest seeded history (5M outputs, about 3.3 GB).
+ */
 function nodeArgsFor(service: string): string[] {
-  return (process.env[`BENCH_${service}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
+  const defaults: Record<string, string> = { SIMULATOR: '--max-old-space-size=8192' };
+  return (process.env[`BENCH_${service}_NODE_ARGS`] ?? defaults[service] ?? '')
+    .split(' ')
+    .filter(Boolean);
 }
 
 async function post<T>(path: string, body: unknown): Promise<T> {
@@ -216,13 +223,17 @@ async function main(): Promise<void> {
   const dbUrl = db.url;
   const manifestFile = writeComponentManifest('bench-', {
     // The page size only matters to the scan phase's listings.
-    cappella: { pageSize: SCAN_PAGE_SIZE },
-    hippo: { pageSize: SCAN_PAGE_SIZE, capabilities: { bulkLookup: true, bulkLookupMax: 1000 } },
+    cappella: { pageSize: SCAN_PAGE_SIZE, capabilities: { rangeDigests: true } },
+    hippo: {
+      pageSize: SCAN_PAGE_SIZE,
+      capabilities: { bulkLookup: true, bulkLookupMax: 1000, rangeDigests: true },
+    },
     ...(process.env.BENCH_CAPPELLA_CONCURRENCY
       ? {
           cappella: {
             pageSize: SCAN_PAGE_SIZE,
             maxConcurrency: Number(process.env.BENCH_CAPPELLA_CONCURRENCY),
+            capabilities: { rangeDigests: true },
           },
         }
       : {}),

@@ -7,7 +7,15 @@
  * 1. the floor: this process pages through both listings once, doing nothing with the items;
  * 2. a full scan by a scanner process: wall time, the process's peak RSS, requests per
  *    component, and its findings scored against the simulator's scan oracle;
- * 3. SCAN_BENCH_NEW_RUNS more runs, then an incremental scan: wall time and what it read.
+ * 3. SCAN_BENCH_NEW_RUNS more runs, then an incremental scan: wall time and what it read;
+ * 4. digest scans (both manifests declare range digests): for each history size of
+ *    SCAN_BENCH_DIGEST_SIZES (outputs) and each count of SCAN_BENCH_DIGEST_DIFFERENCES (half lost
+ *    outputs, half orphaned entities), a fresh history and a full scan asked to compare digests:
+ *    wall time, requests per component, pairs listed, precision and recall. At the headline
+ *    size and count (1M outputs, 100 differences: 0.01%) the floor is measured again on the
+ *    same data, so the digest scan is set against it and against the listing scan above;
+ *    then one larger history, SCAN_BENCH_DIGEST_LARGE outputs (5M; 0 for none), with the
+ *    headline count of differences.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
@@ -18,6 +26,15 @@ const RATE = Number(process.env.SCAN_BENCH_RATE ?? 0.001);
 const NEW_RUNS = Number(process.env.SCAN_BENCH_NEW_RUNS ?? 1_000);
 export const SCAN_PAGE_SIZE = Number(process.env.SCAN_BENCH_PAGE_SIZE ?? 1_000);
 const OUTPUTS_PER_RUN = 10;
+const DIGEST_SIZES = numbers(process.env.SCAN_BENCH_DIGEST_SIZES ?? '100000,1000000');
+const DIGEST_DIFFERENCES = numbers(process.env.SCAN_BENCH_DIGEST_DIFFERENCES ?? '0,10,100,1000');
+/** The digest scan the targets are about: 1M outputs, 0.01% of them differing. */
+const HEADLINE = { outputs: 1_000_000, differences: 100 };
+/**
+ * The simulator keeps about 650 bytes per output for a seeded history; 5M outputs take about
+ * 3.3 GB and three minutes to seed, so the largest size runs once, not for every count.
+ */
+const DIGEST_LARGE = Number(process.env.SCAN_BENCH_DIGEST_LARGE ?? 5_000_000);
 /**
  * The scanner runs as it is deployed (docker-compose.yml, docs/operations.md): with a capped
  * old space, so that V8 collects the pages a scan is done with before its heap grows past need.
@@ -25,6 +42,26 @@ const OUTPUTS_PER_RUN = 10;
 export const SCANNER_NODE_ARGS = ['--max-old-space-size=128'];
 const KINDS = ['missing_entity', 'dangling_reference', 'orphan_provenance'] as const;
 type Kind = (typeof KINDS)[number];
+
+/** One digest scan of the series: a fresh history of `outputs` with `differences` injected. */
+export interface DigestScanFigures {
+  outputs: number;
+  differences: number;
+  wallMs: number;
+  /** Requests the scanner counted, and those the simulator received, per component. */
+  requests: { cappella: number; hippo: number };
+  simulatorHits: { cappella: number; hippo: number };
+  /** Range listings made, and the pairs they held, per side. */
+  listings: number;
+  pairsListed: { cappella: number; hippo: number };
+  score: Pick<ScanBenchResult['score'], 'missing_entity' | 'orphan_provenance'>;
+}
+
+export interface DigestBenchResult {
+  series: DigestScanFigures[];
+  /** The headline history's floor (paging through both listings), measured on its data. */
+  headlineFloorMs: number | null;
+}
 
 export interface ScanRunFigures {
   wallMs: number;
@@ -52,6 +89,7 @@ export interface ScanBenchResult {
   score: Record<Kind, { expected: number; reported: number; precision: number; recall: number }>;
   newRuns: number;
   incremental: ScanRunFigures;
+  digest: DigestBenchResult;
 }
 
 export type ScanPhaseContext = PhaseContext;
@@ -119,6 +157,7 @@ export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult>
       ageMs: 60_000,
     });
     const incremental = await scanOnce(ctx, 'incremental');
+    const digest = await digestSeries(ctx);
     return {
       runs: seeded.runs,
       outputs: seeded.runs * OUTPUTS_PER_RUN,
@@ -132,23 +171,73 @@ export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult>
       score,
       newRuns: NEW_RUNS,
       incremental: incremental.figures,
+      digest,
     };
   } finally {
     await stopService(scanner);
   }
 }
 
+/**
+ * The digest series: for each size and count of differences, a fresh history and a full scan
+ * asked to compare digests, scored for the two kinds digests find.
+ */
+async function digestSeries(ctx: ScanPhaseContext): Promise<DigestBenchResult> {
+  const series: DigestScanFigures[] = [];
+  let headlineFloorMs: number | null = null;
+  const histories = DIGEST_SIZES.flatMap((outputs) =>
+    DIGEST_DIFFERENCES.map((differences) => ({ outputs, differences })),
+  );
+  if (DIGEST_LARGE > 0)
+    histories.push({ outputs: DIGEST_LARGE, differences: HEADLINE.differences });
+  for (const { outputs, differences } of histories) {
+    const runs = Math.round(outputs / OUTPUTS_PER_RUN);
+    console.log(`scan: digests, ${outputs} outputs, ${differences} differences`);
+    const reset = await fetch(`${ctx.simUrl}/sim/reset`, { method: 'POST' });
+    if (!reset.ok) throw new Error(`/sim/reset: HTTP ${reset.status}`);
+    const lost = Math.floor(differences / 2);
+    await ctx.post<SeedResult>('/sim/history', {
+      runs,
+      outputsPerRun: OUTPUTS_PER_RUN,
+      missingEntityRate: lost / runs,
+      danglingReferenceRate: 0,
+      orphanProvenanceRate: (differences - lost) / runs,
+      ageMs: 3_600_000,
+    });
+    if (outputs === HEADLINE.outputs && differences === HEADLINE.differences) {
+      headlineFloorMs = await pageThroughBoth(ctx.simUrl);
+    }
+    const scan = await scanOnce(ctx, 'full', 'digest');
+    const truth = (await (await fetch(`${ctx.simUrl}/sim/truth/scan?graceMs=0`)).json()) as Truth;
+    const score = await scoreScan(ctx, scan.scanId, truth);
+    const { figures } = scan;
+    series.push({
+      outputs,
+      differences,
+      wallMs: figures.wallMs,
+      requests: figures.requests,
+      simulatorHits: figures.simulatorHits,
+      listings: figures.pages.cappella,
+      pairsListed: figures.items,
+      score: { missing_entity: score.missing_entity, orphan_provenance: score.orphan_provenance },
+    });
+  }
+  return { series, headlineFloorMs };
+}
+
 /** Asks for a scan (as the API would: a requested row), waits for it, and reads its record. */
 async function scanOnce(
   ctx: ScanPhaseContext,
   mode: 'full' | 'incremental',
+  method: 'listing' | 'digest' = 'listing',
 ): Promise<{ scanId: string; figures: ScanRunFigures }> {
   const hitsBefore = await hits(ctx.simUrl);
   const { rows } = await ctx.sql(
     ctx.dbUrl,
-    `INSERT INTO scans (id, trigger, mode, requested_by) VALUES (gen_random_uuid(), 'manual', $1, 'bench')
+    `INSERT INTO scans (id, trigger, mode, method, requested_by)
+     VALUES (gen_random_uuid(), 'manual', $1, $2, 'bench')
      RETURNING id`,
-    [mode],
+    [mode, method],
   );
   const [{ id }] = rows as Array<{ id: string }>;
   for (;;) {
@@ -274,4 +363,11 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   return match ? Math.round(Number(match[1]) / 1024) : 0;
+}
+
+function numbers(list: string): number[] {
+  return list
+    .split(',')
+    .map((item) => Number(item.trim()))
+    .filter((value) => Number.isFinite(value) && value >= 0);
 }
