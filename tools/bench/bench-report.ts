@@ -166,7 +166,8 @@ simulator's scan oracle, which computes from its state what a correct scan repor
 |---|---|---|
 | full scan, wall time | **${sec(s.full.wallMs)}** | < 120 s |
 | paging through both listings once, nothing else (the floor) | ${sec(s.floorMs)} | — |
-| full scan / floor | ${(s.full.wallMs / Math.max(1, s.floorMs)).toFixed(2)} | — |
+| full scan / floor | **${(s.full.wallMs / Math.max(1, s.floorMs)).toFixed(2)}** | ≤ 2 |
+| full scan: CPU of the scanner / the simulator | ${sec(s.full.cpuMs.scanner)} / ${sec(s.full.cpuMs.simulator)} | — |
 | scanner peak RSS (VmHWM, both scans; ${n(s.idleRssMb)} MB once started) | **${n(s.peakRssMb)} MB** | < 300 MB |
 | full scan: pages read, Cappella / Hippo | ${n(s.full.pages.cappella)} / ${n(s.full.pages.hippo)} | — |
 | full scan: requests, Cappella / Hippo (the simulator received) | ${n(s.full.requests.cappella)} / ${n(s.full.requests.hippo)} (${n(s.full.simulatorHits.cappella)} / ${n(s.full.simulatorHits.hippo)}) | — |
@@ -198,6 +199,7 @@ function renderDigestScans(s: ScanBenchResult): string {
 | paging through both listings once, this history (the floor) | ${sec(headlineFloorMs ?? 0)} | — |
 | digest scan / floor | **${(headline.wallMs / Math.max(1, headlineFloorMs ?? 1)).toFixed(3)}** | < 1 |
 | requests, Cappella / Hippo | ${n(headline.requests.cappella)} / ${n(headline.requests.hippo)} | — |
+| CPU of the scanner / the simulator | ${sec(headline.cpuMs.scanner)} / ${sec(headline.cpuMs.simulator)} | — |
 | range listings; pairs they held, Cappella / Hippo | ${n(headline.listings)}; ${n(headline.pairsListed.cappella)} / ${n(headline.pairsListed.hippo)} | — |`
     : '| (the headline history was not in this run) | — | — |';
   const rows = series

@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { startService, stopService, type PhaseContext } from './bench-processes';
+import { cpuTimeMs, startService, stopService, type PhaseContext } from './bench-processes';
 
 const RUNS = Number(process.env.SCAN_BENCH_RUNS ?? 100_000);
 const RATE = Number(process.env.SCAN_BENCH_RATE ?? 0.001);
@@ -51,6 +51,7 @@ export interface DigestScanFigures {
   /** Requests the scanner counted, and those the simulator received, per component. */
   requests: { cappella: number; hippo: number };
   simulatorHits: { cappella: number; hippo: number };
+  cpuMs: { scanner: number; simulator: number };
   /** Range listings made, and the pairs they held, per side. */
   listings: number;
   pairsListed: { cappella: number; hippo: number };
@@ -70,8 +71,13 @@ export interface ScanRunFigures {
   /** Requests the scanner counted, and those the simulator received, per component. */
   requests: { cappella: number; hippo: number };
   simulatorHits: { cappella: number; hippo: number };
+  /** CPU the scanner and the simulator spent from the request to the end (polling included). */
+  cpuMs: { scanner: number; simulator: number };
   findings: Record<Kind, number>;
 }
+
+/** CPU time so far of the scanner and the simulator, in milliseconds. */
+type CpuProbe = () => { scanner: number; simulator: number };
 
 export interface ScanBenchResult {
   runs: number;
@@ -142,10 +148,15 @@ export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult>
     [...SCANNER_NODE_ARGS, ...ctx.nodeArgs],
   );
   ctx.services.push(scanner);
+  const simulator = ctx.services.find((service) => service.name === 'simulator');
+  const cpu: CpuProbe = () => ({
+    scanner: cpuTimeMs(scanner.child.pid ?? 0),
+    simulator: simulator ? cpuTimeMs(simulator.child.pid ?? 0) : 0,
+  });
   const idleRssMb = rssMb(scanner.child.pid ?? 0, 'VmRSS');
   try {
     console.log('scan: full scan');
-    const full = await scanOnce(ctx, 'full');
+    const full = await scanOnce(ctx, cpu, 'full');
     const truth = (await (await fetch(`${ctx.simUrl}/sim/truth/scan?graceMs=0`)).json()) as Truth;
     const score = await scoreScan(ctx, full.scanId, truth);
 
@@ -156,8 +167,8 @@ export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult>
       missingEntityRate: RATE * 10,
       ageMs: 60_000,
     });
-    const incremental = await scanOnce(ctx, 'incremental');
-    const digest = await digestSeries(ctx);
+    const incremental = await scanOnce(ctx, cpu, 'incremental');
+    const digest = await digestSeries(ctx, cpu);
     return {
       runs: seeded.runs,
       outputs: seeded.runs * OUTPUTS_PER_RUN,
@@ -182,7 +193,7 @@ export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult>
  * The digest series: for each size and count of differences, a fresh history and a full scan
  * asked to compare digests, scored for the two kinds digests find.
  */
-async function digestSeries(ctx: ScanPhaseContext): Promise<DigestBenchResult> {
+async function digestSeries(ctx: ScanPhaseContext, cpu: CpuProbe): Promise<DigestBenchResult> {
   const series: DigestScanFigures[] = [];
   let headlineFloorMs: number | null = null;
   const histories = DIGEST_SIZES.flatMap((outputs) =>
@@ -207,7 +218,7 @@ async function digestSeries(ctx: ScanPhaseContext): Promise<DigestBenchResult> {
     if (outputs === HEADLINE.outputs && differences === HEADLINE.differences) {
       headlineFloorMs = await pageThroughBoth(ctx.simUrl);
     }
-    const scan = await scanOnce(ctx, 'full', 'digest');
+    const scan = await scanOnce(ctx, cpu, 'full', 'digest');
     const truth = (await (await fetch(`${ctx.simUrl}/sim/truth/scan?graceMs=0`)).json()) as Truth;
     const score = await scoreScan(ctx, scan.scanId, truth);
     const { figures } = scan;
@@ -217,6 +228,7 @@ async function digestSeries(ctx: ScanPhaseContext): Promise<DigestBenchResult> {
       wallMs: figures.wallMs,
       requests: figures.requests,
       simulatorHits: figures.simulatorHits,
+      cpuMs: figures.cpuMs,
       listings: figures.pages.cappella,
       pairsListed: figures.items,
       score: { missing_entity: score.missing_entity, orphan_provenance: score.orphan_provenance },
@@ -228,10 +240,12 @@ async function digestSeries(ctx: ScanPhaseContext): Promise<DigestBenchResult> {
 /** Asks for a scan (as the API would: a requested row), waits for it, and reads its record. */
 async function scanOnce(
   ctx: ScanPhaseContext,
+  cpu: CpuProbe,
   mode: 'full' | 'incremental',
   method: 'listing' | 'digest' = 'listing',
 ): Promise<{ scanId: string; figures: ScanRunFigures }> {
   const hitsBefore = await hits(ctx.simUrl);
+  const cpuBefore = cpu();
   const { rows } = await ctx.sql(
     ctx.dbUrl,
     `INSERT INTO scans (id, trigger, mode, method, requested_by)
@@ -260,6 +274,7 @@ async function scanOnce(
     if (scan.status === 'failed') throw new Error(`scan failed: ${scan.last_error}`);
     if (scan.status === 'completed') {
       const hitsAfter = await hits(ctx.simUrl);
+      const cpuAfter = cpu();
       return {
         scanId: id,
         figures: {
@@ -270,6 +285,10 @@ async function scanOnce(
           simulatorHits: {
             cappella: hitsAfter.components.cappella - hitsBefore.components.cappella,
             hippo: hitsAfter.components.hippo - hitsBefore.components.hippo,
+          },
+          cpuMs: {
+            scanner: cpuAfter.scanner - cpuBefore.scanner,
+            simulator: cpuAfter.simulator - cpuBefore.simulator,
           },
           findings: Object.fromEntries(
             KINDS.map((kind) => [kind, scan.counts[kind] ?? 0]),
@@ -368,6 +387,8 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 function numbers(list: string): number[] {
   return list
     .split(',')
-    .map((item) => Number(item.trim()))
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map(Number)
     .filter((value) => Number.isFinite(value) && value >= 0);
 }

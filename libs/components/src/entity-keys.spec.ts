@@ -1,5 +1,5 @@
 import { entityKeyId } from '@bridge/contracts';
-import { chunk, uniqueKeys } from './entity-keys';
+import { chunk, distinctKeys, uniqueKeys } from './entity-keys';
 
 describe('chunk', () => {
   it('slices in order with a shorter last slice', () => {
@@ -12,6 +12,19 @@ describe('chunk', () => {
 
   it('refuses a size that would never finish', () => {
     expect(() => chunk([1], 0)).toThrow(RangeError);
+  });
+});
+
+describe('distinctKeys', () => {
+  it('gives each key the position of its first occurrence among the distinct copies', () => {
+    const a = { entity_type: 'sample', external_id: 'a', run_id: 'r1' };
+    const b = { entity_type: 'sample', external_id: 'b' };
+    const { distinct, positions } = distinctKeys([a, b, { ...a }, b, a]);
+    expect(distinct).toEqual([
+      { entity_type: 'sample', external_id: 'a' },
+      { entity_type: 'sample', external_id: 'b' },
+    ]);
+    expect([...positions]).toEqual([0, 1, 0, 1, 0]);
   });
 });
 

@@ -12,12 +12,33 @@ export const EntityKeySchema: z.ZodType<EntityKey> = z.object({
 
 /** The keys without repeats, first occurrence first, so no component is asked twice. */
 export function uniqueKeys(keys: readonly EntityKey[]): EntityKey[] {
-  const seen = new Map<string, EntityKey>();
-  for (const key of keys) {
+  return distinctKeys(keys).distinct;
+}
+
+/**
+ * The keys without repeats (copies holding only the two key fields, first occurrence first),
+ * and for each key given the position of its copy among them: how an answer about the
+ * distinct keys is handed back key by key. One id per key is built, nothing more, since a
+ * scan asks about millions.
+ */
+export function distinctKeys(keys: readonly EntityKey[]): {
+  distinct: EntityKey[];
+  positions: Uint32Array;
+} {
+  const seen = new Map<string, number>();
+  const distinct: EntityKey[] = [];
+  const positions = new Uint32Array(keys.length);
+  keys.forEach((key, i) => {
     const id = entityKeyId(key);
-    if (!seen.has(id)) seen.set(id, { entity_type: key.entity_type, external_id: key.external_id });
-  }
-  return [...seen.values()];
+    let position = seen.get(id);
+    if (position === undefined) {
+      position = distinct.length;
+      seen.set(id, position);
+      distinct.push({ entity_type: key.entity_type, external_id: key.external_id });
+    }
+    positions[i] = position;
+  });
+  return { distinct, positions };
 }
 
 /** Consecutive slices of at most `size` items, in order. */

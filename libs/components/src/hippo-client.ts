@@ -8,10 +8,10 @@
  */
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';
-import { entityKeyId, type DigestBucket, type EntityKey, type SlotRange } from '@bridge/contracts';
+import { type DigestBucket, type EntityKey, type SlotRange } from '@bridge/contracts';
 import { ComponentUnavailableError } from '@bridge/errors';
 import { ComponentHttp, type ComponentHttpStats } from './component-http';
-import { chunk, uniqueKeys } from './entity-keys';
+import { chunk, distinctKeys } from './entity-keys';
 import { pageQuery, pageSchema, type Page } from './page';
 import { DigestAnswerSchema, slotRangeQuery } from './range-digest-wire';
 
@@ -82,19 +82,15 @@ export class HippoClient {
    * Chunks go out together; the limiter bounds how many are in flight.
    */
   async lookup(keys: readonly EntityKey[]): Promise<EntityPresence[]> {
-    const unique = uniqueKeys(keys);
+    const { distinct, positions } = distinctKeys(keys);
     const { bulkLookup, bulkLookupMax } = this.manifest.capabilities;
+    // Both ways answer in the order asked (a bulk answer out of order is refused).
     const answers = bulkLookup
       ? (
-          await Promise.all(chunk(unique, bulkLookupMax).map((part) => this.bulkLookup(part)))
+          await Promise.all(chunk(distinct, bulkLookupMax).map((part) => this.bulkLookup(part)))
         ).flat()
-      : await Promise.all(unique.map((key) => this.singleLookup(key)));
-    const byKey = new Map(answers.map((answer) => [entityKeyId(answer), answer]));
-    return keys.map((key) => {
-      const answer = byKey.get(entityKeyId(key));
-      if (!answer) throw new Error(`lookup lost key ${key.entity_type}:${key.external_id}`);
-      return answer;
-    });
+      : await Promise.all(distinct.map((key) => this.singleLookup(key)));
+    return Array.from(positions, (position) => answers[position]);
   }
 
   /** One page of entities in change order; a rejected cursor is a `ComponentRequestError`. */
@@ -142,8 +138,11 @@ export class HippoClient {
       );
     }
     return answer.results.map((result) => ({
-      ...result,
+      entity_type: result.entity_type,
+      external_id: result.external_id,
+      exists: result.exists,
       available: result.available ?? result.exists,
+      provenance: result.provenance,
     }));
   }
 
@@ -174,7 +173,10 @@ export function firstOrderMismatch(
   if (asked.length !== answered.length) {
     return `asked for ${asked.length} entities, got ${answered.length} results`;
   }
-  const index = asked.findIndex((key, i) => entityKeyId(key) !== entityKeyId(answered[i]));
+  const index = asked.findIndex(
+    (key, i) =>
+      key.entity_type !== answered[i].entity_type || key.external_id !== answered[i].external_id,
+  );
   return index === -1
     ? null
     : `result ${index} is ${answered[index].entity_type}:${answered[index].external_id}, ` +

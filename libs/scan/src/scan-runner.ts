@@ -14,8 +14,10 @@
  * `digestStep` compares slot ranges, lists only those whose digests differ, and judges what they
  * call into question by the same rules; its checkpoint is the list of ranges still to compare.
  *
- * Memory stays flat whatever the history: one page of each listing is held at a time, and the
- * set the two sides share (the run ids) lives in the database. Every page ends in one
+ * Each listing is read one page ahead (`ReadAheadListing`), so the component serves the next
+ * page while the scanner judges this one. Memory stays flat whatever the history: two pages of
+ * a listing are held at a time, and the set the two sides share (the run ids) lives in the
+ * database. Every page ends in one
  * transaction that records its new findings, links them to the scan and moves the checkpoint,
  * so a scan resumed after a crash re-reads at most that page and records nothing twice. An
  * unreachable component or database pauses the scan (visible as `paused` with the reason) and
@@ -24,7 +26,7 @@
  */
 import { Logger } from '@nestjs/common';
 import type { ScanConfig } from '@bridge/config';
-import type { CappellaClient, CappellaRun, HippoClient } from '@bridge/components';
+import type { CappellaClient, CappellaRun, HippoClient, HippoEntity } from '@bridge/components';
 import {
   entityKeyId,
   MAX_DIGEST_BUCKETS,
@@ -51,6 +53,7 @@ import {
   type SyncEvent,
   type SyncEventLog,
 } from '@bridge/store';
+import { ReadAheadListing } from './read-ahead-listing';
 import { digestStep, type DigestScanComponents, type DigestStepSettings } from './digest-step';
 import {
   checkpointAfterPage,
@@ -125,6 +128,20 @@ interface PageCommit {
   forgetUnseenRuns?: boolean;
 }
 
+/** Both listings of a scan run, read ahead with what each page needs prepared. */
+interface Listings {
+  /** Runs, with the keys Hippo has among their outputs and references. */
+  cappella: ReadAheadListing<CappellaRun, Set<string>>;
+  /** Entities, with the known runs among those their provenance names. */
+  hippo: ReadAheadListing<HippoEntity, Set<string>>;
+}
+
+/**
+ * Pages a listing is read ahead by: with two, the component serves and the scanner prepares the
+ * next pages while the database commits this one. Memory holds three pages a listing.
+ */
+const READ_AHEAD_PAGES = 2;
+
 /** What one page did, committed together. */
 interface PageResult {
   phase: ScanPhase;
@@ -150,12 +167,13 @@ export class ScanRunner {
     if (!scan.checkpoint || !scan.graceCutoff) throw new Error(`scan ${scan.id} has not started`);
     let checkpoint = scan.checkpoint;
     let phase = scan.phase;
+    const listings = this.listingsOf(scan.graceCutoff);
     try {
       while (phase !== 'done') {
         if (stop.aborted) return 'stopped';
         const listing = phase;
         const page = await this.patiently(scan, stop, () =>
-          this.readPage(scan, listing, checkpoint),
+          this.readPage(scan, listing, checkpoint, listings),
         );
         if (page === 'stopped') return 'stopped';
         checkpoint = page.checkpoint;
@@ -190,6 +208,26 @@ export class ScanRunner {
       await this.deps.scans.fail(scan.id, this.deps.holder, reason).catch(() => undefined);
       return 'failed';
     }
+  }
+
+  /**
+   * Both listings, read ahead: a page of runs comes with its look-ups in Hippo, a page of
+   * entities with which of the runs it names are known.
+   */
+  private listingsOf(graceCutoff: Date): Listings {
+    const { cappella, hippo } = this.deps.components;
+    return {
+      cappella: new ReadAheadListing(
+        (after) => cappella.listRuns(after),
+        (runs) => this.availableKeys(keysToLookUp(runs, graceCutoff)),
+        READ_AHEAD_PAGES,
+      ),
+      hippo: new ReadAheadListing(
+        (after) => hippo.listEntities(after),
+        (entities) => this.deps.knownRuns.known(provenanceRunIds(entities)),
+        READ_AHEAD_PAGES,
+      ),
+    };
   }
 
   /**
@@ -236,6 +274,7 @@ export class ScanRunner {
     scan: Scan,
     phase: Exclude<ScanPhase, 'done'>,
     checkpoint: ScanCheckpoint,
+    listings: Listings,
   ): Promise<PageResult> {
     if (phase === 'digest') return this.readDigestStep(scan, checkpoint);
     const listing: ScannedComponent = phase;
@@ -243,8 +282,8 @@ export class ScanRunner {
     const before = this.requestCounts();
     try {
       return listing === 'cappella'
-        ? await this.readRunsPage(scan, checkpoint, fetchedWith, before)
-        : await this.readEntitiesPage(scan, checkpoint, fetchedWith, before);
+        ? await this.readRunsPage(scan, checkpoint, fetchedWith, before, listings.cappella)
+        : await this.readEntitiesPage(scan, checkpoint, fetchedWith, before, listings.hippo);
     } catch (error) {
       if (!isRejectedCursor(error, fetchedWith)) throw error;
       // A cursor the component no longer accepts: read that listing from its beginning.
@@ -271,10 +310,10 @@ export class ScanRunner {
     checkpoint: ScanCheckpoint,
     fetchedWith: string | null,
     before: PerComponent,
+    runs: Listings['cappella'],
   ): Promise<PageResult> {
     const cutoff = scan.graceCutoff ?? new Date(this.now());
-    const page = await this.deps.components.cappella.listRuns(fetchedWith);
-    const available = await this.availableKeys(keysToLookUp(page.items, cutoff));
+    const { page, prepared: available } = await runs.read(fetchedWith);
     const discrepancies = runDiscrepancies(page.items, cutoff, available);
     const heldBack = page.items.some((run) => isTooRecent(run, cutoff));
     const step = checkpointAfterPage(checkpoint.cappella, fetchedWith, page.next_cursor, heldBack);
@@ -298,12 +337,12 @@ export class ScanRunner {
     checkpoint: ScanCheckpoint,
     fetchedWith: string | null,
     before: PerComponent,
+    entities: Listings['hippo'],
   ): Promise<PageResult> {
-    const { cappella, hippo } = this.deps.components;
+    const { cappella } = this.deps.components;
     const cutoff = scan.graceCutoff ?? new Date(this.now());
-    const page = await hippo.listEntities(fetchedWith);
+    const { page, prepared: known } = await entities.read(fetchedWith);
     const named = provenanceRunIds(page.items);
-    const known = await this.deps.knownRuns.known(named);
     // Runs the known set lacks may be younger than the Cappella side of this scan: ask.
     const asked = await Promise.all(
       named
@@ -396,35 +435,40 @@ export class ScanRunner {
   private async commit(scan: Scan, page: PageCommit): Promise<SyncEvent[]> {
     const after = this.requestCounts();
     const { discrepancies } = page;
-    return this.deps.transactions.run(async ({ log, scans, knownRuns }) => {
-      await knownRuns.add(scan.id, page.listedRunIds);
-      if (page.forgetUnseenRuns) await knownRuns.forgetUnseen(scan.id);
-      const open = await log.openSubjects(discrepancies.map(subjectOf));
-      const fresh = discrepancies.filter((d) => !open.has(openSubjectKey(subjectOf(d))));
-      const recorded = await log.recordMany(
-        fresh.map((d) => scanFindingFor(d, scan, this.deps.strategies)),
-      );
-      await scans.linkFindings(
-        scan.id,
-        recorded.map((r) => r.event.id),
-      );
-      const created = recorded.filter((r) => r.created).map((r) => r.event);
-      const saved = await scans.saveProgress(scan.id, this.deps.holder, {
-        phase: page.phase,
-        checkpoint: page.checkpoint,
-        counts: countByType(
-          created.flatMap((event) => (event.mismatchType ? [event.mismatchType] : [])),
-        ),
-        pages: page.pages,
-        items: page.items,
-        requests: {
-          cappella: after.cappella - page.requestsBefore.cappella,
-          hippo: after.hippo - page.requestsBefore.hippo,
-        },
-      });
-      if (!saved) throw new ScanTakenOverError();
-      return created;
-    });
+    return this.deps.transactions.run(
+      async ({ log, scans, knownRuns }) => {
+        await knownRuns.add(scan.id, page.listedRunIds);
+        if (page.forgetUnseenRuns) await knownRuns.forgetUnseen(scan.id);
+        const open = await log.openSubjects(discrepancies.map(subjectOf));
+        const fresh = discrepancies.filter((d) => !open.has(openSubjectKey(subjectOf(d))));
+        const recorded = await log.recordMany(
+          fresh.map((d) => scanFindingFor(d, scan, this.deps.strategies)),
+        );
+        await scans.linkFindings(
+          scan.id,
+          recorded.map((r) => r.event.id),
+        );
+        const created = recorded.filter((r) => r.created).map((r) => r.event);
+        const saved = await scans.saveProgress(scan.id, this.deps.holder, {
+          phase: page.phase,
+          checkpoint: page.checkpoint,
+          counts: countByType(
+            created.flatMap((event) => (event.mismatchType ? [event.mismatchType] : [])),
+          ),
+          pages: page.pages,
+          items: page.items,
+          requests: {
+            cappella: after.cappella - page.requestsBefore.cappella,
+            hippo: after.hippo - page.requestsBefore.hippo,
+          },
+        });
+        if (!saved) throw new ScanTakenOverError();
+        return created;
+      },
+      // A page that found nothing is read again if the database loses its commit in a crash:
+      // it need not wait for the disk. One with findings does, since they are announced next.
+      { waitForDisk: discrepancies.length > 0 },
+    );
   }
 
   /** Publishes what the page's new findings owe; the outbox relay covers a failure here. */

@@ -27,10 +27,21 @@ export interface StoreTransaction {
 export class StoreTransactions {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Runs `work` in one transaction; it commits when `work` resolves, rolls back if it throws. */
-  run<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) =>
-      work({
+  /**
+   * Runs `work` in one transaction; it commits when `work` resolves, rolls back if it throws.
+   *
+   * With `waitForDisk: false` the commit returns before the database has flushed it
+   * (`synchronous_commit = off`): a database crash may then lose the last such transactions,
+   * whole, never a part of one. Only for work whose loss costs a repetition and nothing else,
+   * such as a scan page that found nothing (the scan reads it again).
+   */
+  run<T>(
+    work: (tx: StoreTransaction) => Promise<T>,
+    options: { waitForDisk?: boolean } = {},
+  ): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      if (options.waitForDisk === false) await manager.query('SET LOCAL synchronous_commit = off');
+      return work({
         log: new SyncEventLog(manager),
         findingActions: new FindingOperatorActions(manager),
         processed: new ProcessedInboundEvents(manager),
@@ -38,7 +49,7 @@ export class StoreTransactions {
         scans: new ScanStore(manager),
         scanCursors: new ScanCursorStore(manager),
         knownRuns: new KnownRunIds(manager),
-      }),
-    );
+      });
+    });
   }
 }
