@@ -26,6 +26,12 @@ describe('range digests', () => {
     ]);
   });
 
+  it("keeps the contract's values: SHA-256 of the key (and run) joined by NUL bytes", () => {
+    // Components compute these on their side: a change here breaks every deployed component.
+    expect(digestSlot(sample('S1'))).toBe(34977);
+    expect(pairHash(sample('S1'), 'run-1')).toBe(7379128703027309471n);
+  });
+
   it('hashes a pair by its key and its run', () => {
     expect(pairHash(sample('S1'), 'run-1')).toBe(pairHash(sample('S1'), 'run-1'));
     expect(pairHash(sample('S1'), 'run-1')).not.toBe(pairHash(sample('S1'), 'run-2'));

@@ -123,7 +123,6 @@ interface PageCommit {
   listedRunIds: string[];
   pages: PerComponent;
   items: PerComponent;
-  requestsBefore: PerComponent;
   /** The last page of a full scan's Cappella side: runs it did not list no longer exist. */
   forgetUnseenRuns?: boolean;
 }
@@ -156,6 +155,8 @@ export class ScanRunner {
   private readonly logger = new Logger('Scanner');
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** The component requests counted into the scan so far (as `requestCounts` gave them). */
+  private requestsCounted: PerComponent = { cappella: 0, hippo: 0 };
 
   constructor(private readonly deps: ScanRunnerDeps) {
     this.now = deps.now ?? Date.now;
@@ -167,6 +168,7 @@ export class ScanRunner {
     if (!scan.checkpoint || !scan.graceCutoff) throw new Error(`scan ${scan.id} has not started`);
     let checkpoint = scan.checkpoint;
     let phase = scan.phase;
+    this.requestsCounted = this.requestCounts();
     const listings = this.listingsOf(scan.graceCutoff);
     try {
       while (phase !== 'done') {
@@ -279,11 +281,10 @@ export class ScanRunner {
     if (phase === 'digest') return this.readDigestStep(scan, checkpoint);
     const listing: ScannedComponent = phase;
     const fetchedWith = checkpoint[listing].after;
-    const before = this.requestCounts();
     try {
       return listing === 'cappella'
-        ? await this.readRunsPage(scan, checkpoint, fetchedWith, before, listings.cappella)
-        : await this.readEntitiesPage(scan, checkpoint, fetchedWith, before, listings.hippo);
+        ? await this.readRunsPage(scan, checkpoint, fetchedWith, listings.cappella)
+        : await this.readEntitiesPage(scan, checkpoint, fetchedWith, listings.hippo);
     } catch (error) {
       if (!isRejectedCursor(error, fetchedWith)) throw error;
       // A cursor the component no longer accepts: read that listing from its beginning.
@@ -299,7 +300,6 @@ export class ScanRunner {
         listedRunIds: [],
         pages: onListing(listing, 0),
         items: onListing(listing, 0),
-        requestsBefore: before,
       });
       return { phase: listing, checkpoint: restarted, created: [] };
     }
@@ -309,7 +309,6 @@ export class ScanRunner {
     scan: Scan,
     checkpoint: ScanCheckpoint,
     fetchedWith: string | null,
-    before: PerComponent,
     runs: Listings['cappella'],
   ): Promise<PageResult> {
     const cutoff = scan.graceCutoff ?? new Date(this.now());
@@ -326,7 +325,6 @@ export class ScanRunner {
       listedRunIds: page.items.map((run) => run.run_id),
       pages: onListing('cappella', 1),
       items: onListing('cappella', page.items.length),
-      requestsBefore: before,
       forgetUnseenRuns: step.done && scan.mode === 'full',
     });
     return { phase, checkpoint: next, created };
@@ -336,7 +334,6 @@ export class ScanRunner {
     scan: Scan,
     checkpoint: ScanCheckpoint,
     fetchedWith: string | null,
-    before: PerComponent,
     entities: Listings['hippo'],
   ): Promise<PageResult> {
     const { cappella } = this.deps.components;
@@ -380,7 +377,6 @@ export class ScanRunner {
       listedRunIds: [...fetched.keys()],
       pages: onListing('hippo', 1),
       items: onListing('hippo', page.items.length),
-      requestsBefore: before,
     });
     return { phase, checkpoint: next, created };
   }
@@ -397,7 +393,6 @@ export class ScanRunner {
         'a digest scan needs range digests, which the component manifests no longer offer',
       );
     }
-    const before = this.requestCounts();
     const cutoff = scan.graceCutoff ?? new Date(this.now());
     const step = await digestStep(
       digests,
@@ -415,7 +410,6 @@ export class ScanRunner {
       listedRunIds: [],
       pages: { cappella: listings, hippo: listings },
       items: step.pairsRead,
-      requestsBefore: before,
     });
     return { phase, checkpoint: next, created };
   }
@@ -433,9 +427,11 @@ export class ScanRunner {
    * the findings it created.
    */
   private async commit(scan: Scan, page: PageCommit): Promise<SyncEvent[]> {
-    const after = this.requestCounts();
+    // Requests since the last page committed, read-ahead ones included: each is counted once,
+    // by the first page that commits after it was made.
+    const made = this.requestCounts();
     const { discrepancies } = page;
-    return this.deps.transactions.run(
+    const created = await this.deps.transactions.run(
       async ({ log, scans, knownRuns }) => {
         await knownRuns.add(scan.id, page.listedRunIds);
         if (page.forgetUnseenRuns) await knownRuns.forgetUnseen(scan.id);
@@ -458,8 +454,8 @@ export class ScanRunner {
           pages: page.pages,
           items: page.items,
           requests: {
-            cappella: after.cappella - page.requestsBefore.cappella,
-            hippo: after.hippo - page.requestsBefore.hippo,
+            cappella: made.cappella - this.requestsCounted.cappella,
+            hippo: made.hippo - this.requestsCounted.hippo,
           },
         });
         if (!saved) throw new ScanTakenOverError();
@@ -469,6 +465,8 @@ export class ScanRunner {
       // it need not wait for the disk. One with findings does, since they are announced next.
       { waitForDisk: discrepancies.length > 0 },
     );
+    this.requestsCounted = made;
+    return created;
   }
 
   /** Publishes what the page's new findings owe; the outbox relay covers a failure here. */

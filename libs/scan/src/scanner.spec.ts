@@ -217,6 +217,11 @@ describe('Scanner (PGlite, components in memory)', () => {
       pages: { cappella: 2, hippo: 3 },
       items: { cappella: 4, hippo: 6 },
     });
+    // Every request counted once, those made reading ahead included.
+    expect(scan?.requests).toEqual({
+      cappella: components.cappellaRequests,
+      hippo: components.hippoRequests,
+    });
     expect(summary(await findingsOf(requested.id))).toEqual(EXPECTED);
     expect(
       publisher
