@@ -3,7 +3,7 @@
  * rows are all past retention, deletes, kind by kind, the rows `store-retention.ts` says are
  * old in the tables that are not split, and never what something still active needs (an open
  * finding, the repair jobs of one, an outbound event not yet published, the scans the scan
- * cursors and the next scan's choice of mode build on, pending work).
+ * cursors and the next scan's choice of mode and method build on, pending work).
  *
  * Time-split tables (`store-partitions.ts`) lose whole partitions: a day of records, a day of
  * processed-event ids, a month of findings once none in it is open, recently closed, under
@@ -243,8 +243,9 @@ export class StoreMaintenance {
 
   /**
    * Finished scans older than the cutoff, with their finding links, except the scan a cursor
-   * points at and the latest completed scan of each mode (the scheduler's choice between a full
-   * and an incremental scan reads it).
+   * points at and the latest completed scan of each mode and method (the scheduler's choice
+   * between a full and an incremental scan reads them, and the scanner's choice between digests
+   * and the listing reference pass reads the latest full scan by listing).
    */
   private async pruneScans(
     runner: QueryRunner,
@@ -254,10 +255,10 @@ export class StoreMaintenance {
     const prunable = `SELECT s.id FROM scans s
        WHERE s.status IN ('completed', 'failed') AND s.finished_at < $1
          AND NOT EXISTS (SELECT 1 FROM scan_cursors c WHERE c.scan_id = s.id)
-         AND s.id NOT IN (SELECT DISTINCT ON (mode) id FROM scans WHERE status = 'completed'
-                           ORDER BY mode, finished_at DESC)`;
+         AND s.id NOT IN (SELECT DISTINCT ON (mode, method) id FROM scans
+                           WHERE status = 'completed' ORDER BY mode, method, finished_at DESC)`;
     await inBatches('scan_findings', `scan_id IN (${prunable})`, [cutoff]);
-    // Raw SQL: DISTINCT ON (keep each mode's latest completed scan) is beyond the builder.
+    // Raw SQL: DISTINCT ON (each mode and method's latest completed scan) is beyond the builder.
     const [, deleted] = await runner.manager.query<[unknown, number]>(
       `DELETE FROM scans WHERE id IN (${prunable})`,
       [cutoff],

@@ -124,19 +124,22 @@ describe.each(STORE_ENGINES)('store maintenance on %s', (engine, provision) => {
     ]);
 
     // Scans: an old completed full scan with a finding link goes; the latest completed scan of
-    // each mode and the one the cursors point at stay, however old; an active scan stays.
+    // each mode and method and the one the cursors point at stay, however old (the latest full
+    // scan by listing too, although a digest scan completed after it); an active scan stays.
     const scan = async (
       mode: 'full' | 'incremental',
       status: string,
       finishedDays: number | null,
+      method: 'listing' | 'digest' = 'listing',
     ) => {
       const id = randomUUID();
       await dataSource.query(
-        `INSERT INTO scans (id, trigger, mode, status, requested_at, finished_at)
-         VALUES ($1, 'schedule', $2, $3, $4, $5)`,
+        `INSERT INTO scans (id, trigger, mode, method, status, requested_at, finished_at)
+         VALUES ($1, 'schedule', $2, $3, $4, $5, $6)`,
         [
           id,
           mode,
+          method,
           status,
           daysAgo(finishedDays ?? 1),
           finishedDays === null ? null : daysAgo(finishedDays),
@@ -150,6 +153,7 @@ describe.each(STORE_ENGINES)('store maintenance on %s', (engine, provision) => {
       cursorOf: await scan('incremental', 'completed', 60),
       latestFull: await scan('full', 'completed', 50),
       latestIncremental: await scan('incremental', 'completed', 45),
+      latestDigest: await scan('full', 'completed', 40, 'digest'),
       running: await scan('full', 'running', null),
     };
     await dataSource.query(`INSERT INTO scan_findings (scan_id, sync_event_id) VALUES ($1, $2)`, [
@@ -199,7 +203,13 @@ describe.each(STORE_ENGINES)('store maintenance on %s', (engine, provision) => {
     expect(await exists('scans', 'id', scans.oldFull)).toBe(false);
     expect(await exists('scan_findings', 'scan_id', scans.oldFull)).toBe(false);
     expect(await exists('scans', 'id', scans.oldFailed)).toBe(false);
-    for (const kept of [scans.cursorOf, scans.latestFull, scans.latestIncremental, scans.running]) {
+    for (const kept of [
+      scans.cursorOf,
+      scans.latestFull,
+      scans.latestIncremental,
+      scans.latestDigest,
+      scans.running,
+    ]) {
       expect(await exists('scans', 'id', kept)).toBe(true);
     }
     expect(await exists('audit_log', 'id', oldAudit)).toBe(false);
