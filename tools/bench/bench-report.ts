@@ -222,7 +222,8 @@ this history.
 |---|---|---|
 ${headlineRows}
 
-How the cost grows: with the differences, not with the size.
+How the cost grows: the requests with the differences, not with the size; the pairs each range
+listing holds, and so part of the wall time, with both.
 
 | outputs | differences | wall time | requests, Cappella / Hippo | range listings | pairs listed | missing_entity precision / recall | orphan_provenance precision / recall |
 |---|---|---|---|---|---|---|---|
