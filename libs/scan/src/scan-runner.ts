@@ -14,15 +14,16 @@
  * `digestStep` compares slot ranges, lists only those whose digests differ, and judges what they
  * call into question by the same rules; its checkpoint is the list of ranges still to compare.
  *
- * Each listing is read one page ahead (`ReadAheadListing`), so the component serves the next
- * page while the scanner judges this one. Memory stays flat whatever the history: two pages of
- * a listing are held at a time, and the set the two sides share (the run ids) lives in the
- * database. Every page ends in one
- * transaction that records its new findings, links them to the scan and moves the checkpoint,
- * so a scan resumed after a crash re-reads at most that page and records nothing twice. An
- * unreachable component or database pauses the scan (visible as `paused` with the reason) and
- * the page is tried again with backoff, up to `outageToleranceMs`; then the scan fails, its
- * checkpoint kept for `Scanner.resume`.
+ * Each listing is read two pages ahead (`ReadAheadListing`), each page fetched and prepared
+ * while the one before it commits. Memory stays flat whatever the history: three pages of a
+ * listing are held at a time, and the set the two sides share (the run ids) lives in the
+ * database. Every page ends in one transaction that records its new findings, links them to
+ * the scan and moves the checkpoint, so a scan resumed after its scanner was killed re-reads at
+ * most that page and records nothing twice (after a database crash, also the pages that found
+ * nothing and committed without waiting for the disk). An unreachable component or database
+ * pauses the scan (visible as `paused` with the reason) and the page is tried again with
+ * backoff, up to `outageToleranceMs`; then the scan fails, its checkpoint kept for
+ * `Scanner.resume`.
  */
 import { Logger } from '@nestjs/common';
 import type { ScanConfig } from '@bridge/config';
@@ -131,8 +132,8 @@ interface PageCommit {
 interface Listings {
   /** Runs, with the keys Hippo has among their outputs and references. */
   cappella: ReadAheadListing<CappellaRun, Set<string>>;
-  /** Entities, with the known runs among those their provenance names. */
-  hippo: ReadAheadListing<HippoEntity, Set<string>>;
+  /** Entities, with the runs their provenance names and which of those are known. */
+  hippo: ReadAheadListing<HippoEntity, { named: string[]; known: Set<string> }>;
 }
 
 /**
@@ -226,7 +227,10 @@ export class ScanRunner {
       ),
       hippo: new ReadAheadListing(
         (after) => hippo.listEntities(after),
-        (entities) => this.deps.knownRuns.known(provenanceRunIds(entities)),
+        async (entities) => {
+          const named = provenanceRunIds(entities);
+          return { named, known: await this.deps.knownRuns.known(named) };
+        },
         READ_AHEAD_PAGES,
       ),
     };
@@ -338,8 +342,8 @@ export class ScanRunner {
   ): Promise<PageResult> {
     const { cappella } = this.deps.components;
     const cutoff = scan.graceCutoff ?? new Date(this.now());
-    const { page, prepared: known } = await entities.read(fetchedWith);
-    const named = provenanceRunIds(page.items);
+    const { page, prepared } = await entities.read(fetchedWith);
+    const { named, known } = prepared;
     // Runs the known set lacks may be younger than the Cappella side of this scan: ask.
     const asked = await Promise.all(
       named
