@@ -300,9 +300,9 @@ describe('operator console in a browser', () => {
       phase: 'cappella',
       checkpoint: initialCheckpoint('full', {}),
       counts: { missing_entity: 2 },
-      pages: { cappella: 1, hippo: 0 },
-      items: { cappella: 250, hippo: 0 },
-      requests: { cappella: 1, hippo: 0 },
+      pages: { cappella: 1, hippo: 0, canon: 0 },
+      items: { cappella: 250, hippo: 0, canon: 0 },
+      requests: { cappella: 1, hippo: 0, canon: 0 },
     });
     await page.waitForSelector('[data-testid=latest-scan][data-status=running]');
     const progress = await page.textContent('[data-testid=scan-progress]');

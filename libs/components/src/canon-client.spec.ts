@@ -114,6 +114,37 @@ describe('CanonClient', () => {
     expect(server.hits).toBe(2);
   });
 
+  it('lists artifacts in pages, passing the cursor and the manifest page size', async () => {
+    await setUp((request) => ({
+      status: 200,
+      body:
+        request.query.get('after') === null
+          ? {
+              items: [{ artifact_id: 'a1', entity_type: 'sample', external_id: 'S1' }],
+              next_cursor: 'c1',
+            }
+          : { items: [], next_cursor: null },
+    }));
+    const first = await client.listArtifacts(null);
+    expect(first).toEqual({
+      items: [{ artifact_id: 'a1', entity_type: 'sample', external_id: 'S1' }],
+      next_cursor: 'c1',
+    });
+    await expect(client.listArtifacts(first.next_cursor)).resolves.toEqual({
+      items: [],
+      next_cursor: null,
+    });
+    expect(server.requests.map((r) => r.query.toString())).toEqual([
+      'limit=100',
+      'after=c1&limit=100',
+    ]);
+  });
+
+  it('refuses a listing page whose items are not artifacts', async () => {
+    await setUp(() => ({ status: 200, body: { items: [{ artifact_id: 7 }], next_cursor: null } }));
+    await expect(client.listArtifacts(null)).rejects.toThrow();
+  });
+
   it('evicts nothing without a request for no artifact ids', async () => {
     await setUp(() => ({ status: 500 }));
     await expect(client.evict([], 'immediate')).resolves.toBe(0);

@@ -1,13 +1,15 @@
 /**
  * Typed client of Canon, the artifact cache (see docs/design.md, Component APIs). The checker's
  * staleness check asks which artifacts remain for entities Hippo deleted or made unavailable;
- * the repair service evicts them.
+ * the repair service evicts them; a full scan pages through every artifact where the manifest
+ * declares `capabilities.artifactListing`.
  */
 import { z } from 'zod';
 import type { ComponentManifest } from '@bridge/config';
 import type { EntityKey } from '@bridge/contracts';
 import { ComponentHttp, type ComponentHttpStats } from './component-http';
 import { uniqueKeys } from './entity-keys';
+import { pageQuery, pageSchema, type Page } from './page';
 
 export interface Artifact {
   artifact_id: string;
@@ -17,11 +19,15 @@ export interface Artifact {
 
 export type EvictionMode = 'immediate' | 'next_sweep';
 
-const ArtifactsSchema = z.object({
-  artifacts: z.array(
-    z.object({ artifact_id: z.string(), entity_type: z.string(), external_id: z.string() }),
-  ),
+const ArtifactSchema = z.object({
+  artifact_id: z.string(),
+  entity_type: z.string(),
+  external_id: z.string(),
 });
+
+const ArtifactsSchema = z.object({ artifacts: z.array(ArtifactSchema) });
+
+const ArtifactPageSchema = pageSchema(ArtifactSchema);
 
 const EvictionSchema = z.object({ accepted: z.number().int().min(0) });
 
@@ -56,9 +62,18 @@ export function canonQueryChunks(keys: readonly EntityKey[], maxLength: number):
 
 export class CanonClient {
   constructor(
-    manifest: ComponentManifest,
+    private readonly manifest: ComponentManifest,
     private readonly http: ComponentHttp = new ComponentHttp('canon', manifest),
   ) {}
+
+  /**
+   * A page of every cached artifact, oldest change first (the listing capability); an absent
+   * cursor reads from the beginning.
+   */
+  listArtifacts(after?: string | null, limit?: number): Promise<Page<Artifact>> {
+    const query = pageQuery(after, limit ?? this.manifest.pageSize);
+    return this.http.getCollection(`/canon/artifacts?${query}`, ArtifactPageSchema);
+  }
 
   /** Every cached artifact that belongs to one of the keys. */
   async artifactsFor(keys: readonly EntityKey[]): Promise<Artifact[]> {

@@ -158,6 +158,7 @@ export function testManifest(
       bulkLookup: false,
       bulkLookupMax: 1_000,
       rangeDigests: false,
+      artifactListing: false,
       ...overrides.capabilities,
     },
     auth: overrides.auth ?? { kind: 'none' },

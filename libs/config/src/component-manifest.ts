@@ -46,6 +46,12 @@ const ManifestSchema = z.object({
        * ranges that differ (docs/design.md, "Range digests").
        */
       rangeDigests: z.boolean().default(false),
+      /**
+       * Canon: `GET /canon/artifacts?after=&limit=` lists every cached artifact in change order.
+       * With it, a full scan also reads Canon and finds artifacts of entities Hippo no longer
+       * offers (docs/design.md, "Canon in scans").
+       */
+      artifactListing: z.boolean().default(false),
     })
     .prefault({}),
   /** How Bridge authenticates to the component (docs/component-auth.md); names secrets only. */

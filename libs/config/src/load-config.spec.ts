@@ -204,6 +204,7 @@ describe('loadConfig: components and checks', () => {
       bulkLookup: false,
       bulkLookupMax: 1000,
       rangeDigests: false,
+      artifactListing: false,
     });
   });
 

@@ -2,11 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import type { CappellaRun, HippoEntity } from '@bridge/components';
 import { DEFAULT_STRATEGIES, entityKeyId, type EntityKey } from '@bridge/contracts';
 import {
+  artifactEntities,
   checkpointAfterPage,
   initialCheckpoint,
   isJudgeable,
   keysToLookUp,
   orphanDiscrepancies,
+  phaseAfterRunsAndEntities,
   progressOf,
   scanProgressSamples,
   provenanceRunIds,
@@ -14,9 +16,11 @@ import {
   scanFindingFor,
   scanMethodFor,
   scanModeFor,
+  staleCacheDiscrepancies,
   subjectOf,
   unavailableByRun,
   unavailableOutputsOf,
+  unreportedStaleCache,
 } from './scan-decisions';
 
 const key = (id: string, type = 'sample'): EntityKey => ({ entity_type: type, external_id: id });
@@ -318,7 +322,7 @@ describe('progressOf', () => {
     const progress = progressOf(
       {
         status: 'running',
-        items: { cappella: 10, hippo: 10 },
+        items: { cappella: 10, hippo: 10, canon: 0 },
         estimatedItems: null,
         startedAt,
         checkpoint: {
@@ -339,7 +343,7 @@ describe('progressOf', () => {
       progressOf(
         {
           status: 'running',
-          items: { cappella: 100, hippo: 150 },
+          items: { cappella: 100, hippo: 150, canon: 0 },
           estimatedItems: 1_000,
           startedAt,
         },
@@ -352,13 +356,23 @@ describe('progressOf', () => {
     const startedAt = new Date(0);
     expect(
       progressOf(
-        { status: 'running', items: { cappella: 5, hippo: 0 }, estimatedItems: null, startedAt },
+        {
+          status: 'running',
+          items: { cappella: 5, hippo: 0, canon: 0 },
+          estimatedItems: null,
+          startedAt,
+        },
         1,
       ),
     ).toEqual({ itemsRead: 5, fraction: null, estimatedCompletionAt: null });
     expect(
       progressOf(
-        { status: 'running', items: { cappella: 20, hippo: 0 }, estimatedItems: 10, startedAt },
+        {
+          status: 'running',
+          items: { cappella: 20, hippo: 0, canon: 0 },
+          estimatedItems: 10,
+          startedAt,
+        },
         1,
       ).fraction,
     ).toBe(0.99);
@@ -369,7 +383,7 @@ describe('scanProgressSamples', () => {
   const running = {
     mode: 'full' as const,
     status: 'running' as const,
-    items: { cappella: 100, hippo: 150 },
+    items: { cappella: 100, hippo: 150, canon: 0 },
     estimatedItems: 1_000,
     startedAt: new Date(0),
     counts: { missing_entity: 2, orphan_provenance: 1 },
@@ -388,5 +402,71 @@ describe('scanProgressSamples', () => {
     );
     expect(measures).toEqual(['items', 'findings']);
     expect(scanProgressSamples({ ...running, status: 'completed' }, 10_000)).toEqual([]);
+  });
+});
+
+describe('stale caches (Canon in full scans)', () => {
+  const artifact = (id: string, entityId: string) => ({ artifact_id: id, ...key(entityId) });
+  const page = [
+    artifact('a1', 'kept'),
+    artifact('a2', 'deleted'),
+    artifact('a3', 'hidden'),
+    artifact('a4', 'deleted'),
+    artifact('a5', 'unasked'),
+  ];
+  const presence = new Map([
+    [entityKeyId(key('kept')), { exists: true, available: true }],
+    [entityKeyId(key('deleted')), { exists: false, available: false }],
+    [entityKeyId(key('hidden')), { exists: true, available: false }],
+  ]);
+
+  it('names the distinct entities of a page once, in first-seen order', () => {
+    expect(artifactEntities(page).map((k) => k.external_id)).toEqual([
+      'kept',
+      'deleted',
+      'hidden',
+      'unasked',
+    ]);
+  });
+
+  it('reports per entity Hippo lacks or does not offer its artifacts, and nothing else', () => {
+    expect(staleCacheDiscrepancies(page, presence)).toEqual([
+      { type: 'stale_cache', entity: key('deleted'), change: 'DELETED', artifactIds: ['a2', 'a4'] },
+      { type: 'stale_cache', entity: key('hidden'), change: 'UNAVAILABLE', artifactIds: ['a3'] },
+    ]);
+  });
+
+  it('drops artifacts an open finding names, and the whole stale cache when none is left', () => {
+    const [deleted] = staleCacheDiscrepancies(page, presence);
+    expect(unreportedStaleCache(deleted, new Set(['a2']))).toMatchObject({ artifactIds: ['a4'] });
+    expect(unreportedStaleCache(deleted, new Set(['a2', 'a4']))).toBeNull();
+  });
+
+  it("records a stale cache as the staleness check's kind of finding, keyed per page", () => {
+    const scan = { id: 'scan-1', startedAt: new Date(5_000), requestedAt: new Date(1_000) };
+    const [deleted] = staleCacheDiscrepancies(page, presence);
+    const row = scanFindingFor(deleted, scan, DEFAULT_STRATEGIES);
+    expect(row).toMatchObject({
+      eventType: 'bridge.sync.stale_cache',
+      mismatchType: 'stale_cache',
+      source: 'canon',
+      sourceId: 'sample:deleted',
+      dedupeKey: 'scan:scan-1:stale_cache:sample:deleted:a2',
+      repairStrategy: DEFAULT_STRATEGIES.stale_cache,
+      details: {
+        check_type: 'full_scan',
+        change: 'DELETED',
+        artifact_ids: ['a2', 'a4'],
+        entities: [key('deleted')],
+        scan_id: 'scan-1',
+        triggered_at: 5_000,
+      },
+    });
+  });
+
+  it('reads Canon after the runs and entities of a full scan only, and only with the listing', () => {
+    expect(phaseAfterRunsAndEntities('full', true)).toBe('canon');
+    expect(phaseAfterRunsAndEntities('full', false)).toBe('done');
+    expect(phaseAfterRunsAndEntities('incremental', true)).toBe('done');
   });
 });

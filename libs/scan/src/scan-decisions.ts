@@ -9,7 +9,9 @@
  *   with `available: false`;
  * - `dangling_reference`: a run's inputs reference an entity Hippo does not have (or lists
  *   unavailable), read with `runInputReferences`;
- * - `orphan_provenance`: a Hippo entity's provenance names a run Cappella does not have.
+ * - `orphan_provenance`: a Hippo entity's provenance names a run Cappella does not have;
+ * - `stale_cache` (full scans whose Canon lists its artifacts): Canon caches artifacts of an
+ *   entity Hippo no longer has, or no longer offers.
  */
 import {
   DIGEST_SLOTS,
@@ -20,7 +22,7 @@ import {
   type MismatchType,
   type RepairStrategy,
 } from '@bridge/contracts';
-import type { CappellaRun, HippoEntity } from '@bridge/components';
+import type { Artifact, CappellaRun, EntityPresence, HippoEntity } from '@bridge/components';
 import {
   SyncEventTypes,
   type FindingSubject,
@@ -30,6 +32,7 @@ import {
   type ScanCheckpoint,
   type ScanMethod,
   type ScanMode,
+  type ScanPhase,
   type ScannedComponent,
 } from '@bridge/store';
 
@@ -49,7 +52,21 @@ export type ScanDiscrepancy =
       /** The run the entity's provenance names, which Cappella does not have. */
       runId: string;
       entity: EntityKey;
+    }
+  | {
+      type: 'stale_cache';
+      /** The entity Hippo deleted (absent) or made unavailable. */
+      entity: EntityKey;
+      change: 'DELETED' | 'UNAVAILABLE';
+      /** Its artifacts Canon still caches (those not already named by an open finding). */
+      artifactIds: string[];
     };
+
+/** A discrepancy about a run or an entity's provenance (what the listings and digests find). */
+export type RunDiscrepancy = Exclude<ScanDiscrepancy, { type: 'stale_cache' }>;
+
+/** Artifacts Canon caches for an entity Hippo no longer has or offers (what Canon's listing finds). */
+export type StaleCacheDiscrepancy = Extract<ScanDiscrepancy, { type: 'stale_cache' }>;
 
 /**
  * True when the scan may judge the run now: not still running, and changed before the grace
@@ -193,7 +210,7 @@ export function unavailableOutputsOf(
  * the form Canon's queries use). The scanner records a discrepancy only if no finding of the
  * same type for the same record is still open, whoever recorded it.
  */
-export function subjectOf(discrepancy: ScanDiscrepancy): FindingSubject {
+export function subjectOf(discrepancy: RunDiscrepancy): FindingSubject {
   return discrepancy.type === 'orphan_provenance'
     ? {
         mismatchType: discrepancy.type,
@@ -213,6 +230,36 @@ export function scanFindingFor(
   scan: Pick<Scan, 'id' | 'startedAt' | 'requestedAt'>,
   strategies: Readonly<Record<MismatchType, RepairStrategy>>,
 ): NewSyncEvent {
+  const context = {
+    check_type: SCAN_CHECK_TYPE as typeof SCAN_CHECK_TYPE,
+    source_event_id: scan.id,
+    triggered_at: (scan.startedAt ?? scan.requestedAt).getTime(),
+    attempts: 1,
+    scan_id: scan.id,
+  };
+  if (discrepancy.type === 'stale_cache') {
+    const sourceId = `${discrepancy.entity.entity_type}:${discrepancy.entity.external_id}`;
+    return {
+      source: 'canon',
+      sourceId,
+      // An entity's artifacts may span two pages: each page's are their own finding, keyed by
+      // the first artifact, so a page read again after a crash records nothing twice.
+      dedupeKey: `scan:${scan.id}:stale_cache:${sourceId}:${discrepancy.artifactIds[0]}`,
+      actor: null,
+      eventType: SyncEventTypes.StaleCache,
+      mismatchType: 'stale_cache',
+      repairStrategy: strategies.stale_cache,
+      details: {
+        ...context,
+        run_id: null,
+        pipeline_id: null,
+        change: discrepancy.change,
+        artifact_ids: discrepancy.artifactIds,
+        entities: [discrepancy.entity],
+      },
+      publishes: true,
+    };
+  }
   const subject = subjectOf(discrepancy);
   const entities =
     discrepancy.type === 'orphan_provenance' ? [discrepancy.entity] : discrepancy.entities;
@@ -225,18 +272,77 @@ export function scanFindingFor(
     mismatchType: discrepancy.type,
     repairStrategy: strategies[discrepancy.type],
     details: {
-      check_type: SCAN_CHECK_TYPE,
+      ...context,
       run_id: discrepancy.runId,
       pipeline_id: discrepancy.type === 'orphan_provenance' ? null : discrepancy.pipelineId,
-      source_event_id: scan.id,
-      triggered_at: (scan.startedAt ?? scan.requestedAt).getTime(),
-      attempts: 1,
       checked_count: discrepancy.type === 'orphan_provenance' ? 1 : discrepancy.checked,
       missing_entities: entities,
-      scan_id: scan.id,
     },
     publishes: true,
   };
+}
+
+/** The distinct entities a page of artifacts belongs to, in first-seen order. */
+export function artifactEntities(artifacts: readonly Artifact[]): EntityKey[] {
+  const seen = new Map<string, EntityKey>();
+  for (const { entity_type, external_id } of artifacts) {
+    const key = { entity_type, external_id };
+    const id = entityKeyId(key);
+    if (!seen.has(id)) seen.set(id, key);
+  }
+  return [...seen.values()];
+}
+
+/**
+ * The stale caches of a page of artifacts, given what Hippo answered for their entities (by
+ * `entityKeyId`): one per entity that Hippo does not have (`DELETED`) or does not offer
+ * (`UNAVAILABLE`), naming its artifacts on the page. An entity Hippo was not asked about is
+ * left alone.
+ */
+export function staleCacheDiscrepancies(
+  artifacts: readonly Artifact[],
+  presence: ReadonlyMap<string, Pick<EntityPresence, 'exists' | 'available'>>,
+): StaleCacheDiscrepancy[] {
+  const byEntity = new Map<string, StaleCacheDiscrepancy>();
+  for (const artifact of artifacts) {
+    const entity = { entity_type: artifact.entity_type, external_id: artifact.external_id };
+    const id = entityKeyId(entity);
+    const found = byEntity.get(id);
+    if (found) {
+      found.artifactIds.push(artifact.artifact_id);
+      continue;
+    }
+    const answer = presence.get(id);
+    if (!answer || (answer.exists && answer.available)) continue;
+    byEntity.set(id, {
+      type: 'stale_cache',
+      entity,
+      change: answer.exists ? 'UNAVAILABLE' : 'DELETED',
+      artifactIds: [artifact.artifact_id],
+    });
+  }
+  return [...byEntity.values()];
+}
+
+/**
+ * A stale cache without the artifacts an open finding already names (whoever recorded it, the
+ * staleness check or an earlier scan), or null when none is left: each stale artifact is
+ * reported once while its finding is open.
+ */
+export function unreportedStaleCache(
+  discrepancy: StaleCacheDiscrepancy,
+  reported: ReadonlySet<string>,
+): StaleCacheDiscrepancy | null {
+  const artifactIds = discrepancy.artifactIds.filter((id) => !reported.has(id));
+  return artifactIds.length === 0 ? null : { ...discrepancy, artifactIds };
+}
+
+/**
+ * The phase after Hippo's listing or the digest comparison: Canon's artifacts for a full scan
+ * whose Canon lists them (deletions leave nothing for an incremental cursor to find), else done.
+ */
+export function phaseAfterRunsAndEntities(mode: ScanMode, canonListed: boolean): ScanPhase {
+  return mode === 'full' && canonListed ? 'canon' : 'done';
 }
 
 /**

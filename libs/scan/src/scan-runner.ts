@@ -14,6 +14,10 @@
  * `digestStep` compares slot ranges, lists only those whose digests differ, and judges what they
  * call into question by the same rules; its checkpoint is the list of ranges still to compare.
  *
+ * 3. Canon's artifacts, last, in a full scan of either method whose Canon lists them: each
+ *    page's entities are looked up in Hippo, and the artifacts of those it does not have or
+ *    offer are stale caches, recorded unless an open finding already names them.
+ *
  * Each listing is read two pages ahead (`ReadAheadListing`), each page fetched and prepared
  * while the one before it commits. Memory stays flat whatever the history: three pages of a
  * listing are held at a time, and the set the two sides share (the run ids) lives in the
@@ -27,7 +31,15 @@
  */
 import { Logger } from '@nestjs/common';
 import type { ScanConfig } from '@bridge/config';
-import type { CappellaClient, CappellaRun, HippoClient, HippoEntity } from '@bridge/components';
+import type {
+  Artifact,
+  CanonClient,
+  CappellaClient,
+  CappellaRun,
+  EntityPresence,
+  HippoClient,
+  HippoEntity,
+} from '@bridge/components';
 import {
   entityKeyId,
   MAX_DIGEST_BUCKETS,
@@ -44,12 +56,13 @@ import type { FindingPublisher } from '@bridge/checks';
 import {
   openSubjectKey,
   type KnownRunIds,
+  type ListedComponent,
+  type ListingCheckpoint,
   type PerComponent,
   type Scan,
   type ScanCheckpoint,
   type ScanPhase,
   type ScanStore,
-  type ScannedComponent,
   type StoreTransactions,
   type SyncEvent,
   type SyncEventLog,
@@ -57,17 +70,22 @@ import {
 import { ReadAheadListing } from './read-ahead-listing';
 import { digestStep, type DigestScanComponents, type DigestStepSettings } from './digest-step';
 import {
+  artifactEntities,
   checkpointAfterPage,
   countByType,
   isTooRecent,
   keysToLookUp,
   orphanDiscrepancies,
+  phaseAfterRunsAndEntities,
   provenanceRunIds,
   runDiscrepancies,
   scanFindingFor,
+  staleCacheDiscrepancies,
   subjectOf,
   unavailableByRun,
   unavailableOutputsOf,
+  unreportedStaleCache,
+  type RunDiscrepancy,
   type ScanDiscrepancy,
 } from './scan-decisions';
 
@@ -77,6 +95,8 @@ export interface ScanComponents {
   hippo: Pick<HippoClient, 'listEntities' | 'lookup' | 'stats'>;
   /** The range-digest calls, when both components' manifests offer them; else null. */
   digests: DigestScanComponents | null;
+  /** Canon's artifact listing, when its manifest offers one; else null (a scan skips Canon). */
+  canon: Pick<CanonClient, 'listArtifacts' | 'stats'> | null;
 }
 
 /**
@@ -134,7 +154,12 @@ interface Listings {
   cappella: ReadAheadListing<CappellaRun, Set<string>>;
   /** Entities, with the runs their provenance names and which of those are known. */
   hippo: ReadAheadListing<HippoEntity, { named: string[]; known: Set<string> }>;
+  /** Artifacts, with what Hippo answers for their entities (by `entityKeyId`); null: none. */
+  canon: ReadAheadListing<Artifact, Map<string, EntityPresence>> | null;
 }
+
+/** Where a listing starts when its scan has not read it yet. */
+const LISTING_START: ListingCheckpoint = { after: null, resumeAt: null, resumeFixed: false };
 
 /**
  * Pages a listing is read ahead by: with two, the component serves and the scanner prepares the
@@ -157,7 +182,7 @@ export class ScanRunner {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** The component requests counted into the scan so far (as `requestCounts` gave them). */
-  private requestsCounted: PerComponent = { cappella: 0, hippo: 0 };
+  private requestsCounted: PerComponent = { cappella: 0, hippo: 0, canon: 0 };
 
   constructor(private readonly deps: ScanRunnerDeps) {
     this.now = deps.now ?? Date.now;
@@ -218,8 +243,20 @@ export class ScanRunner {
    * entities with which of the runs it names are known.
    */
   private listingsOf(graceCutoff: Date): Listings {
-    const { cappella, hippo } = this.deps.components;
+    const { cappella, hippo, canon } = this.deps.components;
     return {
+      canon:
+        canon &&
+        new ReadAheadListing(
+          (after) => canon.listArtifacts(after),
+          async (artifacts) => {
+            const entities = artifactEntities(artifacts);
+            if (entities.length === 0) return new Map();
+            const presence = await hippo.lookup(entities);
+            return new Map(presence.map((answer) => [entityKeyId(answer), answer]));
+          },
+          READ_AHEAD_PAGES,
+        ),
       cappella: new ReadAheadListing(
         (after) => cappella.listRuns(after),
         (runs) => this.availableKeys(keysToLookUp(runs, graceCutoff)),
@@ -283,20 +320,22 @@ export class ScanRunner {
     listings: Listings,
   ): Promise<PageResult> {
     if (phase === 'digest') return this.readDigestStep(scan, checkpoint);
-    const listing: ScannedComponent = phase;
-    const fetchedWith = checkpoint[listing].after;
+    const listing: ListedComponent = phase;
+    const fetchedWith = (checkpoint[listing] ?? LISTING_START).after;
     try {
-      return listing === 'cappella'
-        ? await this.readRunsPage(scan, checkpoint, fetchedWith, listings.cappella)
-        : await this.readEntitiesPage(scan, checkpoint, fetchedWith, listings.hippo);
+      switch (listing) {
+        case 'cappella':
+          return await this.readRunsPage(scan, checkpoint, fetchedWith, listings.cappella);
+        case 'hippo':
+          return await this.readEntitiesPage(scan, checkpoint, fetchedWith, listings.hippo);
+        case 'canon':
+          return await this.readArtifactsPage(scan, checkpoint, fetchedWith, listings.canon);
+      }
     } catch (error) {
       if (!isRejectedCursor(error, fetchedWith)) throw error;
       // A cursor the component no longer accepts: read that listing from its beginning.
       this.logger.warn(`scan ${scan.id}: ${listing} refused its cursor, reading it from the start`);
-      const restarted: ScanCheckpoint = {
-        ...checkpoint,
-        [listing]: { after: null, resumeAt: null, resumeFixed: false },
-      };
+      const restarted: ScanCheckpoint = { ...checkpoint, [listing]: LISTING_START };
       await this.commit(scan, {
         phase: listing,
         checkpoint: restarted,
@@ -373,7 +412,9 @@ export class ScanRunner {
     }
     const step = checkpointAfterPage(checkpoint.hippo, fetchedWith, page.next_cursor, false);
     const next: ScanCheckpoint = { ...checkpoint, hippo: step.checkpoint };
-    const phase: ScanPhase = step.done ? 'done' : 'hippo';
+    const phase: ScanPhase = step.done
+      ? phaseAfterRunsAndEntities(scan.mode, this.deps.components.canon !== null)
+      : 'hippo';
     const created = await this.commit(scan, {
       phase,
       checkpoint: next,
@@ -381,6 +422,44 @@ export class ScanRunner {
       listedRunIds: [...fetched.keys()],
       pages: onListing('hippo', 1),
       items: onListing('hippo', page.items.length),
+    });
+    return { phase, checkpoint: next, created };
+  }
+
+  /**
+   * A page of Canon's artifacts: those of entities Hippo no longer has or offers are stale.
+   * No grace applies: a deletion whose staleness check is still under way is reported once,
+   * by whichever of the two records first (`commit` and the check both hold the stale-cache
+   * lock while they look for open findings and record).
+   */
+  private async readArtifactsPage(
+    scan: Scan,
+    checkpoint: ScanCheckpoint,
+    fetchedWith: string | null,
+    artifacts: Listings['canon'],
+  ): Promise<PageResult> {
+    if (!artifacts) {
+      throw new Error(
+        "a scan reading Canon needs its artifact listing, which Canon's manifest no longer offers",
+      );
+    }
+    const { page, prepared: presence } = await artifacts.read(fetchedWith);
+    const discrepancies = staleCacheDiscrepancies(page.items, presence);
+    const step = checkpointAfterPage(
+      checkpoint.canon ?? LISTING_START,
+      fetchedWith,
+      page.next_cursor,
+      false,
+    );
+    const next: ScanCheckpoint = { ...checkpoint, canon: step.checkpoint };
+    const phase: ScanPhase = step.done ? 'done' : 'canon';
+    const created = await this.commit(scan, {
+      phase,
+      checkpoint: next,
+      discrepancies,
+      listedRunIds: [],
+      pages: onListing('canon', 1),
+      items: onListing('canon', page.items.length),
     });
     return { phase, checkpoint: next, created };
   }
@@ -405,15 +484,18 @@ export class ScanRunner {
       cutoff,
     );
     const next: ScanCheckpoint = { ...checkpoint, digest: { pending: step.pending } };
-    const phase: ScanPhase = step.pending.length === 0 ? 'done' : 'digest';
+    const phase: ScanPhase =
+      step.pending.length === 0
+        ? phaseAfterRunsAndEntities(scan.mode, this.deps.components.canon !== null)
+        : 'digest';
     const listings = step.listed.length;
     const created = await this.commit(scan, {
       phase,
       checkpoint: next,
       discrepancies: step.discrepancies,
       listedRunIds: [],
-      pages: { cappella: listings, hippo: listings },
-      items: step.pairsRead,
+      pages: { cappella: listings, hippo: listings, canon: 0 },
+      items: { ...step.pairsRead, canon: 0 },
     });
     return { phase, checkpoint: next, created };
   }
@@ -427,8 +509,8 @@ export class ScanRunner {
 
   /**
    * One transaction per page: the known runs it listed, its discrepancies that have no open
-   * finding yet, their link to the scan, and the checkpoint with the page's counts. Returns
-   * the findings it created.
+   * finding yet (for a stale cache: its artifacts that no open finding names), their link to
+   * the scan, and the checkpoint with the page's counts. Returns the findings it created.
    */
   private async commit(scan: Scan, page: PageCommit): Promise<SyncEvent[]> {
     // Requests since the last page committed, read-ahead ones included: each is counted once,
@@ -439,8 +521,23 @@ export class ScanRunner {
       async ({ log, scans, knownRuns }) => {
         await knownRuns.add(scan.id, page.listedRunIds);
         if (page.forgetUnseenRuns) await knownRuns.forgetUnseen(scan.id);
-        const open = await log.openSubjects(discrepancies.map(subjectOf));
-        const fresh = discrepancies.filter((d) => !open.has(openSubjectKey(subjectOf(d))));
+        const aboutRuns = discrepancies.filter(
+          (d): d is RunDiscrepancy => d.type !== 'stale_cache',
+        );
+        const open = await log.openSubjects(aboutRuns.map(subjectOf));
+        const fresh: ScanDiscrepancy[] = aboutRuns.filter(
+          (d) => !open.has(openSubjectKey(subjectOf(d))),
+        );
+        const stale = discrepancies.filter((d) => d.type === 'stale_cache');
+        if (stale.length > 0) {
+          await log.lockStaleCaches();
+          const named = await log.findOpenStaleCaches(stale.flatMap((d) => d.artifactIds));
+          const reported = new Set(named.flatMap((finding) => finding.details.artifact_ids));
+          for (const d of stale) {
+            const unreported = unreportedStaleCache(d, reported);
+            if (unreported) fresh.push(unreported);
+          }
+        }
         const recorded = await log.recordMany(
           fresh.map((d) => scanFindingFor(d, scan, this.deps.strategies)),
         );
@@ -460,6 +557,7 @@ export class ScanRunner {
           requests: {
             cappella: made.cappella - this.requestsCounted.cappella,
             hippo: made.hippo - this.requestsCounted.hippo,
+            canon: made.canon - this.requestsCounted.canon,
           },
         });
         if (!saved) throw new ScanTakenOverError();
@@ -487,15 +585,17 @@ export class ScanRunner {
   }
 
   private requestCounts(): PerComponent {
+    const { cappella, hippo, canon } = this.deps.components;
     return {
-      cappella: this.deps.components.cappella.stats().requests,
-      hippo: this.deps.components.hippo.stats().requests,
+      cappella: cappella.stats().requests,
+      hippo: hippo.stats().requests,
+      canon: canon?.stats().requests ?? 0,
     };
   }
 }
 
-function onListing(listing: ScannedComponent, value: number): PerComponent {
-  return listing === 'cappella' ? { cappella: value, hippo: 0 } : { cappella: 0, hippo: value };
+function onListing(listing: ListedComponent, value: number): PerComponent {
+  return { cappella: 0, hippo: 0, canon: 0, [listing]: value };
 }
 
 /** A component or the database is down: worth waiting for, not a reason to fail the scan. */

@@ -38,14 +38,18 @@ import { ScanScheduler, scannerHolder } from './scan-scheduler';
 /** The scanner's own component clients. */
 export const SCANNER_COMPONENTS = Symbol('SCANNER_COMPONENTS');
 
-/** What scans may call: the listings always, the range digests when both manifests offer them. */
+/**
+ * What scans may call: the listings always, the range digests when both manifests offer them,
+ * Canon's artifact listing when its manifest does.
+ */
 function scanComponentsOf(clients: ComponentClients, config: BridgeConfig): ScanComponents {
-  const { cappella, hippo } = config.components;
+  const { cappella, hippo, canon } = config.components;
   const digests = cappella.capabilities.rangeDigests && hippo.capabilities.rangeDigests;
   return {
     cappella: clients.cappella,
     hippo: clients.hippo,
     digests: digests ? { cappella: clients.cappella, hippo: clients.hippo } : null,
+    canon: canon.capabilities.artifactListing ? clients.canon : null,
   };
 }
 

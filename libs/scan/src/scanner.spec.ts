@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import type { ScanConfig } from '@bridge/config';
-import type { CappellaRun, ComponentHttpStats, HippoEntity, Page } from '@bridge/components';
+import type {
+  Artifact,
+  CappellaRun,
+  ComponentHttpStats,
+  HippoEntity,
+  Page,
+} from '@bridge/components';
 import { DEFAULT_STRATEGIES, entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
 import { ComponentUnavailableError, ScanInProgressError } from '@bridge/errors';
 import { FindingPublisher } from '@bridge/checks';
@@ -15,7 +21,11 @@ import {
   SyncEventLog,
   type SyncEvent,
 } from '@bridge/store';
-import { sampleMismatchFinding, openEmbeddedStore } from '@bridge/store/testing';
+import {
+  openEmbeddedStore,
+  sampleMismatchFinding,
+  sampleStaleCacheFinding,
+} from '@bridge/store/testing';
 import { Scanner } from './scanner';
 import type { ScanComponents } from './scan-runner';
 import { inMemoryRangeDigests, type DigestCalls } from './testing/in-memory-range-digests';
@@ -39,15 +49,20 @@ const stats = (requests: number): ComponentHttpStats => ({
   circuitState: 'closed',
 });
 
-/** Cappella and Hippo listings in change order, paged by index cursors, counting requests. */
+/**
+ * Cappella, Hippo and (once offered) Canon listings in change order, paged by index cursors,
+ * counting requests.
+ */
 class FakeComponents implements ScanComponents {
   runs: CappellaRun[] = [];
   entities: HippoEntity[] = [];
+  artifacts: Artifact[] = [];
   pageSize = 2;
   cappellaRequests = 0;
   hippoRequests = 0;
+  canonRequests = 0;
   /** Listing pages served per listing. */
-  readonly pagesServed = { cappella: 0, hippo: 0 };
+  readonly pagesServed = { cappella: 0, hippo: 0, canon: 0 };
   /** Thrown by the next listing calls instead of answering. */
   readonly outages: Error[] = [];
   /** Called before each listing answer (to stop a scan mid-way). */
@@ -66,18 +81,32 @@ class FakeComponents implements ScanComponents {
     listEntities: (after) => this.page('hippo', this.entities, after),
     lookup: (keys) => {
       this.hippoRequests += 1;
-      const present = new Set(this.entities.map(entityKeyId));
+      const held = new Map(this.entities.map((e) => [entityKeyId(e), e]));
       return Promise.resolve(
         keys.map((k) => ({
           ...k,
-          exists: present.has(entityKeyId(k)),
-          available: present.has(entityKeyId(k)),
+          exists: held.has(entityKeyId(k)),
+          available: held.get(entityKeyId(k))?.available ?? false,
           provenance: null,
         })),
       );
     },
     stats: () => stats(this.hippoRequests),
   };
+
+  /** Canon's artifact listing, once `offerCanonListing` was called. */
+  canon: ScanComponents['canon'] = null;
+
+  offerCanonListing(): void {
+    this.canon = {
+      listArtifacts: (after) => this.page('canon', this.artifacts, after),
+      stats: () => stats(this.canonRequests),
+    };
+  }
+
+  artifact(id: string, entityId: string): void {
+    this.artifacts.push({ artifact_id: id, ...key(entityId) });
+  }
 
   /** Range digests over the same state, once `offerDigests` was called. */
   digests: ScanComponents['digests'] = null;
@@ -111,12 +140,13 @@ class FakeComponents implements ScanComponents {
   }
 
   private page<T>(
-    component: 'cappella' | 'hippo',
+    component: 'cappella' | 'hippo' | 'canon',
     items: T[],
     after: string | null | undefined,
   ): Promise<Page<T>> {
     if (component === 'cappella') this.cappellaRequests += 1;
-    else this.hippoRequests += 1;
+    else if (component === 'hippo') this.hippoRequests += 1;
+    else this.canonRequests += 1;
     const outage = this.outages.shift();
     if (outage) return Promise.reject(outage);
     this.onPage();
@@ -221,6 +251,7 @@ describe('Scanner (PGlite, components in memory)', () => {
     expect(scan?.requests).toEqual({
       cappella: components.cappellaRequests,
       hippo: components.hippoRequests,
+      canon: 0,
     });
     expect(summary(await findingsOf(requested.id))).toEqual(EXPECTED);
     expect(
@@ -418,7 +449,7 @@ describe('Scanner (PGlite, components in memory)', () => {
       expect(scan).toMatchObject({ method: 'digest', status: 'completed', phase: 'done' });
       expect(summary(await findingsOf(second.id))).toEqual(DIGESTS_FIND);
       // No listing page in change order, a few small range listings, the cursors untouched.
-      expect(components.pagesServed).toEqual({ cappella: 0, hippo: 0 });
+      expect(components.pagesServed).toEqual({ cappella: 0, hippo: 0, canon: 0 });
       expect(scan!.items.cappella + scan!.items.hippo).toBeLessThan(40);
       expect(await new ScanCursorStore(dataSource).load()).toEqual(cursors);
     });
@@ -482,6 +513,117 @@ describe('Scanner (PGlite, components in memory)', () => {
         holder: 'scanner#2',
       });
       expect(summary(await findingsOf(scan.id))).toEqual(DIGESTS_FIND);
+    });
+  });
+
+  describe("with Canon's artifact listing", () => {
+    beforeEach(() => {
+      components.offerCanonListing();
+      components.artifact('art-a1', 'a1'); // a1 is held and offered: not stale
+      components.artifact('art-gone-1', 'gone'); // Hippo never had (or deleted) "gone"
+      components.artifact('art-gone-2', 'gone');
+      components.artifact('art-x1', 'x1'); // x1 is unavailable
+      components.entity('x1', 'r1', false);
+      components.artifact('art-b2', 'b2'); // b2 never reached Hippo either
+    });
+
+    const staleOf = (findings: SyncEvent[]) =>
+      findings
+        .flatMap((f) =>
+          f.eventType === 'bridge.sync.stale_cache'
+            ? [[f.sourceId, f.details.change, f.details.artifact_ids] as const]
+            : [],
+        )
+        .sort((a, b) => a[2][0].localeCompare(b[2][0]));
+
+    it('reads Canon last in a full scan and records each stale artifact once, announced', async () => {
+      const subject = scanner();
+      const requested = await subject.request({ trigger: 'manual', mode: 'full' });
+      expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+      const scan = await scans.findById(requested.id);
+      expect(scan).toMatchObject({
+        status: 'completed',
+        counts: { stale_cache: 4 },
+        pages: { canon: 3 },
+        items: { canon: 5 },
+        requests: { canon: 3 },
+      });
+      // The two artifacts of "gone" were listed on two pages: a finding each.
+      expect(staleOf(await findingsOf(requested.id))).toEqual([
+        ['sample:b2', 'DELETED', ['art-b2']],
+        ['sample:gone', 'DELETED', ['art-gone-1']],
+        ['sample:gone', 'DELETED', ['art-gone-2']],
+        ['sample:x1', 'UNAVAILABLE', ['art-x1']],
+      ]);
+      const announced = publisher.on(Topics.BridgeSyncStaleCache);
+      expect(announced.flatMap((e) => e.artifact_ids).sort()).toEqual([
+        'art-b2',
+        'art-gone-1',
+        'art-gone-2',
+        'art-x1',
+      ]);
+      expect(announced.every((e) => e.eviction_mode === 'next_sweep')).toBe(true);
+    });
+
+    it('leaves out artifacts an open finding already names, and reports the rest', async () => {
+      await log.record(
+        sampleStaleCacheFinding({
+          artifactIds: ['art-gone-1', 'art-x1'],
+          entities: [key('gone'), key('x1')],
+        }),
+      );
+      const subject = scanner();
+      const requested = await subject.request({ trigger: 'manual', mode: 'full' });
+      await subject.runActive(new AbortController().signal);
+      expect(staleOf(await findingsOf(requested.id))).toEqual([
+        ['sample:b2', 'DELETED', ['art-b2']],
+        ['sample:gone', 'DELETED', ['art-gone-2']],
+      ]);
+      // A second full scan finds them all named by open findings: nothing new.
+      const again = await subject.request({ trigger: 'manual', mode: 'full' });
+      await subject.runActive(new AbortController().signal);
+      expect(staleOf(await findingsOf(again.id))).toEqual([]);
+    });
+
+    it('does not read Canon in an incremental scan', async () => {
+      const subject = scanner();
+      await subject.request({ trigger: 'manual', mode: 'full' });
+      await subject.runActive(new AbortController().signal);
+      const served = components.pagesServed.canon;
+      const again = await subject.request({ trigger: 'manual', mode: 'incremental' });
+      await subject.runActive(new AbortController().signal);
+      expect(components.pagesServed.canon).toBe(served);
+      expect(await scans.findById(again.id)).toMatchObject({ pages: { canon: 0 } });
+    });
+
+    it('reads Canon after a digest scan too', async () => {
+      components.offerDigests();
+      const subject = scanner();
+      const requested = await subject.request({
+        trigger: 'manual',
+        mode: 'full',
+        method: 'digest',
+      });
+      await subject.runActive(new AbortController().signal);
+      expect(await scans.findById(requested.id)).toMatchObject({
+        method: 'digest',
+        counts: { stale_cache: 4 },
+      });
+    });
+
+    it('resumes in Canon from its checkpoint after a stop, recording nothing twice', async () => {
+      const first = scanner('scanner#1');
+      const scan = await first.request({ trigger: 'manual', mode: 'full' });
+      const stop = new AbortController();
+      components.onPage = () => {
+        if (components.pagesServed.canon === 2) stop.abort();
+      };
+      expect(await first.runActive(stop.signal)).toBe('stopped');
+      expect(await scans.findById(scan.id)).toMatchObject({ phase: 'canon' });
+      components.onPage = () => undefined;
+      expect(await scanner('scanner#2').runActive(new AbortController().signal)).toBe('completed');
+      expect(staleOf(await findingsOf(scan.id))).toHaveLength(4);
+      expect(await scans.findById(scan.id)).toMatchObject({ counts: { stale_cache: 4 } });
     });
   });
 

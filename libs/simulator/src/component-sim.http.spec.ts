@@ -249,6 +249,40 @@ describe('component simulator over HTTP', () => {
       await http.get('/canon/artifacts?entity=nocolon').expect(400);
     });
 
+    it('lists every artifact in change order, page by page, and drops evicted ones', async () => {
+      const first = await sim.completeRun({ outputs: 2 });
+      const second = await sim.completeRun({ outputs: 1 });
+      type ListingPage = {
+        items: Array<{ artifact_id: string; external_id: string }>;
+        next_cursor: string | null;
+      };
+      const page1 = (await http.get('/canon/artifacts?limit=2').expect(200)).body as ListingPage;
+      expect(page1.items.map((a) => a.external_id)).toEqual(
+        first.outputs.map((k) => k.external_id),
+      );
+      expect(page1.next_cursor).not.toBeNull();
+      const page2 = (
+        await http.get('/canon/artifacts').query({ after: page1.next_cursor, limit: 2 }).expect(200)
+      ).body as ListingPage;
+      expect(page2).toEqual({
+        items: [expect.objectContaining({ external_id: second.outputs[0].external_id })],
+        next_cursor: null,
+      });
+      await http
+        .post('/canon/artifacts/evict')
+        .send({ artifact_ids: [page1.items[0].artifact_id], mode: 'immediate' })
+        .expect(202);
+      const after = (await http.get('/canon/artifacts?limit=10').expect(200)).body as ListingPage;
+      expect(after.items.map((a) => a.artifact_id)).not.toContain(page1.items[0].artifact_id);
+      expect(after.items).toHaveLength(2);
+    });
+
+    it('refuses a cursor it never issued, and entities asked with a listing page', async () => {
+      await http.get('/canon/artifacts?after=bogus&limit=5').expect(400);
+      await http.get('/canon/artifacts?entity=dataset:x&limit=5').expect(400);
+      await http.get('/canon/artifacts?limit=0').expect(400);
+    });
+
     it('accepts an eviction with 202 and the count of known artifacts', async () => {
       const run = await sim.completeRun({ outputs: 1 });
       const listed = await http.get(

@@ -93,6 +93,7 @@ export {
   type ScanStatus,
   type ScanTrigger,
   type ScannedComponent,
+  type ListedComponent,
 } from './scan-store';
 export { ScanLock, type LockedOutcome } from './scan-lock';
 export {

@@ -30,7 +30,7 @@ export const SCAN_MODES = ['full', 'incremental'] as const;
 export type ScanMode = (typeof SCAN_MODES)[number];
 export const SCAN_TRIGGERS = ['schedule', 'manual'] as const;
 export type ScanTrigger = (typeof SCAN_TRIGGERS)[number];
-export const SCAN_PHASES = ['cappella', 'hippo', 'digest', 'done'] as const;
+export const SCAN_PHASES = ['cappella', 'hippo', 'digest', 'canon', 'done'] as const;
 export type ScanPhase = (typeof SCAN_PHASES)[number];
 /**
  * How a full scan reads the components: `listing` pages through both (the only way for an
@@ -40,9 +40,12 @@ export type ScanPhase = (typeof SCAN_PHASES)[number];
 export const SCAN_METHODS = ['listing', 'digest'] as const;
 export type ScanMethod = (typeof SCAN_METHODS)[number];
 
-/** The listings a scan pages through, in the order it reads them. */
+/** The listings whose cursors an incremental scan resumes from, in the order it reads them. */
 export const SCANNED_COMPONENTS = ['cappella', 'hippo'] as const;
 export type ScannedComponent = (typeof SCANNED_COMPONENTS)[number];
+
+/** Every listing a scan may page through: a full scan also reads Canon's artifacts, last. */
+export type ListedComponent = ScannedComponent | 'canon';
 
 const listingCheckpoint = z.object({
   /** Cursor of the next page to read; null: the listing's beginning. */
@@ -65,10 +68,16 @@ const checkpointSchema = z.object({
   hippo: listingCheckpoint,
   /** A digest scan's slot ranges still to compare (the rest agreed or were judged). */
   digest: z.object({ pending: z.array(slotRange) }).optional(),
+  /** A full scan's place in Canon's artifact listing, once it reads it. */
+  canon: listingCheckpoint.optional(),
 });
 export type ScanCheckpoint = z.infer<typeof checkpointSchema>;
 
-const perComponent = z.object({ cappella: z.number().int(), hippo: z.number().int() });
+const perComponent = z.object({
+  cappella: z.number().int(),
+  hippo: z.number().int(),
+  canon: z.number().int(),
+});
 export type PerComponent = z.infer<typeof perComponent>;
 
 const countsSchema = z.partialRecord(z.enum(MISMATCH_TYPES), z.number().int());
@@ -111,7 +120,7 @@ export interface Scan {
   counts: Partial<Record<MismatchType, number>>;
   /** Pages read per listing (a digest scan: range listings). */
   pages: PerComponent;
-  /** Runs (Cappella) and entities (Hippo) read; a digest scan: the pairs its listings held. */
+  /** Runs (Cappella), entities (Hippo) and artifacts (Canon) read; a digest scan: the pairs its listings held. */
   items: PerComponent;
   /** Requests made per component (listings, lookups and single reads). */
   requests: PerComponent;
@@ -282,9 +291,9 @@ export class ScanStore {
                   SELECT key AS k, value AS v FROM jsonb_each_text(counts)
                   UNION ALL SELECT key, value FROM jsonb_each_text($5::jsonb)) AS both_counts
                 GROUP BY k) AS summed),
-              pages = jsonb_build_object('cappella', COALESCE((pages->>'cappella')::int, 0) + $6, 'hippo', COALESCE((pages->>'hippo')::int, 0) + $7),
-              items = jsonb_build_object('cappella', COALESCE((items->>'cappella')::int, 0) + $8, 'hippo', COALESCE((items->>'hippo')::int, 0) + $9),
-              requests = jsonb_build_object('cappella', COALESCE((requests->>'cappella')::int, 0) + $10, 'hippo', COALESCE((requests->>'hippo')::int, 0) + $11)
+              pages = ${addedPerComponent('pages', 6)},
+              items = ${addedPerComponent('items', 9)},
+              requests = ${addedPerComponent('requests', 12)}
         WHERE id = $1 AND holder = $2 AND status IN ('running', 'paused')`,
       [
         id,
@@ -292,12 +301,9 @@ export class ScanStore {
         progress.phase,
         JSON.stringify(progress.checkpoint),
         JSON.stringify(progress.counts),
-        progress.pages.cappella,
-        progress.pages.hippo,
-        progress.items.cappella,
-        progress.items.hippo,
-        progress.requests.cappella,
-        progress.requests.hippo,
+        ...perComponentValues(progress.pages),
+        ...perComponentValues(progress.items),
+        ...perComponentValues(progress.requests),
       ],
     );
     return affected > 0;
@@ -472,10 +478,25 @@ function scanFromEntity(scan: ScanEntity): Scan {
 }
 
 /** Per-component counters start as `{}`: read absent ones as 0. */
+/** The listings counted per component, in the order of their SQL parameters. */
+const COUNTED = ['cappella', 'hippo', 'canon'] as const;
+
+/** SQL for a jsonb counter `column` with parameters `$first`… (one per listing) added. */
+function addedPerComponent(column: string, first: number): string {
+  const sums = COUNTED.map(
+    (key, i) => `'${key}', COALESCE((${column}->>'${key}')::int, 0) + $${first + i}`,
+  );
+  return `jsonb_build_object(${sums.join(', ')})`;
+}
+
+function perComponentValues(counts: PerComponent): number[] {
+  return COUNTED.map((key) => counts[key]);
+}
+
 function withZeros(value: unknown): unknown {
   const record = (typeof value === 'object' && value !== null ? value : {}) as Record<
     string,
     unknown
   >;
-  return { cappella: record.cappella ?? 0, hippo: record.hippo ?? 0 };
+  return Object.fromEntries(COUNTED.map((key) => [key, record[key] ?? 0]));
 }

@@ -95,11 +95,18 @@ export const StaleCacheDetailsSchema = checkContext.extend({
   entities: z.array(entityKey),
   /** The named artifacts Canon has reported evicted so far. */
   evicted_artifact_ids: z.array(z.string()).optional(),
+  /** Findings of a full scan: the scan that found it (also in `source_event_id`). */
+  scan_id: z.string().optional(),
 });
 
 export const CacheCleanDetailsSchema = checkContext.extend({
   change: z.string().nullable(),
   checked_count: z.number().int(),
+  /**
+   * Stale artifacts the check found that a full scan's open finding already names: those
+   * findings' ids. Absent when Canon held nothing stale.
+   */
+  reported_in: z.array(z.string()).optional(),
 });
 
 export const CheckFailedDetailsSchema = checkContext.extend({

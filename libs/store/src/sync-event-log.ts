@@ -53,6 +53,9 @@ export interface RecordedSyncEvent {
 /** The UTC day of the statement's time: the day column of every time-split table. */
 const TODAY_UTC = `(now() AT TIME ZONE 'UTC')::date`;
 
+/** Arbitrary constant naming the stale-cache lock among PostgreSQL advisory locks. */
+const STALE_CACHE_LOCK_ID = 7_311_204_518;
+
 /** Rollup shards (see `SyncEventCountEntity`). */
 const COUNT_SHARDS = 8;
 
@@ -568,6 +571,20 @@ export class SyncEventLog {
     }
     const rows = await query.getRawMany<SyncEventRow>();
     return new Map(rows.map((row) => [row.dedupe_key, syncEventFromRow(row)]));
+  }
+
+  /**
+   * Holds the right to record stale-cache findings until the transaction ends. A writer that
+   * leaves out artifacts an open finding already names (a scan, the staleness check) looks
+   * them up first; two writers doing that at once would each see none and both report the
+   * artifact. Only inside a transaction (`StoreTransactions.run`).
+   */
+  async lockStaleCaches(): Promise<void> {
+    if (!(this.em.queryRunner?.isTransactionActive ?? false)) {
+      throw new Error('lockStaleCaches holds a lock until the transaction ends: call it in one');
+    }
+    // Raw SQL: advisory locks are functions, not tables.
+    await this.em.query('SELECT pg_advisory_xact_lock($1)', [STALE_CACHE_LOCK_ID]);
   }
 
   /**

@@ -55,21 +55,36 @@ export const EvictBodySchema = z
   })
   .strict();
 
-/** `entity=<type>:<externalId>`, repeatable; split on the first colon (ids may contain colons). */
-export const ArtifactsQuerySchema = z.object({
-  entity: z
-    .union([z.string(), z.array(z.string())])
-    .optional()
-    .transform((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]))
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(/^[^:]+:.+$/, 'expected <entity_type>:<external_id>')
-          .transform((ref) => {
-            const colon = ref.indexOf(':');
-            return { entity_type: ref.slice(0, colon), external_id: ref.slice(colon + 1) };
-          }),
+/**
+ * `GET /canon/artifacts` answers two questions: the artifacts of some entities
+ * (`entity=<type>:<externalId>`, repeatable; split on the first colon, since ids may contain
+ * colons), or, with `after`/`limit` instead, a page of every artifact in change order (the
+ * listing capability). Asking both at once is refused.
+ */
+export const ArtifactsQuerySchema = z
+  .object({
+    entity: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .transform((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]))
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[^:]+:.+$/, 'expected <entity_type>:<external_id>')
+            .transform((ref) => {
+              const colon = ref.indexOf(':');
+              return { entity_type: ref.slice(0, colon), external_id: ref.slice(colon + 1) };
+            }),
+        ),
       ),
-    ),
-});
+    after: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  })
+  .refine(
+    (query) =>
+      query.entity.length === 0 || (query.after === undefined && query.limit === undefined),
+    {
+      message: 'ask either for entities (entity=) or for a listing page (after=, limit=), not both',
+    },
+  );

@@ -1,12 +1,15 @@
 /**
- * Canon's in-memory state: cached artifacts by entity, and the evictions waiting for the next
- * sweep (`POST /canon/artifacts/evict` with mode `next_sweep`).
+ * Canon's in-memory state: cached artifacts by entity and in change order (the listing a full
+ * scan pages through, `GET /canon/artifacts?after=&limit=`), and the evictions waiting for the
+ * next sweep (`POST /canon/artifacts/evict` with mode `next_sweep`).
  *
  * An artifact scheduled for the next sweep is still cached, so `GET /canon/artifacts` keeps
  * returning it until the sweep runs: that is what Canon's real sweep does, and what lets a test
  * tell "evict_on_next_sweep" from "evict_immediately".
  */
 import type { EntityKey } from '@bridge/contracts';
+import type { Page } from './cappella-state';
+import { ChangeLog, decodeCursor, nextCursor, type ChangePosition } from './change-log';
 import { EntityMap } from './entity-key';
 
 export interface ArtifactView {
@@ -26,14 +29,33 @@ export interface EvictionOutcome {
 
 export class CanonState {
   private readonly byEntity = new EntityMap<ArtifactView[]>();
-  private readonly byId = new Map<string, ArtifactView>();
+  /** Each artifact with its place in the change order. */
+  private readonly byId = new Map<string, ChangePosition<ArtifactView>>();
+  private readonly changes = new ChangeLog<ArtifactView>();
   private readonly awaitingSweep = new Set<string>();
 
+  /** Caches the artifact; caching an id again replaces it and moves it to the newest change. */
   add(artifact: ArtifactView): void {
+    const previous = this.byId.get(artifact.artifact_id);
+    if (previous) this.remove(previous.item);
     const list = this.byEntity.get(artifact);
     if (list) list.push(artifact);
     else this.byEntity.set(artifact, [artifact]);
-    this.byId.set(artifact.artifact_id, artifact);
+    this.byId.set(artifact.artifact_id, this.changes.append(artifact));
+  }
+
+  /**
+   * A page of every cached artifact, oldest change first, after the cursor `after` (absent:
+   * from the beginning). Throws `InvalidCursorError` for a cursor this simulator did not issue.
+   */
+  listArtifacts(after: string | undefined, limit: number): Page<ArtifactView> {
+    const page = this.changes.page(decodeCursor(after), limit);
+    return { items: page.items, next_cursor: nextCursor(page) };
+  }
+
+  /** Every cached artifact, oldest change first (the scan oracle reads them all). */
+  allArtifacts(): IterableIterator<ArtifactView> {
+    return this.changes.values();
   }
 
   /** True when Canon caches at least one artifact of the entity. */
@@ -60,6 +82,7 @@ export class CanonState {
     const list = this.byEntity.get(key) ?? [];
     this.byEntity.delete(key);
     for (const artifact of list) {
+      this.changes.retire(this.byId.get(artifact.artifact_id));
       this.byId.delete(artifact.artifact_id);
       this.awaitingSweep.delete(artifact.artifact_id);
     }
@@ -70,7 +93,7 @@ export class CanonState {
     const accepted: string[] = [];
     const removed: ArtifactView[] = [];
     for (const artifactId of new Set(artifactIds)) {
-      const artifact = this.byId.get(artifactId);
+      const artifact = this.byId.get(artifactId)?.item;
       if (!artifact) continue;
       if (mode === 'immediate') {
         this.remove(artifact);
@@ -88,7 +111,7 @@ export class CanonState {
   sweep(): ArtifactView[] {
     const removed: ArtifactView[] = [];
     for (const artifactId of this.awaitingSweep) {
-      const artifact = this.byId.get(artifactId);
+      const artifact = this.byId.get(artifactId)?.item;
       if (artifact) {
         this.remove(artifact);
         removed.push(artifact);
@@ -109,10 +132,12 @@ export class CanonState {
   clear(): void {
     this.byEntity.clear();
     this.byId.clear();
+    this.changes.clear();
     this.awaitingSweep.clear();
   }
 
   private remove(artifact: ArtifactView): void {
+    this.changes.retire(this.byId.get(artifact.artifact_id));
     this.byId.delete(artifact.artifact_id);
     this.awaitingSweep.delete(artifact.artifact_id);
     const remaining = (this.byEntity.get(artifact) ?? []).filter((a) => a !== artifact);

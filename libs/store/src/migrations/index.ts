@@ -16,6 +16,7 @@ import { StoreRetention1765200000000 } from './1765200000000-store-retention';
 import { TimePartitions1765300000000 } from './1765300000000-time-partitions';
 import { LeaseHolderNames1765400000000 } from './1765400000000-lease-holder-names';
 import { DigestScans1765500000000 } from './1765500000000-digest-scans';
+import { CanonScans1765600000000 } from './1765600000000-canon-scans';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   TimePartitions1765300000000,
   LeaseHolderNames1765400000000,
   DigestScans1765500000000,
+  CanonScans1765600000000,
 ];
