@@ -1,5 +1,5 @@
 import { entityKeyId, type CheckRequested } from '@bridge/contracts';
-import { decideCheck, entitiesOf, missingFrom } from './check-decision';
+import { decideCheck, entitiesOf, missingFrom, withoutScanReported } from './check-decision';
 
 const settings = { graceDelayMs: 1_000, retryDelaysMs: [100, 500] };
 const key = (id: string) => ({ entity_type: 'sample', external_id: id });
@@ -140,5 +140,47 @@ describe('entity keys', () => {
     expect(entityKeyId({ entity_type: 'a:b', external_id: 'c' })).not.toBe(
       entityKeyId({ entity_type: 'a', external_id: 'b:c' }),
     );
+  });
+});
+
+describe('withoutScanReported', () => {
+  const artifact = (id: string, entity: string) => ({
+    artifact_id: id,
+    entity_type: 'sample',
+    external_id: entity,
+  });
+  const stale = {
+    kind: 'stale_cache' as const,
+    artifacts: [artifact('a1', 'e1'), artifact('a2', 'e2')],
+    entities: [
+      { entity_type: 'sample', external_id: 'e1' },
+      { entity_type: 'sample', external_id: 'e2' },
+    ],
+  };
+
+  it('keeps a decision no scan finding touches as it is', () => {
+    expect(withoutScanReported(stale, 2, new Map([['other', 'f-1']]))).toBe(stale);
+    const ok = { kind: 'ok' as const, checkedCount: 1 };
+    expect(withoutScanReported(ok, 1, new Map([['a1', 'f-1']]))).toBe(ok);
+  });
+
+  it('drops the artifacts and entities a scan reported, keeping the rest stale', () => {
+    expect(withoutScanReported(stale, 2, new Map([['a1', 'f-1']]))).toEqual({
+      kind: 'stale_cache',
+      artifacts: [artifact('a2', 'e2')],
+      entities: [{ entity_type: 'sample', external_id: 'e2' }],
+    });
+  });
+
+  it('is a clean cache naming the scan findings when they reported every artifact', () => {
+    const reported = new Map([
+      ['a1', 'f-1'],
+      ['a2', 'f-1'],
+    ]);
+    expect(withoutScanReported(stale, 2, reported)).toEqual({
+      kind: 'cache_clean',
+      checkedCount: 2,
+      reportedIn: ['f-1'],
+    });
   });
 });

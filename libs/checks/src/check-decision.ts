@@ -29,7 +29,12 @@ export type CheckDecision =
       checkedCount: number;
     }
   | { kind: 'stale_cache'; artifacts: Artifact[]; entities: EntityKey[] }
-  | { kind: 'cache_clean'; checkedCount: number }
+  | {
+      kind: 'cache_clean';
+      checkedCount: number;
+      /** Findings of a full scan that already name the stale artifacts the check found. */
+      reportedIn?: string[];
+    }
   | { kind: 'recheck'; notBefore: number; missing: EntityKey[] }
   | { kind: 'retry'; notBefore: number; error: string }
   | { kind: 'failed'; reason: string };
@@ -96,6 +101,26 @@ export function decideCheck(
       };
     }
   }
+}
+
+/**
+ * A staleness check's decision without the artifacts an open finding of a full scan already
+ * names (`reportedBy`: artifact id to finding id): the scan got there first, and each stale
+ * artifact is reported once. With none left it is a clean cache that names those findings.
+ * Another staleness check's finding does not count: each availability event reports what it
+ * finds, as before scans read Canon.
+ */
+export function withoutScanReported<D extends CheckDecision>(
+  decision: D,
+  checkedCount: number,
+  reportedBy: ReadonlyMap<string, string>,
+): D | Extract<CheckDecision, { kind: 'stale_cache' | 'cache_clean' }> {
+  if (decision.kind !== 'stale_cache') return decision;
+  const left = decision.artifacts.filter((artifact) => !reportedBy.has(artifact.artifact_id));
+  if (left.length === decision.artifacts.length) return decision;
+  if (left.length > 0) return { kind: 'stale_cache', artifacts: left, entities: entitiesOf(left) };
+  const findings = new Set(decision.artifacts.map((a) => reportedBy.get(a.artifact_id) ?? ''));
+  return { kind: 'cache_clean', checkedCount, reportedIn: [...findings] };
 }
 
 /** The entities of the artifacts, each once, in first-seen order. */

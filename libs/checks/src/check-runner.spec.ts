@@ -11,8 +11,8 @@ import {
 import { InvalidEventError } from '@bridge/errors';
 import { LocalAvroCodec } from '@bridge/messaging';
 import { RecordingEventPublisher } from '@bridge/messaging/testing';
-import { CheckLeases, SyncEventLog, type SyncEventRow } from '@bridge/store';
-import { openEmbeddedStore } from '@bridge/store/testing';
+import { CheckLeases, StoreTransactions, SyncEventLog, type SyncEventRow } from '@bridge/store';
+import { openEmbeddedStore, sampleStaleCacheFinding } from '@bridge/store/testing';
 import { CheckRunner } from './check-runner';
 import { checkWorkFor } from './check-work';
 import { InMemoryComponentReader } from './testing';
@@ -115,6 +115,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
     runner = new CheckRunner({
       components,
       log,
+      transactions: new StoreTransactions(dataSource),
       leases,
       publisher,
       checks: CHECKS,
@@ -467,6 +468,7 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
     const slow = new CheckRunner({
       components,
       log,
+      transactions: new StoreTransactions(dataSource),
       leases,
       publisher,
       checks: { ...CHECKS, leaseMs: 150 },
@@ -694,5 +696,49 @@ describe('CheckRunner (in-memory components, embedded PGlite)', () => {
       expect.objectContaining({ check_key: items.lag.check_key, delay_reason: 'grace' }),
     ]);
     expect(publisher.on(Topics.BridgeDlqEvents)).toEqual([]);
+  });
+
+  it('leaves out stale artifacts a full scan already reported, and only those', async () => {
+    const [a, b, c, d] = ['scan-a', 'scan-b', 'scan-c', 'scan-d'].map((id) => sample(id));
+    components.addArtifacts([
+      { artifact_id: 'art-a', ...a },
+      { artifact_id: 'art-b', ...b },
+      { artifact_id: 'art-c', ...c },
+      { artifact_id: 'art-d', ...d },
+    ]);
+    // A full scan found a and b; an earlier availability event found d.
+    const byScan = sampleStaleCacheFinding({ artifactIds: ['art-a', 'art-b'], entities: [a, b] });
+    const scanned = await log.record({
+      ...byScan,
+      source: 'canon',
+      dedupeKey: `scan:s-1:stale_cache:${randomUUID()}`,
+      details: { ...byScan.details, check_type: 'full_scan', scan_id: 's-1' },
+    });
+    await log.record(sampleStaleCacheFinding({ artifactIds: ['art-d'], entities: [d] }));
+    const items = {
+      partly: entitiesDeleted([a, c]),
+      wholly: entitiesDeleted([b]),
+      again: entitiesDeleted([d]),
+    };
+
+    await expect(runner.runBatch(Object.values(items))).resolves.toMatchObject({ findings: 3 });
+
+    expect((await onlyRowFor(items.partly.check_key)).details).toMatchObject({
+      artifact_ids: ['art-c'],
+      entities: [c],
+    });
+    const wholly = await onlyRowFor(items.wholly.check_key);
+    expect(wholly).toMatchObject({ event_type: 'bridge.sync.cache_clean' });
+    expect(wholly.details).toMatchObject({ reported_in: [scanned.event.id] });
+    // Another check's finding is not a scan's: each availability event reports what it finds.
+    expect((await onlyRowFor(items.again.check_key)).details).toMatchObject({
+      artifact_ids: ['art-d'],
+    });
+    expect(
+      publisher
+        .on(Topics.BridgeSyncStaleCache)
+        .map((e) => e.artifact_ids)
+        .sort(),
+    ).toEqual([['art-c'], ['art-d']]);
   });
 });

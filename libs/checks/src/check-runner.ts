@@ -15,6 +15,7 @@ import type { ChecksConfig } from '@bridge/config';
 import {
   entityKeyId,
   DEAD_LETTER_TOPIC,
+  SCAN_CHECK_TYPE,
   retryTierTopic,
   Topics,
   type CheckRequested,
@@ -27,10 +28,18 @@ import {
 import { ComponentRequestError, ComponentUnavailableError, errorMessage } from '@bridge/errors';
 import { buildDeadLetter, type EventPublisher } from '@bridge/messaging';
 import { BridgeMetrics } from '@bridge/metrics';
-import { SyncEventTypes, type CheckLeases, type SyncEvent, type SyncEventLog } from '@bridge/store';
+import {
+  SyncEventTypes,
+  type CheckLeases,
+  type RecordedSyncEvent,
+  type StoreTransactions,
+  type SyncEvent,
+  type SyncEventLog,
+} from '@bridge/store';
 import {
   decideCheck,
   missingFrom,
+  withoutScanReported,
   type CheckDecision,
   type CheckObservation,
 } from './check-decision';
@@ -45,6 +54,8 @@ const LEASE_BUSY_DELAY_MS = 1_000;
 export interface CheckRunnerDeps {
   components: ComponentReader;
   log: SyncEventLog;
+  /** For recording stale caches under the stale-cache lock (see `record`). */
+  transactions: StoreTransactions;
   leases: CheckLeases;
   publisher: EventPublisher;
   checks: ChecksConfig;
@@ -136,10 +147,7 @@ export class CheckRunner {
       const failed = finals.filter(({ decision }) => decision.kind === 'failed');
       await this.deadLetter(failed);
       summary.failed = failed.length;
-      const recorded = await this.deps.log.recordMany(
-        finals.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
-        { replaceable: SyncEventTypes.CheckFailed, existing: stored },
-      );
+      const recorded = await this.record(finals, stored);
       await this.publishOwed(recorded.map((r) => r.event));
       summary.findings = recorded.filter((r) => r.created).length;
       // Re-checks and retries go out last: should anything above fail, the batch is redelivered
@@ -159,6 +167,42 @@ export class CheckRunner {
       await renewal.stop();
       await this.deps.leases.release([...held], this.deps.holder);
     }
+  }
+
+  /**
+   * Records the batch's final decisions in one multi-row write. A batch that found stale
+   * caches records under the stale-cache lock, leaving out artifacts an open finding of a full
+   * scan already names: the scan and the check may meet the same deletion (a scan reads Canon
+   * without waiting for the events), and whichever records second reports nothing twice.
+   */
+  private async record(
+    finals: Array<{ work: CheckWork; decision: FinalDecision }>,
+    stored: ReadonlyMap<string, SyncEvent>,
+  ): Promise<RecordedSyncEvent[]> {
+    const write = (log: SyncEventLog, decided: typeof finals) =>
+      log.recordMany(
+        decided.map(({ work, decision }) => findingFor(work, decision, this.deps.strategies)),
+        { replaceable: SyncEventTypes.CheckFailed, existing: stored },
+      );
+    const artifactIds = finals.flatMap(({ decision }) =>
+      decision.kind === 'stale_cache' ? decision.artifacts.map((a) => a.artifact_id) : [],
+    );
+    if (artifactIds.length === 0) return write(this.deps.log, finals);
+    return this.deps.transactions.run(async ({ log }) => {
+      await log.lockStaleCaches();
+      const reportedBy = new Map<string, string>();
+      for (const finding of await log.findOpenStaleCaches(artifactIds)) {
+        if (finding.details.check_type !== SCAN_CHECK_TYPE) continue;
+        for (const id of finding.details.artifact_ids) reportedBy.set(id, finding.id);
+      }
+      return write(
+        log,
+        finals.map(({ work, decision }) => ({
+          work,
+          decision: withoutScanReported(decision, work.entities.length, reportedBy),
+        })),
+      );
+    });
   }
 
   /**

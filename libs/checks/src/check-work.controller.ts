@@ -29,7 +29,7 @@ import {
   EventPublisher,
   type ReceivedEvent,
 } from '@bridge/messaging';
-import { CheckLeases, SyncEventLog } from '@bridge/store';
+import { CheckLeases, StoreTransactions, SyncEventLog } from '@bridge/store';
 
 type CheckTopic =
   typeof Topics.BridgeInternalChecks | typeof Topics.BridgeInternalChecksRecheck | RetryTierTopic;
@@ -67,6 +67,7 @@ export class CheckWorkController {
     private readonly components: ComponentReader,
     private readonly log: SyncEventLog,
     private readonly leases: CheckLeases,
+    private readonly transactions: StoreTransactions,
   ) {}
 
   @ConsumeEvents(CHECK_TOPICS, { group: checkerGroupOf, batch: true, notBefore })
@@ -91,6 +92,7 @@ export class CheckWorkController {
       runner = new CheckRunner({
         components: this.components,
         log: this.log,
+        transactions: this.transactions,
         leases: this.leases,
         publisher: this.publisher,
         checks: this.config.checks,

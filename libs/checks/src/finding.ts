@@ -96,7 +96,12 @@ export function findingFor(
         ...common,
         eventType: SyncEventTypes.CacheClean,
         ...noMismatch,
-        details: { ...context, change: work.change ?? null, checked_count: decision.checkedCount },
+        details: {
+          ...context,
+          change: work.change ?? null,
+          checked_count: decision.checkedCount,
+          ...(decision.reportedIn ? { reported_in: decision.reportedIn } : {}),
+        },
       };
     case 'failed':
       return {
