@@ -89,7 +89,7 @@ export function formatActivity(activity: Activity): string {
 export function formatScan(scan: Scan | null): string {
   if (!scan) return 'scans: none yet';
   const found = Object.values(scan.counts).reduce((sum, n) => sum + (n ?? 0), 0);
-  const read = number.format(scan.items.cappella + scan.items.hippo);
+  const read = number.format(scan.items.cappella + scan.items.hippo + scan.items.canon);
   switch (scan.status) {
     case 'requested':
       return `scan ${scan.mode}: requested`;

@@ -31,13 +31,14 @@ describe('withSimulatedComponentManifest', () => {
     });
   });
 
-  it('declares what the simulated components offer: range digests, and bulk lookup unless refused', () => {
+  it('declares what the simulated components offer: range digests, artifact listing, and bulk lookup unless refused', () => {
     const dir = mkdtempSync(`${tmpdir()}/bridge-sim-auth-`);
     const { components } = loadConfig(
       withSimulatedComponentManifest({}, dir, 'http://127.0.0.1:3000'),
     );
     expect(components.cappella.capabilities.rangeDigests).toBe(true);
     expect(components.hippo.capabilities).toMatchObject({ rangeDigests: true, bulkLookup: true });
+    expect(components.canon.capabilities.artifactListing).toBe(true);
     const refused = loadConfig(
       withSimulatedComponentManifest({ SIM_HIPPO_BULK_LOOKUP: 'false' }, dir, 'http://127.0.0.1:1'),
     );

@@ -3,7 +3,8 @@
  * Canon offer, declared the way an operator declares real components, so that `npm start`
  * runs the paths a deployment with capable components runs. Hippo's bulk lookup (unless the
  * simulator was told to refuse it) and range digests on Cappella and Hippo, so full scans
- * compare digests once the first listing scan (the reference pass) is done.
+ * compare digests once the first listing scan (the reference pass) is done; Canon's artifact
+ * listing, so every full scan also finds artifacts left behind after deletions.
  *
  * The simulated components also ask for OAuth2 access tokens, as a real Cappella, Hippo and
  * Canon behind an identity provider would, and Bridge fetches them from the simulator's token
@@ -45,7 +46,7 @@ export function simulatedComponentManifest(
   const capabilities: Record<string, object> = {
     cappella: { rangeDigests: true },
     hippo: { rangeDigests: true, bulkLookup: options.bulkLookup },
-    canon: {},
+    canon: { artifactListing: true },
   };
   return Object.fromEntries(
     COMPONENTS.map((name) => [

@@ -437,7 +437,7 @@ export function scanMethodFor(input: {
 }
 
 export interface ScanProgressEstimate {
-  /** Items read so far (runs and entities). */
+  /** Items read so far (runs, entities and artifacts). */
   itemsRead: number;
   /** Share done, from the items the previous comparable scan read; null without one. */
   fraction: number | null;
@@ -455,7 +455,7 @@ export function progressOf(
     Partial<Pick<Scan, 'checkpoint'>>,
   now: number,
 ): ScanProgressEstimate {
-  const itemsRead = scan.items.cappella + scan.items.hippo;
+  const itemsRead = scan.items.cappella + scan.items.hippo + scan.items.canon;
   if (scan.status === 'completed') {
     return { itemsRead, fraction: 1, estimatedCompletionAt: null };
   }

@@ -130,7 +130,9 @@ export class Scanner {
         method,
         graceCutoff: new Date(this.now() - this.deps.settings.graceDelayMs),
         checkpoint: initialCheckpoint(mode, cursors, method),
-        estimatedItems: comparable ? comparable.items.cappella + comparable.items.hippo : null,
+        estimatedItems: comparable
+          ? comparable.items.cappella + comparable.items.hippo + comparable.items.canon
+          : null,
       });
       if (!scan) return 'none';
       this.logger.log(

@@ -386,13 +386,20 @@ describe('component simulator over HTTP', () => {
     it('seeds history without events, deletes runs from Cappella, and serves the scan oracle', async () => {
       const seeded = await http
         .post('/sim/history')
-        .send({ runs: 100, outputsPerRun: 3, missingEntityRate: 0.05, orphanProvenanceRate: 0.02 })
+        .send({
+          runs: 100,
+          outputsPerRun: 3,
+          missingEntityRate: 0.05,
+          orphanProvenanceRate: 0.02,
+          staleCacheRate: 0.03,
+        })
         .expect(201);
       const history = seeded.body as SeededHistory;
       expect(history).toEqual({
         runs: 100,
         entities: 300 - 5 + 2,
         injected: { missing_entity: 5, dangling_reference: 0, orphan_provenance: 2 },
+        artifacts: { cached: 0, stale: 3 },
         firstRunId: expect.stringMatching(/^http-run-\d+$/) as string,
         lastRunId: expect.stringMatching(/^http-run-\d+$/) as string,
       });
@@ -411,6 +418,7 @@ describe('component simulator over HTTP', () => {
         missing_entity: 5,
         dangling_reference: 0,
         orphan_provenance: 2,
+        stale_cache: 3,
       });
 
       const deletion = await http

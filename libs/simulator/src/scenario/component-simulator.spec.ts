@@ -362,7 +362,8 @@ describe('ComponentSimulator scenarios', () => {
       expect(Date.now() - Date.parse(first?.updated_at ?? '')).toBeGreaterThanOrEqual(60_000);
 
       const truth = sim.scanTruth(GRACE_MS);
-      expect(truth.counts).toEqual({ ...injected, entities: injected });
+      const noStale = { ...injected, stale_cache: 0 };
+      expect(truth.counts).toEqual({ ...noStale, entities: noStale });
       for (const { run_id, entities } of truth.missing_entity) {
         expect(state.cappella.run(run_id)?.outputs).toContainEqual(entities[0]);
         expect(state.hippo.has(entities[0])).toBe(false);

@@ -255,8 +255,8 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
   /**
    * History that predates Bridge: `runs` COMPLETED runs written straight into Cappella and
    * Hippo, no event published, each `ageMs` (default 60 s) old, with exact counts of
-   * `missing_entity`, `dangling_reference` and `orphan_provenance` injected (see
-   * `HistorySeeder`). A second call appends more runs. `scanTruth` says what a scan must find.
+   * `missing_entity`, `dangling_reference` and `orphan_provenance` injected, and optionally
+   * artifacts in Canon, some left behind by deletions (see `HistorySeeder`). A second call appends more runs. `scanTruth` says what a scan must find.
    * @throws ScenarioError when the rates ask for more injections than runs
    */
   seedHistory(spec: SeedHistorySpec): SeededHistory {
@@ -266,6 +266,8 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
       missingEntityRate: spec.missingEntityRate ?? 0,
       danglingReferenceRate: spec.danglingReferenceRate ?? 0,
       orphanProvenanceRate: spec.orphanProvenanceRate ?? 0,
+      cachedOutputRate: spec.cachedOutputRate ?? 0,
+      staleCacheRate: spec.staleCacheRate ?? 0,
       ageMs: spec.ageMs ?? 60_000,
       pipeline: this.runs.pipelineFor(spec.pipelineId, undefined),
       now: Date.now(),

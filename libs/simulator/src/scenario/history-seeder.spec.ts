@@ -17,6 +17,8 @@ const request = {
   missingEntityRate: 0,
   danglingReferenceRate: 0,
   orphanProvenanceRate: 0,
+  cachedOutputRate: 0,
+  staleCacheRate: 0,
   ageMs: 60_000,
   pipeline: { pipeline_id: 'align-reads', idempotent: true },
   now: NOW,
@@ -74,6 +76,7 @@ describe('HistorySeeder', () => {
       runs: 3,
       entities: 6,
       injected: { missing_entity: 0, dangling_reference: 0, orphan_provenance: 0 },
+      artifacts: { cached: 0, stale: 0 },
       firstRunId: 'h-run-1',
       lastRunId: 'h-run-3',
     });
@@ -107,5 +110,28 @@ describe('HistorySeeder', () => {
         run_id: 'h-gone-run-1',
       },
     ]);
+  });
+
+  it('caches exactly the asked share of outputs, spread evenly, and leaves stale artifacts behind', () => {
+    const { state, history } = seeder();
+    const seeded = history.seedHistory({
+      ...request,
+      runs: 40,
+      outputsPerRun: 5,
+      missingEntityRate: 0.25,
+      cachedOutputRate: 0.1,
+      staleCacheRate: 0.1,
+    });
+    // 190 outputs reached Hippo; 10% of the 200 outputs, 10% of the 40 runs.
+    expect(seeded.artifacts).toEqual({ cached: 19, stale: 4 });
+    expect(state.canon.artifactCount).toBe(23);
+    const truth = scanTruth(state, NOW, 0);
+    expect(truth.counts.stale_cache).toBe(4);
+    expect(truth.stale_cache.every(({ entity }) => entity.external_id.includes('-stale-'))).toBe(
+      true,
+    );
+    // The stale artifacts are no run's business: the run findings are only the injected ones.
+    expect(truth.counts.missing_entity).toBe(10);
+    expect(truth.counts.orphan_provenance).toBe(0);
   });
 });

@@ -13,12 +13,16 @@
  * - `orphan_provenance`: Hippo gets one extra entity whose provenance names a run Cappella
  *   never had (`<prefix>-gone-run-<n>`), as if the run had been deleted after writing it.
  *
+ * Canon gets artifacts only when asked: `cachedOutputRate` of the outputs written to Hippo,
+ * spread evenly, and `staleCacheRate` (per run) artifacts left behind by a deletion nobody
+ * announced: each cached for `<prefix>-stale-<n>`, an entity neither Cappella nor Hippo has any
+ * more, so it is a stale cache and nothing else.
+ *
  * A million entities must be cheap: every run of a call shares one `updated_at` string, the
- * output keys are shared by the run view and Hippo's records, the injection plan is one byte
- * per run, and nothing is recorded per run beyond the state itself. Canon gets no artifacts
- * (a full scan does not read Canon, and a million artifacts would double the memory), and the
- * event ground truth records nothing (`GET /sim/truth` scores event-driven checks; what a scan
- * must find is derived from the state by `scanTruth`, which also follows later changes).
+ * output keys are shared by the run view, Hippo's records and Canon's artifacts, the injection
+ * plan is one byte per run, and nothing is recorded per run beyond the state itself. The event
+ * ground truth records nothing (`GET /sim/truth` scores event-driven checks; what a scan must
+ * find is derived from the state by `scanTruth`, which also follows later changes).
  */
 import type { EntityKey } from '@bridge/contracts';
 import { deriveSeed, seededRandom, type Random } from '../faults/seeded-random';
@@ -34,11 +38,20 @@ export interface HistoryInjections {
   orphan_provenance: number;
 }
 
+/** What Canon got from a history call. */
+export interface SeededArtifacts {
+  /** Artifacts of outputs Hippo holds. */
+  cached: number;
+  /** Artifacts of entities nobody has any more. */
+  stale: number;
+}
+
 export interface SeededHistory {
   runs: number;
   /** Entities written to Hippo: the outputs that were not lost, plus the orphans. */
   entities: number;
   injected: HistoryInjections;
+  artifacts: SeededArtifacts;
   firstRunId: string;
   lastRunId: string;
 }
@@ -49,6 +62,8 @@ export interface HistoryRequest {
   missingEntityRate: number;
   danglingReferenceRate: number;
   orphanProvenanceRate: number;
+  cachedOutputRate: number;
+  staleCacheRate: number;
   ageMs: number;
   pipeline: PipelineView;
   now: number;
@@ -77,7 +92,13 @@ export class HistorySeeder {
       orphan_provenance: Math.round(request.orphanProvenanceRate * runs),
     };
     const plan = injectionPlan(runs, injected, this.random);
-    const { cappella, hippo } = this.state;
+    const { cappella, hippo, canon } = this.state;
+    // Spread evenly over the history: exactly the asked counts, no draw per output.
+    const written = runs * outputsPerRun - injected.missing_entity;
+    const cachedEvery = evenSpread(Math.round(request.cachedOutputRate * written), written);
+    const staleEvery = evenSpread(Math.round(request.staleCacheRate * runs), runs);
+    const artifacts: SeededArtifacts = { cached: 0, stale: 0 };
+    let outputIndex = 0;
     const pipelineId = request.pipeline.pipeline_id;
     const updatedAt = new Date(request.now - request.ageMs).toISOString();
     let upstream: EntityKey | undefined;
@@ -103,7 +124,21 @@ export class HistorySeeder {
         updated_at: updatedAt,
       });
       for (let j = 0; j < outputsPerRun; j += 1) {
-        if (j !== lost) hippo.write(outputs[j], runId);
+        if (j === lost) continue;
+        hippo.write(outputs[j], runId);
+        if (cachedEvery(outputIndex++)) {
+          canon.add({ artifact_id: this.ids.next('artifact'), ...outputs[j] });
+          artifacts.cached += 1;
+        }
+      }
+      if (staleEvery(i)) {
+        const gone = this.ids.next('stale');
+        canon.add({
+          artifact_id: this.ids.next('artifact'),
+          entity_type: 'dataset',
+          external_id: gone,
+        });
+        artifacts.stale += 1;
       }
       entities += lost === -1 ? outputsPerRun : outputsPerRun - 1;
       // The next run reads an output Hippo has, so only injected references dangle.
@@ -115,7 +150,7 @@ export class HistorySeeder {
         entities += 1;
       }
     }
-    return { runs, entities, injected, firstRunId, lastRunId: runId };
+    return { runs, entities, injected, artifacts, firstRunId, lastRunId: runId };
   }
 
   /** Restarts the seeded choices (the simulator's reset). */
@@ -153,6 +188,15 @@ function injectionOf(drawn: number, counts: HistoryInjections): number {
   if (drawn < counts.missing_entity) return Injection.missingEntity;
   if (drawn < counts.missing_entity + counts.dangling_reference) return Injection.danglingReference;
   return Injection.orphanProvenance;
+}
+
+/**
+ * Whether item `i` of `total` is one of `count` picked evenly (exactly `count` of them when
+ * `count` ≤ `total`): item i is picked when ⌊(i+1)·count/total⌋ passes ⌊i·count/total⌋.
+ */
+function evenSpread(count: number, total: number): (i: number) => boolean {
+  if (count <= 0 || total <= 0) return () => false;
+  return (i) => Math.floor(((i + 1) * count) / total) > Math.floor((i * count) / total);
 }
 
 /** An upstream no run produces (outputs are `<runId>-o<n>`), so Hippo never has it. */

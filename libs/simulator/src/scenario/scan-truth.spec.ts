@@ -48,8 +48,35 @@ describe('scanTruth', () => {
       missing_entity: 0,
       dangling_reference: 0,
       orphan_provenance: 0,
-      entities: { missing_entity: 0, dangling_reference: 0, orphan_provenance: 0 },
+      stale_cache: 0,
+      entities: { missing_entity: 0, dangling_reference: 0, orphan_provenance: 0, stale_cache: 0 },
     });
+  });
+
+  it('names every cached artifact of an entity Hippo lacks or does not offer, whatever its sweep', () => {
+    const { state } = world();
+    state.hippo.write(key('kept'), 'r1');
+    state.hippo.write(key('hidden'), 'r1');
+    state.hippo.changeAvailability(key('hidden'), 'UNAVAILABLE');
+    const artifact = (id: string, entity: string) => ({ artifact_id: id, ...key(entity) });
+    for (const [id, entity] of [
+      ['art-3', 'hidden'],
+      ['art-1', 'kept'],
+      ['art-2', 'gone'],
+      ['art-4', 'gone'],
+    ] as const) {
+      state.canon.add(artifact(id, entity));
+    }
+    state.canon.evict(['art-4'], 'next_sweep');
+    const truth = scanTruth(state, NOW, 0);
+    expect(truth.stale_cache).toEqual([
+      { artifact_id: 'art-2', entity: key('gone') },
+      { artifact_id: 'art-3', entity: key('hidden') },
+      { artifact_id: 'art-4', entity: key('gone') },
+    ]);
+    expect(truth.counts).toMatchObject({ stale_cache: 3, entities: { stale_cache: 2 } });
+    state.canon.sweep();
+    expect(scanTruth(state, NOW, 0).counts.stale_cache).toBe(2);
   });
 
   it('counts as absent an output never written, an unavailable one and one still lagging, in output order', () => {
@@ -134,7 +161,8 @@ describe('scanTruth', () => {
       missing_entity: 2,
       dangling_reference: 1,
       orphan_provenance: 0,
-      entities: { missing_entity: 3, dangling_reference: 1, orphan_provenance: 0 },
+      stale_cache: 0,
+      entities: { missing_entity: 3, dangling_reference: 1, orphan_provenance: 0, stale_cache: 0 },
     });
     truth.missing_entity[0].entities[0].external_id = 'changed';
     expect(state.cappella.run('r-a')?.outputs).toEqual([key('a1')]);

@@ -18,15 +18,21 @@
  *   reference to an entity that still exists, and Hippo's bulk lookup, through which a scanner
  *   sees references, says so;
  * - `orphan_provenance`: per visible Hippo entity, available or not, whose provenance names a
- *   run id Cappella does not have (`{entity, run_id}`).
+ *   run id Cappella does not have (`{entity, run_id}`);
+ * - `stale_cache`: per artifact Canon caches (awaiting a sweep or not) whose entity is absent
+ *   in Hippo (`{artifact_id, entity}`): what a full scan reading Canon must report, once,
+ *   whether by itself or through an open finding of the staleness check. No grace applies.
  * Within an entry each entity appears once, in the run's order; entries are sorted by run id,
- * orphans by entity key (type, then external id), in code-unit order.
+ * orphans by entity key (type, then external id), stale artifacts by artifact id, in code-unit
+ * order.
  *
  * Cost: one pass over Cappella's runs with a Map lookup per output and reference, one pass
  * over Hippo's visible entities with a Map lookup per run they name (consecutive entities of one
- * run share it), then sorting the findings; a million entities take well under a second.
+ * run share it), one over Canon's artifacts with a Map lookup each, then sorting the findings;
+ * a million entities take well under a second.
  */
 import { entityKeyId, runInputReferences, type EntityKey } from '@bridge/contracts';
+import type { CanonState } from '../state/canon-state';
 import type { CappellaState } from '../state/cappella-state';
 import type { HippoState } from '../state/hippo-state';
 
@@ -40,13 +46,27 @@ export interface OrphanFinding {
   run_id: string;
 }
 
+export interface StaleArtifactFinding {
+  artifact_id: string;
+  entity: EntityKey;
+}
+
 export interface ScanTruthCounts {
-  /** Entries of each list: runs for the first two, entities for `orphan_provenance`. */
+  /**
+   * Entries of each list: runs for the first two, entities for `orphan_provenance`, artifacts
+   * for `stale_cache`.
+   */
   missing_entity: number;
   dangling_reference: number;
   orphan_provenance: number;
+  stale_cache: number;
   /** Entities named by the entries of each list. */
-  entities: { missing_entity: number; dangling_reference: number; orphan_provenance: number };
+  entities: {
+    missing_entity: number;
+    dangling_reference: number;
+    orphan_provenance: number;
+    stale_cache: number;
+  };
 }
 
 export interface ScanTruth {
@@ -56,6 +76,7 @@ export interface ScanTruth {
   missing_entity: RunFinding[];
   dangling_reference: RunFinding[];
   orphan_provenance: OrphanFinding[];
+  stale_cache: StaleArtifactFinding[];
   counts: ScanTruthCounts;
 }
 
@@ -63,10 +84,11 @@ export interface ScanTruth {
 export interface ScanTruthSource {
   cappella: Pick<CappellaState, 'allRuns' | 'run'>;
   hippo: Pick<HippoState, 'isAvailable' | 'get' | 'visibleEntities'>;
+  canon: Pick<CanonState, 'allArtifacts'>;
 }
 
 export function scanTruth(source: ScanTruthSource, now: number, graceMs: number): ScanTruth {
-  const { cappella, hippo } = source;
+  const { cappella, hippo, canon } = source;
   const cutoff = now - graceMs;
   const missing: RunFinding[] = [];
   const dangling: RunFinding[] = [];
@@ -103,23 +125,36 @@ export function scanTruth(source: ScanTruthSource, now: number, graceMs: number)
     if (!lastRunKnown) orphans.push({ entity: copyKey(entity.key), run_id: entity.runId });
   }
 
+  const stale: StaleArtifactFinding[] = [];
+  const staleEntities = new Set<string>();
+  for (const artifact of canon.allArtifacts()) {
+    if (hippo.isAvailable(artifact)) continue;
+    const entity = copyKey(artifact);
+    stale.push({ artifact_id: artifact.artifact_id, entity });
+    staleEntities.add(entityKeyId(entity));
+  }
+
   missing.sort(byRunId);
   dangling.sort(byRunId);
   orphans.sort(byEntityThenRun);
+  stale.sort((a, b) => compareText(a.artifact_id, b.artifact_id));
   return {
     asOf: now,
     graceMs,
     missing_entity: missing,
     dangling_reference: dangling,
     orphan_provenance: orphans,
+    stale_cache: stale,
     counts: {
       missing_entity: missing.length,
       dangling_reference: dangling.length,
       orphan_provenance: orphans.length,
+      stale_cache: stale.length,
       entities: {
         missing_entity: entityCount(missing),
         dangling_reference: entityCount(dangling),
         orphan_provenance: orphans.length,
+        stale_cache: staleEntities.size,
       },
     },
   };

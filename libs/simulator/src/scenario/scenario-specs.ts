@@ -135,6 +135,16 @@ export const SeedHistorySpecSchema = z
     missingEntityRate: rate,
     danglingReferenceRate: rate,
     orphanProvenanceRate: rate,
+    /**
+     * Canon: the fraction of the outputs written to Hippo that Canon caches an artifact of
+     * (exactly `Math.round(rate × entities)`, spread evenly; default 0).
+     */
+    cachedOutputRate: rate,
+    /**
+     * Canon: artifacts left behind by deletions, as a fraction of the runs: each is cached for
+     * an entity neither Cappella nor Hippo has any more (exactly `Math.round(rate × runs)`).
+     */
+    staleCacheRate: rate,
     /** How long ago every seeded run changed (default 60,000 ms), beyond a scan's grace delay. */
     ageMs: z
       .number()
