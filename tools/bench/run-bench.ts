@@ -228,6 +228,7 @@ async function main(): Promise<void> {
       pageSize: SCAN_PAGE_SIZE,
       capabilities: { bulkLookup: true, bulkLookupMax: 1000, rangeDigests: true },
     },
+    canon: { pageSize: SCAN_PAGE_SIZE, capabilities: { artifactListing: true } },
     ...(process.env.BENCH_CAPPELLA_CONCURRENCY
       ? {
           cappella: {

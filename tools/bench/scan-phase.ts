@@ -3,8 +3,10 @@
  *
  * The simulator is reset and seeded with a history of SCAN_BENCH_RUNS runs of 10 outputs each
  * (no events: history that predates Bridge), SCAN_BENCH_RATE of the runs carrying each kind of
- * discrepancy (a lost output, a dangling input reference, an orphaned entity). Then:
- * 1. the floor: this process pages through both listings once, doing nothing with the items;
+ * discrepancy (a lost output, a dangling input reference, an orphaned entity, and an artifact
+ * Canon kept after a deletion), and Canon caching SCAN_BENCH_CACHED_RATE of the outputs. Then:
+ * 1. the floor: this process pages through the three listings once (Cappella's runs, Hippo's
+ *    entities, Canon's artifacts), doing nothing with the items;
  * 2. a full scan by a scanner process: wall time, the process's peak RSS, requests per
  *    component, and its findings scored against the simulator's scan oracle;
  * 3. SCAN_BENCH_NEW_RUNS more runs, then an incremental scan: wall time and what it read;
@@ -26,6 +28,8 @@ const RATE = Number(process.env.SCAN_BENCH_RATE ?? 0.001);
 const NEW_RUNS = Number(process.env.SCAN_BENCH_NEW_RUNS ?? 1_000);
 export const SCAN_PAGE_SIZE = Number(process.env.SCAN_BENCH_PAGE_SIZE ?? 1_000);
 const OUTPUTS_PER_RUN = 10;
+/** The share of outputs Canon caches an artifact of, in the listing scan's history. */
+const CACHED_RATE = Number(process.env.SCAN_BENCH_CACHED_RATE ?? 0.1);
 const DIGEST_SIZES = numbers(process.env.SCAN_BENCH_DIGEST_SIZES ?? '100000,1000000');
 const DIGEST_DIFFERENCES = numbers(process.env.SCAN_BENCH_DIGEST_DIFFERENCES ?? '0,10,100,1000');
 /** The digest scan the targets are about: 1M outputs, 0.01% of them differing. */
@@ -40,7 +44,7 @@ const DIGEST_LARGE = Number(process.env.SCAN_BENCH_DIGEST_LARGE ?? 5_000_000);
  * old space, so that V8 collects the pages a scan is done with before its heap grows past need.
  */
 export const SCANNER_NODE_ARGS = ['--max-old-space-size=128'];
-const KINDS = ['missing_entity', 'dangling_reference', 'orphan_provenance'] as const;
+const KINDS = ['missing_entity', 'dangling_reference', 'orphan_provenance', 'stale_cache'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** One digest scan of the series: a fresh history of `outputs` with `differences` injected. */
@@ -64,13 +68,20 @@ export interface DigestBenchResult {
   headlineFloorMs: number | null;
 }
 
+/** A count per listed component. */
+export interface PerListing {
+  cappella: number;
+  hippo: number;
+  canon: number;
+}
+
 export interface ScanRunFigures {
   wallMs: number;
-  pages: { cappella: number; hippo: number };
-  items: { cappella: number; hippo: number };
+  pages: PerListing;
+  items: PerListing;
   /** Requests the scanner counted, and those the simulator received, per component. */
-  requests: { cappella: number; hippo: number };
-  simulatorHits: { cappella: number; hippo: number };
+  requests: PerListing;
+  simulatorHits: PerListing;
   /** CPU the scanner and the simulator spent from the request to the end (polling included). */
   cpuMs: { scanner: number; simulator: number };
   findings: Record<Kind, number>;
@@ -84,14 +95,17 @@ export interface ScanBenchResult {
   outputs: number;
   entities: number;
   injectedPerKind: Record<Kind, number>;
+  /** Artifacts in Canon: of outputs Hippo holds, and left behind (stale). */
+  artifacts: { cached: number; stale: number };
   pageSize: number;
-  /** Paging through both listings once, nothing else. */
+  /** Paging through the three listings once, nothing else. */
   floorMs: number;
   full: ScanRunFigures;
   /** Resident set of the scanner process once started, before any scan. */
   idleRssMb: number;
   /** Peak resident set of the scanner process over both scans (VmHWM). */
   peakRssMb: number;
+  /** Per kind; for `stale_cache` the units are artifacts (one reported twice counts as wrong). */
   score: Record<Kind, { expected: number; reported: number; precision: number; recall: number }>;
   newRuns: number;
   incremental: ScanRunFigures;
@@ -103,7 +117,8 @@ export type ScanPhaseContext = PhaseContext;
 interface SeedResult {
   runs: number;
   entities: number;
-  injected: Record<Kind, number>;
+  injected: Record<Exclude<Kind, 'stale_cache'>, number>;
+  artifacts: { cached: number; stale: number };
 }
 
 interface Truth {
@@ -113,6 +128,7 @@ interface Truth {
     entity: { entity_type: string; external_id: string };
     run_id: string;
   }>;
+  stale_cache: Array<{ artifact_id: string }>;
 }
 
 interface Hits {
@@ -129,11 +145,13 @@ export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult>
     missingEntityRate: RATE,
     danglingReferenceRate: RATE,
     orphanProvenanceRate: RATE,
+    cachedOutputRate: CACHED_RATE,
+    staleCacheRate: RATE,
     ageMs: 3_600_000,
   });
 
-  console.log('scan: the floor (paging through both listings once)');
-  const floorMs = await pageThroughBoth(ctx.simUrl);
+  console.log('scan: the floor (paging through the three listings once)');
+  const floorMs = await pageThroughListings(ctx.simUrl);
 
   const scanner = await startService(
     'scanner',
@@ -173,7 +191,8 @@ export async function scanPhase(ctx: ScanPhaseContext): Promise<ScanBenchResult>
       runs: seeded.runs,
       outputs: seeded.runs * OUTPUTS_PER_RUN,
       entities: seeded.entities,
-      injectedPerKind: seeded.injected,
+      injectedPerKind: { ...seeded.injected, stale_cache: seeded.artifacts.stale },
+      artifacts: seeded.artifacts,
       pageSize: SCAN_PAGE_SIZE,
       floorMs,
       full: full.figures,
@@ -216,7 +235,7 @@ async function digestSeries(ctx: ScanPhaseContext, cpu: CpuProbe): Promise<Diges
       ageMs: 3_600_000,
     });
     if (outputs === HEADLINE.outputs && differences === HEADLINE.differences) {
-      headlineFloorMs = await pageThroughBoth(ctx.simUrl);
+      headlineFloorMs = await pageThroughListings(ctx.simUrl);
     }
     const scan = await scanOnce(ctx, cpu, 'full', 'digest');
     const truth = (await (await fetch(`${ctx.simUrl}/sim/truth/scan?graceMs=0`)).json()) as Truth;
@@ -265,9 +284,9 @@ async function scanOnce(
     const [scan] = scans as Array<{
       status: string;
       last_error: string | null;
-      pages: { cappella?: number; hippo?: number };
-      items: { cappella?: number; hippo?: number };
-      requests: { cappella?: number; hippo?: number };
+      pages: Partial<PerListing>;
+      items: Partial<PerListing>;
+      requests: Partial<PerListing>;
       counts: Partial<Record<Kind, number>>;
       wall_ms: string | null;
     }>;
@@ -279,12 +298,13 @@ async function scanOnce(
         scanId: id,
         figures: {
           wallMs: Number(scan.wall_ms),
-          pages: { cappella: scan.pages.cappella ?? 0, hippo: scan.pages.hippo ?? 0 },
-          items: { cappella: scan.items.cappella ?? 0, hippo: scan.items.hippo ?? 0 },
-          requests: { cappella: scan.requests.cappella ?? 0, hippo: scan.requests.hippo ?? 0 },
+          pages: perListing(scan.pages),
+          items: perListing(scan.items),
+          requests: perListing(scan.requests),
           simulatorHits: {
             cappella: hitsAfter.components.cappella - hitsBefore.components.cappella,
             hippo: hitsAfter.components.hippo - hitsBefore.components.hippo,
+            canon: hitsAfter.components.canon - hitsBefore.components.canon,
           },
           cpuMs: {
             scanner: cpuAfter.scanner - cpuBefore.scanner,
@@ -300,11 +320,18 @@ async function scanOnce(
   }
 }
 
+function perListing(counts: Partial<PerListing>): PerListing {
+  return { cappella: counts.cappella ?? 0, hippo: counts.hippo ?? 0, canon: counts.canon ?? 0 };
+}
+
 async function hits(simUrl: string): Promise<Hits> {
   return (await (await fetch(`${simUrl}/sim/hits`)).json()) as Hits;
 }
 
-/** Precision and recall per kind: a finding is right when its subject and entities match. */
+/**
+ * Precision and recall per kind: a finding is right when its subject and entities match; for
+ * stale caches each reported artifact is an item, so one reported twice lowers the precision.
+ */
 async function scoreScan(
   ctx: ScanPhaseContext,
   scanId: string,
@@ -316,14 +343,16 @@ async function scoreScan(
       WHERE f.scan_id = $1`,
     [scanId],
   );
-  const reported = new Map<Kind, Set<string>>(KINDS.map((kind) => [kind, new Set()]));
+  const reported = new Map<Kind, string[]>(KINDS.map((kind) => [kind, []]));
   for (const row of rows as Array<{
     mismatch_type: Kind;
-    details: { run_id: string; missing_entities: unknown[] };
+    details: { run_id: string; missing_entities?: unknown[]; artifact_ids?: string[] };
   }>) {
-    reported
-      .get(row.mismatch_type)
-      ?.add(JSON.stringify([row.details.run_id, row.details.missing_entities]));
+    const items =
+      row.mismatch_type === 'stale_cache'
+        ? (row.details.artifact_ids ?? [])
+        : [JSON.stringify([row.details.run_id, row.details.missing_entities])];
+    reported.get(row.mismatch_type)?.push(...items);
   }
   const expected: Record<Kind, Set<string>> = {
     missing_entity: new Set(
@@ -335,18 +364,19 @@ async function scoreScan(
     orphan_provenance: new Set(
       truth.orphan_provenance.map((f) => JSON.stringify([f.run_id, [f.entity]])),
     ),
+    stale_cache: new Set(truth.stale_cache.map((f) => f.artifact_id)),
   };
   return Object.fromEntries(
     KINDS.map((kind) => {
-      const got = reported.get(kind) ?? new Set<string>();
+      const got = reported.get(kind) ?? [];
       const want = expected[kind];
-      const right = [...got].filter((item) => want.has(item)).length;
+      const right = [...new Set(got)].filter((item) => want.has(item)).length;
       return [
         kind,
         {
           expected: want.size,
-          reported: got.size,
-          precision: got.size === 0 ? (want.size === 0 ? 1 : 0) : right / got.size,
+          reported: got.length,
+          precision: got.length === 0 ? (want.size === 0 ? 1 : 0) : right / got.length,
           recall: want.size === 0 ? 1 : right / want.size,
         },
       ];
@@ -354,12 +384,12 @@ async function scoreScan(
   ) as ScanBenchResult['score'];
 }
 
-/** Wall time of reading both listings page by page (what any scan over these APIs must do). */
-async function pageThroughBoth(simUrl: string): Promise<number> {
+/** Wall time of reading the three listings page by page (what any full scan must do). */
+async function pageThroughListings(simUrl: string): Promise<number> {
   const agent = new Agent({ connections: 1 });
   const started = Date.now();
   try {
-    for (const path of ['/cappella/runs', '/hippo/entities']) {
+    for (const path of ['/cappella/runs', '/hippo/entities', '/canon/artifacts']) {
       let after: string | null = null;
       do {
         const query = new URLSearchParams({ limit: String(SCAN_PAGE_SIZE) });

@@ -267,7 +267,7 @@ describe('full scans through the real stack', () => {
     const second = await scanner.scheduler.requestScan({ mode: 'incremental' });
     const done = await completed(scanner.scans, second.id);
     expect(done).toMatchObject({ mode: 'incremental', counts: {} });
-    expect(done.pages).toEqual({ cappella: 1, hippo: 1 });
+    expect(done.pages).toEqual({ cappella: 1, hippo: 1, canon: 0 });
     expect(await findingsOf(scanner, second.id)).toEqual([]);
     const hitsAfter = components.sim.hitCounts().endpoints;
     expect((hitsAfter['GET /cappella/runs'] ?? 0) - (hitsBefore['GET /cappella/runs'] ?? 0)).toBe(
