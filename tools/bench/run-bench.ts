@@ -84,7 +84,6 @@ const SCANNER_PORT = 4515;
 /** What the simulator's `/sim/generate/*` routes answer. */
 type Generation = GenerationResult;
 
-/** Extra `node` flags for a service, e.g. BENCH_CHECKER_NODE_ARGS="--cpu-prof" to profile it. */
 /**
  * Node options of a benchmarked process (`BENCH_<SERVICE>_NODE_ARGS`). The simulator gets a
  * heap large enough for the scan phase's largest seeded history (5M outputs, about 3.3 GB).

@@ -8,7 +8,9 @@ import {
   isJudgeable,
   keysToLookUp,
   orphanDiscrepancies,
-  phaseAfterRunsAndEntities,
+  phaseAfter,
+  talliesOutputs,
+  expectedOutputTallies,
   progressOf,
   scanProgressSamples,
   provenanceRunIds,
@@ -465,8 +467,55 @@ describe('stale caches (Canon in full scans)', () => {
   });
 
   it('reads Canon after the runs and entities of a full scan only, and only with the listing', () => {
-    expect(phaseAfterRunsAndEntities('full', true)).toBe('canon');
-    expect(phaseAfterRunsAndEntities('full', false)).toBe('done');
-    expect(phaseAfterRunsAndEntities('incremental', true)).toBe('done');
+    const digest = { mode: 'full', method: 'digest' } as const;
+    const listing = { mode: 'full', method: 'listing' } as const;
+    const incremental = { mode: 'incremental', method: 'listing' } as const;
+    expect(phaseAfter('digest', digest, true)).toBe('canon');
+    expect(phaseAfter('digest', digest, false)).toBe('done');
+    expect(phaseAfter('outputs', listing, true)).toBe('canon');
+    expect(phaseAfter('hippo', incremental, true)).toBe('done');
+    expect(phaseAfter('canon', listing, true)).toBe('done');
+  });
+});
+
+describe('output tallies in scans', () => {
+  it('tallies outputs in full scans by listing only', () => {
+    expect(talliesOutputs({ mode: 'full', method: 'listing' })).toBe(true);
+    expect(talliesOutputs({ mode: 'full', method: 'digest' })).toBe(false);
+    expect(talliesOutputs({ mode: 'incremental', method: 'listing' })).toBe(false);
+  });
+
+  it('goes from Cappella to Hippo, then judges differing tallies in a full scan by listing', () => {
+    const listing = { mode: 'full', method: 'listing' } as const;
+    expect(phaseAfter('cappella', listing, false)).toBe('hippo');
+    expect(phaseAfter('hippo', listing, false)).toBe('outputs');
+    expect(phaseAfter('outputs', listing, false)).toBe('done');
+    expect(phaseAfter('hippo', { mode: 'incremental', method: 'listing' }, false)).toBe('done');
+  });
+
+  it('expects outputs only of judgeable completed runs, each distinct output once', () => {
+    const tallies = expectedOutputTallies(
+      [
+        run('done', { outputs: [key('a'), key('b'), key('a')] }),
+        run('failed', { status: 'FAILED', outputs: [key('c')] }),
+        run('young', { outputs: [key('d')], updated_at: after }),
+        run('running', { status: 'RUNNING', outputs: [key('e')] }),
+      ],
+      cutoff,
+    );
+    expect(tallies.map((t) => [t.runId, t.count])).toEqual([['done', 2]]);
+  });
+
+  it('looks up only references when outputs are tallied, and judges only what it is asked', () => {
+    const runs = [run('r1', { outputs: [key('o1')], inputs: { upstream: key('u1') } })];
+    const onlyReferences = { outputs: false, references: true };
+    expect(keysToLookUp(runs, cutoff, onlyReferences)).toEqual([key('u1')]);
+    expect(runDiscrepancies(runs, cutoff, new Set(), onlyReferences).map((d) => d.type)).toEqual([
+      'dangling_reference',
+    ]);
+    const onlyOutputs = { outputs: true, references: false };
+    expect(runDiscrepancies(runs, cutoff, new Set(), onlyOutputs).map((d) => d.type)).toEqual([
+      'missing_entity',
+    ]);
   });
 });

@@ -23,11 +23,13 @@ import {
   type RepairStrategy,
 } from '@bridge/contracts';
 import type { Artifact, CappellaRun, EntityPresence, HippoEntity } from '@bridge/components';
+import { outputTally } from './output-tally';
 import {
   SyncEventTypes,
   type FindingSubject,
   type ListingCheckpoint,
   type NewSyncEvent,
+  type RunTally,
   type Scan,
   type ScanCheckpoint,
   type ScanMethod,
@@ -83,30 +85,47 @@ export function isTooRecent(run: CappellaRun, graceCutoff: Date): boolean {
   return !Number.isNaN(changed) && changed > graceCutoff.getTime();
 }
 
-/** What to ask Hippo about for a page of runs: judgeable runs' outputs and input references. */
-export function keysToLookUp(runs: readonly CappellaRun[], graceCutoff: Date): EntityKey[] {
+/** Which of a run's entities a page of runs judges: its outputs, its input references. */
+export interface RunJudging {
+  outputs: boolean;
+  references: boolean;
+}
+
+const WHOLE_RUN: RunJudging = { outputs: true, references: true };
+
+/**
+ * What to ask Hippo about for a page of runs: judgeable runs' outputs (unless tallied) and
+ * input references.
+ */
+export function keysToLookUp(
+  runs: readonly CappellaRun[],
+  graceCutoff: Date,
+  judging: RunJudging = WHOLE_RUN,
+): EntityKey[] {
   const keys: EntityKey[] = [];
   for (const run of runs) {
     if (!isJudgeable(run, graceCutoff)) continue;
-    if (run.status === 'COMPLETED') keys.push(...run.outputs);
-    keys.push(...runInputReferences(run.inputs));
+    if (judging.outputs && run.status === 'COMPLETED') keys.push(...run.outputs);
+    if (judging.references) keys.push(...runInputReferences(run.inputs));
   }
   return keys;
 }
 
 /**
  * The discrepancies of a page of runs, given which entity keys (`entityKeyId`) Hippo has
- * available. A run can have both kinds; each is its own finding.
+ * available, for the entities `judging` names. A run can have both kinds; each is its own
+ * finding.
  */
 export function runDiscrepancies(
   runs: readonly CappellaRun[],
   graceCutoff: Date,
   available: ReadonlySet<string>,
+  judging: RunJudging = WHOLE_RUN,
 ): ScanDiscrepancy[] {
   const found: ScanDiscrepancy[] = [];
   for (const run of runs) {
     if (!isJudgeable(run, graceCutoff)) continue;
-    if (run.status === 'COMPLETED') {
+    if (judging.outputs && run.status === 'COMPLETED') {
       const missing = run.outputs.filter((key) => !available.has(entityKeyId(key)));
       if (missing.length > 0) {
         found.push({
@@ -118,6 +137,7 @@ export function runDiscrepancies(
         });
       }
     }
+    if (!judging.references) continue;
     const references = runInputReferences(run.inputs);
     const dangling = references.filter((key) => !available.has(entityKeyId(key)));
     if (dangling.length > 0) {
@@ -338,11 +358,47 @@ export function unreportedStaleCache(
 }
 
 /**
- * The phase after Hippo's listing or the digest comparison: Canon's artifacts for a full scan
- * whose Canon lists them (deletions leave nothing for an incremental cursor to find), else done.
+ * True when a scan checks outputs by tallies (`output-tally.ts`) rather than by looking each
+ * one up: a full scan by listing, which reads all of Hippo anyway. An incremental scan reads
+ * only what changed, so it cannot tally a run's older entities, and looks outputs up.
  */
-export function phaseAfterRunsAndEntities(mode: ScanMode, canonListed: boolean): ScanPhase {
-  return mode === 'full' && canonListed ? 'canon' : 'done';
+export function talliesOutputs(scan: Pick<Scan, 'mode' | 'method'>): boolean {
+  return scan.mode === 'full' && scan.method === 'listing';
+}
+
+/**
+ * The phase after `phase` is done. A scan by listing reads Cappella, then Hippo; a full one
+ * then judges the runs whose output tallies differ (`outputs`); every full scan whose Canon
+ * lists its artifacts reads them last (deletions leave nothing for an incremental cursor to
+ * find).
+ */
+export function phaseAfter(
+  phase: Exclude<ScanPhase, 'done'>,
+  scan: Pick<Scan, 'mode' | 'method'>,
+  canonListed: boolean,
+): ScanPhase {
+  const canonOrDone: ScanPhase = scan.mode === 'full' && canonListed ? 'canon' : 'done';
+  switch (phase) {
+    case 'cappella':
+      return 'hippo';
+    case 'hippo':
+      return talliesOutputs(scan) ? 'outputs' : canonOrDone;
+    case 'outputs':
+    case 'digest':
+      return canonOrDone;
+    case 'canon':
+      return 'done';
+  }
+}
+
+/**
+ * What Hippo should hold of each judgeable completed run of a page, for a scan that tallies
+ * outputs: the tally of its distinct outputs.
+ */
+export function expectedOutputTallies(runs: readonly CappellaRun[], graceCutoff: Date): RunTally[] {
+  return runs
+    .filter((run) => run.status === 'COMPLETED' && isJudgeable(run, graceCutoff))
+    .map((run) => ({ runId: run.run_id, ...outputTally(run.outputs) }));
 }
 
 /**

@@ -3,18 +3,22 @@
  * `scan-decisions.ts`.
  *
  * 1. Cappella's run history, from the scan's cursor: each page's judgeable runs have their
- *    outputs and input references looked up in Hippo in bulk (missing entities, dangling
- *    references), and every listed run id joins the known runs (a full scan then forgets the
- *    runs it did not list: Cappella deleted them).
+ *    input references looked up in Hippo in bulk (dangling references), and every listed run
+ *    id joins the known runs (a full scan then forgets the runs it did not list: Cappella
+ *    deleted them). An incremental scan looks the outputs up too (missing entities); a full
+ *    scan records instead what Hippo should hold of each run (its output tally).
  * 2. Hippo's entities, from the scan's cursor: provenance is checked against the known runs
- *    (only unknown ids are asked of Cappella, one by one), and entities listed unavailable are
- *    checked against the runs that produced them.
+ *    (only unknown ids are asked of Cappella, one by one). A full scan adds each available
+ *    entity to its run's tally; an incremental one checks entities listed unavailable against
+ *    the runs that produced them.
+ * 3. A full scan by listing then judges, from the runs and their outputs as they are then,
+ *    only the runs whose two tallies differ (`outputs`, see `output-tally.ts`).
  *
  * A digest scan (a full scan whose components both offer range digests) has one phase instead:
  * `digestStep` compares slot ranges, lists only those whose digests differ, and judges what they
  * call into question by the same rules; its checkpoint is the list of ranges still to compare.
  *
- * 3. Canon's artifacts, last, in a full scan of either method whose Canon lists them: each
+ * 4. Canon's artifacts, last, in a full scan of either method whose Canon lists them: each
  *    page's entities are looked up in Hippo, and the artifacts of those it does not have or
  *    offer are stale caches, recorded unless an open finding already names them.
  *
@@ -59,6 +63,7 @@ import {
   type ListedComponent,
   type ListingCheckpoint,
   type PerComponent,
+  type RunTally,
   type Scan,
   type ScanCheckpoint,
   type ScanPhase,
@@ -69,19 +74,22 @@ import {
 } from '@bridge/store';
 import { ReadAheadListing } from './read-ahead-listing';
 import { digestStep, type DigestScanComponents, type DigestStepSettings } from './digest-step';
+import { entityTallies } from './output-tally';
 import {
   artifactEntities,
   checkpointAfterPage,
   countByType,
+  expectedOutputTallies,
   isTooRecent,
   keysToLookUp,
   orphanDiscrepancies,
-  phaseAfterRunsAndEntities,
+  phaseAfter,
   provenanceRunIds,
   runDiscrepancies,
   scanFindingFor,
   staleCacheDiscrepancies,
   subjectOf,
+  talliesOutputs,
   unavailableByRun,
   unavailableOutputsOf,
   unreportedStaleCache,
@@ -146,6 +154,10 @@ interface PageCommit {
   items: PerComponent;
   /** The last page of a full scan's Cappella side: runs it did not list no longer exist. */
   forgetUnseenRuns?: boolean;
+  /** A page of runs in a scan that tallies outputs: what Hippo should hold of its runs. */
+  expectedTallies?: RunTally[];
+  /** A page of entities in a scan that tallies outputs: what it adds to its runs' tallies. */
+  seenTallies?: RunTally[];
 }
 
 /** Both listings of a scan run, read ahead with what each page needs prepared. */
@@ -157,6 +169,12 @@ interface Listings {
   /** Artifacts, with what Hippo answers for their entities (by `entityKeyId`); null: none. */
   canon: ReadAheadListing<Artifact, Map<string, EntityPresence>> | null;
 }
+
+/**
+ * Runs whose output tallies differ judged per step of the `outputs` phase: each is fetched
+ * from Cappella and its outputs looked up, within the clients' concurrency.
+ */
+const DIFFERING_RUNS_PER_STEP = 200;
 
 /** Where a listing starts when its scan has not read it yet. */
 const LISTING_START: ListingCheckpoint = { after: null, resumeAt: null, resumeFixed: false };
@@ -195,7 +213,7 @@ export class ScanRunner {
     let checkpoint = scan.checkpoint;
     let phase = scan.phase;
     this.requestsCounted = this.requestCounts();
-    const listings = this.listingsOf(scan.graceCutoff);
+    const listings = this.listingsOf(scan.graceCutoff, talliesOutputs(scan));
     try {
       while (phase !== 'done') {
         if (stop.aborted) return 'stopped';
@@ -239,10 +257,12 @@ export class ScanRunner {
   }
 
   /**
-   * Both listings, read ahead: a page of runs comes with its look-ups in Hippo, a page of
-   * entities with which of the runs it names are known.
+   * The listings, read ahead: a page of runs comes with its look-ups in Hippo (outputs only
+   * when they are not `tallied`), a page of entities with which of the runs it names are known,
+   * a page of artifacts with what Hippo answers for their entities.
    */
-  private listingsOf(graceCutoff: Date): Listings {
+  private listingsOf(graceCutoff: Date, tallied: boolean): Listings {
+    const judging = { outputs: !tallied, references: true };
     const { cappella, hippo, canon } = this.deps.components;
     return {
       canon:
@@ -259,7 +279,7 @@ export class ScanRunner {
         ),
       cappella: new ReadAheadListing(
         (after) => cappella.listRuns(after),
-        (runs) => this.availableKeys(keysToLookUp(runs, graceCutoff)),
+        (runs) => this.availableKeys(keysToLookUp(runs, graceCutoff, judging)),
         READ_AHEAD_PAGES,
       ),
       hippo: new ReadAheadListing(
@@ -320,6 +340,7 @@ export class ScanRunner {
     listings: Listings,
   ): Promise<PageResult> {
     if (phase === 'digest') return this.readDigestStep(scan, checkpoint);
+    if (phase === 'outputs') return this.judgeDifferingTallies(scan, checkpoint);
     const listing: ListedComponent = phase;
     const fetchedWith = (checkpoint[listing] ?? LISTING_START).after;
     try {
@@ -356,11 +377,15 @@ export class ScanRunner {
   ): Promise<PageResult> {
     const cutoff = scan.graceCutoff ?? new Date(this.now());
     const { page, prepared: available } = await runs.read(fetchedWith);
-    const discrepancies = runDiscrepancies(page.items, cutoff, available);
+    const tallied = talliesOutputs(scan);
+    const discrepancies = runDiscrepancies(page.items, cutoff, available, {
+      outputs: !tallied,
+      references: true,
+    });
     const heldBack = page.items.some((run) => isTooRecent(run, cutoff));
     const step = checkpointAfterPage(checkpoint.cappella, fetchedWith, page.next_cursor, heldBack);
     const next: ScanCheckpoint = { ...checkpoint, cappella: step.checkpoint };
-    const phase: ScanPhase = step.done ? 'hippo' : 'cappella';
+    const phase: ScanPhase = step.done ? this.phaseAfter('cappella', scan) : 'cappella';
     const created = await this.commit(scan, {
       phase,
       checkpoint: next,
@@ -369,6 +394,7 @@ export class ScanRunner {
       pages: onListing('cappella', 1),
       items: onListing('cappella', page.items.length),
       forgetUnseenRuns: step.done && scan.mode === 'full',
+      expectedTallies: tallied ? expectedOutputTallies(page.items, cutoff) : undefined,
     });
     return { phase, checkpoint: next, created };
   }
@@ -393,7 +419,9 @@ export class ScanRunner {
     for (const [id, run] of asked) if (run) fetched.set(id, run);
     const existing = new Set([...known, ...fetched.keys()]);
     const discrepancies = orphanDiscrepancies(page.items, existing);
-    const unavailable = unavailableByRun(page.items, existing);
+    const tallied = talliesOutputs(scan);
+    // A scan that tallies outputs judges a run that lost an output by its tally, at the end.
+    const unavailable = tallied ? new Map<string, never>() : unavailableByRun(page.items, existing);
     if (unavailable.size > 0) {
       const runs = await Promise.all(
         [...unavailable.keys()].map(async (id) => fetched.get(id) ?? (await cappella.getRun(id))),
@@ -412,9 +440,7 @@ export class ScanRunner {
     }
     const step = checkpointAfterPage(checkpoint.hippo, fetchedWith, page.next_cursor, false);
     const next: ScanCheckpoint = { ...checkpoint, hippo: step.checkpoint };
-    const phase: ScanPhase = step.done
-      ? phaseAfterRunsAndEntities(scan.mode, this.deps.components.canon !== null)
-      : 'hippo';
+    const phase: ScanPhase = step.done ? this.phaseAfter('hippo', scan) : 'hippo';
     const created = await this.commit(scan, {
       phase,
       checkpoint: next,
@@ -422,8 +448,53 @@ export class ScanRunner {
       listedRunIds: [...fetched.keys()],
       pages: onListing('hippo', 1),
       items: onListing('hippo', page.items.length),
+      seenTallies: tallied
+        ? [...entityTallies(page.items)].map(([runId, tally]) => ({ runId, ...tally }))
+        : undefined,
     });
     return { phase, checkpoint: next, created };
+  }
+
+  /**
+   * One step of the `outputs` phase: the next runs whose output tallies differ, each fetched
+   * from Cappella and its outputs looked up now, judged by the usual rules (a run changed
+   * since the grace cutoff, or deleted, is the next scan's). The checkpoint is the last run.
+   */
+  private async judgeDifferingTallies(scan: Scan, checkpoint: ScanCheckpoint): Promise<PageResult> {
+    const cutoff = scan.graceCutoff ?? new Date(this.now());
+    const after = checkpoint.outputs?.after ?? null;
+    const runIds = await this.deps.knownRuns.differingTallies(
+      scan.id,
+      after,
+      DIFFERING_RUNS_PER_STEP,
+    );
+    const { cappella } = this.deps.components;
+    const runs = (await Promise.all(runIds.map((id) => cappella.getRun(id)))).filter(
+      (run): run is CappellaRun => run !== null,
+    );
+    const offered = await this.offeredKeys(
+      keysToLookUp(runs, cutoff, { outputs: true, references: false }),
+    );
+    const discrepancies = runDiscrepancies(runs, cutoff, offered, {
+      outputs: true,
+      references: false,
+    });
+    const done = runIds.length < DIFFERING_RUNS_PER_STEP;
+    const next: ScanCheckpoint = { ...checkpoint, outputs: { after: runIds.at(-1) ?? after } };
+    const phase: ScanPhase = done ? this.phaseAfter('outputs', scan) : 'outputs';
+    const created = await this.commit(scan, {
+      phase,
+      checkpoint: next,
+      discrepancies,
+      listedRunIds: [],
+      pages: onListing('cappella', 0),
+      items: onListing('cappella', 0),
+    });
+    return { phase, checkpoint: next, created };
+  }
+
+  private phaseAfter(phase: Exclude<ScanPhase, 'done'>, scan: Scan): ScanPhase {
+    return phaseAfter(phase, scan, this.deps.components.canon !== null);
   }
 
   /**
@@ -452,7 +523,7 @@ export class ScanRunner {
       false,
     );
     const next: ScanCheckpoint = { ...checkpoint, canon: step.checkpoint };
-    const phase: ScanPhase = step.done ? 'done' : 'canon';
+    const phase: ScanPhase = step.done ? this.phaseAfter('canon', scan) : 'canon';
     const created = await this.commit(scan, {
       phase,
       checkpoint: next,
@@ -484,10 +555,7 @@ export class ScanRunner {
       cutoff,
     );
     const next: ScanCheckpoint = { ...checkpoint, digest: { pending: step.pending } };
-    const phase: ScanPhase =
-      step.pending.length === 0
-        ? phaseAfterRunsAndEntities(scan.mode, this.deps.components.canon !== null)
-        : 'digest';
+    const phase: ScanPhase = step.pending.length === 0 ? this.phaseAfter('digest', scan) : 'digest';
     const listings = step.listed.length;
     const created = await this.commit(scan, {
       phase,
@@ -507,6 +575,13 @@ export class ScanRunner {
     return new Set(presence.filter((entity) => entity.exists).map(entityKeyId));
   }
 
+  /** The keys among `keys` that Hippo has and offers (an unavailable output is missing). */
+  private async offeredKeys(keys: Parameters<HippoClient['lookup']>[0]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const presence = await this.deps.components.hippo.lookup(keys);
+    return new Set(presence.filter((e) => e.exists && e.available).map(entityKeyId));
+  }
+
   /**
    * One transaction per page: the known runs it listed, its discrepancies that have no open
    * finding yet (for a stale cache: its artifacts that no open finding names), their link to
@@ -519,7 +594,12 @@ export class ScanRunner {
     const { discrepancies } = page;
     const created = await this.deps.transactions.run(
       async ({ log, scans, knownRuns }) => {
-        await knownRuns.add(scan.id, page.listedRunIds);
+        if (page.expectedTallies) {
+          await knownRuns.expectOutputs(scan.id, page.listedRunIds, page.expectedTallies);
+        } else {
+          await knownRuns.add(scan.id, page.listedRunIds);
+        }
+        if (page.seenTallies) await knownRuns.tallyEntities(scan.id, page.seenTallies);
         if (page.forgetUnseenRuns) await knownRuns.forgetUnseen(scan.id);
         const aboutRuns = discrepancies.filter(
           (d): d is RunDiscrepancy => d.type !== 'stale_cache',

@@ -63,6 +63,8 @@ class FakeComponents implements ScanComponents {
   canonRequests = 0;
   /** Listing pages served per listing. */
   readonly pagesServed = { cappella: 0, hippo: 0, canon: 0 };
+  /** External ids asked of Hippo's lookup, in order. */
+  readonly lookedUp: string[] = [];
   /** Thrown by the next listing calls instead of answering. */
   readonly outages: Error[] = [];
   /** Called before each listing answer (to stop a scan mid-way). */
@@ -81,6 +83,7 @@ class FakeComponents implements ScanComponents {
     listEntities: (after) => this.page('hippo', this.entities, after),
     lookup: (keys) => {
       this.hippoRequests += 1;
+      this.lookedUp.push(...keys.map((k) => k.external_id));
       const held = new Map(this.entities.map((e) => [entityKeyId(e), e]));
       return Promise.resolve(
         keys.map((k) => ({
@@ -262,6 +265,29 @@ describe('Scanner (PGlite, components in memory)', () => {
     ).toEqual(['dangling_reference', 'missing_entity', 'orphan_provenance']);
     expect((await findingsOf(requested.id)).every((f) => f.publishedAt !== null)).toBe(true);
     expect(await new ScanCursorStore(dataSource).load()).toEqual({ cappella: '2', hippo: '4' });
+  });
+
+  it('checks outputs in a full scan by tallies: looks up references, and only the runs whose tallies differ', async () => {
+    // r5's outputs are all in Hippo, one unavailable; r6's Hippo holds an extra entity naming
+    // it, which makes its tally differ without anything missing.
+    components.run('r5', ['e1', 'e2']);
+    components.entity('e1', 'r5');
+    components.entity('e2', 'r5', false);
+    components.run('r6', ['f1']);
+    components.entity('f1', 'r6');
+    components.entity('f-extra', 'r6');
+    const subject = scanner();
+    const requested = await subject.request({ trigger: 'manual', mode: 'full' });
+    expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+    expect(summary(await findingsOf(requested.id))).toEqual([
+      ['dangling_reference', 'r4', ['nowhere']],
+      ['missing_entity', 'r2', ['b2']],
+      ['missing_entity', 'r5', ['e2']],
+      ['orphan_provenance', 'sample:z1', ['z1']],
+    ]);
+    // While listing: the input references only. Then the outputs of the three runs whose
+    // tallies differ (r2 lost b2, r5 has e2 unavailable, r6 has an extra entity).
+    expect(components.lookedUp).toEqual(['a1', 'nowhere', 'b1', 'b2', 'e1', 'e2', 'f1']);
   });
 
   it('reads only the tail on a repeat scan with no changes, and records nothing new', async () => {

@@ -72,7 +72,7 @@ export {
   type RepairState,
   type ResubmitPlan,
 } from './repair-job-kinds';
-export { KnownRunIds } from './known-run-ids';
+export { KnownRunIds, type RunTally } from './known-run-ids';
 export { ScanCursorStore } from './scan-cursors';
 export {
   SCANNED_COMPONENTS,

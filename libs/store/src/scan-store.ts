@@ -30,7 +30,7 @@ export const SCAN_MODES = ['full', 'incremental'] as const;
 export type ScanMode = (typeof SCAN_MODES)[number];
 export const SCAN_TRIGGERS = ['schedule', 'manual'] as const;
 export type ScanTrigger = (typeof SCAN_TRIGGERS)[number];
-export const SCAN_PHASES = ['cappella', 'hippo', 'digest', 'canon', 'done'] as const;
+export const SCAN_PHASES = ['cappella', 'hippo', 'outputs', 'digest', 'canon', 'done'] as const;
 export type ScanPhase = (typeof SCAN_PHASES)[number];
 /**
  * How a full scan reads the components: `listing` pages through both (the only way for an
@@ -70,6 +70,8 @@ const checkpointSchema = z.object({
   digest: z.object({ pending: z.array(slotRange) }).optional(),
   /** A full scan's place in Canon's artifact listing, once it reads it. */
   canon: listingCheckpoint.optional(),
+  /** A full scan by listing: the last run judged for its differing output tallies. */
+  outputs: z.object({ after: z.string().nullable() }).optional(),
 });
 export type ScanCheckpoint = z.infer<typeof checkpointSchema>;
 

@@ -17,4 +17,25 @@ export class ScanKnownRunEntity {
    */
   @Column({ name: 'seen_by', type: 'uuid' })
   seenBy!: string;
+
+  /**
+   * The full scan whose output tallies the row holds (`KnownRunIds.expectOutputs`), or null:
+   * the tallies below mean something only for that scan.
+   */
+  @Column({ name: 'tallied_by', type: 'uuid', nullable: true })
+  talliedBy!: string | null;
+
+  /** What Hippo should hold of the run: its distinct outputs, and their hash sum mod 2^52. */
+  @Column({ name: 'outputs_expected', type: 'integer', default: 0 })
+  outputsExpected!: number;
+
+  @Column({ name: 'outputs_sum', type: 'bigint', default: 0 })
+  outputsSum!: string;
+
+  /** What Hippo's listing showed of it so far: available entities naming it, and their sum. */
+  @Column({ name: 'outputs_seen', type: 'integer', default: 0 })
+  outputsSeen!: number;
+
+  @Column({ name: 'seen_sum', type: 'bigint', default: 0 })
+  seenSum!: string;
 }

@@ -17,6 +17,7 @@ import { TimePartitions1765300000000 } from './1765300000000-time-partitions';
 import { LeaseHolderNames1765400000000 } from './1765400000000-lease-holder-names';
 import { DigestScans1765500000000 } from './1765500000000-digest-scans';
 import { CanonScans1765600000000 } from './1765600000000-canon-scans';
+import { OutputTallies1765700000000 } from './1765700000000-output-tallies';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   LeaseHolderNames1765400000000,
   DigestScans1765500000000,
   CanonScans1765600000000,
+  OutputTallies1765700000000,
 ];
