@@ -74,7 +74,7 @@ import {
 } from '@bridge/store';
 import { ReadAheadListing } from './read-ahead-listing';
 import { digestStep, type DigestScanComponents, type DigestStepSettings } from './digest-step';
-import { entityTallies } from './output-tally';
+import { entityTallies, TALLY_MODULUS } from './output-tally';
 import {
   artifactEntities,
   checkpointAfterPage,
@@ -176,6 +176,13 @@ interface Listings {
  */
 const DIFFERING_RUNS_PER_STEP = 200;
 
+/**
+ * Pages that found nothing are committed together, this many at most: a page's transaction
+ * costs about what reading the page does, and a crash or database failure costs re-reading at
+ * most the pages not committed yet.
+ */
+const PAGES_PER_COMMIT = 8;
+
 /** Where a listing starts when its scan has not read it yet. */
 const LISTING_START: ListingCheckpoint = { after: null, resumeAt: null, resumeFixed: false };
 
@@ -201,6 +208,10 @@ export class ScanRunner {
   private readonly sleep: (ms: number) => Promise<void>;
   /** The component requests counted into the scan so far (as `requestCounts` gave them). */
   private requestsCounted: PerComponent = { cappella: 0, hippo: 0, canon: 0 };
+  /** The phase being read: a page that stays in it and found nothing may wait to commit. */
+  private currentPhase: ScanPhase = 'cappella';
+  /** Pages read but not committed yet (merged), and how many. */
+  private pending: { commit: PageCommit; pages: number } | null = null;
 
   constructor(private readonly deps: ScanRunnerDeps) {
     this.now = deps.now ?? Date.now;
@@ -213,15 +224,17 @@ export class ScanRunner {
     let checkpoint = scan.checkpoint;
     let phase = scan.phase;
     this.requestsCounted = this.requestCounts();
+    this.pending = null;
     const listings = this.listingsOf(scan.graceCutoff, talliesOutputs(scan));
     try {
       while (phase !== 'done') {
-        if (stop.aborted) return 'stopped';
+        if (stop.aborted) return await this.stopped(scan);
         const listing = phase;
+        this.currentPhase = phase;
         const page = await this.patiently(scan, stop, () =>
           this.readPage(scan, listing, checkpoint, listings),
         );
-        if (page === 'stopped') return 'stopped';
+        if (page === 'stopped') return await this.stopped(scan);
         checkpoint = page.checkpoint;
         phase = page.phase;
         await this.announce(page.created);
@@ -254,6 +267,18 @@ export class ScanRunner {
       await this.deps.scans.fail(scan.id, this.deps.holder, reason).catch(() => undefined);
       return 'failed';
     }
+  }
+
+  /** Stopping: the pages read are committed if they can be, so a successor need not re-read. */
+  private async stopped(scan: Scan): Promise<'stopped'> {
+    try {
+      await this.announce(await this.flush(scan));
+    } catch (error) {
+      this.logger.warn(
+        `scan ${scan.id}: pages read before the stop not saved: ${errorMessage(error)}`,
+      );
+    }
+    return 'stopped';
   }
 
   /**
@@ -588,6 +613,30 @@ export class ScanRunner {
    * the scan, and the checkpoint with the page's counts. Returns the findings it created.
    */
   private async commit(scan: Scan, page: PageCommit): Promise<SyncEvent[]> {
+    const merged = this.pending ? mergeCommits(this.pending.commit, page) : page;
+    const pages = (this.pending?.pages ?? 0) + 1;
+    const waits =
+      page.discrepancies.length === 0 &&
+      !page.forgetUnseenRuns &&
+      page.phase === this.currentPhase &&
+      pages < PAGES_PER_COMMIT;
+    if (waits) {
+      this.pending = { commit: merged, pages };
+      return [];
+    }
+    this.pending = null;
+    return this.write(scan, merged);
+  }
+
+  /** Commits the pages waiting, if any; returns the findings created (none: they found none). */
+  private async flush(scan: Scan): Promise<SyncEvent[]> {
+    const waiting = this.pending;
+    if (!waiting) return [];
+    this.pending = null;
+    return this.write(scan, waiting.commit);
+  }
+
+  private async write(scan: Scan, page: PageCommit): Promise<SyncEvent[]> {
     // Requests since the last page committed, read-ahead ones included: each is counted once,
     // by the first page that commits after it was made.
     const made = this.requestCounts();
@@ -672,6 +721,47 @@ export class ScanRunner {
       canon: canon?.stats().requests ?? 0,
     };
   }
+}
+
+/** Two consecutive pages' commits as one: the later page's phase and checkpoint, both's rest. */
+function mergeCommits(earlier: PageCommit, later: PageCommit): PageCommit {
+  const add = (a: PerComponent, b: PerComponent): PerComponent => ({
+    cappella: a.cappella + b.cappella,
+    hippo: a.hippo + b.hippo,
+    canon: a.canon + b.canon,
+  });
+  return {
+    phase: later.phase,
+    checkpoint: later.checkpoint,
+    discrepancies: [...earlier.discrepancies, ...later.discrepancies],
+    listedRunIds: [...earlier.listedRunIds, ...later.listedRunIds],
+    pages: add(earlier.pages, later.pages),
+    items: add(earlier.items, later.items),
+    forgetUnseenRuns: earlier.forgetUnseenRuns === true || later.forgetUnseenRuns === true,
+    expectedTallies:
+      earlier.expectedTallies || later.expectedTallies
+        ? [...(earlier.expectedTallies ?? []), ...(later.expectedTallies ?? [])]
+        : undefined,
+    seenTallies:
+      earlier.seenTallies || later.seenTallies
+        ? sumTallies([...(earlier.seenTallies ?? []), ...(later.seenTallies ?? [])])
+        : undefined,
+  };
+}
+
+/** Tallies of the same run added together (one row per run, as an UPDATE needs). */
+function sumTallies(tallies: readonly RunTally[]): RunTally[] {
+  const byRun = new Map<string, RunTally>();
+  for (const tally of tallies) {
+    const seen = byRun.get(tally.runId);
+    if (seen) {
+      seen.count += tally.count;
+      seen.sum = (seen.sum + tally.sum) % TALLY_MODULUS;
+    } else {
+      byRun.set(tally.runId, { ...tally });
+    }
+  }
+  return [...byRun.values()];
 }
 
 function onListing(listing: ListedComponent, value: number): PerComponent {

@@ -416,6 +416,32 @@ describe('Scanner (PGlite, components in memory)', () => {
     expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
   });
 
+  it('commits clean pages together, and a scan that fails re-reads at most those not committed', async () => {
+    for (let i = 0; i < 20; i += 1) {
+      components.run(`clean-${i}`, [`clean-out-${i}`]);
+      components.entity(`clean-out-${i}`, `clean-${i}`);
+    }
+    components.pageSize = 1;
+    const subject = scanner();
+    const scan = await subject.request({ trigger: 'manual' });
+    components.onPage = () => {
+      if (components.pagesServed.cappella === 15) throw new Error('Cappella answered nonsense');
+    };
+    expect(await subject.runActive(new AbortController().signal)).toBe('failed');
+    const failed = await scans.findById(scan.id);
+    // 14 pages were read and judged, some of them not committed yet: the successor re-reads
+    // fewer than eight.
+    expect(failed?.pages.cappella).toBeGreaterThanOrEqual(14 - 7);
+    expect(failed?.pages.cappella).toBeLessThan(14);
+
+    components.onPage = () => undefined;
+    expect((await subject.scheduledTick())?.id).toBe(scan.id);
+    expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+    expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
+    // Pages count once each: those lost with the failure were not counted.
+    expect(await scans.findById(scan.id)).toMatchObject({ pages: { cappella: 24 } });
+  });
+
   it('allows one active scan: a second request is refused while the first runs', async () => {
     const subject = scanner();
     const first = await subject.request({ trigger: 'manual' });
