@@ -22,12 +22,12 @@
  *    page's entities are looked up in Hippo, and the artifacts of those it does not have or
  *    offer are stale caches, recorded unless an open finding already names them.
  *
- * Each listing is read two pages ahead (`ReadAheadListing`), each page fetched and prepared
- * while the one before it commits. Memory stays flat whatever the history: three pages of a
+ * Each listing is read four pages ahead (`ReadAheadListing`), each page fetched and prepared
+ * while those before it commit. Memory stays flat whatever the history: five pages of a
  * listing are held at a time, and the set the two sides share (the run ids) lives in the
- * database. Every page ends in one transaction that records its new findings, links them to
- * the scan and moves the checkpoint, so a scan resumed after its scanner was killed re-reads at
- * most that page and records nothing twice (after a database crash, also the pages that found
+ * database. Pages of one phase commit together, up to `PAGES_PER_COMMIT`, in one transaction
+ * that records their findings, links them to the scan and moves the checkpoint. A scan resumed after its scanner was killed re-reads at most the pages
+ * not committed yet and records nothing twice (after a database crash, also those that found
  * nothing and committed without waiting for the disk). An unreachable component or database
  * pauses the scan (visible as `paused` with the reason) and the page is tried again with
  * backoff, up to `outageToleranceMs`; then the scan fails, its checkpoint kept for
@@ -177,9 +177,10 @@ interface Listings {
 const DIFFERING_RUNS_PER_STEP = 200;
 
 /**
- * Pages that found nothing are committed together, this many at most: a page's transaction
- * costs about what reading the page does, and a crash or database failure costs re-reading at
- * most the pages not committed yet.
+ * Pages of one phase are committed together, this many at most: a transaction costs about what
+ * reading a page does, and one with findings waits for the disk. A crash or database failure
+ * costs re-reading at most the pages not committed yet, and findings are announced at most
+ * that many pages after they were read.
  */
 const PAGES_PER_COMMIT = 8;
 
@@ -187,10 +188,12 @@ const PAGES_PER_COMMIT = 8;
 const LISTING_START: ListingCheckpoint = { after: null, resumeAt: null, resumeFixed: false };
 
 /**
- * Pages a listing is read ahead by: with two, the component serves and the scanner prepares the
- * next pages while the database commits this one. Memory holds three pages a listing.
+ * Pages a listing is read ahead by: the component serves and the scanner prepares the next
+ * pages while the database commits the last ones. Four keep the reads going through a commit
+ * of `PAGES_PER_COMMIT` pages (two left them waiting a third of the scan); memory holds five
+ * pages a listing.
  */
-const READ_AHEAD_PAGES = 2;
+const READ_AHEAD_PAGES = 4;
 
 /** What one page did, committed together. */
 interface PageResult {
@@ -616,10 +619,7 @@ export class ScanRunner {
     const merged = this.pending ? mergeCommits(this.pending.commit, page) : page;
     const pages = (this.pending?.pages ?? 0) + 1;
     const waits =
-      page.discrepancies.length === 0 &&
-      !page.forgetUnseenRuns &&
-      page.phase === this.currentPhase &&
-      pages < PAGES_PER_COMMIT;
+      !page.forgetUnseenRuns && page.phase === this.currentPhase && pages < PAGES_PER_COMMIT;
     if (waits) {
       this.pending = { commit: merged, pages };
       return [];
@@ -649,7 +649,11 @@ export class ScanRunner {
           await knownRuns.add(scan.id, page.listedRunIds);
         }
         if (page.seenTallies) await knownRuns.tallyEntities(scan.id, page.seenTallies);
-        if (page.forgetUnseenRuns) await knownRuns.forgetUnseen(scan.id);
+        if (page.forgetUnseenRuns) {
+          await knownRuns.forgetUnseen(scan.id);
+          // The Hippo side updates these rows page by page: let the planner see how many.
+          await knownRuns.refreshStatistics();
+        }
         const aboutRuns = discrepancies.filter(
           (d): d is RunDiscrepancy => d.type !== 'stale_cache',
         );

@@ -416,7 +416,7 @@ describe('Scanner (PGlite, components in memory)', () => {
     expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
   });
 
-  it('commits clean pages together, and a scan that fails re-reads at most those not committed', async () => {
+  it('commits pages together, and a scan that fails re-reads at most those not committed', async () => {
     for (let i = 0; i < 20; i += 1) {
       components.run(`clean-${i}`, [`clean-out-${i}`]);
       components.entity(`clean-out-${i}`, `clean-${i}`);

@@ -110,6 +110,16 @@ export class KnownRunIds {
     return new Set(rows.map((row) => row.runId));
   }
 
+  /**
+   * Refreshes the planner's statistics of the table. A first full scan fills it from empty in
+   * minutes, long before autovacuum looks; without this, the planner still believes it small
+   * and reads all of it for each page's tally update instead of using the primary key.
+   */
+  async refreshStatistics(): Promise<void> {
+    // Raw SQL: a maintenance statement, allowed inside the page's transaction.
+    await this.em.query('ANALYZE scan_known_runs');
+  }
+
   /** Forgets every run the scan did not list; returns how many. */
   async forgetUnseen(scanId: string): Promise<number> {
     const { affected } = await this.em.delete(ScanKnownRunEntity, { seenBy: Not(scanId) });
