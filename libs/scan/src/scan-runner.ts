@@ -500,8 +500,9 @@ export class ScanRunner {
     const runs = (await Promise.all(runIds.map((id) => cappella.getRun(id)))).filter(
       (run): run is CappellaRun => run !== null,
     );
-    const offered = await this.offeredKeys(
+    const offered = await this.availableKeys(
       keysToLookUp(runs, cutoff, { outputs: true, references: false }),
+      { offered: true },
     );
     const discrepancies = runDiscrepancies(runs, cutoff, offered, {
       outputs: true,
@@ -596,18 +597,21 @@ export class ScanRunner {
     return { phase, checkpoint: next, created };
   }
 
-  /** The keys among `keys` that Hippo has (bulk lookup where the manifest allows). */
-  private async availableKeys(keys: Parameters<HippoClient['lookup']>[0]): Promise<Set<string>> {
+  /**
+   * The keys among `keys` that Hippo has (bulk lookup where the manifest allows); with
+   * `offered`, only those it also offers (an unavailable output is missing).
+   */
+  private async availableKeys(
+    keys: Parameters<HippoClient['lookup']>[0],
+    options: { offered: boolean } = { offered: false },
+  ): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
     const presence = await this.deps.components.hippo.lookup(keys);
-    return new Set(presence.filter((entity) => entity.exists).map(entityKeyId));
-  }
-
-  /** The keys among `keys` that Hippo has and offers (an unavailable output is missing). */
-  private async offeredKeys(keys: Parameters<HippoClient['lookup']>[0]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
-    const presence = await this.deps.components.hippo.lookup(keys);
-    return new Set(presence.filter((e) => e.exists && e.available).map(entityKeyId));
+    return new Set(
+      presence
+        .filter((entity) => entity.exists && (!options.offered || entity.available))
+        .map(entityKeyId),
+    );
   }
 
   /**
