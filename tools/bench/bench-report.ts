@@ -1,5 +1,6 @@
 /** Renders a benchmark result as the `docs/benchmarks.md` page. */
 import type { LatencySummary, Score } from './bench-scoring';
+import type { ProfileResult } from './profile-phase';
 import type { RepairBenchResult } from './repair-phase';
 import { SCANNER_NODE_ARGS, type ScanBenchResult } from './scan-phase';
 import type { StoreBenchResult } from './store-phase';
@@ -24,6 +25,8 @@ export interface BenchResult {
   score: Score;
   repair: RepairBenchResult;
   scan: ScanBenchResult;
+  /** The profiled pass: where ingest's and the checker's CPU goes. */
+  profile: ProfileResult;
   store: StoreBenchResult;
   ceiling: { messages: number; perSecond: number };
   /** The all-in-one process (`npm start`), started on its built files. */
@@ -42,6 +45,38 @@ const perProcess = (byProcess: Record<string, number>) =>
   Object.entries(byProcess)
     .map(([name, perJob]) => `${name} ${perJob}`)
     .join(', ');
+
+/**
+ * The profiled pass as a table: per category, the CPU per run event in ingest and in the
+ * checker, with the functions that cost the most below it.
+ */
+function renderProfile(p: ProfileResult): string {
+  const names = [...new Set([...p.ingest.categories, ...p.checker.categories].map((c) => c.name))];
+  const perEvent = (summary: ProfileResult['ingest'], name: string) =>
+    (summary.categories.find((c) => c.name === name)?.ms ?? 0) / p.runs;
+  const rows = names
+    .map((name) => ({ name, ingest: perEvent(p.ingest, name), checker: perEvent(p.checker, name) }))
+    .sort((a, b) => b.ingest + b.checker - (a.ingest + a.checker));
+  const total = (p.ingest.busyMs + p.checker.busyMs) / p.runs;
+  const cell = (value: number) => value.toFixed(3);
+  const top = (summary: ProfileResult['ingest']) =>
+    summary.topFunctions.map((f) => `${f.name} ${Math.round(f.ms)} ms`).join(', ');
+  return `### Where Bridge's CPU goes (a profiled pass of ${p.runs.toLocaleString('en')} run events)
+
+Ingest and a checker started again under \`node --cpu-prof\`; only the samples between the
+publish and the last finding count. The profiler itself costs some CPU, so the total is above
+the unprofiled figure; the shares are what matters. Time in native code and Node's internals
+counts for the package that asked for it (\`tools/bench/cpu-profile.ts\`).
+
+| where | ingest, ms per run event | checker, ms per run event | share |
+|---|---|---|---|
+${rows.map((row) => `| ${row.name} | ${cell(row.ingest)} | ${cell(row.checker)} | ${pct((row.ingest + row.checker) / total)} |`).join('\n')}
+| **total** | **${cell(p.ingest.busyMs / p.runs)}** | **${cell(p.checker.busyMs / p.runs)}** | 100% |
+
+Most self time, ingest: ${top(p.ingest)}.
+
+Most self time, checker: ${top(p.checker)}.`;
+}
 
 export function renderReport(r: BenchResult): string {
   return `# Benchmarks
@@ -63,7 +98,7 @@ one ingest and one checker process, Hippo bulk lookup on, grace delay ${r.graceM
 | simulator publish rate | ${r.publishRate.toLocaleString('en')} events/s | — |
 | publish → every ok finding recorded | **${r.throughputOk.toLocaleString('en')} run events/s** (${r.entityChecksPerSecond.toLocaleString('en')} entity checks/s) | ≥ 1,000 events/s |
 | publish → every finding recorded (mismatches wait the grace delay) | ${r.throughputAll.toLocaleString('en')} run events/s | — |
-| CPU time in Bridge's processes (ingest + checker) | ${r.cpuPerEventMs} ms per run event | — |
+| CPU time in Bridge's processes (ingest + checker) | ${r.cpuPerEventMs} ms per run event; ${(r.cpuPerEventMs / r.simCpuPerEventMs).toFixed(2)}× the simulator's | ≤ 0.5× the simulator's |
 | CPU time in the simulator (its HTTP APIs, generating and publishing) | ${r.simCpuPerEventMs} ms per run event | — |
 | CPU time of the whole machine (adds Kafka, registry, PostgreSQL) | ${r.machineCpuPerEventMs} ms per run event; the machine was ${pct(r.machineBusy)} busy | — |
 | raw ceiling: bare kafkajs consumer draining the same topic | ${r.ceiling.perSecond.toLocaleString('en')} messages/s (${r.ceiling.messages.toLocaleString('en')} messages) | — |
@@ -74,6 +109,8 @@ lookup request, two Kafka sends (check work, outbound finding) and its share of 
 statements per batch; the bare consumer only moves bytes. The gap to the ceiling is that work,
 not the consumer: during the burst the machine's two cores are close to fully busy, shared by
 every process above.
+
+${renderProfile(r.profile)}
 
 ## Latency at ${r.streamRate} events/s offered (achieved ${r.streamAchieved}/s), publish → finding recorded
 

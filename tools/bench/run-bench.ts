@@ -53,6 +53,7 @@ import {
 } from './bench-stack';
 import { REPAIR_RUN_DURATION_MS, repairPhase } from './repair-phase';
 import { SCAN_PAGE_SIZE, scanPhase } from './scan-phase';
+import { profilePhase } from './profile-phase';
 import {
   scoreFindings,
   summarise,
@@ -65,14 +66,16 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 20);
 const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
 /**
- * `BENCH_ONLY=throughput`, `BENCH_ONLY=repair` or `BENCH_ONLY=scan` runs that phase alone
+ * `BENCH_ONLY=throughput`, `BENCH_ONLY=repair`, `BENCH_ONLY=scan` or `BENCH_ONLY=profile` runs
+ * that phase alone
  * (after a warm-up), for work on it: it prints its figures and leaves docs/benchmarks.md as it
  * is. `BENCH_ONLY=store` runs the store phase alone (it needs no services) and replaces its
  * section of docs/benchmarks.md.
  */
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && !['throughput', 'repair', 'scan', 'store'].includes(ONLY)) {
-  throw new Error(`BENCH_ONLY=${ONLY}: only "throughput", "repair", "scan" and "store" are known`);
+const PHASES = ['throughput', 'repair', 'scan', 'profile', 'store'];
+if (ONLY !== undefined && !PHASES.includes(ONLY)) {
+  throw new Error(`BENCH_ONLY=${ONLY}: only ${PHASES.map((p) => `"${p}"`).join(', ')} are known`);
 }
 const SIM_PORT = 4510;
 const INGEST_PORT = 4511;
@@ -327,8 +330,20 @@ async function main(): Promise<void> {
         services,
       });
 
-    if (ONLY === 'repair' || ONLY === 'scan') {
-      console.log(JSON.stringify(ONLY === 'repair' ? await repairs() : await scans(), null, 2));
+    const profile = () =>
+      profilePhase({
+        dbUrl: dbUrl.toString(),
+        ingestPort: INGEST_PORT,
+        checkerPort: CHECKER_PORT,
+        env: bridgeEnv,
+        services,
+        post,
+        awaitFindings,
+      });
+
+    if (ONLY === 'repair' || ONLY === 'scan' || ONLY === 'profile') {
+      const phases = { repair: repairs, scan: scans, profile };
+      console.log(JSON.stringify(await phases[ONLY](), null, 2));
       return;
     }
 
@@ -401,6 +416,8 @@ async function main(): Promise<void> {
 
     const repair = await repairs();
     const scan = await scans();
+    console.log('profile: ingest and checker under --cpu-prof');
+    const profiled = await profile();
 
     console.log('raw ceiling: bare kafkajs consumer');
     const ceiling = await rawCeiling(stack.KAFKA_BROKERS.split(','), allRuns.length);
@@ -432,6 +449,7 @@ async function main(): Promise<void> {
       score,
       repair,
       scan,
+      profile: profiled,
       store,
       ceiling,
       allInOne,
