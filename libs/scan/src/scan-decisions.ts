@@ -398,7 +398,10 @@ export function phaseAfter(
 export function expectedOutputTallies(runs: readonly CappellaRun[], graceCutoff: Date): RunTally[] {
   return runs
     .filter((run) => run.status === 'COMPLETED' && isJudgeable(run, graceCutoff))
-    .map((run) => ({ runId: run.run_id, ...outputTally(run.outputs) }));
+    .map((run) => {
+      const { count, sum } = outputTally(run.outputs);
+      return { runId: run.run_id, count, sum };
+    });
 }
 
 /**
