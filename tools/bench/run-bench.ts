@@ -67,13 +67,13 @@ const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 20);
 const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
 /**
  * `BENCH_ONLY=throughput`, `BENCH_ONLY=repair`, `BENCH_ONLY=scan` or `BENCH_ONLY=profile` runs
- * that phase alone
+ * that phase alone (`BENCH_ONLY=latency`: the throughput phase, then the latency stream)
  * (after a warm-up), for work on it: it prints its figures and leaves docs/benchmarks.md as it
  * is. `BENCH_ONLY=store` runs the store phase alone (it needs no services) and replaces its
  * section of docs/benchmarks.md.
  */
 const ONLY = process.env.BENCH_ONLY;
-const PHASES = ['throughput', 'repair', 'scan', 'profile', 'store'];
+const PHASES = ['throughput', 'latency', 'repair', 'scan', 'profile', 'store'];
 if (ONLY !== undefined && !PHASES.includes(ONLY)) {
   throw new Error(`BENCH_ONLY=${ONLY}: only ${PHASES.map((p) => `"${p}"`).join(', ')} are known`);
 }
@@ -396,6 +396,18 @@ async function main(): Promise<void> {
       const latency = Number(row.created_ms) - (published.get(row.source_id) ?? Number.NaN);
       if (row.event_type === 'bridge.sync.ok') okLatency.push(latency);
       else mismatchLatency.push(latency - GRACE_MS);
+    }
+
+    if (ONLY === 'latency') {
+      console.log(
+        JSON.stringify({
+          cpuPerEventMs,
+          simCpuPerEventMs,
+          ok: summarise(okLatency),
+          mismatchBeyondGrace: summarise(mismatchLatency),
+        }),
+      );
+      return;
     }
 
     const truth = (await (await fetch(`${simUrl}/sim/truth?findingsOnly=true`)).json()) as {
