@@ -70,7 +70,8 @@ export async function profilePhase(ctx: ProfileContext): Promise<ProfileResult> 
     await stopService(checker);
     const summaryOf = (name: string) => {
       const files = readdirSync(join(dir, name)).filter((f) => f.endsWith('.cpuprofile'));
-      if (files.length !== 1) throw new Error(`${name}: expected one CPU profile, found ${files.length}`);
+      if (files.length !== 1)
+        throw new Error(`${name}: expected one CPU profile, found ${files.length}`);
       const profile = JSON.parse(readFileSync(join(dir, name, files[0]), 'utf8')) as CpuProfile;
       return summariseCpuProfile(profile, window, 8);
     };
