@@ -67,10 +67,10 @@ const STREAM_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 20);
 const GRACE_MS = Number(process.env.BENCH_GRACE_MS ?? 1_000);
 /**
  * `BENCH_ONLY=throughput`, `BENCH_ONLY=repair`, `BENCH_ONLY=scan` or `BENCH_ONLY=profile` runs
- * that phase alone (`BENCH_ONLY=latency`: the throughput phase, then the latency stream)
- * (after a warm-up), for work on it: it prints its figures and leaves docs/benchmarks.md as it
- * is. `BENCH_ONLY=store` runs the store phase alone (it needs no services) and replaces its
- * section of docs/benchmarks.md.
+ * that phase alone (after a warm-up), for work on it: it prints its figures and leaves
+ * docs/benchmarks.md as it is. `BENCH_ONLY=latency` does the same for the throughput phase
+ * followed by the latency stream. `BENCH_ONLY=store` runs the store phase alone (it needs no
+ * services) and replaces its section of docs/benchmarks.md.
  */
 const ONLY = process.env.BENCH_ONLY;
 const PHASES = ['throughput', 'latency', 'repair', 'scan', 'profile', 'store'];

@@ -26,9 +26,10 @@
  * while those before it commit. Memory stays flat whatever the history: five pages of a
  * listing are held at a time, and the set the two sides share (the run ids) lives in the
  * database. Pages of one phase commit together, up to `PAGES_PER_COMMIT`, in one transaction
- * that records their findings, links them to the scan and moves the checkpoint. A scan resumed after its scanner was killed re-reads at most the pages
- * not committed yet and records nothing twice (after a database crash, also those that found
- * nothing and committed without waiting for the disk). An unreachable component or database
+ * that records their findings, links them to the scan and moves the checkpoint. A scan resumed
+ * after its scanner was killed re-reads at most the pages not committed yet and records nothing
+ * twice (after a database crash, also those that found nothing and committed without waiting
+ * for the disk). An unreachable component or database
  * pauses the scan (visible as `paused` with the reason) and the page is tried again with
  * backoff, up to `outageToleranceMs`; then the scan fails, its checkpoint kept for
  * `Scanner.resume`.
