@@ -163,6 +163,8 @@ export class FaultWorld {
       REPAIR_MAX_ATTEMPTS: '30',
       REPAIR_CONFIRM_INTERVAL_MS: '300',
       REPAIR_CONFIRM_MAX_INTERVAL_MS: '1000',
+      // Past the slowest Cappella of the faults (8 s): a submission still being served is found.
+      REPAIR_SUBMISSION_SEARCH_DELAY_MS: '20000',
       OUTBOX_RELAY_INTERVAL_MS: '1000',
       OUTBOX_RELAY_MIN_AGE_MS: '1000',
       SCAN_SCHEDULE: 'off',

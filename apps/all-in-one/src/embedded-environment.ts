@@ -51,6 +51,8 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   REPAIR_CONFIRM_INTERVAL_MS: '2000',
   REPAIR_CONFIRM_MAX_INTERVAL_MS: '10000',
   REPAIR_CONFIRM_DEADLINE_MS: '120000',
+  // Within the deadline: a submission lost with a killed worker is looked for after a minute.
+  REPAIR_SUBMISSION_SEARCH_DELAY_MS: '60000',
   REPAIR_RETRY_INITIAL_MS: '1000',
   // Open findings looked at again within seconds (outputs that lagged past the grace delay heal
   // on screen), and approvals that expire within ten minutes.

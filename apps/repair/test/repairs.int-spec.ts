@@ -407,6 +407,69 @@ describe('a repair service killed between planning and execution', () => {
     );
     expect(resubmissionsIn(pipeline, run.runId)).toHaveLength(1);
   });
+
+  it('finds out what became of submissions a killed worker marked as leaving: the lost one sent once, the received one adopted', async () => {
+    // Two jobs planned by a running service (the earlier test's, whose consumer is in the group
+    // already: a new one would wait out the session of the one that test killed), then approved
+    // once no repair service runs.
+    if (!services.some((service) => service.running)) await startRepairProcess();
+    const runs = await Promise.all(
+      [0, 1].map(() => pipeline.sim.completeRun({ outputs: 2, missing: 1, idempotent: false })),
+    );
+    const [lost, received] = await Promise.all(
+      runs.map((run) => repairOf(pipeline, jobs, run.runId, ['AWAITING_APPROVAL'])),
+    );
+    await stopAll(services);
+    const approvals = new RepairApprovals(jobs);
+    for (const job of [lost, received]) await approvals.approve(job.id, { by: 'alice' });
+
+    // The worker that dies: both jobs marked as leaving; only the second request reaches
+    // Cappella, and its answer is never read.
+    const claimed = await jobs.claimForExecution({ holder: 'dying', leaseMs: 1_000, limit: 10 });
+    expect(claimed.map((job) => job.id).sort()).toEqual([lost.id, received.id].sort());
+    for (const job of claimed) expect(await jobs.markSubmissionSent(job.id, 'dying')).toBe(true);
+    const plan = claimed.find((job) => job.id === received.id)?.plan;
+    if (plan?.kind !== 'resubmit_run') throw new Error('expected a resubmission plan');
+    const answer = await fetch(`${pipeline.env.CAPPELLA_URL}/cappella/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pipeline_id: plan.pipeline_id, inputs: plan.inputs }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const { run_id: createdRunId } = (await answer.json()) as { run_id: string };
+
+    const [port] = await freePorts(1);
+    const service = spawnService(
+      'repair',
+      port,
+      { ...pipeline.env, REPAIR_SUBMISSION_SEARCH_DELAY_MS: '1000' },
+      'repair-searching',
+    );
+    services.push(service);
+    await service.healthy();
+    expect((await submitted(jobs, received.id)).submittedRunId).toBe(createdRunId);
+    const resent = await submitted(jobs, lost.id);
+    expect(resent.submittedRunId).toEqual(expect.any(String));
+    expect(resent.submittedRunId).not.toBe(createdRunId);
+    // The reruns of a non-idempotent pipeline write new outputs, so both jobs stay unconfirmed:
+    // two more looks at each give the service every chance to send one of them again.
+    const looks = new Map<string, Set<number>>();
+    await eventually(
+      async () => {
+        for (const id of [lost.id, received.id]) {
+          const job = await jobs.findById(id);
+          if (job) looks.set(id, (looks.get(id) ?? new Set()).add(job.nextAttemptAt.getTime()));
+        }
+        return [...looks.values()].every((times) => times.size >= 3) && looks.size === 2
+          ? true
+          : undefined;
+      },
+      30_000,
+      'two more looks at each job',
+    );
+    expect(resubmissionsIn(pipeline, runs[0].runId)).toHaveLength(1);
+    expect(resubmissionsIn(pipeline, runs[1].runId)).toHaveLength(1);
+  });
 });
 
 describe('a stale cache evicted on Canon’s next sweep', () => {

@@ -134,6 +134,13 @@ export interface RepairConfig {
   confirmMaxIntervalMs: number;
   /** An executed repair not confirmed within this ends FAILED. */
   confirmDeadlineMs: number;
+  /**
+   * A resubmission whose outcome is unknown (no answer came, or its worker died as it left) and
+   * whose outputs Hippo does not show this long after it left is looked for in Cappella's run
+   * listing: adopted when found, sent again when not. Longer than Cappella can take to create
+   * a run it received, or a run still being created is submitted a second time.
+   */
+  submissionSearchDelayMs: number;
   /** A repair awaiting approval longer than this ends EXPIRED (it may still be approved). */
   approvalTimeoutMs: number;
   /** Priority weights per mismatch type and per source component (absent: 0; higher first). */

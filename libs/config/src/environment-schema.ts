@@ -441,6 +441,10 @@ const repair = {
     positiveInt.default(30 * 60_000),
     'An executed repair not confirmed within this ends `FAILED`.',
   ),
+  REPAIR_SUBMISSION_SEARCH_DELAY_MS: setting(
+    positiveInt.default(5 * 60_000),
+    'A resubmission with an unknown outcome whose outputs Hippo lacks this long after it left is looked for in the run listing of Cappella: adopted if found, sent again if not. Keep it above the time Cappella may take to create a run it received.',
+  ),
   REPAIR_APPROVAL_TIMEOUT_MS: setting(
     positiveInt.default(86_400_000),
     'A repair awaiting approval longer than this becomes `EXPIRED` (it may still be approved).',

@@ -166,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
         e.REPAIR_CONFIRM_INTERVAL_MS,
       ),
       confirmDeadlineMs: e.REPAIR_CONFIRM_DEADLINE_MS,
+      submissionSearchDelayMs: e.REPAIR_SUBMISSION_SEARCH_DELAY_MS,
       approvalTimeoutMs: e.REPAIR_APPROVAL_TIMEOUT_MS,
       priorityByType: e.REPAIR_PRIORITY_BY_TYPE,
       priorityBySource: e.REPAIR_PRIORITY_BY_SOURCE,

@@ -3,7 +3,7 @@ import type { CanonClient, CappellaClient, HippoClient } from '@bridge/component
 
 /** `ComponentClients` has them; tests give fakes. */
 export interface RepairComponents {
-  cappella: Pick<CappellaClient, 'getRun' | 'getPipeline' | 'submitRun'>;
+  cappella: Pick<CappellaClient, 'getRun' | 'getPipeline' | 'submitRun' | 'listRuns'>;
   hippo: Pick<HippoClient, 'lookup'>;
   canon: Pick<CanonClient, 'evict' | 'artifactsFor'>;
 }

@@ -4,6 +4,12 @@
  * longer between looks as a job waits, up to its deadline. A confirmed job closes with its
  * finding resolved in one transaction, and owes its `bridge.sync.repaired` (step 4, an outbox
  * on the job row). A job whose step never left (its worker died) is carried out now.
+ *
+ * A resubmission whose outcome is unknown (marked sent, no run id back) and still unconfirmed
+ * after `submissionSearchDelayMs` is looked for in Cappella's run listing, from the cursor kept
+ * with its mark: the run found is adopted and confirmed as usual; when the listing holds none,
+ * Cappella never received the request and the job goes back to PLANNED to be submitted again.
+ * So a worker killed as its request left neither loses the repair nor repeats it.
  */
 import { Logger } from '@nestjs/common';
 import type { RepairConfig } from '@bridge/config';
@@ -12,6 +18,7 @@ import { errorMessage } from '@bridge/errors';
 import type {
   EvictPlan,
   RepairJob,
+  RepairJobChange,
   RepairJobOutcome,
   RepairJobStore,
   ResubmitPlan,
@@ -23,11 +30,16 @@ import {
   confirmRepair,
   nextConfirmationInMs,
   REPAIR_RESOLVER,
+  submissionSearchDue,
+  submittedRunAmong,
   type ConfirmationObservation,
 } from './repair-decisions';
 import type { RepairExecution } from './repair-execution';
 import type { RepairJobSteps } from './repair-job-steps';
 import type { RepairComponents } from './repair-components';
+
+/** Pages of Cappella's run listing one confirmation pass reads for one lost submission. */
+const SEARCH_PAGES_PER_PASS = 20;
 
 export class RepairConfirmation {
   private readonly logger = new Logger('RepairWorker');
@@ -91,7 +103,13 @@ export class RepairConfirmation {
             this.deps.settings.confirmDeadlineMs,
         );
       const decision = confirmRepair({ ...job, confirmBy }, observation, this.deps.now());
-      if (decision.kind === 'wait') {
+      if (
+        decision.kind === 'wait' &&
+        job.plan?.kind === 'resubmit_run' &&
+        submissionSearchDue(job, this.deps.settings, this.deps.now())
+      ) {
+        outcomes.push(this.jobs.outcome(job, await this.searchSubmission(job, job.plan)));
+      } else if (decision.kind === 'wait') {
         const retryInMs = nextConfirmationInMs(
           { ...job, confirmBy },
           this.deps.settings,
@@ -136,6 +154,49 @@ export class RepairConfirmation {
       this.jobs.warnDropped(outcomes, await repairs.recordMany(this.deps.holder, outcomes));
     });
     return jobs.length;
+  }
+
+  /**
+   * Reads Cappella's run listing on from the job's search cursor, a bounded number of pages per
+   * pass, for the run its submission created. Found: the job adopts it and waits for Hippo as
+   * any submitted job. The listing's end reached without it: the submission never arrived, so
+   * the job goes back to PLANNED, unmarked, and is submitted (once) again. Otherwise the search
+   * goes on from where it stopped at the next pass.
+   */
+  private async searchSubmission(job: RepairJob, plan: ResubmitPlan): Promise<RepairJobChange> {
+    const again = { retryInMs: this.deps.settings.confirmIntervalMs };
+    let after = job.submissionSearchAfter;
+    try {
+      for (let page = 0; page < SEARCH_PAGES_PER_PASS; page += 1) {
+        const { items, next_cursor } = await this.deps.components.cappella.listRuns(after);
+        const found = submittedRunAmong(plan, items);
+        if (found !== null) {
+          this.logger.log(
+            `repair ${job.id}: its submission of run ${plan.run_id} did reach Cappella, as ${found}`,
+          );
+          return { ...again, submittedRunId: found, lastError: null };
+        }
+        if (next_cursor === null) {
+          this.logger.warn(
+            `repair ${job.id}: Cappella never received the submission of run ${plan.run_id}; submitting it again`,
+          );
+          return {
+            state: 'PLANNED',
+            clearSubmission: true,
+            retryInMs: 0,
+            lastError: 'the submission never reached Cappella; submitting again',
+          };
+        }
+        after = next_cursor;
+      }
+    } catch (error) {
+      this.logger.warn(
+        `cannot search Cappella for repair ${job.id}'s run yet: ${errorMessage(error)}`,
+      );
+    }
+    return after === null || after === job.submissionSearchAfter
+      ? again
+      : { ...again, submissionSearchAfter: after };
   }
 
   /**

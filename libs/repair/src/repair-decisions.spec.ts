@@ -14,6 +14,8 @@ import {
   retryAfterFailure,
   revalidatePlan,
   subjectKeysOf,
+  submissionSearchDue,
+  submittedRunAmong,
 } from './repair-decisions';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
@@ -374,6 +376,70 @@ describe('when an executed repair is checked again', () => {
     expect(nextConfirmationInMs(job, settings, T0)).toBe(5_000);
   });
 });
+
+describe('finding out what became of a submission with an unknown outcome', () => {
+  const plan = {
+    kind: 'resubmit_run' as const,
+    run_id: 'run-1',
+    pipeline_id: 'align-reads',
+    inputs: { reads: 'run-1.fastq', reference: { build: 'GRCh38', patch: 14 } },
+    idempotent: true,
+    expected_entities: [sample('s-1')],
+  };
+  const settings = { submissionSearchDelayMs: 60_000 };
+  const sent = (ago: number | null, submittedRunId: string | null = null) => ({
+    plan,
+    submissionStartedAt: ago === null ? null : new Date(T0 - ago),
+    submittedRunId,
+  });
+
+  it('searches once the submission left longer ago than the delay, and not before', () => {
+    expect(submissionSearchDue(sent(60_000), settings, T0)).toBe(true);
+    expect(submissionSearchDue(sent(59_999), settings, T0)).toBe(false);
+  });
+
+  it('never searches for a submission that was not sent or whose run is known', () => {
+    expect(submissionSearchDue(sent(null), settings, T0)).toBe(false);
+    expect(submissionSearchDue(sent(120_000, 'run-2'), settings, T0)).toBe(false);
+    const evicting = { ...sent(120_000), plan: samplePlanOfEviction() };
+    expect(submissionSearchDue(evicting, settings, T0)).toBe(false);
+  });
+
+  const run = (runId: string, pipelineId: string, inputs: Record<string, unknown>) => ({
+    run_id: runId,
+    pipeline_id: pipelineId,
+    inputs,
+  });
+
+  it('takes the run of the same pipeline with the same inputs, whatever their key order', () => {
+    const runs = [
+      run('run-7', 'align-reads', { reads: 'run-7.fastq' }),
+      run('run-8', 'align-reads', {
+        reference: { patch: 14, build: 'GRCh38' },
+        reads: 'run-1.fastq',
+      }),
+    ];
+    expect(submittedRunAmong(plan, runs)).toBe('run-8');
+  });
+
+  it('never takes the run being repaired, another pipeline or inputs that differ in a value', () => {
+    const runs = [
+      run('run-1', 'align-reads', plan.inputs),
+      run('run-9', 'call-variants', plan.inputs),
+      run('run-10', 'align-reads', { ...plan.inputs, reference: { build: 'GRCh38', patch: '14' } }),
+    ];
+    expect(submittedRunAmong(plan, runs)).toBeNull();
+  });
+});
+
+function samplePlanOfEviction(): EvictPlan {
+  return {
+    kind: 'evict',
+    mode: 'immediate',
+    entities: [sample('s-1')],
+    artifacts: [{ artifact_id: 'a-1', state: 'pending', error: null }],
+  };
+}
 
 describe('announcing a repair', () => {
   it('builds a valid bridge.sync.repaired whose id and time do not change when re-sent', () => {

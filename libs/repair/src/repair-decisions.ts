@@ -17,12 +17,14 @@ import type { RepairConfig } from '@bridge/config';
 import type {
   EvictPlan,
   NewRepairJob,
+  ResubmitPlan,
   RepairJob,
   RepairPlan,
   RepairState,
   SyncEvent,
   SyncEventOf,
 } from '@bridge/store';
+import stableStringify from 'fast-json-stable-stringify';
 import type { HealingDecision } from '@bridge/checks';
 import { repairedEventIdFor } from '@bridge/contracts';
 
@@ -260,6 +262,45 @@ export function confirmRepair(
     return { kind: 'failed', reason: `not confirmed in time: ${what}` };
   }
   return { kind: 'wait' };
+}
+
+/**
+ * Whether a resubmission whose outcome is unknown is looked for in Cappella's run listing now:
+ * it was marked sent, no run id came back (no answer, or its worker died as the request left),
+ * and it left at least `submissionSearchDelayMs` ago, longer than Cappella takes to create a
+ * run it received, so that a run not in the listing then was never asked for.
+ */
+export function submissionSearchDue(
+  job: Pick<RepairJob, 'plan' | 'submissionStartedAt' | 'submittedRunId'>,
+  settings: Pick<RepairConfig, 'submissionSearchDelayMs'>,
+  now: number,
+): boolean {
+  return (
+    job.plan?.kind === 'resubmit_run' &&
+    job.submissionStartedAt !== null &&
+    job.submittedRunId === null &&
+    now - job.submissionStartedAt.getTime() >= settings.submissionSearchDelayMs
+  );
+}
+
+/**
+ * The run among `runs` (read from Cappella's listing after the submission's search cursor)
+ * that the resubmission of `plan` created: the same pipeline with the same inputs, other than
+ * the run being repaired. Null when none is.
+ */
+export function submittedRunAmong(
+  plan: Pick<ResubmitPlan, 'run_id' | 'pipeline_id' | 'inputs'>,
+  runs: ReadonlyArray<Pick<CappellaRun, 'run_id' | 'pipeline_id' | 'inputs'>>,
+): string | null {
+  // Compared as JSON with sorted keys: the inputs are JSON on both sides, in any key order.
+  const inputs = stableStringify(plan.inputs);
+  const run = runs.find(
+    (candidate) =>
+      candidate.run_id !== plan.run_id &&
+      candidate.pipeline_id === plan.pipeline_id &&
+      stableStringify(candidate.inputs) === inputs,
+  );
+  return run?.run_id ?? null;
 }
 
 /**

@@ -37,6 +37,7 @@ const SETTINGS: RepairConfig = {
   confirmIntervalMs: 1,
   confirmMaxIntervalMs: 1,
   confirmDeadlineMs: 60_000,
+  submissionSearchDelayMs: 60_000,
   approvalTimeoutMs: 60_000,
   priorityByType: {},
   priorityBySource: {},
@@ -57,6 +58,10 @@ class FakeComponents implements RepairComponents {
   readonly submitLostAnswers: Error[] = [];
   readonly evictCalls: string[][] = [];
   readonly unevictable = new Set<string>();
+  /** Runs per page of Cappella's listing. */
+  pageSize = 100;
+  /** Pages of Cappella's listing read. */
+  listedPages = 0;
 
   readonly cappella: RepairComponents['cappella'] = {
     getRun: (runId) => Promise.resolve(this.runs.get(runId) ?? null),
@@ -66,9 +71,29 @@ class FakeComponents implements RepairComponents {
       const failure = this.submitFailures.shift();
       if (failure) throw failure;
       this.submissions.push({ pipelineId, inputs });
+      const runId = `resubmitted-${this.submissions.length}`;
+      this.runs.set(runId, {
+        run_id: runId,
+        pipeline_id: pipelineId,
+        status: 'RUNNING',
+        inputs: structuredClone(inputs),
+        outputs: [],
+        updated_at: new Date().toISOString(),
+      });
       const lost = this.submitLostAnswers.shift();
       if (lost) throw lost;
-      return { run_id: `resubmitted-${this.submissions.length}` };
+      return { run_id: runId };
+    },
+    // In the order runs were added; the cursor is the position after the page.
+    listRuns: (after, limit) => {
+      this.listedPages += 1;
+      const start = after ? Number(after) : 0;
+      const end = start + (limit ?? this.pageSize);
+      const all = [...this.runs.values()];
+      return Promise.resolve({
+        items: all.slice(start, end),
+        next_cursor: end < all.length ? String(end) : null,
+      });
     },
   };
 
@@ -332,6 +357,86 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     });
     expect((await jobs.findById(claimed.job.id))?.submissionStartedAt).toBeInstanceOf(Date);
     expect(await jobs.findById(job.id)).toMatchObject({ submittedRunId: 'resubmitted-1' });
+  });
+
+  /** A worker that looks for submissions with an unknown outcome at once. */
+  const searchingWorker = (holder: string) =>
+    new RepairWorker({
+      jobs,
+      log,
+      transactions: new StoreTransactions(dataSource),
+      components,
+      reader: components.reader,
+      publisher,
+      settings: { ...SETTINGS, submissionSearchDelayMs: 0 },
+      holder,
+    });
+
+  /** A job planned, then taken by a worker that marks its submission sent and dies. */
+  async function killedAsItLeft(runId: string): Promise<{ job: RepairJob; missing: EntityKey[] }> {
+    const missing = components.addRun(runId, true);
+    const { job } = await mismatchWithJob(runId, missing);
+    await worker.planDue();
+    await jobs.claimForExecution({ holder: 'killed', leaseMs: 300, limit: 10 });
+    expect(await jobs.markSubmissionSent(job.id, 'killed')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 350)); // its lease runs out
+    return { job, missing };
+  }
+
+  it('submits again, once, a resubmission whose worker died as it left and that Cappella never got', async () => {
+    const { job, missing } = await killedAsItLeft('run-never-sent');
+    await settle(); // before the search delay: it waits for Hippo, sending nothing
+    expect(components.submissions).toHaveLength(0);
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'EXECUTING', submittedRunId: null });
+
+    const searching = searchingWorker('searching');
+    await settle(searching);
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'EXECUTING',
+      submittedRunId: 'resubmitted-1',
+    });
+    components.present.add(entityKeyId(missing[0]));
+    await settle(searching);
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'DONE' });
+    expect(components.submissions).toHaveLength(1);
+  });
+
+  it('adopts the run a submission with a lost answer created, and never sends it again', async () => {
+    const missing = components.addRun('run-answer-lost', true);
+    const { job } = await mismatchWithJob('run-answer-lost', missing);
+    components.submitLostAnswers.push(
+      new ComponentUnavailableError('cappella', 'no answer within 5000 ms'),
+    );
+    const searching = searchingWorker('searching');
+    await settle(searching);
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(job.id)).toMatchObject({
+      state: 'EXECUTING',
+      submittedRunId: 'resubmitted-1',
+      lastError: null,
+    });
+    components.present.add(entityKeyId(missing[0]));
+    await settle(searching);
+    expect(await jobs.findById(job.id)).toMatchObject({ state: 'DONE' });
+    expect(components.submissions).toHaveLength(1);
+  });
+
+  it('searches a long listing a bounded number of pages per pass, going on where it stopped', async () => {
+    for (let n = 0; n < 30; n += 1) components.addRun(`run-earlier-${n}`, true);
+    components.pageSize = 1;
+    const { job } = await killedAsItLeft('run-long-listing');
+    const searching = searchingWorker('searching');
+    await searching.pass();
+    const partway = await jobs.findById(job.id);
+    expect(partway).toMatchObject({ state: 'EXECUTING', submittedRunId: null });
+    expect(Number(partway?.submissionSearchAfter)).toBeGreaterThan(0);
+    expect(components.listedPages).toBeLessThan(31);
+
+    await settle(searching);
+    expect(components.submissions).toHaveLength(1);
+    expect(await jobs.findById(job.id)).toMatchObject({ submittedRunId: 'resubmitted-1' });
+    expect(components.listedPages).toBeLessThan(31 + 5); // read on, not again from the start
   });
 
   it('sends nothing for a job whose lease was lost before its submission left', async () => {

@@ -123,6 +123,11 @@ export interface RepairJob extends z.infer<typeof RepairJobKindSchema> {
    * submitted again; an EXECUTING resubmission without it was never sent.
    */
   submissionStartedAt: Date | null;
+  /**
+   * Where a search of Cappella's run listing for a submission with an unknown outcome goes on
+   * from (null: the beginning); every run created since the submission lies after it.
+   */
+  submissionSearchAfter: string | null;
   /** The run Cappella created for the resubmission, when its answer arrived. */
   submittedRunId: string | null;
   /** When an executed job not yet confirmed ends as FAILED. */

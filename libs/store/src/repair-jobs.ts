@@ -8,7 +8,8 @@
  * repeated, asking Cappella to run, is marked (`markSubmissionSent`, `submission_started_at`) and
  * committed as the request is about to leave, not when the job is claimed: a job claimed but
  * never sent (its worker killed while the request waited for a connection) is submitted by the
- * next worker, and only one that may have reached Cappella waits for Hippo to tell.
+ * next worker, and only one that may have reached Cappella waits for Hippo to tell, or, when
+ * Hippo stays silent, for Cappella's run listing to show whether the run was ever created.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -61,6 +62,8 @@ export interface RepairJobChange {
   submittedRunId?: string | null;
   /** Clears the in-flight mark: the submission certainly did not happen. */
   clearSubmission?: boolean;
+  /** How far the search of Cappella's run listing for the submission has read. */
+  submissionSearchAfter?: string;
   confirmInMs?: number;
   decidedBy?: string;
   decisionReason?: string | null;
@@ -207,12 +210,16 @@ export class RepairJobStore {
   /**
    * Marks the submission of an EXECUTING job as sent, just before its request leaves, while
    * `holder` still holds the job; false (send nothing) when the lease was lost or it was sent.
+   * The scanner's Cappella cursor is kept with the mark: any run the submission creates lies
+   * after it in Cappella's listing, where a job whose outcome stays unknown is looked for.
    */
   async markSubmissionSent(id: string, holder: string): Promise<boolean> {
     // Raw SQL: it runs once per submitted job; building it with the builder each time cost the
     // repair service about a tenth of its CPU per job in the benchmark.
     const [, affected] = await this.em.query<[unknown, number]>(
-      `UPDATE repair_jobs SET submission_started_at = now(), updated_at = now()
+      `UPDATE repair_jobs SET submission_started_at = now(), updated_at = now(),
+              submission_search_after =
+                (SELECT cursor FROM scan_cursors WHERE component = 'cappella')
         WHERE id = $1 AND state = 'EXECUTING' AND lease_holder = $2 AND lease_until > now()
           AND submission_started_at IS NULL AND submitted_run_id IS NULL`,
       [id, holder],
@@ -334,6 +341,8 @@ export class RepairJobStore {
                          WHEN o.count_attempt THEN j.attempts + 1 ELSE j.attempts END,
          submitted_run_id = COALESCE(o.submitted_run_id, j.submitted_run_id),
          submission_started_at = CASE WHEN o.clear_submission THEN NULL ELSE j.submission_started_at END,
+         submission_search_after = CASE WHEN o.clear_submission THEN NULL
+                                        ELSE COALESCE(o.search_after, j.submission_search_after) END,
          confirm_by = CASE WHEN o.confirm_ms IS NULL THEN j.confirm_by
                            ELSE now() + o.confirm_ms * interval '1 millisecond' END,
          decided_by = COALESCE(o.decided_by, j.decided_by),
@@ -344,10 +353,11 @@ export class RepairJobStore {
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::jsonb[], $6::bool[],
                    $7::text[], $8::int[], $9::bool[], $10::bool[], $11::text[], $12::bool[],
                    $13::int[], $14::text[], $15::bool[], $16::text[], $17::uuid[], $18::bool[],
-                   $20::bigint[])
+                   $20::bigint[], $21::text[])
          AS o(id, from_states, state, set_plan, plan, set_error, last_error, retry_ms,
               reset_attempts, count_attempt, submitted_run_id, clear_submission, confirm_ms,
-              decided_by, set_reason, decision_reason, outbound_event_id, published, expires_ms)
+              decided_by, set_reason, decision_reason, outbound_event_id, published, expires_ms,
+              search_after)
        WHERE j.id = o.id AND j.state = ANY(string_to_array(o.from_states, ','))
          AND ($19::text IS NULL OR j.lease_holder = $19 OR j.lease_holder IS NULL OR j.lease_until < now())
        RETURNING j.id`,
@@ -372,6 +382,7 @@ export class RepairJobStore {
         column((_, c) => c.published ?? false),
         holder,
         column((_, c) => c.expiresInMs ?? null),
+        column((_, c) => c.submissionSearchAfter ?? null),
       ],
     );
     return new Set(rows.map((row) => row.id));
@@ -593,6 +604,7 @@ function repairJobFrom(job: JobColumns, subjectKeys: string[] | null): RepairJob
     leaseHolder: job.leaseHolder,
     leaseUntil: job.leaseUntil,
     submissionStartedAt: job.submissionStartedAt,
+    submissionSearchAfter: job.submissionSearchAfter,
     submittedRunId: job.submittedRunId,
     confirmBy: job.confirmBy,
     decidedBy: job.decidedBy,

@@ -80,6 +80,14 @@ export class RepairJobEntity {
   @Column({ name: 'submission_started_at', type: 'timestamptz', nullable: true })
   submissionStartedAt!: Date | null;
 
+  /**
+   * Where the search of Cappella's run listing for a submission with an unknown outcome goes on
+   * from: the scanner's Cappella cursor when the submission was marked sent, then as far as the
+   * search has read. Null: from the listing's beginning.
+   */
+  @Column({ name: 'submission_search_after', type: 'text', nullable: true })
+  submissionSearchAfter!: string | null;
+
   @Column({ name: 'submitted_run_id', type: 'text', nullable: true })
   submittedRunId!: string | null;
 

@@ -18,6 +18,7 @@ import { LeaseHolderNames1765400000000 } from './1765400000000-lease-holder-name
 import { DigestScans1765500000000 } from './1765500000000-digest-scans';
 import { CanonScans1765600000000 } from './1765600000000-canon-scans';
 import { OutputTallies1765700000000 } from './1765700000000-output-tallies';
+import { SubmissionSearch1765800000000 } from './1765800000000-submission-search';
 
 export const MIGRATIONS = [
   SyncEventLog1763900000000,
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   DigestScans1765500000000,
   CanonScans1765600000000,
   OutputTallies1765700000000,
+  SubmissionSearch1765800000000,
 ];
