@@ -9,5 +9,6 @@ module.exports = {
   ...base,
   testMatch: ['<rootDir>/{apps,libs}/**/test/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
+  setupFilesAfterEnv: [...base.setupFilesAfterEnv, '<rootDir>/test/fetch-deadline.ts'],
   testTimeout: 120000,
 };

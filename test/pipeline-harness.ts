@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { Pool } from 'pg';
 import type { BridgeConfig } from '@bridge/config';
 import { DEAD_LETTER_TOPIC, OUTBOUND_TOPICS, type Topic } from '@bridge/contracts';
@@ -178,13 +178,15 @@ const checkerMain = join(__dirname, '..', 'apps', 'checker', 'src', 'main.ts');
 
 /**
  * Boots a service module in this process, its consumers started, as its `main.ts` would
- * (`configure` as `runService` takes it: HTTP settings before the server starts).
+ * (`configure` as `runService` takes it: HTTP settings before the server starts). `replace`
+ * swaps providers before compiling, for a test that must keep an effect to itself.
  */
 export async function bootApp(
   module: ReturnType<typeof IngestModule.forRoot>,
   configure: (app: INestApplication) => void = () => undefined,
+  replace: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
 ): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const moduleRef = await replace(Test.createTestingModule({ imports: [module] })).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   app.enableShutdownHooks();
   configure(app);

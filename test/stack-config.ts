@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { loadConfig, type BridgeConfig, type KafkaTransportConfig } from '@bridge/config';
+import { errorMessage } from '@bridge/errors';
 
 export function stackEnv(): { brokers: string; registryUrl: string; databaseUrl: string } {
   const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL } = process.env;
@@ -58,7 +59,11 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** Polls until `probe` returns a value, or fails after `timeoutMs`. */
+/**
+ * Polls until `probe` returns a value, or fails after `timeoutMs`. A probe that throws (a
+ * service still restarting, a connection reset under a fault) is tried again: only the deadline
+ * ends the wait, and its error then names the last look's failure.
+ */
 export async function eventually<T>(
   probe: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 30_000,
@@ -66,10 +71,19 @@ export async function eventually<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    let failure: { error: unknown } | undefined;
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      failure = { error };
+    }
+    if (Date.now() > deadline) {
+      const last = failure ? `; the last look failed: ${errorMessage(failure.error)}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last}`, {
+        cause: failure?.error,
+      });
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

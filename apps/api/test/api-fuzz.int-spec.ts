@@ -14,7 +14,9 @@ import fc from 'fast-check';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { repairJobFor } from '@bridge/repair';
-import { RepairJobStore, SyncEventLog } from '@bridge/store';
+import { EventPublisher } from '@bridge/messaging';
+import { RecordingEventPublisher } from '@bridge/messaging/testing';
+import { DeadLetterStore, RepairJobStore, SyncEventLog } from '@bridge/store';
 import { sampleMismatchFinding } from '@bridge/store/testing';
 import { bootApp } from '../../../test/pipeline-harness';
 import { freshDatabase, stackConfig } from '../../../test/stack-config';
@@ -133,6 +135,8 @@ describe('query API under hostile input', () => {
   let app: INestApplication;
   let drop: () => Promise<void>;
   let pool: Pool;
+  /** Where the app's requeues go instead of the shared topics. */
+  const requeued = new RecordingEventPublisher();
 
   /** What a write could change: compared before and after the unauthenticated requests. */
   async function writableState(): Promise<string> {
@@ -163,6 +167,9 @@ describe('query API under hostile input', () => {
         }),
       ),
       (created) => configureApiHttp(created as NestExpressApplication),
+      // The archive holds what every earlier suite left on the shared dead-letter topic, and an
+      // admin's requeue would send those letters back to topics other suites read: kept here.
+      (builder) => builder.overrideProvider(EventPublisher).useValue(requeued),
     );
     const log = app.get(SyncEventLog);
     const jobs = app.get(RepairJobStore);
@@ -173,6 +180,22 @@ describe('query API under hostile input', () => {
       const job = repairJobFor(finding, { priorityByType: {}, priorityBySource: {} });
       if (job) await jobs.create([job]);
     }
+    // A dead letter of its own, so that a requeue surely has something to send.
+    await app.get(DeadLetterStore).recordMany([
+      {
+        event_id: randomUUID(),
+        occurred_at: Date.now(),
+        source_topic: 'cappella.run.completed',
+        source_partition: 0,
+        source_offset: '0',
+        consumer_group: 'api-fuzz',
+        key: Buffer.from('run-fuzz-0'),
+        payload: Buffer.from([0, 0, 0, 0, 1]),
+        reason: 'seeded by the fuzz test',
+        failure_kind: 'undecodable',
+        attempts: 1,
+      },
+    ]);
   });
 
   afterAll(async () => {
@@ -245,5 +268,16 @@ describe('query API under hostile input', () => {
       .set('Authorization', `Bearer ${READER}`)
       .expect(200);
     expect((page.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    // Every requeue the archive records was sent, and only to the test's own publisher.
+    await http
+      .post(`${BASE}/dead-letters/requeue`)
+      .set('Authorization', `Bearer ${ADMIN}`)
+      .send({ consumer_group: 'api-fuzz' })
+      .expect(200);
+    expect(requeued.raw.length).toBeGreaterThan(0);
+    const { rows } = await pool.query<{ sent: string }>(
+      'SELECT coalesce(sum(requeue_count), 0) AS sent FROM dead_letters',
+    );
+    expect(requeued.raw).toHaveLength(Number(rows[0].sent));
   }, 300_000);
 });
