@@ -23,16 +23,15 @@
  *    offer are stale caches, recorded unless an open finding already names them.
  *
  * Each listing is read four pages ahead (`ReadAheadListing`), each page fetched and prepared
- * while those before it commit. Memory stays flat whatever the history: five pages of a
- * listing are held at a time, and the set the two sides share (the run ids) lives in the
- * database. Pages of one phase commit together, up to `PAGES_PER_COMMIT`, in one transaction
- * that records their findings, links them to the scan and moves the checkpoint. A scan resumed
- * after its scanner was killed re-reads at most the pages not committed yet and records nothing
- * twice (after a database crash, also those that found nothing and committed without waiting
- * for the disk). An unreachable component or database
- * pauses the scan (visible as `paused` with the reason) and the page is tried again with
- * backoff, up to `outageToleranceMs`; then the scan fails, its checkpoint kept for
- * `Scanner.resume`.
+ * while those before it commit. Memory stays flat whatever the history: a commit's pages and
+ * four more of a listing are held at a time, and the set the two sides share (the run ids)
+ * lives in the database. Pages of one phase commit together, up to `PAGES_PER_COMMIT`, in one
+ * transaction that records their findings, links them to the scan and moves the checkpoint. A
+ * scan resumed after its scanner was killed re-reads at most the pages not committed yet and
+ * records nothing twice (after a database crash, also those that found nothing and committed
+ * without waiting for the disk). An unreachable component or database pauses the scan
+ * (visible as `paused` with the reason) and the page is tried again with backoff, up to
+ * `outageToleranceMs`; then the scan fails, its checkpoint kept for `Scanner.resume`.
  */
 import { Logger } from '@nestjs/common';
 import type { ScanConfig } from '@bridge/config';
@@ -165,8 +164,8 @@ interface PageCommit {
 interface Listings {
   /** Runs, with the keys Hippo has among their outputs and references. */
   cappella: ReadAheadListing<CappellaRun, Set<string>>;
-  /** Entities, with the runs their provenance names and which of those are known. */
-  hippo: ReadAheadListing<HippoEntity, { named: string[]; known: Set<string> }>;
+  /** Entities (a step takes several pages and looks their runs up among the known at once). */
+  hippo: ReadAheadListing<HippoEntity, null>;
   /** Artifacts, with what Hippo answers for their entities (by `entityKeyId`); null: none. */
   canon: ReadAheadListing<Artifact, Map<string, EntityPresence>> | null;
 }
@@ -236,7 +235,7 @@ export class ScanRunner {
         const listing = phase;
         this.currentPhase = phase;
         const page = await this.patiently(scan, stop, () =>
-          this.readPage(scan, listing, checkpoint, listings),
+          this.readPage(scan, listing, checkpoint, listings, stop),
         );
         if (page === 'stopped') return await this.stopped(scan);
         checkpoint = page.checkpoint;
@@ -287,8 +286,9 @@ export class ScanRunner {
 
   /**
    * The listings, read ahead: a page of runs comes with its look-ups in Hippo (outputs only
-   * when they are not `tallied`), a page of entities with which of the runs it names are known,
-   * a page of artifacts with what Hippo answers for their entities.
+   * when they are not `tallied`), a page of artifacts with what Hippo answers for their
+   * entities. Pages of entities come bare: a step takes as many as commit together and asks
+   * which of the runs they name are known in one query.
    */
   private listingsOf(graceCutoff: Date, tallied: boolean): Listings {
     const judging = { outputs: !tallied, references: true };
@@ -313,10 +313,7 @@ export class ScanRunner {
       ),
       hippo: new ReadAheadListing(
         (after) => hippo.listEntities(after),
-        async (entities) => {
-          const named = provenanceRunIds(entities);
-          return { named, known: await this.deps.knownRuns.known(named) };
-        },
+        () => Promise.resolve(null),
         READ_AHEAD_PAGES,
       ),
     };
@@ -367,6 +364,7 @@ export class ScanRunner {
     phase: Exclude<ScanPhase, 'done'>,
     checkpoint: ScanCheckpoint,
     listings: Listings,
+    stop: AbortSignal,
   ): Promise<PageResult> {
     if (phase === 'digest') return this.readDigestStep(scan, checkpoint);
     if (phase === 'outputs') return this.judgeDifferingTallies(scan, checkpoint);
@@ -377,7 +375,7 @@ export class ScanRunner {
         case 'cappella':
           return await this.readRunsPage(scan, checkpoint, fetchedWith, listings.cappella);
         case 'hippo':
-          return await this.readEntitiesPage(scan, checkpoint, fetchedWith, listings.hippo);
+          return await this.readEntityPages(scan, checkpoint, fetchedWith, listings.hippo, stop);
         case 'canon':
           return await this.readArtifactsPage(scan, checkpoint, fetchedWith, listings.canon);
       }
@@ -428,16 +426,35 @@ export class ScanRunner {
     return { phase, checkpoint: next, created };
   }
 
-  private async readEntitiesPage(
+  /**
+   * A step of the Hippo side: up to `PAGES_PER_COMMIT` pages of entities (they commit together
+   * anyway), the runs their provenance names looked up among the known runs in one query
+   * rather than one per page. The checkpoint moves page by page as a single page's would; a
+   * stop ends the step after the page under way.
+   */
+  private async readEntityPages(
     scan: Scan,
     checkpoint: ScanCheckpoint,
     fetchedWith: string | null,
     entities: Listings['hippo'],
+    stop: AbortSignal,
   ): Promise<PageResult> {
     const { cappella } = this.deps.components;
     const cutoff = scan.graceCutoff ?? new Date(this.now());
-    const { page, prepared } = await entities.read(fetchedWith);
-    const { named, known } = prepared;
+    const items: HippoEntity[] = [];
+    let step = { checkpoint: checkpoint.hippo, done: false };
+    let after = fetchedWith;
+    let pagesRead = 0;
+    const room = PAGES_PER_COMMIT - (this.pending?.pages ?? 0);
+    while (pagesRead < room && !step.done && !(pagesRead > 0 && stop.aborted)) {
+      const { page } = await entities.read(after);
+      pagesRead += 1;
+      for (const entity of page.items) items.push(entity);
+      step = checkpointAfterPage(step.checkpoint, after, page.next_cursor, false);
+      after = step.checkpoint.after;
+    }
+    const named = provenanceRunIds(items);
+    const known = await this.deps.knownRuns.known(named);
     // Runs the known set lacks may be younger than the Cappella side of this scan: ask.
     const asked = await Promise.all(
       named
@@ -447,10 +464,10 @@ export class ScanRunner {
     const fetched = new Map<string, CappellaRun>();
     for (const [id, run] of asked) if (run) fetched.set(id, run);
     const existing = new Set([...known, ...fetched.keys()]);
-    const discrepancies = orphanDiscrepancies(page.items, existing);
+    const discrepancies = orphanDiscrepancies(items, existing);
     const tallied = talliesOutputs(scan);
     // A scan that tallies outputs judges a run that lost an output by its tally, at the end.
-    const unavailable = tallied ? new Map<string, never>() : unavailableByRun(page.items, existing);
+    const unavailable = tallied ? new Map<string, never>() : unavailableByRun(items, existing);
     if (unavailable.size > 0) {
       const runs = await Promise.all(
         [...unavailable.keys()].map(async (id) => fetched.get(id) ?? (await cappella.getRun(id))),
@@ -467,7 +484,6 @@ export class ScanRunner {
         if (lost) discrepancies.push(lost);
       }
     }
-    const step = checkpointAfterPage(checkpoint.hippo, fetchedWith, page.next_cursor, false);
     const next: ScanCheckpoint = { ...checkpoint, hippo: step.checkpoint };
     const phase: ScanPhase = step.done ? this.phaseAfter('hippo', scan) : 'hippo';
     const created = await this.commit(scan, {
@@ -475,10 +491,10 @@ export class ScanRunner {
       checkpoint: next,
       discrepancies,
       listedRunIds: [...fetched.keys()],
-      pages: onListing('hippo', 1),
-      items: onListing('hippo', page.items.length),
+      pages: onListing('hippo', pagesRead),
+      items: onListing('hippo', items.length),
       seenTallies: tallied
-        ? [...entityTallies(page.items)].map(([runId, tally]) => ({ runId, ...tally }))
+        ? [...entityTallies(items)].map(([runId, tally]) => ({ runId, ...tally }))
         : undefined,
     });
     return { phase, checkpoint: next, created };
@@ -622,7 +638,10 @@ export class ScanRunner {
    */
   private async commit(scan: Scan, page: PageCommit): Promise<SyncEvent[]> {
     const merged = this.pending ? mergeCommits(this.pending.commit, page) : page;
-    const pages = (this.pending?.pages ?? 0) + 1;
+    // A step of several listing pages counts as that many; a step listing none (outputs,
+    // digests) as one.
+    const listed = page.pages.cappella + page.pages.hippo + page.pages.canon;
+    const pages = (this.pending?.pages ?? 0) + Math.max(1, listed);
     const waits =
       !page.forgetUnseenRuns && page.phase === this.currentPhase && pages < PAGES_PER_COMMIT;
     if (waits) {

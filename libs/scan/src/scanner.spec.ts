@@ -442,6 +442,32 @@ describe('Scanner (PGlite, components in memory)', () => {
     expect(await scans.findById(scan.id)).toMatchObject({ pages: { cappella: 24 } });
   });
 
+  it("asks which runs are known once per commit of Hippo's pages, not once per page", async () => {
+    for (let i = 0; i < 20; i += 1) {
+      components.run(`clean-${i}`, [`clean-out-${i}`]);
+      components.entity(`clean-out-${i}`, `clean-${i}`);
+    }
+    components.pageSize = 1;
+    const knownRuns = new KnownRunIds(dataSource);
+    const asked: number[] = [];
+    const known = knownRuns.known.bind(knownRuns);
+    knownRuns.known = (runIds) => {
+      asked.push(runIds.length);
+      return known(runIds);
+    };
+    const subject = new Scanner({
+      ...scannerDeps(),
+      knownRuns,
+      sleep: () => Promise.resolve(),
+    });
+    const scan = await subject.request({ trigger: 'manual' });
+    expect(await subject.runActive(new AbortController().signal)).toBe('completed');
+    expect(summary(await findingsOf(scan.id))).toEqual(EXPECTED);
+    const hippoPages = (await scans.findById(scan.id))?.pages.hippo ?? 0;
+    expect(hippoPages).toBeGreaterThan(20);
+    expect(asked).toHaveLength(Math.ceil(hippoPages / 8));
+  });
+
   it('allows one active scan: a second request is refused while the first runs', async () => {
     const subject = scanner();
     const first = await subject.request({ trigger: 'manual' });
