@@ -41,6 +41,18 @@ describe('loadConfig', () => {
     ).toBe(30);
   });
 
+  it('refuses a submission search delay that the confirmation deadline would always beat', () => {
+    expect(() =>
+      loadConfig({
+        REPAIR_SUBMISSION_SEARCH_DELAY_MS: '600000',
+        REPAIR_CONFIRM_DEADLINE_MS: '600000',
+      }),
+    ).toThrow(/REPAIR_SUBMISSION_SEARCH_DELAY_MS \(600000\) is not shorter than/);
+    expect(
+      loadConfig({ REPAIR_SUBMISSION_SEARCH_DELAY_MS: '20000' }).repair.submissionSearchDelayMs,
+    ).toBe(20_000);
+  });
+
   it('builds the distributed configuration from the environment', () => {
     const config = loadConfig({
       BRIDGE_TRANSPORT: 'kafka',

@@ -56,6 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       `invalid configuration:\n  RETENTION_PROCESSED_EVENTS_DAYS (${e.RETENTION_PROCESSED_EVENTS_DAYS}) is shorter than INBOUND_TOPIC_RETENTION_DAYS (${e.INBOUND_TOPIC_RETENTION_DAYS}): an event replayed from a topic after its id was pruned would be handled again`,
     );
   }
+  if (e.REPAIR_SUBMISSION_SEARCH_DELAY_MS >= e.REPAIR_CONFIRM_DEADLINE_MS) {
+    throw new ConfigError(
+      `invalid configuration:\n  REPAIR_SUBMISSION_SEARCH_DELAY_MS (${e.REPAIR_SUBMISSION_SEARCH_DELAY_MS}) is not shorter than REPAIR_CONFIRM_DEADLINE_MS (${e.REPAIR_CONFIRM_DEADLINE_MS}): a submission with an unknown outcome would fail at its deadline before anyone looked for it`,
+    );
+  }
   const inClear =
     e.ALLOW_INSECURE_CREDENTIALS === 'true' ? [] : componentCredentialsInClear(components);
   if (inClear.length > 0) {
