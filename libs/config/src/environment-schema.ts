@@ -443,7 +443,7 @@ const repair = {
   ),
   REPAIR_SUBMISSION_SEARCH_DELAY_MS: setting(
     positiveInt.default(5 * 60_000),
-    'A resubmission with an unknown outcome whose outputs Hippo lacks this long after it left is looked for in the run listing of Cappella: adopted if found, sent again if not. Keep it above the time Cappella may take to create a run it received.',
+    'A resubmission with an unknown outcome whose outputs Hippo lacks this long after it left is looked for in the run listing of Cappella: adopted if found, sent again if not. Keep it above the time Cappella may take to create a run it received, and below `REPAIR_CONFIRM_DEADLINE_MS`.',
   ),
   REPAIR_APPROVAL_TIMEOUT_MS: setting(
     positiveInt.default(86_400_000),
