@@ -175,7 +175,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
     await dataSource?.destroy();
   });
 
-  const newWorker = (holder: string) =>
+  const newWorker = (holder: string, settings: RepairConfig = SETTINGS) =>
     new RepairWorker({
       jobs,
       log,
@@ -183,8 +183,8 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
       components,
       reader: components.reader,
       publisher,
-      settings: SETTINGS,
-      holder: holder,
+      settings,
+      holder,
     });
 
   beforeEach(() => {
@@ -361,16 +361,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
 
   /** A worker that looks for submissions with an unknown outcome at once. */
   const searchingWorker = (holder: string) =>
-    new RepairWorker({
-      jobs,
-      log,
-      transactions: new StoreTransactions(dataSource),
-      components,
-      reader: components.reader,
-      publisher,
-      settings: { ...SETTINGS, submissionSearchDelayMs: 0 },
-      holder,
-    });
+    newWorker(holder, { ...SETTINGS, submissionSearchDelayMs: 0 });
 
   /** A job planned, then taken by a worker that marks its submission sent and dies. */
   async function killedAsItLeft(runId: string): Promise<{ job: RepairJob; missing: EntityKey[] }> {
@@ -462,16 +453,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
 
     const lateMissing = components.addRun('run-late', true);
     const late = await mismatchWithJob('run-late', lateMissing);
-    const hurried = new RepairWorker({
-      jobs,
-      log,
-      transactions: new StoreTransactions(dataSource),
-      components,
-      reader: components.reader,
-      publisher,
-      settings: { ...SETTINGS, confirmDeadlineMs: 1 },
-      holder: 'hurried',
-    });
+    const hurried = newWorker('hurried', { ...SETTINGS, confirmDeadlineMs: 1 });
     await settle(hurried);
     expect(await jobs.findById(late.job.id)).toMatchObject({
       state: 'FAILED',
@@ -580,16 +562,7 @@ describe('RepairWorker (in-memory components, embedded PGlite)', () => {
   it('lets an approval wait expire, and still acts once an operator approves the expired job', async () => {
     const missing = components.addRun('run-expiring', false);
     const { job } = await mismatchWithJob('run-expiring', missing);
-    const impatient = new RepairWorker({
-      jobs,
-      log,
-      transactions: new StoreTransactions(dataSource),
-      components,
-      reader: components.reader,
-      publisher,
-      settings: { ...SETTINGS, approvalTimeoutMs: 1 },
-      holder: 'impatient',
-    });
+    const impatient = newWorker('impatient', { ...SETTINGS, approvalTimeoutMs: 1 });
     await settle(impatient);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await settle(impatient);
