@@ -3,16 +3,21 @@
  * fresh, private Kafka broker race to create the contract topics; every one of them must come
  * up healthy, and afterwards every topic of the event contracts (`bridge.sync.*`, the internal
  * check topics, the dead-letter topic and the inbound topics) exists with the configured
- * partition count and a leader for each partition, so an observer can subscribe to the
- * findings before the first one of a kind was ever published. Done twice, each time on an
- * empty broker, since the race is the point.
+ * partition count, its own `min.insync.replicas` and a leader for each partition, so an
+ * observer can subscribe to the findings before the first one of a kind was ever published.
+ * Done twice, each time on an empty broker, since the race is the point.
  *
  * The private broker (`PrivateBroker`: tools/stack/stack.sh on free ports and its own state
  * directory) is stopped after each round and started again, which wipes its data; the shared
  * schema registry and PostgreSQL of the local stack are reused.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConsumerGroupJoinEvent, Kafka } from 'kafkajs';
+import {
+  ConfigResourceTypes,
+  ConfigSource,
+  type ConsumerGroupJoinEvent,
+  type Kafka,
+} from 'kafkajs';
 import { TopicSchemas, Topics, type Topic } from '@bridge/contracts';
 import { PrivateBroker } from './private-broker';
 import {
@@ -66,6 +71,8 @@ describe('topic provisioning when every service starts at once on a fresh broker
           BRIDGE_TRANSPORT: 'kafka',
           KAFKA_BROKERS: broker.brokers,
           KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+          // Set per topic, not the broker's default: one broker allows no more than 1.
+          KAFKA_TOPIC_MIN_INSYNC_REPLICAS: '1',
           SCHEMA_REGISTRY_URL: stackEnv().registryUrl,
           BRIDGE_STORE: 'postgres',
           DATABASE_URL: db.url,
@@ -105,6 +112,30 @@ describe('topic provisioning when every service starts at once on a fresh broker
         expect(layout).toEqual(
           Object.fromEntries(
             CONTRACT_TOPICS.map((topic) => [topic, { partitions: PARTITIONS, withoutLeader: [] }]),
+          ),
+        );
+
+        // Each topic carries its own min.insync.replicas, as a cluster's acks=all relies on.
+        const described = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: CONTRACT_TOPICS.map((name) => ({
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configNames: ['min.insync.replicas'],
+          })),
+        });
+        const minInSync = Object.fromEntries(
+          described.resources.map((resource) => [
+            resource.resourceName,
+            resource.configEntries.map((entry) => ({
+              value: entry.configValue,
+              topicOwn: !entry.isDefault && entry.configSource === ConfigSource.TOPIC_CONFIG,
+            })),
+          ]),
+        );
+        expect(minInSync).toEqual(
+          Object.fromEntries(
+            CONTRACT_TOPICS.map((topic) => [topic, [{ value: '1', topicOwn: true }]]),
           ),
         );
 

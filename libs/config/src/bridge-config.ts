@@ -14,6 +14,11 @@ export type KafkaTransportConfig = {
   topicPartitions: number;
   /** Replication factor of topics Bridge creates; absent: the broker's default. */
   topicReplicationFactor?: number;
+  /**
+   * `min.insync.replicas` of topics Bridge creates: with the producers' `acks=all`, a write
+   * counts once this many replicas hold it. Absent: the broker's default.
+   */
+  topicMinInSyncReplicas?: number;
   /** Finished offsets are committed together this often (0: after every batch). */
   commitIntervalMs: number;
   /**

@@ -123,6 +123,11 @@ const transport = {
     'Replication factor of the topics Bridge creates.',
     "the broker's own",
   ),
+  KAFKA_TOPIC_MIN_INSYNC_REPLICAS: setting(
+    positiveInt.optional(),
+    '`min.insync.replicas` of the topics Bridge creates. Producers send with `acks=all`, so a write counts once this many replicas hold it (on three brokers: 2, which survives the loss of one). At most `KAFKA_TOPIC_REPLICATION_FACTOR`. Topics that already exist keep their own setting.',
+    "the broker's own",
+  ),
   KAFKA_COMMIT_INTERVAL_MS: setting(
     nonNegativeInt.default(200),
     'Finished offsets are committed together this often, one request per consumer (0: after every batch). A crash redelivers at most this much, which idempotent handlers absorb.',

@@ -41,6 +41,30 @@ describe('loadConfig', () => {
     ).toBe(30);
   });
 
+  it('takes min.insync.replicas for the topics it creates, never more than their replicas', () => {
+    const kafka = {
+      BRIDGE_TRANSPORT: 'kafka',
+      KAFKA_BROKERS: 'a:9092,b:9092,c:9092',
+      SCHEMA_REGISTRY_URL: 'http://registry:8081',
+    };
+    const config = loadConfig({
+      ...kafka,
+      KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+      KAFKA_TOPIC_MIN_INSYNC_REPLICAS: '2',
+    });
+    expect(config.transport).toMatchObject({
+      topicReplicationFactor: 3,
+      topicMinInSyncReplicas: 2,
+    });
+    expect(() =>
+      loadConfig({
+        ...kafka,
+        KAFKA_TOPIC_REPLICATION_FACTOR: '1',
+        KAFKA_TOPIC_MIN_INSYNC_REPLICAS: '2',
+      }),
+    ).toThrow(/KAFKA_TOPIC_MIN_INSYNC_REPLICAS \(2\) is more than KAFKA_TOPIC_REPLICATION_FACTOR/);
+  });
+
   it('refuses a submission search delay that the confirmation deadline would always beat', () => {
     expect(() =>
       loadConfig({

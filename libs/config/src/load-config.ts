@@ -56,6 +56,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
       `invalid configuration:\n  RETENTION_PROCESSED_EVENTS_DAYS (${e.RETENTION_PROCESSED_EVENTS_DAYS}) is shorter than INBOUND_TOPIC_RETENTION_DAYS (${e.INBOUND_TOPIC_RETENTION_DAYS}): an event replayed from a topic after its id was pruned would be handled again`,
     );
   }
+  if (
+    e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS !== undefined &&
+    e.KAFKA_TOPIC_REPLICATION_FACTOR !== undefined &&
+    e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS > e.KAFKA_TOPIC_REPLICATION_FACTOR
+  ) {
+    throw new ConfigError(
+      `invalid configuration:\n  KAFKA_TOPIC_MIN_INSYNC_REPLICAS (${e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS}) is more than KAFKA_TOPIC_REPLICATION_FACTOR (${e.KAFKA_TOPIC_REPLICATION_FACTOR}): no write to those topics could ever be acknowledged`,
+    );
+  }
   if (e.REPAIR_SUBMISSION_SEARCH_DELAY_MS >= e.REPAIR_CONFIRM_DEADLINE_MS) {
     throw new ConfigError(
       `invalid configuration:\n  REPAIR_SUBMISSION_SEARCH_DELAY_MS (${e.REPAIR_SUBMISSION_SEARCH_DELAY_MS}) is not shorter than REPAIR_CONFIRM_DEADLINE_MS (${e.REPAIR_CONFIRM_DEADLINE_MS}): a submission with an unknown outcome would fail at its deadline before anyone looked for it`,
@@ -81,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
           clientId: e.KAFKA_CLIENT_ID,
           topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
           topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+          topicMinInSyncReplicas: e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS,
           commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,
           sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
           ssl: e.KAFKA_SSL === 'true' || kafkaCa.value ? { ca: kafkaCa.value } : null,

@@ -121,7 +121,8 @@ export class KafkaConnection {
   }
 
   /**
-   * Creates the topics that do not exist yet (configured partitions and replication factor),
+   * Creates the topics that do not exist yet (configured partitions, replication factor and
+   * `min.insync.replicas`),
    * tolerating another process creating them at the same time, then waits until every
    * partition of every topic has a leader that answers an offsets request for it.
    */
@@ -139,6 +140,15 @@ export class KafkaConnection {
             topic,
             numPartitions: this.config.topicPartitions,
             replicationFactor: this.config.topicReplicationFactor,
+            configEntries:
+              this.config.topicMinInSyncReplicas === undefined
+                ? undefined
+                : [
+                    {
+                      name: 'min.insync.replicas',
+                      value: String(this.config.topicMinInSyncReplicas),
+                    },
+                  ],
           })),
         });
         this.logger.log(`created or found ${missing.join(', ')}`);
