@@ -122,9 +122,8 @@ export class KafkaConnection {
 
   /**
    * Creates the topics that do not exist yet (configured partitions, replication factor and
-   * `min.insync.replicas`),
-   * tolerating another process creating them at the same time, then waits until every
-   * partition of every topic has a leader that answers an offsets request for it.
+   * `min.insync.replicas`), tolerating another process creating them at the same time, then
+   * waits until every partition of every topic has a leader that answers an offsets request.
    */
   async ensureTopics(topics: readonly string[]): Promise<void> {
     const admin: Admin = this.kafka.admin();
