@@ -372,12 +372,36 @@ describe('a repair service killed between planning and execution', () => {
     await cleanUp([() => stopAll(services), () => dataSource?.destroy(), () => pipeline?.close()]);
   });
 
-  async function startRepairProcess(): Promise<ServiceProcess> {
+  async function startRepairProcess(env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const [port] = await freePorts(1);
-    const service = spawnService('repair', port, pipeline.env, `repair-${services.length + 1}`);
+    const service = spawnService(
+      'repair',
+      port,
+      { ...pipeline.env, ...env },
+      `repair-${services.length + 1}`,
+    );
     services.push(service);
     await service.healthy();
     return service;
+  }
+
+  /**
+   * Waits until the service has looked at each of these unconfirmed jobs twice more (each look
+   * moves its `next_attempt_at`): by then it has had every chance to submit one again.
+   */
+  async function afterTwoMoreLooks(jobIds: string[]): Promise<void> {
+    const looks = new Map<string, Set<number>>(jobIds.map((id) => [id, new Set()]));
+    await eventually(
+      async () => {
+        for (const [id, times] of looks) {
+          const job = await jobs.findById(id);
+          if (job) times.add(job.nextAttemptAt.getTime());
+        }
+        return [...looks.values()].every((times) => times.size >= 3) ? true : undefined;
+      },
+      30_000,
+      `two more confirmation looks at ${jobIds.join(', ')}`,
+    );
   }
 
   it('resumes the planned job after a restart and resubmits it once', async () => {
@@ -393,18 +417,8 @@ describe('a repair service killed between planning and execution', () => {
     const executed = await submitted(jobs, planned.id);
     expect(executed.submittedRunId).toEqual(expect.any(String));
     // The rerun of a non-idempotent pipeline writes new outputs, so the job stays unconfirmed
-    // and the restarted service keeps looking at it: after two more looks it has had every
-    // chance to submit the run again.
-    const looks = new Set([executed.nextAttemptAt.getTime()]);
-    await eventually(
-      async () => {
-        const job = await jobs.findById(planned.id);
-        if (job) looks.add(job.nextAttemptAt.getTime());
-        return looks.size >= 3 ? true : undefined;
-      },
-      30_000,
-      'two more confirmation looks at the job',
-    );
+    // and the restarted service keeps looking at it.
+    await afterTwoMoreLooks([planned.id]);
     expect(resubmissionsIn(pipeline, run.runId)).toHaveLength(1);
   });
 
@@ -438,35 +452,13 @@ describe('a repair service killed between planning and execution', () => {
     });
     const { run_id: createdRunId } = (await answer.json()) as { run_id: string };
 
-    const [port] = await freePorts(1);
-    const service = spawnService(
-      'repair',
-      port,
-      { ...pipeline.env, REPAIR_SUBMISSION_SEARCH_DELAY_MS: '1000' },
-      'repair-searching',
-    );
-    services.push(service);
-    await service.healthy();
+    await startRepairProcess({ REPAIR_SUBMISSION_SEARCH_DELAY_MS: '1000' });
     expect((await submitted(jobs, received.id)).submittedRunId).toBe(createdRunId);
     const resent = await submitted(jobs, lost.id);
     expect(resent.submittedRunId).toEqual(expect.any(String));
     expect(resent.submittedRunId).not.toBe(createdRunId);
-    // The reruns of a non-idempotent pipeline write new outputs, so both jobs stay unconfirmed:
-    // two more looks at each give the service every chance to send one of them again.
-    const looks = new Map<string, Set<number>>();
-    await eventually(
-      async () => {
-        for (const id of [lost.id, received.id]) {
-          const job = await jobs.findById(id);
-          if (job) looks.set(id, (looks.get(id) ?? new Set()).add(job.nextAttemptAt.getTime()));
-        }
-        return [...looks.values()].every((times) => times.size >= 3) && looks.size === 2
-          ? true
-          : undefined;
-      },
-      30_000,
-      'two more looks at each job',
-    );
+    // The reruns of a non-idempotent pipeline write new outputs, so both jobs stay unconfirmed.
+    await afterTwoMoreLooks([lost.id, received.id]);
     expect(resubmissionsIn(pipeline, runs[0].runId)).toHaveLength(1);
     expect(resubmissionsIn(pipeline, runs[1].runId)).toHaveLength(1);
   });
