@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { TcpLink } from './network/tcp-link';
 import { ROOT, freePorts } from './service-processes';
 import { stackEnv } from './stack-config';
 
@@ -28,21 +29,33 @@ export class PrivateBroker {
   readonly dir = mkdtempSync(join(tmpdir(), 'bridge-private-kafka-'));
   private env?: NodeJS.ProcessEnv;
   private port = 0;
+  private tcpLink?: TcpLink;
 
-  /** `host:port` of the running broker. */
+  /** `linked`: the broker advertises a `TcpLink` in front of it, which every client then crosses. */
+  constructor(private readonly options: { linked?: boolean } = {}) {}
+
+  /** `host:port` of the running broker, as clients reach it (its link, if linked). */
   get brokers(): string {
     if (this.port === 0) throw new Error('the private broker is not started');
-    return `127.0.0.1:${this.port}`;
+    return `127.0.0.1:${this.tcpLink?.port ?? this.port}`;
+  }
+
+  /** The link in front of a linked broker. */
+  get link(): TcpLink {
+    if (!this.tcpLink) throw new Error('the private broker was not started linked');
+    return this.tcpLink;
   }
 
   /** Starts a broker on new free ports, with empty data (the script wipes it on every start). */
   async up(): Promise<void> {
     await assertSharedRegistryAnswers();
-    const [port, controllerPort] = await freePorts(2);
+    const [port, controllerPort, linkPort] = await freePorts(3);
     this.port = port;
+    if (this.options.linked) this.tcpLink = await TcpLink.open('127.0.0.1', port, linkPort);
     this.env = {
       ...process.env,
       BRIDGE_KAFKA_PORT: String(port),
+      BRIDGE_KAFKA_ADVERTISED_PORT: String(this.tcpLink?.port ?? port),
       BRIDGE_KAFKA_CONTROLLER_PORT: String(controllerPort),
       BRIDGE_STACK_DIR: this.dir,
     };
@@ -71,10 +84,16 @@ export class PrivateBroker {
     await this.script('down');
   }
 
-  /** Stops the broker and deletes its directory (data, logs). */
+  /** Stops the broker, closes its link and deletes its directory (data, logs). */
   async remove(): Promise<void> {
     await this.down();
+    await this.tcpLink?.close();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The broker's log files, this start's and the one before a restart. */
+  logFiles(): string[] {
+    return ['kafka.log', 'kafka.log.previous'].map((name) => join(this.dir, 'logs', name));
   }
 
   kafka(clientId: string): Kafka {
@@ -94,7 +113,7 @@ export class PrivateBroker {
 }
 
 /** With a registry answering on its port, `up` leaves it alone and `down` never stops it. */
-async function assertSharedRegistryAnswers(): Promise<void> {
+export async function assertSharedRegistryAnswers(): Promise<void> {
   const response = await fetch(`${stackEnv().registryUrl}/subjects`);
   if (!response.ok) throw new Error(`the shared schema registry answers HTTP ${response.status}`);
 }

@@ -87,4 +87,14 @@ describe('fault tally', () => {
       'r2: bridge.sync.ok, expected bridge.sync.mismatch',
     ]);
   });
+
+  it('counts double repairs apart, even where another problem came first', () => {
+    const twiceRepaired = (subject: string) =>
+      subject === 'r2'
+        ? evidence({ rows: [published('bridge.sync.mismatch', 'e1')], repairs: 2 })
+        : evidence({ rows: [], repairs: 1 });
+    const tally = tallyFindings([repairedMismatch, ok], twiceRepaired);
+    // r2 is a duplicate by its repairs; r1 is lost first, and repaired though nothing was owed.
+    expect(tally).toMatchObject({ lost: 1, duplicated: 1, doubleRepairs: 2 });
+  });
 });

@@ -51,6 +51,8 @@ export interface FaultTally {
   wrong: number;
   /** Copies of an already delivered event id (allowed; consumers de-duplicate). */
   resent: number;
+  /** Subjects repaired more often than owed (counted in `duplicated` too, when that is their first problem). */
+  doubleRepairs: number;
   /** One line per subject that is lost, duplicated or wrong, for the failure message. */
   problems: string[];
 }
@@ -66,11 +68,14 @@ export function tallyFindings(
     duplicated: 0,
     wrong: 0,
     resent: 0,
+    doubleRepairs: 0,
     problems: [],
   };
   for (const expectation of expectations) {
-    const verdict = judgeFinding(expectation, evidenceOf(expectation.subject));
+    const evidence = evidenceOf(expectation.subject);
+    const verdict = judgeFinding(expectation, evidence);
     tally.resent += verdict.resent;
+    if (evidence.repairs > (expectation.repaired ? 1 : 0)) tally.doubleRepairs += 1;
     if (verdict.problem === undefined) {
       tally.processed += 1;
       continue;

@@ -1,9 +1,10 @@
 /**
- * The world the fault suite breaks: every Bridge service as its own built process (ingest,
- * checker, repair, scanner, api) on a Kafka broker of the suite's own (so that restarting it
- * touches no other test), the shared schema registry behind a `TcpLink` that can be cut, a
- * fresh PostgreSQL database on the machine's server, and the component simulator in this
- * process with its ground truth. An observer consumer counts every outbound event id Bridge
+ * The world the fault suites break: every Bridge service as its own built process (ingest,
+ * checker, repair, scanner, api; of some, several instances) on a Kafka of the suite's own (a
+ * single broker, or a three-node cluster whose links the network faults degrade, so that
+ * breaking it touches no other test), the shared schema registry behind a `TcpLink` that can be
+ * cut, a fresh PostgreSQL database on the machine's server (behind a link too, if asked), and
+ * the component simulator in this process with its ground truth. An observer consumer counts every outbound event id Bridge
  * publishes, and the world reads back what Bridge recorded, so that each fault can be scored
  * with `tallyRuns`.
  *
@@ -15,9 +16,9 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { AssignerProtocol } from 'kafkajs';
+import { AssignerProtocol, type Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import {
   DEAD_LETTER_TOPIC,
@@ -30,7 +31,6 @@ import { partitionLag } from '../../libs/messaging/src/kafka/consumer-lag';
 import { tokenDigest } from '@bridge/query-api';
 import type { GenerationResult, ScanTruth } from '@bridge/simulator';
 import { startSimulatedComponents, type SimulatedComponents } from '../pipeline-harness';
-import { PrivateBroker } from '../private-broker';
 import {
   ROOT,
   cleanUp,
@@ -43,7 +43,7 @@ import {
 } from '../service-processes';
 import { stackEnv } from '../stack-config';
 import type { Evidence, Expectation, FindingRow } from './fault-tally';
-import { TcpLink } from './tcp-link';
+import { TcpLink } from '../network/tcp-link';
 
 const run = promisify(execFile);
 
@@ -99,18 +99,44 @@ function manifest(scanner: boolean): string {
   return file;
 }
 
+/** The Kafka a world runs on: a `PrivateBroker` or a `PrivateCluster`. */
+export interface FaultKafka {
+  /** Bootstrap of Bridge's services. */
+  readonly brokers: string;
+  /** Bootstrap of the simulator and the observer, if not the same (past the cluster's links). */
+  readonly directBrokers?: string;
+  up(): Promise<void>;
+  remove(): Promise<void>;
+  /** A client of the suite's own reads. */
+  kafka(clientId: string): Kafka;
+  logFiles(): string[];
+}
+
+export interface WorldOptions<K extends FaultKafka> {
+  kafka: K;
+  /** Instances of each service (1 where not given). */
+  instances?: Partial<Record<ServiceName, number>>;
+  /** Puts PostgreSQL behind a `TcpLink` (`databaseLink`) for the services. */
+  linkDatabase?: boolean;
+  /** Settings on top of the world's own. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** What Bridge owes one subject, and the log row key its check records it under. */
 export interface Owed extends Expectation {
   checkKey: string;
 }
 
-export class FaultWorld {
-  private readonly services = new Map<ServiceName, ServiceProcess>();
+export class FaultWorld<K extends FaultKafka = FaultKafka> {
+  /** Running processes by `<service>:<instance>`. */
+  private readonly services = new Map<string, ServiceProcess>();
   private generation = 0;
 
   private constructor(
-    readonly broker: PrivateBroker,
+    readonly broker: K,
     readonly registryLink: TcpLink,
+    /** Between the services and PostgreSQL, when the world was asked for it. */
+    readonly databaseLink: TcpLink | undefined,
     readonly components: SimulatedComponents,
     readonly env: NodeJS.ProcessEnv,
     private readonly scannerEnv: NodeJS.ProcessEnv,
@@ -123,32 +149,49 @@ export class FaultWorld {
   ) {}
 
   /** Starts everything; if any part fails, what was started is stopped again. */
-  static async start(): Promise<FaultWorld> {
+  static async start<K extends FaultKafka>(options: WorldOptions<K>): Promise<FaultWorld<K>> {
     const undo: Array<() => Promise<unknown>> = [];
     try {
-      return await FaultWorld.build(undo);
+      return await FaultWorld.build(options, undo);
     } catch (error) {
       await cleanUp(undo.reverse()).catch(() => undefined);
       throw error;
     }
   }
 
-  private static async build(undo: Array<() => Promise<unknown>>): Promise<FaultWorld> {
-    const broker = new PrivateBroker();
+  private static async build<K extends FaultKafka>(
+    options: WorldOptions<K>,
+    undo: Array<() => Promise<unknown>>,
+  ): Promise<FaultWorld<K>> {
+    const broker = options.kafka;
     undo.push(() => broker.remove());
     await broker.up();
     const registry = new URL(stackEnv().registryUrl);
     const registryLink = await TcpLink.open(registry.hostname, Number(registry.port));
     undo.push(() => registryLink.close());
-    const components = await startSimulatedComponents({ KAFKA_BROKERS: broker.brokers });
+    const components = await startSimulatedComponents({
+      KAFKA_BROKERS: broker.directBrokers ?? broker.brokers,
+    });
     undo.push(
       () => components.db.drop(),
       () => components.simApp.close(),
     );
     const linkedRegistry = new URL(registry.toString());
     linkedRegistry.port = String(registryLink.port);
+    let databaseLink: TcpLink | undefined;
+    let databaseUrl = components.db.url;
+    if (options.linkDatabase) {
+      const direct = new URL(components.db.url);
+      databaseLink = await TcpLink.open(direct.hostname, Number(direct.port || 5432));
+      const linked = new URL(components.db.url);
+      linked.port = String(databaseLink.port);
+      databaseUrl = linked.toString();
+      undo.push(() => databaseLink?.close() ?? Promise.resolve());
+    }
     const env: NodeJS.ProcessEnv = {
       ...components.env,
+      KAFKA_BROKERS: broker.brokers,
+      DATABASE_URL: databaseUrl,
       SCHEMA_REGISTRY_URL: linkedRegistry.toString().replace(/\/$/, ''),
       COMPONENT_MANIFEST_FILE: manifest(false),
       ...SHORT_PROFILE,
@@ -175,6 +218,7 @@ export class FaultWorld {
       API_TOKENS: `admin:fault-suite:${tokenDigest(ADMIN_TOKEN)}`,
       API_RATE_LIMIT_PER_MINUTE: '100000',
       LOG_LEVEL: 'warn',
+      ...options.env,
     };
     if (FAULT_PROFILE === 'defaults') {
       // Unset (the harness sets its own too), not copied: whatever the configuration's
@@ -203,6 +247,7 @@ export class FaultWorld {
     const world = new FaultWorld(
       broker,
       registryLink,
+      databaseLink,
       components,
       env,
       scannerEnv,
@@ -213,7 +258,11 @@ export class FaultWorld {
     );
     undo.push(() => observer.stop());
     undo.push(() => world.stopServices());
-    for (const name of SERVICE_NAMES) await world.startService(name);
+    for (const name of SERVICE_NAMES) {
+      for (let instance = 1; instance <= (options.instances?.[name] ?? 1); instance += 1) {
+        await world.startService(name, instance);
+      }
+    }
     return world;
   }
 
@@ -221,19 +270,26 @@ export class FaultWorld {
     return this.components.sim;
   }
 
-  service(name: ServiceName): ServiceProcess {
-    const service = this.services.get(name);
-    if (!service) throw new Error(`${name} is not running`);
+  service(name: ServiceName, instance = 1): ServiceProcess {
+    const service = this.services.get(`${name}:${instance}`);
+    if (!service) throw new Error(`${name} #${instance} is not running`);
     return service;
   }
 
-  /** Starts (or starts again) a service on a new port and waits until it is ready. */
-  async startService(name: ServiceName): Promise<ServiceProcess> {
+  /** The instance numbers of `name` running now. */
+  instancesOf(name: ServiceName): number[] {
+    return [...this.services.keys()]
+      .filter((key) => key.startsWith(`${name}:`))
+      .map((key) => Number(key.slice(name.length + 1)));
+  }
+
+  /** Starts (or starts again) an instance of a service on a new port; waits until it is ready. */
+  async startService(name: ServiceName, instance = 1): Promise<ServiceProcess> {
     const [port] = await freePorts(1);
     this.generation += 1;
     const env = name === 'scanner' ? this.scannerEnv : this.env;
     const service = spawnService(name, port, env, `${name}-${this.generation}`);
-    this.services.set(name, service);
+    this.services.set(`${name}:${instance}`, service);
     await service.healthy(90_000);
     return service;
   }
@@ -247,11 +303,12 @@ export class FaultWorld {
   async crash<T = undefined>(
     name: ServiceName,
     whileDown?: () => Promise<T>,
+    instance = 1,
   ): Promise<{ killedAt: number; readyAt: number; atKill: T | undefined }> {
-    await this.service(name).kill();
+    await this.service(name, instance).kill();
     const killedAt = Date.now();
     const atKill = await whileDown?.();
-    await this.startService(name);
+    await this.startService(name, instance);
     return { killedAt, readyAt: Date.now(), atKill };
   }
 
@@ -271,14 +328,22 @@ export class FaultWorld {
     );
   }
 
-  /** A paced stream of completed runs, a seeded 5 % of them missing one output. */
+  /**
+   * A paced stream of completed runs, a seeded 5 % of them missing one output. Cappella keeps
+   * an event its broker refused and sends it again (a leader election on the cluster).
+   */
   stream(ratePerSecond: number, durationMs: number): Promise<GenerationResult> {
-    return this.sim.generateStream({ ratePerSecond, durationMs, outputsPerRun: 4 });
+    return this.sim.generateStream({
+      ratePerSecond,
+      durationMs,
+      outputsPerRun: 4,
+      untilSent: true,
+    });
   }
 
   /** As many completed runs as the transport takes, at once. */
   burst(count: number): Promise<GenerationResult> {
-    return this.sim.generateBatch({ count, outputsPerRun: 4 });
+    return this.sim.generateBatch({ count, outputsPerRun: 4, untilSent: true });
   }
 
   /**
@@ -686,6 +751,41 @@ export class FaultWorld {
     return said.join(' | ');
   }
 
+  /**
+   * Waits until the services' group that reads `topic` is stable with `members` members, and
+   * returns how long that took: what a rebalance costs, seen from the broker.
+   */
+  async awaitGroup(topic: string, members: number, timeoutMs = 120_000): Promise<number> {
+    const started = Date.now();
+    const admin = this.broker.kafka(`${this.components.prefix}-group-watch`).admin();
+    await admin.connect();
+    let seen = 'no group yet';
+    try {
+      while (Date.now() - started < timeoutMs) {
+        const { groups } = await admin.listGroups();
+        const ours = groups
+          .map((group) => group.groupId)
+          .filter((id) => id.startsWith(`${this.components.prefix}-`));
+        const described = await admin.describeGroups(ours);
+        const group = described.groups.find((g) =>
+          g.members.some((member) =>
+            AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.topics.includes(topic),
+          ),
+        );
+        if (group) {
+          seen = `${group.groupId} ${group.state} with ${group.members.length} members`;
+          if (group.state === 'Stable' && group.members.length === members) {
+            return Date.now() - started;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    throw new Error(`the group reading ${topic} never had ${members} stable members: ${seen}`);
+  }
+
   /** The same lag as the services report it on `/metrics`; a service that does not answer fails. */
   async reportedLag(): Promise<number> {
     return sum((await this.reportedLagByService()).values());
@@ -742,6 +842,7 @@ export class FaultWorld {
       () => this.pool.end(),
       () => this.components.db.drop(),
       () => this.registryLink.close(),
+      () => this.databaseLink?.close() ?? Promise.resolve(),
       () => this.keepBrokerLogs(),
       () => this.broker.remove(),
     ]);
@@ -751,9 +852,8 @@ export class FaultWorld {
   private keepBrokerLogs(): Promise<void> {
     const into = join(ROOT, 'test-output', 'fault-kafka-logs');
     mkdirSync(into, { recursive: true });
-    for (const name of ['kafka.log', 'kafka.log.previous']) {
-      const from = join(this.broker.dir, 'logs', name);
-      if (existsSync(from)) copyFileSync(from, join(into, name));
+    for (const from of this.broker.logFiles()) {
+      if (existsSync(from)) copyFileSync(from, join(into, basename(from)));
     }
     return Promise.resolve();
   }

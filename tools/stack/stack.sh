@@ -7,8 +7,11 @@
 #   * PostgreSQL: the machine's installed cluster (started if it is down), plus
 #     the databases bridge_sync and bridge_sync_test
 #
-# Usage: bash tools/stack/stack.sh up|down|status|env|restart-kafka
+# Usage: bash tools/stack/stack.sh up [--brokers N]|down|status|env|restart-kafka|broker|controller
 #   up      start whatever is not already answering on its port; wait until ready
+#           --brokers 3: a replicated KRaft cluster of three nodes instead of the single broker
+#           (see kafka-cluster.sh: its ports, and `broker <id> kill|stop|start|pause|resume`
+#           and `controller` for the cluster faults)
 #   down    stop Kafka and the registry started by this script (never PostgreSQL)
 #   restart-kafka  stop the broker started by this script and start it again with its data
 #           (topics, records, committed offsets): a broker restart, for the fault suite
@@ -17,6 +20,7 @@
 #
 # Configuration (env vars, defaults in brackets):
 #   BRIDGE_KAFKA_PORT [9092]  BRIDGE_KAFKA_CONTROLLER_PORT [9093]
+#   BRIDGE_KAFKA_ADVERTISED_PORT [BRIDGE_KAFKA_PORT] what the broker tells clients (a test's proxy)
 #   BRIDGE_REGISTRY_PORT [8081]  BRIDGE_PG_HOST [127.0.0.1]  BRIDGE_PG_PORT [5432]
 #   BRIDGE_STACK_DIR   runtime state: data, logs, pids [<repo>/.stack]
 #   BRIDGE_STACK_CACHE downloaded jars, shared by clones [$HOME/.cache/bridge-sync-stack]
@@ -43,6 +47,7 @@ APICURIO_VERSION="2.6.13.Final"
 
 KAFKA_PORT="${BRIDGE_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${BRIDGE_KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_ADVERTISED_PORT="${BRIDGE_KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}"
 REGISTRY_PORT="${BRIDGE_REGISTRY_PORT:-8081}"
 PG_HOST="${BRIDGE_PG_HOST:-127.0.0.1}"
 PG_PORT="${BRIDGE_PG_PORT:-5432}"
@@ -73,6 +78,7 @@ REGISTRY_CONFIGURED_MARK="$PID_DIR/registry.configured"  # global compatibility 
 REGISTRY_CCOMPAT_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 
 # ----------------------------------------------------------------- helpers ---
+# (kafka-cluster.sh, sourced below, uses these too.)
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
@@ -213,6 +219,10 @@ registry_runner_jar() { # dist dir
   return 1
 }
 
+# The replicated cluster of `up --brokers N`: its functions only, nothing runs on sourcing.
+# shellcheck source=kafka-cluster.sh
+. "$SCRIPT_DIR/kafka-cluster.sh"
+
 # ------------------------------------------------------------------ kafka ---
 # Fresh broker: wipe the data dir and format it anew.
 format_kafka_storage() {
@@ -251,6 +261,7 @@ start_kafka() {
   mkdir -p "$KAFKA_STATE_DIR" "$LOG_DIR" "$PID_DIR"
 
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+      -e "s|@ADVERTISED_PORT@|$KAFKA_ADVERTISED_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@DATA_DIR@|$KAFKA_DATA_DIR|g" \
       "$SCRIPT_DIR/kafka/server.properties.template" >"$KAFKA_STATE_DIR/server.properties"
@@ -420,8 +431,14 @@ ensure_postgres() {
 # --------------------------------------------------------------- commands ---
 cmd_up() {
   require java curl setsid
-  local t0 t phases=()
+  local t0 t phases=() brokers=1
   t0="$(now_ms)"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --brokers) brokers="${2:-}"; shift 2 || die "--brokers needs a number" ;;
+      *) die "up: unknown option '$1'" ;;
+    esac
+  done
 
   lock_cache
   t="$(now_ms)"; fetch_kafka;    phases+=("fetch kafka $(fmt_secs $(($(now_ms) - t)))")
@@ -429,9 +446,13 @@ cmd_up() {
   unlock_cache
 
   # Both JVMs boot in parallel while PostgreSQL is checked.
-  t="$(now_ms)"; start_kafka; start_registry; phases+=("launch $(fmt_secs $(($(now_ms) - t)))")
+  t="$(now_ms)"
+  if [ "$brokers" = 1 ]; then start_kafka; else start_cluster "$brokers"; fi
+  start_registry; phases+=("launch $(fmt_secs $(($(now_ms) - t)))")
   t="$(now_ms)"; ensure_postgres; phases+=("postgres $(fmt_secs $(($(now_ms) - t)))")
-  t="$(now_ms)"; wait_kafka;    phases+=("kafka ready $(fmt_secs $(($(now_ms) - t)))")
+  t="$(now_ms)"
+  if [ "$brokers" = 1 ]; then wait_kafka; else wait_cluster; fi
+  phases+=("kafka ready $(fmt_secs $(($(now_ms) - t)))")
   t="$(now_ms)"; wait_registry; phases+=("registry ready $(fmt_secs $(($(now_ms) - t)))")
 
   local joined
@@ -455,6 +476,7 @@ cmd_down() {
     log "kafka: not running (nothing started by this script)"
   fi
   rm -f "$KAFKA_PID_FILE"
+  stop_cluster
   log "postgres: left as it is (system service)"
 }
 
@@ -479,7 +501,9 @@ cmd_restart_kafka() {
 
 cmd_status() {
   local all=0 pid how
-  if port_open 127.0.0.1 "$KAFKA_PORT"; then
+  if cluster_running; then
+    cluster_status || all=3
+  elif port_open 127.0.0.1 "$KAFKA_PORT"; then
     how="external"; pid="$(managed_pid kafka "$KAFKA_PID_FILE" || true)"; [ -n "$pid" ] && how="pid $pid"
     printf '%-9s %-5s %s (%s)\n' kafka up "127.0.0.1:$KAFKA_PORT" "$how"
   else
@@ -500,7 +524,11 @@ cmd_status() {
 }
 
 cmd_env() {
-  echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+  if cluster_running; then
+    echo "export KAFKA_BROKERS=$(cluster_bootstrap)"
+  else
+    echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_ADVERTISED_PORT"
+  fi
   echo "export SCHEMA_REGISTRY_URL=$REGISTRY_CCOMPAT_URL"
   echo "export DATABASE_URL=postgres://$PG_USER@$PG_HOST:$PG_PORT/bridge_sync_test"
 }
@@ -515,13 +543,15 @@ with_lock() { # serialise concurrent up/down runs on the same stack dir
 }
 
 case "${1:-}" in
-  up) with_lock cmd_up ;;
+  up) shift; with_lock cmd_up "$@" ;;
   down) with_lock cmd_down ;;
   restart-kafka) with_lock cmd_restart_kafka ;;
+  broker) shift; with_lock cmd_broker "$@" ;;
+  controller) cmd_controller ;;
   status) cmd_status ;;
   env) cmd_env ;;
   *)
-    echo "usage: bash tools/stack/stack.sh up|down|status|env|restart-kafka" >&2
+    echo "usage: bash tools/stack/stack.sh up [--brokers N]|down|status|env|restart-kafka|broker <id> kill|stop|start|pause|resume|controller" >&2
     exit 2
     ;;
 esac

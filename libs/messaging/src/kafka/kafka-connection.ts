@@ -133,8 +133,10 @@ export class KafkaConnection {
       const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
         // Resolves false when another process created them first; kafkajs absorbs that case.
+        // Not kafkajs's own wait for leaders: on a cluster it asks a broker the new topics may
+        // not have reached yet and fails on its "unknown topic" answer. `waitUntilServed` waits.
         await admin.createTopics({
-          waitForLeaders: true,
+          waitForLeaders: false,
           topics: missing.map((topic) => ({
             topic,
             numPartitions: this.config.topicPartitions,
@@ -287,6 +289,13 @@ async function unservedTopics(
           const ends = await admin.fetchTopicOffsets(topic.name);
           return ends.length === topic.partitions.length ? topic.name : undefined;
         } catch (error) {
+          // kafkajs asks for the offsets of the partitions its own cached metadata lists; on a
+          // cluster that metadata may come from a broker the new topic has not reached yet, and
+          // kafkajs then fails on the empty answer with a TypeError: "not yet" as well.
+          if (error instanceof TypeError) {
+            lastError = error;
+            return undefined;
+          }
           notYet(error);
           return undefined;
         }

@@ -2,7 +2,13 @@ import { jest } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { loadConfig } from '@bridge/config';
 import { Topics, type EntityKey, type EventOf, type Topic } from '@bridge/contracts';
-import { EventSubscriber, TRANSPORT, type Subscription, type Transport } from '@bridge/messaging';
+import {
+  EventPublisher,
+  EventSubscriber,
+  TRANSPORT,
+  type Subscription,
+  type Transport,
+} from '@bridge/messaging';
 import { ComponentSimModule } from '../component-sim.module';
 import { loadSimSettings } from '../sim-config';
 import { ComponentState } from '../state/component-state';
@@ -320,6 +326,30 @@ describe('ComponentSimulator scenarios', () => {
       expect(result.publishedAt[39] - result.startedAt).toBeLessThan(1_000);
       expect([...result.publishedAt].sort((x, y) => x - y)).toEqual(result.publishedAt);
       expect(await eventsOn(Topics.CappellaRunCompleted)).toHaveLength(40);
+    });
+
+    it('keeps refused run events and sends them again until taken, when asked to', async () => {
+      const publisher = moduleRef.get(EventPublisher);
+      const refusal = () => Promise.reject(new Error('leader not available'));
+      const spy = jest
+        .spyOn(publisher, 'publishMany')
+        .mockImplementationOnce(refusal)
+        .mockImplementationOnce(refusal);
+      try {
+        const result = await sim.generateBatch({ count: 8, outputsPerRun: 1, untilSent: true });
+        const truth = sim.truth();
+        expect(result.runIds.every((runId) => truth.runs[runId].eventId !== null)).toBe(true);
+        const events = await eventsOn(Topics.CappellaRunCompleted);
+        expect(
+          events.map((e) => e.event.run_id).filter((id) => result.runIds.includes(id)),
+        ).toEqual(result.runIds);
+        expect(spy).toHaveBeenCalledTimes(3);
+        // Without it, a refused generation fails, its runs recorded as never announced.
+        spy.mockImplementationOnce(refusal);
+        await expect(sim.generateBatch({ count: 4, outputsPerRun: 1 })).rejects.toThrow(/leader/);
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('stops a running stream on reset', async () => {

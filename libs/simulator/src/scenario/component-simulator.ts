@@ -24,7 +24,6 @@ import {
 import type { ComponentName } from '@bridge/config';
 import { entityKeyId, Topics, type EntityKey } from '@bridge/contracts';
 import { EventPublisher } from '@bridge/messaging';
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { FaultInjector } from '../faults/fault-injector';
 import { ComponentFaultsSchema, type ComponentFaults } from '../faults/fault-plan';
 import { HitCounter, type HitCounts } from '../faults/hit-counter';
@@ -55,12 +54,6 @@ import type {
   ReconciliationCompletedSpec,
   SeedHistorySpec,
 } from './scenario-specs';
-
-/** Tries to publish a finished run's event for about three minutes, backing off up to 5 s. */
-const UNTIL_SENT = retry(handleAll, {
-  maxAttempts: 40,
-  backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 5_000 }),
-});
 
 export type { GenerationResult } from './load-generator';
 export type { SeededHistory } from './history-seeder';
@@ -245,11 +238,11 @@ export class ComponentSimulator implements OnModuleInit, OnApplicationBootstrap,
     const { run, event } = this.runs.finishSubmitted(submitted, this.faults.lagMs(), Date.now());
     // Like a component with an outbox, Cappella keeps a finished run's event until its broker
     // takes it: a broker outage delays the event, it does not lose it.
-    await UNTIL_SENT.execute(
-      () => this.events.publishRuns(Topics.CappellaRunCompleted, [{ event, key: run.runId }]),
+    await this.events.publishRunsUntilSent(
+      Topics.CappellaRunCompleted,
+      [{ event, key: run.runId }],
       this.stopping.signal,
     );
-    this.recorder.runPublished(run.runId, event.event_id, Date.now());
   }
 
   /**

@@ -84,7 +84,12 @@ export class LoadGenerator {
   private async publishNew(
     origin: RunOrigin,
     count: number,
-    spec: { outputsPerRun?: number; missingRate?: number; nonIdempotentRate?: number },
+    spec: {
+      outputsPerRun?: number;
+      missingRate?: number;
+      nonIdempotentRate?: number;
+      untilSent?: boolean;
+    },
     result: GenerationResult,
   ): Promise<void> {
     const outputsPerRun = spec.outputsPerRun ?? 10;
@@ -112,7 +117,9 @@ export class LoadGenerator {
       if (lostIndex !== undefined) result.missingRunIds.push(run.runId);
       events[i] = { event, key: run.runId };
     }
-    await this.publisher.publishRuns(Topics.CappellaRunCompleted, events);
+    if (spec.untilSent)
+      await this.publisher.publishRunsUntilSent(Topics.CappellaRunCompleted, events);
+    else await this.publisher.publishRuns(Topics.CappellaRunCompleted, events);
     for (const { event } of events) {
       result.runIds.push(event.run_id);
       result.publishedAt.push(now);

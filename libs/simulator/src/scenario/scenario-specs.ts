@@ -95,6 +95,12 @@ const generation = {
    * that their repairs wait for approval.
    */
   nonIdempotentRate: z.number().min(0).max(1).optional(),
+  /**
+   * Keep each event and send it again until the transport takes it, as a component with an
+   * outbox would (default false: a refused event is counted as never announced, and a load
+   * test sees what the transport took).
+   */
+  untilSent: z.boolean().optional(),
 };
 
 export const GenerateBatchSpecSchema = z
