@@ -208,6 +208,7 @@ export class FaultRun {
         }
         // The state comes last as well, so that a log cut to its tail still shows it.
         this.unsettled.push(`${fault}: ${last}`);
+        progress(`${fault}: never settled: ${last}`);
         throw new Error(
           `never settled in ${this.settleTimeoutMs} ms: ${last}\n${this.world.logs(6_000)}\n` +
             `----- still, after ${this.settleTimeoutMs} ms: ${last}`,

@@ -605,7 +605,10 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
           new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high])),
         );
       }
-      const consumer = kafka.consumer({ groupId: `${this.components.prefix}-trace-${Date.now()}` });
+      // The suite's own groups are named apart (`suite-`), so that the lag of the services never counts them.
+      const consumer = kafka.consumer({
+        groupId: `suite-${this.components.prefix}-trace-${Date.now()}`,
+      });
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
       const left = new Set(
@@ -708,7 +711,7 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
           await admin.fetchOffsets({ groupId, topics: [topic] })
         )[0].partitions.filter((p) => p.partition === partition);
         const consumer = kafka.consumer({
-          groupId: `${this.components.prefix}-lag-trace-${Date.now()}`,
+          groupId: `suite-${this.components.prefix}-lag-trace-${Date.now()}`,
         });
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });

@@ -18,6 +18,7 @@ import {
   Partitioners,
   logLevel,
   type Admin,
+  type PartitionMetadata,
   type Producer,
   type LogEntry,
 } from 'kafkajs';
@@ -76,6 +77,33 @@ export class KafkaConnection {
       retry: { initialRetryTime: 200, retries: 10 },
     });
     this.codec = new RegistryAvroCodec(config.registry, decodeLimits);
+  }
+
+  /** Where sends place their messages: kafkajs's default (murmur2 of the key, as Java's). */
+  readonly partitioner = Partitioners.DefaultPartitioner();
+  /** Partition metadata per topic, fetched at a topic's first send and kept. */
+  private readonly partitionMetadata = new Map<string, Promise<PartitionMetadata[]>>();
+
+  /**
+   * The partitions of each of `topics` (for `placeMessages`). A topic's partitions do not move
+   * between sends, only their leaders, which placement does not need: fetched once per topic, and
+   * again after a failed fetch.
+   */
+  async partitionsOf(topics: readonly string[]): Promise<Map<string, PartitionMetadata[]>> {
+    const entries = await Promise.all(
+      [...new Set(topics)].map(async (topic) => {
+        let known = this.partitionMetadata.get(topic);
+        if (!known) {
+          known = this.connectedMonitorAdmin()
+            .then((admin) => admin.fetchTopicMetadata({ topics: [topic] }))
+            .then(({ topics: [found] }) => found.partitions);
+          this.partitionMetadata.set(topic, known);
+          known.catch(() => this.partitionMetadata.delete(topic));
+        }
+        return [topic, await known] as const;
+      }),
+    );
+    return new Map(entries);
   }
 
   /** Connects the producer (once); safe to call repeatedly and concurrently. */

@@ -4,22 +4,36 @@
  * Sends made while a request is in flight go together in the next one (`ProduceCoalescer`).
  * What is published while a message is handled carries that message's trace (`traceparent`).
  * A failed send replaces the producer (`KafkaConnection.discardAfterFailedSend` says why).
+ * Every message is placed on its partition before the request, and a send whose acknowledgement
+ * lacks a partition it wrote to fails (`produce-placement.ts` says why).
  */
 import type { EventOf, Topic } from '@bridge/contracts';
 import { EventPublisher, type OutgoingEvent } from '../event-bus';
 import { outgoingTraceHeaders } from '../message-context';
 import type { KafkaConnection } from './kafka-connection';
 import { ProduceCoalescer } from './produce-coalescer';
+import { placeMessages, unacknowledgedPartitions } from './produce-placement';
 
 export class KafkaEventPublisher extends EventPublisher {
   private readonly coalescer: ProduceCoalescer;
 
   constructor(private readonly connection: KafkaConnection) {
     super();
-    this.coalescer = new ProduceCoalescer(async (topicMessages) => {
+    this.coalescer = new ProduceCoalescer(async (batch) => {
       const producer = await this.connection.connectedProducer();
+      const topicMessages = placeMessages(
+        batch,
+        await this.connection.partitionsOf(batch.map(({ topic }) => topic)),
+        this.connection.partitioner,
+      );
       try {
-        await producer.sendBatch({ topicMessages, acks: -1 });
+        const acknowledged = await producer.sendBatch({ topicMessages, acks: -1 });
+        const missing = unacknowledgedPartitions(topicMessages, acknowledged);
+        if (missing.length > 0) {
+          throw new Error(
+            `the broker acknowledged the send without ${missing.join(', ')}: those messages were not written`,
+          );
+        }
       } catch (error) {
         this.connection.discardAfterFailedSend(producer, error);
         throw error;

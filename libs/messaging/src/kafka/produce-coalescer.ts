@@ -16,6 +16,8 @@ export interface ProduceMessage {
   key: Buffer | string | null;
   value: Buffer;
   headers?: Record<string, string>;
+  /** Set by `placeMessages` just before the request. */
+  partition?: number;
 }
 
 export interface TopicMessages {
