@@ -551,11 +551,7 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
         if (group.members.length === 0) {
           throw new Error(`group ${group.groupId} has no member (${group.state})`);
         }
-        const topics = new Set(
-          group.members.flatMap(
-            (member) => AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? [],
-          ),
-        );
+        const topics = new Set(group.members.flatMap(topicsOf));
         const committed = await admin.fetchOffsets({ groupId: group.groupId, topics: [...topics] });
         for (const { topic, partitions } of committed) {
           const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e]));
@@ -771,9 +767,7 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
           .filter((id) => id.startsWith(`${this.components.prefix}-`));
         const described = await admin.describeGroups(ours);
         const group = described.groups.find((g) =>
-          g.members.some((member) =>
-            AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.topics.includes(topic),
-          ),
+          g.members.some((member) => topicsOf(member).includes(topic)),
         );
         if (group) {
           seen = `${group.groupId} ${group.state} with ${group.members.length} members`;
@@ -859,6 +853,18 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
       if (existsSync(from)) copyFileSync(from, join(into, basename(from)));
     }
     return Promise.resolve();
+  }
+}
+
+/**
+ * The topics a group member subscribed to, from its protocol metadata; none while the member
+ * has no such metadata yet (in the middle of joining, its metadata may be empty).
+ */
+function topicsOf(member: { memberMetadata: Buffer }): string[] {
+  try {
+    return AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? [];
+  } catch {
+    return [];
   }
 }
 
