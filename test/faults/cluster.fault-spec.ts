@@ -24,7 +24,7 @@ import { PrivateCluster, type NodeAction } from '../private-cluster';
 import { eventually } from '../stack-config';
 import { FaultRun, sleep, type FaultOutcome } from './fault-run';
 import { FaultWorld } from './fault-world';
-import type { LinkDegradation } from '../network/tcp-link';
+import type { LinkDegradation, TcpLink } from '../network/tcp-link';
 
 /** Inbound topic whose busiest partition's leader is killed. */
 const INBOUND = 'cappella.run.completed';
@@ -76,7 +76,7 @@ describe('cluster fault suite', () => {
   /** Applies `fault` to every Kafka link (or the database link) for `forMs`, then heals. */
   async function linkFault(
     target: 'kafka' | 'database',
-    fault: (link: NonNullable<FaultWorld['databaseLink']>) => void,
+    fault: (link: TcpLink) => void,
     forMs: number,
     note: string,
   ): Promise<FaultOutcome> {
@@ -224,38 +224,33 @@ describe('cluster fault suite', () => {
     );
   });
 
-  it('loses and repeats nothing with PostgreSQL 100 ms slower', async () => {
-    await run.underFault('PostgreSQL link 100 ms slower each way for 8 s', () =>
-      linkFault(
-        'database',
-        (link) => link.degrade({ latencyMs: 100 }),
-        8_000,
-        'every chunk delayed 100 ms',
-      ),
-    );
-  });
+  const DATABASE_LINK_FAULTS: Array<[string, (link: TcpLink) => void, number, string]> = [
+    [
+      'PostgreSQL link 100 ms slower each way for 8 s',
+      (link) => link.degrade({ latencyMs: 100 }),
+      8_000,
+      'every chunk delayed 100 ms',
+    ],
+    [
+      'PostgreSQL connections cut, unanswered for 5 s',
+      (link) => link.partition(),
+      5_000,
+      'connections reset, new ones never answered',
+    ],
+    [
+      'PostgreSQL link half-open for 8 s',
+      (link) => link.hang(),
+      8_000,
+      'connections kept open, nothing crossing them',
+    ],
+  ];
 
-  it('loses and repeats nothing when the PostgreSQL connections are cut', async () => {
-    await run.underFault('PostgreSQL connections cut, unanswered for 5 s', () =>
-      linkFault(
-        'database',
-        (link) => link.partition(),
-        5_000,
-        'connections reset, new ones never answered',
-      ),
-    );
-  });
-
-  it('loses and repeats nothing while the PostgreSQL link is half-open', async () => {
-    await run.underFault('PostgreSQL link half-open for 8 s', () =>
-      linkFault(
-        'database',
-        (link) => link.hang(),
-        8_000,
-        'connections kept open, nothing crossing them',
-      ),
-    );
-  });
+  it.each(DATABASE_LINK_FAULTS)(
+    'loses and repeats nothing with the %s',
+    async (fault, apply, forMs, note) => {
+      await run.underFault(fault, () => linkFault('database', apply, forMs, note));
+    },
+  );
 
   it('loses and repeats nothing when one of two checkers is killed and started again, three times, during a burst', async () => {
     await run.underFault('one of two checkers SIGKILLed 3 times in a burst', async () => {
@@ -293,11 +288,7 @@ describe('cluster fault suite', () => {
   });
 
   it('leaves no dead letter, no failed check or repair, no lag and no owed event after all of it', async () => {
-    expect(run.unsettled).toEqual([]);
-    expect(world.deadLetters).toEqual([]);
-    expect(await world.failures()).toEqual({ failedRepairs: 0, failedChecks: 0 });
-    expect(await world.backlog()).toEqual({ findings: 0, repairs: 0, openRepairs: 0 });
-    expect(await world.consumerLag()).toBe(0);
+    await run.expectNothingLeft();
   });
 
   /** The partition of `topic` holding the most records now. */

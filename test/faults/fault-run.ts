@@ -66,6 +66,21 @@ export class FaultRun {
     private readonly settleTimeoutMs = 150_000,
   ) {}
 
+  /**
+   * A suite's last test: no fault left unsettled, and over the whole run no dead letter, no
+   * failed check or repair, no outbound event owed, no lag on the broker or in the services.
+   */
+  async expectNothingLeft(): Promise<void> {
+    // First what any earlier fault was still waiting for, the cause of the rest: a fault that
+    // never settles usually leaves the world unsettled for every fault after it.
+    expect(this.unsettled).toEqual([]);
+    expect(this.world.deadLetters).toEqual([]);
+    expect(await this.world.failures()).toEqual({ failedRepairs: 0, failedChecks: 0 });
+    expect(await this.world.backlog()).toEqual({ findings: 0, repairs: 0, openRepairs: 0 });
+    expect(await this.world.consumerLag()).toBe(0);
+    expect(await this.world.reportedLag()).toBe(0);
+  }
+
   /** Prints the report so far (a suite's `afterAll`). */
   print(): void {
     if (this.reports.length === 0) return;
