@@ -232,6 +232,12 @@ describe('cluster fault suite', () => {
       'every chunk delayed 100 ms',
     ],
     [
+      'PostgreSQL link limited to 64 KB/s for 8 s',
+      (link) => link.degrade({ bytesPerSecond: 64 * 1024 }),
+      8_000,
+      'each direction of each connection paced',
+    ],
+    [
       'PostgreSQL connections cut, unanswered for 5 s',
       (link) => link.partition(),
       5_000,

@@ -53,6 +53,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
       restarting ??= (async () => {
         for (;;) {
           await committer.flush();
+          committer.close();
           await consumer.disconnect().catch(() => undefined);
           await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
           if (stopping.signal.aborted) return;
@@ -88,6 +89,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
         // Batches still running flush their own offsets as they end (the group is left only
         // after them); this commits those that ended before.
         await committer.flush();
+        committer.close();
         await consumer.disconnect();
       },
     };
@@ -132,6 +134,10 @@ export class KafkaEventSubscriber extends EventSubscriber {
     const committer = new OffsetCommitter(consumer, this.connection.config.commitIntervalMs);
     // Partitions may move to another member: hand over what is finished before they do.
     consumer.on(consumer.events.REBALANCING, () => void committer.flush());
+    // What could not be committed before they moved is its new owner's to read again.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      committer.assigned(payload.memberAssignment),
+    );
     try {
       await consumer.connect();
       await consumer.subscribe({

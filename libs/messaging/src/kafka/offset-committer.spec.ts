@@ -73,4 +73,36 @@ describe('OffsetCommitter', () => {
     await committer.flush();
     expect(target.commits).toEqual([[{ topic: 'runs', partition: 0, offset: '7' }]]);
   });
+
+  it('tries a refused commit again on its own, for a partition that receives nothing more', async () => {
+    jest.useFakeTimers();
+    const target = new RecordingTarget();
+    const committer = new OffsetCommitter(target, 200);
+    target.failNext = true; // the coordinator moved to another broker
+    committer.finished('runs', 0, '11');
+    await jest.advanceTimersByTimeAsync(200);
+    expect(target.commits).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(target.commits).toEqual([[{ topic: 'runs', partition: 0, offset: '12' }]]);
+  });
+
+  it('leaves a refused commit to the new owner of a partition that moved, and stops when closed', async () => {
+    jest.useFakeTimers();
+    const target = new RecordingTarget();
+    const committer = new OffsetCommitter(target, 200);
+    target.failNext = true;
+    committer.finished('runs', 0, '11');
+    committer.finished('runs', 1, '5');
+    await jest.advanceTimersByTimeAsync(200);
+    committer.assigned({ runs: [1] }); // partition 0 went to another member
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(target.commits).toEqual([[{ topic: 'runs', partition: 1, offset: '6' }]]);
+
+    target.failNext = true;
+    committer.finished('runs', 1, '9');
+    await jest.advanceTimersByTimeAsync(200);
+    committer.close();
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(target.commits).toHaveLength(1);
+  });
 });
