@@ -7,7 +7,8 @@
  * only to the brokers that have not answered yet. When the partition moved to a broker that had
  * already answered for partitions of its own, that partition's messages are never sent, and the
  * send still resolves: on a replicated cluster, killing a partition leader under load lost events
- * that way (the cluster fault suite found eight). With the partitions placed here, an
+ * that way (the cluster fault suite found eight; kafkajs issue 1303 reports the same loss, and a
+ * fix was proposed upstream but not released). With the partitions placed here, an
  * acknowledgement without one of them is visible, and the send fails so that its callers send
  * again (at-least-once; consumers deduplicate by event id).
  *
