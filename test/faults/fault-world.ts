@@ -276,13 +276,6 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
     return service;
   }
 
-  /** The instance numbers of `name` running now. */
-  instancesOf(name: ServiceName): number[] {
-    return [...this.services.keys()]
-      .filter((key) => key.startsWith(`${name}:`))
-      .map((key) => Number(key.slice(name.length + 1)));
-  }
-
   /** Starts (or starts again) an instance of a service on a new port; waits until it is ready. */
   async startService(name: ServiceName, instance = 1): Promise<ServiceProcess> {
     const [port] = await freePorts(1);
