@@ -101,14 +101,25 @@ export class PrivateBroker {
   }
 
   private async script(command: 'up' | 'down' | 'restart-kafka'): Promise<void> {
-    try {
-      await run('bash', [STACK, command], { env: this.env, timeout: 180_000 });
-    } catch (error) {
-      const failed = error as Error & { stderr?: string };
-      throw new Error(`stack.sh ${command} failed: ${failed.message}\n${failed.stderr ?? ''}`, {
+    await runStackScript([command], this.env);
+  }
+}
+
+/** Runs `tools/stack/stack.sh` with `args` under `env`; a failure carries the script's stderr. */
+export async function runStackScript(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<{ stdout: string }> {
+  try {
+    return await run('bash', [STACK, ...args], { env, timeout: 180_000 });
+  } catch (error) {
+    const failed = error as Error & { stderr?: string };
+    throw new Error(
+      `stack.sh ${args.join(' ')} failed: ${failed.message}\n${failed.stderr ?? ''}`,
+      {
         cause: error,
-      });
-    }
+      },
+    );
   }
 }
 

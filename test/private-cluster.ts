@@ -9,18 +9,13 @@
  * the observer and the suite's own admin use `directBrokers`, the nodes' internal listeners,
  * which no fault touches: the platform around Bridge keeps working while Bridge's links fail.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { TcpLink } from './network/tcp-link';
-import { assertSharedRegistryAnswers } from './private-broker';
-import { ROOT, freePorts } from './service-processes';
-
-const run = promisify(execFile);
-const STACK = join(ROOT, 'tools', 'stack', 'stack.sh');
+import { assertSharedRegistryAnswers, runStackScript } from './private-broker';
+import { freePorts } from './service-processes';
 
 export type NodeAction = 'kill' | 'stop' | 'start' | 'pause' | 'resume';
 
@@ -178,17 +173,7 @@ export class PrivateCluster {
     return this.nodes;
   }
 
-  private async script(args: string[]): Promise<{ stdout: string }> {
-    try {
-      return await run('bash', [STACK, ...args], { env: this.env, timeout: 180_000 });
-    } catch (error) {
-      const failed = error as Error & { stderr?: string };
-      throw new Error(
-        `stack.sh ${args.join(' ')} failed: ${failed.message}\n${failed.stderr ?? ''}`,
-        {
-          cause: error,
-        },
-      );
-    }
+  private script(args: string[]): Promise<{ stdout: string }> {
+    return runStackScript(args, this.env);
   }
 }
