@@ -221,6 +221,9 @@ export class FaultRun {
         if (lagging.size > 0) {
           last += `; what holds the lag: ${await this.world.describeLag(lagging).catch((e: Error) => e.message)}`;
         }
+        // Every service's whole kept output, beyond the tail the message below carries.
+        const logDir = join(ROOT, 'test-output', `${this.reportName}-logs`, slug(fault));
+        last += `; service logs in ${this.world.writeLogs(logDir).length > 0 ? logDir : 'none'}`;
         // The state comes last as well, so that a log cut to its tail still shows it.
         this.unsettled.push(`${fault}: ${last}`);
         progress(`${fault}: never settled: ${last}`);
@@ -254,6 +257,14 @@ export class FaultRun {
   }
 
   // First, while Cappella holds only the history: the oracle is taken a few seconds before
+}
+
+/** `fault` as a directory name. */
+function slug(fault: string): string {
+  return fault
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function pick(tally: FaultTally) {

@@ -35,6 +35,7 @@ import {
   ROOT,
   cleanUp,
   freePorts,
+  describeGroup,
   scrapeConsumerLag,
   spawnService,
   SERVICE_NAMES,
@@ -280,8 +281,10 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
   async startService(name: ServiceName, instance = 1): Promise<ServiceProcess> {
     const [port] = await freePorts(1);
     this.generation += 1;
-    const env = name === 'scanner' ? this.scannerEnv : this.env;
-    const service = spawnService(name, port, env, `${name}-${this.generation}`);
+    const label = `${name}-${this.generation}`;
+    // The label as kafkajs's client id: the broker's view of a group then names each process.
+    const env = { ...(name === 'scanner' ? this.scannerEnv : this.env), KAFKA_CLIENT_ID: label };
+    const service = spawnService(name, port, env, label);
     this.services.set(`${name}:${instance}`, service);
     await service.healthy(90_000);
     return service;
@@ -729,6 +732,18 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
         await consumer.disconnect();
         said.push(`${name} from ${from}: ${pending.slice(0, 5).join('; ') || 'nothing read'}`);
       }
+      // Who holds the lagging partitions: a member that owns one and never reads it, or none.
+      const groupIds = new Set([...lagging.keys()].map((name) => name.split(' ')[0]));
+      for (const groupId of groupIds) {
+        const group = await describeGroup(admin, groupId);
+        const members = group.members.map(
+          (m) =>
+            `${m.clientId} ${m.memberId.slice(-8)} holds ${Object.entries(m.assignment)
+              .map(([topic, partitions]) => `${topic}${JSON.stringify(partitions)}`)
+              .join(' ')}`,
+        );
+        said.push(`group ${groupId} ${group.state}: ${members.join('; ') || 'no members'}`);
+      }
     } catch (error) {
       said.push(`(lag trace incomplete: ${(error as Error).message})`);
     } finally {
@@ -817,6 +832,16 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
     return [...this.services.values()]
       .map((service) => `----- ${service.label}\n${service.logs().slice(-perService)}`)
       .join('\n');
+  }
+
+  /** Writes every service process's kept output to `<dir>/<label>.log`; the files written. */
+  writeLogs(dir: string): string[] {
+    mkdirSync(dir, { recursive: true });
+    return [...this.services.values()].map((service) => {
+      const file = join(dir, `${service.label}.log`);
+      writeFileSync(file, service.logs());
+      return file;
+    });
   }
 
   /** Stops every service process (SIGTERM, then SIGKILL after 15 s). */

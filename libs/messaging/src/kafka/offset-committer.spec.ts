@@ -105,4 +105,56 @@ describe('OffsetCommitter', () => {
     await jest.advanceTimersByTimeAsync(5_000);
     expect(target.commits).toHaveLength(1);
   });
+
+  it("commits its position again every reassertMs, which mends a commit moved back behind the owner's back", async () => {
+    jest.useFakeTimers();
+    const target = new RecordingTarget();
+    const committer = new OffsetCommitter(target, 200, { reassertMs: 10_000 });
+    committer.assigned({ runs: [0, 1] });
+    committer.finished('runs', 0, '9');
+    committer.finished('runs', 1, '3');
+    await jest.advanceTimersByTimeAsync(200);
+    expect(target.commits).toHaveLength(1);
+
+    // Another member's late retry set runs[0] back to 5 on the broker; nothing more arrives.
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(target.commits[1]).toEqual(
+      expect.arrayContaining([
+        { topic: 'runs', partition: 0, offset: '10' },
+        { topic: 'runs', partition: 1, offset: '4' },
+      ]),
+    );
+
+    committer.assigned({ runs: [1] }); // runs[0] is another member's now: never asserted again
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(target.commits[2]).toEqual([{ topic: 'runs', partition: 1, offset: '4' }]);
+    committer.close();
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(target.commits).toHaveLength(3);
+  });
+
+  it('does not try again a refused commit of a partition that moved while the commit was under way', async () => {
+    jest.useFakeTimers();
+    let refuse: (error: Error) => void = () => undefined;
+    const commits: TopicPartitionOffset[][] = [];
+    const target = {
+      commitOffsets: (offsets: TopicPartitionOffset[]) =>
+        commits.length === 0
+          ? new Promise<void>((_, reject) => {
+              commits.push([]); // the first commit hangs in kafkajs's own retries
+              refuse = reject;
+            })
+          : Promise.resolve(void commits.push(offsets)),
+    };
+    const committer = new OffsetCommitter(target, 200, { reassertMs: 0 });
+    committer.assigned({ runs: [0, 1] });
+    committer.finished('runs', 0, '11');
+    committer.finished('runs', 1, '5');
+    await jest.advanceTimersByTimeAsync(200);
+    committer.assigned({ runs: [1] }); // a rebalance while it is under way
+    refuse(new Error('NOT_COORDINATOR'));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(commits.slice(1)).toEqual([[{ topic: 'runs', partition: 1, offset: '6' }]]);
+    committer.close();
+  });
 });

@@ -12,8 +12,17 @@
  * A refused commit (the group's coordinator moving to another broker, say) is tried again, for
  * the partitions this member still owns: otherwise the last messages of a partition that
  * receives no more would stay uncommitted, shown as lag, until some rebalance delivered them
- * again. Partitions that moved to another member are left to it (it reads from the last commit),
- * so that a late retry never moves the new owner's commit back.
+ * again. Partitions that moved to another member are left to it (it reads from the last commit).
+ *
+ * The member's own position in each partition it owns is also committed again every
+ * `reassertMs`. A commit can land where it should not: kafkajs retries a refused commit inside
+ * `commitOffsets` for up to a minute, and a retry that spans a rebalance goes out under the new
+ * generation, for a partition this member may no longer own; the broker accepts it and moves the
+ * new owner's commit back. kafkajs also answers a commit made while its consumer restarts as
+ * done without sending it. Either way the owner has read further than its group's commit says,
+ * and a partition that receives nothing more would show lag (and redeliver on the next
+ * rebalance) for ever. Re-asserting the owner's position mends both within `reassertMs`, at the
+ * cost of one small request per interval while the consumer is idle.
  */
 import { Logger } from '@nestjs/common';
 import { errorMessage } from '@bridge/errors';
@@ -33,21 +42,40 @@ export interface OffsetCommitTarget {
 /** A refused commit is tried again after the interval, and never sooner than this. */
 const RETRY_MIN_MS = 1_000;
 
+export interface OffsetCommitterOptions {
+  /** How often the member's position in each partition it owns is committed again. */
+  reassertMs?: number;
+}
+
 export class OffsetCommitter {
   private readonly logger = new Logger('OffsetCommitter');
   private pending = new Map<string, TopicPartitionOffset>();
+  /** The next offset to read of every partition this member owns and has finished work in. */
+  private readonly positions = new Map<string, TopicPartitionOffset>();
+  /** Partitions the group gave this member (`topic\0partition`); unknown until it joined. */
+  private owned?: Set<string>;
   private timer?: NodeJS.Timeout;
+  private readonly reassertTimer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
     private readonly target: OffsetCommitTarget,
     private readonly commitIntervalMs: number,
-  ) {}
+    { reassertMs = 10_000 }: OffsetCommitterOptions = {},
+  ) {
+    if (reassertMs > 0) {
+      this.reassertTimer = setInterval(() => this.reassert(), reassertMs);
+      this.reassertTimer.unref();
+    }
+  }
 
   /** `offset` of `topic[partition]` is finished: it is committed with the next flush. */
   finished(topic: string, partition: number, offset: string): void {
-    if (this.keep({ topic, partition, offset: (BigInt(offset) + 1n).toString() })) {
+    const next = { topic, partition, offset: (BigInt(offset) + 1n).toString() };
+    const known = this.positions.get(keyOf(next));
+    if (!known || BigInt(known.offset) < BigInt(next.offset)) this.positions.set(keyOf(next), next);
+    if (this.keep(next)) {
       if (this.commitIntervalMs <= 0) void this.flush();
       else this.schedule(this.commitIntervalMs);
     }
@@ -58,8 +86,13 @@ export class OffsetCommitter {
    * partitions it no longer owns are dropped, their new owners read from the last commit.
    */
   assigned(assignment: Readonly<Record<string, readonly number[]>>): void {
-    for (const [key, { topic, partition }] of this.pending) {
-      if (!assignment[topic]?.includes(partition)) this.pending.delete(key);
+    this.owned = new Set(
+      Object.entries(assignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => keyOf({ topic, partition })),
+      ),
+    );
+    for (const map of [this.pending, this.positions]) {
+      for (const key of map.keys()) if (!this.owns(key)) map.delete(key);
     }
   }
 
@@ -67,6 +100,7 @@ export class OffsetCommitter {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.reassertTimer);
     this.timer = undefined;
   }
 
@@ -90,16 +124,30 @@ export class OffsetCommitter {
         );
         if (this.closed) return;
         let again = false;
-        for (const offset of offsets) again = this.keep(offset) || again;
+        for (const offset of offsets) {
+          // A partition that moved while this commit was under way is its new owner's.
+          if (this.owns(keyOf(offset))) again = this.keep(offset) || again;
+        }
         if (again) this.schedule(Math.max(this.commitIntervalMs, RETRY_MIN_MS));
       }
     });
     return this.flushing;
   }
 
+  /** Commits this member's position in every partition it owns again (see the module comment). */
+  private reassert(): void {
+    if (this.closed || this.positions.size === 0) return;
+    for (const position of this.positions.values()) this.keep(position);
+    void this.flush();
+  }
+
+  private owns(key: string): boolean {
+    return this.owned?.has(key) ?? true;
+  }
+
   /** Keeps `offset` for the next flush unless a further one is waiting; true if kept. */
   private keep(offset: TopicPartitionOffset): boolean {
-    const key = `${offset.topic}\u0000${offset.partition}`;
+    const key = keyOf(offset);
     const known = this.pending.get(key);
     if (known && BigInt(known.offset) >= BigInt(offset.offset)) return false;
     this.pending.set(key, offset);
@@ -110,4 +158,8 @@ export class OffsetCommitter {
     if (this.closed) return;
     this.timer ??= setTimeout(() => void this.flush(), delayMs);
   }
+}
+
+function keyOf({ topic, partition }: { topic: string; partition: number }): string {
+  return `${topic}\u0000${partition}`;
 }
