@@ -223,7 +223,8 @@ export class FaultRun {
         }
         // Every service's whole kept output, beyond the tail the message below carries.
         const logDir = join(ROOT, 'test-output', `${this.reportName}-logs`, slug(fault));
-        last += `; service logs in ${this.world.writeLogs(logDir).length > 0 ? logDir : 'none'}`;
+        this.world.writeLogs(logDir);
+        last += `; service logs in ${logDir}`;
         // The state comes last as well, so that a log cut to its tail still shows it.
         this.unsettled.push(`${fault}: ${last}`);
         progress(`${fault}: never settled: ${last}`);

@@ -834,14 +834,12 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
       .join('\n');
   }
 
-  /** Writes every service process's kept output to `<dir>/<label>.log`; the files written. */
-  writeLogs(dir: string): string[] {
+  /** Writes every service process's kept output to `<dir>/<label>.log`. */
+  writeLogs(dir: string): void {
     mkdirSync(dir, { recursive: true });
-    return [...this.services.values()].map((service) => {
-      const file = join(dir, `${service.label}.log`);
-      writeFileSync(file, service.logs());
-      return file;
-    });
+    for (const service of this.services.values()) {
+      writeFileSync(join(dir, `${service.label}.log`), service.logs());
+    }
   }
 
   /** Stops every service process (SIGTERM, then SIGKILL after 15 s). */

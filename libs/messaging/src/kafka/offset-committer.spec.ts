@@ -126,6 +126,7 @@ describe('OffsetCommitter', () => {
     );
 
     committer.assigned({ runs: [1] }); // runs[0] is another member's now: never asserted again
+    committer.finished('runs', 0, '12'); // a batch of runs[0] that ended after the rebalance
     await jest.advanceTimersByTimeAsync(10_000);
     expect(target.commits[2]).toEqual([{ topic: 'runs', partition: 1, offset: '4' }]);
     committer.close();

@@ -70,11 +70,15 @@ export class OffsetCommitter {
     }
   }
 
-  /** `offset` of `topic[partition]` is finished: it is committed with the next flush. */
+  /**
+   * `offset` of `topic[partition]` is finished: it is committed with the next flush. A batch
+   * that ends after its partition moved to another member commits nothing: the new owner reads
+   * from the last commit, and a commit from here could only set its commit back.
+   */
   finished(topic: string, partition: number, offset: string): void {
     const next = { topic, partition, offset: (BigInt(offset) + 1n).toString() };
-    const known = this.positions.get(keyOf(next));
-    if (!known || BigInt(known.offset) < BigInt(next.offset)) this.positions.set(keyOf(next), next);
+    if (!this.owns(keyOf(next))) return;
+    advance(this.positions, next);
     if (this.keep(next)) {
       if (this.commitIntervalMs <= 0) void this.flush();
       else this.schedule(this.commitIntervalMs);
@@ -147,11 +151,7 @@ export class OffsetCommitter {
 
   /** Keeps `offset` for the next flush unless a further one is waiting; true if kept. */
   private keep(offset: TopicPartitionOffset): boolean {
-    const key = keyOf(offset);
-    const known = this.pending.get(key);
-    if (known && BigInt(known.offset) >= BigInt(offset.offset)) return false;
-    this.pending.set(key, offset);
-    return true;
+    return advance(this.pending, offset);
   }
 
   private schedule(delayMs: number): void {
@@ -162,4 +162,13 @@ export class OffsetCommitter {
 
 function keyOf({ topic, partition }: { topic: string; partition: number }): string {
   return `${topic}\u0000${partition}`;
+}
+
+/** Sets `offset` in `map` unless the one there is as far or further; true if set. */
+function advance(map: Map<string, TopicPartitionOffset>, offset: TopicPartitionOffset): boolean {
+  const key = keyOf(offset);
+  const known = map.get(key);
+  if (known && BigInt(known.offset) >= BigInt(offset.offset)) return false;
+  map.set(key, offset);
+  return true;
 }
