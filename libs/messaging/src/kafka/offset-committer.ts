@@ -77,7 +77,11 @@ export class OffsetCommitter {
    */
   finished(topic: string, partition: number, offset: string): void {
     const next = { topic, partition, offset: (BigInt(offset) + 1n).toString() };
-    if (!this.owns(keyOf(next))) return;
+    if (!this.owns(keyOf(next))) {
+      // Should not happen (kafkajs ends batches before it rejoins); said, so a stall shows why.
+      this.logger.warn(`not committing ${topic}[${partition}]@${next.offset}: not assigned here`);
+      return;
+    }
     advance(this.positions, next);
     if (this.keep(next)) {
       if (this.commitIntervalMs <= 0) void this.flush();
