@@ -119,6 +119,12 @@ export const BridgeMetrics = {
     labelNames: ['group', 'reason'] as const,
     registers: [metricsRegistry],
   }),
+  partitionRewinds: new Counter({
+    name: 'bridge_consumer_partition_rewinds_total',
+    help: "Owned partitions re-read from the group's commit after it fell behind the member's reading.",
+    labelNames: ['group', 'topic'] as const,
+    registers: [metricsRegistry],
+  }),
   deadLetters: new Counter({
     name: 'bridge_dead_letters_total',
     help: 'Messages sent to bridge.dlq.events, by source topic, group and failure kind.',

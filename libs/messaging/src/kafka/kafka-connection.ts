@@ -32,6 +32,7 @@ import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
 import { outsideMessageContext } from '../message-context';
 import { partitionLag } from './consumer-lag';
+import type { GroupPartitionOffsets } from './stalled-partitions';
 import { kafkaSecurityOptions } from './kafka-security';
 
 const ALL_TOPICS = Object.keys(TopicSchemas) as Topic[];
@@ -223,25 +224,28 @@ export class KafkaConnection {
     topics: readonly string[],
     fromBeginning: boolean,
   ): Promise<Array<{ topic: string; partition: number; lag: number }>> {
+    return (await this.groupOffsets(groupId, topics)).flatMap((offsets) => {
+      const lag = partitionLag(offsets, fromBeginning);
+      return lag === null ? [] : [{ topic: offsets.topic, partition: offsets.partition, lag }];
+    });
+  }
+
+  /** The group's commit and the retained range of every partition of `topics`. */
+  async groupOffsets(groupId: string, topics: readonly string[]): Promise<GroupPartitionOffsets[]> {
     const admin = await this.connectedMonitorAdmin();
     const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
-    const lags = await Promise.all(
+    const offsets = await Promise.all(
       committed.map(async ({ topic, partitions }) => {
         const ends = new Map(
           (await admin.fetchTopicOffsets(topic)).map((end) => [end.partition, end]),
         );
         return partitions.flatMap(({ partition, offset }) => {
           const end = ends.get(partition);
-          if (!end) return [];
-          const lag = partitionLag(
-            { partition, low: end.low, high: end.high, committed: offset },
-            fromBeginning,
-          );
-          return lag === null ? [] : [{ topic, partition, lag }];
+          return end ? [{ topic, partition, low: end.low, high: end.high, committed: offset }] : [];
         });
       }),
     );
-    return lags.flat();
+    return offsets.flat();
   }
 
   private connectedMonitorAdmin(): Promise<Admin> {

@@ -5,6 +5,10 @@
  * interval into one request. A crash between handling and committing redelivers the message,
  * which idempotent handlers absorb; nothing is committed that was not done.
  *
+ * Each consumer also has a `StalledPartitionWatch`, which seeks a partition back to its group's
+ * commit when that commit fell behind what the member read and nothing more arrives to carry it
+ * forward.
+ *
  * A consumer that kafkajs gives up on (a non-retriable crash, e.g. the group coordinator forgot
  * the member after a long pause) is replaced by a fresh one, so a subscription never dies
  * silently while its process still reports healthy. A broker out of reach while a subscription
@@ -23,6 +27,7 @@ import { TRACEPARENT_HEADER } from '../message-context';
 import type { KafkaConnection } from './kafka-connection';
 import type { KafkaEventPublisher } from './kafka-publisher';
 import { OffsetCommitter } from './offset-committer';
+import { StalledPartitionWatch } from './stalled-partition-watch';
 
 const RESTART_DELAY_MS = 1_000;
 const START_RETRY_MAX_MS = 15_000;
@@ -46,7 +51,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
       this.retryConfig,
     );
     const stopping = new AbortController();
-    let { consumer, committer } = await this.firstStart(spec, loop, stopping.signal);
+    let { consumer, committer, watch } = await this.firstStart(spec, loop, stopping.signal);
     let restarting: Promise<void> | undefined;
     const restart = (): Promise<void> => {
       // One restart at a time: overlapping crash events must not leave a second consumer behind.
@@ -54,12 +59,13 @@ export class KafkaEventSubscriber extends EventSubscriber {
         for (;;) {
           await committer.flush();
           committer.close();
+          watch.close();
           await consumer.disconnect().catch(() => undefined);
           await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
           if (stopping.signal.aborted) return;
           try {
             const replacement = await this.startConsumer(spec, loop, stopping.signal, restart);
-            ({ consumer, committer } = replacement);
+            ({ consumer, committer, watch } = replacement);
             if (stopping.signal.aborted) await consumer.disconnect();
             else this.logger.warn(`consumer ${spec.groupId} restarted`);
             return;
@@ -90,6 +96,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
         // after them); this commits those that ended before.
         await committer.flush();
         committer.close();
+        watch.close();
         await consumer.disconnect();
       },
     };
@@ -100,7 +107,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
     spec: SubscriptionSpec<T>,
     loop: ConsumerLoop<T>,
     stopping: AbortSignal,
-  ): Promise<{ consumer: Consumer; committer: OffsetCommitter }> {
+  ): Promise<StartedConsumer> {
     let wait = RESTART_DELAY_MS;
     for (;;) {
       try {
@@ -122,7 +129,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
     loop: ConsumerLoop<T>,
     stopping: AbortSignal,
     restart?: () => Promise<void>,
-  ): Promise<{ consumer: Consumer; committer: OffsetCommitter }> {
+  ): Promise<StartedConsumer> {
     const consumer = this.connection.kafka.consumer({
       groupId: spec.groupId,
       sessionTimeout: this.connection.config.sessionTimeoutMs,
@@ -132,12 +139,20 @@ export class KafkaEventSubscriber extends EventSubscriber {
     });
     if (restart) this.watchCrashes(consumer, spec.groupId, restart);
     const committer = new OffsetCommitter(consumer, this.connection.config.commitIntervalMs);
+    const watch = new StalledPartitionWatch({
+      groupId: spec.groupId,
+      fromBeginning: spec.fromBeginning ?? true,
+      assignment: committer,
+      readOffsets: (topics) => this.connection.groupOffsets(spec.groupId, topics),
+      seek: ({ topic, partition, offset }) => consumer.seek({ topic, partition, offset }),
+    });
     // Partitions may move to another member: hand over what is finished before they do.
     consumer.on(consumer.events.REBALANCING, () => void committer.flush());
-    // What could not be committed before they moved is its new owner's to read again.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-      committer.assigned(payload.memberAssignment),
-    );
+    // What could not be committed before they moved is read again from the group's commit.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      committer.assigned(payload.memberAssignment);
+      watch.assigned(payload.memberAssignment);
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({
@@ -148,14 +163,24 @@ export class KafkaEventSubscriber extends EventSubscriber {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.connection.config.topicPartitions,
-        eachBatch: (payload) => this.handleBatch(committer, loop, payload, stopping),
+        eachBatch: async (payload) => {
+          const { topic, partition } = payload.batch;
+          watch.batchStarted(topic, partition);
+          try {
+            await this.handleBatch(committer, loop, payload, stopping);
+          } finally {
+            watch.batchEnded(topic, partition);
+          }
+        },
       });
     } catch (error) {
       // A consumer half started must not stay connected behind the one that replaces it.
+      watch.close();
+      committer.close();
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
-    return { consumer, committer };
+    return { consumer, committer, watch };
   }
 
   private watchCrashes(consumer: Consumer, groupId: string, restart: () => Promise<void>): void {
@@ -203,6 +228,12 @@ export class KafkaEventSubscriber extends EventSubscriber {
     }
     await payload.heartbeat();
   }
+}
+
+interface StartedConsumer {
+  consumer: Consumer;
+  committer: OffsetCommitter;
+  watch: StalledPartitionWatch;
 }
 
 /** The headers Bridge reads, as text; the rest stay with the broker. */

@@ -86,17 +86,24 @@ describe('OffsetCommitter', () => {
     expect(target.commits).toEqual([[{ topic: 'runs', partition: 0, offset: '12' }]]);
   });
 
-  it('leaves a refused commit to the new owner of a partition that moved, and stops when closed', async () => {
+  it('leaves what a rebalance interrupted to the group, even for partitions it keeps, and stops when closed', async () => {
     jest.useFakeTimers();
     const target = new RecordingTarget();
     const committer = new OffsetCommitter(target, 200);
+    committer.assigned({ runs: [0, 1] });
     target.failNext = true;
     committer.finished('runs', 0, '11');
     committer.finished('runs', 1, '5');
     await jest.advanceTimersByTimeAsync(200);
-    committer.assigned({ runs: [1] }); // partition 0 went to another member
-    await jest.advanceTimersByTimeAsync(1_000);
-    expect(target.commits).toEqual([[{ topic: 'runs', partition: 1, offset: '6' }]]);
+    // Partition 0 went to another member; partition 1 stays, and this member reads it again
+    // from the group's commit: neither refused offset is sent under the new assignment.
+    committer.assigned({ runs: [1] });
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(target.commits).toEqual([]);
+
+    committer.finished('runs', 1, '7'); // read again from the group's commit, and finished
+    await jest.advanceTimersByTimeAsync(200);
+    expect(target.commits).toEqual([[{ topic: 'runs', partition: 1, offset: '8' }]]);
 
     target.failNext = true;
     committer.finished('runs', 1, '9');
@@ -106,35 +113,22 @@ describe('OffsetCommitter', () => {
     expect(target.commits).toHaveLength(1);
   });
 
-  it("commits its position again every reassertMs, which mends a commit moved back behind the owner's back", async () => {
+  it('drops what waits when the assignment changes, and never commits a partition not assigned here', async () => {
     jest.useFakeTimers();
     const target = new RecordingTarget();
-    const committer = new OffsetCommitter(target, 200, { reassertMs: 10_000 });
-    committer.assigned({ runs: [0, 1] });
-    committer.finished('runs', 0, '9');
-    committer.finished('runs', 1, '3');
-    await jest.advanceTimersByTimeAsync(200);
-    expect(target.commits).toHaveLength(1);
-
-    // Another member's late retry set runs[0] back to 5 on the broker; nothing more arrives.
-    await jest.advanceTimersByTimeAsync(10_000);
-    expect(target.commits[1]).toEqual(
-      expect.arrayContaining([
-        { topic: 'runs', partition: 0, offset: '10' },
-        { topic: 'runs', partition: 1, offset: '4' },
-      ]),
-    );
-
-    committer.assigned({ runs: [1] }); // runs[0] is another member's now: never asserted again
-    committer.finished('runs', 0, '12'); // a batch of runs[0] that ended after the rebalance
-    await jest.advanceTimersByTimeAsync(10_000);
-    expect(target.commits[2]).toEqual([{ topic: 'runs', partition: 1, offset: '4' }]);
-    committer.close();
-    await jest.advanceTimersByTimeAsync(30_000);
-    expect(target.commits).toHaveLength(3);
+    const committer = new OffsetCommitter(target, 200);
+    committer.assigned({ runs: [0] });
+    committer.finished('runs', 0, '3');
+    expect([...committer.uncommitted()]).toEqual(['runs\u00000']);
+    committer.assigned({ runs: [0, 1] }); // rejoined before the interval ended
+    expect(committer.uncommitted().size).toBe(0);
+    committer.finished('runs', 2, '8'); // a partition the group did not give this member
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(target.commits).toEqual([]);
+    expect([...(committer.ownedPartitions() ?? [])]).toEqual(['runs\u00000', 'runs\u00001']);
   });
 
-  it('does not try again a refused commit of a partition that moved while the commit was under way', async () => {
+  it('does not try again a commit refused while the group rebalanced under it', async () => {
     jest.useFakeTimers();
     let refuse: (error: Error) => void = () => undefined;
     const commits: TopicPartitionOffset[][] = [];
@@ -147,15 +141,17 @@ describe('OffsetCommitter', () => {
             })
           : Promise.resolve(void commits.push(offsets)),
     };
-    const committer = new OffsetCommitter(target, 200, { reassertMs: 0 });
+    const committer = new OffsetCommitter(target, 200);
     committer.assigned({ runs: [0, 1] });
     committer.finished('runs', 0, '11');
     committer.finished('runs', 1, '5');
     await jest.advanceTimersByTimeAsync(200);
+    expect([...committer.uncommitted()].sort()).toEqual(['runs\u00000', 'runs\u00001']);
     committer.assigned({ runs: [1] }); // a rebalance while it is under way
     refuse(new Error('NOT_COORDINATOR'));
-    await jest.advanceTimersByTimeAsync(1_000);
-    expect(commits.slice(1)).toEqual([[{ topic: 'runs', partition: 1, offset: '6' }]]);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(commits.slice(1)).toEqual([]);
+    expect(committer.uncommitted().size).toBe(0);
     committer.close();
   });
 });
