@@ -106,7 +106,12 @@ export class FaultRun {
     let outcome: FaultOutcome;
     try {
       await sleep(FAULT_STREAM.faultAtMs);
-      outcome = await inject();
+      outcome = await inject().catch((error: unknown) => {
+        // A fault that could not be carried out (a restarted service that never joined its
+        // group, say) leaves its trail in the services' logs, as one that never settles.
+        progress(`${fault}: failed: ${(error as Error).message}; ${this.keepLogs(fault)}`);
+        throw error;
+      });
       progress(`${fault}: injected and ended (${outcome.note ?? 'no note'})`);
     } finally {
       // Even when the injection fails, nothing of this test may run on into the next one.
@@ -222,9 +227,7 @@ export class FaultRun {
           last += `; what holds the lag: ${await this.world.describeLag(lagging).catch((e: Error) => e.message)}`;
         }
         // Every service's whole kept output, beyond the tail the message below carries.
-        const logDir = join(ROOT, 'test-output', `${this.reportName}-logs`, slug(fault));
-        this.world.writeLogs(logDir);
-        last += `; service logs in ${logDir}`;
+        last += `; ${this.keepLogs(fault)}`;
         // The state comes last as well, so that a log cut to its tail still shows it.
         this.unsettled.push(`${fault}: ${last}`);
         progress(`${fault}: never settled: ${last}`);
@@ -239,6 +242,13 @@ export class FaultRun {
       }
       await sleep(1_000);
     }
+  }
+
+  /** Writes every service's kept output under `test-output/`; says where. */
+  private keepLogs(fault: string): string {
+    const logDir = join(ROOT, 'test-output', `${this.reportName}-logs`, slug(fault));
+    this.world.writeLogs(logDir);
+    return `service logs in ${logDir}`;
   }
 
   /** From `healedAt` until the last ok run sent before it had its finding; null if none. */

@@ -10,10 +10,11 @@
  * forward.
  *
  * A consumer that kafkajs gives up on (a non-retriable crash, e.g. the group coordinator forgot
- * the member after a long pause) is replaced by a fresh one, so a subscription never dies
- * silently while its process still reports healthy. A broker out of reach while a subscription
- * starts (a service starting, or restarted, during a broker restart) is waited out the same way
- * rather than failing the process: its readiness says the broker is down meanwhile.
+ * the member after a long pause), or whose commits are all refused for a minute, is replaced by
+ * a fresh one, so a subscription never dies silently while its process still reports healthy.
+ * A broker out of reach while a subscription starts (a service starting, or restarted, during a
+ * broker restart) is waited out the same way rather than failing the process: its readiness
+ * says the broker is down meanwhile.
  */
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
@@ -79,6 +80,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
       return restarting;
     };
     this.watchCrashes(consumer, spec.groupId, restart);
+    this.watchCommits(committer, spec.groupId, restart);
     const removeLagSource = BridgeMetrics.consumerLag.addSource(async () =>
       (
         await this.connection.consumerLag(spec.groupId, spec.topics, spec.fromBeginning ?? true)
@@ -137,8 +139,11 @@ export class KafkaEventSubscriber extends EventSubscriber {
       heartbeatInterval: Math.min(3_000, Math.floor(this.connection.config.sessionTimeoutMs / 3)),
       retry: { initialRetryTime: 300, retries: 8 },
     });
-    if (restart) this.watchCrashes(consumer, spec.groupId, restart);
     const committer = new OffsetCommitter(consumer, this.connection.config.commitIntervalMs);
+    if (restart) {
+      this.watchCrashes(consumer, spec.groupId, restart);
+      this.watchCommits(committer, spec.groupId, restart);
+    }
     const watch = new StalledPartitionWatch({
       groupId: spec.groupId,
       fromBeginning: spec.fromBeginning ?? true,
@@ -189,6 +194,20 @@ export class KafkaEventSubscriber extends EventSubscriber {
         `consumer ${groupId} crashed (kafkajs restarts it: ${String(payload.restart)}): ${payload.error.message}`,
       );
       if (!payload.restart) void restart();
+    });
+  }
+
+  /** A consumer whose commits are refused on end is replaced (see `OffsetCommitter`). */
+  private watchCommits(
+    committer: OffsetCommitter,
+    groupId: string,
+    restart: () => Promise<void>,
+  ): void {
+    committer.whenStuck((error) => {
+      this.logger.error(
+        `consumer ${groupId}: every commit refused for a minute (${errorMessage(error)}); replacing the consumer`,
+      );
+      void restart();
     });
   }
 

@@ -154,4 +154,38 @@ describe('OffsetCommitter', () => {
     expect(committer.uncommitted().size).toBe(0);
     committer.close();
   });
+
+  it('says once when every commit has been refused for stuckAfterMs, and forgets refusals an accepted commit or a new join ends', async () => {
+    jest.useFakeTimers();
+    let refusing = true;
+    const accepted: TopicPartitionOffset[][] = [];
+    const target = {
+      commitOffsets: (offsets: TopicPartitionOffset[]) =>
+        refusing
+          ? Promise.reject(new Error('This is not the correct coordinator for this group'))
+          : Promise.resolve(void accepted.push(offsets)),
+    };
+    const committer = new OffsetCommitter(target, 200, { stuckAfterMs: 10_000, now: Date.now });
+    const stuck: unknown[] = [];
+    committer.whenStuck((error) => stuck.push(error));
+    committer.assigned({ runs: [0] });
+    committer.finished('runs', 0, '4');
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(stuck).toEqual([]);
+    committer.assigned({ runs: [0] }); // a new join: refusals count from its first
+    committer.finished('runs', 0, '6');
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(stuck).toEqual([]);
+    refusing = false;
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(accepted).toEqual([[{ topic: 'runs', partition: 0, offset: '7' }]]);
+
+    refusing = true;
+    committer.finished('runs', 0, '8');
+    await jest.advanceTimersByTimeAsync(12_000);
+    expect(stuck).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(stuck).toHaveLength(1);
+    committer.close();
+  });
 });

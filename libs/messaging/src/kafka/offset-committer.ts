@@ -16,6 +16,12 @@
  * included, reads each partition it is given from the group's last commit, so the messages
  * after it are delivered again, and a commit carried over from the previous assignment could
  * only set back one made since by another member.
+ *
+ * Commits refused for `stuckAfterMs` on end are reported through `whenStuck`: kafkajs keeps the
+ * group coordinator it found when the member joined and, answered "not the coordinator", only
+ * refreshes its metadata, so a member whose coordinator moved without a rebalance can be refused
+ * for as long as it stays in the group. The subscriber then replaces the consumer, whose fresh
+ * join finds the coordinator again.
  */
 import { Logger } from '@nestjs/common';
 import { errorMessage } from '@bridge/errors';
@@ -36,6 +42,12 @@ export interface OffsetCommitTarget {
 /** A refused commit is tried again after the interval, and never sooner than this. */
 const RETRY_MIN_MS = 1_000;
 
+export interface OffsetCommitterOptions {
+  /** How long commits may be refused without a break before `whenStuck` hears of it. */
+  stuckAfterMs?: number;
+  now?: () => number;
+}
+
 export class OffsetCommitter {
   private readonly logger = new Logger('OffsetCommitter');
   private pending = new Map<string, TopicPartitionOffset>();
@@ -48,11 +60,25 @@ export class OffsetCommitter {
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** When the commits began to be refused, without one accepted since. */
+  private refusedSince?: number;
+  private onStuck?: (error: unknown) => void;
+  private readonly stuckAfterMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly target: OffsetCommitTarget,
     private readonly commitIntervalMs: number,
-  ) {}
+    { stuckAfterMs = 60_000, now = Date.now }: OffsetCommitterOptions = {},
+  ) {
+    this.stuckAfterMs = stuckAfterMs;
+    this.now = now;
+  }
+
+  /** `callback` is called once, when commits have been refused for `stuckAfterMs`. */
+  whenStuck(callback: (error: unknown) => void): void {
+    this.onStuck = callback;
+  }
 
   /**
    * `offset` of `topic[partition]` is finished: it is committed with the next flush. A batch
@@ -84,6 +110,7 @@ export class OffsetCommitter {
     );
     this.assignment += 1;
     this.pending = new Map();
+    this.refusedSince = undefined; // a new join may have found a coordinator that answers
   }
 
   /** The partitions the group gave this member, or undefined before it first joined. */
@@ -119,12 +146,19 @@ export class OffsetCommitter {
       this.sending = offsets;
       try {
         await this.target.commitOffsets(offsets);
+        this.refusedSince = undefined;
       } catch (error) {
         this.logger.warn(
           `could not commit ${offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(', ')}, trying again: ${errorMessage(error)}`,
         );
         // After a rebalance under way, the group's commit is what every member reads from.
         if (this.closed || assignment !== this.assignment) return;
+        this.refusedSince ??= this.now();
+        if (this.now() - this.refusedSince >= this.stuckAfterMs && this.onStuck) {
+          const onStuck = this.onStuck;
+          this.onStuck = undefined;
+          onStuck(error);
+        }
         let again = false;
         for (const offset of offsets) again = this.keep(offset) || again;
         if (again) this.schedule(Math.max(this.commitIntervalMs, RETRY_MIN_MS));
