@@ -17,7 +17,7 @@ import { TcpLink } from './network/tcp-link';
 import { assertSharedRegistryAnswers, runStackScript } from './private-broker';
 import { freePorts } from './service-processes';
 
-export type NodeAction = 'kill' | 'stop' | 'start' | 'pause' | 'resume';
+export type NodeAction = 'kill' | 'stop' | 'start' | 'pause' | 'resume' | 'isolate' | 'rejoin';
 
 interface ClusterNode {
   id: number;
@@ -81,7 +81,10 @@ export class PrivateCluster {
     }
   }
 
-  /** One node: `kill` (SIGKILL), `stop` (clean), `start` (on its data), `pause`/`resume`. */
+  /**
+   * One node: `kill` (SIGKILL), `stop` (clean), `start` (on its data), `pause`/`resume`
+   * (SIGSTOP/SIGCONT), `isolate`/`rejoin` (a network partition around it, made with iptables).
+   */
   async node(id: number, action: NodeAction): Promise<void> {
     await this.script(['broker', String(id), action]);
   }

@@ -12,7 +12,8 @@
  *
  * The faults: the leader of the busiest partition SIGKILLed mid-stream; the active controller
  * SIGKILLed; a rolling restart of the three nodes; one node frozen (SIGSTOP: every connection to
- * it goes silent) for longer than the consumer session; latency, a bandwidth limit, a half-open
+ * it goes silent) for longer than the consumer session; one node cut off from its peers and its
+ * clients by a real network partition (iptables), running on, for longer than the sessions; latency, a bandwidth limit, a half-open
  * link, and connections cut after a produce request reached the broker and before its answer
  * came back; PostgreSQL slow, cut and half-open; and rebalances under load: one of the two
  * checkers SIGKILLed and started again three times during a burst, then a third checker added
@@ -30,6 +31,8 @@ import type { LinkDegradation, TcpLink } from '../network/tcp-link';
 const INBOUND = 'cappella.run.completed';
 /** Past the short profile's consumer session (10 s): a frozen node's members are given up. */
 const FROZEN_MS = 15_000;
+/** Past the brokers' session with the controller (9 s) and the consumers' session (10 s). */
+const ISOLATED_MS = 20_000;
 /** The checkers' fresh work, whose group the rebalances are timed on. */
 const CHECK_WORK = Topics.BridgeInternalChecks;
 
@@ -166,6 +169,22 @@ describe('cluster fault suite', () => {
         FROZEN_MS,
         `node ${leader}, a partition leader; its connections silent`,
       );
+    });
+  });
+
+  it('loses and repeats nothing while a node is cut off by the network past the sessions', async () => {
+    await run.underFault(`a node isolated by the network for ${ISOLATED_MS / 1000} s`, async () => {
+      const partition = await busiestPartition(INBOUND);
+      const leader = await cluster().leaderOf(INBOUND, partition);
+      const outcome = await nodeFault(
+        leader,
+        'isolate',
+        'rejoin',
+        ISOLATED_MS,
+        `node ${leader} led ${INBOUND}[${partition}]; no packet to or from it, running on`,
+      );
+      const after = await cluster().leaderOf(INBOUND, partition);
+      return { ...outcome, note: `${outcome.note}; leader now node ${after}` };
     });
   });
 

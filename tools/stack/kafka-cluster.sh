@@ -5,9 +5,10 @@
 # whose helpers (log, die, managed_pid, stop_pid, wait_ready, port_open...) it uses:
 #
 #   stack.sh up --brokers 3          the cluster instead of the single broker (+ registry, PostgreSQL)
-#   stack.sh broker <id> kill|stop|start|pause|resume
+#   stack.sh broker <id> kill|stop|start|pause|resume|isolate|rejoin
 #                                    one node: SIGKILL; clean stop; start again on its data;
-#                                    SIGSTOP (frozen: every connection goes silent); SIGCONT
+#                                    SIGSTOP (frozen: every connection goes silent); SIGCONT;
+#                                    cut off from the network (below); connected again
 #   stack.sh controller              the node id of the active controller (the quorum's leader)
 #
 # Ports (comma lists, one per node; defaults from BRIDGE_CLUSTER_BASE_PORT [19092]):
@@ -18,6 +19,14 @@
 #   BRIDGE_CLUSTER_CONTROLLER_PORTS  [base+200, ...]            the KRaft quorum
 # The resolved ports are kept in <stack dir>/kafka-cluster/cluster.env, so that the per-node
 # commands, `env`, `status` and `down` need none of the variables again.
+#
+# Isolation is a real network partition, made with iptables (root only): every packet to one of
+# the node's ports from any other process is dropped, and every packet the node sends to another
+# node's port, or from its own ports to anyone, so it can neither reach nor be reached by its
+# peers or its clients, while it keeps running and its own timers go on (unlike a frozen node).
+# To tell the node's packets from everyone else's on the one loopback interface, each node runs
+# in a cgroup (v2) of its own, which the rules match. A partitioned node cannot talk to its own
+# listeners either, the only difference from two machines cut apart.
 # -----------------------------------------------------------------------------
 
 CLUSTER_DIR="$STACK_DIR/kafka-cluster"
@@ -73,6 +82,23 @@ node_pid_file() { echo "$PID_DIR/kafka-node-$1.pid"; }
 node_component() { echo "kafka-node-$1"; }
 node_pid() { managed_pid "$(node_component "$1")" "$(node_pid_file "$1")"; }
 
+# The nodes' cgroups and iptables chains are named after the stack directory, so that two
+# clusters on one machine (two test files) never touch each other's.
+stack_tag() { printf '%s' "$STACK_DIR" | md5sum | cut -c1-8; }
+node_chain() { echo "BRIDGE-$(stack_tag)-N$1"; }
+cgroup2_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
+node_cgroup() { echo "bridge-kafka-$(stack_tag)-node-$1"; }
+
+# The cgroup directory a node is started in, or nothing where cgroups v2 cannot be written to
+# (the node then runs, and only `isolate` is refused).
+node_cgroup_dir() { # id
+  local root
+  root="$(cgroup2_root)"
+  [ -n "$root" ] || return 0
+  mkdir -p "$root/$(node_cgroup "$1")" 2>/dev/null && echo "$root/$(node_cgroup "$1")"
+  return 0
+}
+
 cluster_bootstrap() { # host:port of every node as clients reach it
   local i out=()
   for ((i = 0; i < CLUSTER_SIZE; i++)); do out+=("127.0.0.1:${ADVERTISED_PORTS[$i]}"); done
@@ -119,9 +145,11 @@ launch_node() { # id; the node's data must be formatted
   : >"$log_file"
   rm -f "$(node_pid_file "$id")"
   log "kafka node $id: starting on 127.0.0.1:${CLIENT_PORTS[$((id - 1))]} (advertised :${ADVERTISED_PORTS[$((id - 1))]}), log $log_file"
-  # As start_kafka: own session, pid of the JVM itself, no lock fd for the daemon.
+  # As start_kafka: own session, pid of the JVM itself, no lock fd for the daemon; and in its
+  # own cgroup from the start, since a socket stays in the cgroup it was opened in.
   # shellcheck disable=SC2086,SC2016
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$(node_pid_file "$id")" \
+  setsid bash -c 'echo $$ >"$0"; [ -z "$1" ] || echo $$ >"$1/cgroup.procs"; shift; exec "$@"' \
+    "$(node_pid_file "$id")" "$(node_cgroup_dir "$id")" \
     java $CLUSTER_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dbridge.stack.component="$(node_component "$id")" -Dbridge.stack.dir="$STACK_DIR" \
     -Dlog4j.configuration="file:$SCRIPT_DIR/kafka/log4j.properties" \
@@ -194,7 +222,46 @@ stop_cluster() {
     fi
   done
   wait
-  for ((id = 1; id <= CLUSTER_SIZE; id++)); do rm -f "$(node_pid_file "$id")"; done
+  for ((id = 1; id <= CLUSTER_SIZE; id++)); do
+    rm -f "$(node_pid_file "$id")"
+    rejoin_node "$id"
+    [ -z "$(cgroup2_root)" ] || rmdir "$(cgroup2_root)/$(node_cgroup "$id")" 2>/dev/null || true
+  done
+}
+
+node_isolated() { iptables -S "$(node_chain "$1")" >/dev/null 2>&1; }
+
+isolate_node() { # id
+  local id=$1 i own=() others=() chain cgroup
+  chain="$(node_chain "$id")" cgroup="$(node_cgroup "$id")"
+  command -v iptables >/dev/null 2>&1 || die "isolate needs iptables (apt-get install iptables)"
+  [ -n "$(cgroup2_root)" ] && [ -d "$(cgroup2_root)/$cgroup" ] \
+    || die "kafka node $id: not in a cgroup of its own (no writable cgroup v2), cannot be isolated"
+  node_isolated "$id" && { log "kafka node $id: already isolated"; return 0; }
+  for ((i = 0; i < CLUSTER_SIZE; i++)); do
+    if [ $((i + 1)) -eq "$id" ]; then
+      own+=("${CLIENT_PORTS[$i]}" "${INTERNAL_PORTS[$i]}" "${CONTROLLER_PORTS[$i]}")
+    else
+      others+=("${CLIENT_PORTS[$i]}" "${INTERNAL_PORTS[$i]}" "${CONTROLLER_PORTS[$i]}")
+    fi
+  done
+  local IFS=,
+  iptables -N "$chain"
+  # Nobody else reaches the node; the node reaches no other node, and answers nobody.
+  iptables -A "$chain" -p tcp -m multiport --dports "${own[*]}" -m cgroup ! --path "$cgroup" -j DROP
+  iptables -A "$chain" -p tcp -m cgroup --path "$cgroup" -m multiport --dports "${others[*]}" -j DROP
+  iptables -A "$chain" -p tcp -m cgroup --path "$cgroup" -m multiport --sports "${own[*]}" -j DROP
+  iptables -I OUTPUT -j "$chain"
+  log "kafka node $id: isolated (iptables chain $chain)"
+}
+
+rejoin_node() { # id
+  local chain
+  chain="$(node_chain "$1")"
+  node_isolated "$1" || return 0
+  iptables -D OUTPUT -j "$chain" 2>/dev/null || true
+  iptables -F "$chain" && iptables -X "$chain"
+  log "kafka node $1: connected again"
 }
 
 cmd_broker() { # id action
@@ -223,7 +290,9 @@ cmd_broker() { # id action
       launch_node "$id"
       wait_node "$id"
       ;;
-    *) die "broker $id: kill, stop, start, pause or resume, not '$action'" ;;
+    isolate) node_pid "$id" >/dev/null || die "kafka node $id is not running"; isolate_node "$id" ;;
+    rejoin) rejoin_node "$id" ;;
+    *) die "broker $id: kill, stop, start, pause, resume, isolate or rejoin, not '$action'" ;;
   esac
 }
 
@@ -239,6 +308,7 @@ cluster_status() { # prints a line per node; returns 3 if any is down
     if pid="$(node_pid "$id")"; then
       state=up
       [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = T ] && state=frozen && all=3
+      node_isolated "$id" && state=isolated && all=3
       printf '%-9s %-6s %s (pid %s)\n' "node-$id" "$state" "127.0.0.1:${CLIENT_PORTS[$((id - 1))]}" "$pid"
     else
       printf '%-9s %-6s %s\n' "node-$id" down "127.0.0.1:${CLIENT_PORTS[$((id - 1))]}"
