@@ -222,16 +222,20 @@ export async function describeGroup(
  * The consumer lag a service reports on its `/metrics` (`bridge_consumer_lag`), summed over
  * its groups, topics and partitions.
  */
-export async function scrapeConsumerLag(port: number): Promise<number> {
+export function scrapeConsumerLag(port: number): Promise<number> {
+  return scrapeMetricSum(port, 'bridge_consumer_lag');
+}
+
+/** The sum of every series of the metric `name` a service reports on its `/metrics`. */
+export async function scrapeMetricSum(port: number, name: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`GET /metrics on port ${port}: HTTP ${response.status}`);
   let total = 0;
-  for (const match of (await response.text()).matchAll(
-    /^bridge_consumer_lag\{[^}]*\} (\d+(?:\.\d+)?)$/gm,
-  )) {
-    total += Number(match[1]);
+  for (const line of (await response.text()).split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
 }

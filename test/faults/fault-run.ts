@@ -58,6 +58,8 @@ export class FaultRun {
   readonly unsettled: string[] = [];
   /** Runs of settled faults whose outputs are all in Hippo: what later deletions take. */
   private readonly checkedOkRuns: string[] = [];
+  /** `partitionRewinds` when the last report was made. */
+  private rewindsSeen = 0;
 
   constructor(
     private readonly world: FaultWorld,
@@ -150,7 +152,7 @@ export class FaultRun {
       faultMs: outcome.healedAt - outcome.injectedAt,
       recoverMs: await this.recoveryMs(generations, outcome.healedAt),
       settleMs: settledAt - outcome.healedAt,
-      note: [`${availabilityIds.length} deletions`, outcome.note]
+      note: [`${availabilityIds.length} deletions`, outcome.note, await this.rewindNote()]
         .filter((part) => part !== undefined && !part.startsWith('0 '))
         .join('; '),
     };
@@ -242,6 +244,17 @@ export class FaultRun {
       }
       await sleep(1_000);
     }
+  }
+
+  /**
+   * How many partitions the services re-read from their group's commit since the last report
+   * (at least: a killed service's count is gone with it), or nothing when none.
+   */
+  private async rewindNote(): Promise<string | undefined> {
+    const total = await this.world.partitionRewinds();
+    const since = Math.max(0, total - this.rewindsSeen);
+    this.rewindsSeen = total;
+    return since > 0 ? `${since} partition(s) re-read from the group's commit` : undefined;
   }
 
   /** Writes every service's kept output under `test-output/`; says where. */

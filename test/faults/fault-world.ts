@@ -37,6 +37,7 @@ import {
   freePorts,
   describeGroup,
   scrapeConsumerLag,
+  scrapeMetricSum,
   spawnService,
   SERVICE_NAMES,
   type ServiceName,
@@ -801,6 +802,19 @@ export class FaultWorld<K extends FaultKafka = FaultKafka> {
     const services = [...this.services.values()];
     const lags = await Promise.all(services.map((service) => scrapeConsumerLag(service.port)));
     return new Map(services.map((service, i) => [service.label, lags[i]]));
+  }
+
+  /**
+   * Partitions the running services re-read from their group's commit after it fell behind
+   * (`bridge_consumer_partition_rewinds_total`); a service that does not answer counts 0.
+   */
+  async partitionRewinds(): Promise<number> {
+    const counts = await Promise.all(
+      [...this.services.values()].map((service) =>
+        scrapeMetricSum(service.port, 'bridge_consumer_partition_rewinds_total').catch(() => 0),
+      ),
+    );
+    return sum(counts);
   }
 
   /** The scan oracle: what a correct full scan must report now. */
