@@ -10,7 +10,7 @@
  * forward.
  *
  * A consumer that kafkajs gives up on (a non-retriable crash, e.g. the group coordinator forgot
- * the member after a long pause), or whose commits are all refused for a minute, is replaced by
+ * the member after a long pause), or whose commits are all refused for 30 s, is replaced by
  * a fresh one, so a subscription never dies silently while its process still reports healthy.
  * A broker out of reach while a subscription starts (a service starting, or restarted, during a
  * broker restart) is waited out the same way rather than failing the process: its readiness
@@ -205,7 +205,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
   ): void {
     committer.whenStuck((error) => {
       this.logger.error(
-        `consumer ${groupId}: every commit refused for a minute (${errorMessage(error)}); replacing the consumer`,
+        `consumer ${groupId}: every commit refused for 30 s (${errorMessage(error)}); replacing the consumer`,
       );
       void restart();
     });

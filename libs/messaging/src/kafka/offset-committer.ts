@@ -69,7 +69,7 @@ export class OffsetCommitter {
   constructor(
     private readonly target: OffsetCommitTarget,
     private readonly commitIntervalMs: number,
-    { stuckAfterMs = 60_000, now = Date.now }: OffsetCommitterOptions = {},
+    { stuckAfterMs = 30_000, now = Date.now }: OffsetCommitterOptions = {},
   ) {
     this.stuckAfterMs = stuckAfterMs;
     this.now = now;
