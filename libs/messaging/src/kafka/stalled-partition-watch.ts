@@ -8,9 +8,11 @@ import { Logger } from '@nestjs/common';
 import { errorMessage } from '@bridge/errors';
 import { BridgeMetrics } from '@bridge/metrics';
 import {
+  isQuiet,
   partitionKey,
   partitionsToRewind,
   type GroupPartitionOffsets,
+  type MemberState,
   type PartitionActivity,
   type Rewind,
 } from './stalled-partitions';
@@ -100,31 +102,18 @@ export class StalledPartitionWatch {
   private async checkOnce(): Promise<Rewind[]> {
     const owned = this.options.assignment.ownedPartitions();
     if (!owned) return [];
-    const uncommitted = this.options.assignment.uncommitted();
-    const now = this.now();
     // Only the topics of partitions that could be judged are asked about.
+    const before = this.memberState(owned);
     const topics = new Set(
-      [...this.activity]
-        .filter(
-          ([key, a]) =>
-            owned.has(key) &&
-            !uncommitted.has(key) &&
-            a.running === 0 &&
-            now - a.lastActiveAt >= this.quietMs,
-        )
-        .map(([, a]) => a.topic),
+      [...this.activity].filter(([key]) => isQuiet(key, before)).map(([, a]) => a.topic),
     );
     if (topics.size === 0) return [];
     const offsets = await this.options.readOffsets([...topics]);
     // Judged on the state after the read: a batch may have started while it was under way.
     const rewinds = partitionsToRewind({
-      owned,
-      activity: this.activity,
-      uncommitted: this.options.assignment.uncommitted(),
+      ...this.memberState(owned),
       offsets,
       fromBeginning: this.options.fromBeginning,
-      now: this.now(),
-      quietMs: this.quietMs,
     });
     for (const rewind of rewinds) {
       this.logger.warn(
@@ -136,6 +125,16 @@ export class StalledPartitionWatch {
       this.entry(rewind.topic, rewind.partition).lastActiveAt = this.now();
     }
     return rewinds;
+  }
+
+  private memberState(owned: ReadonlySet<string>): MemberState {
+    return {
+      owned,
+      activity: this.activity,
+      uncommitted: this.options.assignment.uncommitted(),
+      now: this.now(),
+      quietMs: this.quietMs,
+    };
   }
 
   private entry(topic: string, partition: number): PartitionActivity & { topic: string } {

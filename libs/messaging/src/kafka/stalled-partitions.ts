@@ -39,17 +39,21 @@ export interface GroupPartitionOffsets extends PartitionOffsets {
   topic: string;
 }
 
-export interface RewindInput {
+/** What the member knows of its own partitions at one moment. */
+export interface MemberState {
   /** Partitions the group gave this member (`partitionKey`). */
   owned: ReadonlySet<string>;
   activity: ReadonlyMap<string, PartitionActivity>;
   /** Partitions with a commit waiting or under way here: their commit is about to move. */
   uncommitted: ReadonlySet<string>;
+  now: number;
+  quietMs: number;
+}
+
+export interface RewindInput extends MemberState {
   offsets: readonly GroupPartitionOffsets[];
   /** Where a group without a commit starts: the beginning, or the end (unknown here). */
   fromBeginning: boolean;
-  now: number;
-  quietMs: number;
 }
 
 export interface Rewind {
@@ -61,15 +65,22 @@ export interface Rewind {
   behind: number;
 }
 
-/** The owned, idle partitions whose group commit is behind the log's end (see above). */
+/**
+ * Whether the member's own state lets partition `key` be judged: it is owned here, no batch of
+ * it runs or ended within `quietMs`, and no commit of it is waiting.
+ */
+export function isQuiet(key: string, state: MemberState): boolean {
+  if (!state.owned.has(key) || state.uncommitted.has(key)) return false;
+  const activity = state.activity.get(key);
+  return (
+    !activity || (activity.running === 0 && state.now - activity.lastActiveAt >= state.quietMs)
+  );
+}
+
+/** The quiet partitions whose group commit is behind the log's end (see above). */
 export function partitionsToRewind(input: RewindInput): Rewind[] {
   return input.offsets.flatMap((offsets) => {
-    const key = partitionKey(offsets.topic, offsets.partition);
-    if (!input.owned.has(key) || input.uncommitted.has(key)) return [];
-    const activity = input.activity.get(key);
-    if (activity && (activity.running > 0 || input.now - activity.lastActiveAt < input.quietMs)) {
-      return [];
-    }
+    if (!isQuiet(partitionKey(offsets.topic, offsets.partition), input)) return [];
     // The lag is counted from where the group reads: its commit, or the first retained message.
     const behind = partitionLag(offsets, input.fromBeginning);
     if (behind === null || behind === 0) return [];
