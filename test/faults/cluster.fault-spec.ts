@@ -76,6 +76,26 @@ describe('cluster fault suite', () => {
     return { injectedAt, healedAt, note: `${note}; replicas in sync ${ms(inSyncMs)} later` };
   }
 
+  /** `nodeFault` on the node leading the busiest partition of `INBOUND`; who leads it after. */
+  async function busiestLeaderFault(
+    action: NodeAction,
+    undo: NodeAction,
+    forMs: number,
+    what: string,
+  ): Promise<FaultOutcome> {
+    const partition = await busiestPartition(INBOUND);
+    const leader = await cluster().leaderOf(INBOUND, partition);
+    const outcome = await nodeFault(
+      leader,
+      action,
+      undo,
+      forMs,
+      `node ${leader} led ${INBOUND}[${partition}]; ${what}`,
+    );
+    const after = await cluster().leaderOf(INBOUND, partition);
+    return { ...outcome, note: `${outcome.note}; leader now node ${after}` };
+  }
+
   /** Applies `fault` to every Kafka link (or the database link) for `forMs`, then heals. */
   async function linkFault(
     target: 'kafka' | 'database',
@@ -108,19 +128,9 @@ describe('cluster fault suite', () => {
   });
 
   it('loses and repeats nothing when the leader of the busiest partition is SIGKILLed', async () => {
-    await run.underFault('leader of the busiest partition SIGKILLed', async () => {
-      const partition = await busiestPartition(INBOUND);
-      const leader = await cluster().leaderOf(INBOUND, partition);
-      const outcome = await nodeFault(
-        leader,
-        'kill',
-        'start',
-        6_000,
-        `node ${leader} led ${INBOUND}[${partition}]; down 6 s`,
-      );
-      const after = await cluster().leaderOf(INBOUND, partition);
-      return { ...outcome, note: `${outcome.note}; leader now node ${after}` };
-    });
+    await run.underFault('leader of the busiest partition SIGKILLed', () =>
+      busiestLeaderFault('kill', 'start', 6_000, 'down 6 s'),
+    );
   });
 
   it('loses and repeats nothing when the active controller is SIGKILLed', async () => {
@@ -160,32 +170,15 @@ describe('cluster fault suite', () => {
   });
 
   it('loses and repeats nothing while a node is frozen past the consumer session', async () => {
-    await run.underFault(`a node frozen (SIGSTOP) for ${FROZEN_MS / 1000} s`, async () => {
-      const leader = await cluster().leaderOf(INBOUND, await busiestPartition(INBOUND));
-      return nodeFault(
-        leader,
-        'pause',
-        'resume',
-        FROZEN_MS,
-        `node ${leader}, a partition leader; its connections silent`,
-      );
-    });
+    await run.underFault(`a node frozen (SIGSTOP) for ${FROZEN_MS / 1000} s`, () =>
+      busiestLeaderFault('pause', 'resume', FROZEN_MS, 'its connections silent'),
+    );
   });
 
   it('loses and repeats nothing while a node is cut off by the network past the sessions', async () => {
-    await run.underFault(`a node isolated by the network for ${ISOLATED_MS / 1000} s`, async () => {
-      const partition = await busiestPartition(INBOUND);
-      const leader = await cluster().leaderOf(INBOUND, partition);
-      const outcome = await nodeFault(
-        leader,
-        'isolate',
-        'rejoin',
-        ISOLATED_MS,
-        `node ${leader} led ${INBOUND}[${partition}]; no packet to or from it, running on`,
-      );
-      const after = await cluster().leaderOf(INBOUND, partition);
-      return { ...outcome, note: `${outcome.note}; leader now node ${after}` };
-    });
+    await run.underFault(`a node isolated by the network for ${ISOLATED_MS / 1000} s`, () =>
+      busiestLeaderFault('isolate', 'rejoin', ISOLATED_MS, 'no packet to or from it, running on'),
+    );
   });
 
   const KAFKA_LINK_FAULTS: Array<[string, LinkDegradation, string]> = [
