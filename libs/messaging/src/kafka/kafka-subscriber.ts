@@ -205,7 +205,7 @@ export class KafkaEventSubscriber extends EventSubscriber {
   ): void {
     committer.whenStuck((error) => {
       this.logger.error(
-        `consumer ${groupId}: every commit refused for 30 s (${errorMessage(error)}); replacing the consumer`,
+        `consumer ${groupId}: every commit refused for ${committer.stuckAfterMs} ms (${errorMessage(error)}); replacing the consumer`,
       );
       void restart();
     });

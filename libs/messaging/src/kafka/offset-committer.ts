@@ -63,7 +63,8 @@ export class OffsetCommitter {
   /** When the commits began to be refused, without one accepted since. */
   private refusedSince?: number;
   private onStuck?: (error: unknown) => void;
-  private readonly stuckAfterMs: number;
+  /** How long commits may be refused without a break before `whenStuck` hears of it. */
+  readonly stuckAfterMs: number;
   private readonly now: () => number;
 
   constructor(
