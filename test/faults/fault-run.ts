@@ -85,9 +85,16 @@ export class FaultRun {
 
   /** Prints the report so far (a suite's `afterAll`). */
   print(): void {
-    if (this.reports.length === 0) return;
+    if (this.reports.length === 0 && this.unsettled.length === 0) return;
+    // What a fault that never settled was waiting for comes last: a CI log keeps only its tail,
+    // and without this line a failure there cannot be read.
+    const unsettled = this.unsettled.map((line) => `never settled: ${line.slice(0, 3_000)}`);
     console.log(
-      `fault report (test-output/${this.reportName}.md):\n${reportLines(this.reports).join('\n')}`,
+      [
+        `fault report (test-output/${this.reportName}.md):`,
+        ...reportLines(this.reports),
+        ...unsettled,
+      ].join('\n'),
     );
   }
 

@@ -1,5 +1,11 @@
-import { describe, expect, it, jest } from '@jest/globals';
-import { KafkaJSConnectionError, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import {
+  KafkaJSConnectionError,
+  logLevel,
+  type Admin,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
 import { loadConfig, type KafkaTransportConfig } from '@bridge/config';
 import { KafkaConnection, kafkaLogLine } from './kafka-connection';
 
@@ -95,5 +101,47 @@ describe('KafkaConnection.discardAfterFailedSend', () => {
     const second = await connection.connectedProducer();
     connection.discardAfterFailedSend(first, new Error('a second failure of the first'));
     expect(await connection.connectedProducer()).toBe(second);
+  });
+});
+
+describe('KafkaConnection monitor admin', () => {
+  const config = loadConfig({
+    BRIDGE_TRANSPORT: 'kafka',
+    KAFKA_BROKERS: '127.0.0.1:1',
+    SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
+  }).transport as KafkaTransportConfig;
+
+  afterEach(() => jest.useRealTimers());
+
+  it('gives up on a call that never answers and asks a fresh admin next time', async () => {
+    jest.useFakeTimers();
+    const connection = new KafkaConnection(config);
+    const made: Array<{ answers: boolean; disconnect: jest.Mock }> = [];
+    jest.spyOn(connection.kafka, 'admin').mockImplementation(() => {
+      const admin = {
+        answers: made.length > 0, // the first admin's connections went stale
+        connect: () => Promise.resolve(),
+        disconnect: jest.fn(() => Promise.resolve()),
+        fetchOffsets: () =>
+          admin.answers
+            ? Promise.resolve([{ topic: 'runs', partitions: [{ partition: 0, offset: '4' }] }])
+            : new Promise<never>(() => undefined),
+        fetchTopicOffsets: () =>
+          Promise.resolve([{ partition: 0, offset: '9', high: '9', low: '0' }]),
+      };
+      made.push(admin);
+      return admin as unknown as Admin;
+    });
+
+    const first = connection.groupOffsets('checker', ['runs']);
+    const failed = expect(first).rejects.toThrow(/offsets of group checker: no answer within/);
+    await jest.advanceTimersByTimeAsync(30_000);
+    await failed;
+    expect(made[0].disconnect).toHaveBeenCalledTimes(1);
+
+    await expect(connection.groupOffsets('checker', ['runs'])).resolves.toEqual([
+      { topic: 'runs', partition: 0, low: '0', high: '9', committed: '4' },
+    ]);
+    expect(made).toHaveLength(2);
   });
 });

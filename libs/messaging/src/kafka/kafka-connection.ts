@@ -27,7 +27,7 @@ import {
   type DecodeLimits,
   type KafkaTransportConfig,
 } from '@bridge/config';
-import { errorMessage } from '@bridge/errors';
+import { errorMessage, withinDeadline } from '@bridge/errors';
 import { TopicSchemas, type Topic } from '@bridge/contracts';
 import { RegistryAvroCodec } from '../event-codec';
 import { outsideMessageContext } from '../message-context';
@@ -52,6 +52,12 @@ const PARTITION_NOT_SERVED_YET = new Set([
 
 /** How long start-up waits for new topics to get partition leaders before it gives up. */
 const TOPIC_READY_TIMEOUT_MS = 60_000;
+/**
+ * The longest one use of the monitor admin may take. kafkajs bounds each request, but not every
+ * wait around them (a connection or metadata lock): a call that never settled would pin a
+ * topic's placement, readiness or the stalled-partition watch for good.
+ */
+const MONITOR_DEADLINE_MS = 30_000;
 const TOPIC_READY_POLL_MS = 200;
 
 export class KafkaConnection {
@@ -95,9 +101,9 @@ export class KafkaConnection {
       [...new Set(topics)].map(async (topic) => {
         let known = this.partitionMetadata.get(topic);
         if (!known) {
-          known = this.connectedMonitorAdmin()
-            .then((admin) => admin.fetchTopicMetadata({ topics: [topic] }))
-            .then(({ topics: [found] }) => found.partitions);
+          known = this.withMonitorAdmin(`partitions of ${topic}`, (admin) =>
+            admin.fetchTopicMetadata({ topics: [topic] }),
+          ).then(({ topics: [found] }) => found.partitions);
           this.partitionMetadata.set(topic, known);
           known.catch(() => this.partitionMetadata.delete(topic));
         }
@@ -211,7 +217,7 @@ export class KafkaConnection {
   /** True when the broker answers a metadata request; used by readiness. */
   async isReachable(): Promise<boolean> {
     try {
-      await (await this.connectedMonitorAdmin()).describeCluster();
+      await this.withMonitorAdmin('cluster description', (admin) => admin.describeCluster());
       return true;
     } catch {
       return false;
@@ -232,20 +238,45 @@ export class KafkaConnection {
 
   /** The group's commit and the retained range of every partition of `topics`. */
   async groupOffsets(groupId: string, topics: readonly string[]): Promise<GroupPartitionOffsets[]> {
-    const admin = await this.connectedMonitorAdmin();
-    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
-    const offsets = await Promise.all(
-      committed.map(async ({ topic, partitions }) => {
-        const ends = new Map(
-          (await admin.fetchTopicOffsets(topic)).map((end) => [end.partition, end]),
-        );
-        return partitions.flatMap(({ partition, offset }) => {
-          const end = ends.get(partition);
-          return end ? [{ topic, partition, low: end.low, high: end.high, committed: offset }] : [];
-        });
-      }),
-    );
-    return offsets.flat();
+    return this.withMonitorAdmin(`offsets of group ${groupId}`, async (admin) => {
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      const offsets = await Promise.all(
+        committed.map(async ({ topic, partitions }) => {
+          const ends = new Map(
+            (await admin.fetchTopicOffsets(topic)).map((end) => [end.partition, end]),
+          );
+          return partitions.flatMap(({ partition, offset }) => {
+            const end = ends.get(partition);
+            return end
+              ? [{ topic, partition, low: end.low, high: end.high, committed: offset }]
+              : [];
+          });
+        }),
+      );
+      return offsets.flat();
+    });
+  }
+
+  /**
+   * `use` of the monitor admin within `MONITOR_DEADLINE_MS`. An admin that failed or gave no
+   * answer is dropped, so that the next use connects a fresh one rather than asking the same
+   * stale connections again.
+   */
+  private async withMonitorAdmin<T>(what: string, use: (admin: Admin) => Promise<T>): Promise<T> {
+    const connecting = this.connectedMonitorAdmin();
+    try {
+      return await withinDeadline(
+        connecting.then((admin) => use(admin)),
+        MONITOR_DEADLINE_MS,
+        what,
+      );
+    } catch (error) {
+      if (this.monitorAdmin === connecting) {
+        this.monitorAdmin = undefined;
+        void connecting.then((admin) => admin.disconnect()).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   private connectedMonitorAdmin(): Promise<Admin> {

@@ -5,14 +5,21 @@
  * What is published while a message is handled carries that message's trace (`traceparent`).
  * A failed send replaces the producer (`KafkaConnection.discardAfterFailedSend` says why).
  * Every message is placed on its partition before the request, and a send whose acknowledgement
- * lacks a partition it wrote to fails (`produce-placement.ts` says why).
+ * lacks a partition it wrote to fails (`produce-placement.ts` says why). A send with no answer
+ * within `SEND_DEADLINE_MS` fails too: kafkajs retries a send on its own, each try bounded by its
+ * request timeout, and every send of the process waits behind the one in flight, so a producer
+ * whose connections went stale could otherwise hold every handler of the service for minutes.
  */
 import type { EventOf, Topic } from '@bridge/contracts';
+import { withinDeadline } from '@bridge/errors';
 import { EventPublisher, type OutgoingEvent } from '../event-bus';
 import { outgoingTraceHeaders } from '../message-context';
 import type { KafkaConnection } from './kafka-connection';
 import { ProduceCoalescer } from './produce-coalescer';
 import { placeMessages, unacknowledgedPartitions } from './produce-placement';
+
+/** The longest a send may go unanswered before the producer is replaced (see above). */
+const SEND_DEADLINE_MS = 60_000;
 
 export class KafkaEventPublisher extends EventPublisher {
   private readonly coalescer: ProduceCoalescer;
@@ -27,7 +34,11 @@ export class KafkaEventPublisher extends EventPublisher {
         this.connection.partitioner,
       );
       try {
-        const acknowledged = await producer.sendBatch({ topicMessages, acks: -1 });
+        const acknowledged = await withinDeadline(
+          producer.sendBatch({ topicMessages, acks: -1 }),
+          SEND_DEADLINE_MS,
+          'Kafka send',
+        );
         const missing = unacknowledgedPartitions(topicMessages, acknowledged);
         if (missing.length > 0) {
           throw new Error(

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { OffsetCommitter, type TopicPartitionOffset } from './offset-committer';
+import { partitionKey } from './stalled-partitions';
 
 class RecordingTarget {
   readonly commits: TopicPartitionOffset[][] = [];
@@ -186,6 +187,44 @@ describe('OffsetCommitter', () => {
     expect(stuck).toHaveLength(1);
     await jest.advanceTimersByTimeAsync(30_000);
     expect(stuck).toHaveLength(1);
+    committer.close();
+  });
+  it('counts a commit that never answers as refused: the next commit goes on, and a member whose commits keep hanging is reported stuck', async () => {
+    jest.useFakeTimers();
+    let hanging = true;
+    const accepted: TopicPartitionOffset[][] = [];
+    const target = {
+      commitOffsets: (offsets: TopicPartitionOffset[]) => {
+        if (hanging) return new Promise<void>(() => undefined); // no answer, ever
+        accepted.push(offsets);
+        return Promise.resolve();
+      },
+    };
+    const committer = new OffsetCommitter(target, 200, {
+      stuckAfterMs: 10_000,
+      attemptDeadlineMs: 3_000,
+      now: Date.now,
+    });
+    const stuck: unknown[] = [];
+    committer.whenStuck((error) => stuck.push(error));
+    committer.assigned({ runs: [0] });
+    committer.finished('runs', 0, '4');
+    await jest.advanceTimersByTimeAsync(200);
+    expect(committer.uncommitted()).toEqual(new Set([partitionKey('runs', 0)])); // under way, unanswered
+    await jest.advanceTimersByTimeAsync(3_000);
+    // Given up on: tried again a moment later rather than waited for.
+    hanging = false;
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(accepted).toEqual([[{ topic: 'runs', partition: 0, offset: '5' }]]);
+    expect(committer.uncommitted()).toEqual(new Set());
+
+    hanging = true;
+    committer.finished('runs', 0, '9');
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(stuck).toEqual([]);
+    await jest.advanceTimersByTimeAsync(8_000);
+    expect(stuck).toHaveLength(1);
+    expect(String(stuck[0])).toContain('no answer within 3000 ms');
     committer.close();
   });
 });

@@ -22,9 +22,14 @@
  * refreshes its metadata, so a member whose coordinator moved without a rebalance can be refused
  * for as long as it stays in the group. The subscriber then replaces the consumer, whose fresh
  * join finds the coordinator again.
+ *
+ * A commit that gets no answer within `attemptDeadlineMs` counts as refused. kafkajs retries a
+ * commit on its own, each try bounded by its request timeout, so a commit can otherwise take
+ * minutes to fail; and while one is under way nothing else is committed here and the
+ * stalled-partition watch leaves this member's partitions alone.
  */
 import { Logger } from '@nestjs/common';
-import { errorMessage } from '@bridge/errors';
+import { errorMessage, withinDeadline } from '@bridge/errors';
 import { partitionKey } from './stalled-partitions';
 
 export interface TopicPartitionOffset {
@@ -45,6 +50,8 @@ const RETRY_MIN_MS = 1_000;
 export interface OffsetCommitterOptions {
   /** How long commits may be refused without a break before `whenStuck` hears of it. */
   stuckAfterMs?: number;
+  /** How long one commit may go unanswered before it counts as refused. */
+  attemptDeadlineMs?: number;
   now?: () => number;
 }
 
@@ -65,14 +72,20 @@ export class OffsetCommitter {
   private onStuck?: (error: unknown) => void;
   /** How long commits may be refused without a break before `whenStuck` hears of it. */
   readonly stuckAfterMs: number;
+  private readonly attemptDeadlineMs: number;
   private readonly now: () => number;
 
   constructor(
     private readonly target: OffsetCommitTarget,
     private readonly commitIntervalMs: number,
-    { stuckAfterMs = 30_000, now = Date.now }: OffsetCommitterOptions = {},
+    {
+      stuckAfterMs = 30_000,
+      attemptDeadlineMs = 20_000,
+      now = Date.now,
+    }: OffsetCommitterOptions = {},
   ) {
     this.stuckAfterMs = stuckAfterMs;
+    this.attemptDeadlineMs = attemptDeadlineMs;
     this.now = now;
   }
 
@@ -146,7 +159,11 @@ export class OffsetCommitter {
       this.pending = new Map();
       this.sending = offsets;
       try {
-        await this.target.commitOffsets(offsets);
+        await withinDeadline(
+          this.target.commitOffsets(offsets),
+          this.attemptDeadlineMs,
+          'offset commit',
+        );
         this.refusedSince = undefined;
       } catch (error) {
         this.logger.warn(

@@ -42,6 +42,8 @@ export class StalledPartitionWatch {
   private readonly activity = new Map<string, PartitionActivity & { topic: string }>();
   private readonly timer?: NodeJS.Timeout;
   private checking?: Promise<Rewind[]>;
+  /** The last check could not read the group's commits. */
+  private unreadable = false;
   private readonly quietMs: number;
   private readonly now: () => number;
 
@@ -85,8 +87,16 @@ export class StalledPartitionWatch {
    */
   check(): Promise<Rewind[]> {
     this.checking ??= this.checkOnce()
+      .then((rewinds) => {
+        this.unreadable = false;
+        return rewinds;
+      })
       .catch((error: unknown) => {
-        this.logger.debug(`could not read the group's commits: ${errorMessage(error)}`);
+        // Said once a streak: while the broker cannot answer, this watch is blind.
+        const line = `could not read the group's commits: ${errorMessage(error)}`;
+        if (this.unreadable) this.logger.debug(line);
+        else this.logger.warn(`${line}; trying again every interval`);
+        this.unreadable = true;
         return [];
       })
       .finally(() => {
