@@ -111,7 +111,9 @@ describe('KafkaConnection monitor admin', () => {
     SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
   }).transport as KafkaTransportConfig;
 
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('gives up on a call that never answers and asks a fresh admin next time', async () => {
     jest.useFakeTimers();

@@ -40,7 +40,9 @@ function fakeConnection(send: (producer: number) => Promise<unknown>) {
 }
 
 describe('KafkaEventPublisher', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('fails a send that is never answered and gives the next one a new producer', async () => {
     jest.useFakeTimers();
