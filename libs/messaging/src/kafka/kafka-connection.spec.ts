@@ -59,13 +59,14 @@ describe('kafkaLogLine', () => {
   });
 });
 
-describe('KafkaConnection.discardAfterFailedSend', () => {
-  const config = loadConfig({
-    BRIDGE_TRANSPORT: 'kafka',
-    KAFKA_BROKERS: '127.0.0.1:1',
-    SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
-  }).transport as KafkaTransportConfig;
+/** A Kafka transport whose broker and registry no test reaches: kafkajs's clients are faked. */
+const config = loadConfig({
+  BRIDGE_TRANSPORT: 'kafka',
+  KAFKA_BROKERS: '127.0.0.1:1',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
+}).transport as KafkaTransportConfig;
 
+describe('KafkaConnection.discardAfterFailedSend', () => {
   /** A connection whose kafkajs client hands out fake producers, keeping each. */
   function connectionWithFakeProducers() {
     const connection = new KafkaConnection(config);
@@ -105,12 +106,6 @@ describe('KafkaConnection.discardAfterFailedSend', () => {
 });
 
 describe('KafkaConnection monitor admin', () => {
-  const config = loadConfig({
-    BRIDGE_TRANSPORT: 'kafka',
-    KAFKA_BROKERS: '127.0.0.1:1',
-    SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
-  }).transport as KafkaTransportConfig;
-
   afterEach(() => {
     jest.useRealTimers();
   });
