@@ -130,23 +130,27 @@ export class TcpLink {
   /**
    * Copies `from` to `to` under the link's mode and degradation. `inspect` sees each chunk as it
    * arrives (before any delay); returning false drops the chunk.
+   *
+   * Delayed chunks wait in one queue per direction, drained by one timer, never a timer per
+   * chunk: Node runs every due timer of one duration before those of another, so with a late
+   * event loop chunks timed separately can leave out of order, and a TCP stream with its bytes
+   * reordered is a protocol error the fault never meant (PostgreSQL then waits for ever for the
+   * rest of a message).
    */
   private forward(from: Socket, to: Socket, inspect: (chunk: Buffer) => boolean | void): void {
-    let nextAt = 0; // when the last chunk scheduled leaves: chunks never overtake each other
+    const delayed = new OrderedDelay((chunk) => {
+      if (this.mode === 'open' && !to.destroyed) to.write(chunk);
+    });
+    from.on('close', () => delayed.clear());
     from.on('data', (chunk: Buffer) => {
       if (this.mode !== 'open') return; // hung: swallowed; partitioned: the socket is gone
       if (inspect(chunk) === false) return;
       const { latencyMs = 0, bytesPerSecond } = this.degradation;
-      if (latencyMs === 0 && !bytesPerSecond && nextAt <= Date.now()) {
+      if (latencyMs === 0 && !bytesPerSecond && delayed.idle) {
         to.write(chunk);
         return;
       }
-      const now = Date.now();
-      nextAt = Math.max(now + latencyMs, nextAt);
-      if (bytesPerSecond) nextAt += (chunk.length * 1000) / bytesPerSecond;
-      setTimeout(() => {
-        if (this.mode === 'open' && !to.destroyed) to.write(chunk);
-      }, nextAt - now);
+      delayed.push(chunk, latencyMs, bytesPerSecond);
     });
   }
 
@@ -159,5 +163,56 @@ export class TcpLink {
   private dropAll(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+  }
+}
+
+/**
+ * Chunks released in the order they came, each no sooner than its latency after its arrival and
+ * paced to a bandwidth: one timer at a time, for the head of the queue.
+ */
+export class OrderedDelay {
+  private readonly queue: Array<{ chunk: Buffer; at: number }> = [];
+  /** When the last chunk queued leaves: none may leave before the one ahead of it. */
+  private lastAt = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly release: (chunk: Buffer) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Nothing waiting: a chunk may pass at once without overtaking any. */
+  get idle(): boolean {
+    return this.queue.length === 0;
+  }
+
+  push(chunk: Buffer, latencyMs: number, bytesPerSecond?: number): void {
+    let at = Math.max(this.now() + latencyMs, this.lastAt);
+    if (bytesPerSecond) at += (chunk.length * 1000) / bytesPerSecond;
+    this.lastAt = at;
+    this.queue.push({ chunk, at });
+    this.schedule();
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue.length = 0;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.queue.length === 0) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        const now = this.now();
+        while (this.queue.length > 0 && this.queue[0].at <= now) {
+          const head = this.queue.shift();
+          if (head) this.release(head.chunk);
+        }
+        this.schedule();
+      },
+      Math.max(0, Math.ceil(this.queue[0].at - this.now())),
+    );
   }
 }
