@@ -172,8 +172,6 @@ export class TcpLink {
  */
 export class OrderedDelay {
   private readonly queue: Array<{ chunk: Buffer; at: number }> = [];
-  /** When the last chunk queued leaves: none may leave before the one ahead of it. */
-  private lastAt = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -187,9 +185,9 @@ export class OrderedDelay {
   }
 
   push(chunk: Buffer, latencyMs: number, bytesPerSecond?: number): void {
-    let at = Math.max(this.now() + latencyMs, this.lastAt);
+    // None may leave before the one ahead of it.
+    let at = Math.max(this.now() + latencyMs, this.queue.at(-1)?.at ?? 0);
     if (bytesPerSecond) at += (chunk.length * 1000) / bytesPerSecond;
-    this.lastAt = at;
     this.queue.push({ chunk, at });
     this.schedule();
   }
